@@ -1,0 +1,1 @@
+"""Technology adapters: stores, transports, settings."""

@@ -1,0 +1,1 @@
+"""Rehousing coordination: households, vacancies, referrals and support links across organisations."""

@@ -1,0 +1,1 @@
+"""The domain: aggregates, values, policies and rules. No I/O, no wall clock."""

@@ -1,0 +1,82 @@
+"""Domain errors: nouns a caseworker can read, grouped by what the caller should do next."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose. The message names the problem."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    """The command's input is malformed (a bad CPR number, a negative rent, ...)."""
+
+
+class NotFound(DomainError):
+    """The aggregate the command refers to does not exist in this node's store."""
+
+
+class NotPermitted(DomainError):
+    """The actor's role may not take this step (e.g. a referrer acknowledging its own referral)."""
+
+
+class RuleViolated(DomainError):
+    """A business rule forbids the command in the aggregate's current state."""
+
+
+class ConcurrencyConflict(DomainError):
+    """Another command changed the same aggregate first; reload and decide again."""
+
+
+class OverrideRequired(RuleViolated):
+    """A rule a caseworker may overrule was broken and no override with a reason was given."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{message} (override rule '{rule}' with a reason to proceed)")
+        self.rule = rule
+
+
+# Vacancy
+class VacancyNotAvailable(RuleViolated):
+    """The vacancy is reserved, let or withdrawn and cannot take an offer."""
+
+
+class VacancyAlreadyOffered(VacancyNotAvailable):
+    """The vacancy already has a live offer: at most one live offer per vacancy, ever."""
+
+
+class OfferNotLive(RuleViolated):
+    """The offer named is not the live offer (already answered, expired or unknown)."""
+
+
+# Household
+class HouseholdHasLiveOffer(RuleViolated):
+    """The household already has a live offer and must answer it first."""
+
+
+class HouseholdNotMoved(RuleViolated):
+    """The step needs the household to have moved first."""
+
+
+class HouseholdAlreadyMoved(RuleViolated):
+    """The household has moved; the step belongs to the time before the move."""
+
+
+class NotSettled(RuleViolated):
+    """The bridge does not hold yet: one or more settlement criteria are unmet."""
+
+
+# Referral
+class ReferralNotOpen(RuleViolated):
+    """The referral is in a state that does not allow this step."""
+
+
+class ConsentMissing(RuleViolated):
+    """No recorded consent covers sharing the household's data with this recipient and purpose."""
+
+
+class CommandIdReused(InvalidInput):
+    """A command id was used before for a different command."""

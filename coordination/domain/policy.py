@@ -1,0 +1,54 @@
+"""Policy settings: local practice and agreements that an organisation may change (DESIGN §8)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from pydantic import Field
+
+from coordination.domain.calendar import add_months, add_working_days
+from coordination.domain.values import Value, YearMonth
+
+
+class RehousingPolicy(Value):
+    """The numbers of DESIGN §8 that are practice, not law. Defaults are the sources' figures."""
+
+    # Two offers for permanent rehousing (Gellerup, FællesBo), one for temporary (Brabrand).
+    offers_for_permanent: int = Field(default=2, ge=1)
+    offers_for_temporary: int = Field(default=1, ge=1)
+    offer_validity_days: int = Field(default=14, ge=1)
+    # § 86 stk. 3 (as explained by BL): temporary rehousing over 12 months gives a right to permanent.
+    temporary_months_before_right_to_permanent: int = Field(default=12, ge=1)
+    acknowledge_within_working_days: int = Field(default=3, ge=0)
+    complete_within_days: int = Field(default=30, ge=1)
+    stalled_after_days: int = Field(default=7, ge=1)  # Boston CAS default
+    follow_up_within_days: int = Field(default=14, ge=1)  # 2023 report: Aarhus and Esbjerg
+    expiring_soon_days: int = Field(default=7, ge=0)
+    # Pasningsgaranti (dagtilbudsbekendtgørelsen § 3).
+    daycare_guarantee_months: int = Field(default=3, ge=0)
+    daycare_minimum_age_weeks: int = Field(default=26, ge=0)
+
+    def acknowledgement_due(self, sent_at: datetime) -> datetime:
+        return add_working_days(sent_at, self.acknowledge_within_working_days)
+
+    def completion_due(self, sent_at: datetime) -> datetime:
+        return sent_at + timedelta(days=self.complete_within_days)
+
+    def follow_up_due(self, moved_on: date) -> date:
+        return moved_on + timedelta(days=self.follow_up_within_days)
+
+    def daycare_guarantee_date(self, applied_on: date, birth_month: YearMonth) -> date:
+        """The latest date a place must be offered: 3 months after application, never before 26 weeks of age.
+
+        Only the birth month is known, so the child is taken to be born on the last
+        day of that month: the earliest date it is certainly 26 weeks old.
+        """
+        last_day_of_birth_month = add_months(birth_month.first_day(), 1) - timedelta(days=1)
+        old_enough = last_day_of_birth_month + timedelta(weeks=self.daycare_minimum_age_weeks)
+        return max(add_months(applied_on, self.daycare_guarantee_months), old_enough)
+
+    def offers_allowed(self, *, permanent: bool) -> int:
+        return self.offers_for_permanent if permanent else self.offers_for_temporary
+
+
+DEFAULT_POLICY = RehousingPolicy()

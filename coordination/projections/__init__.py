@@ -1,0 +1,1 @@
+"""Read models built from events, one module per question answered."""

@@ -1,0 +1,1 @@
+"""Composition roots and operator tools."""
