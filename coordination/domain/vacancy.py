@@ -89,13 +89,13 @@ class Vacancy(Aggregate):
     def reserve_for_offer(
         self, *, offer_id: UUID, household_id: UUID, expires_at: datetime, at: datetime, by: Actor
     ) -> None:
-        if self.status is VacancyStatus.RESERVED:
+        if self.status == VacancyStatus.RESERVED:
             raise VacancyAlreadyOffered(
                 f"Vacancy {self.id} already has a live offer ({self.live_offer_id}); "
                 "it must be accepted, declined or expire first"
             )
-        if self.status is not VacancyStatus.OPEN:
-            raise VacancyNotAvailable(f"Vacancy {self.id} is {self.status.value} and cannot be offered")
+        if self.status != VacancyStatus.OPEN:
+            raise VacancyNotAvailable(f"Vacancy {self.id} is {self.status} and cannot be offered")
         if expires_at <= at:
             raise RuleViolated("An offer must expire after it is made")
         self._offer_reserved(offer_id=offer_id, household_id=household_id, expires_at=expires_at, at=at, by=by)
@@ -122,14 +122,14 @@ class Vacancy(Aggregate):
     def withdraw(self, *, reason: str, at: datetime, by: Actor) -> None:
         if by.organisation != self.owner:
             raise NotPermitted(f"Only {self.owner} may withdraw vacancy {self.id}")
-        if self.status is VacancyStatus.RESERVED:
+        if self.status == VacancyStatus.RESERVED:
             raise VacancyAlreadyOffered(f"Vacancy {self.id} has a live offer; answer it before withdrawing")
-        if self.status is not VacancyStatus.OPEN:
-            raise VacancyNotAvailable(f"Vacancy {self.id} is {self.status.value} and cannot be withdrawn")
+        if self.status != VacancyStatus.OPEN:
+            raise VacancyNotAvailable(f"Vacancy {self.id} is {self.status} and cannot be withdrawn")
         self._withdrawn(reason=checked_reason(reason), at=at, by=by)
 
     def _require_live(self, offer_id: UUID) -> None:
-        if self.status is not VacancyStatus.RESERVED or self.live_offer_id != offer_id:
+        if self.status != VacancyStatus.RESERVED or self.live_offer_id != offer_id:
             raise OfferNotLive(f"Offer {offer_id} is not the live offer on vacancy {self.id}")
 
     # Recorders: state changes only; they re-run on every replay.
