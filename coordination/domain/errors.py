@@ -80,3 +80,21 @@ class ConsentMissing(RuleViolated):
 
 class CommandIdReused(InvalidInput):
     """A command id was used before for a different command."""
+
+
+# Household (handoff, contact persons)
+class HandoffNotPending(RuleViolated):
+    """No handoff with this referral is waiting for acknowledgement (never issued, or already acknowledged)."""
+
+
+class ContactPersonNotLinked(RuleViolated):
+    """The household has no active contact person under this link."""
+
+
+# SupportLink
+class SupportLinkNotProposed(RuleViolated):
+    """Only a proposed support link can be activated."""
+
+
+class SupportLinkEnded(RuleViolated):
+    """The support link has ended; nothing more can happen to it."""
