@@ -98,3 +98,7 @@ class SupportLinkNotProposed(RuleViolated):
 
 class SupportLinkEnded(RuleViolated):
     """The support link has ended; nothing more can happen to it."""
+
+
+class ReferralNotDue(RuleViolated):
+    """A timer step (expiry) was asked for before the referral's due date."""
