@@ -1,0 +1,472 @@
+"""The Referral aggregate: a closed-loop request from one organisation to another about a household."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from coordination.domain.calendar import COPENHAGEN
+from coordination.domain.errors import (
+    ConsentMissing,
+    InvalidInput,
+    NotPermitted,
+    ReferralNotDue,
+    ReferralNotOpen,
+)
+from coordination.domain.policy import RehousingPolicy
+from coordination.domain.referral_values import (
+    ChildFacts,
+    ReferralDetails,
+    ReferralKind,
+    ReferralStatus,
+    ReferralStep,
+)
+from coordination.domain.values import (
+    Actor,
+    Consent,
+    DeclinedBy,
+    Role,
+    checked_reason,
+)
+
+__all__ = ["ChildFacts", "Referral", "ReferralDetails", "ReferralKind", "ReferralStatus", "ReferralStep"]
+
+_OPEN = tuple(s for s in ReferralStatus if s.is_open)
+_NOT_YET_ACCEPTED = (ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED)
+_DECLINED = (ReferralStatus.DECLINED_BY_RECEIVER, ReferralStatus.DECLINED_BY_HOUSEHOLD)
+_ALL_BUT_ENTERED_IN_ERROR = tuple(s for s in ReferralStatus if s is not ReferralStatus.ENTERED_IN_ERROR)
+
+
+class Referral(Aggregate):
+    """A referral (henvisning) from one organisation to another about a household.
+
+    Sent under the household's consent or a legal basis → acknowledged → accepted
+    with an assignee → in progress / on hold → completed with an outcome; or
+    declined (by the receiver or the household), redirected, withdrawn, expired
+    by the timer, or entered in error. Due dates are fixed when it is sent and
+    recorded, so a replay never depends on today's policy. The same class is kept
+    at the referrer's and the receiver's node, each applying the other's steps
+    through the same commands: nothing here depends on more than its arguments
+    and the recorded state.
+    """
+
+    class Sent(Aggregate.Created):
+        referrer: str
+        receiver: str
+        kind: ReferralKind
+        household_id: UUID
+        details: ReferralDetails
+        consent: Consent | None
+        legal_basis: str | None
+        acknowledge_by: datetime
+        complete_by: datetime
+        at: datetime
+        by: Actor
+
+    class Acknowledged(Aggregate.Event):
+        at: datetime
+        by: Actor
+
+    class Accepted(Aggregate.Event):
+        assignee: str
+        at: datetime
+        by: Actor
+
+    class Started(Aggregate.Event):
+        at: datetime
+        by: Actor
+
+    class PutOnHold(Aggregate.Event):
+        reason: str
+        at: datetime
+        by: Actor
+
+    class Declined(Aggregate.Event):
+        declined_by: DeclinedBy
+        reason: str
+        at: datetime
+        by: Actor
+
+    class DeclineOverridden(Aggregate.Event):
+        reason: str
+        acknowledge_by: datetime
+        at: datetime
+        by: Actor
+
+    class Redirected(Aggregate.Event):
+        to: str
+        reason: str
+        consent: Consent | None
+        acknowledge_by: datetime
+        at: datetime
+        by: Actor
+
+    class Withdrawn(Aggregate.Event):
+        reason: str
+        at: datetime
+        by: Actor
+
+    class Expired(Aggregate.Event):
+        reason: str
+        at: datetime
+
+    class Completed(Aggregate.Event):
+        outcome: str
+        at: datetime
+        by: Actor
+
+    class EnteredInError(Aggregate.Event):
+        reason: str
+        at: datetime
+        by: Actor
+
+    @event(Sent)
+    def __init__(
+        self,
+        id: UUID,
+        referrer: str,
+        receiver: str,
+        kind: ReferralKind,
+        household_id: UUID,
+        details: ReferralDetails,
+        consent: Consent | None,
+        legal_basis: str | None,
+        acknowledge_by: datetime,
+        complete_by: datetime,
+        at: datetime,
+        by: Actor,
+    ) -> None:
+        self.referrer = referrer
+        self.receiver = receiver
+        self.kind = ReferralKind(kind)  # stored as a plain str
+        self.household_id = household_id
+        self.details = details
+        self.consent = consent
+        self.legal_basis = legal_basis
+        self.acknowledge_by = acknowledge_by
+        self.complete_by = complete_by
+        self.status = ReferralStatus.SENT
+        self.assignee: str | None = None
+        self.declined_by: DeclinedBy | None = None
+        self.outcome: str | None = None
+        self.sent_at = at
+        self.acknowledged_at: datetime | None = None
+        self.accepted_at: datetime | None = None
+        self.completed_at: datetime | None = None
+        self.last_step_at = at
+        self.history: list[ReferralStep] = [ReferralStep(ReferralStatus.SENT, at, by.organisation)]
+
+    @classmethod
+    def send(
+        cls,
+        *,
+        id: UUID,
+        receiver: str,
+        kind: ReferralKind,
+        household_id: UUID,
+        details: ReferralDetails,
+        consent: Consent | None,
+        legal_basis: str | None,
+        policy: RehousingPolicy,
+        at: datetime,
+        by: Actor,
+    ) -> Referral:
+        _require_aware(at)
+        if kind not in set(ReferralKind):
+            raise InvalidInput(f"Unknown referral kind {kind!r}")
+        kind = ReferralKind(kind)
+        if not receiver.strip() or receiver.casefold() == by.organisation.casefold():
+            raise InvalidInput(
+                f"A referral goes to another organisation; {by.organisation} cannot refer to {receiver!r}"
+            )
+        legal_basis = _lawful_basis(consent, legal_basis, receiver)
+        if kind is ReferralKind.DAYCARE_FAST_TRACK:
+            _require_daycare_details(details)
+        return cls(
+            id=id,
+            referrer=by.organisation,
+            receiver=receiver,
+            kind=kind,
+            household_id=household_id,
+            details=details,
+            consent=consent,
+            legal_basis=legal_basis,
+            acknowledge_by=policy.acknowledgement_due(at),
+            complete_by=_completion_due(kind, details, policy, at),
+            at=at,
+            by=by,
+        )
+
+    # Commands: check who, then the state and the time, then record.
+
+    def acknowledge(self, *, at: datetime, by: Actor) -> None:
+        self._require_receiver(by, "acknowledge")
+        self._require_step("acknowledged", at, ReferralStatus.SENT)
+        self._acknowledged(at=at, by=by)
+
+    def accept(self, *, assignee: str, at: datetime, by: Actor) -> None:
+        self._require_receiver(by, "accept")
+        if self.status is ReferralStatus.SENT:
+            raise ReferralNotOpen(f"Referral {self._short_id} is sent; acknowledge it first")
+        self._require_step("accepted", at, ReferralStatus.ACKNOWLEDGED)
+        if not assignee.strip():
+            raise InvalidInput("An accepted referral needs an assignee")
+        self._accepted(assignee=assignee.strip(), at=at, by=by)
+
+    def start(self, *, at: datetime, by: Actor) -> None:
+        self._require_receiver(by, "start")
+        self._require_step("started", at, ReferralStatus.ACCEPTED, ReferralStatus.ON_HOLD)
+        self._started(at=at, by=by)
+
+    def put_on_hold(self, *, reason: str, at: datetime, by: Actor) -> None:
+        self._require_receiver(by, "put on hold")
+        self._require_step("put on hold", at, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS)
+        self._put_on_hold(reason=checked_reason(reason), at=at, by=by)
+
+    def decline(self, *, declined_by: DeclinedBy, reason: str, at: datetime, by: Actor) -> None:
+        declined_by = DeclinedBy(declined_by)
+        if declined_by is DeclinedBy.PROVIDER:
+            self._require_receiver(by, "decline")
+            self._require_step("declined by the receiver", at, *_NOT_YET_ACCEPTED)
+        else:
+            if by.organisation not in (self.referrer, self.receiver):
+                raise NotPermitted(
+                    f"Only {self.referrer} or {self.receiver} may record that the household declined "
+                    f"referral {self._short_id}; {by.organisation} may not"
+                )
+            self._require_step("declined by the household", at, *_OPEN)
+        self._declined(declined_by=declined_by, reason=checked_reason(reason), at=at, by=by)
+
+    def override_decline(self, *, reason: str, policy: RehousingPolicy, at: datetime, by: Actor) -> None:
+        if by.role is not Role.COORDINATOR:
+            raise NotPermitted(f"Only a coordinator may override a decline of referral {self._short_id}")
+        self._require_step("sent again", at, *_DECLINED)
+        self._decline_overridden(
+            reason=checked_reason(reason), acknowledge_by=policy.acknowledgement_due(at), at=at, by=by
+        )
+
+    def redirect(
+        self,
+        *,
+        to: str,
+        reason: str,
+        policy: RehousingPolicy,
+        at: datetime,
+        by: Actor,
+        consent: Consent | None = None,
+    ) -> None:
+        """Send the referral on to another receiver.
+
+        Consent names one recipient, so a referral resting on consent needs the
+        household's consent for the new receiver too; one resting on a legal basis
+        keeps it.
+        """
+        self._require_receiver(by, "redirect")
+        self._require_step("redirected", at, *_NOT_YET_ACCEPTED)
+        if not to.strip() or to.casefold() in (self.receiver.casefold(), self.referrer.casefold()):
+            raise InvalidInput(
+                f"Referral {self._short_id} can only be redirected to a third organisation, not {to!r}"
+            )
+        if self.legal_basis is not None and consent is not None:
+            raise InvalidInput(f"Referral {self._short_id} rests on a legal basis; no consent is taken")
+        if self.legal_basis is None:
+            _lawful_basis(consent, None, to)
+        self._redirected(
+            to=to,
+            reason=checked_reason(reason),
+            consent=consent,
+            acknowledge_by=policy.acknowledgement_due(at),
+            at=at,
+            by=by,
+        )
+
+    def withdraw(self, *, reason: str, at: datetime, by: Actor) -> None:
+        self._require_referrer(by, "withdraw")
+        self._require_step("withdrawn", at, *_OPEN)
+        self._withdrawn(reason=checked_reason(reason), at=at, by=by)
+
+    def expire(self, *, at: datetime) -> None:
+        self._require_step("expired", at, *_NOT_YET_ACCEPTED)
+        if at < self.complete_by:
+            raise ReferralNotDue(f"Referral {self._short_id} is not due until {self.complete_by.isoformat()}")
+        self._expired(reason=f"not accepted by {self.complete_by.isoformat()}", at=at)
+
+    def complete(self, *, outcome: str, at: datetime, by: Actor) -> None:
+        self._require_receiver(by, "complete")
+        self._require_step("completed", at, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS)
+        self._completed(outcome=checked_reason(outcome, what="outcome"), at=at, by=by)
+
+    def mark_entered_in_error(self, *, reason: str, at: datetime, by: Actor) -> None:
+        self._require_referrer(by, "mark as entered in error")
+        self._require_step("marked as entered in error", at, *_ALL_BUT_ENTERED_IN_ERROR)
+        self._entered_in_error(reason=checked_reason(reason), at=at, by=by)
+
+    # Questions asked with an explicit `now`, so the answer is the same on every node and in every replay.
+
+    def acknowledgement_overdue(self, now: datetime) -> bool:
+        return self.status is ReferralStatus.SENT and now > self.acknowledge_by
+
+    def overdue(self, now: datetime) -> bool:
+        return self.status.is_open and now > self.complete_by
+
+    def stalled(self, now: datetime, policy: RehousingPolicy) -> bool:
+        return self.status.is_open and now - self.last_step_at > timedelta(days=policy.stalled_after_days)
+
+    def age(self, now: datetime) -> timedelta:
+        return now - self.sent_at
+
+    @property
+    def _short_id(self) -> str:
+        return f"{str(self.id)[:8]}…"
+
+    def _require_receiver(self, by: Actor, step: str) -> None:
+        if by.organisation != self.receiver:
+            raise NotPermitted(
+                f"Only the receiver {self.receiver} may {step} referral {self._short_id}, "
+                f"not {by.organisation}"
+            )
+
+    def _require_referrer(self, by: Actor, step: str) -> None:
+        if by.organisation != self.referrer:
+            raise NotPermitted(
+                f"Only the referrer {self.referrer} may {step} referral {self._short_id}, "
+                f"not {by.organisation}"
+            )
+
+    def _require_step(self, step: str, at: datetime, *allowed: ReferralStatus) -> None:
+        if self.status not in allowed:
+            raise ReferralNotOpen(f"Referral {self._short_id} is {self.status.words}; it cannot be {step}")
+        _require_aware(at)
+        # History is read as a sequence (latency, audits): a step dated before the last one would reorder it.
+        if at < self.last_step_at:
+            raise InvalidInput(
+                f"A step at {at.isoformat()} is dated before the referral's last step "
+                f"at {self.last_step_at.isoformat()}"
+            )
+
+    # Recorders: state changes only; they re-run on every replay.
+
+    @event(Acknowledged)
+    def _acknowledged(self, at: datetime, by: Actor) -> None:
+        self.acknowledged_at = at
+        self._step(ReferralStatus.ACKNOWLEDGED, at, by.organisation)
+
+    @event(Accepted)
+    def _accepted(self, assignee: str, at: datetime, by: Actor) -> None:
+        self.assignee = assignee
+        self.accepted_at = at
+        self._step(ReferralStatus.ACCEPTED, at, by.organisation)
+
+    @event(Started)
+    def _started(self, at: datetime, by: Actor) -> None:
+        self._step(ReferralStatus.IN_PROGRESS, at, by.organisation)
+
+    @event(PutOnHold)
+    def _put_on_hold(self, reason: str, at: datetime, by: Actor) -> None:
+        self._step(ReferralStatus.ON_HOLD, at, by.organisation)
+
+    @event(Declined)
+    def _declined(self, declined_by: DeclinedBy, reason: str, at: datetime, by: Actor) -> None:
+        self.declined_by = DeclinedBy(declined_by)
+        status = (
+            ReferralStatus.DECLINED_BY_RECEIVER
+            if self.declined_by is DeclinedBy.PROVIDER
+            else ReferralStatus.DECLINED_BY_HOUSEHOLD
+        )
+        self._step(status, at, by.organisation)
+
+    @event(DeclineOverridden)
+    def _decline_overridden(self, reason: str, acknowledge_by: datetime, at: datetime, by: Actor) -> None:
+        # Back to requested: the receiver starts again from acknowledging it.
+        self._back_to_sent(acknowledge_by)
+        self._step(ReferralStatus.SENT, at, by.organisation)
+
+    @event(Redirected)
+    def _redirected(
+        self, to: str, reason: str, consent: Consent | None, acknowledge_by: datetime, at: datetime, by: Actor
+    ) -> None:
+        self.receiver = to
+        if consent is not None:
+            self.consent = consent
+        self._back_to_sent(acknowledge_by)
+        self._step(ReferralStatus.SENT, at, by.organisation)
+
+    @event(Withdrawn)
+    def _withdrawn(self, reason: str, at: datetime, by: Actor) -> None:
+        self._step(ReferralStatus.WITHDRAWN, at, by.organisation)
+
+    @event(Expired)
+    def _expired(self, reason: str, at: datetime) -> None:
+        self._step(ReferralStatus.EXPIRED, at, None)
+
+    @event(Completed)
+    def _completed(self, outcome: str, at: datetime, by: Actor) -> None:
+        self.outcome = outcome
+        self.completed_at = at
+        self._step(ReferralStatus.COMPLETED, at, by.organisation)
+
+    @event(EnteredInError)
+    def _entered_in_error(self, reason: str, at: datetime, by: Actor) -> None:
+        self._step(ReferralStatus.ENTERED_IN_ERROR, at, by.organisation)
+
+    def _back_to_sent(self, acknowledge_by: datetime) -> None:
+        self.acknowledge_by = acknowledge_by
+        self.assignee = None
+        self.declined_by = None
+        self.acknowledged_at = None
+        self.accepted_at = None
+
+    def _step(self, status: ReferralStatus, at: datetime, organisation: str | None) -> None:
+        self.status = status
+        self.last_step_at = at
+        self.history.append(ReferralStep(status, at, organisation))
+
+
+def _require_aware(at: datetime) -> None:
+    if at.tzinfo is None:
+        raise InvalidInput("A referral's times must carry a time zone; the domain never guesses one")
+
+
+def _lawful_basis(consent: Consent | None, legal_basis: str | None, receiver: str) -> str | None:
+    """Exactly one lawful basis: the household's consent naming the receiver, or a legal basis."""
+    if consent is None and legal_basis is None:
+        raise ConsentMissing(
+            f"Sharing the household's data with {receiver} needs its consent or a legal basis"
+        )
+    if consent is not None and legal_basis is not None:
+        raise InvalidInput("Give either the household's consent or a legal basis, not both")
+    if consent is not None:
+        if consent.recipient != receiver.lower():
+            raise ConsentMissing(f"The consent names {consent.recipient}, not the receiver {receiver}")
+        return None
+    assert legal_basis is not None
+    return checked_reason(legal_basis, what="legal basis")
+
+
+def _require_daycare_details(details: ReferralDetails) -> None:
+    missing = []
+    if len(details.children) != 1:
+        missing.append(f"exactly one child (got {len(details.children)})")
+    if details.needed_from is None:
+        missing.append("the date the place is needed from")
+    if details.place is None:
+        missing.append("the new address's area")
+    if missing:
+        raise InvalidInput(f"A daycare fast-track referral needs {', '.join(missing)}")
+
+
+def _completion_due(
+    kind: ReferralKind, details: ReferralDetails, policy: RehousingPolicy, at: datetime
+) -> datetime:
+    """When the referral must be done: for daycare the guarantee date (never before the place is needed)."""
+    if kind is not ReferralKind.DAYCARE_FAST_TRACK:
+        return policy.completion_due(at)
+    assert details.needed_from is not None
+    # The application date is the Copenhagen calendar day the referral was sent, whatever zone `at` is in.
+    applied_on = at.astimezone(COPENHAGEN).date()
+    due_on = max(
+        policy.daycare_guarantee_date(applied_on, details.children[0].birth_month), details.needed_from
+    )
+    return datetime.combine(due_on, time.max, COPENHAGEN)

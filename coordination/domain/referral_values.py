@@ -1,0 +1,102 @@
+"""What a referral is about and where it stands: kinds, statuses (with FHIR Task.status) and its details."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+from pydantic import Field
+
+from coordination.domain.values import NonEmpty, Place, Value, YearMonth
+
+
+class ReferralKind(StrEnum):
+    """What the receiving organisation is asked to do for the household."""
+
+    BRIDGE_BUILDING = "bridge_building"
+    HANDOFF = "handoff"  # the consultant hands the household to the bridge builder at the move
+    DAYCARE_FAST_TRACK = "daycare_fast_track"
+    SCHOOL_CHANGE = "school_change"
+    JOBCENTRE = "jobcentre"
+    ELDERLY_HOUSING = "elderly_housing"
+    FINANCIAL_COUNSELLING = "financial_counselling"
+
+
+class ReferralStatus(StrEnum):
+    """Where a referral is in its closed loop (DESIGN §8), each mapped to an HL7 FHIR Task.status."""
+
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    ON_HOLD = "on_hold"
+    DECLINED_BY_RECEIVER = "declined_by_receiver"
+    DECLINED_BY_HOUSEHOLD = "declined_by_household"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+    COMPLETED = "completed"
+    ENTERED_IN_ERROR = "entered_in_error"
+
+    @property
+    def fhir_status(self) -> str:
+        return _FHIR_TASK_STATUS[self]
+
+    @property
+    def is_open(self) -> bool:
+        return self in _OPEN
+
+    @property
+    def words(self) -> str:
+        return self.value.replace("_", " ")
+
+
+_FHIR_TASK_STATUS = {
+    ReferralStatus.SENT: "requested",
+    ReferralStatus.ACKNOWLEDGED: "received",
+    ReferralStatus.ACCEPTED: "accepted",
+    ReferralStatus.IN_PROGRESS: "in-progress",
+    ReferralStatus.ON_HOLD: "on-hold",
+    ReferralStatus.DECLINED_BY_RECEIVER: "rejected",
+    ReferralStatus.DECLINED_BY_HOUSEHOLD: "cancelled",
+    ReferralStatus.WITHDRAWN: "cancelled",
+    ReferralStatus.EXPIRED: "failed",
+    ReferralStatus.COMPLETED: "completed",
+    ReferralStatus.ENTERED_IN_ERROR: "entered-in-error",
+}
+_OPEN = frozenset(
+    {
+        ReferralStatus.SENT,
+        ReferralStatus.ACKNOWLEDGED,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.IN_PROGRESS,
+        ReferralStatus.ON_HOLD,
+    }
+)
+
+
+class ChildFacts(Value):
+    """What a receiver may know about a child: the household's member id and the birth month, no name."""
+
+    member_id: NonEmpty
+    birth_month: YearMonth
+
+
+class ReferralDetails(Value):
+    """Only what the receiver needs to act (DESIGN §4, data minimisation): no names, no CPR, no health."""
+
+    children: list[ChildFacts] = Field(default_factory=list)
+    needs: list[NonEmpty] = Field(default_factory=list)
+    needed_from: date | None = None
+    place: Place | None = None  # the new address's area, not the address
+    language: NonEmpty | None = None
+    household_size: int | None = Field(default=None, ge=1, le=30)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ReferralStep(NamedTuple):
+    """One line of a referral's history; organisation is None for a timer step."""
+
+    status: ReferralStatus
+    at: datetime
+    organisation: str | None
