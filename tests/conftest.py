@@ -1,0 +1,76 @@
+"""Fixtures for real stores: a PostgreSQL server for the session, and one env per backend for a test."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests import pgcluster
+from tests.pgcluster import PostgresServer
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL 15 server on 127.0.0.1 with a database of its own for this test session.
+
+    Starts cluster 15/main if it is down (and stops it at the end), or falls back to a throwaway
+    cluster; a cluster that was already running is left running. Not safe for two test sessions at
+    once on one machine: each session gives the test role a new password.
+    """
+    cluster = pgcluster.start()
+    try:
+        server = pgcluster.create_database(cluster)
+        try:
+            pgcluster.check_password_login_allowed(cluster.port, server.dbname)
+            with psycopg.connect(server.dsn, connect_timeout=10) as conn:
+                conn.execute("SELECT 1")
+            yield server
+        finally:
+            pgcluster.drop_database(cluster, server)
+    finally:
+        pgcluster.stop(cluster)
+
+
+@pytest.fixture(
+    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The eventsourcing env for an Application on each backend; pass it as `env=` (os.environ loses)."""
+    if request.param == "memory":
+        yield {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    elif request.param == "sqlite":
+        yield {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "store.db")}
+    else:
+        # Asked for lazily so that memory- and SQLite-only runs never start PostgreSQL.
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        with _fresh_schema(server) as schema:
+            yield {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": server.dbname,
+                "POSTGRES_HOST": server.host,
+                "POSTGRES_PORT": str(server.port),
+                "POSTGRES_USER": server.user,
+                "POSTGRES_PASSWORD": server.password,
+                "POSTGRES_SCHEMA": schema,
+                "POSTGRES_CONNECT_TIMEOUT": "10",
+            }
+
+
+@contextmanager
+def _fresh_schema(server: PostgresServer) -> Iterator[str]:
+    """A schema of its own for one test, so tables never leak between tests; dropped with its tables."""
+    name = f"test_{secrets.token_hex(6)}"
+    with psycopg.connect(server.dsn, connect_timeout=10, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    try:
+        yield name
+    finally:
+        with psycopg.connect(server.dsn, connect_timeout=10, autocommit=True) as conn:
+            # An application left open could hold a lock; fail the teardown rather than hang on it.
+            conn.execute("SET lock_timeout = '10s'")
+            conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
