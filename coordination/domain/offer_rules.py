@@ -1,0 +1,139 @@
+"""The rules a housing offer to a household must pass, as named objects (DESIGN §8, almenlejeloven § 86)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from coordination.domain.errors import (
+    HouseholdAlreadyMoved,
+    HouseholdHasLiveOffer,
+    OverrideRequired,
+    RuleViolated,
+)
+from coordination.domain.policy import RehousingPolicy
+from coordination.domain.values import Dwelling, Override
+
+if TYPE_CHECKING:
+    from coordination.domain.household import Household
+
+Check = Callable[["Household", Dwelling, RehousingPolicy], "str | None"]
+
+
+@dataclass(frozen=True)
+class OfferRule:
+    """One rule: its name (what an Override names), whether a caseworker may overrule it, and its check.
+
+    `check` returns the problem in words a caseworker can read, or None when the offer passes.
+    A rule that may not be overruled raises `refusal` instead of asking for an override.
+    """
+
+    name: str
+    overridable: bool
+    check: Check
+    refusal: type[RuleViolated] = OverrideRequired
+
+    @property
+    def law(self) -> str:
+        return (self.check.__doc__ or "").strip()
+
+
+def offer_rule(
+    *, overridable: bool, refusal: type[RuleViolated] = OverrideRequired
+) -> Callable[[Check], OfferRule]:
+    def wrap(check: Check) -> OfferRule:
+        return OfferRule(name=check.__name__, overridable=overridable, check=check, refusal=refusal)
+
+    return wrap
+
+
+@offer_rule(overridable=False, refusal=HouseholdHasLiveOffer)
+def one_live_offer(household: Household, dwelling: Dwelling, policy: RehousingPolicy) -> str | None:
+    """One offer at a time: the household answers (or the offer expires) before the next is made."""
+    live = household.live_offer
+    if live is None:
+        return None
+    return (
+        f"Household {household.case_reference} already has a live offer ({live.offer_id}, "
+        f"expires {live.expires_at.isoformat()}); it must be answered or expire first"
+    )
+
+
+@offer_rule(overridable=False, refusal=HouseholdAlreadyMoved)
+def household_moved_permanently(
+    household: Household, dwelling: Dwelling, policy: RehousingPolicy
+) -> str | None:
+    """§ 86 stk. 1: the obligation to offer a replacement dwelling ends with the permanent rehousing."""
+    if not household.moved_permanently:
+        return None
+    return f"Household {household.case_reference} has moved permanently and takes no more offers"
+
+
+@offer_rule(overridable=True)
+def municipality(household: Household, dwelling: Dwelling, policy: RehousingPolicy) -> str | None:
+    """§ 86 stk. 2 (permanent), § 86 a (temporary, "unless the tenant agrees otherwise"): same municipality.
+
+    Overridable because the household may itself want to move to another municipality.
+    """
+    wanted = household.origin.municipality
+    offered = dwelling.place.municipality
+    if offered.casefold() == wanted.casefold():
+        return None
+    kind, law = ("permanent", "§ 86 stk. 2") if household.rehousing.permanent else ("temporary", "§ 86 a")
+    return f"Vacancy is in {offered}; {kind} rehousing from {wanted} offers a dwelling in {wanted} ({law})"
+
+
+@offer_rule(overridable=True)
+def suitable_size(household: Household, dwelling: Dwelling, policy: RehousingPolicy) -> str | None:
+    """§ 86 stk. 2: suitable size = rooms ≥ household members + 1, or the previous dwelling's rooms."""
+    members = len(household.members)
+    previous = household.origin.previous_rooms
+    if dwelling.rooms >= members + 1 or dwelling.rooms == previous:
+        return None
+    return (
+        f"Vacancy has {dwelling.rooms} rooms; a household of {members} needs at least "
+        f"{members + 1} rooms or its previous {previous}"
+    )
+
+
+@offer_rule(overridable=True)
+def offer_limit(household: Household, dwelling: Dwelling, policy: RehousingPolicy) -> str | None:
+    """No statutory number: local practice is two offers for permanent rehousing, one for temporary (policy).
+
+    Only offers the household decided on count; one the provider withdrew or that expired does not.
+    """
+    permanent = household.rehousing.permanent
+    allowed = policy.offers_allowed(permanent=permanent)
+    decided = household.offers_decided_by_household
+    if decided < allowed:
+        return None
+    kind = "permanent" if permanent else "temporary"
+    return f"Household has decided on {decided} offers; {kind} rehousing allows {allowed}"
+
+
+RULES: tuple[OfferRule, ...] = (
+    one_live_offer,
+    household_moved_permanently,
+    municipality,
+    suitable_size,
+    offer_limit,
+)
+
+
+def check_offer(
+    household: Household, dwelling: Dwelling, policy: RehousingPolicy, overrides: Sequence[Override]
+) -> list[Override]:
+    """The overrides the offer needs, in rule order; raises on the first broken rule that is not overruled."""
+    used: list[Override] = []
+    for rule in RULES:
+        problem = rule.check(household, dwelling, policy)
+        if problem is None:
+            continue
+        if not rule.overridable:
+            raise rule.refusal(problem)
+        override = next((o for o in overrides if o.rule == rule.name), None)
+        if override is None:
+            raise OverrideRequired(rule.name, problem)
+        used.append(override)
+    return used
