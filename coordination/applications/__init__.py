@@ -1,0 +1,1 @@
+"""The service layer: one eventsourcing Application per organisation role."""

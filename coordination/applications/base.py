@@ -1,0 +1,189 @@
+"""What every organisation's node application shares: stored values, idempotent commands, conflicts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from pydantic import BaseModel
+
+from adapters.transcoding import register_domain_transcodings
+from coordination.domain.errors import CommandIdReused, ConcurrencyConflict, InvalidInput, NotFound
+from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
+from coordination.domain.values import Actor
+
+A = TypeVar("A", bound=Aggregate)
+
+_NAMESPACE = uuid5(NAMESPACE_URL, "urn:rehousing-coordination")
+
+
+def derived_id(*parts: object) -> UUID:
+    """A UUID derived from its cause, so creating the same thing twice collides instead of duplicating."""
+    return uuid5(_NAMESPACE, "/".join(str(part) for part in parts))
+
+
+class CommandReceipt(Aggregate):
+    """Proof that a command id was handled, saved in the same transaction as the command's events.
+
+    A repeated command id therefore finds its receipt and gets the first result back; a concurrent
+    repeat collides on the receipt's id in the store, and nothing is applied twice.
+    """
+
+    class Recorded(Aggregate.Created):
+        command: str
+        fingerprint: str
+        result_id: UUID | None
+        at: datetime
+
+    @event(Recorded)
+    def __init__(self, id: UUID, command: str, fingerprint: str, result_id: UUID | None, at: datetime) -> None:
+        self.command = command
+        self.fingerprint = fingerprint
+        self.result_id = result_id
+        self.at = at
+
+
+def require_time(at: datetime) -> datetime:
+    """Time is an input, and an unzoned time is a bug waiting to happen at the DST change."""
+    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidInput("`at` must be a timezone-aware datetime")
+    return at
+
+
+def _fingerprint(command: str, arguments: dict[str, Any]) -> str:
+    # `at` is left out: a client retrying a request may stamp it anew, and it is still the same command.
+    def plain(value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json")
+        if isinstance(value, (list, tuple)):
+            return [plain(item) for item in value]
+        return value if isinstance(value, (int, float, bool, type(None))) else str(value)
+
+    body = {key: plain(value) for key, value in sorted(arguments.items()) if key != "at"}
+    text = json.dumps([command, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class NodeApplication(Application[UUID]):
+    """Base of the applications of each organisation role; one instance per organisation's node.
+
+    Command methods take plain values and a command id, return ids, and never hand out aggregates.
+    """
+
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {}
+    policy: RehousingPolicy
+
+    def __init__(
+        self,
+        *,
+        organisation: str,
+        env: dict[str, str] | None = None,
+        policy: RehousingPolicy = DEFAULT_POLICY,
+    ) -> None:
+        self.organisation = organisation
+        self.policy = policy
+        super().__init__(env=env)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+    # Loading
+
+    def _get(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"No {what} with id {aggregate_id} at {self.organisation}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{aggregate_id} is not a {what}")
+        return aggregate
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    # Idempotent commands
+
+    def _change(
+        self,
+        cls: type[A],
+        what: str,
+        *,
+        command: str,
+        command_id: UUID,
+        aggregate_id: UUID,
+        at: datetime,
+        by: Actor,
+        decide: Callable[[A], object],
+        **arguments: Any,
+    ) -> UUID:
+        """Load one aggregate, let `decide` call its command method, save it once per command id."""
+
+        def work() -> tuple[UUID, list[Aggregate]]:
+            aggregate = self._get(cls, aggregate_id, what)
+            decide(aggregate)
+            return aggregate.id, [aggregate]
+
+        arguments.update(aggregate_id=aggregate_id, at=at, by=by)
+        self._once(command, command_id, arguments, work)
+        return aggregate_id
+
+    def _once(
+        self,
+        command: str,
+        command_id: UUID,
+        arguments: dict[str, Any],
+        work: Callable[[], tuple[UUID | None, Sequence[Aggregate]]],
+    ) -> UUID | None:
+        """Run `work` once per command id; save its aggregates and a receipt in one transaction.
+
+        `work` loads, decides and returns (result id, changed aggregates); it must not save.
+        """
+        if not isinstance(command_id, UUID):
+            raise InvalidInput(f"command_id must be a UUID, got {type(command_id).__name__}")
+        require_time(arguments["at"])
+        receipt_id = derived_id("command", command_id)
+        fingerprint = _fingerprint(command, arguments)
+        earlier = self._receipt(receipt_id)
+        if earlier is not None:
+            return self._repeat(earlier, command, fingerprint, command_id)
+        result_id, changed = work()
+        receipt = CommandReceipt(
+            id=receipt_id, command=command, fingerprint=fingerprint, result_id=result_id, at=arguments["at"]
+        )
+        try:
+            self.save(*changed, receipt)
+        except IntegrityError:
+            # Either the same command id won a race (return its result) or another command changed
+            # one of the aggregates first (report the conflict; never overwrite).
+            earlier = self._receipt(receipt_id)
+            if earlier is not None:
+                return self._repeat(earlier, command, fingerprint, command_id)
+            names = ", ".join(f"{type(a).__name__} {a.id}" for a in changed)
+            raise ConcurrencyConflict(
+                f"{command} conflicted with another change to {names}; reload and try again"
+            ) from None
+        return result_id
+
+    def _receipt(self, receipt_id: UUID) -> CommandReceipt | None:
+        try:
+            receipt = self.repository.get(receipt_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(receipt, CommandReceipt)
+        return receipt
+
+    @staticmethod
+    def _repeat(earlier: CommandReceipt, command: str, fingerprint: str, command_id: UUID) -> UUID | None:
+        if earlier.command != command or earlier.fingerprint != fingerprint:
+            raise CommandIdReused(
+                f"Command id {command_id} was already used for a different {earlier.command} command"
+            )
+        return earlier.result_id

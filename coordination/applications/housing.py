@@ -1,0 +1,309 @@
+"""The housing organisation's node: its households, its vacancies, offers and the handoff at the move."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from coordination.applications.base import derived_id
+from coordination.applications.referrals import ReferralDesk
+from coordination.domain.household import (
+    Enrolment,
+    Household,
+    Member,
+    Move,
+    Need,
+    Origin,
+    Preferences,
+    RehousingKind,
+)
+from coordination.domain.referral import Referral, ReferralDetails, ReferralKind
+from coordination.domain.vacancy import Vacancy
+from coordination.domain.values import Actor, Consent, DeclinedBy, Dwelling, Holder, Override, Place, Role
+from coordination.personal_data import cpr_digest
+
+HOUSEHOLD = "household"
+VACANCY = "vacancy"
+
+
+class HousingOrganisationApp(ReferralDesk):
+    """A housing organisation (boligorganisation) such as CIVICA or FAB: leases, households, dwellings."""
+
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Household: 50, Vacancy: 50, Referral: 50}
+
+    def __init__(self, *, cpr_secret: bytes, **kwargs: object) -> None:
+        self._cpr_secret = cpr_secret
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    # Households
+
+    def register_household(
+        self,
+        *,
+        command_id: UUID,
+        case_reference: str,
+        origin: Origin,
+        members: Sequence[Member],
+        needs: Sequence[Need],
+        rehousing: RehousingKind,
+        termination_date: date,
+        preferences: Preferences,
+        consents: Sequence[Consent] = (),
+        language: str | None = None,
+        cpr: str | None = None,
+        at: datetime,
+        by: Actor,
+    ) -> UUID:
+        digest = None if cpr is None else cpr_digest(cpr, self._cpr_secret)
+        household_id = derived_id("household", self.organisation, command_id)
+
+        def work() -> tuple[UUID, list[Aggregate]]:
+            household = Household.register(
+                id=household_id, case_reference=case_reference, cpr_digest=digest, origin=origin,
+                members=list(members), needs=list(needs), language=language, rehousing=rehousing,
+                termination_date=termination_date, preferences=preferences, consents=list(consents),
+                at=at, by=by,
+            )  # fmt: skip
+            return household.id, [household]
+
+        # The digest, not the CPR number, goes into the command's fingerprint.
+        arguments = dict(
+            case_reference=case_reference, cpr=digest, origin=origin, members=list(members), needs=list(needs),
+            rehousing=rehousing, termination_date=termination_date, preferences=preferences,
+            consents=list(consents), language=language, at=at, by=by,
+        )  # fmt: skip
+        self._once("register_household", command_id, arguments, work)
+        return household_id
+
+    def _on_household(self, command: str, command_id: UUID, household_id: UUID, at: datetime, by: Actor,
+                      decide: object, **arguments: object) -> UUID:  # fmt: skip
+        return self._change(
+            Household, HOUSEHOLD, command=command, command_id=command_id, aggregate_id=household_id,
+            at=at, by=by, decide=decide, **arguments,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    def record_first_contact(self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor) -> UUID:
+        return self._on_household("record_first_contact", command_id, household_id, at, by,
+                                  lambda h: h.record_first_contact(at=at, by=by))  # fmt: skip
+
+    def record_inspiration_tour(
+        self, *, command_id: UUID, household_id: UUID, areas: Sequence[str], at: datetime, by: Actor
+    ) -> UUID:
+        return self._on_household("record_inspiration_tour", command_id, household_id, at, by,
+                                  lambda h: h.record_inspiration_tour(areas=list(areas), at=at, by=by),
+                                  areas=list(areas))  # fmt: skip
+
+    def record_tasks_found(
+        self, *, command_id: UUID, household_id: UUID, tasks: Sequence[str], at: datetime, by: Actor
+    ) -> UUID:
+        return self._on_household("record_tasks_found", command_id, household_id, at, by,
+                                  lambda h: h.record_tasks_found(tasks=list(tasks), at=at, by=by),
+                                  tasks=list(tasks))  # fmt: skip
+
+    def start_bridge_building(self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor) -> UUID:
+        return self._on_household("start_bridge_building", command_id, household_id, at, by,
+                                  lambda h: h.start_bridge_building(at=at, by=by))  # fmt: skip
+
+    def give_consent(
+        self, *, command_id: UUID, household_id: UUID, consent: Consent, at: datetime, by: Actor
+    ) -> UUID:
+        return self._on_household("give_consent", command_id, household_id, at, by,
+                                  lambda h: h.give_consent(consent=consent, at=at, by=by), consent=consent)  # fmt: skip
+
+    def withdraw_consent(
+        self, *, command_id: UUID, household_id: UUID, recipient: str, purpose: str, at: datetime, by: Actor
+    ) -> UUID:
+        return self._on_household(
+            "withdraw_consent", command_id, household_id, at, by,
+            lambda h: h.withdraw_consent(recipient=recipient, purpose=purpose, at=at, by=by),
+            recipient=recipient, purpose=purpose,
+        )  # fmt: skip
+
+    def record_enrolment(
+        self, *, command_id: UUID, household_id: UUID, enrolment: Enrolment, at: datetime, by: Actor
+    ) -> UUID:
+        return self._on_household("record_enrolment", command_id, household_id, at, by,
+                                  lambda h: h.record_enrolment(enrolment=enrolment, at=at, by=by),
+                                  enrolment=enrolment)  # fmt: skip
+
+    def record_contact_person(
+        self, *, command_id: UUID, household_id: UUID, link_id: UUID, place: Place, at: datetime, by: Actor
+    ) -> UUID:
+        return self._on_household("record_contact_person", command_id, household_id, at, by,
+                                  lambda h: h.record_contact_person(link_id=link_id, place=place, at=at, by=by),
+                                  link_id=link_id, place=place)  # fmt: skip
+
+    def end_contact_person(
+        self, *, command_id: UUID, household_id: UUID, link_id: UUID, at: datetime, by: Actor
+    ) -> UUID:
+        return self._on_household("end_contact_person", command_id, household_id, at, by,
+                                  lambda h: h.end_contact_person(link_id=link_id, at=at, by=by),
+                                  link_id=link_id)  # fmt: skip
+
+    def record_practical_matters_in_order(
+        self, *, command_id: UUID, household_id: UUID, note: str, at: datetime, by: Actor
+    ) -> UUID:
+        return self._on_household("record_practical_matters_in_order", command_id, household_id, at, by,
+                                  lambda h: h.record_practical_matters_in_order(note=note, at=at, by=by),
+                                  note=note)  # fmt: skip
+
+    def record_no_longer_asks_for_help(
+        self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor
+    ) -> UUID:
+        return self._on_household("record_no_longer_asks_for_help", command_id, household_id, at, by,
+                                  lambda h: h.record_no_longer_asks_for_help(at=at, by=by))  # fmt: skip
+
+    def record_follow_up_visit(
+        self, *, command_id: UUID, household_id: UUID, visited_on: date, at: datetime, by: Actor
+    ) -> UUID:
+        return self._on_household("record_follow_up_visit", command_id, household_id, at, by,
+                                  lambda h: h.record_follow_up_visit(visited_on=visited_on, at=at, by=by),
+                                  visited_on=visited_on)  # fmt: skip
+
+    def settle_household(self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor) -> UUID:
+        return self._on_household("settle_household", command_id, household_id, at, by,
+                                  lambda h: h.settle(at=at, by=by))  # fmt: skip
+
+    # Vacancies
+
+    def publish_vacancy(self, *, command_id: UUID, dwelling: Dwelling, at: datetime, by: Actor) -> UUID:
+        vacancy_id = derived_id("vacancy", self.organisation, command_id)
+
+        def work() -> tuple[UUID, list[Aggregate]]:
+            return vacancy_id, [Vacancy.publish(id=vacancy_id, dwelling=dwelling, at=at, by=by)]
+
+        self._once("publish_vacancy", command_id, dict(dwelling=dwelling, at=at, by=by), work)
+        return vacancy_id
+
+    def withdraw_vacancy(
+        self, *, command_id: UUID, vacancy_id: UUID, reason: str, at: datetime, by: Actor
+    ) -> UUID:
+        return self._change(
+            Vacancy, VACANCY, command="withdraw_vacancy", command_id=command_id, aggregate_id=vacancy_id,
+            at=at, by=by, decide=lambda v: v.withdraw(reason=reason, at=at, by=by), reason=reason,
+        )  # fmt: skip
+
+    # Offers: the household and the vacancy change in one transaction, or neither does.
+
+    def make_offer(
+        self,
+        *,
+        command_id: UUID,
+        household_id: UUID,
+        vacancy_id: UUID,
+        expires_at: datetime | None = None,
+        overrides: Sequence[Override] = (),
+        at: datetime,
+        by: Actor,
+    ) -> UUID:
+        offer_id = derived_id("offer", self.organisation, command_id)
+        expiry = expires_at or at + timedelta(days=self.policy.offer_validity_days)
+
+        def work() -> tuple[UUID, list[Aggregate]]:
+            household = self._get(Household, household_id, HOUSEHOLD)
+            vacancy = self._get(Vacancy, vacancy_id, VACANCY)
+            household.receive_offer(
+                offer_id=offer_id, vacancy_id=vacancy_id, dwelling=vacancy.dwelling, expires_at=expiry,
+                overrides=list(overrides), policy=self.policy, at=at, by=by,
+            )  # fmt: skip
+            vacancy.reserve_for_offer(
+                offer_id=offer_id, household_id=household_id, expires_at=expiry, at=at, by=by
+            )
+            return offer_id, [household, vacancy]
+
+        arguments = dict(household_id=household_id, vacancy_id=vacancy_id, expires_at=expires_at,
+                         overrides=list(overrides), at=at, by=by)  # fmt: skip
+        self._once("make_offer", command_id, arguments, work)
+        return offer_id
+
+    def accept_offer(self, *, command_id: UUID, household_id: UUID, offer_id: UUID, at: datetime, by: Actor) -> UUID:
+        return self._answer_offer("accept_offer", command_id, household_id, offer_id, at, by, None, "")
+
+    def decline_offer(
+        self,
+        *,
+        command_id: UUID,
+        household_id: UUID,
+        offer_id: UUID,
+        declined_by: DeclinedBy,
+        reason: str,
+        at: datetime,
+        by: Actor,
+    ) -> UUID:
+        return self._answer_offer("decline_offer", command_id, household_id, offer_id, at, by, declined_by, reason)
+
+    def expire_offer(self, *, command_id: UUID, household_id: UUID, offer_id: UUID, at: datetime) -> UUID:
+        timer = Actor(organisation=self.organisation, person="offer-expiry-timer", role=Role.SYSTEM)
+        return self._answer_offer("expire_offer", command_id, household_id, offer_id, at, timer, None, "")
+
+    def _answer_offer(
+        self,
+        command: str,
+        command_id: UUID,
+        household_id: UUID,
+        offer_id: UUID,
+        at: datetime,
+        by: Actor,
+        declined_by: DeclinedBy | None,
+        reason: str,
+    ) -> UUID:
+        def work() -> tuple[UUID, list[Aggregate]]:
+            household = self._get(Household, household_id, HOUSEHOLD)
+            vacancy_id = household.vacancy_of_offer(offer_id)
+            vacancy = self._get(Vacancy, vacancy_id, VACANCY)
+            if command == "accept_offer":
+                household.accept_offer(offer_id=offer_id, at=at, by=by)
+                vacancy.accept_offer(offer_id=offer_id, at=at, by=by)
+            elif command == "decline_offer":
+                assert declined_by is not None
+                household.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
+                vacancy.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
+            else:
+                household.expire_offer(offer_id=offer_id, at=at)
+                vacancy.expire_offer(offer_id=offer_id, at=at)
+            return offer_id, [household, vacancy]
+
+        arguments = dict(household_id=household_id, offer_id=offer_id, declined_by=declined_by, reason=reason,
+                         at=at, by=by)  # fmt: skip
+        self._once(command, command_id, arguments, work)
+        return offer_id
+
+    # The move, and the handoff to the bridge builder that the move starts.
+
+    def record_move(
+        self,
+        *,
+        command_id: UUID,
+        household_id: UUID,
+        move: Move,
+        hand_off_to: str | None = None,
+        at: datetime,
+        by: Actor,
+    ) -> UUID | None:
+        """Record the move; with `hand_off_to`, hand the household to that bridge builder.
+
+        Returns the handoff referral's id (pending until the bridge builder acknowledges it).
+        """
+        handoff_id = derived_id("handoff", self.organisation, command_id) if hand_off_to else None
+
+        def work() -> tuple[UUID | None, list[Aggregate]]:
+            household = self._get(Household, household_id, HOUSEHOLD)
+            household.record_move(move=move, at=at, by=by)
+            if hand_off_to is None or handoff_id is None:
+                return None, [household]
+            referral = Referral.send(
+                id=handoff_id, receiver=hand_off_to, kind=ReferralKind.HANDOFF, household_id=household_id,
+                details=handoff_details(household), consent=household.consent_for(hand_off_to, "handoff"),
+                legal_basis=None, policy=self.policy, at=at, by=by,
+            )  # fmt: skip
+            household.issue_handoff(
+                referral_id=handoff_id, to=Holder(organisation=hand_off_to, role=Role.BRIDGE_BUILDER), at=at, by=by
+            )
+            return handoff_id, [household, referral]
+
+        arguments = dict(household_id=household_id, move=move, hand_off_to=hand_off_to, at=at, by=by)
+        return self._once("record_move", command_id, arguments, work)

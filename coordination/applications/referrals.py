@@ -1,0 +1,133 @@
+"""Referral steps every node can take, as referrer or as receiver (the closed loop of DESIGN §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from coordination.applications.base import NodeApplication, derived_id
+from coordination.domain.referral import Referral, ReferralDetails, ReferralKind
+from coordination.domain.values import Actor, Consent, DeclinedBy, Role
+
+REFERRAL = "referral"
+
+
+class ReferralDesk(NodeApplication):
+    """Sending, receiving and answering referrals; shared by every organisation role."""
+
+    def send_referral(
+        self,
+        *,
+        command_id: UUID,
+        receiver: str,
+        kind: ReferralKind,
+        household_id: UUID,
+        details: ReferralDetails,
+        consent: Consent | None = None,
+        legal_basis: str | None = None,
+        at: datetime,
+        by: Actor,
+    ) -> UUID:
+        referral_id = derived_id("referral", self.organisation, command_id)
+
+        def work() -> tuple[UUID, list[Aggregate]]:
+            referral = Referral.send(
+                id=referral_id, receiver=receiver, kind=kind, household_id=household_id, details=details,
+                consent=consent, legal_basis=legal_basis, policy=self.policy, at=at, by=by,
+            )  # fmt: skip
+            return referral_id, [referral]
+
+        arguments = dict(receiver=receiver, kind=kind, household_id=household_id, details=details,
+                         consent=consent, legal_basis=legal_basis, at=at, by=by)  # fmt: skip
+        self._once("send_referral", command_id, arguments, work)
+        return referral_id
+
+    def _step(
+        self,
+        command: str,
+        command_id: UUID,
+        referral_id: UUID,
+        at: datetime,
+        by: Actor,
+        decide: Callable[[Referral], object],
+        **arguments: object,
+    ) -> UUID:
+        def work() -> tuple[UUID, list[Aggregate]]:
+            referral = self._get(Referral, referral_id, REFERRAL)
+            decide(referral)
+            return referral_id, [referral, *self._consequences(referral, command, at, by)]
+
+        arguments.update(referral_id=referral_id, at=at, by=by)
+        self._once(command, command_id, arguments, work)
+        return referral_id
+
+    def _consequences(self, referral: Referral, command: str, at: datetime, by: Actor) -> list[Aggregate]:
+        """Other aggregates of this node that a referral step changes too (in the same transaction)."""
+        return []
+
+    def acknowledge_referral(self, *, command_id: UUID, referral_id: UUID, at: datetime, by: Actor) -> UUID:
+        return self._step("acknowledge_referral", command_id, referral_id, at, by,
+                          lambda r: r.acknowledge(at=at, by=by))  # fmt: skip
+
+    def accept_referral(
+        self, *, command_id: UUID, referral_id: UUID, assignee: str, at: datetime, by: Actor
+    ) -> UUID:
+        return self._step("accept_referral", command_id, referral_id, at, by,
+                          lambda r: r.accept(assignee=assignee, at=at, by=by), assignee=assignee)  # fmt: skip
+
+    def start_referral(self, *, command_id: UUID, referral_id: UUID, at: datetime, by: Actor) -> UUID:
+        return self._step("start_referral", command_id, referral_id, at, by, lambda r: r.start(at=at, by=by))
+
+    def put_referral_on_hold(
+        self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
+    ) -> UUID:
+        return self._step("put_referral_on_hold", command_id, referral_id, at, by,
+                          lambda r: r.put_on_hold(reason=reason, at=at, by=by), reason=reason)  # fmt: skip
+
+    def decline_referral(
+        self, *, command_id: UUID, referral_id: UUID, declined_by: DeclinedBy, reason: str, at: datetime, by: Actor
+    ) -> UUID:
+        return self._step(
+            "decline_referral", command_id, referral_id, at, by,
+            lambda r: r.decline(declined_by=declined_by, reason=reason, at=at, by=by),
+            declined_by=declined_by, reason=reason,
+        )  # fmt: skip
+
+    def override_referral_decline(
+        self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
+    ) -> UUID:
+        return self._step("override_referral_decline", command_id, referral_id, at, by,
+                          lambda r: r.override_decline(reason=reason, policy=self.policy, at=at, by=by),
+                          reason=reason)  # fmt: skip
+
+    def redirect_referral(
+        self, *, command_id: UUID, referral_id: UUID, to: str, reason: str, at: datetime, by: Actor
+    ) -> UUID:
+        return self._step("redirect_referral", command_id, referral_id, at, by,
+                          lambda r: r.redirect(to=to, reason=reason, policy=self.policy, at=at, by=by),
+                          to=to, reason=reason)  # fmt: skip
+
+    def withdraw_referral(
+        self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
+    ) -> UUID:
+        return self._step("withdraw_referral", command_id, referral_id, at, by,
+                          lambda r: r.withdraw(reason=reason, at=at, by=by), reason=reason)  # fmt: skip
+
+    def complete_referral(
+        self, *, command_id: UUID, referral_id: UUID, outcome: str, at: datetime, by: Actor
+    ) -> UUID:
+        return self._step("complete_referral", command_id, referral_id, at, by,
+                          lambda r: r.complete(outcome=outcome, at=at, by=by), outcome=outcome)  # fmt: skip
+
+    def mark_referral_entered_in_error(
+        self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
+    ) -> UUID:
+        return self._step("mark_referral_entered_in_error", command_id, referral_id, at, by,
+                          lambda r: r.mark_entered_in_error(reason=reason, at=at, by=by), reason=reason)  # fmt: skip
+
+    def expire_referral(self, *, command_id: UUID, referral_id: UUID, at: datetime) -> UUID:
+        timer = Actor(organisation=self.organisation, person="referral-expiry-timer", role=Role.SYSTEM)
+        return self._step("expire_referral", command_id, referral_id, at, timer, lambda r: r.expire(at=at))

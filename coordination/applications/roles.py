@@ -1,0 +1,30 @@
+"""The applications of the organisation roles that do not own households: bridge builder, department, civil actor."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from eventsourcing.domain import Aggregate
+
+from coordination.applications.referrals import ReferralDesk
+from coordination.applications.support import SupportDesk
+from coordination.domain.referral import Referral
+from coordination.domain.support_link import SupportLink
+
+
+class BridgeBuilderApp(ReferralDesk, SupportDesk):
+    """The municipal bridge builder (boligsocial brobygger, bydelsguide): holds households after the move."""
+
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Referral: 50, SupportLink: 50}
+
+
+class MunicipalDepartmentApp(ReferralDesk):
+    """A municipal department answering referrals: daycare allocation, schools, jobcentre, elderly housing."""
+
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Referral: 50}
+
+
+class CivilActorApp(ReferralDesk, SupportDesk):
+    """A civil-society actor offering support: a mentor network, an association, a homework café."""
+
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Referral: 50, SupportLink: 50}
