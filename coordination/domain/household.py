@@ -263,7 +263,7 @@ class Household(Aggregate):
         self.bridge_building_started_at: datetime | None = None
         self.offers: list[OfferRecord] = []
         self.moves: list[Move] = []
-        self.rent_rose = False
+        self.rent_rise = False
         self.follow_up_visits: list[date] = []
         self.pending_handoff: PendingHandoff | None = None
         self.enrolments: list[Enrolment] = []
@@ -621,7 +621,7 @@ class Household(Aggregate):
     @event(Moved)
     def _moved(self, move: Move, at: datetime, by: Actor) -> None:
         self.moves.append(move)
-        self.rent_rose = move.rent_rise
+        self.rent_rise = move.rent_rise
 
     @event(FollowUpVisitDone)
     def _follow_up_visit_done(self, visited_on: date, at: datetime, by: Actor) -> None:

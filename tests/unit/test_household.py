@@ -275,7 +275,7 @@ def test_the_follow_up_visit_is_due_fourteen_days_after_the_move() -> None:
 # The move
 
 
-def test_a_move_records_the_rents_and_whether_the_rent_rose() -> None:
+def test_a_move_records_the_rents_and_a_rent_rise() -> None:
     household = register()
     events_of(household)
     move = a_move(new_rent="7800")
@@ -284,13 +284,13 @@ def test_a_move_records_the_rents_and_whether_the_rent_rose() -> None:
     assert isinstance(moved, Household.Moved)
     assert moved.move == move
     assert household.move == move
-    assert household.rent_rose is True
+    assert household.rent_rise is True
 
 
 def test_a_move_to_a_cheaper_dwelling_is_no_rent_rise() -> None:
     household = register()
     household.record_move(move=a_move(new_rent="6000"), at=at(90), by=CONSULTANT)
-    assert household.rent_rose is False
+    assert household.rent_rise is False
 
 
 def test_a_move_while_an_offer_is_live_is_refused() -> None:
