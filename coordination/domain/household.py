@@ -376,7 +376,19 @@ class Household(Aggregate):
         return ended > add_months(first_temporary.moved_on, limit)
 
     def has_consent(self, recipient: str, purpose: str) -> bool:
-        return any(c.recipient == recipient.lower() and c.purpose == purpose.lower() for c in self.consents)
+        return self.consent_for(recipient, purpose) is not None
+
+    def consent_for(self, recipient: str, purpose: str) -> Consent | None:
+        """The recorded consent to send along with a referral, so the recipient need not collect it again."""
+        wanted = (recipient.lower(), purpose.lower())
+        return next((c for c in self.consents if (c.recipient, c.purpose) == wanted), None)
+
+    def vacancy_of_offer(self, offer_id: UUID) -> UUID:
+        """The vacancy an offer was made on: the application answers both sides of an offer together."""
+        offer = next((o for o in self.offers if o.offer_id == offer_id), None)
+        if offer is None:
+            raise OfferNotLive(f"Household {self.case_reference} has received no offer {offer_id}")
+        return offer.vacancy_id
 
     def follow_up_due(self, policy: RehousingPolicy) -> date | None:
         """The day the visit in the new area is due (14 days after the move in Aarhus and Esbjerg)."""

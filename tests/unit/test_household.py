@@ -7,7 +7,10 @@ from uuid import uuid4
 
 import pydantic
 import pytest
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder
 
+from adapters.transcoding import register_domain_transcodings
 from coordination.domain.errors import (
     ConsentMissing,
     ContactPersonNotLinked,
@@ -18,6 +21,7 @@ from coordination.domain.errors import (
     InvalidInput,
     NotPermitted,
     NotSettled,
+    OfferNotLive,
     RuleViolated,
 )
 from coordination.domain.household import (
@@ -502,3 +506,41 @@ def test_the_whole_story_reloads_from_the_store_into_the_same_state() -> None:
         app.close()
     assert vars(again) == vars(household)
     assert again.phase == HouseholdPhase.SETTLED
+
+
+def test_the_consent_to_send_along_and_the_vacancy_of_an_offer_are_found() -> None:
+    household = register()
+    consent = household.consent_for("ODENSE BRIDGE BUILDERS", "bridge_building")
+    assert consent is not None
+    assert consent.given_on == date(2026, 6, 1)
+    assert household.consent_for("jobcentre odense", "bridge_building") is None
+    vacancy_id, offer_id = uuid4(), uuid4()
+    household.receive_offer(
+        offer_id=offer_id, vacancy_id=vacancy_id, dwelling=dwelling(), expires_at=at(20), overrides=[],
+        policy=DEFAULT_POLICY, at=at(5), by=CONSULTANT,
+    )  # fmt: skip
+    assert household.vacancy_of_offer(offer_id) == vacancy_id
+    with pytest.raises(OfferNotLive, match="no offer"):
+        household.vacancy_of_offer(uuid4())
+
+
+class _SnapshottingApp(Application):
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+
+def test_a_snapshot_restores_a_household_that_behaves_the_same() -> None:
+    # The housing organisation's application snapshots households; enums come back from one as plain str.
+    household = bridge_that_holds()
+    app = _SnapshottingApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "y"})
+    try:
+        app.save(household)
+        app.take_snapshot(household.id)
+        again: Household = app.repository.get(household.id)
+    finally:
+        app.close()
+    assert vars(again) == vars(household)
+    assert again.phase == HouseholdPhase.MOVED
+    assert again.settlement_gaps() == []
+    again.settle(at=at(130), by=BRIDGE_BUILDER)
