@@ -48,7 +48,10 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
 
     Names must be unique: two values with one class name would overwrite each other's decoder.
     """
-    import coordination.domain  # noqa: F401  (import the values' modules before listing them)
+    # Import every module that defines values, so none is missing from the list below.
+    import coordination.domain.household_values
+    import coordination.domain.referral_values
+    import coordination.domain.support_link  # noqa: F401
 
     transcoder.register(DateAsISO())
     names: dict[str, type[Value]] = {}
