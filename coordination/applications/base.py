@@ -17,6 +17,9 @@ from pydantic import BaseModel
 from adapters.transcoding import register_domain_transcodings
 from coordination.domain.errors import CommandIdReused, ConcurrencyConflict, InvalidInput, NotFound
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
+from coordination.applications.views import HistoryEntry, ReferralView, SupportLinkView
+from coordination.domain.referral import Referral
+from coordination.domain.support_link import SupportLink
 from coordination.domain.values import Actor
 
 A = TypeVar("A", bound=Aggregate)
@@ -48,6 +51,18 @@ class CommandReceipt(Aggregate):
         self.fingerprint = fingerprint
         self.result_id = result_id
         self.at = at
+
+
+def _history_entry(position: int, domain_event: Any) -> HistoryEntry:
+    by: Actor | None = getattr(domain_event, "by", None)
+    event_class = type(domain_event)
+    return HistoryEntry(
+        position=position, aggregate=event_class.__qualname__.split(".")[0],
+        aggregate_id=domain_event.originator_id, version=domain_event.originator_version,
+        event=event_class.__name__, at=getattr(domain_event, "at", None), recorded_at=domain_event.timestamp,
+        organisation=by.organisation if by else None, person=by.person if by else None,
+        role=str(by.role) if by else None,
+    )  # fmt: skip
 
 
 def require_time(at: datetime) -> datetime:
@@ -108,6 +123,32 @@ class NodeApplication(Application[UUID]):
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
+
+    # Queries
+
+    def referral(self, referral_id: UUID) -> ReferralView:
+        return ReferralView.of(self._get(Referral, referral_id, "referral"))
+
+    def support_link(self, link_id: UUID) -> SupportLinkView:
+        return SupportLinkView.of(self._get(SupportLink, link_id, "support link"))
+
+    def history(self, household_id: UUID, page_size: int = 500) -> list[HistoryEntry]:
+        """Every fact this node recorded about a household, its referrals and support links, in order.
+
+        Reads the whole log of this node; the timeline projection answers the same question from an index.
+        """
+        related = {household_id}
+        entries: list[HistoryEntry] = []
+        position = 0
+        while page := self.recorder.select_notifications(start=position, limit=page_size, inclusive_of_start=False):
+            for notification in page:
+                position = notification.id
+                domain_event = self.mapper.to_domain_event(notification)
+                if getattr(domain_event, "household_id", None) == household_id:
+                    related.add(domain_event.originator_id)
+                if domain_event.originator_id in related:
+                    entries.append(_history_entry(notification.id, domain_event))
+        return entries
 
     # Idempotent commands
 

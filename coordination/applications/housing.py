@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from coordination.applications.base import derived_id
 from coordination.applications.referrals import ReferralDesk
+from coordination.applications.views import HouseholdView, VacancyView
 from coordination.domain.household import (
     Enrolment,
     Household,
@@ -21,7 +22,9 @@ from coordination.domain.household import (
     Preferences,
     RehousingKind,
 )
+from coordination.domain.errors import ConsentMissing
 from coordination.domain.referral import Referral, ReferralDetails, ReferralKind
+from coordination.domain.sharing import PURPOSE, referral_details
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, Consent, DeclinedBy, Dwelling, Holder, Override, Place, Role
 from coordination.personal_data import cpr_digest
@@ -38,6 +41,14 @@ class HousingOrganisationApp(ReferralDesk):
     def __init__(self, *, cpr_secret: bytes, **kwargs: object) -> None:
         self._cpr_secret = cpr_secret
         super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    # Queries
+
+    def household(self, household_id: UUID, *, today: date) -> HouseholdView:
+        return HouseholdView.of(self._get(Household, household_id, HOUSEHOLD), self.policy, today)
+
+    def vacancy(self, vacancy_id: UUID) -> VacancyView:
+        return VacancyView.of(self._get(Vacancy, vacancy_id, VACANCY))
 
     # Households
 
@@ -168,6 +179,64 @@ class HousingOrganisationApp(ReferralDesk):
         return self._on_household("settle_household", command_id, household_id, at, by,
                                   lambda h: h.settle(at=at, by=by))  # fmt: skip
 
+    # Referrals about this node's households: the details are cut to what the receiver needs.
+
+    def refer_household(
+        self,
+        *,
+        command_id: UUID,
+        household_id: UUID,
+        receiver: str,
+        kind: ReferralKind,
+        child_id: str | None = None,
+        needed_from: date | None = None,
+        note: str | None = None,
+        at: datetime,
+        by: Actor,
+    ) -> UUID:
+        referral_id = derived_id("referral", self.organisation, command_id)
+
+        def work() -> tuple[UUID, list[Aggregate]]:
+            household = self._get(Household, household_id, HOUSEHOLD)
+            details = referral_details(household, kind, child_id=child_id, needed_from=needed_from, note=note)
+            return referral_id, [self._referral_about(household, referral_id, receiver, kind, at, by, details)]
+
+        arguments = dict(household_id=household_id, receiver=receiver, kind=kind, child_id=child_id,
+                         needed_from=needed_from, note=note, at=at, by=by)  # fmt: skip
+        self._once("refer_household", command_id, arguments, work)
+        return referral_id
+
+    def _referral_about(
+        self,
+        household: Household,
+        referral_id: UUID,
+        receiver: str,
+        kind: ReferralKind,
+        at: datetime,
+        by: Actor,
+        details: ReferralDetails | None = None,
+    ) -> Referral:
+        """A referral sent under the household's recorded consent for that recipient and purpose."""
+        consent = household.consent_for(receiver, PURPOSE[kind])
+        if consent is None:
+            raise ConsentMissing(
+                f"Household {household.case_reference} has no consent to share data with {receiver} "
+                f"for {PURPOSE[kind].replace('_', ' ')}"
+            )
+        return Referral.send(
+            id=referral_id, receiver=receiver, kind=kind, household_id=household.id,
+            details=details or referral_details(household, kind), consent=consent, legal_basis=None,
+            policy=self.policy, at=at, by=by,
+        )  # fmt: skip
+
+    def _consequences(self, referral: Referral, command: str, at: datetime, by: Actor) -> list[Aggregate]:
+        # The bridge builder's acknowledgement of the handoff is the moment it holds the household.
+        if referral.kind == ReferralKind.HANDOFF and command == "acknowledge_referral":
+            household = self._get(Household, referral.household_id, HOUSEHOLD)
+            household.acknowledge_handoff(referral_id=referral.id, at=at, by=by)
+            return [household]
+        return []
+
     # Vacancies
 
     def publish_vacancy(self, *, command_id: UUID, dwelling: Dwelling, at: datetime, by: Actor) -> UUID:
@@ -295,11 +364,7 @@ class HousingOrganisationApp(ReferralDesk):
             household.record_move(move=move, at=at, by=by)
             if hand_off_to is None or handoff_id is None:
                 return None, [household]
-            referral = Referral.send(
-                id=handoff_id, receiver=hand_off_to, kind=ReferralKind.HANDOFF, household_id=household_id,
-                details=handoff_details(household), consent=household.consent_for(hand_off_to, "handoff"),
-                legal_basis=None, policy=self.policy, at=at, by=by,
-            )  # fmt: skip
+            referral = self._referral_about(household, handoff_id, hand_off_to, ReferralKind.HANDOFF, at, by)
             household.issue_handoff(
                 referral_id=handoff_id, to=Holder(organisation=hand_off_to, role=Role.BRIDGE_BUILDER), at=at, by=by
             )

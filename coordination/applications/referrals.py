@@ -45,6 +45,42 @@ class ReferralDesk(NodeApplication):
         self._once("send_referral", command_id, arguments, work)
         return referral_id
 
+    def receive_referral(
+        self,
+        *,
+        command_id: UUID,
+        referral_id: UUID,
+        referrer: str,
+        kind: ReferralKind,
+        household_id: UUID,
+        details: ReferralDetails,
+        consent: Consent | None,
+        legal_basis: str | None,
+        acknowledge_by: datetime,
+        complete_by: datetime,
+        at: datetime,
+        by: Actor,
+    ) -> UUID:
+        """Keep this node's copy of a referral another organisation sent to it, as it was recorded there.
+
+        The due dates are the referrer's recorded ones, not recomputed from this node's policy, so both
+        copies agree on what is overdue.
+        """
+
+        def work() -> tuple[UUID, list[Aggregate]]:
+            referral = Referral(
+                id=referral_id, referrer=referrer, receiver=self.organisation, kind=kind,
+                household_id=household_id, details=details, consent=consent, legal_basis=legal_basis,
+                acknowledge_by=acknowledge_by, complete_by=complete_by, at=at, by=by,
+            )  # fmt: skip
+            return referral_id, [referral]
+
+        arguments = dict(referral_id=referral_id, referrer=referrer, kind=kind, household_id=household_id,
+                         details=details, consent=consent, legal_basis=legal_basis,
+                         acknowledge_by=acknowledge_by, complete_by=complete_by, at=at, by=by)  # fmt: skip
+        self._once("receive_referral", command_id, arguments, work)
+        return referral_id
+
     def _step(
         self,
         command: str,
@@ -104,11 +140,22 @@ class ReferralDesk(NodeApplication):
                           reason=reason)  # fmt: skip
 
     def redirect_referral(
-        self, *, command_id: UUID, referral_id: UUID, to: str, reason: str, at: datetime, by: Actor
+        self,
+        *,
+        command_id: UUID,
+        referral_id: UUID,
+        to: str,
+        reason: str,
+        consent: Consent | None = None,
+        at: datetime,
+        by: Actor,
     ) -> UUID:
-        return self._step("redirect_referral", command_id, referral_id, at, by,
-                          lambda r: r.redirect(to=to, reason=reason, policy=self.policy, at=at, by=by),
-                          to=to, reason=reason)  # fmt: skip
+        """Forward a referral to another organisation; one resting on consent needs a consent naming it."""
+        return self._step(
+            "redirect_referral", command_id, referral_id, at, by,
+            lambda r: r.redirect(to=to, reason=reason, consent=consent, policy=self.policy, at=at, by=by),
+            to=to, reason=reason, consent=consent,
+        )  # fmt: skip
 
     def withdraw_referral(
         self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor

@@ -1,0 +1,149 @@
+"""Plain read models the applications hand to the edge instead of aggregates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from coordination.domain.household import Household
+from coordination.domain.household_values import Move, OfferRecord, PendingHandoff
+from coordination.domain.policy import RehousingPolicy
+from coordination.domain.referral import Referral, ReferralDetails
+from coordination.domain.support_link import SupportLink, SupportOffer
+from coordination.domain.vacancy import Vacancy
+from coordination.domain.values import Dwelling, Holder
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class HouseholdView(View):
+    id: UUID
+    version: int
+    owner: str
+    case_reference: str
+    phase: str
+    holder: Holder
+    pending_handoff: PendingHandoff | None
+    members: int
+    children: int
+    live_offer: OfferRecord | None
+    offers: list[OfferRecord]
+    move: Move | None
+    rent_rise: bool
+    right_to_permanent: bool
+    follow_up_due: date | None
+    follow_up_visited: bool
+    settlement_gaps: list[str]
+    settled_at: datetime | None
+
+    @classmethod
+    def of(cls, household: Household, policy: RehousingPolicy, today: date) -> HouseholdView:
+        return cls(
+            id=household.id, version=household.version, owner=household.owner,
+            case_reference=household.case_reference, phase=str(household.phase), holder=household.holder,
+            pending_handoff=household.pending_handoff, members=len(household.members),
+            children=sum(1 for m in household.members if m.kind == "child"), live_offer=household.live_offer,
+            offers=list(household.offers), move=household.move, rent_rise=household.rent_rise,
+            right_to_permanent=household.has_right_to_permanent(today, policy),
+            follow_up_due=household.follow_up_due(policy), follow_up_visited=household.follow_up_visited,
+            settlement_gaps=household.settlement_gaps(), settled_at=household.settled_at,
+        )  # fmt: skip
+
+
+class VacancyView(View):
+    id: UUID
+    version: int
+    owner: str
+    dwelling: Dwelling
+    status: str
+    live_offer_id: UUID | None
+    offer_expires_at: datetime | None
+    let_to: UUID | None
+
+    @classmethod
+    def of(cls, vacancy: Vacancy) -> VacancyView:
+        return cls(
+            id=vacancy.id, version=vacancy.version, owner=vacancy.owner, dwelling=vacancy.dwelling,
+            status=str(vacancy.status), live_offer_id=vacancy.live_offer_id,
+            offer_expires_at=vacancy.offer_expires_at, let_to=vacancy.let_to,
+        )  # fmt: skip
+
+
+class ReferralStepView(View):
+    status: str
+    at: datetime
+    organisation: str | None
+
+
+class ReferralView(View):
+    id: UUID
+    version: int
+    referrer: str
+    receiver: str
+    kind: str
+    household_id: UUID
+    status: str
+    fhir_status: str
+    details: ReferralDetails
+    lawful_basis: str
+    assignee: str | None
+    outcome: str | None
+    sent_at: datetime
+    acknowledge_by: datetime
+    complete_by: datetime
+    acknowledged_at: datetime | None
+    accepted_at: datetime | None
+    completed_at: datetime | None
+    history: list[ReferralStepView]
+
+    @classmethod
+    def of(cls, referral: Referral) -> ReferralView:
+        basis = referral.legal_basis or (
+            f"consent given {referral.consent.given_on} for {referral.consent.purpose}" if referral.consent else ""
+        )
+        return cls(
+            id=referral.id, version=referral.version, referrer=referral.referrer, receiver=referral.receiver,
+            kind=str(referral.kind), household_id=referral.household_id, status=str(referral.status),
+            fhir_status=referral.status.fhir_status, details=referral.details, lawful_basis=basis,
+            assignee=referral.assignee, outcome=referral.outcome, sent_at=referral.sent_at,
+            acknowledge_by=referral.acknowledge_by, complete_by=referral.complete_by,
+            acknowledged_at=referral.acknowledged_at, accepted_at=referral.accepted_at,
+            completed_at=referral.completed_at,
+            history=[ReferralStepView(status=str(s[0]), at=s[1], organisation=s[2]) for s in referral.history],
+        )  # fmt: skip
+
+
+class SupportLinkView(View):
+    id: UUID
+    version: int
+    owner: str
+    household_id: UUID
+    offer: SupportOffer
+    contact_person: bool
+    status: str
+
+    @classmethod
+    def of(cls, link: SupportLink) -> SupportLinkView:
+        return cls(
+            id=link.id, version=link.version, owner=link.owner, household_id=link.household_id,
+            offer=link.offer, contact_person=link.contact_person, status=str(link.status),
+        )  # fmt: skip
+
+
+class HistoryEntry(View):
+    """One recorded fact about a household, with who recorded it and when (no personal data)."""
+
+    position: int
+    aggregate: str
+    aggregate_id: UUID
+    version: int
+    event: str
+    at: datetime | None
+    recorded_at: datetime
+    organisation: str | None
+    person: str | None
+    role: str | None
