@@ -13,7 +13,7 @@ from coordination.domain.policy import RehousingPolicy
 from coordination.domain.referral import Referral, ReferralDetails
 from coordination.domain.support_link import SupportLink, SupportOffer
 from coordination.domain.vacancy import Vacancy
-from coordination.domain.values import Dwelling, Holder
+from coordination.domain.values import Consent, Dwelling, Holder
 
 
 class View(BaseModel):
@@ -89,7 +89,8 @@ class ReferralView(View):
     status: str
     fhir_status: str
     details: ReferralDetails
-    lawful_basis: str
+    consent: Consent | None
+    legal_basis: str | None
     assignee: str | None
     outcome: str | None
     sent_at: datetime
@@ -102,13 +103,10 @@ class ReferralView(View):
 
     @classmethod
     def of(cls, referral: Referral) -> ReferralView:
-        basis = referral.legal_basis or (
-            f"consent given {referral.consent.given_on} for {referral.consent.purpose}" if referral.consent else ""
-        )
         return cls(
             id=referral.id, version=referral.version, referrer=referral.referrer, receiver=referral.receiver,
             kind=str(referral.kind), household_id=referral.household_id, status=str(referral.status),
-            fhir_status=referral.status.fhir_status, details=referral.details, lawful_basis=basis,
+            fhir_status=referral.status.fhir_status, details=referral.details, consent=referral.consent, legal_basis=referral.legal_basis,
             assignee=referral.assignee, outcome=referral.outcome, sent_at=referral.sent_at,
             acknowledge_by=referral.acknowledge_by, complete_by=referral.complete_by,
             acknowledged_at=referral.acknowledged_at, accepted_at=referral.accepted_at,

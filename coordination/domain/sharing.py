@@ -11,8 +11,9 @@ from datetime import date
 
 from coordination.domain.errors import InvalidInput
 from coordination.domain.household import Household
-from coordination.domain.household_values import MemberKind, Need
+from coordination.domain.household_values import MemberKind, Need, OfferStatus
 from coordination.domain.referral import ChildFacts, ReferralDetails, ReferralKind
+from coordination.domain.values import Place
 
 # The purpose a household's consent must name for each kind of referral.
 PURPOSE = {kind: kind.value for kind in ReferralKind} | {ReferralKind.HANDOFF: ReferralKind.BRIDGE_BUILDING.value}
@@ -44,7 +45,7 @@ def referral_details(
 ) -> ReferralDetails:
     """The minimum the recipient of a `kind` referral needs to know about `household`."""
     kind = ReferralKind(kind)
-    place = household.move.place if household.move is not None else None
+    place = _new_area(household)
     needs = [need for need in household.needs if need in _NEEDS_SHARED[kind]]
     return ReferralDetails(
         children=_children(household, kind, child_id),
@@ -55,6 +56,15 @@ def referral_details(
         household_size=len(household.members) if kind in _SHARES_SIZE else None,
         note=note,
     )
+
+
+def _new_area(household: Household) -> Place | None:
+    """Where the household will live: the move's area, or before it the accepted (or live) offer's."""
+    if household.move is not None:
+        return household.move.place
+    accepted = [offer for offer in household.offers if offer.status == OfferStatus.ACCEPTED]
+    offer = accepted[-1] if accepted else household.live_offer
+    return offer.dwelling.place if offer is not None else None
 
 
 def _children(household: Household, kind: ReferralKind, child_id: str | None) -> list[ChildFacts]:
