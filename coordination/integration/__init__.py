@@ -1,0 +1,1 @@
+"""Integration events: the versioned contracts that cross organisations."""
