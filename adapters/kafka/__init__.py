@@ -1,0 +1,1 @@
+"""The exchange between organisations over the Kafka protocol: envelope, relay, consumer, transport."""

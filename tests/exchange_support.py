@@ -1,0 +1,111 @@
+"""Test helpers for the exchange: a tiny aggregate, two sample integration events, and an idempotent apply."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, ClassVar
+from uuid import UUID
+
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from adapters.kafka.consumer import AlreadyApplied
+from adapters.kafka.envelope import ReceivedEvent
+from adapters.node_db import SqlDatabase
+from coordination.integration.events import IntegrationEvent
+
+SOURCE = "urn:dk:rehousing:org:civica"
+TOPIC = "test.cases"
+
+
+class Case(Aggregate):
+    """A stand-in aggregate: notes are what others need to hear about, remarks stay at home."""
+
+    class Opened(Aggregate.Created):
+        pass
+
+    class Noted(Aggregate.Event):
+        n: int
+        note: str
+
+    class Remarked(Aggregate.Event):
+        remark: str
+
+    @event(Opened)
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    @event(Noted)
+    def note(self, n: int, note: str) -> None:
+        self.notes.append(note)
+
+    @event(Remarked)
+    def remark(self, remark: str) -> None:
+        pass
+
+
+class CaseNoted(IntegrationEvent):
+    event_type: ClassVar[str] = "dk.rehousing.test.case.noted.v1"
+    topic: ClassVar[str] = TOPIC
+
+    case_id: UUID
+    n: int
+    note: str
+
+
+class CaseOpened(IntegrationEvent):
+    event_type: ClassVar[str] = "dk.rehousing.test.case.opened.v1"
+    topic: ClassVar[str] = TOPIC
+
+    case_id: UUID
+
+
+def case_messages(domain_event: Any) -> list[IntegrationEvent]:
+    """Only what others need: openings and notes, never remarks."""
+    if isinstance(domain_event, Case.Opened):
+        return [CaseOpened(case_id=domain_event.originator_id)]
+    if isinstance(domain_event, Case.Noted):
+        return [CaseNoted(case_id=domain_event.originator_id, n=domain_event.n, note=domain_event.note)]
+    return []
+
+
+def new_case_app(env: dict[str, str]) -> Application[UUID]:
+    return Application[UUID](env=env)
+
+
+class ReceivedLog:
+    """An idempotent effect for tests: a row per message, keyed by its CloudEvents id, in one transaction."""
+
+    def __init__(self, db: SqlDatabase, table: str = "received") -> None:
+        self._db = db
+        self._table = table
+        with db.transaction() as tx:
+            tx.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} (ce_id TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
+                " type TEXT NOT NULL, subject TEXT NOT NULL, data TEXT NOT NULL, traceparent TEXT)"
+            )
+
+    def apply(self, received: ReceivedEvent) -> None:
+        try:
+            with self._db.transaction() as tx:
+                tx.execute(
+                    f"INSERT INTO {self._table} (ce_id, seq, type, subject, data, traceparent)"
+                    f" VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM {self._table}), ?, ?, ?, ?)",
+                    (
+                        received.id,
+                        received.type,
+                        received.subject,
+                        json.dumps(received.event.model_dump(mode="json")),
+                        received.traceparent,
+                    ),
+                )
+        except (sqlite3.IntegrityError, psycopg.IntegrityError):
+            raise AlreadyApplied(received.id) from None
+
+    def rows(self) -> list[tuple[str, str, str, dict[str, Any]]]:
+        """(ce_id, type, subject, data) in the order applied."""
+        with self._db.transaction() as tx:
+            found = tx.execute(f"SELECT ce_id, type, subject, data FROM {self._table} ORDER BY seq")
+        return [(str(i), str(t), str(s), json.loads(str(d))) for i, t, s, d in found]
