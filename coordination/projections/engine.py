@@ -1,0 +1,513 @@
+"""The projection engine: what a projection is, and a runner that applies a node's events exactly once."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol, TypeVar
+
+import structlog
+from eventsourcing.application import Application
+from eventsourcing.persistence import MapperDeserialisationError, Notification
+from eventsourcing.utils import resolve_topic
+from pydantic import ValidationError
+
+Params = Sequence[Any]
+# (sql, params, many): `many` means params is a sequence of parameter rows for executemany.
+Statement = tuple[str, Any, bool]
+Handler = Callable[[Any, "ProjectionTx"], None]
+F = TypeVar("F", bound=Callable[..., None])
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+TRACKING_TABLE = "projection_tracking"
+PARKED_TABLE = "projection_parked"
+_BOOKKEEPING_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ("
+    "projection TEXT PRIMARY KEY, position BIGINT NOT NULL, updated_at TEXT NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {PARKED_TABLE} ("
+    "projection TEXT NOT NULL, position BIGINT NOT NULL, topic TEXT NOT NULL, originator_id TEXT NOT NULL, "
+    "originator_version INTEGER NOT NULL, error_type TEXT NOT NULL, error_message TEXT NOT NULL, "
+    "parked_at TEXT NOT NULL, attempts INTEGER NOT NULL, PRIMARY KEY (projection, position))",
+)
+
+
+# The port the view stores (adapters/views.py) implement.
+
+
+class StatementFailed(Exception):
+    """The database refused a view write: the event's fault, not the link's."""
+
+
+class SavepointLost(Exception):
+    """Rolling back to a savepoint failed: the transaction is unusable and nothing in it may be committed."""
+
+
+class ViewTransaction(Protocol):
+    def execute(self, sql: str, params: Params = ()) -> int: ...
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None: ...
+    def run(self, statements: Sequence[Statement]) -> None: ...
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]: ...
+    def savepoint(self) -> AbstractContextManager[None]: ...
+
+
+class ViewStore(Protocol):
+    def transaction(self) -> AbstractContextManager[ViewTransaction]: ...
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]: ...
+    def ensure_tables(self, projection: Projection) -> None: ...
+    def drop_tables(self, projection: Projection) -> None: ...
+    def tracking_position(self, name: str) -> int: ...
+
+
+# What a projection is.
+
+
+def handles(*event_classes: type) -> Callable[[F], F]:
+    """Marks a projection method `(self, event, tx)` as the handler of these event classes."""
+
+    def mark(method: F) -> F:
+        method._handles = event_classes  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
+class Projection:
+    """A read model that answers one question and owns its tables.
+
+    Subclasses declare `name`, `tables` (logical name → portable column DDL), optional `indexes`
+    (index name → (logical table, columns)) and `@handles(...)` methods that only write, through
+    `tx.execute("... {logical_table} ...", params)`. Every table lives as `<logical>__<suffix>`, so a
+    rebuild under another suffix can sit beside the live instance.
+    """
+
+    name: ClassVar[str]
+    tables: ClassVar[Mapping[str, str]]
+    indexes: ClassVar[Mapping[str, tuple[str, str]]] = {}
+    _handler_names: ClassVar[dict[type, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[type, str] = {}
+        # Base classes first, so a subclass's handler for the same event class wins.
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                for event_class in getattr(value, "_handles", ()):
+                    found[event_class] = attr
+        cls._handler_names = found
+
+    def __init__(self, suffix: str = "live") -> None:
+        for identifier in (self.name, suffix, *self.tables, *self.indexes):
+            if not _IDENTIFIER.match(identifier):
+                raise ValueError(f"{identifier!r} is not a plain lower-case SQL identifier")
+        self.suffix = suffix
+        self.instance_name = f"{self.name}__{suffix}"
+        self.table_names = {logical: f"{logical}__{suffix}" for logical in self.tables}
+        self._resolved: dict[str, str] = {}
+        self._by_topic: dict[str, Handler | None] = {}
+
+    def resolve(self, sql: str) -> str:
+        """The statement with each `{logical_table}` replaced by this instance's physical table name."""
+        resolved = self._resolved.get(sql)
+        if resolved is None:
+            resolved = self._resolved[sql] = sql.format_map(self.table_names)
+        return resolved
+
+    def handler_for(self, topic: str) -> Handler | None:
+        """The bound handler for a stored event's topic, or None; raises if the topic names no class."""
+        if topic in self._by_topic:
+            return self._by_topic[topic]
+        event_class = resolve_topic(topic)
+        handler = None
+        for klass in getattr(event_class, "__mro__", (event_class,)):
+            if klass in self._handler_names:
+                handler = getattr(self, self._handler_names[klass])
+                break
+        self._by_topic[topic] = handler
+        return handler
+
+    def setup_statements(self) -> list[tuple[str, Params]]:
+        """Creates the bookkeeping tables, this instance's tables and indexes, and its tracking row at 0."""
+        creates = [
+            f"CREATE TABLE IF NOT EXISTS {self.table_names[t]} ({ddl})" for t, ddl in self.tables.items()
+        ]
+        indexes = [
+            f"CREATE INDEX IF NOT EXISTS {index}__{self.suffix} ON {self.table_names[table]} ({columns})"
+            for index, (table, columns) in self.indexes.items()
+        ]
+        seed = (
+            f"INSERT INTO {TRACKING_TABLE} (projection, position, updated_at) VALUES (?, 0, ?) "
+            "ON CONFLICT (projection) DO NOTHING",
+            (self.instance_name, _now()),
+        )
+        return [*((sql, ()) for sql in (*_BOOKKEEPING_DDL, *creates, *indexes)), seed]
+
+    def teardown_statements(self) -> list[tuple[str, Params]]:
+        """Drops this instance's tables and forgets its tracking position and parked events."""
+        drops = [(f"DROP TABLE IF EXISTS {physical}", ()) for physical in self.table_names.values()]
+        forget = [
+            (f"DELETE FROM {table} WHERE projection = ?", (self.instance_name,))
+            for table in (TRACKING_TABLE, PARKED_TABLE)
+        ]
+        return [*((sql, ()) for sql in _BOOKKEEPING_DDL), *drops, *forget]
+
+    def primary_key(self, table: str) -> tuple[str, ...]:
+        """The table's primary key columns as declared in its DDL, or () when it has none."""
+        ddl = self.tables[table]
+        constraint = re.search(r"PRIMARY\s+KEY\s*\(([^)]*)\)", ddl, re.IGNORECASE)
+        if constraint:
+            return tuple(column.strip() for column in constraint.group(1).split(","))
+        for column in ddl.split(","):
+            if re.search(r"PRIMARY\s+KEY", column, re.IGNORECASE):
+                return (column.split()[0],)
+        return ()
+
+
+class ProjectionTx:
+    """What a handler writes through: statements are queued and sent to the database in bulk.
+
+    Queuing is what makes a batch fast (one pipeline or executemany instead of a round trip per
+    write). `query()` sends the queue first, so a handler reads its own batch's writes.
+    """
+
+    def __init__(self, projection: Projection, tx: ViewTransaction) -> None:
+        self._projection = projection
+        self._tx = tx
+        self._queue: list[Statement] = []
+        self.flushes = 0
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        self._queue.append((self._projection.resolve(sql), params, False))
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        self._queue.append((self._projection.resolve(sql), list(rows), True))
+
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        self.flush()
+        return self._tx.query(self._projection.resolve(sql), params)
+
+    def flush(self) -> None:
+        if self._queue:
+            queue, self._queue = self._queue, []
+            self.flushes += 1
+            self._tx.run(queue)
+
+    def mark(self) -> tuple[int, int]:
+        return len(self._queue), self.flushes
+
+    def discard_since(self, mark: tuple[int, int]) -> bool:
+        """Drops what was queued after `mark`; False if some of it already reached the database."""
+        queued, flushes = mark
+        if self.flushes != flushes:
+            return False
+        del self._queue[queued:]
+        return True
+
+
+# Running a projection.
+
+
+@dataclass(frozen=True)
+class ParkedEvent:
+    """An event a projection could not apply: where it is and why, never what it says."""
+
+    projection: str
+    position: int
+    topic: str
+    originator_id: str
+    originator_version: int
+    error_type: str
+    error_message: str
+    parked_at: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Notifications read after the tracked position `after`; applying it moves tracking to the last one."""
+
+    after: int
+    notifications: Sequence[Notification]
+
+    @property
+    def last(self) -> int:
+        return self.notifications[-1].id if self.notifications else self.after
+
+
+class _Stale(Exception):
+    """Tracking moved past the batch's start: someone else applied it."""
+
+
+class _NeedSavepoints(Exception):
+    """The optimistic path cannot isolate a failure; redo the batch with a savepoint per event."""
+
+
+def describe(exc: BaseException) -> str:
+    """The exception's message without event data: pydantic errors are listed without their input values."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)
+        )
+    if isinstance(exc, MapperDeserialisationError) and exc.__cause__ is not None:
+        # The library's message embeds the cause's text, which may quote the stored state.
+        return f"stored event could not be decoded: {type(exc.__cause__).__name__}: {describe(exc.__cause__)}"
+    return str(exc)[:1000]
+
+
+class ProjectionRunner:
+    """Follows an application's notification log and applies it to a projection in batches, exactly once.
+
+    Each batch is one transaction that first moves the tracking row from the position the batch was read
+    after to its last position (a conditional update), then writes the views and any parked events. A
+    runner whose batch is stale (another runner got there first) updates no row and rolls back: nothing
+    is applied twice, whatever the number of runners, restarts or duplicate runs.
+    """
+
+    def __init__(
+        self, app: Application, projection: Projection, view_store: ViewStore, batch_size: int = 1000
+    ) -> None:
+        self.app = app
+        self.projection = projection
+        self.view_store = view_store
+        self.batch_size = batch_size
+        self.log = structlog.get_logger(__name__).bind(projection=projection.instance_name)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        view_store.ensure_tables(projection)
+
+    @property
+    def name(self) -> str:
+        return self.projection.instance_name
+
+    def position(self) -> int:
+        return self.view_store.tracking_position(self.name)
+
+    def lag(self) -> int:
+        """How many notification ids the log has beyond the tracked position (gaps count, too)."""
+        return max((self.app.recorder.max_notification_id() or 0) - self.position(), 0)
+
+    def fetch_batch(self, up_to: int | None = None) -> Batch:
+        after = self.position()
+        notifications = self.app.recorder.select_notifications(
+            start=after, limit=self.batch_size, stop=up_to, inclusive_of_start=False
+        )
+        return Batch(after=after, notifications=notifications)
+
+    def run_once(self, up_to: int | None = None) -> int:
+        """Applies the next batch; returns how many notifications it consumed (0 if none or stale)."""
+        return self.apply_batch(self.fetch_batch(up_to))
+
+    def run_until_caught_up(self, max_seconds: float = 60.0, up_to: int | None = None) -> int:
+        """Applies batches until tracking reaches the log's end as it was at the call (or `up_to`)."""
+        target = up_to if up_to is not None else (self.app.recorder.max_notification_id() or 0)
+        deadline = time.monotonic() + max_seconds
+        total = 0
+        while True:
+            batch = self.fetch_batch(up_to=target)
+            if not batch.notifications:
+                return total
+            total += self.apply_batch(batch)
+            if batch.last >= target:
+                return total
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name} at {batch.last} did not reach {target} in {max_seconds} s")
+
+    def apply_batch(self, batch: Batch) -> int:
+        if not batch.notifications:
+            return 0
+        try:
+            try:
+                parked = self._apply(batch, with_savepoints=False)
+            except _NeedSavepoints:
+                parked = self._apply(batch, with_savepoints=True)
+        except _Stale:
+            self.log.info("batch skipped as duplicate", after=batch.after, last=batch.last)
+            return 0
+        self.log.info(
+            "batch applied", count=len(batch.notifications), position=batch.last, parked=len(parked)
+        )
+        for event in parked:
+            self.log.warning(
+                "event parked",
+                position=event.position,
+                topic=event.topic,
+                originator_id=event.originator_id,
+                version=event.originator_version,
+                error_type=event.error_type,
+            )
+        return len(batch.notifications)
+
+    def _apply(self, batch: Batch, *, with_savepoints: bool) -> list[ParkedEvent]:
+        parked: list[ParkedEvent] = []
+        with self.view_store.transaction() as tx:
+            # Claim first: the row lock serialises racing runners, and a loser stops before writing.
+            claimed = tx.execute(
+                f"UPDATE {TRACKING_TABLE} SET position = ?, updated_at = ? "
+                "WHERE projection = ? AND position = ?",
+                (batch.last, _now(), self.name, batch.after),
+            )
+            if claimed != 1:
+                raise _Stale
+            ptx = ProjectionTx(self.projection, tx)
+            for notification in batch.notifications:
+                if with_savepoints:
+                    failure = self._apply_isolated(notification, ptx, tx)
+                else:
+                    failure = self._apply_optimistically(notification, ptx)
+                if failure is not None:
+                    parked.append(self._parked(notification, failure))
+            if not with_savepoints:
+                try:
+                    ptx.flush()
+                except StatementFailed as exc:
+                    raise _NeedSavepoints from exc
+            for event in parked:
+                tx.execute(
+                    f"INSERT INTO {PARKED_TABLE} (projection, position, topic, originator_id, "
+                    "originator_version, error_type, error_message, parked_at, attempts) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _parked_row(event),
+                )
+        return parked
+
+    def _apply_optimistically(self, notification: Notification, ptx: ProjectionTx) -> Exception | None:
+        mark = ptx.mark()
+        try:
+            self._handle(notification, ptx)
+        except StatementFailed as exc:
+            # A read inside a handler failed: on PostgreSQL the transaction is now aborted.
+            raise _NeedSavepoints from exc
+        except Exception as exc:
+            if not ptx.discard_since(mark):
+                raise _NeedSavepoints from exc
+            return exc
+        return None
+
+    def _apply_isolated(
+        self, notification: Notification, ptx: ProjectionTx, tx: ViewTransaction
+    ) -> Exception | None:
+        mark = ptx.mark()
+        try:
+            with tx.savepoint():
+                self._handle(notification, ptx)
+                ptx.flush()
+        except SavepointLost:
+            raise
+        except Exception as exc:
+            ptx.discard_since(mark)
+            return exc
+        return None
+
+    def _handle(self, notification: Notification, ptx: ProjectionTx) -> None:
+        handler = self.projection.handler_for(notification.topic)
+        if handler is not None:
+            handler(self.app.mapper.to_domain_event(notification), ptx)
+
+    def _parked(self, notification: Notification, exc: Exception) -> ParkedEvent:
+        return ParkedEvent(
+            projection=self.name,
+            position=notification.id,
+            topic=notification.topic,
+            originator_id=str(notification.originator_id),
+            originator_version=notification.originator_version,
+            error_type=type(exc).__name__,
+            error_message=describe(exc),
+            parked_at=_now(),
+            attempts=1,
+        )
+
+    # Parked events.
+
+    def parked(self) -> list[ParkedEvent]:
+        rows = self.view_store.query(
+            f"SELECT * FROM {PARKED_TABLE} WHERE projection = ? ORDER BY position", (self.name,)
+        )
+        return [ParkedEvent(**row) for row in rows]
+
+    def retry_parked(self) -> list[ParkedEvent]:
+        """Re-applies each parked event (after a fix), unparking those that succeed; returns the rest."""
+        for event in self.parked():
+            found = self.app.recorder.select_notifications(start=event.position, limit=1, stop=event.position)
+            if found:
+                self._retry(event, found[0])
+        return self.parked()
+
+    def _retry(self, event: ParkedEvent, notification: Notification) -> None:
+        where = "WHERE projection = ? AND position = ?"
+        with self.view_store.transaction() as tx:
+            # Claim by attempt count, so two retries of one parked event never both apply it.
+            claimed = tx.execute(
+                f"UPDATE {PARKED_TABLE} SET attempts = attempts + 1 {where} AND attempts = ?",
+                (self.name, event.position, event.attempts),
+            )
+            if claimed != 1:
+                return
+            failure = self._apply_isolated(notification, ProjectionTx(self.projection, tx), tx)
+            if failure is None:
+                tx.execute(f"DELETE FROM {PARKED_TABLE} {where}", (self.name, event.position))
+            else:
+                tx.execute(
+                    f"UPDATE {PARKED_TABLE} SET error_type = ?, error_message = ?, parked_at = ? {where}",
+                    (type(failure).__name__, describe(failure), _now(), self.name, event.position),
+                )
+        if failure is None:
+            self.log.info("parked event applied", position=event.position, attempts=event.attempts + 1)
+        else:
+            self.log.warning(
+                "parked event failed again", position=event.position, error_type=type(failure).__name__
+            )
+
+    # Following the log in the background.
+
+    def start(self, *, max_sleep: float = 1.0) -> None:
+        """Polls the log on a thread: at once while there is work, backing off to `max_sleep` when idle."""
+        if self._thread is not None:
+            raise RuntimeError(f"{self.name} is already running")
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._follow, args=(max_sleep,), name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _follow(self, max_sleep: float) -> None:
+        sleep = 0.01
+        while not self._stopping.is_set():
+            try:
+                applied = self.run_once()
+            except Exception:
+                # A lost connection or a locked database: keep the thread alive and try again later.
+                self.log.exception("batch failed; retrying")
+                applied = 0
+            if applied:
+                sleep = 0.01
+                continue
+            self._stopping.wait(sleep)
+            sleep = min(sleep * 2, max_sleep)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _parked_row(event: ParkedEvent) -> tuple[Any, ...]:
+    return (
+        event.projection,
+        event.position,
+        event.topic,
+        event.originator_id,
+        event.originator_version,
+        event.error_type,
+        event.error_message,
+        event.parked_at,
+        event.attempts,
+    )
