@@ -1,0 +1,283 @@
+"""The reference scenario of DESIGN §6 (Odense, 2023 report), played through the organisations' applications.
+
+A single mother with four children (16, 12, 10 and 4) is rehoused by CIVICA from Vollsmose to central
+Odense; the bridge builder holds the family from the move until the bridge holds. Each organisation is its
+own node with its own store. Until the Kafka exchange carries them, `Courier` delivers referrals and
+mirrors each answer back to the referrer's node, exactly as a received message would be applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from itertools import count
+from uuid import UUID
+
+from coordination.applications.base import derived_id
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.referrals import ReferralDesk
+from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
+from coordination.domain.calendar import COPENHAGEN
+from coordination.domain.household import (
+    Enrolment,
+    Member,
+    MemberKind,
+    Move,
+    Need,
+    Origin,
+    Permanence,
+    Preferences,
+    RehousingKind,
+    Scope,
+)
+from coordination.domain.household_values import InstitutionKind
+from coordination.domain.referral import ReferralKind
+from coordination.domain.support_link import SupportKind, SupportOffer
+from coordination.domain.values import (
+    Actor,
+    Address,
+    Consent,
+    Dwelling,
+    Money,
+    Override,
+    Place,
+    Role,
+    YearMonth,
+)
+
+CIVICA = "civica"
+BRIDGE_BUILDER = "odense-brobygning"
+CHILDREN_AND_YOUTH = "odense-boern-og-unge"
+KVINFO = "kvinfo-mentornetvaerk"
+
+consultant = Actor(organisation=CIVICA, person="civica-gk-07", role=Role.REHOUSING_CONSULTANT)
+bridge_builder = Actor(organisation=BRIDGE_BUILDER, person="bb-anna", role=Role.BRIDGE_BUILDER)
+daycare_allocator = Actor(organisation=CHILDREN_AND_YOUTH, person="pladsanvisning-3", role=Role.DAYCARE_ALLOCATOR)
+school_caseworker = Actor(organisation=CHILDREN_AND_YOUTH, person="skole-12", role=Role.DEPARTMENT_CASEWORKER)
+mentor_coordinator = Actor(organisation=KVINFO, person="kvinfo-odense-2", role=Role.CIVIL_ACTOR)
+
+ODENSE_C = Place(municipality="Odense", area="Odense C")
+
+
+def on(day: date, hour: int = 10) -> datetime:
+    """A moment in Copenhagen time on `day` (the scenario's clock; the domain never reads one)."""
+    return datetime.combine(day, time(hour), COPENHAGEN)
+
+
+@dataclass
+class Nodes:
+    """One node per organisation, each with its own store."""
+
+    civica: HousingOrganisationApp
+    bridge_builder: BridgeBuilderApp
+    children_and_youth: MunicipalDepartmentApp
+    kvinfo: CivilActorApp
+
+    def all(self) -> Iterator[ReferralDesk]:
+        yield from (self.civica, self.bridge_builder, self.children_and_youth, self.kvinfo)
+
+    def close(self) -> None:
+        for node in self.all():
+            node.close()
+
+
+@dataclass
+class Courier:
+    """Carries a referral to its receiver's node and each step back to the referrer's (the exchange's job)."""
+
+    nodes: Nodes
+    cid: Iterator[UUID]
+    delivered: int = 0
+
+    def _node(self, organisation: str) -> ReferralDesk:
+        return next(node for node in self.nodes.all() if node.organisation == organisation)
+
+    def deliver(self, referral_id: UUID, sent_by: Actor) -> None:
+        sent = self._node(sent_by.organisation).referral(referral_id)
+        self._node(sent.receiver).receive_referral(
+            command_id=next(self.cid), referral_id=referral_id, referrer=sent.referrer, kind=sent.kind,
+            household_id=sent.household_id, details=sent.details, consent=sent.consent,
+            legal_basis=sent.legal_basis, acknowledge_by=sent.acknowledge_by, complete_by=sent.complete_by,
+            at=sent.sent_at, by=sent_by,
+        )  # fmt: skip
+        self.delivered += 1
+
+    def step(self, referral_id: UUID, step: Callable[..., UUID], by: Actor, **arguments: object) -> None:
+        """Take a step at the actor's node, then apply the same step to the other side's copy."""
+        here = self._node(by.organisation)
+        there_name = self._other_side(here.referral(referral_id), by.organisation)
+        for node in (here, self._node(there_name)):
+            getattr(node, step.__name__)(command_id=next(self.cid), referral_id=referral_id, by=by, **arguments)
+        self.delivered += 1
+
+    @staticmethod
+    def _other_side(referral: object, organisation: str) -> str:
+        referrer, receiver = referral.referrer, referral.receiver  # type: ignore[attr-defined]
+        return receiver if organisation == referrer else referrer
+
+
+@dataclass
+class ScenarioIds:
+    household: UUID
+    vacancy: UUID
+    offer: UUID
+    bridge_referral: UUID
+    daycare_referral: UUID
+    school_referral: UUID
+    handoff_referral: UUID
+    support_links: list[UUID] = field(default_factory=list)
+
+
+def the_family() -> dict[str, object]:
+    """The household as the consultant registers it: no names, children by birth month only."""
+    return dict(
+        case_reference="CIV-2026-0412",
+        origin=Origin(estate="Bøgeparken", transformation_area="Vollsmose", municipality="Odense", previous_rooms=4),
+        members=[
+            Member(member_id="A1", kind=MemberKind.ADULT),
+            Member(member_id="C1", kind=MemberKind.CHILD, birth_month=YearMonth(year=2010, month=3), needs_school=True),
+            Member(member_id="C2", kind=MemberKind.CHILD, birth_month=YearMonth(year=2014, month=1), needs_school=True),
+            Member(member_id="C3", kind=MemberKind.CHILD, birth_month=YearMonth(year=2016, month=5), needs_school=True),
+            Member(member_id="C4", kind=MemberKind.CHILD, birth_month=YearMonth(year=2022, month=2), needs_daycare=True),
+        ],
+        needs=[Need.SCHOOL_CHANGE, Need.DAYCARE, Need.INTERPRETER, Need.FINANCIAL_ADVICE],
+        language="arabic",
+        rehousing=RehousingKind(scope=Scope.EXTERNAL, permanence=Permanence.PERMANENT),
+        termination_date=date(2026, 10, 31),
+        preferences=Preferences(areas=["Odense C"], min_rooms=5, max_rent=Money(dkk=Decimal("8000"))),
+        consents=[
+            Consent(recipient=BRIDGE_BUILDER, purpose="bridge_building", given_on=date(2026, 6, 2)),
+            Consent(recipient=CHILDREN_AND_YOUTH, purpose="daycare_fast_track", given_on=date(2026, 6, 2)),
+            Consent(recipient=CHILDREN_AND_YOUTH, purpose="school_change", given_on=date(2026, 6, 2)),
+        ],
+    )
+
+
+def the_dwelling() -> Dwelling:
+    return Dwelling(
+        estate="Kochsgade", address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
+        place=ODENSE_C, rooms=5, area_m2=Decimal("112"), rent=Money(dkk=Decimal("7650")),
+        available_from=date(2026, 7, 15),
+    )  # fmt: skip
+
+
+Checkpoint = Callable[[str, "Nodes", "ScenarioIds | None"], None]
+
+
+def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense-2026") -> ScenarioIds:  # noqa: PLR0915 (a story, told in order)
+    """Play the story from June to November 2026; `checkpoint(name, nodes, ids)` is called after each chapter."""
+    civica, bb, cyd, kvinfo = nodes.civica, nodes.bridge_builder, nodes.children_and_youth, nodes.kvinfo
+    # Command ids follow from the seed, so playing the story again on the same stores changes nothing.
+    cid = (derived_id("reference-scenario", seed, n) for n in count())
+    courier = Courier(nodes, cid)
+    check = checkpoint or (lambda *_: None)
+
+    # June: registration, first contact, areas explored, the referral to the bridge builder.
+    household = civica.register_household(command_id=next(cid), **the_family(), at=on(date(2026, 6, 2)), by=consultant)  # type: ignore[arg-type]
+    civica.record_first_contact(command_id=next(cid), household_id=household, at=on(date(2026, 6, 2), 11), by=consultant)
+    civica.record_inspiration_tour(command_id=next(cid), household_id=household, areas=["Odense C", "Bolbro"],
+                                   at=on(date(2026, 6, 9)), by=consultant)  # fmt: skip
+    civica.record_tasks_found(command_id=next(cid), household_id=household,
+                              tasks=["job search", "Danish lessons", "a PC for school work"],
+                              at=on(date(2026, 6, 9), 12), by=consultant)  # fmt: skip
+    bridge_referral = civica.refer_household(command_id=next(cid), household_id=household, receiver=BRIDGE_BUILDER,
+                                             kind=ReferralKind.BRIDGE_BUILDING, at=on(date(2026, 6, 10)), by=consultant)  # fmt: skip
+    courier.deliver(bridge_referral, consultant)
+    check("referred to the bridge builder", nodes, None)
+    courier.step(bridge_referral, bb.acknowledge_referral, bridge_builder, at=on(date(2026, 6, 11)))
+    courier.step(bridge_referral, bb.accept_referral, bridge_builder, assignee="bb-anna", at=on(date(2026, 6, 11), 14))
+    civica.start_bridge_building(command_id=next(cid), household_id=household, at=on(date(2026, 6, 12)), by=bridge_builder)
+
+    # The offer: a five-room dwelling in central Odense, accepted.
+    vacancy = civica.publish_vacancy(command_id=next(cid), dwelling=the_dwelling(), at=on(date(2026, 6, 15)), by=consultant)
+    # Five rooms for five people is one short of § 86 stk. 2's "members + 1"; the family wants it anyway.
+    size_override = Override(rule="suitable_size", by=consultant,
+                             reason="The mother chose this central dwelling near the schools over a larger one in Bolbro")
+    offer = civica.make_offer(command_id=next(cid), household_id=household, vacancy_id=vacancy,
+                              overrides=[size_override], at=on(date(2026, 6, 16)), by=consultant)  # fmt: skip
+    check("offer made", nodes, None)
+    civica.accept_offer(command_id=next(cid), household_id=household, offer_id=offer, at=on(date(2026, 6, 19)), by=consultant)
+
+    # The 4-year-old on the daycare list "in connection with rehousing": fast track, answered within days.
+    daycare_referral = civica.refer_household(
+        command_id=next(cid), household_id=household, receiver=CHILDREN_AND_YOUTH, kind=ReferralKind.DAYCARE_FAST_TRACK,
+        child_id="C4", needed_from=date(2026, 8, 3), at=on(date(2026, 6, 22)), by=consultant,
+    )  # fmt: skip
+    courier.deliver(daycare_referral, consultant)
+    school_referral = civica.refer_household(
+        command_id=next(cid), household_id=household, receiver=CHILDREN_AND_YOUTH, kind=ReferralKind.SCHOOL_CHANGE,
+        needed_from=date(2026, 8, 10), note="The 10-year-old keeps a special-class place; no year-7 place was free",
+        at=on(date(2026, 6, 22), 11), by=consultant,
+    )  # fmt: skip
+    courier.deliver(school_referral, consultant)
+    check("daycare and school referred", nodes, None)
+    courier.step(daycare_referral, cyd.acknowledge_referral, daycare_allocator, at=on(date(2026, 6, 23)))
+    courier.step(daycare_referral, cyd.accept_referral, daycare_allocator, assignee="pladsanvisning-3", at=on(date(2026, 6, 23), 13))
+    courier.step(daycare_referral, cyd.complete_referral, daycare_allocator,
+                 outcome="Kindergarten place offered from 2026-08-03 near the new address", at=on(date(2026, 6, 26)))  # fmt: skip
+    courier.step(school_referral, cyd.acknowledge_referral, school_caseworker, at=on(date(2026, 6, 24)))
+    courier.step(school_referral, cyd.accept_referral, school_caseworker, assignee="skole-12", at=on(date(2026, 6, 25)))
+    courier.step(school_referral, cyd.complete_referral, school_caseworker,
+                 outcome="Two children to the district school; the special-class place is kept", at=on(date(2026, 7, 2)))  # fmt: skip
+
+    # July: the move, and the handoff to the bridge builder, pending until acknowledged.
+    move = Move(
+        new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"), place=ODENSE_C,
+        moved_on=date(2026, 7, 15), old_rent=Money(dkk=Decimal("6120")), new_rent=Money(dkk=Decimal("7650")),
+        rooms=5, permanent=True,
+    )  # fmt: skip
+    handoff = civica.record_move(command_id=next(cid), household_id=household, move=move, hand_off_to=BRIDGE_BUILDER,
+                                 at=on(date(2026, 7, 15), 16), by=consultant)  # fmt: skip
+    assert handoff is not None
+    courier.deliver(handoff, consultant)
+    ids = ScenarioIds(household, vacancy, offer, bridge_referral, daycare_referral, school_referral, handoff)
+    check("moved, handoff pending", nodes, ids)
+    courier.step(handoff, bb.acknowledge_referral, bridge_builder, at=on(date(2026, 7, 16), 9))
+    check("handoff acknowledged", nodes, ids)
+    civica.record_follow_up_visit(command_id=next(cid), household_id=household, visited_on=date(2026, 7, 24),
+                                  at=on(date(2026, 7, 24), 15), by=bridge_builder)  # fmt: skip
+
+    # Enrolments, as the department's answers and the schools confirm them.
+    for child, kind, institution, starts in (
+        ("C4", InstitutionKind.DAYCARE, "Børnehuset Banegården", date(2026, 8, 3)),
+        ("C1", InstitutionKind.SCHOOL, "Odense C district school", date(2026, 8, 10)),
+        ("C2", InstitutionKind.SCHOOL, "Odense C district school", date(2026, 8, 10)),
+        ("C3", InstitutionKind.SCHOOL, "Special class, Rosengårdskolen (kept)", date(2026, 8, 10)),
+    ):
+        civica.record_enrolment(command_id=next(cid), household_id=household,
+                                enrolment=Enrolment(member_id=child, institution_kind=kind, institution=institution,
+                                                    starts_on=starts),
+                                at=on(date(2026, 8, 10)), by=bridge_builder)  # fmt: skip
+
+    # Support: the association's PC, a leisure job, the youth centre, a leisure guide, a mentor, a neighbour.
+    for provider, service, kind, contact, node, actor in (
+        ("stoette-for-moedre-og-boern", "PC for school work", SupportKind.ASSOCIATION_SUPPORT, False, bb, bridge_builder),
+        ("odense-brobygning", "Leisure job for the 16-year-old", SupportKind.LEISURE_JOB, False, bb, bridge_builder),
+        ("odense-ungdomsskole", "Local youth centre", SupportKind.YOUTH_CLUB, False, bb, bridge_builder),
+        ("odense-ungdomsskole", "Leisure guide", SupportKind.LEISURE_GUIDE, False, bb, bridge_builder),
+        (KVINFO, "Mentor for job search and Danish", SupportKind.MENTOR, False, kvinfo, mentor_coordinator),
+        ("naboskab-kochsgade", "Neighbour as new contact person", SupportKind.CONTACT_PERSON, True, bb, bridge_builder),
+    ):
+        offer_of = SupportOffer(provider=provider, service=service, kind=kind, place=ODENSE_C)
+        link = node.propose_support_link(command_id=next(cid), household_id=household, offer=offer_of,
+                                         contact_person=contact, at=on(date(2026, 8, 17)), by=actor)  # fmt: skip
+        node.activate_support_link(command_id=next(cid), link_id=link, at=on(date(2026, 8, 24)), by=actor)
+        ids.support_links.append(link)
+        if contact:  # the holder tells the household's node; the exchange will carry this fact later
+            civica.record_contact_person(command_id=next(cid), household_id=household, link_id=link, place=ODENSE_C,
+                                         at=on(date(2026, 8, 24), 12), by=actor)  # fmt: skip
+    check("support linked", nodes, ids)
+
+    # Autumn: matters in order, no longer asks for help; the bridge holds.
+    civica.record_practical_matters_in_order(command_id=next(cid), household_id=household,
+                                             note="Deposit loan granted; housing benefit applied for and granted",
+                                             at=on(date(2026, 9, 1)), by=bridge_builder)  # fmt: skip
+    civica.record_no_longer_asks_for_help(command_id=next(cid), household_id=household, at=on(date(2026, 11, 2)),
+                                          by=bridge_builder)  # fmt: skip
+    civica.settle_household(command_id=next(cid), household_id=household, at=on(date(2026, 11, 2), 11), by=bridge_builder)
+    courier.step(bridge_referral, bb.complete_referral, bridge_builder, outcome="The bridge holds",
+                 at=on(date(2026, 11, 2), 12))  # fmt: skip
+    check("settled", nodes, ids)
+    return ids
