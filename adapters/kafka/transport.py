@@ -1,0 +1,149 @@
+"""The transport over a Kafka-protocol broker (kafka-python): an acknowledged publisher, a subscription."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from adapters.transport import IncomingMessage, OutgoingMessage, PublishFailed
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    """How a node reaches the broker; the timeouts bound how long a call can block on an absent broker."""
+
+    bootstrap_servers: str
+    client_id: str = "coordination"
+    partitions: int = 3
+    linger_ms: int = 2
+    publish_timeout_s: float = 15.0
+    fetch_max_wait_ms: int = 10
+    request_timeout_ms: int = 10_000
+
+
+def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> None:
+    """Create any missing topic with the configured partition count (an existing topic is left as it is)."""
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers,
+        client_id=settings.client_id,
+        request_timeout_ms=settings.request_timeout_ms,
+    )
+    try:
+        for topic in topics:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(
+                    [NewTopic(topic, num_partitions=settings.partitions, replication_factor=1)]
+                )
+    finally:
+        admin.close()
+
+
+class KafkaPublisher:
+    """Publishes with acks=all and the idempotent producer; `publish` returns once all are acknowledged."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self._settings = settings
+        self._producer: KafkaProducer | None = None
+
+    def _connected(self) -> KafkaProducer:
+        if self._producer is None:
+            s = self._settings
+            self._producer = KafkaProducer(
+                bootstrap_servers=s.bootstrap_servers,
+                client_id=s.client_id,
+                acks="all",
+                # Idempotence keeps order across internal retries with up to 5 requests in flight.
+                enable_idempotence=True,
+                linger_ms=s.linger_ms,
+                max_block_ms=int(s.publish_timeout_s * 1000),
+                request_timeout_ms=s.request_timeout_ms,
+                delivery_timeout_ms=int(s.publish_timeout_s * 1000) + s.linger_ms,
+            )
+        return self._producer
+
+    def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        if not messages:
+            return
+        try:
+            producer = self._connected()
+            futures = [
+                producer.send(m.topic, key=m.key, value=m.value, headers=list(m.headers)) for m in messages
+            ]
+            producer.flush(timeout=self._settings.publish_timeout_s)
+            for future in futures:
+                future.get(timeout=self._settings.publish_timeout_s)
+        except (KafkaError, OSError) as error:
+            # A producer that failed a batch may hold a stale sequence state: start again with a new one.
+            self.close()
+            raise PublishFailed(f"{type(error).__name__}: {error}") from error
+
+    def close(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.close(timeout=5)
+
+
+class KafkaSubscription:
+    """Reads every partition of its topics by assignment (no rebalance wait); offsets committed to the group.
+
+    Assignment rather than subscription because a group join takes about half the session timeout on
+    Tansu, and each node reads all partitions of its topics anyway.
+    """
+
+    def __init__(self, settings: KafkaSettings, topics: Iterable[str], *, group: str) -> None:
+        topics = list(topics)
+        ensure_topics(settings, topics)
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=settings.bootstrap_servers,
+            client_id=settings.client_id,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
+            request_timeout_ms=settings.request_timeout_ms + 1000,
+        )
+        assigned: list[TopicPartition] = []
+        for topic in topics:
+            partitions = self._consumer.partitions_for_topic(topic) or set()
+            assigned.extend(TopicPartition(topic, number) for number in sorted(partitions))
+        self._consumer.assign(assigned)
+        for partition in assigned:
+            committed = self._consumer.committed(partition)
+            if committed is None:
+                self._consumer.seek_to_beginning(partition)
+            else:
+                self._consumer.seek(partition, committed)
+
+    def poll(self, timeout: float) -> list[IncomingMessage]:
+        batches = self._consumer.poll(timeout_ms=int(timeout * 1000))
+        found: list[IncomingMessage] = []
+        for partition, records in batches.items():
+            found.extend(
+                IncomingMessage(
+                    topic=partition.topic,
+                    partition=partition.partition,
+                    offset=record.offset,
+                    key=record.key,
+                    headers=tuple((name, bytes(value)) for name, value in record.headers or ()),
+                    value=record.value if record.value is not None else b"",
+                )
+                for record in records
+            )
+        return found
+
+    def commit(self, positions: dict[tuple[str, int], int]) -> None:
+        self._consumer.commit(
+            {TopicPartition(t, p): OffsetAndMetadata(offset, "", -1) for (t, p), offset in positions.items()}
+        )
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        self._consumer.seek(TopicPartition(topic, partition), offset)
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)
