@@ -31,7 +31,9 @@ CASE_REFERENCE = "CIVICA-2026-0042"
 STREET = "Ejerslykkevej 3, 2. th"
 CPR = "070761-4285"  # valid in form and date; a made-up person
 ODENSE_C = Place(municipality="Odense", area="Odense C")
-VOLLSMOSE = Origin(estate="Bøgeparken", transformation_area="Vollsmose", municipality="Odense", previous_rooms=4)
+VOLLSMOSE = Origin(
+    estate="Bøgeparken", transformation_area="Vollsmose", municipality="Odense", previous_rooms=4
+)
 EVERY_PURPOSE = (
     (BRIDGE, "bridge_building"),
     (DAYCARE, "daycare_fast_track"),
@@ -54,8 +56,18 @@ def family() -> list[Member]:
     """A mother with a 12-year-old who changes school and a 4-year-old who needs daycare."""
     return [
         Member(member_id="A1", kind=MemberKind.ADULT),
-        Member(member_id="C1", kind=MemberKind.CHILD, birth_month=YearMonth(year=2014, month=1), needs_school=True),
-        Member(member_id="C2", kind=MemberKind.CHILD, birth_month=YearMonth(year=2022, month=2), needs_daycare=True),
+        Member(
+            member_id="C1",
+            kind=MemberKind.CHILD,
+            birth_month=YearMonth(year=2014, month=1),
+            needs_school=True,
+        ),
+        Member(
+            member_id="C2",
+            kind=MemberKind.CHILD,
+            birth_month=YearMonth(year=2022, month=2),
+            needs_daycare=True,
+        ),
     ]
 
 
@@ -78,19 +90,32 @@ def register_family(
     when: datetime = T0,
 ) -> UUID:
     return app.register_household(
-        command_id=command_id or cmd(), case_reference=case_reference, origin=VOLLSMOSE, members=family(),
-        needs=[Need.SCHOOL_CHANGE, Need.DAYCARE, Need.MENTAL_HEALTH, Need.INTERPRETER], language="ar",
-        rehousing=permanent(), termination_date=date(2026, 12, 31),
-        preferences=Preferences(areas=["Odense C"], min_rooms=4), consents=consents() if given is None else given,
-        cpr=cpr, at=when, by=CONSULTANT,
-    )  # fmt: skip
+        command_id=command_id or cmd(),
+        case_reference=case_reference,
+        origin=VOLLSMOSE,
+        members=family(),
+        needs=[Need.SCHOOL_CHANGE, Need.DAYCARE, Need.MENTAL_HEALTH, Need.INTERPRETER],
+        language="ar",
+        rehousing=permanent(),
+        termination_date=date(2026, 12, 31),
+        preferences=Preferences(areas=["Odense C"], min_rooms=4),
+        consents=consents() if given is None else given,
+        cpr=cpr,
+        at=when,
+        by=CONSULTANT,
+    )
 
 
 def dwelling(*, rooms: int = 5, street: str = STREET, rent: str = "7800") -> Dwelling:
     return Dwelling(
-        estate="Ejerslykke", address=Address(street=street, postcode="5000", city="Odense C"), place=ODENSE_C,
-        rooms=rooms, area_m2=Decimal("98.5"), rent=Money(dkk=Decimal(rent)), available_from=date(2026, 9, 1),
-    )  # fmt: skip
+        estate="Ejerslykke",
+        address=Address(street=street, postcode="5000", city="Odense C"),
+        place=ODENSE_C,
+        rooms=rooms,
+        area_m2=Decimal("98.5"),
+        rent=Money(dkk=Decimal(rent)),
+        available_from=date(2026, 9, 1),
+    )
 
 
 def publish(app: HousingOrganisationApp, *, when: datetime = T0, rooms: int = 5) -> UUID:
@@ -99,14 +124,20 @@ def publish(app: HousingOrganisationApp, *, when: datetime = T0, rooms: int = 5)
 
 def the_move(*, new_rent: str = "7800") -> Move:
     return Move(
-        new_address=Address(street=STREET, postcode="5000", city="Odense C"), place=ODENSE_C,
-        moved_on=date(2026, 9, 1), old_rent=Money(dkk=Decimal("6400")), new_rent=Money(dkk=Decimal(new_rent)),
-        rooms=5, permanent=True,
-    )  # fmt: skip
+        new_address=Address(street=STREET, postcode="5000", city="Odense C"),
+        place=ODENSE_C,
+        moved_on=date(2026, 9, 1),
+        old_rent=Money(dkk=Decimal("6400")),
+        new_rent=Money(dkk=Decimal(new_rent)),
+        rooms=5,
+        permanent=True,
+    )
 
 
 def local_contact(place: Place = ODENSE_C) -> SupportOffer:
-    return SupportOffer(provider="Red Cross", service="neighbour contact", kind=SupportKind.CONTACT_PERSON, place=place)
+    return SupportOffer(
+        provider="Red Cross", service="neighbour contact", kind=SupportKind.CONTACT_PERSON, place=place
+    )
 
 
 def stored_events(app: NodeApplication, aggregate_id: UUID) -> list[Any]:
