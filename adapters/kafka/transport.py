@@ -33,6 +33,8 @@ def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> None:
         bootstrap_servers=settings.bootstrap_servers,
         client_id=settings.client_id,
         request_timeout_ms=settings.request_timeout_ms,
+        bootstrap_timeout_ms=settings.request_timeout_ms,
+        reconnect_backoff_max_ms=1000,
     )
     try:
         for topic in topics:
@@ -50,6 +52,7 @@ class KafkaPublisher:
     def __init__(self, settings: KafkaSettings) -> None:
         self._settings = settings
         self._producer: KafkaProducer | None = None
+        self._topics: set[str] = set()
 
     def _connected(self) -> KafkaProducer:
         if self._producer is None:
@@ -64,6 +67,8 @@ class KafkaPublisher:
                 max_block_ms=int(s.publish_timeout_s * 1000),
                 request_timeout_ms=s.request_timeout_ms,
                 delivery_timeout_ms=int(s.publish_timeout_s * 1000) + s.linger_ms,
+                # The default grows to 30 s between attempts: too slow to notice a broker that is back.
+                reconnect_backoff_max_ms=1000,
             )
         return self._producer
 
@@ -71,6 +76,11 @@ class KafkaPublisher:
         if not messages:
             return
         try:
+            # Created here, not by the broker's auto-creation, so every topic has the configured partitions.
+            new_topics = {m.topic for m in messages} - self._topics
+            if new_topics:
+                ensure_topics(self._settings, new_topics)
+                self._topics |= new_topics
             producer = self._connected()
             futures = [
                 producer.send(m.topic, key=m.key, value=m.value, headers=list(m.headers)) for m in messages
@@ -107,6 +117,8 @@ class KafkaSubscription:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=settings.fetch_max_wait_ms,
             request_timeout_ms=settings.request_timeout_ms + 1000,
+            bootstrap_timeout_ms=settings.request_timeout_ms,
+            reconnect_backoff_max_ms=1000,
         )
         assigned: list[TopicPartition] = []
         for topic in topics:

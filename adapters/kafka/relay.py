@@ -1,0 +1,103 @@
+"""The relay: publishes what others need from a node's own stored history (the store is the outbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from eventsourcing.application import Application
+
+from adapters.kafka.envelope import encode
+from adapters.kafka.loop import BackgroundLoop
+from adapters.outbox import RelayPositions
+from adapters.transport import OutgoingMessage, Publisher
+from coordination.integration.events import IntegrationEvent
+
+log = structlog.get_logger()
+
+# From one stored domain event to the integration events others need from it (often none).
+ToMessages = Callable[[Any], Sequence[IntegrationEvent]]
+
+
+class Relay:
+    """Follows the application's notification log after its durable position and publishes the mapped events.
+
+    Publish first, record the position after: a crash in between publishes those events again with
+    the same CloudEvents ids, and consumers recognise them. Never called from a command's save().
+    """
+
+    def __init__(
+        self,
+        app: Application[Any],
+        publisher: Publisher,
+        to_messages: ToMessages,
+        positions: RelayPositions,
+        *,
+        source: str,
+        name: str = "relay",
+        poll_interval: float = 0.05,
+        batch_size: int = 200,
+    ) -> None:
+        self.app = app
+        self.source = source
+        self.name = name
+        self.published = 0
+        self._publisher = publisher
+        self._to_messages = to_messages
+        self._positions = positions
+        self._batch_size = batch_size
+        self._loop = BackgroundLoop(f"relay:{name}", self._step, idle_sleep=poll_interval)
+
+    @property
+    def position(self) -> int:
+        """The notification id up to which everything is published."""
+        return self._positions.get(self.name)
+
+    def lag(self) -> int:
+        """How many stored events are not yet published (or found to need no message)."""
+        return max(0, (self.app.recorder.max_notification_id() or 0) - self.position)
+
+    def run_once(self, max_events: int = 200) -> int:
+        """Publish the messages of up to `max_events` stored events after the position; how many events."""
+        position = self._positions.get(self.name)
+        notifications = self.app.recorder.select_notifications(start=position + 1, limit=max_events)
+        if not notifications:
+            return 0
+        messages: list[OutgoingMessage] = []
+        for notification in notifications:
+            messages.extend(self._messages_for(self.app.mapper.to_domain_event(notification)))
+        self._publisher.publish(messages)
+        last = notifications[-1].id
+        self._positions.set(self.name, last)
+        self.published += len(messages)
+        if messages:
+            log.info("relay.published", relay=self.name, messages=len(messages), notification_id=last)
+        return len(notifications)
+
+    def _messages_for(self, domain_event: Any) -> list[OutgoingMessage]:
+        return [
+            encode(
+                integration_event,
+                source=self.source,
+                originator_id=domain_event.originator_id,
+                originator_version=domain_event.originator_version,
+                index=index,
+                time=domain_event.timestamp,
+            )
+            for index, integration_event in enumerate(self._to_messages(domain_event))
+        ]
+
+    def _step(self) -> bool:
+        return self.run_once(self._batch_size) >= self._batch_size
+
+    def start(self) -> None:
+        """Publish in a background thread until stopped, retrying (with bounded back-off) after failures."""
+        self._loop.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._loop.stop(timeout)
+
+    @property
+    def failures(self) -> int:
+        return self._loop.failures
