@@ -218,11 +218,17 @@ class PostgresViewStore:
 
     @contextmanager
     def transaction(self) -> Iterator[_Transaction]:
-        with self._write_lock, self._writer.transaction(), self._writer.cursor() as cursor:
-            yield _PostgresTransaction(cursor, _pg_placeholders, _pg_statement_error, psycopg.Error)
+        with self._write_lock:
+            # A runner outlives server restarts: a connection found broken is replaced, not reused.
+            if self._writer.broken or self._writer.closed:
+                self._writer = self._connect(autocommit=False)
+            with self._writer.transaction(), self._writer.cursor() as cursor:
+                yield _PostgresTransaction(cursor, _pg_placeholders, _pg_statement_error, psycopg.Error)
 
     def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         with self._read_lock:
+            if self._reader.broken or self._reader.closed:
+                self._reader = self._connect(autocommit=True)
             return self._reader.execute(_pg_placeholders(sql), params).fetchall()
 
     def ensure_tables(self, projection: Projection) -> None:

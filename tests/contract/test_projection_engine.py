@@ -361,3 +361,29 @@ def test_a_runner_on_its_own_thread_follows_the_log(app: Application, open_views
 
     assert live.lag() == 0
     assert open_counts(live) == {"A": 2, "B": 1}
+
+
+@pytest.mark.postgres
+def test_a_runner_carries_on_after_its_postgres_connection_is_killed(postgres_server: Any) -> None:
+    app = StoreApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    schema = f"views_{uuid4().hex[:8]}"
+    views = PostgresViewStore(postgres_server.dsn, schema=schema)
+    try:
+        live = runner(app, views)
+        publish(app, "A")
+        live.run_once()
+        publish(app, "B")
+        pids = [views._reader.info.backend_pid, views._writer.info.backend_pid]
+        with psycopg.connect(postgres_server.dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
+        # The reader fails first (reading the position), then the writer; each is replaced after failing.
+        for _ in pids:
+            with pytest.raises(psycopg.OperationalError):
+                live.run_once()
+        assert live.run_until_caught_up() == 1
+        assert open_counts(live) == {"A": 1, "B": 1}
+    finally:
+        views.close()
+        app.close()
+        with psycopg.connect(postgres_server.dsn, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
