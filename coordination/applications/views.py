@@ -111,7 +111,7 @@ class ReferralView(View):
             acknowledge_by=referral.acknowledge_by, complete_by=referral.complete_by,
             acknowledged_at=referral.acknowledged_at, accepted_at=referral.accepted_at,
             completed_at=referral.completed_at,
-            history=[ReferralStepView(status=str(s[0]), at=s[1], organisation=s[2]) for s in referral.history],
+            history=[ReferralStepView(status=str(s.status), at=s.at, organisation=s.organisation) for s in referral.history],
         )  # fmt: skip
 
 

@@ -147,7 +147,6 @@ class Referral(Aggregate):
         self.legal_basis = legal_basis
         self.acknowledge_by = acknowledge_by
         self.complete_by = complete_by
-        self.status = ReferralStatus.SENT
         self.assignee: str | None = None
         self.declined_by: DeclinedBy | None = None
         self.outcome: str | None = None
@@ -156,7 +155,9 @@ class Referral(Aggregate):
         self.accepted_at: datetime | None = None
         self.completed_at: datetime | None = None
         self.last_step_at = at
-        self.history: list[ReferralStep] = [ReferralStep(ReferralStatus.SENT, at, by.organisation)]
+        self.history: list[ReferralStep] = [
+            ReferralStep(status=ReferralStatus.SENT, at=at, organisation=by.organisation)
+        ]
 
     @classmethod
     def send(
@@ -198,6 +199,12 @@ class Referral(Aggregate):
             at=at,
             by=by,
         )
+
+    @property
+    def status(self) -> ReferralStatus:
+        # Derived from the history rather than kept beside it: a bare enum attribute would come back
+        # from a snapshot as a plain str, while the history's steps come back as ReferralSteps.
+        return self.history[-1].status
 
     # Commands: check who, then the state and the time, then record.
 
@@ -419,9 +426,8 @@ class Referral(Aggregate):
         self.accepted_at = None
 
     def _step(self, status: ReferralStatus, at: datetime, organisation: str | None) -> None:
-        self.status = status
         self.last_step_at = at
-        self.history.append(ReferralStep(status, at, organisation))
+        self.history.append(ReferralStep(status=status, at=at, organisation=organisation))
 
 
 def _require_aware(at: datetime) -> None:

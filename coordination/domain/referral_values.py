@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import NamedTuple
 
 from pydantic import Field
 
@@ -94,8 +93,12 @@ class ReferralDetails(Value):
     note: str | None = Field(default=None, max_length=500)
 
 
-class ReferralStep(NamedTuple):
-    """One line of a referral's history; organisation is None for a timer step."""
+class ReferralStep(Value):
+    """One line of a referral's history; organisation is None for a timer step.
+
+    A Value rather than a NamedTuple: snapshot state goes through JSON, where a tuple comes back as a
+    list and a StrEnum as a plain str; a Value comes back as itself, with its status a ReferralStatus.
+    """
 
     status: ReferralStatus
     at: datetime

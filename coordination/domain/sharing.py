@@ -49,7 +49,8 @@ def referral_details(
     needs = [need for need in household.needs if need in _NEEDS_SHARED[kind]]
     return ReferralDetails(
         children=_children(household, kind, child_id),
-        needs=[need.value for need in needs],
+        # str(), not .value: a household restored from a snapshot holds its needs as plain str.
+        needs=[str(need) for need in needs],
         needed_from=needed_from,
         place=place,
         language=household.language if kind in _SHARES_LANGUAGE and Need.INTERPRETER in household.needs else None,

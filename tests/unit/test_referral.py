@@ -25,6 +25,7 @@ from coordination.domain.referral import (
     ReferralDetails,
     ReferralKind,
     ReferralStatus,
+    ReferralStep,
 )
 from coordination.domain.values import Actor, Consent, DeclinedBy, Place, Role, YearMonth
 from tests.support import new_memory_app
@@ -200,7 +201,7 @@ def test_each_step_is_taken_only_from_the_states_the_closed_loop_allows(
     if status in allowed_from:
         take(referral)
         assert referral.status is leads_to
-        assert referral.history[-1][:2] == (leads_to, LATE)
+        assert (referral.history[-1].status, referral.history[-1].at) == (leads_to, LATE)
         assert len(referral.collect_events()) == 1
     else:
         with pytest.raises(ReferralNotOpen, match=status.value.replace("_", " ")):
@@ -229,7 +230,7 @@ def test_a_sent_referral_records_who_to_whom_what_and_its_due_dates() -> None:
     assert sent.at == SENT_AT
     assert sent.by == REFERRER
     assert referral.status is S.SENT
-    assert referral.history == [(S.SENT, SENT_AT, "CIVICA")]
+    assert referral.history == [ReferralStep(status=S.SENT, at=SENT_AT, organisation="CIVICA")]
     assert referral.sent_at == referral.last_step_at == SENT_AT
 
 
@@ -417,7 +418,9 @@ def test_the_receiver_acknowledges_a_sent_referral() -> None:
     assert (event.at, event.by) == (minutes(5), RECEIVER)
     assert referral.status is S.ACKNOWLEDGED
     assert referral.acknowledged_at == minutes(5)
-    assert referral.history[-1] == (S.ACKNOWLEDGED, minutes(5), "Brobyggerne Odense")
+    assert referral.history[-1] == ReferralStep(
+        status=S.ACKNOWLEDGED, at=minutes(5), organisation="Brobyggerne Odense"
+    )
 
 
 def test_the_referrer_cannot_acknowledge_its_own_referral() -> None:
@@ -540,7 +543,9 @@ def test_a_coordinator_overrides_a_decline_and_the_receiver_has_three_new_workin
     assert referral.status is S.SENT
     assert referral.acknowledge_by == datetime(2026, 6, 15, 12, 0, tzinfo=COPENHAGEN)
     assert (referral.assignee, referral.acknowledged_at, referral.accepted_at) == (None, None, None)
-    assert referral.history[-1] == (S.SENT, overridden_at, "Odense Kommune")
+    assert referral.history[-1] == ReferralStep(
+        status=S.SENT, at=overridden_at, organisation="Odense Kommune"
+    )
 
 
 @pytest.mark.parametrize("by", [REFERRER, RECEIVER])
@@ -649,7 +654,7 @@ def test_a_referral_not_accepted_by_its_due_date_expires() -> None:
     assert isinstance(event, Referral.Expired)
     assert event.reason == f"not accepted by {referral.complete_by.isoformat()}"
     assert referral.status is S.EXPIRED
-    assert referral.history[-1] == (S.EXPIRED, referral.complete_by, None)
+    assert referral.history[-1] == ReferralStep(status=S.EXPIRED, at=referral.complete_by, organisation=None)
 
 
 def test_a_referral_does_not_expire_before_its_due_date() -> None:
