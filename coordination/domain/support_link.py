@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -50,12 +51,21 @@ class SupportLink(Aggregate):
     """
 
     class Proposed(Aggregate.Created):
+        """v2 added `contact_person`; a v1 proposal predates contact persons counting for settlement."""
+
+        class_version = 2
+
         owner: str
         household_id: UUID
         offer: SupportOffer
         contact_person: bool
         at: datetime
         by: Actor
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Nothing in a v1 proposal said the person was a contact person, so it counts as not one.
+            state["contact_person"] = False
 
     class Activated(Aggregate.Event):
         at: datetime
