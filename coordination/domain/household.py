@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -54,6 +56,7 @@ from coordination.domain.values import (
     Role,
     checked_reason,
 )
+from coordination.domain.waterbed import AreaWarning, covering_overrides
 
 __all__ = [
     "ContactPerson",
@@ -138,13 +141,23 @@ class Household(Aggregate):
         by: Actor
 
     class OfferReceived(Aggregate.Event):
+        """v2 added `warnings`: the re-concentration warnings the offer carried (and `overrides` covered)."""
+
+        class_version = 2
+
         offer_id: UUID
         vacancy_id: UUID
         dwelling: Dwelling
         expires_at: datetime
         overrides: list[Override]
+        warnings: list[AreaWarning]
         at: datetime
         by: Actor
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Offers made before the waterbed guard existed were never assessed, so they carried no warning.
+            state["warnings"] = []
 
     class OfferAccepted(Aggregate.Event):
         offer_id: UUID
@@ -434,18 +447,23 @@ class Household(Aggregate):
         policy: RehousingPolicy,
         at: datetime,
         by: Actor,
+        warnings: Sequence[AreaWarning] = (),
     ) -> None:
+        """`warnings` are the receiving area's waterbed warnings, assessed by the caller from data it holds;
+        each must be covered by an override with the same rule, and both are recorded with the offer."""
         if any(offer.offer_id == offer_id for offer in self.offers):
             raise RuleViolated(f"Offer {offer_id} was already received by household {self.case_reference}")
         if expires_at <= at:
             raise RuleViolated("An offer must expire after it is made")
         used = check_offer(self, dwelling, policy, overrides)
+        used += covering_overrides(warnings, overrides)
         self._offer_received(
             offer_id=offer_id,
             vacancy_id=vacancy_id,
             dwelling=dwelling,
             expires_at=expires_at,
             overrides=used,
+            warnings=list(warnings),
             at=at,
             by=by,
         )
@@ -593,6 +611,7 @@ class Household(Aggregate):
         dwelling: Dwelling,
         expires_at: datetime,
         overrides: list[Override],
+        warnings: list[AreaWarning],
         at: datetime,
         by: Actor,
     ) -> None:
@@ -603,6 +622,7 @@ class Household(Aggregate):
                 dwelling=dwelling,
                 expires_at=expires_at,
                 overrides=list(overrides),
+                warnings=list(warnings),
             )
         )
 

@@ -19,6 +19,7 @@ from coordination.domain.values import (
     Value,
     YearMonth,
 )
+from coordination.domain.waterbed import AreaWarning
 
 
 class Need(StrEnum):
@@ -126,7 +127,7 @@ class OfferStatus(StrEnum):
 
 
 class OfferRecord(Value):
-    """A housing offer as the household saw it, with the overrides that allowed it and the answer."""
+    """A housing offer as the household saw it: the overrides that allowed it, its warnings, the answer."""
 
     offer_id: UUID
     vacancy_id: UUID
@@ -135,6 +136,7 @@ class OfferRecord(Value):
     status: OfferStatus = OfferStatus.LIVE
     overrides: list[Override] = []
     reason: str | None = None
+    warnings: list[AreaWarning] = []  # the waterbed guard's, each covered by one of `overrides`
 
     @property
     def decided_by_household(self) -> bool:
