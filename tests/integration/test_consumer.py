@@ -70,6 +70,14 @@ def _run(consumer: Consumer, handled: int, within: float = 15.0) -> None:
 def _consumer(
     transport: Transport, topic: str, db: SqlDatabase, apply: Apply | None = None
 ) -> tuple[Consumer, ReceivedLog]:
+    log = ReceivedLog(db)
+    subscription = transport.subscribe([topic], f"node-{uuid4().hex[:8]}")
+    return Consumer(subscription, apply or log.apply, ParkedMessages(db), name="node"), log
+
+
+def test_a_malformed_message_and_an_unknown_type_are_parked_and_the_partition_goes_on(
+    transport: Transport, topic: str, node_db: SqlDatabase
+) -> None:
     sent = [_noted(topic, 0), _noted(topic, 1), _garbage(topic), _unknown_type(topic), _noted(topic, 2)]
     transport.publisher().publish(sent)
     consumer, log = _consumer(transport, topic, node_db)
