@@ -227,7 +227,7 @@ def test_while_the_broker_is_away_the_relay_retries_and_loses_nothing(
 
 @pytest.mark.kafka
 def test_publishing_to_an_absent_kafka_broker_fails_within_its_timeout_and_keeps_the_position(
-    app: Application[UUID], tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     import socket
 
@@ -238,6 +238,7 @@ def test_publishing_to_an_absent_kafka_broker_fails_within_its_timeout_and_keeps
         bootstrap_servers=f"127.0.0.1:{port}", publish_timeout_s=1.0, request_timeout_ms=1000
     )
     positions = RelayPositions(SqliteDatabase(str(tmp_path / "node.sqlite3")))
+    app = new_case_app({"PERSISTENCE_MODULE": "eventsourcing.popo"})
     _store_cases(app, cases=1, notes=1)
     relay = Relay(app, KafkaPublisher(settings), case_messages, positions, source=SOURCE)
 
