@@ -64,7 +64,7 @@ class _PostgresTx:
         self._connection = connection
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        cursor = self._connection.execute(sql.replace("?", "%s"), tuple(params))  # type: ignore[arg-type]
+        cursor = self._connection.execute(sql.replace("?", "%s"), tuple(params))
         return cursor.fetchall() if cursor.description else []
 
 
