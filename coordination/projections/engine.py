@@ -17,6 +17,8 @@ from eventsourcing.persistence import MapperDeserialisationError, Notification
 from eventsourcing.utils import resolve_topic
 from pydantic import ValidationError
 
+from coordination.projections.row_writes import RowWrite, fold
+
 Params = Sequence[Any]
 # (sql, params, many): `many` means params is a sequence of parameter rows for executemany.
 Statement = tuple[str, Any, bool]
@@ -110,6 +112,7 @@ class Projection:
         self.table_names = {logical: f"{logical}__{suffix}" for logical in self.tables}
         self._resolved: dict[str, str] = {}
         self._by_topic: dict[str, Handler | None] = {}
+        self._key_columns: dict[str, tuple[str, ...]] = {}
 
     def resolve(self, sql: str) -> str:
         """The statement with each `{logical_table}` replaced by this instance's physical table name."""
@@ -156,6 +159,15 @@ class Projection:
         ]
         return [*((sql, ()) for sql in _BOOKKEEPING_DDL), *drops, *forget]
 
+    def key_columns(self, table: str) -> tuple[str, ...]:
+        """The primary key of a table that row writes (`upsert`, `update`, `delete`) address."""
+        found = self._key_columns.get(table)
+        if found is None:
+            found = self._key_columns[table] = self.primary_key(table)
+            if not found:
+                raise ValueError(f"{table} has no primary key, so its rows cannot be written by key")
+        return found
+
     def primary_key(self, table: str) -> tuple[str, ...]:
         """The table's primary key columns as declared in its DDL, or () when it has none."""
         ddl = self.tables[table]
@@ -178,11 +190,31 @@ class ProjectionTx:
     def __init__(self, projection: Projection, tx: ViewTransaction) -> None:
         self._projection = projection
         self._tx = tx
-        self._queue: list[Statement] = []
+        self._queue: list[Statement | RowWrite] = []
         self.flushes = 0
+        # The log position of the event being handled (a timeline orders by it).
+        self.position = 0
 
     def execute(self, sql: str, params: Params = ()) -> None:
         self._queue.append((self._projection.resolve(sql), params, False))
+
+    # Writes by primary key: folded per row at flush, so a batch sends each row's final state once.
+
+    def upsert(self, table: str, row: Mapping[str, Any]) -> None:
+        """Sets the whole row (every column) of a logical table, inserting it if absent."""
+        key_columns = self._projection.key_columns(table)
+        key = tuple(row[c] for c in key_columns)
+        self._queue.append(RowWrite(self._projection.table_names[table], key_columns, key, "upsert", row))
+
+    def update(self, table: str, key: Sequence[Any], **changes: Any) -> None:
+        """Changes some columns of the row with this primary key; nothing if there is no such row."""
+        physical = self._projection.table_names[table]
+        key_columns = self._projection.key_columns(table)
+        self._queue.append(RowWrite(physical, key_columns, tuple(key), "update", changes))
+
+    def delete(self, table: str, key: Sequence[Any]) -> None:
+        physical = self._projection.table_names[table]
+        self._queue.append(RowWrite(physical, self._projection.key_columns(table), tuple(key), "delete", {}))
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         self._queue.append((self._projection.resolve(sql), list(rows), True))
@@ -195,7 +227,7 @@ class ProjectionTx:
         if self._queue:
             queue, self._queue = self._queue, []
             self.flushes += 1
-            self._tx.run(queue)
+            self._tx.run(_folded(queue))
 
     def mark(self) -> tuple[int, int]:
         return len(self._queue), self.flushes
@@ -207,6 +239,23 @@ class ProjectionTx:
             return False
         del self._queue[queued:]
         return True
+
+
+def _folded(queue: Sequence[Statement | RowWrite]) -> list[Statement]:
+    """The queue with each run of row writes folded into final-state statements; SQL keeps its place."""
+    statements: list[Statement] = []
+    run: list[RowWrite] = []
+    for item in queue:
+        if isinstance(item, RowWrite):
+            run.append(item)
+            continue
+        if run:
+            statements += fold(run)
+            run = []
+        statements.append(item)
+    if run:
+        statements += fold(run)
+    return statements
 
 
 # Running a projection.
@@ -407,6 +456,7 @@ class ProjectionRunner:
     def _handle(self, notification: Notification, ptx: ProjectionTx) -> None:
         handler = self.projection.handler_for(notification.topic)
         if handler is not None:
+            ptx.position = notification.id
             handler(self.app.mapper.to_domain_event(notification), ptx)
 
     def _parked(self, notification: Notification, exc: Exception) -> ParkedEvent:

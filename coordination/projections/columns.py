@@ -1,0 +1,37 @@
+"""How projections write times, dates and amounts into portable columns, and read them back."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+
+def instant(at: datetime) -> str:
+    """A moment as fixed-width UTC ISO text, so that text order is time order on every database."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def from_instant(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def day(on: date) -> str:
+    return on.isoformat()
+
+
+def from_day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def ore(dkk: Decimal) -> int:
+    """Kroner as whole øre: exact, and comparable in SQL (a maximum rent) without floating point."""
+    return int((dkk * 100).to_integral_value())
+
+
+def from_ore(amount: int) -> Decimal:
+    return (Decimal(amount) / 100).quantize(Decimal("0.01"))
+
+
+def key(text: str) -> str:
+    """A name as a lookup key: municipalities and areas are matched without regard to case."""
+    return text.casefold()
