@@ -78,7 +78,7 @@ def municipality(household: Household, dwelling: Dwelling, policy: RehousingPoli
     """
     wanted = household.origin.municipality
     offered = dwelling.place.municipality
-    if offered.casefold() == wanted.casefold():
+    if same_municipality(offered, wanted):
         return None
     kind, law = ("permanent", "§ 86 stk. 2") if household.rehousing.permanent else ("temporary", "§ 86 a")
     return f"Vacancy is in {offered}; {kind} rehousing from {wanted} offers a dwelling in {wanted} ({law})"
@@ -89,12 +89,27 @@ def suitable_size(household: Household, dwelling: Dwelling, policy: RehousingPol
     """§ 86 stk. 2: suitable size = rooms ≥ household members + 1, or the previous dwelling's rooms."""
     members = len(household.members)
     previous = household.origin.previous_rooms
-    if dwelling.rooms >= members + 1 or dwelling.rooms == previous:
+    if size_is_suitable(dwelling.rooms, members=members, previous_rooms=previous):
         return None
     return (
         f"Vacancy has {dwelling.rooms} rooms; a household of {members} needs at least "
-        f"{members + 1} rooms or its previous {previous}"
+        f"{smallest_suitable_rooms(members)} rooms or its previous {previous}"
     )
+
+
+def smallest_suitable_rooms(members: int) -> int:
+    """§ 86 stk. 2: rooms ≥ household members + 1 (the other way to be suitable: the previous rooms)."""
+    return members + 1
+
+
+def size_is_suitable(rooms: int, *, members: int, previous_rooms: int) -> bool:
+    """§ 86 stk. 2 on plain numbers, for read models that search vacancies without a Household."""
+    return rooms >= smallest_suitable_rooms(members) or rooms == previous_rooms
+
+
+def same_municipality(offered: str, wanted: str) -> bool:
+    """§ 86 stk. 2 / § 86 a: municipalities compared as names, without regard to case."""
+    return offered.casefold() == wanted.casefold()
 
 
 @offer_rule(overridable=True)
