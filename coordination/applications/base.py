@@ -15,9 +15,9 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from pydantic import BaseModel
 
 from adapters.transcoding import register_domain_transcodings
+from coordination.applications.views import HistoryEntry, ReferralView, SupportLinkView
 from coordination.domain.errors import CommandIdReused, ConcurrencyConflict, InvalidInput, NotFound
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
-from coordination.applications.views import HistoryEntry, ReferralView, SupportLinkView
 from coordination.domain.referral import Referral
 from coordination.domain.support_link import SupportLink
 from coordination.domain.values import Actor
@@ -104,6 +104,8 @@ class NodeApplication(Application[UUID]):
     ) -> None:
         self.organisation = organisation
         self.policy = policy
+        # Set by the composition root when the node has read models (the timeline projection answers it).
+        self.history_source: Callable[[UUID], list[HistoryEntry]] | None = None
         super().__init__(env=env)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -135,8 +137,11 @@ class NodeApplication(Application[UUID]):
     def history(self, household_id: UUID, page_size: int = 500) -> list[HistoryEntry]:
         """Every fact this node recorded about a household, its referrals and support links, in order.
 
-        Reads the whole log of this node; the timeline projection answers the same question from an index.
+        Answered by the timeline projection when one is attached (`history_source`); without one, by
+        reading the whole log of this node.
         """
+        if self.history_source is not None:
+            return self.history_source(household_id)
         related = {household_id}
         entries: list[HistoryEntry] = []
         position = 0

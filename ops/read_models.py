@@ -1,0 +1,118 @@
+"""Composition of a node's read models: its view store, one runner per projection, and the query objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder
+from psycopg.conninfo import make_conninfo
+
+from adapters.settings import NodeSettings, Store
+from adapters.transcoding import register_domain_transcodings
+from adapters.views import PostgresViewStore, SQLiteViewStore
+from coordination.applications.base import NodeApplication
+from coordination.applications.views import HistoryEntry
+from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
+from coordination.projections.daycare_queue import DaycareQueue, DaycareQueueProjection
+from coordination.projections.engine import Projection, ProjectionRunner, ViewStore
+from coordination.projections.handoff_status import HandoffStatus, HandoffStatusProjection
+from coordination.projections.receiving_areas import ReceivingAreas, ReceivingAreasProjection
+from coordination.projections.timeline import Timeline, TimelineProjection
+from coordination.projections.vacancy_pool import VacancyPool, VacancyPoolProjection
+
+READ_MODELS: dict[str, type[Projection]] = {
+    cls.name: cls
+    for cls in (
+        VacancyPoolProjection,
+        DaycareQueueProjection,
+        HandoffStatusProjection,
+        ReceivingAreasProjection,
+        TimelineProjection,
+    )
+}
+
+
+def views_path(settings: NodeSettings) -> Path:
+    """SQLite views live beside the node's event store, in a file of their own (one write lock per file)."""
+    return settings.data_dir / f"{settings.organisation}.views.sqlite3"
+
+
+def open_views(settings: NodeSettings) -> ViewStore:
+    """The node's view store: a SQLite file beside its store, or a `views` schema in its PostgreSQL DB."""
+    if settings.store is Store.MEMORY:
+        return SQLiteViewStore(":memory:")
+    if settings.store is Store.SQLITE:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return SQLiteViewStore(views_path(settings))
+    dsn = make_conninfo(
+        host=settings.postgres_host,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
+        password=settings.postgres_password.get_secret_value(),
+        dbname=settings.postgres_dbname,
+    )
+    schema = f"{settings.postgres_schema}_views" if settings.postgres_schema else "views"
+    return PostgresViewStore(dsn, schema=schema)
+
+
+class NodeLog(Application):
+    """Read access to a node's stored events for operator tools, without any organisation's commands."""
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+
+@dataclass
+class ReadModels:
+    """A node's projections, each with its runner, and the questions they answer."""
+
+    app: Application
+    views: ViewStore
+    suffix: str = "live"
+    policy: RehousingPolicy = DEFAULT_POLICY
+    batch_size: int = 1000
+    runners: dict[str, ProjectionRunner] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.runners = {
+            name: ProjectionRunner(self.app, cls(self.suffix), self.views, batch_size=self.batch_size)
+            for name, cls in READ_MODELS.items()
+        }
+        self.pool = VacancyPool(self.views, self.suffix)
+        self.daycare = DaycareQueue(self.views, self.suffix)
+        self.handoffs = HandoffStatus(self.views, self.suffix, self.policy)
+        self.areas = ReceivingAreas(self.views, self.suffix)
+        self.timeline = Timeline(self.views, self.suffix)
+
+    def catch_up(self, max_seconds: float = 60.0) -> dict[str, int]:
+        """Applies every projection up to the log's end; returns how many events each consumed."""
+        return {name: runner.run_until_caught_up(max_seconds) for name, runner in self.runners.items()}
+
+    def start(self, *, max_sleep: float = 1.0) -> None:
+        for runner in self.runners.values():
+            runner.start(max_sleep=max_sleep)
+
+    def stop(self) -> None:
+        for runner in self.runners.values():
+            runner.stop()
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        """Position, lag (events behind) and parked count of every projection."""
+        return {
+            name: {"position": runner.position(), "lag": runner.lag(), "parked": len(runner.parked())}
+            for name, runner in self.runners.items()
+        }
+
+    def history(self, household_id: UUID) -> list[HistoryEntry]:
+        """The timeline, caught up first so that a caller reads its own writes."""
+        self.runners[TimelineProjection.name].run_until_caught_up()
+        return self.timeline.entries(household_id)
+
+    def attach_to(self, node: NodeApplication) -> None:
+        """Lets the node answer `history()` from the timeline instead of scanning its log."""
+        node.history_source = self.history
