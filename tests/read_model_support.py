@@ -1,4 +1,4 @@
-"""Builders for read-model tests: aggregates saved straight into a store, as a node (or its consumer) would."""
+"""Builders for read-model tests: aggregates saved straight into a store, as a node would save them."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""The read models of issue 4 answer the same on every view store: in-memory SQLite, SQLite file, PostgreSQL."""
+"""The read models answer the same on every view store: in-memory SQLite, SQLite file, PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -29,8 +28,8 @@ TODAY = date(2026, 11, 1)
 
 
 @pytest.fixture
-def views(open_views: Any) -> Iterator[ViewStore]:  # noqa: F811
-    yield open_views()
+def views(open_views: Any) -> ViewStore:  # noqa: F811
+    return open_views()
 
 
 def catch_up(app: Application, views: ViewStore) -> None:  # noqa: F811
