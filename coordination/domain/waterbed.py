@@ -247,7 +247,7 @@ def _area_warnings(indicators: AreaIndicators, policy: WaterbedPolicy) -> list[A
     close = [t for t in (vulnerable, prevention) if t.close]
     if close:
         margin = f"{float(policy.margin) * 100:g} %"
-        why = [f"of a {t.name} ({t.law}): {t.figures()}" for t in close]
+        why = [f"of a {t.name} ({t.law}). {t.figures()}." for t in close]
         warnings.append(AreaWarning(rule=NEAR_THRESHOLD, message=(
             f"{where} is within {margin} of the list thresholds " + " And ".join(why)
         )))  # fmt: skip
