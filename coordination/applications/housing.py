@@ -9,9 +9,17 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from coordination.applications.base import derived_id
+from coordination.applications.area_guard import (
+    AreaIndicatorsSource,
+    InflowProvider,
+    NoAreaIndicators,
+    moved_in_since,
+)
+from coordination.applications.base import derived_id, require_time
 from coordination.applications.referrals import ReferralDesk
 from coordination.applications.views import HouseholdView, VacancyView
+from coordination.domain.calendar import COPENHAGEN, add_months
+from coordination.domain.errors import ConsentMissing
 from coordination.domain.household import (
     Enrolment,
     Household,
@@ -22,11 +30,17 @@ from coordination.domain.household import (
     Preferences,
     RehousingKind,
 )
-from coordination.domain.errors import ConsentMissing
 from coordination.domain.referral import Referral, ReferralDetails, ReferralKind
 from coordination.domain.sharing import PURPOSE, referral_details
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, Consent, DeclinedBy, Dwelling, Holder, Override, Place, Role
+from coordination.domain.waterbed import (
+    DEFAULT_WATERBED_POLICY,
+    AreaWarning,
+    WaterbedPolicy,
+    assess,
+    monitoring_status,
+)
 from coordination.personal_data import cpr_digest
 
 HOUSEHOLD = "household"
@@ -38,8 +52,21 @@ class HousingOrganisationApp(ReferralDesk):
 
     snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Household: 50, Vacancy: 50, Referral: 50}
 
-    def __init__(self, *, cpr_secret: bytes, **kwargs: object) -> None:
+    def __init__(
+        self,
+        *,
+        cpr_secret: bytes,
+        area_indicators: AreaIndicatorsSource | None = None,
+        inflow: InflowProvider | None = None,
+        waterbed_policy: WaterbedPolicy = DEFAULT_WATERBED_POLICY,
+        **kwargs: object,
+    ) -> None:
+        """`area_indicators` and `inflow` feed the waterbed guard; without them every area is unmonitored
+        and the inflow is counted from this node's own log of moves."""
         self._cpr_secret = cpr_secret
+        self._area_indicators = NoAreaIndicators() if area_indicators is None else area_indicators
+        self._inflow: InflowProvider = inflow or (lambda place, since: moved_in_since(self, place, since))
+        self.waterbed_policy = waterbed_policy
         super().__init__(**kwargs)  # type: ignore[arg-type]
 
     # Queries
@@ -49,6 +76,17 @@ class HousingOrganisationApp(ReferralDesk):
 
     def vacancy(self, vacancy_id: UUID) -> VacancyView:
         return VacancyView.of(self._get(Vacancy, vacancy_id, VACANCY))
+
+    def area_status(self, place: Place) -> str:
+        """The area's monitoring status: listed, near threshold, transformation area, ok or unmonitored."""
+        return str(monitoring_status(self._area_indicators.indicators(place), self.waterbed_policy))
+
+    def area_warnings(self, place: Place, *, at: datetime) -> list[AreaWarning]:
+        """The waterbed warnings an offer into `place` made at `at` carries; each needs an override."""
+        window = self.waterbed_policy.inflow_window_months
+        since = add_months(require_time(at).astimezone(COPENHAGEN).date(), -window)
+        indicators = self._area_indicators.indicators(place)
+        return assess(indicators, self._inflow(place, since), self.waterbed_policy)
 
     # Households
 
@@ -275,9 +313,12 @@ class HousingOrganisationApp(ReferralDesk):
         def work() -> tuple[UUID, list[Aggregate]]:
             household = self._get(Household, household_id, HOUSEHOLD)
             vacancy = self._get(Vacancy, vacancy_id, VACANCY)
+            # The guard is assessed now and its warnings recorded with the offer, so a replay never
+            # depends on a later indicators file or a later inflow.
             household.receive_offer(
                 offer_id=offer_id, vacancy_id=vacancy_id, dwelling=vacancy.dwelling, expires_at=expiry,
                 overrides=list(overrides), policy=self.policy, at=at, by=by,
+                warnings=self.area_warnings(vacancy.dwelling.place, at=at),
             )  # fmt: skip
             vacancy.reserve_for_offer(
                 offer_id=offer_id, household_id=household_id, expires_at=expiry, at=at, by=by
