@@ -41,6 +41,8 @@ class NodeSettings(BaseSettings):
     # Secret for keyed CPR digests; generated and kept in data_dir when not given (development only).
     cpr_secret: SecretStr | None = None
     snapshot_interval: int = 50
+    # The waterbed guard's area indicators (docs/area-indicators.md); without it every area is unmonitored.
+    area_indicators_file: Path | None = None
 
     @model_validator(mode="after")
     def _production_is_protected(self) -> NodeSettings:

@@ -14,6 +14,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from adapters.area_indicators import load_area_indicators
+from adapters.settings import NodeSettings, Store
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import OverrideRequired
 from coordination.domain.household import Household
@@ -25,6 +26,7 @@ from coordination.domain.waterbed import (
     TRANSFORMATION_AREA,
     WaterbedPolicy,
 )
+from ops.nodes import housing_node
 from tests.application.builders import (
     CIVICA,
     CONSULTANT,
@@ -38,7 +40,8 @@ from tests.application.builders import (
     the_move,
 )
 
-ODENSE_AREAS = load_area_indicators(Path(__file__).parents[2] / "ops" / "areas" / "odense.csv")
+EXAMPLE = Path(__file__).parents[2] / "ops" / "areas" / "odense.csv"
+ODENSE_AREAS = load_area_indicators(EXAMPLE)
 BOLBRO = Place(municipality="Odense", area="Bolbro")  # near the vulnerable-area thresholds in the example
 VOLLSMOSE = Place(municipality="Odense", area="Vollsmose")  # a transformation area in the example
 REASON = "Only dwelling with five rooms before the demolition; the children keep their school"
@@ -214,3 +217,16 @@ def test_an_offer_received_by_the_first_version_loads_with_no_warnings(
     live = guarded.household(household_id, today=date(2026, 6, 2)).live_offer
     assert live is not None
     assert (live.offer_id, live.warnings) == (v1.offer_id, [])
+
+
+def test_a_node_configured_with_an_indicators_file_guards_its_offers(tmp_path: Path) -> None:
+    plain = NodeSettings(organisation=CIVICA, store=Store.MEMORY, data_dir=tmp_path)
+    configured = plain.model_copy(update={"area_indicators_file": EXAMPLE})
+
+    guarded, unguarded = housing_node(configured), housing_node(plain)
+    try:
+        assert guarded.area_status(BOLBRO) == "near threshold"
+        assert unguarded.area_status(BOLBRO) == "unmonitored"
+    finally:
+        guarded.close()
+        unguarded.close()
