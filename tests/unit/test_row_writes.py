@@ -1,0 +1,54 @@
+"""Row writes folded per key leave each row as the writes, applied one by one, would have left it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from coordination.projections.row_writes import RowWrite, fold
+
+KEY = ("vacancy_id",)
+
+
+def _write(kind: str, key: str, **values: object) -> RowWrite:
+    return RowWrite("pool", KEY, (key,), kind, {"vacancy_id": key, **values} if kind == "upsert" else values)  # type: ignore[arg-type]
+
+
+def _apply(statements: list[tuple[str, object, bool]]) -> list[tuple[object, ...]]:
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE pool (vacancy_id TEXT PRIMARY KEY, status TEXT, rooms INTEGER)")
+    db.execute("INSERT INTO pool VALUES ('old', 'open', 3), ('gone', 'open', 2)")
+    for sql, params, many in statements:
+        (db.executemany if many else db.execute)(sql, params)  # type: ignore[operator]
+    return sorted(db.execute("SELECT * FROM pool").fetchall())
+
+
+def test_many_changes_to_one_row_become_one_write_of_its_final_state() -> None:
+    writes = [
+        _write("upsert", "new", status="open", rooms=4),
+        _write("update", "new", status="reserved"),
+        _write("update", "old", status="reserved"),
+        _write("update", "new", status="let"),
+        _write("update", "old", status="open"),
+        _write("delete", "gone"),
+        _write("update", "gone", status="let"),
+    ]
+
+    statements = fold(writes)
+
+    assert len(statements) == 3  # one delete, one upsert, one update
+    assert _apply(statements) == [("new", "let", 4), ("old", "open", 3)]
+
+
+def test_a_row_deleted_and_written_again_is_its_new_state() -> None:
+    writes = [_write("delete", "old"), _write("upsert", "old", status="let", rooms=5)]
+
+    assert _apply(fold(writes)) == [("gone", "open", 2), ("old", "let", 5)]
+
+
+def test_a_large_batch_is_split_into_statements_under_the_parameter_limit() -> None:
+    writes = [_write("upsert", f"v{i}", status="open", rooms=i % 9 + 1) for i in range(25_000)]
+
+    statements = fold(writes)
+
+    assert len(statements) == 25
+    assert len(_apply(statements)) == 25_002
