@@ -9,6 +9,7 @@ from pathlib import Path
 
 from adapters.settings import Store
 from ops.nodes import demo_nodes
+from ops.projections_cli import add_commands as add_projection_commands
 from ops.reference_scenario import play
 
 
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--data-dir", default="var/demo", help="where each organisation's store is kept")
     demo.add_argument("--store", default=Store.SQLITE.value, choices=[s.value for s in Store])
     demo.set_defaults(run=_demo)
+    add_projection_commands(commands)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

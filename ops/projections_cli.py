@@ -1,0 +1,88 @@
+"""Operator commands for a node's read models: status (lag, parked), catch up, rebuild and compare."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import structlog
+
+from adapters.settings import NodeSettings, Store
+from coordination.projections.rebuild import compare, drop, rebuild
+from ops.read_models import READ_MODELS, NodeLog, ReadModels, open_views
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    projections = commands.add_parser("projections", help="a node's read models: status, run, rebuild")
+    actions = projections.add_subparsers(dest="action", required=True)
+    status = actions.add_parser("status", help="lag (events behind) and parked events per projection")
+    run = actions.add_parser("run", help="catch every projection up with the node's log")
+    again = actions.add_parser("rebuild", help="rebuild one projection under a new name from history")
+    again.add_argument("name", choices=sorted(READ_MODELS))
+    again.add_argument("--compare", action="store_true", help="compare with live; exit 1 on any difference")
+    again.add_argument("--keep", action="store_true", help="keep the rebuilt tables (dropped by default)")
+    for parser in (status, run, again):
+        parser.add_argument("--data-dir", default="var/data", help="the node's data directory (SQLite)")
+        parser.add_argument("--org", required=True, help="the organisation whose node this is")
+        parser.add_argument("--store", default=Store.SQLITE.value, choices=[s.value for s in Store])
+    status.set_defaults(run=_status)
+    run.set_defaults(run=_run)
+    again.set_defaults(run=_rebuild)
+
+
+def _open(args: argparse.Namespace) -> ReadModels:
+    # The operator reads the tables printed here; the runners' per-batch logs would drown them.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    # Other settings (PostgreSQL connection, cipher key) come from COORDINATION_* as for the node itself.
+    settings = NodeSettings(organisation=args.org, store=Store(args.store), data_dir=Path(args.data_dir))
+    return ReadModels(NodeLog(env=settings.store_env()), open_views(settings))
+
+
+def _close(models: ReadModels) -> None:
+    models.app.close()
+    models.views.close()  # type: ignore[attr-defined]
+
+
+def _status(args: argparse.Namespace) -> int:
+    models = _open(args)
+    try:
+        print(f"{'projection':<18} {'position':>10} {'lag':>8} {'parked':>7}")
+        for name, state in models.status().items():
+            print(f"{name:<18} {state['position']:>10} {state['lag']:>8} {state['parked']:>7}")
+    finally:
+        _close(models)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    models = _open(args)
+    try:
+        for name, applied in models.catch_up(max_seconds=3600).items():
+            print(f"{name:<18} applied {applied} events")
+    finally:
+        _close(models)
+    return 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    models = _open(args)
+    try:
+        live = models.runners[args.name]
+        up_to = live.position() if args.compare else None
+        started = time.perf_counter()
+        suffix = f"rebuild_{time.strftime('%Y%m%d%H%M%S')}"
+        rebuilt = rebuild(models.app, READ_MODELS[args.name], models.views, suffix, up_to=up_to)
+        seconds = time.perf_counter() - started
+        print(f"{args.name} rebuilt as {rebuilt.name} up to {rebuilt.position()} in {seconds:.2f} s")
+        differences = compare(live, rebuilt) if args.compare else []
+        for difference in differences:
+            print(f"  {difference}")
+        if args.compare:
+            print(f"{len(differences)} difference(s) from {live.name} at position {live.position()}")
+        if not args.keep:
+            drop(rebuilt)
+    finally:
+        _close(models)
+    return 1 if differences else 0
