@@ -19,8 +19,8 @@ def postgres_server() -> Iterator[PostgresServer]:
     """A PostgreSQL 15 server on 127.0.0.1 with a database of its own for this test session.
 
     Starts cluster 15/main if it is down (and stops it at the end), or falls back to a throwaway
-    cluster; a cluster that was already running is left running. Not safe for two test sessions at
-    once on one machine: each session gives the test role a new password.
+    cluster; a cluster that was already running is left running. Each session has a role and a
+    database of its own.
     """
     cluster = pgcluster.start()
     try:

@@ -181,7 +181,7 @@ def check_password_login_allowed(port: int, dbname: str) -> None:
         line, kind, databases, users, address, netmask, method, error = row.split("|")
         if error or kind not in {"host", "hostssl", "hostnossl"}:
             continue
-        if not ({"all", dbname} & set(databases.split(",")) and {"all", TEST_ROLE} & set(users.split(","))):
+        if not ({"all", dbname} & set(databases.split(",")) and ("all" in users.split(",") or any(u.startswith(TEST_ROLE) for u in users.split(",")))):
             continue
         if not _covers_loopback(address, netmask):
             continue
@@ -207,24 +207,20 @@ def _covers_loopback(address: str, netmask: str) -> bool:
 
 
 def create_database(cluster: Cluster) -> PostgresServer:
-    """A fresh database owned by the test role, whose password is new for every test session."""
+    """A fresh database owned by a role of this test session's own, so two sessions never collide."""
     password = secrets.token_urlsafe(18)
-    dbname = f"coordination_test_{secrets.token_hex(4)}"
+    suffix = secrets.token_hex(4)
+    role, dbname = f"{TEST_ROLE}_{suffix}", f"coordination_test_{suffix}"
     psql(
         cluster.port,
         f"""
-        DO $$ BEGIN
-            IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{TEST_ROLE}') THEN
-                ALTER ROLE {TEST_ROLE} LOGIN PASSWORD '{password}';
-            ELSE
-                CREATE ROLE {TEST_ROLE} LOGIN PASSWORD '{password}';
-            END IF;
-        END $$;
-        CREATE DATABASE {dbname} OWNER {TEST_ROLE};
+        CREATE ROLE {role} LOGIN PASSWORD '{password}';
+        CREATE DATABASE {dbname} OWNER {role};
         """,
     )
-    return PostgresServer(HOST, cluster.port, TEST_ROLE, password, dbname)
+    return PostgresServer(HOST, cluster.port, role, password, dbname)
 
 
 def drop_database(cluster: Cluster, server: PostgresServer) -> None:
     psql(cluster.port, f"DROP DATABASE IF EXISTS {server.dbname} WITH (FORCE)")
+    psql(cluster.port, f"DROP ROLE IF EXISTS {server.user}")
