@@ -65,10 +65,12 @@ def encode(
     index: int,
     time: datetime,
     traceparent: str | None = None,
+    topic: str | None = None,
 ) -> OutgoingMessage:
     """The Kafka message for `event`, keyed by the aggregate it is about so its messages stay in order.
 
-    Headers and key carry ids, names and times only: anything personal belongs in the data.
+    Headers and key carry ids, names and times only: anything personal belongs in the data. `topic`
+    addresses it within its class's topic family (the class's topic when not given).
     """
     cloud_event = CloudEvent(
         attributes={
@@ -85,7 +87,7 @@ def encode(
     kafka = to_binary(cloud_event, _FORMAT, key_mapper=lambda _: str(originator_id).encode())
     headers = (*kafka.headers.items(), (TRACEPARENT, (traceparent or new_traceparent()).encode()))
     assert isinstance(kafka.key, bytes)
-    return OutgoingMessage(topic=event.topic, key=kafka.key, value=kafka.value, headers=headers)
+    return OutgoingMessage(topic=topic or event.topic, key=kafka.key, value=kafka.value, headers=headers)
 
 
 def decode(message: IncomingMessage) -> ReceivedEvent:

@@ -12,12 +12,13 @@ from adapters.kafka.envelope import encode
 from adapters.kafka.loop import BackgroundLoop
 from adapters.outbox import RelayPositions
 from adapters.transport import OutgoingMessage, Publisher
-from coordination.integration.events import IntegrationEvent
+from coordination.integration.events import Addressed, IntegrationEvent
 
 log = structlog.get_logger()
 
-# From one stored domain event to the integration events others need from it (often none).
-ToMessages = Callable[[Any], Sequence[IntegrationEvent]]
+# From one stored domain event to the integration events others need from it (often none), each on its
+# class's topic or addressed to a topic of its own.
+ToMessages = Callable[[Any], Sequence[IntegrationEvent | Addressed]]
 
 
 class Relay:
@@ -76,17 +77,21 @@ class Relay:
         return len(notifications)
 
     def _messages_for(self, domain_event: Any) -> list[OutgoingMessage]:
-        return [
-            encode(
-                integration_event,
-                source=self.source,
-                originator_id=domain_event.originator_id,
-                originator_version=domain_event.originator_version,
-                index=index,
-                time=domain_event.timestamp,
+        messages = []
+        for index, item in enumerate(self._to_messages(domain_event)):
+            addressed = item if isinstance(item, Addressed) else Addressed(item, item.topic)
+            messages.append(
+                encode(
+                    addressed.event,
+                    source=self.source,
+                    originator_id=domain_event.originator_id,
+                    originator_version=domain_event.originator_version,
+                    index=index,
+                    time=domain_event.timestamp,
+                    topic=addressed.topic,
+                )
             )
-            for index, integration_event in enumerate(self._to_messages(domain_event))
-        ]
+        return messages
 
     def _step(self) -> bool:
         return self.run_once(self._batch_size) >= self._batch_size

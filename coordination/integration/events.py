@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -76,3 +77,16 @@ def event_class(event_type: str) -> type[IntegrationEvent]:
 def registered_events() -> dict[str, type[IntegrationEvent]]:
     """Every registered type name → class (a copy), e.g. to write the JSON Schemas and AsyncAPI document."""
     return dict(_REGISTRY)
+
+
+@dataclass(frozen=True)
+class Addressed:
+    """An integration event with the topic it travels on: its class's topic family, addressed to one
+    organisation or municipality (e.g. "rehousing.referrals.civica")."""
+
+    event: IntegrationEvent
+    topic: str
+
+    def __post_init__(self) -> None:
+        if not _TOPIC.match(self.topic):
+            raise ValueError(f"{self.topic!r} is not a topic name")
