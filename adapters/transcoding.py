@@ -49,6 +49,7 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     Names must be unique: two values with one class name would overwrite each other's decoder.
     """
     # Import every module that defines values, so none is missing from the list below.
+    import coordination.domain.follow_up
     import coordination.domain.household_values
     import coordination.domain.referral_values
     import coordination.domain.support_link  # noqa: F401
