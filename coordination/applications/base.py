@@ -126,6 +126,10 @@ class NodeApplication(Application[UUID]):
     def _exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
 
+    def has_handled(self, command_id: UUID) -> bool:
+        """Whether a command with this id took effect here (its receipt is stored with its effect)."""
+        return self._receipt(derived_id("command", command_id)) is not None
+
     # Queries
 
     def referral(self, referral_id: UUID) -> ReferralView:

@@ -16,6 +16,7 @@ from coordination.applications.area_guard import (
     moved_in_since,
 )
 from coordination.applications.base import derived_id, require_time
+from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
 from coordination.applications.views import HouseholdView, VacancyView
 from coordination.domain.calendar import COPENHAGEN, add_months
@@ -47,7 +48,7 @@ HOUSEHOLD = "household"
 VACANCY = "vacancy"
 
 
-class HousingOrganisationApp(ReferralDesk):
+class HousingOrganisationApp(ReferralDesk, OfferExchange):
     """A housing organisation (boligorganisation) such as CIVICA or FAB: leases, households, dwellings."""
 
     snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Household: 50, Vacancy: 50, Referral: 50}

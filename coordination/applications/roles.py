@@ -6,19 +6,21 @@ from typing import ClassVar
 
 from eventsourcing.domain import Aggregate
 
+from coordination.applications.follow_up import FollowUpDesk
 from coordination.applications.referrals import ReferralDesk
 from coordination.applications.support import SupportDesk
+from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.domain.referral import Referral
 from coordination.domain.support_link import SupportLink
 
 
-class BridgeBuilderApp(ReferralDesk, SupportDesk):
+class BridgeBuilderApp(ReferralDesk, SupportDesk, FollowUpDesk):
     """The municipal bridge builder (boligsocial brobygger, bydelsguide): holds households after the move."""
 
     snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Referral: 50, SupportLink: 50}
 
 
-class MunicipalDepartmentApp(ReferralDesk):
+class MunicipalDepartmentApp(ReferralDesk, FollowUpDesk, VacancyMirror):
     """A municipal department answering referrals: daycare allocation, schools, jobcentre, elderly housing."""
 
     snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Referral: 50}
