@@ -5,15 +5,27 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from adapters.kafka.transport import KafkaSettings
 
 
 class Store(StrEnum):
     MEMORY = "memory"
     SQLITE = "sqlite"
     POSTGRES = "postgres"
+
+
+class OrganisationRole(StrEnum):
+    """Which application a node runs, and so which topics it is entitled to."""
+
+    HOUSING_ORGANISATION = "housing_organisation"
+    BRIDGE_BUILDER = "bridge_builder"
+    MUNICIPAL_DEPARTMENT = "municipal_department"
+    CIVIL_ACTOR = "civil_actor"
 
 
 class Profile(StrEnum):
@@ -40,7 +52,44 @@ class NodeSettings(BaseSettings):
     cipher_key: SecretStr | None = None
     # Secret for keyed CPR digests; generated and kept in data_dir when not given (development only).
     cpr_secret: SecretStr | None = None
-    snapshot_interval: int = 50
+    # The exchange. Without broker addresses a node has no Kafka (the embedded demo uses the in-process one).
+    role: OrganisationRole = OrganisationRole.HOUSING_ORGANISATION
+    # The municipalities whose shared vacancy pool the node follows (comma-separated in the environment).
+    municipalities: Annotated[list[str], NoDecode] = ["Odense"]
+    kafka_bootstrap_servers: str | None = None
+    kafka_topic_prefix: str = ""
+    kafka_client_id: str | None = None
+    kafka_partitions: int = 3
+    kafka_linger_ms: int = 2
+    kafka_publish_timeout_s: float = 15.0
+    kafka_fetch_max_wait_ms: int = 10
+    kafka_request_timeout_ms: int = 10_000
+
+    @field_validator("municipalities", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @classmethod
+    def from_file(cls, path: Path | str | None, **overrides: Any) -> NodeSettings:
+        """Settings from a .env-style file (COORDINATION_* lines); the environment still wins over it."""
+        return cls(_env_file=path, **overrides)  # type: ignore[call-arg]
+
+    def kafka(self) -> KafkaSettings:
+        """How this node reaches the broker; refuses when no broker address is configured."""
+        if not self.kafka_bootstrap_servers:
+            raise ValueError("COORDINATION_KAFKA_BOOTSTRAP_SERVERS is not set: this node has no broker to use")
+        return KafkaSettings(
+            bootstrap_servers=self.kafka_bootstrap_servers,
+            client_id=self.kafka_client_id or f"coordination-{self.organisation}",
+            partitions=self.kafka_partitions,
+            linger_ms=self.kafka_linger_ms,
+            publish_timeout_s=self.kafka_publish_timeout_s,
+            fetch_max_wait_ms=self.kafka_fetch_max_wait_ms,
+            request_timeout_ms=self.kafka_request_timeout_ms,
+        )
     # The waterbed guard's area indicators (docs/area-indicators.md); without it every area is unmonitored.
     area_indicators_file: Path | None = None
 
