@@ -79,3 +79,11 @@ def next_positions(messages: Sequence[IncomingMessage]) -> dict[tuple[str, int],
         where = (message.topic, message.partition)
         positions[where] = max(positions.get(where, 0), message.offset + 1)
     return positions
+
+
+class Transport(Protocol):
+    """What carries a node's messages: makes its publisher and its subscription (Kafka, or in-process)."""
+
+    def publisher(self) -> Publisher: ...
+
+    def subscribe(self, topics: Sequence[str], *, group: str) -> Subscription: ...

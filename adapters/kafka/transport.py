@@ -159,3 +159,16 @@ class KafkaSubscription:
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)
+
+
+class KafkaTransport:
+    """The production transport: a publisher and a subscription per node on one Kafka cluster."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self.settings = settings
+
+    def publisher(self) -> KafkaPublisher:
+        return KafkaPublisher(self.settings)
+
+    def subscribe(self, topics: Sequence[str], *, group: str) -> KafkaSubscription:
+        return KafkaSubscription(self.settings, topics, group=group)

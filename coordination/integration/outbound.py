@@ -1,0 +1,174 @@
+"""From a node's stored domain events to the integration events it publishes (never the stored events).
+
+Only what this node authored leaves it: a referral step its own people took, a vacancy it owns, its own
+requests and reports. Copies and mirrors it keeps of other organisations' facts are never re-published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from coordination.applications.base import NodeApplication
+from coordination.domain.follow_up import FactKind, FollowedHousehold
+from coordination.domain.offer_request import OfferRequest, ReservationRefusal
+from coordination.domain.referral import Referral
+from coordination.domain.vacancy import Vacancy
+from coordination.integration import household_facts as facts
+from coordination.integration import referrals as r
+from coordination.integration import vacancies as v
+from coordination.integration.events import Addressed
+from coordination.integration.topics import Topics
+
+# Referral steps whose integration event carries the domain event's own fields under the same names.
+REFERRAL_STEPS: dict[type[Any], type[r.ReferralStepTaken]] = {
+    Referral.Acknowledged: r.ReferralAcknowledged,
+    Referral.Accepted: r.ReferralAccepted,
+    Referral.Started: r.ReferralStarted,
+    Referral.PutOnHold: r.ReferralPutOnHold,
+    Referral.Declined: r.ReferralDeclined,
+    Referral.DeclineOverridden: r.ReferralDeclineOverridden,
+    Referral.Redirected: r.ReferralRedirected,
+    Referral.Withdrawn: r.ReferralWithdrawn,
+    Referral.Completed: r.ReferralCompleted,
+    Referral.EnteredInError: r.ReferralEnteredInError,
+}
+
+FACTS: dict[FactKind, type[facts.HouseholdFactReported]] = {
+    FactKind.CHILD_ENROLLED: facts.ChildEnrolmentReported,
+    FactKind.CONTACT_PERSON_LINKED: facts.ContactPersonLinkReported,
+    FactKind.CONTACT_PERSON_UNLINKED: facts.ContactPersonUnlinkReported,
+    FactKind.PRACTICAL_MATTERS_IN_ORDER: facts.PracticalMattersReported,
+    FactKind.NO_LONGER_ASKS_FOR_HELP: facts.NoLongerAsksForHelpReported,
+    FactKind.FOLLOW_UP_VISIT_DONE: facts.FollowUpVisitReported,
+    FactKind.SETTLED: facts.SettlementReported,
+}
+
+
+def own_fields(model: type[Any], base: type[Any], source: Any) -> dict[str, Any]:
+    """The values of the fields `model` adds to `base`, read from `source` by the same names."""
+    return {name: getattr(source, name) for name in model.model_fields if name not in base.model_fields}
+
+
+class Outbound:
+    """The relay's `to_messages` for one node: a stored domain event → the addressed integration events."""
+
+    def __init__(self, app: NodeApplication, topics: Topics) -> None:
+        self.app = app
+        self.topics = topics
+        self.organisation = app.organisation
+        self._map: dict[type[Any], Callable[[Any], list[Addressed]]] = {
+            Referral.Sent: self._referral_sent,
+            Referral.Expired: self._referral_expired,
+            **dict.fromkeys(REFERRAL_STEPS, self._referral_step),
+            Vacancy.Published: self._vacancy_published,
+            Vacancy.OfferReserved: self._vacancy_step,
+            Vacancy.OfferAccepted: self._vacancy_step,
+            Vacancy.OfferDeclined: self._vacancy_step,
+            Vacancy.OfferExpired: self._vacancy_step,
+            Vacancy.Withdrawn: self._vacancy_step,
+            OfferRequest.Requested: self._offer_requested,
+            OfferRequest.Answered: self._offer_answered,
+            ReservationRefusal.Recorded: self._reservation_refused,
+            FollowedHousehold.FactReported: self._fact_reported,
+        }
+
+    def __call__(self, domain_event: Any) -> list[Addressed]:
+        mapping = self._map.get(type(domain_event))
+        return mapping(domain_event) if mapping is not None else []
+
+    def _at_version(self, domain_event: Any) -> Any:
+        return self.app.repository.get(domain_event.originator_id, version=domain_event.originator_version)
+
+    # Referrals
+
+    def _referral_sent(self, e: Referral.Sent) -> list[Addressed]:
+        if e.by.organisation != self.organisation:
+            return []  # our copy of a referral someone sent us
+        return [Addressed(self._sent(e.originator_id, e.receiver, e.kind, e.household_id, e.details, e.consent,
+                                     e.legal_basis, e.acknowledge_by, e.complete_by, e.at, e.by, e.referrer),
+                          self.topics.referrals(e.receiver))]  # fmt: skip
+
+    def _referral_step(self, e: Any) -> list[Addressed]:
+        if e.by.organisation != self.organisation:
+            return []  # the other side's step, applied to our copy
+        referral: Referral = self._at_version(e)
+        cls = REFERRAL_STEPS[type(e)]
+        step = cls(referral_id=e.originator_id, at=e.at, by=e.by, **own_fields(cls, r.ReferralStepTaken, e))
+        other = referral.receiver if self.organisation == referral.referrer else referral.referrer
+        out = [Addressed(step, self.topics.referrals(other))]
+        if isinstance(e, Referral.Redirected):
+            # The new receiver has no copy yet: it gets the referral as it now stands.
+            sent = self._sent(referral.id, referral.receiver, referral.kind, referral.household_id,
+                              referral.details, referral.consent, referral.legal_basis, referral.acknowledge_by,
+                              referral.complete_by, e.at, e.by, referral.referrer)  # fmt: skip
+            out.append(Addressed(sent, self.topics.referrals(referral.receiver)))
+        return out
+
+    def _referral_expired(self, e: Referral.Expired) -> list[Addressed]:
+        referral: Referral = self._at_version(e)
+        if referral.referrer != self.organisation:
+            return []  # only the referrer's timer speaks for an expiry
+        expired = r.ReferralExpired(referral_id=e.originator_id, at=e.at)
+        return [Addressed(expired, self.topics.referrals(referral.receiver))]
+
+    @staticmethod
+    def _sent(referral_id: Any, receiver: str, kind: Any, household_id: Any, details: Any, consent: Any,
+              legal_basis: Any, acknowledge_by: Any, complete_by: Any, at: Any, by: Any, referrer: str,
+              ) -> r.ReferralSent:  # fmt: skip
+        return r.ReferralSent(referral_id=referral_id, referrer=referrer, receiver=receiver, kind=kind,
+                              household_id=household_id, details=details, consent=consent, legal_basis=legal_basis,
+                              acknowledge_by=acknowledge_by, complete_by=complete_by, at=at, by=by)  # fmt: skip
+
+    # Vacancies: the owner speaks for its vacancy, whoever's person took the step.
+
+    def _vacancy_published(self, e: Vacancy.Published) -> list[Addressed]:
+        if e.owner != self.organisation:
+            return []
+        published = v.VacancyPublished(vacancy_id=e.originator_id, owner=e.owner, dwelling=e.dwelling, at=e.at, by=e.by)
+        return [Addressed(published, self.topics.vacancies(e.dwelling.place.municipality))]
+
+    def _vacancy_step(self, e: Any) -> list[Addressed]:
+        vacancy: Vacancy = self._at_version(e)
+        if vacancy.owner != self.organisation:
+            return []
+        vacancy_id = e.originator_id
+        message: Any
+        if isinstance(e, Vacancy.OfferReserved):
+            message = v.VacancyReserved(vacancy_id=vacancy_id, offer_id=e.offer_id, reserved_for=e.by.organisation,
+                                        expires_at=e.expires_at, at=e.at, by=e.by)  # fmt: skip
+        elif isinstance(e, Vacancy.OfferAccepted):
+            message = v.VacancyLet(vacancy_id=vacancy_id, offer_id=e.offer_id, at=e.at, by=e.by)
+        elif isinstance(e, Vacancy.OfferDeclined):
+            message = v.VacancyOfferDeclined(vacancy_id=vacancy_id, offer_id=e.offer_id, declined_by=e.declined_by,
+                                             at=e.at, by=e.by)  # fmt: skip
+        elif isinstance(e, Vacancy.OfferExpired):
+            message = v.VacancyOfferExpired(vacancy_id=vacancy_id, offer_id=e.offer_id, at=e.at)
+        else:
+            message = v.VacancyWithdrawn(vacancy_id=vacancy_id, reason=e.reason, at=e.at, by=e.by)
+        return [Addressed(message, self.topics.vacancies(vacancy.dwelling.place.municipality))]
+
+    # Requests to a vacancy's owner, and its refusals
+
+    def _offer_requested(self, e: OfferRequest.Requested) -> list[Addressed]:
+        requested = v.OfferRequested(offer_id=e.originator_id, vacancy_id=e.vacancy_id, expires_at=e.expires_at,
+                                     at=e.at, by=e.by)  # fmt: skip
+        return [Addressed(requested, self.topics.vacancy_requests(e.owner))]
+
+    def _offer_answered(self, e: OfferRequest.Answered) -> list[Addressed]:
+        request: OfferRequest = self._at_version(e)
+        answered = v.OfferAnswered(offer_id=e.originator_id, vacancy_id=request.vacancy_id, accepted=e.accepted,
+                                   declined_by=e.declined_by, at=e.at, by=e.by)  # fmt: skip
+        return [Addressed(answered, self.topics.vacancy_requests(request.owner))]
+
+    def _reservation_refused(self, e: ReservationRefusal.Recorded) -> list[Addressed]:
+        refused = v.ReservationRefused(offer_id=e.offer_id, vacancy_id=e.vacancy_id, reason=e.reason, at=e.at, by=e.by)
+        return [Addressed(refused, self.topics.vacancy_requests(e.requester))]
+
+    # Facts about households others own
+
+    def _fact_reported(self, e: FollowedHousehold.FactReported) -> list[Addressed]:
+        followed: FollowedHousehold = self._at_version(e)
+        cls = FACTS[FactKind(e.fact.kind)]
+        reported = cls(household_id=followed.household_id, at=e.at, by=e.by, **e.fact.arguments())
+        return [Addressed(reported, self.topics.household_facts(followed.owner))]

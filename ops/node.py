@@ -1,0 +1,245 @@
+"""One organisation's node on the exchange: its application, relay, consumer and parked messages.
+
+`python -m ops.node --org civica` runs one node as its own OS process (settings from COORDINATION_*
+and an optional .env-style file) until SIGTERM; the demo runs every organisation's node in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import structlog
+
+from adapters.area_indicators import load_area_indicators
+from adapters.kafka.consumer import Consumer
+from adapters.kafka.relay import Relay
+from adapters.kafka.transport import KafkaTransport
+from adapters.node_db import SqlDatabase, database_for
+from adapters.outbox import ParkedMessages, RelayPositions
+from adapters.settings import NodeSettings, OrganisationRole
+from adapters.transport import IncomingMessage, OutgoingMessage, Publisher, Subscription, Transport
+from coordination.applications.base import NodeApplication
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.offer_exchange import OfferExchange
+from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
+from coordination.applications.vacancy_mirror import VacancyMirror
+from coordination.integration.inbound import Inbound
+from coordination.integration.outbound import Outbound
+from coordination.integration.topics import Topics, org_source, slug
+from ops.logging import configure
+
+EXCHANGE = "exchange"
+
+
+def housing_node(settings: NodeSettings) -> HousingOrganisationApp:
+    """A housing organisation's node, with the waterbed guard's area indicators when a file is configured."""
+    indicators = settings.area_indicators_file
+    return HousingOrganisationApp(
+        organisation=settings.organisation, env=settings.store_env(), cpr_secret=settings.cpr_secret_bytes(),
+        area_indicators=None if indicators is None else load_area_indicators(indicators),
+    )  # fmt: skip
+
+
+def build_app(settings: NodeSettings) -> NodeApplication:
+    """The application of the node's organisation role, on the node's own store."""
+    env = settings.store_env()
+    if settings.role is OrganisationRole.HOUSING_ORGANISATION:
+        return housing_node(settings)
+    cls = {
+        OrganisationRole.BRIDGE_BUILDER: BridgeBuilderApp,
+        OrganisationRole.MUNICIPAL_DEPARTMENT: MunicipalDepartmentApp,
+        OrganisationRole.CIVIL_ACTOR: CivilActorApp,
+    }[settings.role]
+    return cls(organisation=settings.organisation, env=env)
+
+
+class _CountingPublisher:
+    def __init__(self, inner: Publisher, counts: Counter[str]) -> None:
+        self._inner, self._counts = inner, counts
+
+    def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        self._inner.publish(messages)
+        self._counts.update(m.topic for m in messages)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _CountingSubscription:
+    def __init__(self, inner: Subscription, counts: Counter[str]) -> None:
+        self._inner, self._counts = inner, counts
+
+    def poll(self, timeout: float) -> list[IncomingMessage]:
+        found = self._inner.poll(timeout)
+        self._counts.update(m.topic for m in found)
+        return found
+
+    def commit(self, positions: dict[tuple[str, int], int]) -> None:
+        self._inner.commit(positions)
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        self._inner.seek(topic, partition, offset)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class Node:
+    """A node on the exchange: publishes what it authored from its own history (the store is the outbox)
+    and applies what others publish on the topics it is entitled to, exactly once in effect.
+
+    The relay's position and the parked messages live in the node's own database, beside its store.
+    """
+
+    def __init__(
+        self,
+        settings: NodeSettings,
+        app: NodeApplication,
+        transport: Transport,
+        *,
+        db: SqlDatabase | None = None,
+        poll_timeout: float = 0.2,
+    ) -> None:
+        self.settings = settings
+        self.app = app
+        self.organisation = app.organisation
+        self.topics = Topics(settings.kafka_topic_prefix)
+        self.db = db or database_for(app.env)
+        self.published: Counter[str] = Counter()
+        self.received: Counter[str] = Counter()
+        self.subscribed = self.entitled_topics()
+        self._publisher = transport.publisher()
+        self.relay = Relay(
+            app, _CountingPublisher(self._publisher, self.published), Outbound(app, self.topics),
+            RelayPositions(self.db), source=org_source(self.organisation), name=EXCHANGE,
+        )  # fmt: skip
+        self._subscription = transport.subscribe(self.subscribed, group=self.group)
+        self.consumer = Consumer(
+            _CountingSubscription(self._subscription, self.received), Inbound(app), ParkedMessages(self.db),
+            name=EXCHANGE, poll_timeout=poll_timeout,
+        )  # fmt: skip
+
+    @property
+    def group(self) -> str:
+        return f"{self.topics.prefix}coordination.{slug(self.organisation)}"
+
+    def entitled_topics(self) -> list[str]:
+        """Only what this organisation may see: referrals to it, and per role the pool and its requests."""
+        topics = [self.topics.referrals(self.organisation)]
+        if isinstance(self.app, VacancyMirror):
+            topics += [self.topics.vacancies(m) for m in self.settings.municipalities]
+        if isinstance(self.app, OfferExchange):
+            topics.append(self.topics.vacancy_requests(self.organisation))
+        if isinstance(self.app, HousingOrganisationApp):
+            topics.append(self.topics.household_facts(self.organisation))
+        return topics
+
+    def run_once(self, timeout: float = 0.0) -> int:
+        """Publish what is due and apply what has come, once; how much work was done."""
+        return self.relay.run_once() + self.consumer.run_once(timeout)
+
+    def run_until_idle(self, max_seconds: float = 10.0) -> int:
+        """Run until nothing is left to publish and a poll brings nothing (for tests and one-shot runs)."""
+        deadline = time.monotonic() + max_seconds
+        done = 0
+        while time.monotonic() < deadline:
+            work = self.run_once(timeout=0.1)
+            done += work
+            if work == 0 and self.relay.lag() == 0:
+                return done
+        raise TimeoutError(f"{self.organisation}'s node was still busy after {max_seconds} s")
+
+    def start(self) -> None:
+        self.relay.start()
+        self.consumer.start()
+
+    def stop(self) -> None:
+        self.consumer.stop()
+        self.relay.stop()
+
+    def close(self) -> None:
+        """Stop, and release the transport's clients and the node's database connection (not the app)."""
+        self.stop()
+        self._publisher.close()
+        self._subscription.close()
+        close = getattr(self.db, "close", None)
+        if close is not None:
+            close()
+
+
+class Exchange:
+    """Several nodes run together in one process (the demo, tests): settled when every message published
+    by any of them has been read by every one of them that subscribes to its topic."""
+
+    def __init__(self, nodes: Sequence[Node], *, poll_timeout: float = 0.0) -> None:
+        self.nodes = list(nodes)
+        self._poll_timeout = poll_timeout
+
+    def settle(self, max_seconds: float = 30.0) -> int:
+        deadline = time.monotonic() + max_seconds
+        done = 0
+        while True:
+            work = sum(node.run_once(self._poll_timeout) for node in self.nodes)
+            done += work
+            if work == 0 and self.settled():
+                return done
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"The exchange did not settle within {max_seconds} s")
+            if work == 0:
+                time.sleep(0.01)
+
+    def settled(self) -> bool:
+        if any(node.relay.lag() for node in self.nodes):
+            return False
+        published: Counter[str] = sum((node.published for node in self.nodes), Counter())
+        for topic, count in published.items():
+            readers = [node for node in self.nodes if topic in node.subscribed]
+            if sum(node.received[topic] for node in readers) < count * len(readers):
+                return False
+        return True
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.start()
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def close(self) -> None:
+        for node in self.nodes:
+            node.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.node", description="Run one organisation's node")
+    parser.add_argument("--org", help="the organisation (default: COORDINATION_ORGANISATION)")
+    parser.add_argument("--config", type=Path, help="a .env-style file of COORDINATION_* settings")
+    args = parser.parse_args(argv)
+    overrides = {"organisation": args.org} if args.org else {}
+    settings = NodeSettings.from_file(args.config, **overrides)
+    configure(json=settings.profile.value == "production")
+    structlog.contextvars.bind_contextvars(organisation=settings.organisation)
+    app = build_app(settings)
+    node = Node(settings, app, KafkaTransport(settings.kafka()))
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    node.start()
+    try:
+        stopping.wait()
+    finally:
+        node.close()
+        app.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
