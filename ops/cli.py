@@ -1,19 +1,24 @@
-"""The `coordination` command: run the demo, and (later) serve, replay and audit."""
+"""The `coordination` command: run the demo, run a node, operate its parked messages and its projections."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from datetime import date
 from pathlib import Path
 
-from adapters.settings import Store
+from adapters.inprocess import InProcessBroker
+from adapters.settings import NodeSettings, OrganisationRole, Store
+from ops.logging import configure
+from ops.node import Exchange, Node, build_app
 from ops.nodes import demo_nodes
 from ops.projections_cli import add_commands as add_projection_commands
 from ops.reference_scenario import play
 
 
 def _demo(args: argparse.Namespace) -> int:
+    configure(json=False, level=logging.WARNING)  # the story is the output; warnings (parked, retries) still show
     nodes = demo_nodes(Path(args.data_dir), Store(args.store))
     try:
         ids = play(nodes)
@@ -27,10 +32,61 @@ def _demo(args: argparse.Namespace) -> int:
             who = f"{entry.organisation}/{entry.role}" if entry.organisation else "timer"
             when = entry.at.isoformat(timespec="minutes") if entry.at else "-"
             print(f"  {when}  {entry.aggregate:<9} {entry.event:<28} {who}")
+        assert isinstance(nodes.exchange, Exchange)
+        print("\nExchange (in-process, the Kafka contract):")
+        for node in nodes.exchange.nodes:
+            stats = node.consumer.stats
+            print(f"  {node.organisation:<22} published {sum(node.published.values()):>3}  applied {stats.applied:>3}"
+                  f"  duplicates {stats.duplicates}  parked {stats.parked}")  # fmt: skip
         print(f"\nStores: {Path(args.data_dir).resolve()} (one SQLite file per organisation)")
     finally:
         nodes.close()
     return 0
+
+
+def _node_settings(args: argparse.Namespace) -> NodeSettings:
+    overrides: dict[str, object] = {}
+    if args.org:
+        overrides["organisation"] = args.org
+    if args.role:
+        overrides["role"] = OrganisationRole(args.role)
+    return NodeSettings.from_file(args.config, **overrides)
+
+
+def _parked(args: argparse.Namespace) -> int:
+    settings = _node_settings(args)
+    app = build_app(settings)
+    # Parked messages are retried through the node's own apply; nothing is read from the broker here.
+    node = Node(settings, app, InProcessBroker())
+    try:
+        if args.action == "list":
+            parked = node.consumer.list_parked()
+            for message in parked:
+                print(f"{message.id}  {message.topic}[{message.partition}]@{message.offset}  ce_id={message.ce_id}"
+                      f"  attempts={message.attempts}  parked={message.parked_at.isoformat(timespec='seconds')}")  # fmt: skip
+                print(f"    {message.reason}")
+            print(f"{len(parked)} parked message(s) at {settings.organisation}")
+        else:
+            outcome = node.consumer.retry_parked(args.id)
+            print(f"applied {outcome.applied}, already applied {outcome.duplicates}, still parked {outcome.still_parked}")
+            return 1 if outcome.still_parked else 0
+    finally:
+        node.close()
+        app.close()
+    return 0
+
+
+def _node(args: argparse.Namespace) -> int:
+    from ops.node import main as run_node
+
+    argv = [*(["--org", args.org] if args.org else []), *(["--config", str(args.config)] if args.config else [])]
+    return run_node(argv)
+
+
+def _node_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--org", help="the organisation (default: COORDINATION_ORGANISATION)")
+    parser.add_argument("--role", choices=[r.value for r in OrganisationRole], help="default: COORDINATION_ROLE")
+    parser.add_argument("--config", type=Path, help="a .env-style file of COORDINATION_* settings")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--data-dir", default="var/demo", help="where each organisation's store is kept")
     demo.add_argument("--store", default=Store.SQLITE.value, choices=[s.value for s in Store])
     demo.set_defaults(run=_demo)
+    node = commands.add_parser("node", help="run one organisation's node on Kafka until SIGTERM")
+    _node_options(node)
+    node.set_defaults(run=_node)
+    parked = commands.add_parser("parked", help="messages a node could not apply: list them, or retry them")
+    actions = parked.add_subparsers(dest="action", required=True)
+    _node_options(actions.add_parser("list", help="list the node's parked messages with their reasons"))
+    retry = actions.add_parser("retry", help="apply parked messages again (all, or the one with ID)")
+    retry.add_argument("id", nargs="?", help="the parked message's id (from `parked list`)")
+    _node_options(retry)
+    parked.set_defaults(run=_parked)
     add_projection_commands(commands)
     args = parser.parse_args(argv)
     return int(args.run(args))

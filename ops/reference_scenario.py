@@ -2,8 +2,8 @@
 
 A single mother with four children (16, 12, 10 and 4) is rehoused by CIVICA from Vollsmose to central
 Odense; the bridge builder holds the family from the move until the bridge holds. Each organisation is its
-own node with its own store. Until the Kafka exchange carries them, `Courier` delivers referrals and
-mirrors each answer back to the referrer's node, exactly as a received message would be applied.
+own node with its own store; what crosses between them travels over the exchange (`Nodes.exchange`),
+which is settled after each step another organisation must hear about.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import count
+from typing import Protocol
 from uuid import UUID
 
 from coordination.applications.base import derived_id
@@ -20,6 +21,7 @@ from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.referrals import ReferralDesk
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.domain.calendar import COPENHAGEN
+from coordination.domain.follow_up import FactKind, HouseholdFact
 from coordination.domain.household import (
     Enrolment,
     Member,
@@ -74,48 +76,28 @@ class Nodes:
     bridge_builder: BridgeBuilderApp
     children_and_youth: MunicipalDepartmentApp
     kvinfo: CivilActorApp
+    exchange: Settles | None = None
 
     def all(self) -> Iterator[ReferralDesk]:
         yield from (self.civica, self.bridge_builder, self.children_and_youth, self.kvinfo)
 
+    def sync(self) -> None:
+        """Let every message published so far reach every node that subscribes to it."""
+        if self.exchange is None:
+            raise RuntimeError("The scenario's organisations talk over the exchange; Nodes.exchange is not set")
+        self.exchange.settle()
+
     def close(self) -> None:
+        if self.exchange is not None:
+            self.exchange.close()
         for node in self.all():
             node.close()
 
 
-@dataclass
-class Courier:
-    """Carries a referral to its receiver's node and each step back to the referrer's (the exchange's job)."""
+class Settles(Protocol):
+    def settle(self) -> object: ...
 
-    nodes: Nodes
-    cid: Iterator[UUID]
-    delivered: int = 0
-
-    def _node(self, organisation: str) -> ReferralDesk:
-        return next(node for node in self.nodes.all() if node.organisation == organisation)
-
-    def deliver(self, referral_id: UUID, sent_by: Actor) -> None:
-        sent = self._node(sent_by.organisation).referral(referral_id)
-        self._node(sent.receiver).receive_referral(
-            command_id=next(self.cid), referral_id=referral_id, referrer=sent.referrer, kind=sent.kind,
-            household_id=sent.household_id, details=sent.details, consent=sent.consent,
-            legal_basis=sent.legal_basis, acknowledge_by=sent.acknowledge_by, complete_by=sent.complete_by,
-            at=sent.sent_at, by=sent_by,
-        )  # fmt: skip
-        self.delivered += 1
-
-    def step(self, referral_id: UUID, step: Callable[..., UUID], by: Actor, **arguments: object) -> None:
-        """Take a step at the actor's node, then apply the same step to the other side's copy."""
-        here = self._node(by.organisation)
-        there_name = self._other_side(here.referral(referral_id), by.organisation)
-        for node in (here, self._node(there_name)):
-            getattr(node, step.__name__)(command_id=next(self.cid), referral_id=referral_id, by=by, **arguments)
-        self.delivered += 1
-
-    @staticmethod
-    def _other_side(referral: object, organisation: str) -> str:
-        referrer, receiver = referral.referrer, referral.receiver  # type: ignore[attr-defined]
-        return receiver if organisation == referrer else referrer
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -166,13 +148,22 @@ def the_dwelling() -> Dwelling:
 Checkpoint = Callable[[str, "Nodes", "ScenarioIds | None"], None]
 
 
-def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense-2026") -> ScenarioIds:  # noqa: PLR0915 (a story, told in order)
-    """Play the story from June to November 2026; `checkpoint(name, nodes, ids)` is called after each chapter."""
+def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense-2026") -> ScenarioIds:
+    """Play the story from June to November 2026; `checkpoint(name, nodes, ids)` is called after each chapter.
+
+    Each organisation acts at its own node; `sync()` lets the exchange carry what it published to the
+    others before anyone acts on it (a referral reaches its receiver, an answer comes back).
+    """
     civica, bb, cyd, kvinfo = nodes.civica, nodes.bridge_builder, nodes.children_and_youth, nodes.kvinfo
     # Command ids follow from the seed, so playing the story again on the same stores changes nothing.
     cid = (derived_id("reference-scenario", seed, n) for n in count())
-    courier = Courier(nodes, cid)
+    sync = nodes.sync
     check = checkpoint or (lambda *_: None)
+
+    def report(fact: HouseholdFact, at: datetime) -> None:
+        """The bridge builder records what it learnt; the exchange tells CIVICA, which owns the household."""
+        bb.report_household_fact(command_id=next(cid), household_id=household, owner=CIVICA, fact=fact, at=at,
+                                 by=bridge_builder)  # fmt: skip
 
     # June: registration, first contact, areas explored, the referral to the bridge builder.
     household = civica.register_household(command_id=next(cid), **the_family(), at=on(date(2026, 6, 2)), by=consultant)  # type: ignore[arg-type]
@@ -184,11 +175,14 @@ def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense
                               at=on(date(2026, 6, 9), 12), by=consultant)  # fmt: skip
     bridge_referral = civica.refer_household(command_id=next(cid), household_id=household, receiver=BRIDGE_BUILDER,
                                              kind=ReferralKind.BRIDGE_BUILDING, at=on(date(2026, 6, 10)), by=consultant)  # fmt: skip
-    courier.deliver(bridge_referral, consultant)
+    sync()
     check("referred to the bridge builder", nodes, None)
-    courier.step(bridge_referral, bb.acknowledge_referral, bridge_builder, at=on(date(2026, 6, 11)))
-    courier.step(bridge_referral, bb.accept_referral, bridge_builder, assignee="bb-anna", at=on(date(2026, 6, 11), 14))
-    civica.start_bridge_building(command_id=next(cid), household_id=household, at=on(date(2026, 6, 12)), by=bridge_builder)
+    bb.acknowledge_referral(command_id=next(cid), referral_id=bridge_referral, at=on(date(2026, 6, 11)), by=bridge_builder)
+    bb.accept_referral(command_id=next(cid), referral_id=bridge_referral, assignee="bb-anna",
+                       at=on(date(2026, 6, 11), 14), by=bridge_builder)  # fmt: skip
+    sync()
+    # CIVICA records the phase once the bridge builder's acceptance has reached it.
+    civica.start_bridge_building(command_id=next(cid), household_id=household, at=on(date(2026, 6, 12)), by=consultant)
 
     # The offer: a five-room dwelling in central Odense, accepted.
     vacancy = civica.publish_vacancy(command_id=next(cid), dwelling=the_dwelling(), at=on(date(2026, 6, 15)), by=consultant)
@@ -197,6 +191,7 @@ def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense
                              reason="The mother chose this central dwelling near the schools over a larger one in Bolbro")
     offer = civica.make_offer(command_id=next(cid), household_id=household, vacancy_id=vacancy,
                               overrides=[size_override], at=on(date(2026, 6, 16)), by=consultant)  # fmt: skip
+    sync()
     check("offer made", nodes, None)
     civica.accept_offer(command_id=next(cid), household_id=household, offer_id=offer, at=on(date(2026, 6, 19)), by=consultant)
 
@@ -205,22 +200,26 @@ def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense
         command_id=next(cid), household_id=household, receiver=CHILDREN_AND_YOUTH, kind=ReferralKind.DAYCARE_FAST_TRACK,
         child_id="C4", needed_from=date(2026, 8, 3), at=on(date(2026, 6, 22)), by=consultant,
     )  # fmt: skip
-    courier.deliver(daycare_referral, consultant)
     school_referral = civica.refer_household(
         command_id=next(cid), household_id=household, receiver=CHILDREN_AND_YOUTH, kind=ReferralKind.SCHOOL_CHANGE,
         needed_from=date(2026, 8, 10), note="The 10-year-old keeps a special-class place; no year-7 place was free",
         at=on(date(2026, 6, 22), 11), by=consultant,
     )  # fmt: skip
-    courier.deliver(school_referral, consultant)
+    sync()
     check("daycare and school referred", nodes, None)
-    courier.step(daycare_referral, cyd.acknowledge_referral, daycare_allocator, at=on(date(2026, 6, 23)))
-    courier.step(daycare_referral, cyd.accept_referral, daycare_allocator, assignee="pladsanvisning-3", at=on(date(2026, 6, 23), 13))
-    courier.step(daycare_referral, cyd.complete_referral, daycare_allocator,
-                 outcome="Kindergarten place offered from 2026-08-03 near the new address", at=on(date(2026, 6, 26)))  # fmt: skip
-    courier.step(school_referral, cyd.acknowledge_referral, school_caseworker, at=on(date(2026, 6, 24)))
-    courier.step(school_referral, cyd.accept_referral, school_caseworker, assignee="skole-12", at=on(date(2026, 6, 25)))
-    courier.step(school_referral, cyd.complete_referral, school_caseworker,
-                 outcome="Two children to the district school; the special-class place is kept", at=on(date(2026, 7, 2)))  # fmt: skip
+    for referral, actor, assignee, steps_on, outcome in (
+        (daycare_referral, daycare_allocator, "pladsanvisning-3",
+         (on(date(2026, 6, 23)), on(date(2026, 6, 23), 13), on(date(2026, 6, 26))),
+         "Kindergarten place offered from 2026-08-03 near the new address"),
+        (school_referral, school_caseworker, "skole-12",
+         (on(date(2026, 6, 24)), on(date(2026, 6, 25)), on(date(2026, 7, 2))),
+         "Two children to the district school; the special-class place is kept"),
+    ):  # fmt: skip
+        acknowledged, accepted, completed = steps_on
+        cyd.acknowledge_referral(command_id=next(cid), referral_id=referral, at=acknowledged, by=actor)
+        cyd.accept_referral(command_id=next(cid), referral_id=referral, assignee=assignee, at=accepted, by=actor)
+        cyd.complete_referral(command_id=next(cid), referral_id=referral, outcome=outcome, at=completed, by=actor)
+        sync()
 
     # July: the move, and the handoff to the bridge builder, pending until acknowledged.
     move = Move(
@@ -231,13 +230,13 @@ def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense
     handoff = civica.record_move(command_id=next(cid), household_id=household, move=move, hand_off_to=BRIDGE_BUILDER,
                                  at=on(date(2026, 7, 15), 16), by=consultant)  # fmt: skip
     assert handoff is not None
-    courier.deliver(handoff, consultant)
+    sync()
     ids = ScenarioIds(household, vacancy, offer, bridge_referral, daycare_referral, school_referral, handoff)
     check("moved, handoff pending", nodes, ids)
-    courier.step(handoff, bb.acknowledge_referral, bridge_builder, at=on(date(2026, 7, 16), 9))
+    bb.acknowledge_referral(command_id=next(cid), referral_id=handoff, at=on(date(2026, 7, 16), 9), by=bridge_builder)
+    sync()
     check("handoff acknowledged", nodes, ids)
-    civica.record_follow_up_visit(command_id=next(cid), household_id=household, visited_on=date(2026, 7, 24),
-                                  at=on(date(2026, 7, 24), 15), by=bridge_builder)  # fmt: skip
+    report(HouseholdFact(kind=FactKind.FOLLOW_UP_VISIT_DONE, visited_on=date(2026, 7, 24)), on(date(2026, 7, 24), 15))
 
     # Enrolments, as the department's answers and the schools confirm them.
     for child, kind, institution, starts in (
@@ -246,10 +245,8 @@ def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense
         ("C2", InstitutionKind.SCHOOL, "Odense C district school", date(2026, 8, 10)),
         ("C3", InstitutionKind.SCHOOL, "Special class, Rosengårdskolen (kept)", date(2026, 8, 10)),
     ):
-        civica.record_enrolment(command_id=next(cid), household_id=household,
-                                enrolment=Enrolment(member_id=child, institution_kind=kind, institution=institution,
-                                                    starts_on=starts),
-                                at=on(date(2026, 8, 10)), by=bridge_builder)  # fmt: skip
+        enrolment = Enrolment(member_id=child, institution_kind=kind, institution=institution, starts_on=starts)
+        report(HouseholdFact(kind=FactKind.CHILD_ENROLLED, enrolment=enrolment), on(date(2026, 8, 10)))
 
     # Support: the association's PC, a leisure job, the youth centre, a leisure guide, a mentor, a neighbour.
     for provider, service, kind, contact, node, actor in (
@@ -265,19 +262,20 @@ def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense
                                          contact_person=contact, at=on(date(2026, 8, 17)), by=actor)  # fmt: skip
         node.activate_support_link(command_id=next(cid), link_id=link, at=on(date(2026, 8, 24)), by=actor)
         ids.support_links.append(link)
-        if contact:  # the holder tells the household's node; the exchange will carry this fact later
-            civica.record_contact_person(command_id=next(cid), household_id=household, link_id=link, place=ODENSE_C,
-                                         at=on(date(2026, 8, 24), 12), by=actor)  # fmt: skip
+        if contact:  # a new contact person counts for settlement: the bridge builder tells CIVICA
+            report(HouseholdFact(kind=FactKind.CONTACT_PERSON_LINKED, link_id=link, place=ODENSE_C),
+                   on(date(2026, 8, 24), 12))  # fmt: skip
+    sync()
     check("support linked", nodes, ids)
 
     # Autumn: matters in order, no longer asks for help; the bridge holds.
-    civica.record_practical_matters_in_order(command_id=next(cid), household_id=household,
-                                             note="Deposit loan granted; housing benefit applied for and granted",
-                                             at=on(date(2026, 9, 1)), by=bridge_builder)  # fmt: skip
-    civica.record_no_longer_asks_for_help(command_id=next(cid), household_id=household, at=on(date(2026, 11, 2)),
-                                          by=bridge_builder)  # fmt: skip
-    civica.settle_household(command_id=next(cid), household_id=household, at=on(date(2026, 11, 2), 11), by=bridge_builder)
-    courier.step(bridge_referral, bb.complete_referral, bridge_builder, outcome="The bridge holds",
-                 at=on(date(2026, 11, 2), 12))  # fmt: skip
+    report(HouseholdFact(kind=FactKind.PRACTICAL_MATTERS_IN_ORDER,
+                         note="Deposit loan granted; housing benefit applied for and granted"), on(date(2026, 9, 1)))  # fmt: skip
+    report(HouseholdFact(kind=FactKind.NO_LONGER_ASKS_FOR_HELP), on(date(2026, 11, 2)))
+    report(HouseholdFact(kind=FactKind.SETTLED), on(date(2026, 11, 2), 11))
+    sync()
+    bb.complete_referral(command_id=next(cid), referral_id=bridge_referral, outcome="The bridge holds",
+                         at=on(date(2026, 11, 2), 12), by=bridge_builder)  # fmt: skip
+    sync()
     check("settled", nodes, ids)
     return ids

@@ -1,4 +1,4 @@
-"""The reference scenario of DESIGN §6 through the application layer, checked after every chapter."""
+"""The reference scenario of DESIGN §6 through the application layer and the exchange, checked after every chapter."""
 
 from __future__ import annotations
 
@@ -7,10 +7,18 @@ from contextlib import ExitStack
 from datetime import date, datetime
 from pathlib import Path
 
+from uuid import uuid4
+
 import pytest
+
+from adapters.inprocess import InProcessBroker
+from adapters.kafka.transport import KafkaSettings, KafkaTransport
+from adapters.settings import NodeSettings
+from adapters.transport import Transport
 
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
+from ops.nodes import DEMO_ROLES, on_exchange
 from ops.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
@@ -22,14 +30,21 @@ from ops.reference_scenario import (
     play,
 )
 from tests.conftest import _fresh_schema
+from tests.integration.conftest import BrokerProcess
 from tests.pgcluster import PostgresServer
 
 TODAY = date(2026, 11, 22)
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("postgres-kafka", marks=[pytest.mark.postgres, pytest.mark.kafka]),
+    ]
+)  # fmt: skip
 def nodes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Nodes]:
-    """Four organisations, each a node with a store of its own on the chosen backend."""
+    """Four organisations, each a node with a store of its own on the chosen backend, on the exchange:
+    the in-process transport, or (postgres-kafka) a real Kafka-protocol broker with topics of this test's own."""
     with ExitStack() as stack:
         env_for: Callable[[str], dict[str, str]]
         if request.param == "memory":
@@ -53,7 +68,18 @@ def nodes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Nodes]:
             kvinfo=CivilActorApp(organisation=KVINFO, env=env_for(KVINFO)),
         )
         stack.callback(built.close)  # closed before the schemas are dropped
+        if request.param == "postgres-kafka":
+            broker: BrokerProcess = request.getfixturevalue("kafka_broker")
+            prefix = f"e2e{uuid4().hex[:8]}."
+            transport: Transport = KafkaTransport(KafkaSettings(bootstrap_servers=broker.bootstrap_servers))
+            on_exchange(built, _settings(prefix), transport, poll_timeout=0.05)
+        else:
+            on_exchange(built, _settings(""), InProcessBroker())
         yield built
+
+
+def _settings(prefix: str) -> dict[str, NodeSettings]:
+    return {org: NodeSettings(organisation=org, role=role, kafka_topic_prefix=prefix) for org, role in DEMO_ROLES.items()}
 
 
 class Expectations:
