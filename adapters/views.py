@@ -15,6 +15,7 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
 from coordination.projections.engine import Params, Projection, SavepointLost, Statement, StatementFailed
+from coordination.projections.row_writes import UpsertRows
 
 _savepoint_names = itertools.count()
 
@@ -73,7 +74,10 @@ class _Transaction:
     def _run(self, statements: Sequence[Statement]) -> None:
         # Runs of the same single-row statement go as one executemany: far fewer calls per batch.
         for (sql, many), group in itertools.groupby(statements, key=lambda s: (s[0], s[2])):
-            if many:
+            if isinstance(sql, UpsertRows):
+                for _, rows, _ in group:
+                    self._upsert(sql, rows)
+            elif many:
                 for _, rows, _ in group:
                     self._cursor.executemany(self._sql(sql), rows)
             else:
@@ -82,6 +86,10 @@ class _Transaction:
                     self._cursor.execute(self._sql(sql), rows[0])
                 else:
                     self._cursor.executemany(self._sql(sql), rows)
+
+    def _upsert(self, upsert: UpsertRows, rows: list[tuple[Any, ...]]) -> None:
+        for sql, params in upsert.values_statements(rows):
+            self._cursor.execute(self._sql(sql), params)
 
     def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         with self._errors():
@@ -190,6 +198,16 @@ class _PostgresTransaction(_Transaction):
         # A pipeline sends every statement before waiting for any answer: one round trip per batch.
         with self._cursor.connection.pipeline():
             super()._run(statements)
+
+    def _upsert(self, upsert: UpsertRows, rows: list[tuple[Any, ...]]) -> None:
+        # One array per column: a short statement psycopg parses and prepares once, whatever the row
+        # count (a VALUES list of thousands of placeholders is re-parsed on every call).
+        arrays = ", ".join(f"%s::{kind}[]" for kind in upsert.types)
+        sql = (
+            f"INSERT INTO {upsert.table} ({', '.join(upsert.columns)}) "
+            f"SELECT * FROM unnest({arrays}) {upsert.on_conflict()}"
+        )
+        self._cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
 
 
 class PostgresViewStore:

@@ -17,11 +17,11 @@ from eventsourcing.persistence import MapperDeserialisationError, Notification
 from eventsourcing.utils import resolve_topic
 from pydantic import ValidationError
 
-from coordination.projections.row_writes import RowWrite, fold
+from coordination.projections.row_writes import RowWrite, UpsertRows, fold
 
 Params = Sequence[Any]
 # (sql, params, many): `many` means params is a sequence of parameter rows for executemany.
-Statement = tuple[str, Any, bool]
+Statement = tuple["str | UpsertRows", Any, bool]
 Handler = Callable[[Any, "ProjectionTx"], None]
 F = TypeVar("F", bound=Callable[..., None])
 
@@ -113,6 +113,7 @@ class Projection:
         self._resolved: dict[str, str] = {}
         self._by_topic: dict[str, Handler | None] = {}
         self._key_columns: dict[str, tuple[str, ...]] = {}
+        self._column_types: dict[str, dict[str, str]] = {}
 
     def resolve(self, sql: str) -> str:
         """The statement with each `{logical_table}` replaced by this instance's physical table name."""
@@ -159,6 +160,19 @@ class Projection:
         ]
         return [*((sql, ()) for sql in _BOOKKEEPING_DDL), *drops, *forget]
 
+    def column_types(self, table: str) -> dict[str, str]:
+        """Each column's SQL type word (text, integer, bigint, ...) as declared in the table's DDL."""
+        found = self._column_types.get(table)
+        if found is None:
+            found = self._column_types[table] = {
+                words[0]: words[1].lower()
+                for column in self.tables[table].split(",")
+                if len(words := column.split()) > 1
+                and words[0].upper() not in ("PRIMARY", "UNIQUE")
+                and not words[0].endswith(")")
+            }
+        return found
+
     def key_columns(self, table: str) -> tuple[str, ...]:
         """The primary key of a table that row writes (`upsert`, `update`, `delete`) address."""
         found = self._key_columns.get(table)
@@ -202,9 +216,13 @@ class ProjectionTx:
 
     def upsert(self, table: str, row: Mapping[str, Any]) -> None:
         """Sets the whole row (every column) of a logical table, inserting it if absent."""
-        key_columns = self._projection.key_columns(table)
+        projection = self._projection
+        key_columns = projection.key_columns(table)
         key = tuple(row[c] for c in key_columns)
-        self._queue.append(RowWrite(self._projection.table_names[table], key_columns, key, "upsert", row))
+        physical = projection.table_names[table]
+        self._queue.append(
+            RowWrite(physical, key_columns, key, "upsert", row, projection.column_types(table))
+        )
 
     def update(self, table: str, key: Sequence[Any], **changes: Any) -> None:
         """Changes some columns of the row with this primary key; nothing if there is no such row."""

@@ -9,7 +9,7 @@ ever seen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,12 +27,45 @@ class RowWrite:
     key: tuple[Any, ...]
     kind: Literal["upsert", "update", "delete"]
     values: Mapping[str, Any]
+    types: Mapping[str, str] | None = None  # column → SQL type word, for stores that send typed arrays
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertRows:
+    """In place of SQL in a statement: upsert these columns, params being the rows; each store renders it."""
+
+    table: str
+    key_columns: tuple[str, ...]
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+
+    def on_conflict(self) -> str:
+        others = [c for c in self.columns if c not in self.key_columns]
+        if not others:
+            return f"ON CONFLICT ({', '.join(self.key_columns)}) DO NOTHING"
+        updates = ", ".join(f"{c} = excluded.{c}" for c in others)
+        return f"ON CONFLICT ({', '.join(self.key_columns)}) DO UPDATE SET {updates}"
+
+    def values_statements(self, rows: list[tuple[Any, ...]]) -> list[tuple[str, list[Any]]]:
+        """Multi-row INSERT ... VALUES statements, each under the bound-parameter limit."""
+        one_row = f"({', '.join('?' for _ in self.columns)})"
+        per_statement = max(1, min(_MAX_ROWS, _MAX_PARAMS // max(len(self.columns), 1)))
+        statements = []
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            sql = (
+                f"INSERT INTO {self.table} ({', '.join(self.columns)}) "
+                f"VALUES {', '.join([one_row] * len(chunk))} {self.on_conflict()}"
+            )
+            statements.append((sql, [value for row in chunk for value in row]))
+        return statements
 
 
 @dataclass(slots=True)
 class _Final:
     kind: Literal["row", "changes", "deleted"]
     values: dict[str, Any]
+    types: Mapping[str, str] | None = None  # the upsert's; later writes to the row do not repeat them
 
 
 def fold(writes: Iterable[RowWrite]) -> list[tuple[str, Any, bool]]:
@@ -47,7 +80,7 @@ def fold(writes: Iterable[RowWrite]) -> list[tuple[str, Any, bool]]:
         found = final.get(slot)
         state = found[1] if found else None
         if write.kind == "upsert":
-            state = _Final("row", dict(write.values))
+            state = _Final("row", dict(write.values), write.types)
         elif write.kind == "delete":
             state = _Final("deleted", {})
         elif state is None:
@@ -59,14 +92,16 @@ def fold(writes: Iterable[RowWrite]) -> list[tuple[str, Any, bool]]:
 
 
 def _statements(finals: Iterable[tuple[RowWrite, _Final]]) -> list[tuple[str, Any, bool]]:
-    upserts: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[tuple[Any, ...]]] = {}
+    upserts: dict[UpsertRows, list[tuple[Any, ...]]] = {}
     updates: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[tuple[Any, ...]]] = {}
     deletes: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
     for write, state in finals:
         columns = tuple(state.values)
         if state.kind == "row":
-            group = (write.table, write.key_columns, columns)
-            upserts.setdefault(group, []).append(tuple(state.values.values()))
+            types = tuple((state.types or {}).get(c, "text") for c in columns)
+            upserts.setdefault(UpsertRows(write.table, write.key_columns, columns, types), []).append(
+                tuple(state.values.values())
+            )
         elif state.kind == "changes":
             group = (write.table, write.key_columns, columns)
             updates.setdefault(group, []).append((*state.values.values(), *write.key))
@@ -76,30 +111,10 @@ def _statements(finals: Iterable[tuple[RowWrite, _Final]]) -> list[tuple[str, An
     for (table, key_columns), rows in deletes.items():
         where = " AND ".join(f"{c} = ?" for c in key_columns)
         statements.append((f"DELETE FROM {table} WHERE {where}", rows, True))
-    for (table, key_columns, columns), rows in upserts.items():
-        statements += _upserts(table, key_columns, columns, rows)
+    for upsert, rows in upserts.items():
+        statements.append((upsert, rows, False))
     for (table, key_columns, columns), rows in updates.items():
         assignments = ", ".join(f"{c} = ?" for c in columns)
         where = " AND ".join(f"{c} = ?" for c in key_columns)
         statements.append((f"UPDATE {table} SET {assignments} WHERE {where}", rows, True))
-    return statements
-
-
-def _upserts(
-    table: str, key_columns: Sequence[str], columns: Sequence[str], rows: list[tuple[Any, ...]]
-) -> list[tuple[str, Any, bool]]:
-    others = [c for c in columns if c not in key_columns]
-    on_conflict = (
-        f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in others)}" if others else "DO NOTHING"
-    )
-    one_row = f"({', '.join('?' for _ in columns)})"
-    per_statement = max(1, min(_MAX_ROWS, _MAX_PARAMS // max(len(columns), 1)))
-    statements = []
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        sql = (
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one_row] * len(chunk))} "
-            f"ON CONFLICT ({', '.join(key_columns)}) {on_conflict}"
-        )
-        statements.append((sql, [value for row in chunk for value in row], False))
     return statements

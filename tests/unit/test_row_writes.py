@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from coordination.projections.row_writes import RowWrite, fold
+from coordination.projections.row_writes import RowWrite, UpsertRows, fold
 
 KEY = ("vacancy_id",)
 
@@ -18,7 +18,11 @@ def _apply(statements: list[tuple[str, object, bool]]) -> list[tuple[object, ...
     db.execute("CREATE TABLE pool (vacancy_id TEXT PRIMARY KEY, status TEXT, rooms INTEGER)")
     db.execute("INSERT INTO pool VALUES ('old', 'open', 3), ('gone', 'open', 2)")
     for sql, params, many in statements:
-        (db.executemany if many else db.execute)(sql, params)  # type: ignore[operator]
+        if isinstance(sql, UpsertRows):
+            for one, values in sql.values_statements(params):  # type: ignore[arg-type]
+                db.execute(one, values)
+        else:
+            (db.executemany if many else db.execute)(sql, params)  # type: ignore[operator]
     return sorted(db.execute("SELECT * FROM pool").fetchall())
 
 
@@ -48,7 +52,19 @@ def test_a_row_deleted_and_written_again_is_its_new_state() -> None:
 def test_a_large_batch_is_split_into_statements_under_the_parameter_limit() -> None:
     writes = [_write("upsert", f"v{i}", status="open", rooms=i % 9 + 1) for i in range(25_000)]
 
-    statements = fold(writes)
+    [(upsert, rows, _)] = fold(writes)
 
-    assert len(statements) == 25
-    assert len(_apply(statements)) == 25_002
+    assert len(upsert.values_statements(rows)) == 25
+    assert len(_apply([(upsert, rows, False)])) == 25_002
+
+
+def test_a_row_upserted_then_updated_keeps_the_column_types_of_its_upsert() -> None:
+    types = {"vacancy_id": "text", "status": "text", "rooms": "integer"}
+    upsert = RowWrite(
+        "pool", KEY, ("new",), "upsert", {"vacancy_id": "new", "status": "open", "rooms": 4}, types
+    )
+
+    [(statement, _, _)] = fold([upsert, _write("update", "new", status="let")])
+
+    assert isinstance(statement, UpsertRows)
+    assert statement.types == ("text", "text", "integer")
