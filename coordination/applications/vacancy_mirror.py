@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from coordination.applications.base import NodeApplication, derived_id
+from coordination.applications.views import VacancyView
 from coordination.domain.errors import InvalidInput
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, DeclinedBy, Dwelling, Role
@@ -28,6 +29,9 @@ class VacancyMirror(NodeApplication):
     Only the owner decides: a mirror only follows, so a step the owner took is never refused here
     for a reason the owner did not have.
     """
+
+    def vacancy(self, vacancy_id: UUID) -> VacancyView:
+        return VacancyView.of(self._get(Vacancy, vacancy_id, "vacancy"))
 
     def mirror_vacancy_published(
         self, *, command_id: UUID, vacancy_id: UUID, owner: str, dwelling: Dwelling, at: datetime, by: Actor

@@ -21,7 +21,7 @@ from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
 from coordination.integration.events import IntegrationEvent
 from coordination.integration.outbound import own_fields
-from coordination.integration.topics import org_source
+from coordination.integration.topics import VACANCIES, org_source
 
 log = structlog.get_logger()
 
@@ -61,9 +61,7 @@ class Inbound:
         event = received.event
         if received.source == org_source(self.organisation):
             return  # our own message on a topic we share (the vacancy pool): already in our store
-        by = getattr(event, "by", None)
-        if by is not None and org_source(by.organisation) != received.source:
-            raise NotPermitted(f"{received.source} sent a step taken by {by.organisation}")
+        self._check_sender(received)
         command_id = UUID(received.id)
         if self.app.has_handled(command_id):
             raise AlreadyApplied(received.id)
@@ -76,6 +74,22 @@ class Inbound:
                 if attempt + 1 == self._retries:
                     raise
                 log.info("inbound.conflict_retried", ce_id=received.id, attempt=attempt + 1)
+
+    def _check_sender(self, received: ReceivedEvent) -> None:
+        """Only the owner speaks for a vacancy (whoever's person took the step); anything else comes from
+        the organisation of the person who took the step."""
+        event = received.event
+        if isinstance(event, v.VacancyPublished):
+            speaker = event.owner
+        elif event.topic == VACANCIES:
+            speaker = self.app.vacancy(event.vacancy_id).owner  # type: ignore[attr-defined]
+        else:
+            by = getattr(event, "by", None)
+            if by is None:
+                return
+            speaker = by.organisation
+        if org_source(speaker) != received.source:
+            raise NotPermitted(f"{received.source} spoke for {speaker}")
 
     def _command(self, name: str) -> Callable[..., Any]:
         command = getattr(self.app, name, None)

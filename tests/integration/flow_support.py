@@ -1,0 +1,86 @@
+"""Nodes of several organisations on PostgreSQL (a schema each) exchanging over the real broker, for flow tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date
+from itertools import count
+from uuid import UUID, uuid4
+
+from adapters.kafka.transport import KafkaSettings, KafkaTransport
+from adapters.settings import NodeSettings, OrganisationRole
+from coordination.applications.base import NodeApplication
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.roles import BridgeBuilderApp, MunicipalDepartmentApp
+from coordination.domain.values import Actor, Role
+from ops.node import Exchange, Node
+from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, on, the_family
+from tests.conftest import _fresh_schema
+from tests.pgcluster import PostgresServer
+
+FAB = "fab"
+ROLES = {
+    CIVICA: OrganisationRole.HOUSING_ORGANISATION,
+    FAB: OrganisationRole.HOUSING_ORGANISATION,
+    BRIDGE_BUILDER: OrganisationRole.BRIDGE_BUILDER,
+    CHILDREN_AND_YOUTH: OrganisationRole.MUNICIPAL_DEPARTMENT,
+}
+fab_consultant = Actor(organisation=FAB, person="fab-gk-02", role=Role.REHOUSING_CONSULTANT)
+
+
+@dataclass
+class Organisations:
+    civica: HousingOrganisationApp
+    fab: FabApp
+    bridge_builder: BridgeBuilderApp
+    department: MunicipalDepartmentApp
+    exchange: Exchange
+    prefix: str
+
+    def settle(self) -> None:
+        self.exchange.settle(max_seconds=30)
+
+
+class FabApp(HousingOrganisationApp):
+    """FAB's node: a housing organisation like CIVICA (the class is the same; the name keeps tests readable)."""
+
+
+def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitStack) -> Organisations:
+    """CIVICA, FAB, the bridge builder and the children and youth department: own schema, own node, one broker."""
+    prefix = f"flow{uuid4().hex[:8]}."
+    transport = KafkaTransport(KafkaSettings(bootstrap_servers=bootstrap_servers, client_id=prefix))
+
+    def env() -> dict[str, str]:
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": server.dbname,
+            "POSTGRES_HOST": server.host, "POSTGRES_PORT": str(server.port), "POSTGRES_USER": server.user,
+            "POSTGRES_PASSWORD": server.password, "POSTGRES_SCHEMA": stack.enter_context(_fresh_schema(server)),
+        }  # fmt: skip
+
+    apps: dict[str, NodeApplication] = {
+        CIVICA: HousingOrganisationApp(organisation=CIVICA, env=env(), cpr_secret=b"c" * 32),
+        FAB: FabApp(organisation=FAB, env=env(), cpr_secret=b"f" * 32),
+        BRIDGE_BUILDER: BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=env()),
+        CHILDREN_AND_YOUTH: MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=env()),
+    }
+    for app in apps.values():
+        stack.callback(app.close)
+    nodes = [
+        Node(NodeSettings(organisation=org, role=ROLES[org], kafka_topic_prefix=prefix), app, transport)
+        for org, app in apps.items()
+    ]
+    exchange = Exchange(nodes, poll_timeout=0.05)
+    stack.callback(exchange.close)
+    return Organisations(apps[CIVICA], apps[FAB], apps[BRIDGE_BUILDER], apps[CHILDREN_AND_YOUTH],  # type: ignore[arg-type]
+                         exchange, prefix)  # fmt: skip
+
+
+def command_ids() -> Iterator[UUID]:
+    return (uuid4() for _ in count())
+
+
+def register(app: HousingOrganisationApp, by: Actor, case_reference: str) -> UUID:
+    family = {**the_family(), "case_reference": case_reference}
+    return app.register_household(command_id=uuid4(), **family, at=on(date(2026, 6, 2)), by=by)  # type: ignore[arg-type]
