@@ -18,6 +18,16 @@ def _drop_personal_fields(_: Any, __: str, event: dict[str, Any]) -> dict[str, A
     return event
 
 
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is at the time of writing, not when logging was configured."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(*, json: bool, level: int = logging.INFO) -> None:
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
@@ -29,6 +39,7 @@ def configure(*, json: bool, level: int = logging.INFO) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
+        # Not cached, so a later configure() (a test's capture, a CLI's level) takes effect everywhere.
+        cache_logger_on_first_use=False,
     )

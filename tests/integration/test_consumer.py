@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -11,6 +12,8 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
+import structlog
+import structlog.testing
 
 from adapters.kafka.consumer import Apply, Consumer
 from adapters.kafka.envelope import ReceivedEvent, encode
@@ -195,22 +198,30 @@ def test_a_failure_of_the_nodes_own_database_is_retried_not_parked(
 
 
 def test_the_consumer_logs_positions_and_ids_but_no_message_data(
-    transport: Transport, topic: str, node_db: SqlDatabase, capsys: pytest.CaptureFixture[str]
+    transport: Transport, topic: str, node_db: SqlDatabase
 ) -> None:
     transport.publisher().publish([_noted(topic, 0, note="Sofie Jensen, 0101901234"), _garbage(topic)])
     consumer, _ = _consumer(transport, topic, node_db)
-    consumer.start()
+    # Every level captured, whatever logging another test configured: this is about what is logged.
+    configured = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
     try:
-        deadline = time.monotonic() + 15
-        while consumer.stats.applied + consumer.stats.parked < 2:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        with structlog.testing.capture_logs() as logs:
+            consumer.start()
+            try:
+                deadline = time.monotonic() + 15
+                while consumer.stats.applied + consumer.stats.parked < 2:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.05)
+            finally:
+                consumer.stop()
     finally:
-        consumer.stop()
+        structlog.configure(**configured)
 
-    printed = "".join(capsys.readouterr())
-    assert "consumer.applied" in printed
-    assert "consumer.parked" in printed
+    events = [entry["event"] for entry in logs]
+    assert "consumer.applied" in events
+    assert "consumer.parked" in events
+    printed = repr(logs)
     assert "Sofie" not in printed
     assert "0101901234" not in printed
     assert "not json" not in printed
