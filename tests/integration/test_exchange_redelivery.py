@@ -1,0 +1,40 @@
+"""Every message of the reference scenario delivered a second time changes nothing at any node."""
+
+from __future__ import annotations
+
+from adapters.inprocess import InProcessBroker
+from adapters.kafka.consumer import Consumer
+from adapters.outbox import ParkedMessages
+from adapters.settings import NodeSettings
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
+from coordination.integration.inbound import Inbound
+from ops.nodes import DEMO_ROLES, on_exchange
+from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes, play
+
+
+def test_redelivering_every_message_to_every_node_is_suppressed_as_a_duplicate() -> None:
+    broker = InProcessBroker()
+    env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    nodes = Nodes(
+        civica=HousingOrganisationApp(organisation=CIVICA, env=env, cpr_secret=b"s" * 32),
+        bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=env),
+        children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=env),
+        kvinfo=CivilActorApp(organisation=KVINFO, env=env),
+    )
+    on_exchange(nodes, {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()}, broker)
+    try:
+        play(nodes)
+        assert nodes.exchange is not None
+        before = [app.recorder.max_notification_id() for app in nodes.all()]
+        for node in nodes.exchange.nodes:  # type: ignore[attr-defined]
+            applied_first_time = node.consumer.stats.applied
+            again = Consumer(broker.subscribe(node.subscribed, group=f"redelivery-{node.organisation}"), Inbound(node.app),
+                             ParkedMessages(node.db), name="redelivery")  # fmt: skip
+            while again.run_once(0):
+                pass
+            own = sum(node.published[t] for t in node.subscribed)  # its own pool messages: skipped, not applied
+            assert (again.stats.duplicates, again.stats.parked) == (applied_first_time - own, 0)
+        assert [app.recorder.max_notification_id() for app in nodes.all()] == before
+    finally:
+        nodes.close()
