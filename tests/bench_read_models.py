@@ -1,10 +1,10 @@
 """Benchmark (not a test): read-model rebuild rates on PostgreSQL beside raw psycopg reads; query latency.
 
 Run as root (it manages PostgreSQL 15 with `su postgres`, like the test setup):
-    python -m tests.bench_read_models --vacancies 100000 --households 20000
+    python -m tests.bench_read_models --vacancies 100000 --households 25000
 Each vacancy has 7 events (published, three offers; half end let, half back in the pool) and each household
-15 (registered, moved, handoff issued and acknowledged, follow-up visit, a handoff and a daycare referral
-through their steps): the defaults make 1,000,000 events. Add --profile NAME to profile one rebuild.
+12 (registered, moved, handoff issued and acknowledged, follow-up visit, a handoff referral in 3 steps and
+a daycare referral in 4): the defaults make 1,000,000 events. Add --profile NAME to profile one rebuild.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _latency(label: str, fn: Callable[[int], Any], runs: int = 2000) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--vacancies", type=int, default=100_000)
-    parser.add_argument("--households", type=int, default=20_000)
+    parser.add_argument("--households", type=int, default=25_000)
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--profile", choices=sorted(READ_MODELS), default=None)
     args = parser.parse_args()
