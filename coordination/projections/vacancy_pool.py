@@ -39,7 +39,13 @@ class VacancyPoolProjection(Projection):
         "status TEXT NOT NULL, published_at TEXT NOT NULL",
     }
     # Searches are by municipality among open vacancies, in available_from order: this index answers them.
-    indexes = {"pool_open": ("pool_vacancies", "municipality_key, status, available_from, vacancy_id")}
+    indexes = {
+        "pool_open": ("pool_vacancies", "municipality_key, status, available_from, vacancy_id"),
+        "pool_open_by_area": (
+            "pool_vacancies",
+            "municipality_key, area_key, status, available_from, vacancy_id",
+        ),
+    }
 
     @handles(Vacancy.Published)
     def published(self, event: Vacancy.Published, tx: ProjectionTx) -> None:
@@ -238,8 +244,9 @@ class VacancyPool:
     ) -> list[PoolVacancy]:
         if after is not None:
             from_day, _, vacancy_id = after.partition("/")
-            where.append("(available_from > ? OR (available_from = ? AND vacancy_id > ?))")
-            params += [from_day, from_day, vacancy_id]
+            # A row-value comparison, so both databases seek the index instead of filtering an OR.
+            where.append("(available_from, vacancy_id) > (?, ?)")
+            params += [from_day, vacancy_id]
         rows = self._views.query(
             f"SELECT * FROM {self._table} WHERE {' AND '.join(where)} "
             "ORDER BY available_from, vacancy_id LIMIT ?",
