@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -16,7 +18,13 @@ from pydantic import BaseModel
 
 from adapters.transcoding import register_domain_transcodings
 from coordination.applications.views import HistoryEntry, ReferralView, SupportLinkView
-from coordination.domain.errors import CommandIdReused, ConcurrencyConflict, InvalidInput, NotFound
+from coordination.domain.errors import (
+    CommandIdReused,
+    ConcurrencyConflict,
+    InvalidInput,
+    NotFound,
+    VersionMismatch,
+)
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.referral import Referral
 from coordination.domain.support_link import SupportLink
@@ -25,6 +33,8 @@ from coordination.domain.values import Actor
 A = TypeVar("A", bound=Aggregate)
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:rehousing-coordination")
+# The versions a caller decided on (HTTP If-Match), per aggregate id, for the commands run in this context.
+_expected_versions: ContextVar[dict[UUID, int] | None] = ContextVar("expected_versions", default=None)
 
 
 def derived_id(*parts: object) -> UUID:
@@ -121,7 +131,27 @@ class NodeApplication(Application[UUID]):
             raise NotFound(f"No {what} with id {aggregate_id} at {self.organisation}") from None
         if not isinstance(aggregate, cls):
             raise NotFound(f"{aggregate_id} is not a {what}")
+        expected = (_expected_versions.get() or {}).get(aggregate_id)
+        if expected is not None and aggregate.version != expected:
+            raise VersionMismatch(
+                f"The {what} {aggregate_id} is at version {aggregate.version}, not {expected}; "
+                "reload it and decide again"
+            )
         return aggregate
+
+    @contextmanager
+    def expecting(self, aggregate_id: UUID, version: int) -> Iterator[None]:
+        """Commands run in this block refuse to change `aggregate_id` unless it is loaded at `version`.
+
+        Checked against the aggregate as each command loads it, so a change that lands between the
+        caller's read and the command is refused (VersionMismatch), and one that races the command's own
+        save is refused by the store. Not part of the command's fingerprint: a retry is the same command.
+        """
+        token = _expected_versions.set({**(_expected_versions.get() or {}), aggregate_id: version})
+        try:
+            yield
+        finally:
+            _expected_versions.reset(token)
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository

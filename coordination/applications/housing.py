@@ -43,6 +43,7 @@ from coordination.domain.waterbed import (
     monitoring_status,
 )
 from coordination.personal_data import cpr_digest
+from coordination.projections.vacancy_pool import HouseholdFacts
 
 HOUSEHOLD = "household"
 VACANCY = "vacancy"
@@ -77,6 +78,10 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange):
 
     def vacancy(self, vacancy_id: UUID) -> VacancyView:
         return VacancyView.of(self._get(Vacancy, vacancy_id, VACANCY))
+
+    def household_facts(self, household_id: UUID) -> HouseholdFacts:
+        """What a search for suitable vacancies needs to know about the household (numbers, no names)."""
+        return HouseholdFacts.of(self._get(Household, household_id, HOUSEHOLD))
 
     def area_status(self, place: Place) -> str:
         """The area's monitoring status: listed, near threshold, transformation area, ok or unmonitored."""

@@ -102,3 +102,8 @@ class SupportLinkEnded(RuleViolated):
 
 class ReferralNotDue(RuleViolated):
     """A timer step (expiry) was asked for before the referral's due date."""
+
+
+# Any aggregate: optimistic concurrency asked for by the caller (HTTP If-Match).
+class VersionMismatch(ConcurrencyConflict):
+    """The aggregate is no longer at the version the caller decided on; reload it and decide again."""
