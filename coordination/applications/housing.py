@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
@@ -18,9 +19,11 @@ from coordination.applications.area_guard import (
 from coordination.applications.base import derived_id, require_time
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
+from coordination.applications.timers import Expiries, originators, timer_command_id
+from coordination.applications.vacancy_mirror import undisclosed_household
 from coordination.applications.views import HouseholdView, VacancyView
 from coordination.domain.calendar import COPENHAGEN, add_months
-from coordination.domain.errors import ConsentMissing
+from coordination.domain.errors import ConsentMissing, DomainError
 from coordination.domain.household import (
     Enrolment,
     Household,
@@ -47,6 +50,12 @@ from coordination.projections.vacancy_pool import HouseholdFacts
 
 HOUSEHOLD = "household"
 VACANCY = "vacancy"
+# An offer of another organisation's vacancy is answered through its request to the owner.
+INSTEAD_ON_A_MIRROR = {
+    "accept_offer": "accept_requested_offer",
+    "decline_offer": "decline_requested_offer",
+    "expire_offer": "the owner's expire_due (its expiry reaches this node on the pool)",
+}
 
 
 class HousingOrganisationApp(ReferralDesk, OfferExchange):
@@ -319,6 +328,7 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange):
         def work() -> tuple[UUID, list[Aggregate]]:
             household = self._get(Household, household_id, HOUSEHOLD)
             vacancy = self._get(Vacancy, vacancy_id, VACANCY)
+            self._require_own(vacancy, "request_offer, which asks its owner to reserve it")
             # The guard is assessed now and its warnings recorded with the offer, so a replay never
             # depends on a later indicators file or a later inflow.
             household.receive_offer(
@@ -371,6 +381,7 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange):
             household = self._get(Household, household_id, HOUSEHOLD)
             vacancy_id = household.vacancy_of_offer(offer_id)
             vacancy = self._get(Vacancy, vacancy_id, VACANCY)
+            self._require_own(vacancy, INSTEAD_ON_A_MIRROR[command])
             if command == "accept_offer":
                 household.accept_offer(offer_id=offer_id, at=at, by=by)
                 vacancy.accept_offer(offer_id=offer_id, at=at, by=by)
@@ -387,6 +398,45 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange):
                          at=at, by=by)  # fmt: skip
         self._once(command, command_id, arguments, work)
         return offer_id
+
+    # Timers
+
+    def expire_due(self, *, now: datetime) -> Expiries:
+        """Run this node's timers as of `now`: the referrals it sent (see ReferralDesk), and every offer on
+        its own vacancies past its expiry, whether made here or requested by another organisation.
+
+        An offer of another organisation's vacancy is left alone: its owner's timer expires it.
+        """
+        referrals = super().expire_due(now=now)
+        own: list[UUID] = []
+        requested: list[UUID] = []
+        skipped: list[UUID] = []
+        for vacancy_id in originators(self, Vacancy.OfferReserved):
+            vacancy = self._get(Vacancy, vacancy_id, VACANCY)
+            offer_id, expires_at = vacancy.live_offer_id, vacancy.offer_expires_at
+            if offer_id is None or expires_at is None:
+                continue
+            if vacancy.owner != self.organisation or now < expires_at:
+                continue
+            try:
+                requested_elsewhere = self._expire_live_offer(vacancy, offer_id, now)
+            except DomainError:
+                skipped.append(offer_id)  # answered or changed meanwhile: decided again next run
+            else:
+                (requested if requested_elsewhere else own).append(offer_id)
+        return replace(referrals, offers=tuple(own), requested_offers=tuple(requested),
+                       skipped=referrals.skipped + tuple(skipped))  # fmt: skip
+
+    def _expire_live_offer(self, vacancy: Vacancy, offer_id: UUID, now: datetime) -> bool:
+        """Expire the live offer on our own vacancy; whether another organisation had requested it."""
+        if vacancy.live_household_id == undisclosed_household(offer_id):
+            self.expire_requested_offer(command_id=timer_command_id("expire_requested_offer", offer_id),
+                                        vacancy_id=vacancy.id, offer_id=offer_id, at=now)  # fmt: skip
+            return True
+        assert vacancy.live_household_id is not None
+        self.expire_offer(command_id=timer_command_id("expire_offer", offer_id),
+                          household_id=vacancy.live_household_id, offer_id=offer_id, at=now)  # fmt: skip
+        return False
 
     # The move, and the handoff to the bridge builder that the move starts.
 

@@ -15,9 +15,9 @@ from eventsourcing.domain import Aggregate
 
 from coordination.applications.base import derived_id
 from coordination.applications.vacancy_mirror import VacancyMirror, undisclosed_household
-from coordination.domain.errors import DomainError, InvalidInput, NotPermitted
+from coordination.domain.errors import DomainError, InvalidInput, NotPermitted, VacancyOfAnotherOrganisation
 from coordination.domain.household import Household
-from coordination.domain.offer_request import OfferRequest, ReservationRefusal
+from coordination.domain.offer_request import OfferRequest, OfferRequestStatus, ReservationRefusal
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, DeclinedBy, Override, Role
 
@@ -131,7 +131,48 @@ class OfferExchange(VacancyMirror):
         self._once(command, command_id, arguments, work)
         return offer_id
 
+    def mirror_vacancy_offer_expired(
+        self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, at: datetime
+    ) -> UUID:
+        """The owner expired an offer on its vacancy; when the offer is one of our requests, our household's
+        offer and the request lapse with the mirror, in one transaction."""
+        if not self._exists(offer_id):
+            return super().mirror_vacancy_offer_expired(command_id=command_id, vacancy_id=vacancy_id,
+                                                        offer_id=offer_id, at=at)  # fmt: skip
+
+        def work() -> tuple[UUID, list[Aggregate]]:
+            request = self._get(OfferRequest, offer_id, OFFER_REQUEST)
+            vacancy = self._get(Vacancy, vacancy_id, "vacancy")
+            vacancy.expire_offer(offer_id=offer_id, at=at)
+            if request.status is not OfferRequestStatus.RESERVED:
+                # Answered here before the owner's timer ran: the owner decided; the mirror follows it alone.
+                return offer_id, [vacancy]
+            request.record_expired(at=at)
+            household = self._get(Household, request.household_id, "household")
+            household.expire_offer(offer_id=offer_id, at=at)
+            return offer_id, [vacancy, request, household]
+
+        arguments = {"vacancy_id": vacancy_id, "offer_id": offer_id, "at": at}
+        self._once("record_offer_expired", command_id, arguments, work)
+        return offer_id
+
     # Owner's side: requests from other organisations, applied with the requester's actor.
+
+    def expire_requested_offer(
+        self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, at: datetime
+    ) -> UUID:
+        """Our timer: an offer another organisation requested on our vacancy went unanswered past its expiry.
+
+        The expiry is published on the pool; the requester learns it there and lapses its household's offer.
+        """
+
+        def decide(vacancy: Vacancy) -> None:
+            self._require_own(vacancy)
+            vacancy.expire_offer(offer_id=offer_id, at=at)
+
+        return self._change(Vacancy, "vacancy", command="expire_requested_offer", command_id=command_id,
+                            aggregate_id=vacancy_id, at=at, by=self._timer(), decide=decide,
+                            offer_id=offer_id)  # fmt: skip
 
     def reserve_for_request(
         self, *, command_id: UUID, offer_id: UUID, vacancy_id: UUID, expires_at: datetime, at: datetime, by: Actor
@@ -188,6 +229,17 @@ class OfferExchange(VacancyMirror):
         if vacancy.owner != self.organisation:
             raise NotPermitted(f"Vacancy {vacancy_id} is {vacancy.owner}'s; ask its owner to reserve it")
         return vacancy
+
+    def _require_own(self, vacancy: Vacancy, instead: str = "") -> None:
+        """Refuse a step only the owner's node takes on a vacancy this node mirrors; `instead` names ours."""
+        if vacancy.owner != self.organisation:
+            hint = f"; use {instead}" if instead else ""
+            raise VacancyOfAnotherOrganisation(
+                f"Vacancy {vacancy.id} is {vacancy.owner}'s and only mirrored by {self.organisation}{hint}"
+            )
+
+    def _timer(self) -> Actor:
+        return Actor(organisation=self.organisation, person="offer-expiry-timer", role=Role.SYSTEM)
 
     def _system(self) -> Actor:
         return Actor(organisation=self.organisation, person="offer-exchange", role=Role.SYSTEM)

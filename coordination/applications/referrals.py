@@ -8,11 +8,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from coordination.applications.base import NodeApplication, derived_id
-from coordination.domain.referral import Referral, ReferralDetails, ReferralKind
+from coordination.applications.base import NodeApplication, derived_id, require_time
+from coordination.applications.timers import Expiries, originators, timer_command_id
+from coordination.domain.errors import DomainError
+from coordination.domain.referral import Referral, ReferralDetails, ReferralKind, ReferralStatus
 from coordination.domain.values import Actor, Consent, DeclinedBy, Role
 
 REFERRAL = "referral"
+_NOT_YET_ACCEPTED = (ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED)
 
 
 class ReferralDesk(NodeApplication):
@@ -178,3 +181,30 @@ class ReferralDesk(NodeApplication):
     def expire_referral(self, *, command_id: UUID, referral_id: UUID, at: datetime) -> UUID:
         timer = Actor(organisation=self.organisation, person="referral-expiry-timer", role=Role.SYSTEM)
         return self._step("expire_referral", command_id, referral_id, at, timer, lambda r: r.expire(at=at))
+
+    # Timers
+
+    def expire_due(self, *, now: datetime) -> Expiries:
+        """Run this node's timers as of `now` (time is an input): expire the referrals it sent that were
+        not accepted by their due date. Each expiry is published from this node's history as usual."""
+        expired, skipped = self._expire_due_referrals(require_time(now))
+        return Expiries(referrals=expired, skipped=skipped)
+
+    def _expire_due_referrals(self, now: datetime) -> tuple[tuple[UUID, ...], tuple[UUID, ...]]:
+        expired: list[UUID] = []
+        skipped: list[UUID] = []
+        for referral_id in originators(self, Referral.Sent):
+            referral = self._get(Referral, referral_id, REFERRAL)
+            # Only the referrer's timer speaks for an expiry; the receiver's copy learns it over the exchange.
+            if referral.referrer != self.organisation or referral.status not in _NOT_YET_ACCEPTED:
+                continue
+            if now < referral.complete_by:
+                continue
+            try:
+                self.expire_referral(command_id=timer_command_id("expire_referral", referral_id),
+                                     referral_id=referral_id, at=now)  # fmt: skip
+            except DomainError:
+                skipped.append(referral_id)  # a step arrived meanwhile (a conflict): decided again next run
+            else:
+                expired.append(referral_id)
+        return tuple(expired), tuple(skipped)

@@ -107,3 +107,8 @@ class ReferralNotDue(RuleViolated):
 # Any aggregate: optimistic concurrency asked for by the caller (HTTP If-Match).
 class VersionMismatch(ConcurrencyConflict):
     """The aggregate is no longer at the version the caller decided on; reload it and decide again."""
+
+
+# Offers across organisations
+class VacancyOfAnotherOrganisation(NotPermitted):
+    """The vacancy is another organisation's, mirrored here: only its owner reserves, lets or expires it."""

@@ -18,6 +18,7 @@ class OfferRequestStatus(StrEnum):
     REFUSED = "refused"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+    EXPIRED = "expired"
 
 
 class OfferRequest(Aggregate):
@@ -43,6 +44,11 @@ class OfferRequest(Aggregate):
 
     class Refused(Aggregate.Event):
         reason: str
+        at: datetime
+
+    class Expired(Aggregate.Event):
+        """The owner's timer expired the reserved offer unanswered (no person acted)."""
+
         at: datetime
 
     class Answered(Aggregate.Event):
@@ -114,6 +120,13 @@ class OfferRequest(Aggregate):
         self._answered(accepted=accepted, declined_by=None if accepted else DeclinedBy(declined_by),
                        reason=reason if accepted else checked_reason(reason), at=at, by=by)  # fmt: skip
 
+    def record_expired(self, *, at: datetime) -> None:
+        """The owner expired the reservation: the household's offer lapses; the vacancy is open again."""
+        self._require(OfferRequestStatus.RESERVED, "expired")
+        if at < self.expires_at:
+            raise RuleViolated(f"Offer {self.id} does not expire before {self.expires_at.isoformat()}")
+        self._expired(at=at)
+
     def _require(self, status: OfferRequestStatus, step: str) -> None:
         if self.status != status:
             raise OfferNotLive(f"Offer {self.id} is {self.status}; it cannot be {step}")
@@ -126,6 +139,10 @@ class OfferRequest(Aggregate):
     def _refused(self, reason: str, at: datetime) -> None:
         self.status = OfferRequestStatus.REFUSED
         self.reason = reason
+
+    @event(Expired)
+    def _expired(self, at: datetime) -> None:
+        self.status = OfferRequestStatus.EXPIRED
 
     @event(Answered)
     def _answered(
