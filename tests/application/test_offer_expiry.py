@@ -20,7 +20,16 @@ from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Actor, DeclinedBy, Role
 from ops.node import Exchange, Node
-from tests.application.builders import BRIDGE, CIVICA, CONSULTANT, at, cmd, publish, register_family, stored_events
+from tests.application.builders import (
+    BRIDGE,
+    CIVICA,
+    CONSULTANT,
+    at,
+    cmd,
+    publish,
+    register_family,
+    stored_events,
+)
 
 FAB = "fab"
 FAB_CONSULTANT = Actor(organisation=FAB, person="fab-gk-02", role=Role.REHOUSING_CONSULTANT)
@@ -79,7 +88,8 @@ def test_the_owner_expires_a_requested_offer_at_its_expiry_and_the_requester_lea
     expired = stored_events(orgs.civica, vacancy)[-1]
     assert (type(expired).__name__, expired.offer_id, expired.at) == ("OfferExpired", offer, at(15))
     request = orgs.fab.repository.get(offer)
-    assert isinstance(request, OfferRequest) and request.status is OfferRequestStatus.EXPIRED
+    assert isinstance(request, OfferRequest)
+    assert request.status is OfferRequestStatus.EXPIRED
     assert [type(e).__name__ for e in stored_events(orgs.fab, offer)][-1] == "Expired"
     at_fab = orgs.fab.household(household, today=at(15).date())
     assert (at_fab.live_offer, at_fab.offers[0].status) == (None, "expired")
@@ -107,7 +117,8 @@ def test_the_requester_leaves_an_offer_of_another_organisations_vacancy_to_the_o
 
     assert orgs.fab.expire_due(now=at(20)) == Expiries()
     live = orgs.fab.household(household, today=at(20).date()).live_offer
-    assert live is not None and live.offer_id == offer
+    assert live is not None
+    assert live.offer_id == offer
 
 
 def test_the_timers_expire_own_offers_and_referrals_sent_here_but_never_a_received_copy(
@@ -115,10 +126,11 @@ def test_the_timers_expire_own_offers_and_referrals_sent_here_but_never_a_receiv
 ) -> None:
     household = register_family(orgs.civica)
     vacancy = publish(orgs.civica)
-    offer = orgs.civica.make_offer(command_id=cmd(), household_id=household, vacancy_id=vacancy, expires_at=at(15),
-                                   at=at(1), by=CONSULTANT)  # fmt: skip
+    offer = orgs.civica.make_offer(command_id=cmd(), household_id=household, vacancy_id=vacancy,
+                                   expires_at=at(15), at=at(1), by=CONSULTANT)  # fmt: skip
     referral = orgs.civica.refer_household(command_id=cmd(), household_id=household, receiver=BRIDGE,
-                                           kind=ReferralKind.BRIDGE_BUILDING, at=at(1), by=CONSULTANT)  # fmt: skip
+                                           kind=ReferralKind.BRIDGE_BUILDING, at=at(1),
+                                           by=CONSULTANT)  # fmt: skip
     orgs.settle()
     due = orgs.civica.referral(referral).complete_by
 
@@ -135,14 +147,16 @@ def test_the_timers_expire_own_offers_and_referrals_sent_here_but_never_a_receiv
 def test_an_accepted_referral_is_not_expired_by_the_timer(orgs: Organisations) -> None:
     household = register_family(orgs.civica)
     referral = orgs.civica.refer_household(command_id=cmd(), household_id=household, receiver=BRIDGE,
-                                           kind=ReferralKind.BRIDGE_BUILDING, at=at(1), by=CONSULTANT)  # fmt: skip
+                                           kind=ReferralKind.BRIDGE_BUILDING, at=at(1),
+                                           by=CONSULTANT)  # fmt: skip
     orgs.settle()
     builder = Actor(organisation=BRIDGE, person="bb-3", role=Role.BRIDGE_BUILDER)
     orgs.bridge.acknowledge_referral(command_id=cmd(), referral_id=referral, at=at(2), by=builder)
     orgs.bridge.accept_referral(command_id=cmd(), referral_id=referral, assignee="bb-3", at=at(2), by=builder)
     orgs.settle()
 
-    assert orgs.civica.expire_due(now=orgs.civica.referral(referral).complete_by + timedelta(days=30)) == Expiries()
+    long_after = orgs.civica.referral(referral).complete_by + timedelta(days=30)
+    assert orgs.civica.expire_due(now=long_after) == Expiries()
 
 
 def test_an_offer_on_a_mirrored_vacancy_is_refused_with_the_way_to_ask_its_owner(orgs: Organisations) -> None:
@@ -150,7 +164,8 @@ def test_an_offer_on_a_mirrored_vacancy_is_refused_with_the_way_to_ask_its_owner
     orgs.settle()
     household = register_family(orgs.fab, case_reference="FAB-2026-0008")
 
-    with pytest.raises(VacancyOfAnotherOrganisation, match=r"civica's and only mirrored by fab; use request_offer"):
+    refused = r"civica's and only mirrored by fab; use request_offer"
+    with pytest.raises(VacancyOfAnotherOrganisation, match=refused):
         orgs.fab.make_offer(command_id=cmd(), household_id=household, vacancy_id=vacancy, at=at(1),
                             by=FAB_CONSULTANT)  # fmt: skip
     assert orgs.fab.vacancy(vacancy).status == "open"
@@ -177,5 +192,6 @@ def test_answering_a_requested_offer_as_a_local_one_is_refused_with_the_command_
     with pytest.raises(VacancyOfAnotherOrganisation, match=instead):
         getattr(orgs.fab, command)(**arguments)
     live = orgs.fab.household(household, today=at(2).date()).live_offer
-    assert live is not None and live.offer_id == offer
+    assert live is not None
+    assert live.offer_id == offer
     assert orgs.fab.vacancy(vacancy).status == "reserved"
