@@ -1,0 +1,1 @@
+"""The HTTP API of a node: FastAPI app factory, routers, authentication, authorisation and problems."""

@@ -1,0 +1,281 @@
+"""Who may do what, in one table: operation, role and ownership rule, and whether it reads personal data.
+
+Every route depends on `guard(operation)`, which authenticates the caller, checks the table, loads the
+aggregate the path names (to judge ownership and to know its version) and, for reads of personal data,
+requires a purpose and writes the read to the access log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Header, Query, Request
+
+from adapters.http.auth import Principal, authenticated
+from adapters.http.node import ApiNode
+from adapters.http.problems import ApiProblem
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.support import SupportDesk
+from coordination.applications.vacancy_mirror import VacancyMirror
+from coordination.domain.values import Role
+
+
+class Ownership(StrEnum):
+    """Whose the target must be, relative to the caller's organisation."""
+
+    NODE = "node"  # the caller's organisation runs this node (every command)
+    OWNER = "owner"  # ... and owns the aggregate (a mirror of another's vacancy is not owned)
+    RECEIVER = "receiver"  # ... and the referral is addressed to it
+    REFERRER = "referrer"  # ... and it sent the referral
+    PARTY = "party"  # ... and it sent or received the referral
+    PARTY_ANYWHERE = "party_anywhere"  # any organisation that sent or received the referral (reads)
+    ANY = "any"  # any organisation this node trusts (reads of data without persons in it)
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[Role]
+    ownership: Ownership
+    subject: str | None = None  # the kind of aggregate the path's id names
+    personal: bool = False  # a read of personal data: needs a purpose and is logged
+    precondition: bool = False  # changes the subject: If-Match with its version is required
+
+
+R = Role
+CONSULTANT, COORDINATOR, AUDITOR = R.REHOUSING_CONSULTANT, R.COORDINATOR, R.AUDITOR
+HOUSING_WRITERS = frozenset({CONSULTANT, COORDINATOR})
+HOUSING_READERS = HOUSING_WRITERS | {AUDITOR}
+SUPPORTERS = frozenset({R.BRIDGE_BUILDER, R.CIVIL_ACTOR})
+DEPARTMENT = frozenset({R.DAYCARE_ALLOCATOR, R.DEPARTMENT_CASEWORKER})
+REFERRAL_PARTIES = frozenset({CONSULTANT, COORDINATOR, *SUPPORTERS, *DEPARTMENT})
+STAFF_READERS = REFERRAL_PARTIES | {AUDITOR}
+
+
+def _household_step() -> Rule:
+    return Rule(HOUSING_WRITERS, Ownership.OWNER, "household", precondition=True)
+
+
+def _referral_step(roles: frozenset[Role], ownership: Ownership) -> Rule:
+    return Rule(roles, ownership, "referral", precondition=True)
+
+
+POLICY: dict[str, Rule] = {
+    # Households (housing organisations' nodes)
+    "register_household": Rule(HOUSING_WRITERS, Ownership.NODE),
+    "get_household": Rule(HOUSING_READERS, Ownership.OWNER, "household", personal=True),
+    "household_timeline": Rule(HOUSING_READERS, Ownership.OWNER, "household", personal=True),
+    "household_status": Rule(HOUSING_READERS, Ownership.OWNER, "household", personal=True),
+    "suitable_vacancies": Rule(HOUSING_WRITERS, Ownership.OWNER, "household", personal=True),
+    **{
+        name: _household_step()
+        for name in (
+            "record_first_contact",
+            "record_inspiration_tour",
+            "record_tasks_found",
+            "start_bridge_building",
+            "give_consent",
+            "withdraw_consent",
+            "record_enrolment",
+            "record_contact_person",
+            "end_contact_person",
+            "record_practical_matters_in_order",
+            "record_no_longer_asks_for_help",
+            "record_follow_up_visit",
+            "settle_household",
+            "record_move",
+            "make_offer",
+            "accept_offer",
+            "decline_offer",
+        )
+    },
+    # A referral about a household is a new aggregate; the household itself does not change.
+    "refer_household": Rule(HOUSING_WRITERS, Ownership.OWNER, "household"),
+    # Vacancies
+    "publish_vacancy": Rule(HOUSING_WRITERS, Ownership.NODE),
+    "withdraw_vacancy": Rule(HOUSING_WRITERS, Ownership.OWNER, "vacancy", precondition=True),
+    "get_vacancy": Rule(HOUSING_READERS, Ownership.ANY, "vacancy"),
+    "search_vacancy_pool": Rule(HOUSING_READERS, Ownership.ANY),
+    # Referrals
+    "send_referral": Rule(SUPPORTERS | DEPARTMENT | {COORDINATOR}, Ownership.NODE),
+    "get_referral": Rule(STAFF_READERS, Ownership.PARTY_ANYWHERE, "referral", personal=True),
+    "referrals_owed": Rule(STAFF_READERS, Ownership.ANY, personal=True),
+    "acknowledge_referral": _referral_step(REFERRAL_PARTIES, Ownership.RECEIVER),
+    "accept_referral": _referral_step(REFERRAL_PARTIES, Ownership.RECEIVER),
+    "start_referral": _referral_step(REFERRAL_PARTIES, Ownership.RECEIVER),
+    "put_referral_on_hold": _referral_step(REFERRAL_PARTIES, Ownership.RECEIVER),
+    "decline_referral": _referral_step(REFERRAL_PARTIES, Ownership.PARTY),
+    "redirect_referral": _referral_step(REFERRAL_PARTIES, Ownership.RECEIVER),
+    "complete_referral": _referral_step(REFERRAL_PARTIES, Ownership.RECEIVER),
+    "withdraw_referral": _referral_step(REFERRAL_PARTIES, Ownership.REFERRER),
+    "mark_referral_entered_in_error": _referral_step(REFERRAL_PARTIES, Ownership.REFERRER),
+    "override_referral_decline": _referral_step(frozenset({COORDINATOR}), Ownership.PARTY),
+    # Support links and what the followers of a household learn about it
+    "propose_support_link": Rule(SUPPORTERS, Ownership.NODE),
+    "activate_support_link": Rule(SUPPORTERS, Ownership.OWNER, "support_link", precondition=True),
+    "end_support_link": Rule(SUPPORTERS, Ownership.OWNER, "support_link", precondition=True),
+    "get_support_link": Rule(SUPPORTERS | {AUDITOR}, Ownership.OWNER, "support_link", personal=True),
+    "report_household_fact": Rule(frozenset({R.BRIDGE_BUILDER, *DEPARTMENT}), Ownership.NODE),
+    # Read models
+    "daycare_queue": Rule(frozenset({R.DAYCARE_ALLOCATOR, *HOUSING_READERS}), Ownership.ANY, personal=True),
+    "receiving_areas": Rule(HOUSING_READERS | {R.BRIDGE_BUILDER}, Ownership.ANY),
+    # Operations figures carry no personal data; the access log is for auditors only.
+    "operations": Rule(frozenset({R.OPERATOR, AUDITOR}), Ownership.NODE),
+    "access_log": Rule(frozenset({AUDITOR}), Ownership.NODE),
+}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The aggregate a request is about, as far as authorisation and preconditions need to know it."""
+
+    kind: str
+    id: UUID
+    version: int
+    owner: str | None = None
+    referrer: str | None = None
+    receiver: str | None = None
+
+
+def _household(node: ApiNode, id: UUID) -> Subject:
+    view = node.serving(HousingOrganisationApp, "households").household(id, today=node.clock().date())
+    return Subject("household", id, view.version, owner=view.owner)
+
+
+def _vacancy(node: ApiNode, id: UUID) -> Subject:
+    view = node.serving(VacancyMirror, "vacancies").vacancy(id)
+    return Subject("vacancy", id, view.version, owner=view.owner)
+
+
+def _referral(node: ApiNode, id: UUID) -> Subject:
+    view = node.app.referral(id)
+    return Subject("referral", id, view.version, referrer=view.referrer, receiver=view.receiver)
+
+
+def _support_link(node: ApiNode, id: UUID) -> Subject:
+    view = node.serving(SupportDesk, "support links").support_link(id)
+    return Subject("support_link", id, view.version, owner=view.owner)
+
+
+SUBJECTS: dict[str, tuple[str, Callable[[ApiNode, UUID], Subject]]] = {
+    "household": ("household_id", _household),
+    "vacancy": ("vacancy_id", _vacancy),
+    "referral": ("referral_id", _referral),
+    "support_link": ("link_id", _support_link),
+}
+
+
+def load_subject(node: ApiNode, kind: str, id: UUID) -> Subject:
+    return SUBJECTS[kind][1](node, id)
+
+
+def permitted(
+    rule: Rule, principal: Principal, node_organisation: str, subject: Subject | None
+) -> str | None:
+    """None if the rule lets the principal act; otherwise why not, in a sentence."""
+    org = principal.organisation
+    if principal.role not in rule.roles:
+        return f"A {principal.role} may not do this"
+    if rule.ownership is Ownership.ANY:
+        return None
+    if rule.ownership is Ownership.PARTY_ANYWHERE:
+        assert subject is not None
+        if org in (subject.referrer, subject.receiver):
+            return None
+        return f"{org} neither sent nor received {subject.kind} {subject.id}"
+    if org != node_organisation:
+        return f"Only {node_organisation} changes or reads this on its own node, not {org}"
+    if rule.ownership is Ownership.NODE:
+        return None
+    assert subject is not None
+    wanted = {
+        Ownership.OWNER: (subject.owner,),
+        Ownership.RECEIVER: (subject.receiver,),
+        Ownership.REFERRER: (subject.referrer,),
+        Ownership.PARTY: (subject.referrer, subject.receiver),
+    }[rule.ownership]
+    if org in wanted:
+        return None
+    whose = subject.owner or subject.referrer
+    return f"{org} is not the {rule.ownership} of {subject.kind} {subject.id} ({whose}'s)"
+
+
+@dataclass(frozen=True)
+class Access:
+    """An authorised request: the node, the caller, the operation, its subject and purpose."""
+
+    node: ApiNode
+    principal: Principal
+    operation: str
+    rule: Rule
+    subject: Subject | None
+    purpose: str | None
+    request: Request
+
+    def own_node(self) -> bool:
+        return self.principal.organisation == self.node.organisation
+
+
+def _subject_id(request: Request, kind: str) -> UUID:
+    param = SUBJECTS[kind][0]
+    try:
+        return UUID(request.path_params[param])
+    except (KeyError, ValueError):
+        raise ApiProblem(400, "invalid-request", f"path.{param}: not a UUID") from None
+
+
+def _authorise(operation: str, request: Request, principal: Principal, purpose: str | None) -> Access:
+    node: ApiNode = request.app.state.node
+    rule = POLICY[operation]
+    if principal.role not in rule.roles:  # before any load: a role that may never do this learns nothing
+        raise ApiProblem(403, "not-permitted", f"A {principal.role} may not {operation.replace('_', ' ')}")
+    subject = (
+        None if rule.subject is None else load_subject(node, rule.subject, _subject_id(request, rule.subject))
+    )
+    refusal = permitted(rule, principal, node.organisation, subject)
+    if refusal is not None:
+        raise ApiProblem(403, "not-permitted", refusal)
+    if rule.personal:
+        if purpose is None or len(purpose.strip()) < 3:
+            raise ApiProblem(
+                400,
+                "purpose-required",
+                "header.X-Purpose: reading personal data needs a purpose of 3 or more characters",
+            )
+        node.records.log_access(
+            at=node.clock(),
+            organisation=principal.organisation,
+            person=principal.person,
+            role=str(principal.role),
+            operation=operation,
+            subject=f"{subject.kind}:{subject.id}" if subject else operation,
+            purpose=purpose.strip(),
+        )
+    return Access(node, principal, operation, rule, subject, purpose, request)
+
+
+def guard(operation: str) -> Any:
+    """The FastAPI dependency that authorises `operation` (a purpose header only where data is personal)."""
+    if operation not in POLICY:
+        raise KeyError(f"{operation} has no rule in POLICY")
+    if POLICY[operation].personal:
+
+        def personal(
+            request: Request,
+            principal: Annotated[Principal, Depends(authenticated)],
+            x_purpose: Annotated[
+                str | None, Header(alias="X-Purpose", description="Why personal data is read")
+            ] = None,
+            purpose: Annotated[str | None, Query(description="The same as X-Purpose")] = None,
+        ) -> Access:
+            return _authorise(operation, request, principal, x_purpose or purpose)
+
+        return Depends(personal)
+
+    def other(request: Request, principal: Annotated[Principal, Depends(authenticated)]) -> Access:
+        return _authorise(operation, request, principal, None)
+
+    return Depends(other)

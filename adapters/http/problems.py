@@ -1,0 +1,197 @@
+"""Every error as RFC 9457 problem+json, and the one table from error classes to HTTP statuses."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from coordination.domain.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    RuleViolated,
+    VersionMismatch,
+)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "urn:rehousing-coordination:problem:"
+
+# Most specific first is not needed: the status of an error is that of the nearest class in its MRO.
+STATUS_OF: dict[type[Exception], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    NotPermitted: 403,
+    RuleViolated: 409,
+    ConcurrencyConflict: 409,
+    VersionMismatch: 412,
+}
+
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Not permitted",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict with the current state",
+    412: "Precondition failed",
+    422: "Invalid input",
+    428: "Precondition required",
+    503: "Store unavailable",
+}
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `errors` names each invalid field."""
+
+    type: str = Field(description="A URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+    rule: str | None = Field(default=None, description="The rule an override with a reason may overrule")
+
+
+class ApiProblem(Exception):
+    """A problem raised at the edge itself (authentication, preconditions, idempotency, purpose)."""
+
+    def __init__(self, status: int, slug: str, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.detail, self.headers = status, slug, detail, headers or {}
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def status_of(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 422
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    slug: str,
+    detail: str,
+    *,
+    errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    problem = Problem(
+        type=f"{TYPE_BASE}{slug}",
+        title=TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=errors,
+        **extra,
+    )
+    return JSONResponse(
+        problem.model_dump(mode="json", exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [FieldProblem(field=_field(e["loc"]), message=e["msg"]) for e in exc.errors()]
+    # A malformed request line or header is a bad request; a well-formed body with bad content is 422.
+    in_body = all(e["loc"] and e["loc"][0] == "body" for e in exc.errors())
+    malformed_json = any(e.get("type") == "json_invalid" for e in exc.errors())
+    status = 422 if in_body and not malformed_json else 400
+    detail = "; ".join(f"{p.field}: {p.message}" for p in errors)
+    return problem_response(request, status, "invalid-request", detail, errors=errors)
+
+
+def _domain(request: Request, exc: DomainError) -> JSONResponse:
+    return problem_response(
+        request, status_of(exc), _slug(type(exc).__name__), exc.message, rule=getattr(exc, "rule", None)
+    )
+
+
+def _api(request: Request, exc: ApiProblem) -> JSONResponse:
+    return problem_response(request, exc.status, exc.slug, exc.detail, headers=exc.headers)
+
+
+def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    return problem_response(
+        request,
+        exc.status_code,
+        _slug(TITLES.get(exc.status_code, "error").title().replace(" ", "")),
+        detail,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The cause stays in the server's log; the client learns only that it may retry.
+    return problem_response(
+        request,
+        503,
+        "store-unavailable",
+        "The node's store is unavailable; try again shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    StoreOperationalError,
+    StoreInterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+    TimeoutError,
+)
+
+
+def install(app: FastAPI) -> None:
+    """Every error the API can meet answers as problem+json."""
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(DomainError, _domain)  # type: ignore[arg-type]
+    app.add_exception_handler(ApiProblem, _api)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    for error in UNAVAILABLE:
+        app.add_exception_handler(error, _unavailable)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem responses an operation documents in OpenAPI."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {
+        status: {"description": TITLES[status], "content": {PROBLEM_JSON: {"schema": schema}}}
+        for status in statuses
+    }
+
+
+def problem_schemas() -> dict[str, Any]:
+    """Problem and its parts as OpenAPI components (referred to by `responses`)."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    parts = schema.pop("$defs", {})
+    return {"Problem": schema, **parts}

@@ -1,0 +1,131 @@
+"""Offers of a vacancy to a household: made, accepted or declined (household and vacancy change together).
+
+An offer of another organisation's vacancy (one this node mirrors) is a request to its owner over the
+exchange; the same routes take it, and the household's answer goes to the owner the same way.
+"""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from adapters.http.authorisation import Access, guard
+from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, run_command
+from adapters.http.problems import responses
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.domain.offer_request import OfferRequest
+from coordination.domain.values import Actor, DeclinedBy, NonEmpty, Override, Reason
+
+router = APIRouter(prefix="/households/{household_id}/offers", tags=["offers"])
+COMMAND = {**command_responses(), **responses(400, 401, 403, 404, 409, 412, 422, 428, 503)}
+
+
+class OverrideIn(BaseModel):
+    """An explicit decision to overrule a rule (e.g. suitable_size, or an area warning), with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    rule: NonEmpty
+    reason: Reason
+
+
+class OfferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    vacancy_id: UUID
+    expires_at: AwareDatetime | None = None
+    overrides: list[OverrideIn] = []
+
+
+class OfferDecline(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    declined_by: DeclinedBy
+    reason: Reason
+
+
+def _housing(access: Access) -> HousingOrganisationApp:
+    return access.node.serving(HousingOrganisationApp, "households")
+
+
+def _requested(app: HousingOrganisationApp, offer_id: UUID) -> bool:
+    """Whether the offer is of another organisation's vacancy (recorded as a request to its owner)."""
+    return offer_id in app.repository and isinstance(app.repository.get(offer_id), OfferRequest)
+
+
+@router.post("", operation_id="make_offer", responses=COMMAND)
+def make_offer(
+    household_id: UUID,
+    body: OfferIn,
+    key: IdempotencyKey,
+    access: Annotated[Access, guard("make_offer")],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Offer a vacancy to the household; the id returned is the offer's. Waterbed warnings and the
+    offer rules each need an override with a reason."""
+    app = _housing(access)
+    mirrored = app.vacancy(body.vacancy_id).owner != app.organisation
+
+    def run(cid: UUID, at: datetime, by: Actor) -> UUID:
+        overrides = [Override(rule=o.rule, reason=o.reason, by=by) for o in body.overrides]
+        command = app.request_offer if mirrored else app.make_offer
+        return command(
+            command_id=cid,
+            household_id=household_id,
+            vacancy_id=body.vacancy_id,
+            expires_at=body.expires_at,
+            overrides=overrides,
+            at=at,
+            by=by,
+        )
+
+    return run_command(access, key, if_match, body, run)
+
+
+@router.post("/{offer_id}/acceptance", operation_id="accept_offer", responses=COMMAND)
+def accept_offer(
+    household_id: UUID,
+    offer_id: UUID,
+    key: IdempotencyKey,
+    access: Annotated[Access, guard("accept_offer")],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    app = _housing(access)
+    command = app.accept_requested_offer if _requested(app, offer_id) else app.accept_offer
+    return run_command(
+        access,
+        key,
+        if_match,
+        None,
+        lambda cid, at, by: command(
+            command_id=cid, household_id=household_id, offer_id=offer_id, at=at, by=by
+        ),
+    )
+
+
+@router.post("/{offer_id}/decline", operation_id="decline_offer", responses=COMMAND)
+def decline_offer(
+    household_id: UUID,
+    offer_id: UUID,
+    body: OfferDecline,
+    key: IdempotencyKey,
+    access: Annotated[Access, guard("decline_offer")],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    app = _housing(access)
+    command = app.decline_requested_offer if _requested(app, offer_id) else app.decline_offer
+    return run_command(
+        access,
+        key,
+        if_match,
+        body,
+        lambda cid, at, by: command(
+            command_id=cid,
+            household_id=household_id,
+            offer_id=offer_id,
+            declined_by=body.declined_by,
+            reason=body.reason,
+            at=at,
+            by=by,
+        ),
+    )

@@ -1,0 +1,232 @@
+"""Queries answered by the node's read models: pool, suitability, daycare queue, handoffs, timeline, areas;
+and the node's operations figures and access log."""
+
+import re
+import statistics
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from adapters.http.authorisation import Access, guard
+from adapters.http.pages import Cursor, Limit, Page, page_after
+from adapters.http.problems import ApiProblem, responses
+from adapters.http.records import AccessEntry, access_cursor
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.views import HistoryEntry
+from coordination.domain.values import Accessibility, DwellingType, NonEmpty
+from coordination.projections.daycare_queue import QueuedChild, QueueStatus
+from coordination.projections.handoff_status import HouseholdStatus
+from coordination.projections.receiving_areas import AreaSummary
+from coordination.projections.vacancy_pool import PoolVacancy
+
+router = APIRouter(tags=["queries"])
+READ = responses(400, 401, 403, 404, 503)
+_POOL_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _pool_page(found: list[PoolVacancy], limit: int) -> Page[PoolVacancy]:
+    return Page[PoolVacancy](items=found, next_cursor=found[-1].cursor if len(found) == limit else None)
+
+
+def _pool_cursor(cursor: str | None) -> str | None:
+    if cursor is not None and not _POOL_CURSOR.match(cursor):
+        raise ApiProblem(400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the pool")
+    return cursor
+
+
+@router.get("/vacancy-pool", operation_id="search_vacancy_pool", responses=READ)
+def search_vacancy_pool(
+    access: Annotated[Access, guard("search_vacancy_pool")],
+    municipality: Annotated[NonEmpty, Query(max_length=100)],
+    min_rooms: Annotated[int | None, Query(ge=1, le=20)] = None,
+    max_rent: Annotated[Decimal | None, Query(ge=0, le=1_000_000, decimal_places=2)] = None,
+    area: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    available_by: date | None = None,
+    accessibility: Accessibility | None = None,
+    dwelling_type: DwellingType | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[PoolVacancy]:
+    """Open vacancies of a municipality, each with its receiving area's recent inflow (no personal data)."""
+    found = access.node.queries().pool.search(
+        municipality,
+        min_rooms=min_rooms,
+        max_rent=max_rent,
+        area=area,
+        available_by=available_by,
+        accessibility=accessibility,
+        dwelling_type=dwelling_type,
+        limit=limit,
+        after=_pool_cursor(cursor),
+        today=access.node.clock().date(),
+    )
+    return _pool_page(found, limit)
+
+
+@router.get(
+    "/households/{household_id}/suitable-vacancies", operation_id="suitable_vacancies", responses=READ
+)
+def suitable_vacancies(
+    household_id: UUID,
+    access: Annotated[Access, guard("suitable_vacancies")],
+    available_by: date | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[PoolVacancy]:
+    """Open vacancies the offer rules would not ask to override, within the household's own preferences."""
+    facts = access.node.serving(HousingOrganisationApp, "households").household_facts(household_id)
+    found = access.node.queries().pool.suitable_for(
+        facts,
+        available_by=available_by,
+        limit=limit,
+        after=_pool_cursor(cursor),
+        today=access.node.clock().date(),
+    )
+    return _pool_page(found, limit)
+
+
+@router.get("/daycare-queue", operation_id="daycare_queue", responses=READ)
+def daycare_queue(
+    access: Annotated[Access, guard("daycare_queue")],
+    status: QueueStatus | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[QueuedChild]:
+    """Children of rehoused households waiting for a daycare place, by the date they need it; another
+    organisation sees only the children of referrals it sent or received."""
+    node, org = access.node, access.principal.organisation
+    children = node.queries().daycare.queue(node.clock(), status=status)
+    if not access.own_node():
+        children = [c for c in children if org in (c.referrer, c.receiver)]
+    return page_after(children, lambda c: str(c.referral_id), cursor, limit)
+
+
+@router.get("/households/{household_id}/status", operation_id="household_status", responses=READ)
+def household_status(
+    household_id: UUID, access: Annotated[Access, guard("household_status")]
+) -> HouseholdStatus:
+    """Who holds the household now, the pending handoff, open referrals with their age, what is overdue."""
+    return access.node.queries().handoffs.for_household(household_id, access.node.clock())
+
+
+@router.get("/households/{household_id}/timeline", operation_id="household_timeline", responses=READ)
+def household_timeline(
+    household_id: UUID,
+    access: Annotated[Access, guard("household_timeline")],
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[HistoryEntry]:
+    """Every fact recorded about the household here, in order, with who recorded it (for audits)."""
+    node = access.node
+    entries = node.queries().history(household_id) if node.read_models else node.app.history(household_id)
+    return page_after(entries, lambda e: str(e.position), cursor, limit)
+
+
+@router.get("/receiving-areas", operation_id="receiving_areas", responses=READ)
+def receiving_areas(
+    access: Annotated[Access, guard("receiving_areas")],
+    municipality: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    since: date | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[AreaSummary]:
+    """Receiving areas: inflow of rehoused households, the vulnerable share, warnings and overrides."""
+    areas = access.node.queries().areas.monitor(municipality, since)
+    return page_after(areas, lambda a: f"{a.municipality}/{a.area}", cursor, limit)
+
+
+class ProjectionFigures(BaseModel):
+    position: int
+    lag: int
+    parked: int
+
+
+class LatencyFigures(BaseModel):
+    """Handoff latency per pair of organisations and kind, in hours (DESIGN §4)."""
+
+    from_org: str
+    to_org: str
+    kind: str
+    referrals: int
+    acknowledged: int
+    p50_hours_to_acknowledgement: float | None
+    p90_hours_to_acknowledgement: float | None
+    p50_hours_to_acceptance: float | None
+
+
+class OperationsFigures(BaseModel):
+    organisation: str
+    projections: dict[str, ProjectionFigures]
+    exchange: dict[str, Any] | None
+    handoff_latency: list[LatencyFigures]
+    open_referrals_owed: int
+    overdue_acknowledgements: int
+    overdue_completions: int
+    stalled: int
+
+
+def _percentile(hours: list[float], fraction: float) -> float | None:
+    if not hours:
+        return None
+    if len(hours) == 1:
+        return round(hours[0], 2)
+    return round(statistics.quantiles(hours, n=100, method="inclusive")[int(fraction * 100) - 1], 2)
+
+
+@router.get("/operations", operation_id="operations", responses=READ)
+def operations(access: Annotated[Access, guard("operations")]) -> OperationsFigures:
+    """Projection lag, the exchange's counters, handoff latency and overdue counts (no personal data)."""
+    node = access.node
+    models = node.queries()
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for latency in models.handoffs.latencies():
+        groups.setdefault((latency.from_org, latency.to_org, latency.kind), []).append(latency)
+    figures = []
+    for (from_org, to_org, kind), found in sorted(groups.items()):
+        ack = [x.to_acknowledgement.total_seconds() / 3600 for x in found if x.to_acknowledgement is not None]
+        acc = [x.to_acceptance.total_seconds() / 3600 for x in found if x.to_acceptance is not None]
+        figures.append(
+            LatencyFigures(
+                from_org=from_org,
+                to_org=to_org,
+                kind=kind,
+                referrals=len(found),
+                acknowledged=len(ack),
+                p50_hours_to_acknowledgement=_percentile(ack, 0.5),
+                p90_hours_to_acknowledgement=_percentile(ack, 0.9),
+                p50_hours_to_acceptance=_percentile(acc, 0.5),
+            )
+        )
+    owed = models.handoffs.owed_by(node.organisation, node.clock())
+    return OperationsFigures(
+        organisation=node.organisation,
+        projections={name: ProjectionFigures(**figures) for name, figures in models.status().items()},
+        exchange=node.exchange_figures() if node.exchange_figures else None,
+        handoff_latency=figures,
+        open_referrals_owed=len(owed),
+        overdue_acknowledgements=sum(r.acknowledgement_overdue for r in owed),
+        overdue_completions=sum(r.completion_overdue for r in owed),
+        stalled=sum(r.stalled for r in owed),
+    )
+
+
+@router.get("/access-log", operation_id="access_log", responses=READ)
+def access_log(
+    access: Annotated[Access, guard("access_log")],
+    subject: Annotated[str | None, Query(max_length=100, description="e.g. household:<id>")] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[AccessEntry]:
+    """Every read of personal data at this node: who, what, when and for which purpose (auditors only)."""
+    if cursor is not None and "/" not in cursor:
+        raise ApiProblem(
+            400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the access log"
+        )
+    entries = access.node.records.access_log(limit=limit, after=cursor, subject=subject)
+    return Page[AccessEntry](
+        items=entries, next_cursor=access_cursor(entries[-1]) if len(entries) == limit else None
+    )

@@ -1,0 +1,144 @@
+"""Support links (mentor, youth club, contact person, ...) and facts followers report to the owner."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from adapters.http.authorisation import Access, guard
+from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, run_command
+from adapters.http.problems import responses
+from coordination.applications.follow_up import FollowUpDesk
+from coordination.applications.support import SupportDesk
+from coordination.applications.views import SupportLinkView
+from coordination.domain.follow_up import HouseholdFact
+from coordination.domain.support_link import SupportOffer
+from coordination.domain.values import NonEmpty, Reason
+
+router = APIRouter(tags=["support links"])
+PROBLEMS = responses(400, 401, 403, 404, 409, 412, 422, 428, 503)
+
+
+class SupportLinkProposal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    household_id: UUID
+    offer: SupportOffer
+    contact_person: bool = False
+
+
+class SupportLinkEnd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason
+
+
+class HouseholdFactReport(BaseModel):
+    """A fact about a household another organisation owns; the exchange reports it to that owner."""
+
+    model_config = ConfigDict(extra="forbid")
+    household_id: UUID
+    owner: NonEmpty
+    fact: HouseholdFact
+
+
+def _desk(access: Access) -> SupportDesk:
+    return access.node.serving(SupportDesk, "support links")
+
+
+@router.post(
+    "/support-links",
+    operation_id="propose_support_link",
+    responses={**command_responses(created=True), **PROBLEMS},
+)
+def propose_support_link(
+    body: SupportLinkProposal, key: IdempotencyKey, access: Annotated[Access, guard("propose_support_link")]
+) -> JSONResponse:
+    desk = _desk(access)
+    return run_command(
+        access,
+        key,
+        None,
+        body,
+        lambda cid, at, by: desk.propose_support_link(
+            command_id=cid,
+            household_id=body.household_id,
+            offer=body.offer,
+            contact_person=body.contact_person,
+            at=at,
+            by=by,
+        ),
+        created="support_link",
+    )
+
+
+@router.get(
+    "/support-links/{link_id}", operation_id="get_support_link", responses=responses(400, 401, 403, 404, 503)
+)
+def get_support_link(link_id: UUID, access: Annotated[Access, guard("get_support_link")]) -> SupportLinkView:
+    return _desk(access).support_link(link_id)
+
+
+@router.post(
+    "/support-links/{link_id}/activation",
+    operation_id="activate_support_link",
+    responses={**command_responses(), **PROBLEMS},
+)
+def activate_support_link(
+    link_id: UUID,
+    key: IdempotencyKey,
+    access: Annotated[Access, guard("activate_support_link")],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    desk = _desk(access)
+    return run_command(
+        access,
+        key,
+        if_match,
+        None,
+        lambda cid, at, by: desk.activate_support_link(command_id=cid, link_id=link_id, at=at, by=by),
+    )
+
+
+@router.post(
+    "/support-links/{link_id}/end",
+    operation_id="end_support_link",
+    responses={**command_responses(), **PROBLEMS},
+)
+def end_support_link(
+    link_id: UUID,
+    body: SupportLinkEnd,
+    key: IdempotencyKey,
+    access: Annotated[Access, guard("end_support_link")],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    desk = _desk(access)
+    return run_command(
+        access,
+        key,
+        if_match,
+        body,
+        lambda cid, at, by: desk.end_support_link(
+            command_id=cid, link_id=link_id, reason=body.reason, at=at, by=by
+        ),
+    )
+
+
+@router.post(
+    "/household-facts", operation_id="report_household_fact", responses={**command_responses(), **PROBLEMS}
+)
+def report_household_fact(
+    body: HouseholdFactReport, key: IdempotencyKey, access: Annotated[Access, guard("report_household_fact")]
+) -> JSONResponse:
+    """Record what this organisation learnt (an enrolment, a follow-up visit, a new contact person, ...);
+    the household's owner records it on the household when the exchange delivers it."""
+    desk = access.node.serving(FollowUpDesk, "followed households")
+    return run_command(
+        access,
+        key,
+        None,
+        body,
+        lambda cid, at, by: desk.report_household_fact(
+            command_id=cid, household_id=body.household_id, owner=body.owner, fact=body.fact, at=at, by=by
+        ),
+    )

@@ -1,0 +1,68 @@
+"""Vacancies at their owner's node: published, withdrawn, read; the shared pool is searched in queries."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from adapters.http.authorisation import Access, guard
+from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, run_command
+from adapters.http.problems import responses
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.vacancy_mirror import VacancyMirror
+from coordination.applications.views import VacancyView
+from coordination.domain.values import Dwelling, Reason
+
+router = APIRouter(prefix="/vacancies", tags=["vacancies"])
+COMMAND = responses(400, 401, 403, 404, 409, 412, 422, 428, 503)
+
+
+class VacancyWithdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason
+
+
+@router.post("", operation_id="publish_vacancy", responses={**command_responses(created=True), **COMMAND})
+def publish_vacancy(
+    body: Dwelling, key: IdempotencyKey, access: Annotated[Access, guard("publish_vacancy")]
+) -> JSONResponse:
+    """Publish a replacement dwelling to the shared pool of its municipality."""
+    app = access.node.serving(HousingOrganisationApp, "vacancies of its own")
+    return run_command(
+        access,
+        key,
+        None,
+        body,
+        lambda cid, at, by: app.publish_vacancy(command_id=cid, dwelling=body, at=at, by=by),
+        created="vacancy",
+    )
+
+
+@router.get("/{vacancy_id}", operation_id="get_vacancy", responses=responses(400, 401, 403, 404, 503))
+def get_vacancy(vacancy_id: UUID, access: Annotated[Access, guard("get_vacancy")]) -> VacancyView:
+    return access.node.serving(VacancyMirror, "vacancies").vacancy(vacancy_id)
+
+
+@router.post(
+    "/{vacancy_id}/withdrawal", operation_id="withdraw_vacancy", responses={**command_responses(), **COMMAND}
+)
+def withdraw_vacancy(
+    vacancy_id: UUID,
+    body: VacancyWithdrawal,
+    key: IdempotencyKey,
+    access: Annotated[Access, guard("withdraw_vacancy")],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Only the vacancy's owner withdraws it (a mirror of another organisation's vacancy is not owned)."""
+    app = access.node.serving(HousingOrganisationApp, "vacancies of its own")
+    return run_command(
+        access,
+        key,
+        if_match,
+        body,
+        lambda cid, at, by: app.withdraw_vacancy(
+            command_id=cid, vacancy_id=vacancy_id, reason=body.reason, at=at, by=by
+        ),
+    )
