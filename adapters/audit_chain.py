@@ -97,7 +97,9 @@ class Sealer:
             head = _head(tx)
             after, position, previous = (0, 0, GENESIS) if head is None else (
                 head.notification_id, head.position, head.link)  # fmt: skip
-            page = self.app.recorder.select_notifications(start=after, limit=max_events, inclusive_of_start=False)
+            page = self.app.recorder.select_notifications(
+                start=after, limit=max_events, inclusive_of_start=False
+            )
             for notification in page:
                 position += 1
                 previous = chain_link(previous, notification)
@@ -117,7 +119,8 @@ class Sealer:
     def unsealed(self) -> int:
         """How many stored events lie beyond the head (counted, not subtracted: ids may have gaps)."""
         head = self.head()
-        return sum(1 for _ in _notifications(self.app, 1000, after=0 if head is None else head.notification_id))
+        after = 0 if head is None else head.notification_id
+        return sum(1 for _ in _notifications(self.app, 1000, after=after))
 
     def anchor(self) -> Anchor | None:
         """The head as an anchor to hand to a witness (None while nothing is sealed)."""
@@ -129,7 +132,9 @@ class Sealer:
 
 
 def _head(tx: Any) -> ChainRow | None:
-    rows = tx.execute("SELECT position, notification_id, link FROM audit_chain ORDER BY position DESC LIMIT 1")
+    rows = tx.execute(
+        "SELECT position, notification_id, link FROM audit_chain ORDER BY position DESC LIMIT 1"
+    )
     return None if not rows else ChainRow(int(rows[0][0]), int(rows[0][1]), str(rows[0][2]))
 
 
@@ -154,7 +159,9 @@ class Verdict:
         return f"ok: {self.sealed} sealed event(s) verify{tail}"
 
 
-def verify(app: Application[Any], db: SqlDatabase, *, anchors: Sequence[Anchor] = (), page: int = 1000) -> Verdict:
+def verify(
+    app: Application[Any], db: SqlDatabase, *, anchors: Sequence[Anchor] = (), page: int = 1000
+) -> Verdict:
     """Re-read the stored events and the chain side by side and name the first position that breaks."""
     chain = _chain_rows(db, page)
     events = _notifications(app, page)
@@ -180,7 +187,8 @@ def verify(app: Application[Any], db: SqlDatabase, *, anchors: Sequence[Anchor] 
         if chain_link(previous, pending) != row.link:
             return broken(row.position, f"notification {pending.id} ({pending.originator_id} v"
                                         f"{pending.originator_version}) is not what was sealed "
-                                        "(its state, topic or identity was edited, or rows were swapped)")  # fmt: skip
+                                        "(its state, topic or identity was edited, "
+                                        "or rows were swapped)")  # fmt: skip
         anchor = by_position.pop(row.position, None)
         if anchor is not None and anchor.link != row.link:
             return broken(row.position, "the chain differs from the anchor witnessed at this position")

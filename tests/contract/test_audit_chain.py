@@ -42,8 +42,9 @@ class Tamper:
     def run(self, *statements: str) -> None:
         if self.postgres:
             with psycopg.connect(
-                host=self.env["POSTGRES_HOST"], port=self.env["POSTGRES_PORT"], user=self.env["POSTGRES_USER"],
-                password=self.env["POSTGRES_PASSWORD"], dbname=self.env["POSTGRES_DBNAME"], autocommit=True,
+                host=self.env["POSTGRES_HOST"], port=self.env["POSTGRES_PORT"],
+                user=self.env["POSTGRES_USER"], password=self.env["POSTGRES_PASSWORD"],
+                dbname=self.env["POSTGRES_DBNAME"], autocommit=True,
             ) as conn:  # fmt: skip
                 conn.execute(f"SET search_path TO {self.env['POSTGRES_SCHEMA']}")
                 for statement in statements:
@@ -158,7 +159,7 @@ def test_two_rows_with_swapped_states_break_the_chain_at_the_first(sealed: Calla
     assert verify(app, db).broken_at == 3
 
 
-def test_two_rows_with_swapped_notification_ids_break_the_chain_at_the_first(sealed: Callable[..., Sealed]) -> None:
+def test_two_rows_with_swapped_ids_break_the_chain_at_the_first(sealed: Callable[..., Sealed]) -> None:
     app, db, tamper = sealed()
     tamper.swap_ids(6, 10)
     verdict = verify(app, db)
