@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
 
 from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole, Store
+from coordination.domain.values import Role
 from ops.logging import configure
 from ops.node import Exchange, Node, build_app
 from ops.nodes import demo_nodes
@@ -39,8 +41,49 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"  {node.organisation:<22} published {sum(node.published.values()):>3}  applied {stats.applied:>3}"
                   f"  duplicates {stats.duplicates}  parked {stats.parked}")  # fmt: skip
         print(f"\nStores: {Path(args.data_dir).resolve()} (one SQLite file per organisation)")
+        from ops.api import demo_keys, serve
+
+        demo_keys(Path(args.data_dir))  # each demo organisation's key pair, for `coordination token issue`
+        if _serving(args):
+            serve(nodes, Path(args.data_dir), store=Store(args.store), port=args.port)
+        else:
+            print("Not serving the API (--no-serve, or not from a terminal): `coordination serve` serves it.")
     finally:
         nodes.close()
+    return 0
+
+
+def _serving(args: argparse.Namespace) -> bool:
+    """Serve unless told not to; by default only from a terminal, so CI and tests never wait on a server."""
+    if args.serve is not None:
+        return bool(args.serve)
+    return sys.stdout.isatty() and sys.stdin.isatty() and not os.environ.get("CI")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ops.api import serve
+
+    configure(json=False, level=logging.WARNING)
+    nodes = demo_nodes(Path(args.data_dir), Store(args.store))
+    try:
+        serve(nodes, Path(args.data_dir), store=Store(args.store), port=args.port)
+    finally:
+        nodes.close()
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from adapters.http.auth import issue_token, load_private_key, private_key_path
+
+    key_file = args.key_file or private_key_path(Path(args.data_dir) / "keys", args.org)
+    if not Path(key_file).exists():
+        print(f"No private key for {args.org} at {key_file} (the demo makes one per organisation)", file=sys.stderr)
+        return 1
+    token = issue_token(load_private_key(Path(key_file)), organisation=args.org, person=args.person,
+                        role=args.role, audience=args.audience or args.org, ttl=timedelta(minutes=args.minutes))  # fmt: skip
+    print(token)
     return 0
 
 
@@ -95,7 +138,27 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="play the reference scenario (DESIGN §6) on the embedded default")
     demo.add_argument("--data-dir", default="var/demo", help="where each organisation's store is kept")
     demo.add_argument("--store", default=Store.SQLITE.value, choices=[s.value for s in Store])
+    demo.add_argument("--serve", dest="serve", action="store_true", default=None,
+                      help="serve the API after playing (the default when run from a terminal)")  # fmt: skip
+    demo.add_argument("--no-serve", dest="serve", action="store_false", help="play and print only (CI)")
+    demo.add_argument("--port", type=int, default=8000, help="the API's port on 127.0.0.1")
     demo.set_defaults(run=_demo)
+    serve = commands.add_parser("serve", help="serve every demo organisation's API on 127.0.0.1 (/orgs/ORG/)")
+    serve.add_argument("--data-dir", default="var/demo", help="where each organisation's store is kept")
+    serve.add_argument("--store", default=Store.SQLITE.value, choices=[s.value for s in Store])
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+    token = commands.add_parser("token", help="bearer tokens for the API (local use and tests)")
+    token_actions = token.add_subparsers(dest="action", required=True)
+    issue = token_actions.add_parser("issue", help="print a token signed with the organisation's dev key")
+    issue.add_argument("--org", required=True, help="the organisation issuing (iss, org)")
+    issue.add_argument("--person", required=True, help="the person's staff id (sub)")
+    issue.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.SYSTEM])
+    issue.add_argument("--audience", help="the node the token is for (aud; default: the organisation's own)")
+    issue.add_argument("--minutes", type=int, default=480, help="validity (default 8 hours)")
+    issue.add_argument("--data-dir", default="var/demo", help="where the demo keeps keys/<org>.ed25519.pem")
+    issue.add_argument("--key-file", help="the private key (PEM); default: the demo's key of --org")
+    token.set_defaults(run=_token)
     node = commands.add_parser("node", help="run one organisation's node on Kafka until SIGTERM")
     _node_options(node)
     node.set_defaults(run=_node)

@@ -1,0 +1,175 @@
+"""Composition of the HTTP API: each node's app with its read models, the demo's keys and tokens, and serving.
+
+`coordination serve` runs one uvicorn server on 127.0.0.1 with every demo organisation's node mounted
+under /orgs/<organisation>/ (one port, one process: the embedded default), while the exchange carries
+what each node publishes to the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.routing import Mount
+
+from adapters.http.app import create_app
+from adapters.http.auth import AuthConfig, ensure_key_pair, issue_token, public_keys_in
+from adapters.http.node import ApiNode
+from adapters.node_db import database_for
+from adapters.settings import NodeSettings, Store
+from coordination.applications.base import NodeApplication
+from coordination.domain.values import Actor, Role
+from ops.node import Exchange, Node
+from ops.nodes import DEMO_ROLES
+from ops.read_models import ReadModels, open_views
+from ops.reference_scenario import (
+    CIVICA,
+    Nodes,
+    bridge_builder,
+    consultant,
+    daycare_allocator,
+    mentor_coordinator,
+    school_caseworker,
+)
+
+# The people the demo prints tokens for: the scenario's staff, and CIVICA's auditor and operator.
+DEMO_PEOPLE: dict[str, Actor] = {
+    "CIVICA_CONSULTANT": consultant,
+    "BRIDGE_BUILDER": bridge_builder,
+    "DAYCARE_ALLOCATOR": daycare_allocator,
+    "SCHOOL_CASEWORKER": school_caseworker,
+    "KVINFO_MENTOR_COORDINATOR": mentor_coordinator,
+    "CIVICA_AUDITOR": Actor(organisation=CIVICA, person="civica-audit-1", role=Role.AUDITOR),
+    "CIVICA_OPERATOR": Actor(organisation=CIVICA, person="civica-ops-1", role=Role.OPERATOR),
+}
+
+
+def keys_dir(data_dir: Path) -> Path:
+    return data_dir / "keys"
+
+
+def exchange_figures(node: Node) -> dict[str, Any]:
+    """The node's relay and consumer counters (no personal data)."""
+    stats = node.consumer.stats
+    return {
+        "published": sum(node.published.values()),
+        "relay_lag": node.relay.lag(),
+        "applied": stats.applied,
+        "duplicates": stats.duplicates,
+        "parked": stats.parked,
+    }
+
+
+@dataclass
+class ServedNodes:
+    """The API nodes of the demo's organisations, with what must be closed when serving stops."""
+
+    api: dict[str, ApiNode]
+    read_models: list[ReadModels] = field(default_factory=list)
+
+    def close(self) -> None:
+        for models in self.read_models:
+            close = getattr(models.views, "close", None)
+            if close is not None:
+                close()
+        for node in self.api.values():
+            close = getattr(node.db, "close", None)
+            if close is not None:
+                close()
+
+
+def api_node(app: NodeApplication, settings: NodeSettings, exchange_node: Node | None = None) -> ApiNode:
+    """One node as the API serves it: its application, its read models (history from the timeline), its DB."""
+    models = ReadModels(app, open_views(settings))
+    models.attach_to(app)
+    figures = (lambda: exchange_figures(exchange_node)) if exchange_node is not None else None
+    return ApiNode(app=app, db=database_for(app.env), read_models=models, exchange_figures=figures)
+
+
+def demo_api_nodes(nodes: Nodes, data_dir: Path, store: Store = Store.SQLITE) -> ServedNodes:
+    exchange = nodes.exchange if isinstance(nodes.exchange, Exchange) else None
+    on_exchange = {n.organisation: n for n in exchange.nodes} if exchange else {}
+    served = ServedNodes(api={})
+    for app in nodes.all():
+        role = DEMO_ROLES[app.organisation]
+        settings = NodeSettings(organisation=app.organisation, role=role, store=store, data_dir=data_dir)
+        node = api_node(app, settings, on_exchange.get(app.organisation))
+        served.api[app.organisation] = node
+        assert node.read_models is not None
+        served.read_models.append(node.read_models)  # type: ignore[arg-type]
+    return served
+
+
+def demo_keys(data_dir: Path) -> dict[str, Any]:
+    """A development key pair per demo organisation under `<data_dir>/keys` (made on first use)."""
+    return {org: ensure_key_pair(keys_dir(data_dir), org) for org in DEMO_ROLES}
+
+
+def demo_tokens(data_dir: Path, ttl: timedelta = timedelta(hours=8)) -> dict[str, str]:
+    """A token per demo person, addressed to that person's own organisation's node."""
+    keys = demo_keys(data_dir)
+    return {
+        name: issue_token(keys[actor.organisation], organisation=actor.organisation, person=actor.person,
+                          role=actor.role, audience=actor.organisation, ttl=ttl)
+        for name, actor in DEMO_PEOPLE.items()
+    }  # fmt: skip
+
+
+def mounted_app(served: ServedNodes, data_dir: Path) -> FastAPI:
+    """One app: each organisation's node under /orgs/<organisation>; the root lists them and serves the
+    node API's OpenAPI document (the same for every node)."""
+    demo_keys(data_dir)
+    public_keys = public_keys_in(keys_dir(data_dir))
+    apps = {org: create_app(node, AuthConfig(org, public_keys)) for org, node in served.api.items()}
+    root = FastAPI(title="Rehousing coordination demo", openapi_url=None, docs_url=None, redoc_url=None)
+
+    @root.get("/")
+    def nodes() -> dict[str, Any]:
+        return {"nodes": {org: f"/orgs/{org}/" for org in apps}, "openapi": "/openapi.json"}
+
+    @root.get("/openapi.json")
+    def openapi() -> dict[str, Any]:
+        return next(iter(apps.values())).openapi()
+
+    for org, app in apps.items():
+        root.router.routes.append(Mount(f"/orgs/{org}", app=app))
+    return root
+
+
+def write_tokens(data_dir: Path, tokens: dict[str, str], base_url: str) -> Path:
+    """`<data_dir>/tokens.env`, for `source` in a shell (the README's curl session uses it)."""
+    path = data_dir / "tokens.env"
+    lines = [f"API={base_url}"] + [f"{name}={token}" for name, token in tokens.items()]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def serve(nodes: Nodes, data_dir: Path, *, store: Store = Store.SQLITE, port: int = 8000) -> None:
+    """Serve every node on 127.0.0.1:`port` until interrupted, with the exchange running in the background."""
+    import uvicorn
+
+    served = demo_api_nodes(nodes, data_dir, store)
+    app = mounted_app(served, data_dir)
+    base = f"http://127.0.0.1:{port}"
+    tokens = demo_tokens(data_dir)
+    path = write_tokens(data_dir, tokens, base)
+    print(f"\nServing the API of every demo organisation on {base}/orgs/<organisation>/ (Ctrl-C stops):")
+    for org in served.api:
+        print(f"  {base}/orgs/{org}/  (OpenAPI: {base}/orgs/{org}/openapi.json; docs: .../docs)")
+    print(f"\nTokens (valid 8 hours; also in {path}, `set -a; source {path}; set +a`):")
+    for name, token in tokens.items():
+        actor = DEMO_PEOPLE[name]
+        print(f"  {name} ({actor.person}, {actor.role} at {actor.organisation}):\n    {token}")
+    exchange = nodes.exchange if isinstance(nodes.exchange, Exchange) else None
+    if exchange is not None:
+        exchange.start()
+    try:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        if exchange is not None:
+            exchange.stop()
+        served.close()
