@@ -1,0 +1,161 @@
+"""State as of any moment, reconstructed from history: any aggregate, and a household's handoff status.
+
+"As of a moment" reads the events' business time `at` (what was true then in the business, the time
+the caseworker gave), not the time the store recorded them; `clock=RECORDED` asks the other question
+(what the node knew then). History replays in recorded order, so the state as of `t` is the state after
+the longest run of an aggregate's first events dated at or before `t`: a step recorded after one dated
+later than `t` is not part of it, even if it is backdated, because it was not yet part of that history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from pydantic import BaseModel
+
+from coordination.applications.views import HouseholdView, ReferralView, SupportLinkView, VacancyView
+from coordination.domain.errors import InvalidInput, NotFound
+from coordination.domain.household import Household
+from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
+from coordination.domain.referral import Referral, ReferralKind, ReferralStatus
+from coordination.domain.support_link import SupportLink
+from coordination.domain.vacancy import Vacancy
+from coordination.projections.handoff_status import HouseholdStatus, PendingHandoffState, ReferralState
+
+
+class Clock(StrEnum):
+    BUSINESS = "business"  # the event's `at`
+    RECORDED = "recorded"  # the event's stored timestamp
+
+
+def version_as_of(events: Iterable[Any], moment: datetime, clock: Clock = Clock.BUSINESS) -> int | None:
+    """The version after the longest run of first events dated at or before `moment`; None if none is."""
+    if moment.tzinfo is None:
+        raise InvalidInput("An as-of moment needs a time zone, e.g. 2026-03-01T12:00+01:00")
+    version = None
+    for event in events:
+        when = event.timestamp if clock is Clock.RECORDED else getattr(event, "at", event.timestamp)
+        if when > moment:
+            break
+        version = event.originator_version
+    return version
+
+
+def aggregate_as_of(
+    app: Application[UUID],
+    aggregate_id: UUID,
+    *,
+    moment: datetime | None = None,
+    version: int | None = None,
+    clock: Clock = Clock.BUSINESS,
+) -> Aggregate:
+    """The aggregate as it stood at `moment` (or at `version`), replayed from this node's stored events."""
+    if (moment is None) == (version is None):
+        raise InvalidInput("Give either a moment or a version")
+    if moment is not None:
+        version = version_as_of(app.repository.event_store.get(aggregate_id), moment, clock)
+        if version is None:
+            raise NotFound(f"{aggregate_id} did not exist yet at {moment.isoformat()} at this node")
+    try:
+        aggregate: Aggregate = app.repository.get(aggregate_id, version=version)
+    except AggregateNotFoundError:
+        raise NotFound(f"No aggregate {aggregate_id} is stored at this node") from None
+    if version is not None and aggregate.version != version:
+        raise NotFound(f"{aggregate_id} has no version {version} (it is at version {aggregate.version})")
+    return aggregate
+
+
+def view_of(aggregate: Aggregate, moment: datetime, policy: RehousingPolicy = DEFAULT_POLICY) -> BaseModel:
+    """The aggregate printed as the view the application hands out (for a household: as of `moment`)."""
+    if isinstance(aggregate, Household):
+        return HouseholdView.of(aggregate, policy, moment.date())
+    if isinstance(aggregate, Referral):
+        return ReferralView.of(aggregate)
+    if isinstance(aggregate, SupportLink):
+        return SupportLinkView.of(aggregate)
+    if isinstance(aggregate, Vacancy):
+        return VacancyView.of(aggregate)
+    raise InvalidInput(f"{type(aggregate).__name__} {aggregate.id} has no audit view")
+
+
+def handoff_status_as_of(
+    household_id: UUID,
+    household: Household | None,
+    referrals: Sequence[Referral],
+    now: datetime,
+    policy: RehousingPolicy = DEFAULT_POLICY,
+) -> HouseholdStatus:
+    """Who held the household at `now`, its pending handoff, and its open referrals with what was overdue.
+
+    A pure function of aggregates reconstructed as of `now`, answering in the handoff-status read
+    model's terms, so an audit can set the two side by side. `household` is None at a node that does
+    not own it (there the holder is not known, as in the read model).
+    """
+    about = [r for r in referrals if r.household_id == household_id and r.status.is_open]
+    open_referrals = sorted(
+        (_referral_state(r, now, policy) for r in about),
+        key=lambda state: (state.sent_at, str(state.referral_id)),
+    )
+    if household is None:
+        return HouseholdStatus(
+            household_id=household_id, holder=None, pending_handoff=None, moved_on=None, follow_up_due=None,
+            follow_up_done=False, follow_up_overdue=False, open_referrals=open_referrals,
+        )  # fmt: skip
+    pending = household.pending_handoff
+    moved_on = None if household.move is None else household.move.moved_on
+    due = household.follow_up_due(policy)
+    done = household.follow_up_visited
+    return HouseholdStatus(
+        household_id=household_id,
+        holder=household.holder,
+        pending_handoff=None if pending is None else PendingHandoffState(
+            referral_id=pending.referral_id, to=pending.to, issued_at=pending.issued_at),
+        moved_on=moved_on,
+        follow_up_due=due,
+        follow_up_done=done,
+        follow_up_overdue=due is not None and not done and now.date() > due,
+        open_referrals=open_referrals,
+    )  # fmt: skip
+
+
+def _referral_state(referral: Referral, now: datetime, policy: RehousingPolicy) -> ReferralState:
+    status = referral.status
+    acknowledged_at = referral.acknowledged_at
+    return ReferralState(
+        referral_id=referral.id, household_id=referral.household_id, kind=referral.kind,
+        is_handoff=referral.kind is ReferralKind.HANDOFF, referrer=referral.referrer,
+        receiver=referral.receiver, status=status, sent_at=referral.sent_at, age=referral.age(now),
+        acknowledge_by=referral.acknowledge_by, complete_by=referral.complete_by,
+        acknowledged_at=acknowledged_at, accepted_at=referral.accepted_at,
+        acknowledgement_overdue=status is ReferralStatus.SENT and now > referral.acknowledge_by,
+        acknowledged_late=acknowledged_at is not None and acknowledged_at > referral.acknowledge_by,
+        completion_overdue=referral.overdue(now),
+        stalled=status.is_open and now - referral.last_step_at > timedelta(days=policy.stalled_after_days),
+    )  # fmt: skip
+
+
+def household_status_as_of(
+    app: Any, household_id: UUID, now: datetime, policy: RehousingPolicy = DEFAULT_POLICY
+) -> HouseholdStatus:
+    """The handoff status of a household at this node as of `now`, from its history (`app.history`)."""
+    household: Household | None = None
+    referrals: list[Referral] = []
+    related = {(entry.aggregate, entry.aggregate_id) for entry in app.history(household_id)}
+    for kind, aggregate_id in sorted(related, key=str):
+        if kind not in ("Household", "Referral"):
+            continue
+        try:
+            aggregate = aggregate_as_of(app, aggregate_id, moment=now)
+        except NotFound:
+            continue  # not yet in existence then
+        if isinstance(aggregate, Household):
+            household = aggregate
+        elif isinstance(aggregate, Referral):
+            referrals.append(aggregate)
+    return handoff_status_as_of(household_id, household, referrals, now, policy)
