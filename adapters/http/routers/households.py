@@ -4,12 +4,12 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.http.authorisation import Access, guard
-from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, run_command
+from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
 from adapters.http.problems import responses
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.views import HouseholdView
@@ -95,8 +95,12 @@ def register_household(
 
 
 @router.get("/{household_id}", operation_id="get_household", responses=READ)
-def get_household(household_id: UUID, access: Annotated[Access, guard("get_household")]) -> HouseholdView:
-    return _housing(access).household(household_id, today=access.node.clock().date())
+def get_household(
+    household_id: UUID, response: Response, access: Annotated[Access, guard("get_household")]
+) -> HouseholdView:
+    view = _housing(access).household(household_id, today=access.node.clock().date())
+    response.headers["ETag"] = etag(view.version)
+    return view
 
 
 def _step(name: str, path: str, body_type: type[Body] | None, call: str, **fixed: str) -> None:

@@ -4,12 +4,12 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.http.authorisation import DEPARTMENT, Access, guard
-from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, run_command
+from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
 from adapters.http.pages import Cursor, Limit, Page, page_after
 from adapters.http.problems import responses
 from coordination.applications.housing import HousingOrganisationApp
@@ -140,10 +140,11 @@ def referrals_owed(
 
 @router.get("/referrals/{referral_id}", operation_id="get_referral", responses=READ)
 def get_referral(
-    referral_id: UUID, access: Annotated[Access, guard("get_referral")]
+    referral_id: UUID, response: Response, access: Annotated[Access, guard("get_referral")]
 ) -> ReferralView | ReceivedReferral:
     """The referral; a municipal department gets only the fields it needs to act on it."""
     view = access.node.app.referral(referral_id)
+    response.headers["ETag"] = etag(view.version)
     if access.principal.role in DEPARTMENT:
         return ReceivedReferral.model_validate(view.model_dump(exclude={"history"}))
     return view

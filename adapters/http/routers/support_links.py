@@ -3,12 +3,12 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from adapters.http.authorisation import Access, guard
-from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, run_command
+from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
 from adapters.http.problems import responses
 from coordination.applications.follow_up import FollowUpDesk
 from coordination.applications.support import SupportDesk
@@ -75,8 +75,12 @@ def propose_support_link(
 @router.get(
     "/support-links/{link_id}", operation_id="get_support_link", responses=responses(400, 401, 403, 404, 503)
 )
-def get_support_link(link_id: UUID, access: Annotated[Access, guard("get_support_link")]) -> SupportLinkView:
-    return _desk(access).support_link(link_id)
+def get_support_link(
+    link_id: UUID, response: Response, access: Annotated[Access, guard("get_support_link")]
+) -> SupportLinkView:
+    view = _desk(access).support_link(link_id)
+    response.headers["ETag"] = etag(view.version)
+    return view
 
 
 @router.post(

@@ -3,12 +3,12 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from adapters.http.authorisation import Access, guard
-from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, run_command
+from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
 from adapters.http.problems import responses
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.vacancy_mirror import VacancyMirror
@@ -41,8 +41,12 @@ def publish_vacancy(
 
 
 @router.get("/{vacancy_id}", operation_id="get_vacancy", responses=responses(400, 401, 403, 404, 503))
-def get_vacancy(vacancy_id: UUID, access: Annotated[Access, guard("get_vacancy")]) -> VacancyView:
-    return access.node.serving(VacancyMirror, "vacancies").vacancy(vacancy_id)
+def get_vacancy(
+    vacancy_id: UUID, response: Response, access: Annotated[Access, guard("get_vacancy")]
+) -> VacancyView:
+    view = access.node.serving(VacancyMirror, "vacancies").vacancy(vacancy_id)
+    response.headers["ETag"] = etag(view.version)
+    return view
 
 
 @router.post(

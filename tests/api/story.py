@@ -1,0 +1,160 @@
+"""The reference scenario (DESIGN §6) through the organisations' HTTP APIs: every command is a request."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from coordination.domain.values import Role
+from ops.reference_scenario import (
+    BRIDGE_BUILDER,
+    CHILDREN_AND_YOUTH,
+    CIVICA,
+    KVINFO,
+    the_dwelling,
+    the_family,
+)
+from tests.api.conftest import Api, Organisations
+
+
+def plain(value: Any) -> Any:
+    """A Python value of the scenario as the JSON a client would send."""
+    return json.loads(
+        json.dumps(value, default=lambda v: v.model_dump(mode="json") if hasattr(v, "model_dump") else str(v))
+    )
+
+
+def family() -> dict[str, Any]:
+    return plain(the_family())
+
+
+def dwelling(**changes: Any) -> dict[str, Any]:
+    return {**plain(the_dwelling()), **changes}
+
+
+MOVE = {
+    "new_address": {"street": "Kochsgade 31, 2. th", "postcode": "5000", "city": "Odense C"},
+    "place": {"municipality": "Odense", "area": "Odense C"}, "moved_on": "2026-07-15",
+    "old_rent": {"dkk": "6120"}, "new_rent": {"dkk": "7650"}, "rooms": 5, "permanent": True,
+}  # fmt: skip
+ODENSE_C = {"municipality": "Odense", "area": "Odense C"}
+
+
+@dataclass
+class People:
+    consultant: Api
+    bridge_builder: Api
+    daycare: Api
+    school: Api
+    mentor: Api
+
+
+def people(orgs: Organisations) -> People:
+    return People(
+        consultant=orgs.api(CIVICA, role=Role.REHOUSING_CONSULTANT, person="civica-gk-07"),
+        bridge_builder=orgs.api(BRIDGE_BUILDER, role=Role.BRIDGE_BUILDER, person="bb-anna"),
+        daycare=orgs.api(CHILDREN_AND_YOUTH, role=Role.DAYCARE_ALLOCATOR, person="pladsanvisning-3"),
+        school=orgs.api(CHILDREN_AND_YOUTH, role=Role.DEPARTMENT_CASEWORKER, person="skole-12"),
+        mentor=orgs.api(KVINFO, role=Role.CIVIL_ACTOR, person="kvinfo-odense-2"),
+    )
+
+
+@dataclass
+class StoryIds:
+    household: str = ""
+    vacancy: str = ""
+    offer: str = ""
+    bridge_referral: str = ""
+    daycare_referral: str = ""
+    handoff: str = ""
+    support_links: list[str] = field(default_factory=list)
+    etags: dict[str, str] = field(default_factory=dict)
+
+
+def etag_of(api: Api, path: str) -> str:
+    """The ETag (version) of the aggregate at `path`, as a client reads it before changing it."""
+    response = api.get(path)
+    assert response.status_code == 200, f"{path}: {response.text}"
+    return str(response.headers["ETag"])
+
+
+def step(
+    api: Api, path: str, body: Any = None, *, etag: str | None = None, status: int = 200
+) -> tuple[str, str]:
+    """POST a command; (the id it returns, the ETag after it)."""
+    response = api.post(path, body, if_match=etag)
+    assert response.status_code == status, f"{path}: {response.text}"
+    return response.json()["id"], response.headers.get("ETag", "")
+
+
+def play_over_http(orgs: Organisations) -> StoryIds:
+    """The story until the bridge holds, each organisation acting on its own node through its API."""
+    p, ids = people(orgs), StoryIds()
+    household, h = step(p.consultant, "/households", family(), status=201)
+    ids.household = household
+    _, h = step(p.consultant, f"/households/{household}/first-contact", etag=h)
+    _, h = step(
+        p.consultant, f"/households/{household}/inspiration-tours", {"areas": ["Odense C", "Bolbro"]}, etag=h
+    )
+    _, h = step(p.consultant, f"/households/{household}/tasks-found", {"tasks": ["job search"]}, etag=h)
+    ids.bridge_referral, _ = step(p.consultant, f"/households/{household}/referrals",
+                                  {"receiver": BRIDGE_BUILDER, "kind": "bridge_building"}, status=201)  # fmt: skip
+    orgs.settle()
+    # The bridge builder's copy has arrived over the exchange; it acts on its own node.
+    e = etag_of(p.bridge_builder, f"/referrals/{ids.bridge_referral}")
+    _, e = step(p.bridge_builder, f"/referrals/{ids.bridge_referral}/acknowledgement", etag=e)
+    step(p.bridge_builder, f"/referrals/{ids.bridge_referral}/acceptance", {"assignee": "bb-anna"}, etag=e)
+    orgs.settle()
+    _, h = step(p.consultant, f"/households/{household}/bridge-building", etag=h)
+
+    ids.vacancy, _ = step(p.consultant, "/vacancies", dwelling(), status=201)
+    override = {"rule": "suitable_size", "reason": "The mother chose this central dwelling near the schools"}
+    ids.offer, h = step(p.consultant, f"/households/{household}/offers",
+                        {"vacancy_id": ids.vacancy, "overrides": [override]}, etag=h)  # fmt: skip
+    _, h = step(p.consultant, f"/households/{household}/offers/{ids.offer}/acceptance", etag=h)
+    ids.daycare_referral, _ = step(p.consultant, f"/households/{household}/referrals",
+                                   {"receiver": CHILDREN_AND_YOUTH, "kind": "daycare_fast_track", "child_id": "C4",
+                                    "needed_from": "2026-08-03"}, status=201)  # fmt: skip
+    orgs.settle()
+    e = etag_of(p.daycare, f"/referrals/{ids.daycare_referral}")
+    _, e = step(p.daycare, f"/referrals/{ids.daycare_referral}/acknowledgement", etag=e)
+    _, e = step(
+        p.daycare, f"/referrals/{ids.daycare_referral}/acceptance", {"assignee": "pladsanvisning-3"}, etag=e
+    )
+    _, e = step(p.daycare, f"/referrals/{ids.daycare_referral}/start", etag=e)
+    step(
+        p.daycare,
+        f"/referrals/{ids.daycare_referral}/completion",
+        {"outcome": "Kindergarten place offered"},
+        etag=e,
+    )
+    orgs.settle()
+
+    ids.handoff, h = step(p.consultant, f"/households/{household}/move", {"move": MOVE, "hand_off_to": BRIDGE_BUILDER},
+                          etag=h)  # fmt: skip
+    orgs.settle()
+    step(
+        p.bridge_builder,
+        f"/referrals/{ids.handoff}/acknowledgement",
+        etag=etag_of(p.bridge_builder, f"/referrals/{ids.handoff}"),
+    )
+    orgs.settle()
+
+    fact = {"kind": "follow_up_visit_done", "visited_on": "2026-07-24"}
+    step(p.bridge_builder, "/household-facts", {"household_id": household, "owner": CIVICA, "fact": fact})
+    enrolment = {"member_id": "C4", "institution_kind": "daycare", "institution": "Børnehuset Banegården",
+                 "starts_on": "2026-08-03"}  # fmt: skip
+    step(p.bridge_builder, "/household-facts",
+         {"household_id": household, "owner": CIVICA, "fact": {"kind": "child_enrolled", "enrolment": enrolment}})  # fmt: skip
+    for provider, kind, contact, api in (
+        ("naboskab-kochsgade", "contact_person", True, p.bridge_builder),
+        (KVINFO, "mentor", False, p.mentor),
+    ):
+        offer = {"provider": provider, "service": f"{kind} for the family", "kind": kind, "place": ODENSE_C}
+        link, e = step(api, "/support-links", {"household_id": household, "offer": offer, "contact_person": contact},
+                       status=201)  # fmt: skip
+        step(api, f"/support-links/{link}/activation", etag=e)
+        ids.support_links.append(link)
+    orgs.settle()
+    return ids
