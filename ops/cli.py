@@ -12,6 +12,7 @@ from pathlib import Path
 from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.domain.values import Role
+from ops.audit_cli import add_commands as add_audit_commands
 from ops.logging import configure
 from ops.node import Exchange, Node, build_app
 from ops.nodes import demo_nodes
@@ -170,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     _node_options(retry)
     parked.set_defaults(run=_parked)
     add_projection_commands(commands)
+    add_audit_commands(commands)
     args = parser.parse_args(argv)
     return int(args.run(args))
 
