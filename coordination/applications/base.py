@@ -13,10 +13,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
 from pydantic import BaseModel
 
-from adapters.transcoding import register_domain_transcodings
+from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
 from coordination.applications.views import HistoryEntry, ReferralView, SupportLinkView
 from coordination.domain.errors import (
     CommandIdReused,
@@ -117,6 +117,11 @@ class NodeApplication(Application[UUID]):
         # Set by the composition root when the node has read models (the timeline projection answers it).
         self.history_source: Callable[[UUID], list[HistoryEntry]] | None = None
         super().__init__(env=env)
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
