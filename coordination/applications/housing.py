@@ -49,6 +49,7 @@ from coordination.personal_data import cpr_digest
 from coordination.projections.vacancy_pool import HouseholdFacts
 
 HOUSEHOLD = "household"
+CONSENT_WITHDRAWN = "consent withdrawn"
 VACANCY = "vacancy"
 # An offer of another organisation's vacancy is answered through its request to the owner.
 INSTEAD_ON_A_MIRROR = {
@@ -181,11 +182,34 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange):
     def withdraw_consent(
         self, *, command_id: UUID, household_id: UUID, recipient: str, purpose: str, at: datetime, by: Actor
     ) -> UUID:
-        return self._on_household(
-            "withdraw_consent", command_id, household_id, at, by,
-            lambda h: h.withdraw_consent(recipient=recipient, purpose=purpose, at=at, by=by),
-            recipient=recipient, purpose=purpose,
-        )  # fmt: skip
+        """Withdraw a consent; sharing under it stops (GDPR art. 7(3)).
+
+        The open referrals this node sent under that consent are withdrawn in the same transaction with
+        the reason "consent withdrawn", so the receiver closes its copy and nothing more about the
+        household goes to it under that consent. Referrals resting on a legal basis go on.
+        """
+
+        def work() -> tuple[UUID, list[Aggregate]]:
+            household = self._get(Household, household_id, HOUSEHOLD)
+            household.withdraw_consent(recipient=recipient, purpose=purpose, at=at, by=by)
+            resting = self._resting_on_consent(household_id, recipient.lower(), purpose.lower())
+            for referral in resting:
+                # A receiver's step may carry a later time than ours; the withdrawal never reorders history.
+                referral.withdraw(reason=CONSENT_WITHDRAWN, at=max(at, referral.last_step_at), by=by)
+            return household_id, [household, *resting]
+
+        arguments = dict(recipient=recipient, purpose=purpose, aggregate_id=household_id, at=at, by=by)
+        self._once("withdraw_consent", command_id, arguments, work)
+        return household_id
+
+    def _resting_on_consent(self, household_id: UUID, recipient: str, purpose: str) -> list[Referral]:
+        ids = {e.aggregate_id for e in self.history(household_id) if e.aggregate == "Referral"}
+        referrals = [self._get(Referral, referral_id, "referral") for referral_id in sorted(ids)]
+        return [
+            r for r in referrals
+            if r.referrer == self.organisation and r.status.is_open and r.legal_basis is None
+            and r.consent is not None and (r.consent.recipient, r.consent.purpose) == (recipient, purpose)
+        ]  # fmt: skip
 
     def record_enrolment(
         self, *, command_id: UUID, household_id: UUID, enrolment: Enrolment, at: datetime, by: Actor

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import structlog
+
 from coordination.applications.base import NodeApplication
 from coordination.domain.follow_up import FactKind, FollowedHousehold
 from coordination.domain.offer_request import OfferRequest, ReservationRefusal
@@ -17,8 +19,19 @@ from coordination.domain.vacancy import Vacancy
 from coordination.integration import household_facts as facts
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
+from coordination.integration.allow_lists import (
+    HOUSEHOLD_OWNER,
+    POOL,
+    REFERRER,
+    REQUESTER,
+    VACANCY_OWNER,
+    lawful_basis,
+    restrict,
+)
 from coordination.integration.events import Addressed
-from coordination.integration.topics import Topics
+from coordination.integration.topics import HOUSEHOLD_FACTS, REFERRALS, VACANCIES, Topics
+
+log = structlog.get_logger()
 
 # Referral steps whose integration event carries the domain event's own fields under the same names.
 REFERRAL_STEPS: dict[type[Any], type[r.ReferralStepTaken]] = {
@@ -75,7 +88,31 @@ class Outbound:
 
     def __call__(self, domain_event: Any) -> list[Addressed]:
         mapping = self._map.get(type(domain_event))
-        return mapping(domain_event) if mapping is not None else []
+        messages = mapping(domain_event) if mapping is not None else []
+        return [allowed for m in messages if (allowed := self._allowed(m, domain_event)) is not None]
+
+    def _allowed(self, message: Addressed, domain_event: Any) -> Addressed | None:
+        """The one gate before encoding: a lawful basis for a household's data, then the recipient's
+        allow-list. A referral without one is withheld (logged, never published)."""
+        event = message.event
+        if isinstance(event, r.ReferralSent) and not lawful_basis(event):
+            log.warning("sharing.withheld", event_type=event.event_type, referral_id=str(event.referral_id),
+                        receiver=event.receiver, reason="no consent for this recipient or purpose")  # fmt: skip
+            return None
+        return Addressed(restrict(event, self._recipient(event, domain_event)), message.topic)
+
+    def _recipient(self, event: Any, domain_event: Any) -> str:
+        """What the message's recipient is to this node, as the allow-lists name it."""
+        if event.topic == REFERRALS:
+            if isinstance(event, r.ReferralSent):
+                return str(event.kind)
+            referral: Referral = self._at_version(domain_event)
+            return str(referral.kind) if referral.referrer == self.organisation else REFERRER
+        if event.topic == VACANCIES:
+            return POOL
+        if event.topic == HOUSEHOLD_FACTS:
+            return HOUSEHOLD_OWNER
+        return REQUESTER if isinstance(event, v.ReservationRefused) else VACANCY_OWNER
 
     def _at_version(self, domain_event: Any) -> Any:
         return self.app.repository.get(domain_event.originator_id, version=domain_event.originator_version)

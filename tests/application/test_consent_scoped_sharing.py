@@ -1,0 +1,186 @@
+"""Consent-scoped sharing: each recipient gets what is on its allow-list, and nothing after a withdrawal.
+
+Messages are read where they are made, the node's Outbound (the relay's mapping, before encoding), over
+the node's whole log: what it returns is exactly what the exchange would publish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from uuid import UUID, uuid4
+
+import pytest
+
+from adapters.inprocess import InProcessBroker
+from adapters.settings import NodeSettings
+from coordination.applications.housing import CONSENT_WITHDRAWN, HousingOrganisationApp
+from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
+from coordination.domain.errors import ConsentMissing
+from coordination.domain.household import Household
+from coordination.domain.referral import ChildFacts, ReferralDetails, ReferralKind
+from coordination.domain.values import Consent, YearMonth
+from coordination.integration import referrals as r
+from coordination.integration.allow_lists import ALLOWED, DETAILS, NEEDS, NotAllowed, restrict
+from coordination.integration.events import Addressed
+from coordination.integration.outbound import Outbound
+from coordination.integration.topics import Topics
+from ops.nodes import DEMO_ROLES, on_exchange
+from ops.reference_scenario import (
+    BRIDGE_BUILDER,
+    CHILDREN_AND_YOUTH,
+    CIVICA,
+    KVINFO,
+    Nodes,
+    bridge_builder,
+    consultant,
+    on,
+    play,
+)
+
+TOPICS = Topics()
+
+
+@pytest.fixture
+def nodes() -> Iterator[Nodes]:
+    memory = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    built = Nodes(
+        civica=HousingOrganisationApp(organisation=CIVICA, env=memory, cpr_secret=b"s" * 32),
+        bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=memory),
+        children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=memory),
+        kvinfo=CivilActorApp(organisation=KVINFO, env=memory),
+    )
+    on_exchange(built, {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()},
+                InProcessBroker())  # fmt: skip
+    yield built
+    built.close()
+
+
+def published(app: object, after: int = 0) -> list[tuple[int, Addressed]]:
+    """Every message the node's outbound makes from its log after `after`, with the notification id."""
+    outbound = Outbound(app, TOPICS)  # type: ignore[arg-type]
+    recorder = app.recorder  # type: ignore[attr-defined]
+    notifications = recorder.select_notifications(start=after, limit=10_000, inclusive_of_start=False)
+    return [(n.id, m) for n in notifications for m in outbound(app.mapper.to_domain_event(n))]  # type: ignore[attr-defined]
+
+
+def carried(event: object) -> set[str]:
+    return {name for name, value in vars(event).items() if value not in (None, [], "")}
+
+
+def test_every_message_of_the_reference_scenario_carries_only_what_its_recipient_may_get(
+    nodes: Nodes,
+) -> None:
+    play(nodes)
+    seen: set[str] = set()
+    for node in nodes.all():
+        for _, message in published(node):
+            event = message.event
+            allowed = set().union(*ALLOWED[event.event_type].values())
+            assert carried(event) <= allowed, f"{event.event_type} carried {carried(event) - allowed}"
+            seen.add(event.event_type)
+            if isinstance(event, r.ReferralSent):
+                kind = ReferralKind(event.kind)
+                assert carried(event.details) <= DETAILS[kind], kind
+                assert set(event.details.needs) <= NEEDS[kind], kind
+                assert message.topic == TOPICS.referrals(event.receiver)
+    assert {"dk.rehousing.referral.sent.v1", "dk.rehousing.vacancy.published.v1",
+            "dk.rehousing.household.child_enrolled.v1"} <= seen  # fmt: skip
+
+
+def test_the_daycare_allocator_receives_one_child_the_date_and_the_area_only() -> None:
+    over_shared = ReferralDetails(
+        children=[ChildFacts(member_id="C4", birth_month=YearMonth(year=2022, month=2))],
+        needs=["mental_health", "daycare"], needed_from=date(2026, 8, 3), language="arabic", household_size=5,
+    )  # fmt: skip
+    sent = r.ReferralSent(
+        referral_id=uuid4(), referrer=CIVICA, receiver=CHILDREN_AND_YOUTH,
+        kind=ReferralKind.DAYCARE_FAST_TRACK, household_id=uuid4(), details=over_shared, consent=None,
+        legal_basis="Dagtilbudsloven § 4",
+        acknowledge_by=on(date(2026, 6, 25)), complete_by=on(date(2026, 8, 3)), at=on(date(2026, 6, 22)),
+        by=consultant,
+    )  # fmt: skip
+    restricted = restrict(sent, "daycare_fast_track")
+    assert isinstance(restricted, r.ReferralSent)
+    assert carried(restricted.details) == {"children", "needed_from"}
+    school = restrict(sent.model_copy(update={"kind": ReferralKind.SCHOOL_CHANGE}), "school_change")
+    assert school.details.needs == []  # type: ignore[attr-defined]
+    assert school.details.language == "arabic"  # type: ignore[attr-defined]
+
+
+def test_an_event_type_or_recipient_without_an_allow_list_is_refused() -> None:
+    step = r.ReferralAcknowledged(referral_id=uuid4(), at=on(date(2026, 6, 23)), by=consultant)
+    assert restrict(step, "referrer") is step
+    with pytest.raises(NotAllowed, match="vacancy_pool"):
+        restrict(step, "vacancy_pool")
+
+
+def test_a_referral_whose_consent_names_another_purpose_is_withheld(nodes: Nodes) -> None:
+    household = uuid4()
+    wrong_purpose = Consent(recipient=KVINFO, purpose="bridge_building", given_on=date(2026, 6, 2))
+    nodes.bridge_builder.send_referral(
+        command_id=uuid4(), receiver=KVINFO, kind=ReferralKind.JOBCENTRE, household_id=household,
+        details=ReferralDetails(), consent=wrong_purpose, at=on(date(2026, 8, 1)), by=bridge_builder,
+    )  # fmt: skip
+    assert published(nodes.bridge_builder) == []
+
+
+def _household_id(civica: HousingOrganisationApp) -> UUID:
+    [household] = {n.originator_id for n in civica.recorder.select_notifications(start=1, limit=1000)
+                   if n.topic.endswith("Household.Registered")}  # fmt: skip
+    return household
+
+
+def test_withdrawing_consent_withdraws_the_open_referral_and_nothing_more_goes_to_that_recipient(
+    nodes: Nodes,
+) -> None:
+    civica = nodes.civica
+    play_until_offer(nodes)
+    household = _household_id(civica)
+    [bridge] = {e.aggregate_id for e in civica.history(household) if e.aggregate == "Referral"}
+    before = civica.recorder.max_notification_id()
+
+    civica.withdraw_consent(command_id=uuid4(), household_id=household, recipient=BRIDGE_BUILDER,
+                            purpose="bridge_building", at=on(date(2026, 6, 17)), by=consultant)  # fmt: skip
+    nodes.sync()
+
+    assert civica.referral(bridge).status == "withdrawn"
+    assert nodes.bridge_builder.referral(bridge).status == "withdrawn"  # its copy is closed too
+    after = published(civica, after=before)
+    to_bridge = [m.event for _, m in after if m.topic == TOPICS.referrals(BRIDGE_BUILDER)]
+    assert [type(e).__name__ for e in to_bridge] == ["ReferralWithdrawn"]
+    assert to_bridge[0].reason == CONSENT_WITHDRAWN  # type: ignore[attr-defined]
+    assert carried(to_bridge[0]) == {"referral_id", "reason", "at", "by"}  # no household data
+
+    # From now on nothing about the household can go to the bridge builder, neither referral nor handoff.
+    with pytest.raises(ConsentMissing, match=BRIDGE_BUILDER):
+        civica.refer_household(command_id=uuid4(), household_id=household, receiver=BRIDGE_BUILDER,
+                               kind=ReferralKind.BRIDGE_BUILDING, at=on(date(2026, 6, 18)),
+                               by=consultant)  # fmt: skip
+    stored = civica.repository.get(household)
+    assert isinstance(stored, Household)
+    assert not stored.has_consent(BRIDGE_BUILDER, "bridge_building")
+    # The department's consents are untouched: a daycare referral still goes out.
+    civica.refer_household(command_id=uuid4(), household_id=household, receiver=CHILDREN_AND_YOUTH,
+                           kind=ReferralKind.DAYCARE_FAST_TRACK, child_id="C4", needed_from=date(2026, 8, 3),
+                           at=on(date(2026, 6, 22)), by=consultant)  # fmt: skip
+    later = [m for _, m in published(civica, after=before)]
+    assert [type(m.event).__name__ for m in later if m.topic == TOPICS.referrals(BRIDGE_BUILDER)] == [
+        "ReferralWithdrawn"
+    ]
+    assert any(m.topic == TOPICS.referrals(CHILDREN_AND_YOUTH) for m in later)
+
+
+class _StopAfterOffer(Exception):
+    pass
+
+
+def play_until_offer(nodes: Nodes) -> None:
+    """The reference scenario up to the offer: the bridge referral is accepted and open."""
+
+    def stop(chapter: str, *_: object) -> None:
+        if chapter == "offer made":
+            raise _StopAfterOffer
+
+    with pytest.raises(_StopAfterOffer):
+        play(nodes, stop)
