@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
 from pydantic import BaseModel
 
 from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
+from coordination.applications.group_commit import GroupCommit
 from coordination.applications.views import HistoryEntry, ReferralView, SupportLinkView
 from coordination.domain.errors import (
     CommandIdReused,
@@ -116,6 +117,8 @@ class NodeApplication(Application[UUID]):
         self.policy = policy
         # Set by the composition root when the node has read models (the timeline projection answers it).
         self.history_source: Callable[[UUID], list[HistoryEntry]] | None = None
+        # Set by the composition root to share store transactions between concurrent commands.
+        self.group_commit: GroupCommit | None = None
         super().__init__(env=env)
 
     def construct_transcoder(self) -> Transcoder:
@@ -244,7 +247,10 @@ class NodeApplication(Application[UUID]):
             id=receipt_id, command=command, fingerprint=fingerprint, result_id=result_id, at=arguments["at"]
         )
         try:
-            self.save(*changed, receipt)
+            if self.group_commit is None:
+                self.save(*changed, receipt)
+            else:
+                self.group_commit.save(*changed, receipt)
         except IntegrityError:
             # Either the same command id won a race (return its result) or another command changed
             # one of the aggregates first (report the conflict; never overwrite).
