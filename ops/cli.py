@@ -13,6 +13,7 @@ from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.domain.values import Role
 from ops.audit_cli import add_commands as add_audit_commands
+from ops.bench.cli import add_commands as add_bench_commands
 from ops.logging import configure
 from ops.node import Exchange, Node, build_app
 from ops.nodes import demo_nodes
@@ -172,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parked.set_defaults(run=_parked)
     add_projection_commands(commands)
     add_audit_commands(commands)
+    add_bench_commands(commands)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

