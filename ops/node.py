@@ -18,6 +18,7 @@ from pathlib import Path
 import structlog
 
 from adapters.area_indicators import load_area_indicators
+from adapters.audit_chain import Sealer, SealingLoop
 from adapters.kafka.consumer import Consumer
 from adapters.kafka.relay import Relay
 from adapters.kafka.transport import KafkaTransport
@@ -121,6 +122,8 @@ class Node:
             RelayPositions(self.db), source=org_source(self.organisation), name=EXCHANGE,
         )  # fmt: skip
         self._subscription = transport.subscribe(self.subscribed, group=self.group)
+        # Tamper evidence: the hash chain over this node's stored events, kept beside them.
+        self.sealer = SealingLoop(Sealer(app, self.db))
         self.consumer = Consumer(
             _CountingSubscription(self._subscription, self.received), Inbound(app), ParkedMessages(self.db),
             name=EXCHANGE, poll_timeout=poll_timeout,
@@ -143,7 +146,7 @@ class Node:
 
     def run_once(self, timeout: float = 0.0) -> int:
         """Publish what is due and apply what has come, once; how much work was done."""
-        return self.relay.run_once() + self.consumer.run_once(timeout)
+        return self.relay.run_once() + self.consumer.run_once(timeout) + self.sealer.run_once()
 
     def run_until_idle(self, max_seconds: float = 10.0) -> int:
         """Run until nothing is left to publish and a poll brings nothing (for tests and one-shot runs)."""
@@ -158,11 +161,13 @@ class Node:
 
     def start(self) -> None:
         self.relay.start()
+        self.sealer.start()
         self.consumer.start()
 
     def stop(self) -> None:
         self.consumer.stop()
         self.relay.stop()
+        self.sealer.stop()
 
     def close(self) -> None:
         """Stop, and release the transport's clients and the node's database connection (not the app)."""

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import pytest
 
+from adapters.audit_chain import verify
 from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings
 from adapters.views import SQLiteViewStore
@@ -179,3 +180,14 @@ def test_the_recorded_clock_answers_what_the_node_knew_rather_than_what_was_true
     assert version_as_of(events, on(date(2026, 6, 2), 10)) == 1
     latest = events[-1].originator_version
     assert version_as_of(events, datetime.now().astimezone(), Clock.RECORDED) == latest
+
+
+def test_every_node_seals_its_store_as_it_runs_and_each_chain_verifies(nodes: Nodes) -> None:
+    play(nodes)
+    assert nodes.exchange is not None
+    for node in nodes.exchange.nodes:  # type: ignore[attr-defined]
+        sealer = node.sealer.sealer
+        assert sealer.unsealed() == 0
+        verdict = verify(node.app, node.db)
+        assert verdict.ok, f"{node.organisation}: {verdict}"
+        assert verdict.sealed == node.app.recorder.max_notification_id()
