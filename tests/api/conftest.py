@@ -152,9 +152,19 @@ def open_organisations(
 def organisations(
     request: pytest.FixtureRequest, tmp_path: Path, signing_keys: dict[str, Ed25519PrivateKey]
 ) -> Iterator[Organisations]:
-    """Every organisation's node and API on SQLite files, or on PostgreSQL (a schema each)."""
-    server = request.getfixturevalue("postgres_server") if request.param == "postgres" else None
-    found = open_organisations(request.param, tmp_path, signing_keys, server)
+    """Every organisation's node and API on SQLite files, or on PostgreSQL (a schema each).
+
+    On PostgreSQL, FAB is left out and each store's pool kept small: the test server's connection slots
+    are shared with every other test session on this machine.
+    """
+    server, organisations = None, tuple(ROLES)
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        organisations = tuple(org for org in ROLES if org != FAB)
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setenv("POSTGRES_POOL_SIZE", "1")
+        monkeypatch.setenv("POSTGRES_MAX_OVERFLOW", "9")
+    found = open_organisations(request.param, tmp_path, signing_keys, server, organisations)
     yield found
     found.close()
 
