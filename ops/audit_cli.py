@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import sys
@@ -16,6 +17,7 @@ from uuid import UUID
 import structlog
 
 from adapters.audit_chain import Sealer, read_anchors, verify
+from adapters.http.records import AccessEntry, ApiRecords, access_cursor
 from adapters.node_db import database_for
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.applications.base import NodeApplication
@@ -53,14 +55,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     anchor.add_argument("--out", type=Path, help="append the anchor (one JSON line) to this file")
     check = actions.add_parser("verify", help="re-read events and chain; name the first broken position")
     check.add_argument("--anchors", type=Path, help="a file of anchors (JSON lines) witnessed earlier")
-    for parser in (line, then, again, seal, anchor, check):
+    reads = actions.add_parser("access-log", help="who read which personal data through the API, and why")
+    reads.add_argument("--subject", help="only reads of this subject (e.g. a household's id)")
+    reads.add_argument("--format", default="table", choices=["table", "jsonl", "csv"])
+    for parser in (line, then, again, seal, anchor, check, reads):
         parser.add_argument("--data-dir", type=Path, help="the node's data directory (default var/data)")
         parser.add_argument("--org", help="the organisation (default: COORDINATION_ORGANISATION)")
         parser.add_argument("--role", choices=[r.value for r in OrganisationRole], help="COORDINATION_ROLE")
         parser.add_argument("--store", choices=[s.value for s in Store], help="default: COORDINATION_STORE")
         parser.add_argument("--config", type=Path, help="a .env-style file of COORDINATION_* settings")
     for parser, run in ((line, _timeline), (then, _as_of), (again, _replay), (seal, _seal), (anchor, _anchor),
-                        (check, _verify)):  # fmt: skip
+                        (check, _verify), (reads, _access_log)):  # fmt: skip
         parser.set_defaults(run=run)
 
 
@@ -185,3 +190,27 @@ def _verify(args: argparse.Namespace) -> int:
         verdict = verify(app, database_for(app.env), anchors=anchors)
         print(f"{app.organisation}: {verdict}")
     return 0 if verdict.ok else 1
+
+
+def _access_log(args: argparse.Namespace) -> int:
+    """The API's access log (written by adapters/http), read page by page in time order."""
+    with _node(args) as (_, app):
+        records = ApiRecords(database_for(app.env))
+        entries, after = [], None
+        while page := records.access_log(limit=1000, after=after, subject=args.subject):
+            entries += page
+            after = access_cursor(page[-1])
+    rows = [json.loads(entry.model_dump_json()) for entry in entries]
+    if args.format == "jsonl":
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    elif args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(AccessEntry.model_fields))
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for row in rows:
+            print(f"{row['at']}  {row['organisation']}/{row['role']}/{row['person']}  {row['operation']}"
+                  f"  {row['subject']}  purpose: {row['purpose']}")  # fmt: skip
+    print(f"{len(rows)} read(s) of personal data logged at {app.organisation}", file=sys.stderr)
+    return 0

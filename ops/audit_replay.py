@@ -75,15 +75,17 @@ def replay_all(
     return results
 
 
-def progress_bar(out: TextIO = sys.stderr, width: int = 30) -> Progress:
-    """A plain-text progress bar on one line per projection (carriage returns; no extra dependency)."""
+def progress_bar(out: TextIO | None = None, width: int = 30) -> Progress:
+    """A plain-text progress bar on one line per projection (carriage returns; no extra dependency);
+    on standard error unless told otherwise."""
 
     def show(name: str, position: int, target: int) -> None:
+        stream = out or sys.stderr
         done = 1.0 if target == 0 else min(position / target, 1.0)
         filled = int(done * width)
-        out.write(f"\r{name:<18} [{'#' * filled}{'.' * (width - filled)}] {position:>9}/{target:<9}")
+        stream.write(f"\r{name:<18} [{'#' * filled}{'.' * (width - filled)}] {position:>9}/{target:<9}")
         if position >= target:
-            out.write("\n")
-        out.flush()
+            stream.write("\n")
+        stream.flush()
 
     return show
