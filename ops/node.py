@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import structlog
+from kafka.errors import KafkaError
 
 from adapters.area_indicators import load_area_indicators
 from adapters.audit_chain import Sealer, SealingLoop
@@ -233,17 +234,36 @@ def main(argv: list[str] | None = None) -> int:
     configure(json=settings.profile.value == "production")
     structlog.contextvars.bind_contextvars(organisation=settings.organisation)
     app = build_app(settings)
-    node = Node(settings, app, KafkaTransport(settings.kafka()))
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
+    node = _on_the_broker(settings, app, stopping)
+    if node is None:
+        app.close()
+        return 0
     node.start()
+    structlog.get_logger().info("node.started", subscribed=len(node.subscribed))
     try:
         stopping.wait()
     finally:
         node.close()
         app.close()
     return 0
+
+
+def _on_the_broker(settings: NodeSettings, app: NodeApplication, stopping: threading.Event) -> Node | None:
+    """The node, once the broker answers: a node started while the broker is down (a restart during an
+    outage) waits for it instead of exiting; None when asked to stop first."""
+    backoff = 0.5
+    while not stopping.is_set():
+        try:
+            return Node(settings, app, KafkaTransport(settings.kafka()))
+        except KafkaError as error:
+            log = structlog.get_logger()
+            log.warning("node.broker_unavailable", error=type(error).__name__, retry_in_s=backoff)
+            stopping.wait(backoff)
+            backoff = min(backoff * 2, 5.0)
+    return None
 
 
 if __name__ == "__main__":
