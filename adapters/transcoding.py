@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import cached_property
 from typing import Any
+from uuid import UUID, SafeUUID
 
 import orjson
 from eventsourcing.persistence import JSONTranscoder, Transcoding, TranscodingNotRegisteredError
 
+from adapters.value_decoding import trusted_decoder
 from coordination.domain.values import Value
 
 
 class ValueTranscoding(Transcoding):
-    """Stores a Value as its JSON-mode dump under its class name; loading re-validates it."""
+    """Stores a Value as its JSON-mode dump under its class name; loading trusts what was validated.
+
+    Loading rebuilds the value without validating it again (adapters/value_decoding.py): it was valid
+    when it was stored. Data in any other shape is validated as before.
+    """
 
     def __init__(self, cls: type[Value]) -> None:
         self.type = cls
         self.name = cls.__name__
+        self._decode = trusted_decoder(cls)
 
     def encode(self, obj: Value) -> dict[str, Any]:
         return obj.model_dump(mode="json")
 
     def decode(self, data: dict[str, Any]) -> Value:
-        return self.type.model_validate(data)
+        return self._decode(data)  # type: ignore[no-any-return]
 
 
 class DateAsISO(Transcoding):
@@ -75,18 +84,65 @@ class FastJSONTranscoder(JSONTranscoder):
     """
 
     def decode(self, data: bytes) -> Any:
-        return self._walk(orjson.loads(data))
+        value = orjson.loads(data)
+        if type(value) is not dict:
+            return self._walk(value)
+        # An event's state is a flat object: its typed attributes are rewritten in place (the dict is
+        # new, and assigning existing keys while iterating is allowed), without a call per scalar.
+        decoders = self._decoders
+        for key, item in value.items():
+            kind = type(item)
+            if kind is dict:
+                if len(item) == 2 and "_data_" in item and (name := item.get("_type_")) is not None:
+                    decode = decoders.get(name) or self._decoder(name)
+                    value[key] = decode(item["_data_"])
+                else:
+                    value[key] = self._walk(item)
+            elif kind is list:
+                value[key] = self._walk(item)
+        return value
 
     def _walk(self, value: Any) -> Any:
-        if isinstance(value, dict):
+        kind = type(value)
+        if kind is dict:
             if len(value) == 2 and "_type_" in value and "_data_" in value:
-                try:
-                    transcoding = self.names[value["_type_"]]
-                except KeyError:
-                    msg = f"Data serialized with name {value['_type_']!r} is not deserializable"
-                    raise TranscodingNotRegisteredError(msg) from None
-                return transcoding.decode(value["_data_"])
+                name = value["_type_"]
+                decode = self._decoders.get(name)
+                if decode is None:
+                    decode = self._decoder(name)
+                return decode(value["_data_"])
             return {key: self._walk(item) for key, item in value.items()}
-        if isinstance(value, list):
+        if kind is list:
             return [self._walk(item) for item in value]
+        if isinstance(value, dict | list):  # a subclass: orjson never makes one, but be exact
+            return self._walk(dict(value) if isinstance(value, dict) else list(value))
         return value
+
+    @cached_property
+    def _decoders(self) -> dict[str, Callable[[Any], Any]]:
+        return {}
+
+    def _decoder(self, name: str) -> Callable[[Any], Any]:
+        try:
+            transcoding = self.names[name]
+        except KeyError:
+            msg = f"Data serialized with name {name!r} is not deserializable"
+            raise TranscodingNotRegisteredError(msg) from None
+        decode = _uuid_from_hex if name == "uuid_hex" else transcoding.decode
+        self._decoders[name] = decode
+        return decode
+
+
+def _uuid_from_hex(data: str) -> UUID:
+    """UUID(hex) without the parsing of other spellings: ids are stored as exactly 32 hex digits."""
+    if type(data) is str and len(data) == 32:
+        try:
+            number = int(data, 16)
+        except ValueError:
+            pass
+        else:
+            uuid = object.__new__(UUID)
+            object.__setattr__(uuid, "int", number)
+            object.__setattr__(uuid, "is_safe", SafeUUID.unknown)
+            return uuid
+    return UUID(data)
