@@ -7,12 +7,14 @@ import logging
 import sys
 import time
 import traceback
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ops.bench import commands, infra, memory, propagation, read_models
+from ops.bench.infra import Broker, Postgres
+from ops.bench.read_models import History
 from ops.bench.report import Results
 from ops.logging import configure
 
@@ -76,16 +78,14 @@ def run(args: argparse.Namespace) -> int:
     results = Results()
     settings = {"quick": args.quick, "repeat": repeat, "only": only, "sizes": vars(sizes)}
     started = time.monotonic()
-    from ops.bench import infra
-
     with ExitStack() as stack:
-        postgres = stack.enter_context(infra.postgres()) if set(only) & {"a", "b", "c", "d"} else None
-        if postgres is not None:
-            settings["postgresql_server"] = postgres.server_version
+        postgres = stack.enter_context(infra.postgres())
+        settings["postgresql_server"] = postgres.server_version
+        context = _Context(results, postgres, sizes, repeat, stack)
         for name in only:
             print(f"[{time.monotonic() - started:6.0f} s] {name}. {SCENARIOS[name]} ...", flush=True)
             try:
-                _scenario(name)(results, postgres, sizes, repeat, stack)
+                context.run(name)
             except Exception as error:
                 traceback.print_exc()
                 results.failures[name] = f"{type(error).__name__}: {error}"
@@ -97,11 +97,42 @@ def run(args: argparse.Namespace) -> int:
     return 1 if results.failures else 0
 
 
-def _scenario(name: str) -> Callable[..., None]:
-    if name == "a":
-        from ops.bench import commands
+@dataclass
+class _Context:
+    """What the scenarios share within one run: the database, the broker, the stored history."""
 
-        return lambda results, postgres, sizes, repeat, _: commands.run(
-            results, postgres, commands.Sizes(sizes.commands, sizes.clients), repeat
-        )
-    raise NotImplementedError(name)
+    results: Results
+    postgres: Postgres
+    sizes: Sizes
+    repeat: int
+    stack: ExitStack
+    _broker: Broker | None = None
+    _history: History | None = None
+
+    def broker(self) -> Broker:
+        if self._broker is None:
+            self._broker = self.stack.enter_context(infra.tansu())
+        return self._broker
+
+    def history(self) -> History:
+        if self._history is None:
+            self._history = read_models.write_history(self.postgres, self._read_model_sizes())
+            self.stack.callback(self._history.app.close)
+        return self._history
+
+    def _read_model_sizes(self) -> read_models.Sizes:
+        s = self.sizes
+        return read_models.Sizes(s.rebuild_vacancies, s.rebuild_households, s.household_events, s.query_runs)
+
+    def run(self, name: str) -> None:
+        s, results, repeat = self.sizes, self.results, self.repeat
+        if name == "a":
+            commands.run(results, self.postgres, commands.Sizes(s.commands, s.clients), repeat)
+        elif name == "b":
+            propagation.run(results, self.postgres, self.broker(), s.propagation_events, repeat)
+        elif name == "c":
+            read_models.rebuilds(results, self.history(), repeat)
+        elif name == "d":
+            read_models.queries(results, self.history(), self._read_model_sizes(), repeat)
+        elif name == "e":
+            memory.run(results, self.postgres, self.broker(), s.propagation_events, s.memory_seconds, repeat)

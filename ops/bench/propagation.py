@@ -1,0 +1,195 @@
+"""Scenario b: a command committed at CIVICA's node → its effect committed at FAB's node, through Tansu.
+
+CIVICA publishes vacancies to the Odense pool; FAB's node mirrors each one (relay → Kafka → consumer →
+FAB's command, with its receipt). Latency runs from CIVICA's commit to FAB's commit of the mirror, both
+nodes in this process (one clock). Beside it: plain kafka-python produce → consume in the same run.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from uuid import UUID, uuid4
+
+from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription, KafkaTransport
+from adapters.settings import NodeSettings, OrganisationRole
+from adapters.transport import OutgoingMessage
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.domain.vacancy import Vacancy
+from ops.bench.commands import percentile
+from ops.bench.infra import Broker, Postgres
+from ops.bench.report import Results, at_least, at_most
+from ops.node import Node
+from ops.reference_scenario import consultant, on, the_dwelling
+
+RATE = 200  # events per second offered
+WAIT = 60.0  # seconds any one wait may take
+
+
+@dataclass
+class Arrivals:
+    """When each vacancy's mirror was committed at the receiving node."""
+
+    times: dict[UUID, float] = field(default_factory=dict)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def record(self, recordings: list[object]) -> None:
+        now = time.perf_counter()
+        with self.changed:
+            for recording in recordings:
+                event = recording.domain_event  # type: ignore[attr-defined]
+                if isinstance(event, Vacancy.Published):
+                    self.times[event.originator_id] = now
+            self.changed.notify_all()
+
+    def wait_for(self, ids: list[UUID], seconds: float = WAIT) -> None:
+        deadline = time.monotonic() + seconds
+        with self.changed:
+            while not all(i in self.times for i in ids):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    missing = sum(i not in self.times for i in ids)
+                    raise TimeoutError(f"{missing} of {len(ids)} vacancies did not reach FAB within {seconds:.0f} s")
+                self.changed.wait(min(left, 0.5))
+
+
+@dataclass
+class Pair:
+    civica: HousingOrganisationApp
+    civica_node: Node
+    fab_node: Node
+    arrivals: Arrivals
+
+
+@contextmanager
+def _pair(postgres: Postgres, broker: Broker) -> Iterator[Pair]:
+    prefix = f"bench{secrets.token_hex(4)}."
+    with ExitStack() as stack:
+        nodes = []
+        apps = []
+        for organisation in ("civica", "fab"):
+            settings = NodeSettings(
+                organisation=organisation, role=OrganisationRole.HOUSING_ORGANISATION, kafka_topic_prefix=prefix,
+                kafka_bootstrap_servers=broker.bootstrap_servers,
+            )  # fmt: skip
+            env = postgres.env(schema=f"bench_b_{organisation}_{secrets.token_hex(3)}")
+            app = HousingOrganisationApp(organisation=organisation, env=env, cpr_secret=secrets.token_bytes(32))
+            stack.callback(app.close)
+            node = Node(settings, app, KafkaTransport(settings.kafka()))
+            stack.callback(node.close)
+            apps.append(app)
+            nodes.append(node)
+        arrivals = Arrivals()
+        # The library calls _notify(recordings) after each committed save: the moment the effect is durable.
+        apps[1]._notify = arrivals.record  # type: ignore[method-assign]
+        yield Pair(apps[0], nodes[0], nodes[1], arrivals)
+
+
+def _publish(app: HousingOrganisationApp) -> tuple[UUID, float]:
+    vacancy = app.publish_vacancy(command_id=uuid4(), dwelling=the_dwelling(), at=on(_DAY), by=consultant)
+    return vacancy, time.perf_counter()
+
+
+_DAY = the_dwelling().available_from
+
+
+def _at_rate(pair: Pair, events: int, rate: float) -> list[float]:
+    sent: dict[UUID, float] = {}
+    started = time.perf_counter()
+    for i in range(events):
+        delay = started + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        vacancy, committed = _publish(pair.civica)
+        sent[vacancy] = committed
+    pair.arrivals.wait_for(list(sent))
+    return sorted((pair.arrivals.times[v] - t) * 1000 for v, t in sent.items())
+
+
+def _drain_rate(pair: Pair, events: int) -> float:
+    """Events stored at CIVICA while its relay is stopped, then relayed and applied at FAB: events/s."""
+    pair.civica_node.relay.stop()
+    ids = [_publish(pair.civica)[0] for _ in range(events)]
+    started = time.perf_counter()
+    pair.civica_node.relay.start()
+    pair.arrivals.wait_for(ids, seconds=max(WAIT, events / 50))
+    return events / (max(pair.arrivals.times[i] for i in ids) - started)
+
+
+def _raw_kafka(broker: Broker, messages: int, rate: float | None) -> tuple[list[float], float]:
+    """Plain produce → consume (fetch_max_wait_ms=10); latencies at `rate`, or messages/s when flooding."""
+    settings = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, client_id=f"bench-{uuid4().hex[:6]}")
+    topic = f"bench.raw.{uuid4().hex[:10]}"
+    subscription = KafkaSubscription(settings, [topic], group=f"bench-{uuid4().hex[:8]}")
+    publisher = KafkaPublisher(settings)
+    received: dict[bytes, float] = {}
+
+    def consume() -> None:
+        deadline = time.monotonic() + WAIT
+        while len(received) < messages and time.monotonic() < deadline:
+            for message in subscription.poll(0.05):
+                received[message.value] = time.perf_counter()
+
+    try:
+        publisher.publish([OutgoingMessage(topic=topic, key=b"warm", value=b"warm")])
+        messages += 1
+        sent: dict[bytes, float] = {b"warm": time.perf_counter()}
+        reader = threading.Thread(target=consume, daemon=True)
+        reader.start()
+        subscription_ready = time.monotonic() + WAIT
+        while b"warm" not in received and time.monotonic() < subscription_ready:
+            time.sleep(0.01)
+        started = time.perf_counter()
+        batch = []
+        for i in range(messages - 1):
+            value = b"%d" % i
+            if rate is None:
+                batch.append(OutgoingMessage(topic=topic, key=b"k%d" % (i % 5), value=value))
+                sent[value] = started
+                if len(batch) == 200:
+                    publisher.publish(batch)
+                    batch = []
+                continue
+            delay = started + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            sent[value] = time.perf_counter()
+            publisher.publish([OutgoingMessage(topic=topic, key=b"k%d" % (i % 5), value=value)])
+        if batch:
+            publisher.publish(batch)
+        reader.join(WAIT)
+        del sent[b"warm"]
+        missing = sum(v not in received for v in sent)
+        if missing:
+            raise TimeoutError(f"{missing} raw messages were not consumed within {WAIT:.0f} s")
+        flood_rate = len(sent) / (max(received[v] for v in sent) - started)
+        return sorted((received[v] - t) * 1000 for v, t in sent.items()), flood_rate
+    finally:
+        publisher.close()
+        subscription.close()
+
+
+def run(results: Results, postgres: Postgres, broker: Broker, events: int, repeat: int) -> None:
+    with _pair(postgres, broker) as pair:
+        pair.fab_node.start()
+        pair.civica_node.start()
+        # Warm up: topics created, the consumer's partitions assigned, connections open.
+        warm = [_publish(pair.civica)[0] for _ in range(5)]
+        pair.arrivals.wait_for(warm)
+        for _ in range(repeat):
+            raw, _ = _raw_kafka(broker, events, RATE)
+            results.add("b", "raw_p50", f"raw kafka-python produce → consume at {RATE}/s: p50", "ms", percentile(raw, 50))
+            results.add("b", "raw_p99", f"raw kafka-python produce → consume at {RATE}/s: p99", "ms", percentile(raw, 99))
+            _, flood = _raw_kafka(broker, events * 5, None)
+            results.add("b", "raw_rate", "raw kafka-python produce → consume, flooded", "messages/s", flood)
+            latencies = _at_rate(pair, events, RATE)
+            results.add("b", "p50", f"propagation CIVICA commit → FAB commit at {RATE}/s: p50", "ms",
+                        percentile(latencies, 50), limit="raw_p50", target=at_most(15))  # fmt: skip
+            results.add("b", "p99", f"propagation CIVICA commit → FAB commit at {RATE}/s: p99", "ms",
+                        percentile(latencies, 99), limit="raw_p99", target=at_most(40))  # fmt: skip
+            results.add("b", "drain_rate", f"propagation end to end, {events * 2:,} stored events drained", "events/s",
+                        _drain_rate(pair, events * 2), limit="raw_rate", target=at_least(1000))  # fmt: skip
