@@ -58,9 +58,14 @@ class Api:
         self.headers = {"Authorization": f"Bearer {token}"}
 
     def post(
-        self, path: str, json: Any = None, *, if_match: str | None = None, key: UUID | None = None,
+        self,
+        path: str,
+        json: Any = None,
+        *,
+        if_match: str | None = None,
+        key: UUID | None = None,
         headers: dict[str, str] | None = None,
-    ) -> Any:  # fmt: skip
+    ) -> Any:
         sent = {**self.headers, "Idempotency-Key": str(key or uuid4()), **(headers or {})}
         if if_match is not None:
             sent["If-Match"] = if_match
@@ -90,8 +95,13 @@ class Organisations:
             self.keys[org], organisation=org, person=person, role=role, audience=audience or org
         )
 
-    def api(self, node: str, org: str | None = None, role: Role | str = Role.REHOUSING_CONSULTANT,
-            person: str = "p-1") -> Api:  # fmt: skip
+    def api(
+        self,
+        node: str,
+        org: str | None = None,
+        role: Role | str = Role.REHOUSING_CONSULTANT,
+        person: str = "p-1",
+    ) -> Api:
         """A client of `node`'s API acting as `person` in `role` at `org` (default: the node's own)."""
         return Api(self.clients[node], self.token(org or node, person, role, audience=node))
 
@@ -111,16 +121,26 @@ def _settings(org: str, kind: str, tmp_path: Path, server: Any) -> NodeSettings:
     with psycopg.connect(server.dsn, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     return NodeSettings(
-        organisation=org, role=ROLES[org], store=Store.POSTGRES, data_dir=tmp_path, postgres_host=server.host,
-        postgres_port=server.port, postgres_user=server.user, postgres_password=server.password,
-        postgres_dbname=server.dbname, postgres_schema=schema,
-    )  # fmt: skip
+        organisation=org,
+        role=ROLES[org],
+        store=Store.POSTGRES,
+        data_dir=tmp_path,
+        postgres_host=server.host,
+        postgres_port=server.port,
+        postgres_user=server.user,
+        postgres_password=server.password,
+        postgres_dbname=server.dbname,
+        postgres_schema=schema,
+    )
 
 
 def open_organisations(
-    kind: str, tmp_path: Path, keys: dict[str, Ed25519PrivateKey], server: Any = None,
+    kind: str,
+    tmp_path: Path,
+    keys: dict[str, Ed25519PrivateKey],
+    server: Any = None,
     organisations: tuple[str, ...] = tuple(ROLES),
-) -> Organisations:  # fmt: skip
+) -> Organisations:
     """Every organisation's node on the `kind` of store, on one in-process exchange, each behind its API."""
     found = Organisations(keys=keys)
     broker = InProcessBroker()

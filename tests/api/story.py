@@ -35,9 +35,13 @@ def dwelling(**changes: Any) -> dict[str, Any]:
 
 MOVE = {
     "new_address": {"street": "Kochsgade 31, 2. th", "postcode": "5000", "city": "Odense C"},
-    "place": {"municipality": "Odense", "area": "Odense C"}, "moved_on": "2026-07-15",
-    "old_rent": {"dkk": "6120"}, "new_rent": {"dkk": "7650"}, "rooms": 5, "permanent": True,
-}  # fmt: skip
+    "place": {"municipality": "Odense", "area": "Odense C"},
+    "moved_on": "2026-07-15",
+    "old_rent": {"dkk": "6120"},
+    "new_rent": {"dkk": "7650"},
+    "rooms": 5,
+    "permanent": True,
+}
 ODENSE_C = {"municipality": "Odense", "area": "Odense C"}
 
 
@@ -98,8 +102,12 @@ def play_over_http(orgs: Organisations) -> StoryIds:
         p.consultant, f"/households/{household}/inspiration-tours", {"areas": ["Odense C", "Bolbro"]}, etag=h
     )
     _, h = step(p.consultant, f"/households/{household}/tasks-found", {"tasks": ["job search"]}, etag=h)
-    ids.bridge_referral, _ = step(p.consultant, f"/households/{household}/referrals",
-                                  {"receiver": BRIDGE_BUILDER, "kind": "bridge_building"}, status=201)  # fmt: skip
+    ids.bridge_referral, _ = step(
+        p.consultant,
+        f"/households/{household}/referrals",
+        {"receiver": BRIDGE_BUILDER, "kind": "bridge_building"},
+        status=201,
+    )
     orgs.settle()
     # The bridge builder's copy has arrived over the exchange; it acts on its own node.
     e = etag_of(p.bridge_builder, f"/referrals/{ids.bridge_referral}")
@@ -110,12 +118,24 @@ def play_over_http(orgs: Organisations) -> StoryIds:
 
     ids.vacancy, _ = step(p.consultant, "/vacancies", dwelling(), status=201)
     override = {"rule": "suitable_size", "reason": "The mother chose this central dwelling near the schools"}
-    ids.offer, h = step(p.consultant, f"/households/{household}/offers",
-                        {"vacancy_id": ids.vacancy, "overrides": [override]}, etag=h)  # fmt: skip
+    ids.offer, h = step(
+        p.consultant,
+        f"/households/{household}/offers",
+        {"vacancy_id": ids.vacancy, "overrides": [override]},
+        etag=h,
+    )
     _, h = step(p.consultant, f"/households/{household}/offers/{ids.offer}/acceptance", etag=h)
-    ids.daycare_referral, _ = step(p.consultant, f"/households/{household}/referrals",
-                                   {"receiver": CHILDREN_AND_YOUTH, "kind": "daycare_fast_track", "child_id": "C4",
-                                    "needed_from": "2026-08-03"}, status=201)  # fmt: skip
+    ids.daycare_referral, _ = step(
+        p.consultant,
+        f"/households/{household}/referrals",
+        {
+            "receiver": CHILDREN_AND_YOUTH,
+            "kind": "daycare_fast_track",
+            "child_id": "C4",
+            "needed_from": "2026-08-03",
+        },
+        status=201,
+    )
     orgs.settle()
     e = etag_of(p.daycare, f"/referrals/{ids.daycare_referral}")
     _, e = step(p.daycare, f"/referrals/{ids.daycare_referral}/acknowledgement", etag=e)
@@ -131,8 +151,9 @@ def play_over_http(orgs: Organisations) -> StoryIds:
     )
     orgs.settle()
 
-    ids.handoff, h = step(p.consultant, f"/households/{household}/move", {"move": MOVE, "hand_off_to": BRIDGE_BUILDER},
-                          etag=h)  # fmt: skip
+    ids.handoff, h = step(
+        p.consultant, f"/households/{household}/move", {"move": MOVE, "hand_off_to": BRIDGE_BUILDER}, etag=h
+    )
     orgs.settle()
     step(
         p.bridge_builder,
@@ -143,17 +164,32 @@ def play_over_http(orgs: Organisations) -> StoryIds:
 
     fact = {"kind": "follow_up_visit_done", "visited_on": "2026-07-24"}
     step(p.bridge_builder, "/household-facts", {"household_id": household, "owner": CIVICA, "fact": fact})
-    enrolment = {"member_id": "C4", "institution_kind": "daycare", "institution": "Børnehuset Banegården",
-                 "starts_on": "2026-08-03"}  # fmt: skip
-    step(p.bridge_builder, "/household-facts",
-         {"household_id": household, "owner": CIVICA, "fact": {"kind": "child_enrolled", "enrolment": enrolment}})  # fmt: skip
+    enrolment = {
+        "member_id": "C4",
+        "institution_kind": "daycare",
+        "institution": "Børnehuset Banegården",
+        "starts_on": "2026-08-03",
+    }
+    step(
+        p.bridge_builder,
+        "/household-facts",
+        {
+            "household_id": household,
+            "owner": CIVICA,
+            "fact": {"kind": "child_enrolled", "enrolment": enrolment},
+        },
+    )
     for provider, kind, contact, api in (
         ("naboskab-kochsgade", "contact_person", True, p.bridge_builder),
         (KVINFO, "mentor", False, p.mentor),
     ):
         offer = {"provider": provider, "service": f"{kind} for the family", "kind": kind, "place": ODENSE_C}
-        link, e = step(api, "/support-links", {"household_id": household, "offer": offer, "contact_person": contact},
-                       status=201)  # fmt: skip
+        link, e = step(
+            api,
+            "/support-links",
+            {"household_id": household, "offer": offer, "contact_person": contact},
+            status=201,
+        )
         step(api, f"/support-links/{link}/activation", etag=e)
         ids.support_links.append(link)
     orgs.settle()

@@ -37,8 +37,10 @@ def test_each_node_serves_the_openapi_3_1_document(memory_organisations: Organis
 
 @pytest.fixture(scope="module")
 def story_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Organisations, str]]:
-    keys = {org: Ed25519PrivateKey.generate() for org in ("civica", "fab", "odense-brobygning",
-                                                          "odense-boern-og-unge", "kvinfo-mentornetvaerk")}  # fmt: skip
+    keys = {
+        org: Ed25519PrivateKey.generate()
+        for org in ("civica", "fab", "odense-brobygning", "odense-boern-og-unge", "kvinfo-mentornetvaerk")
+    }
     orgs = open_organisations("sqlite", tmp_path_factory.mktemp("schemathesis"), keys)
     play_over_http(orgs)
     yield orgs, orgs.token(CIVICA, "civica-gk-07", "rehousing_consultant")
@@ -66,8 +68,13 @@ def test_no_request_makes_the_node_fail_and_every_response_matches_the_document(
         operations += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                  database=None)  # fmt: skip
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
         def call(case: Any) -> None:
             response = case.call_and_validate(headers=headers, checks=checks)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
@@ -78,7 +85,5 @@ def test_no_request_makes_the_node_fail_and_every_response_matches_the_document(
             failures.append(f"{operation.label}: {str(error)[:500]}")
     assert operations == len(json.loads(DOCUMENT.read_text())["paths"]) or operations > 40
     assert not failures, "\n\n".join(failures)
-    print(
-        f"\nschemathesis: {operations} operations, {sum(statuses.values())} responses by status {sorted(statuses.items())}"
-    )
+    print(f"\nschemathesis: {operations} operations, responses by status {sorted(statuses.items())}")
     assert sum(statuses.values()) >= operations

@@ -36,14 +36,22 @@ def test_invalid_input_is_422_naming_each_field(consultant: Api) -> None:
 
 
 def test_malformed_json_and_headers_are_400(consultant: Api) -> None:
-    response = consultant.client.post("/vacancies", content=b"{not json",
-                                      headers={**consultant.headers, "Idempotency-Key": str(uuid4()),
-                                               "Content-Type": "application/json"})  # fmt: skip
+    response = consultant.client.post(
+        "/vacancies",
+        content=b"{not json",
+        headers={**consultant.headers, "Idempotency-Key": str(uuid4()), "Content-Type": "application/json"},
+    )
     _problem(response, 400, "body")
-    _problem(consultant.client.post("/vacancies", json=dwelling(), headers=consultant.headers), 400,
-             "header.Idempotency-Key")  # fmt: skip
-    _problem(consultant.post("/vacancies", dwelling(), headers={"Idempotency-Key": "not-a-uuid"}), 400,
-             "header.Idempotency-Key")  # fmt: skip
+    _problem(
+        consultant.client.post("/vacancies", json=dwelling(), headers=consultant.headers),
+        400,
+        "header.Idempotency-Key",
+    )
+    _problem(
+        consultant.post("/vacancies", dwelling(), headers={"Idempotency-Key": "not-a-uuid"}),
+        400,
+        "header.Idempotency-Key",
+    )
     _problem(consultant.get("/households/not-a-uuid"), 400, "path.household_id")
 
 
@@ -144,8 +152,11 @@ def test_lists_are_paged_with_a_cursor(consultant: Api) -> None:
     ]
     seen, cursor = [], None
     while True:
-        page = consultant.ok(consultant.get("/vacancy-pool", municipality="Odense", limit=2,
-                                            **({"cursor": cursor} if cursor else {})))  # fmt: skip
+        page = consultant.ok(
+            consultant.get(
+                "/vacancy-pool", municipality="Odense", limit=2, **({"cursor": cursor} if cursor else {})
+            )
+        )
         seen += [v["vacancy_id"] for v in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:

@@ -65,8 +65,12 @@ def test_the_remaining_commands_answer_over_http(organisations: Organisations) -
     _, h = step(
         c, f"{hh}/consent-withdrawals", {"recipient": "jobcentre-odense", "purpose": "jobcentre"}, etag=h
     )
-    enrolment = {"member_id": "C1", "institution_kind": "school", "institution": "District school",
-                 "starts_on": "2026-08-10"}  # fmt: skip
+    enrolment = {
+        "member_id": "C1",
+        "institution_kind": "school",
+        "institution": "District school",
+        "starts_on": "2026-08-10",
+    }
     _, h = step(c, f"{hh}/enrolments", enrolment, etag=h)
     link = "7d1f0f9e-3c44-4c59-9b0e-2d7f3f3d0001"
     _, h = step(c, f"{hh}/contact-persons", {"link_id": link, "place": ODENSE_C}, etag=h)
@@ -92,8 +96,18 @@ def test_the_remaining_commands_answer_over_http(organisations: Organisations) -
     # redirected, withdrawn; another marked entered in error.
     bb = p.bridge_builder
     details = {"household_size": 5, "language": "arabic"}
-    sent, r = step(bb, "/referrals", {"receiver": CHILDREN_AND_YOUTH, "kind": "jobcentre", "household_id": ids.household,
-                                      "details": details, "legal_basis": "Serviceloven § 11"}, status=201)  # fmt: skip
+    sent, r = step(
+        bb,
+        "/referrals",
+        {
+            "receiver": CHILDREN_AND_YOUTH,
+            "kind": "jobcentre",
+            "household_id": ids.household,
+            "details": details,
+            "legal_basis": "Serviceloven § 11",
+        },
+        status=201,
+    )
     organisations.settle()
     dept = f"/referrals/{sent}"
     _, d = step(p.school, f"{dept}/acknowledgement", etag=etag_of(p.school, dept))
@@ -105,8 +119,12 @@ def test_the_remaining_commands_answer_over_http(organisations: Organisations) -
     )
     organisations.settle()
     coordinator = organisations.api(BRIDGE_BUILDER, role=Role.COORDINATOR, person="coord-1")
-    _, r = step(coordinator, f"{dept}/decline-override", {"reason": "The jobcentre route goes through you"},
-                etag=etag_of(bb, dept))  # fmt: skip
+    _, r = step(
+        coordinator,
+        f"{dept}/decline-override",
+        {"reason": "The jobcentre route goes through you"},
+        etag=etag_of(bb, dept),
+    )
     organisations.settle()
     _, d = step(p.school, f"{dept}/acknowledgement", etag=etag_of(p.school, dept))
     _, d = step(p.school, f"{dept}/acceptance", {"assignee": "skole-12"}, etag=d)
@@ -114,8 +132,18 @@ def test_the_remaining_commands_answer_over_http(organisations: Organisations) -
     organisations.settle()
     step(bb, f"{dept}/withdrawal", {"reason": "The family found a job itself"}, etag=etag_of(bb, dept))
     # To the mentor network, which sends it on to a third organisation.
-    mentoring, r = step(bb, "/referrals", {"receiver": KVINFO, "kind": "jobcentre", "household_id": ids.household,
-                                           "details": details, "legal_basis": "Serviceloven § 11"}, status=201)  # fmt: skip
+    mentoring, r = step(
+        bb,
+        "/referrals",
+        {
+            "receiver": KVINFO,
+            "kind": "jobcentre",
+            "household_id": ids.household,
+            "details": details,
+            "legal_basis": "Serviceloven § 11",
+        },
+        status=201,
+    )
     organisations.settle()
     kv = f"/referrals/{mentoring}"
     _, k = step(p.mentor, f"{kv}/acknowledgement", etag=etag_of(p.mentor, kv))
@@ -125,12 +153,25 @@ def test_the_remaining_commands_answer_over_http(organisations: Organisations) -
         {"to": "red-cross-odense", "reason": "The homework café fits better"},
         etag=k,
     )
-    wrong, r = step(bb, "/referrals", {"receiver": KVINFO, "kind": "financial_counselling",
-                                       "household_id": ids.household, "details": details,
-                                       "legal_basis": "Serviceloven § 11"}, status=201)  # fmt: skip
+    wrong, r = step(
+        bb,
+        "/referrals",
+        {
+            "receiver": KVINFO,
+            "kind": "financial_counselling",
+            "household_id": ids.household,
+            "details": details,
+            "legal_basis": "Serviceloven § 11",
+        },
+        status=201,
+    )
     step(bb, f"/referrals/{wrong}/entered-in-error", {"reason": "Sent to the wrong organisation"}, etag=r)
-    step(p.bridge_builder, f"/support-links/{ids.support_links[0]}/end", {"reason": "The family moved on"},
-         etag=etag_of(bb, f"/support-links/{ids.support_links[0]}"))  # fmt: skip
+    step(
+        p.bridge_builder,
+        f"/support-links/{ids.support_links[0]}/end",
+        {"reason": "The family moved on"},
+        etag=etag_of(bb, f"/support-links/{ids.support_links[0]}"),
+    )
 
 
 def test_an_offer_is_declined_with_the_households_reason_over_http(organisations: Organisations) -> None:
@@ -138,8 +179,12 @@ def test_an_offer_is_declined_with_the_households_reason_over_http(organisations
     household, h = step(c, "/households", family(), status=201)
     vacancy, _ = step(c, "/vacancies", dwelling(rooms=6), status=201)
     offer, h = step(c, f"/households/{household}/offers", {"vacancy_id": vacancy}, etag=h)
-    step(c, f"/households/{household}/offers/{offer}/decline",
-         {"declined_by": "household", "reason": "Too far from the children's schools"}, etag=h)  # fmt: skip
+    step(
+        c,
+        f"/households/{household}/offers/{offer}/decline",
+        {"declined_by": "household", "reason": "Too far from the children's schools"},
+        etag=h,
+    )
     assert c.ok(c.get(f"/vacancies/{vacancy}"))["status"] == "open"
     offers = c.ok(c.get(f"/households/{household}"))["offers"]
     assert offers[0]["status"] == "declined_by_household" and "schools" in offers[0]["reason"]

@@ -49,12 +49,26 @@ def test_a_bad_token_is_rejected_with_401_naming_the_problem(
 ) -> None:
     keys = memory_organisations.keys
     now = datetime.now(UTC)
-    claims = {"iss": CIVICA, "org": CIVICA, "sub": "gk-07", "role": "rehousing_consultant", "aud": CIVICA,
-              "iat": int(now.timestamp()), "exp": int((now + timedelta(hours=1)).timestamp())}  # fmt: skip
+    claims = {
+        "iss": CIVICA,
+        "org": CIVICA,
+        "sub": "gk-07",
+        "role": "rehousing_consultant",
+        "aud": CIVICA,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(hours=1)).timestamp()),
+    }
     key = keys[CIVICA]
     if case == "expired":
-        token = issue_token(key, organisation=CIVICA, person="gk-07", role="rehousing_consultant", audience=CIVICA,
-                            now=now - timedelta(hours=3), ttl=timedelta(hours=1))  # fmt: skip
+        token = issue_token(
+            key,
+            organisation=CIVICA,
+            person="gk-07",
+            role="rehousing_consultant",
+            audience=CIVICA,
+            now=now - timedelta(hours=3),
+            ttl=timedelta(hours=1),
+        )
     elif case == "wrongly signed":
         token = jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA")
     elif case == "wrong audience":
@@ -89,12 +103,30 @@ def test_the_cli_issues_a_token_the_node_accepts(tmp_path: Path, capsys: pytest.
     from adapters.http.auth import AuthConfig, ensure_key_pair, public_keys_in, verify
 
     ensure_key_pair(tmp_path / "keys", CIVICA)
-    assert main(["token", "issue", "--org", CIVICA, "--person", "civica-gk-07", "--role", "rehousing_consultant",
-                 "--data-dir", str(tmp_path)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "token",
+                "issue",
+                "--org",
+                CIVICA,
+                "--person",
+                "civica-gk-07",
+                "--role",
+                "rehousing_consultant",
+                "--data-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     token = capsys.readouterr().out.strip()
     principal = verify(token, AuthConfig(audience=CIVICA, public_keys=public_keys_in(tmp_path / "keys")))
     assert (principal.organisation, principal.person, str(principal.role)) == (
-        CIVICA, "civica-gk-07", "rehousing_consultant")  # fmt: skip
+        CIVICA,
+        "civica-gk-07",
+        "rehousing_consultant",
+    )
     assert (
         main(
             [
