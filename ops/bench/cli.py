@@ -36,8 +36,6 @@ class Sizes:
     propagation_events: int
     rebuild_vacancies: int
     rebuild_households: int
-    query_vacancies: int
-    query_households: int
     household_events: int
     query_runs: int
     memory_seconds: float
@@ -45,9 +43,9 @@ class Sizes:
     @classmethod
     def of(cls, quick: bool) -> Sizes:
         if quick:
-            return cls(200, 4, 200, 1_500, 500, 2_000, 200, 100, 100, 3.0)
+            return cls(100, 4, 200, 1_000, 200, 100, 100, 3.0)
         # 100,000 vacancies x 7 + 25,000 households x 12 = 1,000,000 events (tests/bench_read_models.py).
-        return cls(3_000, 8, 2_000, 100_000, 25_000, 100_000, 25_000, 500, 2_000, 20.0)
+        return cls(2_000, 8, 1_000, 100_000, 25_000, 500, 2_000, 10.0)
 
 
 def add_commands(commands: Any) -> None:

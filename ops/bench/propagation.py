@@ -53,7 +53,9 @@ class Arrivals:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     missing = sum(i not in self.times for i in ids)
-                    raise TimeoutError(f"{missing} of {len(ids)} vacancies did not reach FAB within {seconds:.0f} s")
+                    raise TimeoutError(
+                        f"{missing} of {len(ids)} vacancies did not reach FAB within {seconds:.0f} s"
+                    )
                 self.changed.wait(min(left, 0.5))
 
 
@@ -77,7 +79,9 @@ def _pair(postgres: Postgres, broker: Broker) -> Iterator[Pair]:
                 kafka_bootstrap_servers=broker.bootstrap_servers,
             )  # fmt: skip
             env = postgres.env(schema=f"bench_b_{organisation}_{secrets.token_hex(3)}")
-            app = HousingOrganisationApp(organisation=organisation, env=env, cpr_secret=secrets.token_bytes(32))
+            app = HousingOrganisationApp(
+                organisation=organisation, env=env, cpr_secret=secrets.token_bytes(32)
+            )
             stack.callback(app.close)
             node = Node(settings, app, KafkaTransport(settings.kafka()))
             stack.callback(node.close)
@@ -182,8 +186,20 @@ def run(results: Results, postgres: Postgres, broker: Broker, events: int, repea
         pair.arrivals.wait_for(warm)
         for _ in range(repeat):
             raw, _ = _raw_kafka(broker, events, RATE)
-            results.add("b", "raw_p50", f"raw kafka-python produce → consume at {RATE}/s: p50", "ms", percentile(raw, 50))
-            results.add("b", "raw_p99", f"raw kafka-python produce → consume at {RATE}/s: p99", "ms", percentile(raw, 99))
+            results.add(
+                "b",
+                "raw_p50",
+                f"raw kafka-python produce → consume at {RATE}/s: p50",
+                "ms",
+                percentile(raw, 50),
+            )
+            results.add(
+                "b",
+                "raw_p99",
+                f"raw kafka-python produce → consume at {RATE}/s: p99",
+                "ms",
+                percentile(raw, 99),
+            )
             _, flood = _raw_kafka(broker, events * 5, None)
             results.add("b", "raw_rate", "raw kafka-python produce → consume, flooded", "messages/s", flood)
             latencies = _at_rate(pair, events, RATE)

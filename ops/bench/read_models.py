@@ -82,7 +82,9 @@ def _raw_select_decode(dsn: str, table: str) -> tuple[int, float]:
         count = 0
         with conn.cursor(name=f"raw_{secrets.token_hex(3)}") as cursor:
             cursor.itersize = 10_000
-            cursor.execute(f"SELECT notification_id, originator_id, originator_version, topic, state FROM {table}")
+            cursor.execute(
+                f"SELECT notification_id, originator_id, originator_version, topic, state FROM {table}"
+            )
             for row in cursor:
                 orjson.loads(row[4])
                 count += 1

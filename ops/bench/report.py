@@ -78,7 +78,7 @@ class Results:
         self.figure(scenario, key, label, unit, **kwargs).runs.append(value)
 
     def table(self) -> str:
-        head = f"{'':2}{'measure':<58}{'median':>10}{'min':>10}{'max':>10}  {'unit':<11}{'raw limit':>11}  target"
+        head = f"{'':2}{'measure':<68}{'median':>10}{'min':>10}{'max':>10}  {'unit':<11}{'raw limit':>11}  target"
         lines = [head, "-" * len(head)]
         scenario = None
         for figure in self.figures.values():
@@ -91,7 +91,7 @@ class Results:
             target = f"{figure.target}{verdict}" if figure.target else ""
             runs = figure.runs or [float("nan")]
             lines.append(
-                f"{'':2}{figure.label[:57]:<58}{_number(figure.median):>10}{_number(min(runs)):>10}"
+                f"{'':2}{figure.label[:67]:<68}{_number(figure.median):>10}{_number(min(runs)):>10}"
                 f"{_number(max(runs)):>10}  {figure.unit:<11}{raw:>11}  {target}"
             )
         for name, reason in self.failures.items():
