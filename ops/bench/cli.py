@@ -54,8 +54,11 @@ def add_commands(commands: Any) -> None:
     bench.add_argument(
         "--repeat", type=int, default=None, help="runs of each scenario (default 3; --quick: 1)"
     )
-    bench.add_argument("--only", default="a,b,c,d,e", help="comma-separated scenarios: " +
-                       "; ".join(f"{k} {v}" for k, v in SCENARIOS.items()))  # fmt: skip
+    bench.add_argument(
+        "--only",
+        default="a,b,c,d,e",
+        help="comma-separated scenarios: " + "; ".join(f"{k} {v}" for k, v in SCENARIOS.items()),
+    )
     bench.add_argument(
         "--json", type=Path, default=Path("var/bench/latest.json"), help="where to write the JSON"
     )

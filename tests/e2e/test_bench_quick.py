@@ -1,4 +1,4 @@
-"""`coordination bench --quick` runs and writes its JSON; speed is measured by the bench, never asserted here."""
+"""`coordination bench --quick` runs and writes its JSON; speed is measured, never asserted here."""
 
 from __future__ import annotations
 
