@@ -93,6 +93,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# Every node in a test keeps a small connection pool; the default 100 slots ran out in full runs.
+SERVER_OPTIONS = "-c max_connections=300"
+
+
 def start() -> Cluster:
     """Use 15/main (starting it if it is down), else create a throwaway cluster on a free port."""
     if os.geteuid() != 0:
@@ -108,7 +112,7 @@ def start() -> Cluster:
             _wait_ready("main", port)
             return Cluster("main", port, started_here=False)
         try:
-            _run(["pg_ctlcluster", PG_VERSION, "main", "start"], timeout=90)
+            _run(["pg_ctlcluster", PG_VERSION, "main", "start", "--", "-o", SERVER_OPTIONS], timeout=90)
             _wait_ready("main", port)
             return Cluster("main", port, started_here=True)
         except ClusterError as problem:
@@ -141,7 +145,7 @@ def _throwaway() -> Cluster:
         Path(f"/etc/postgresql/{PG_VERSION}/{name}/conf.d/listen.conf").write_text(
             f"listen_addresses = '{HOST}'\n"
         )
-        _run(["pg_ctlcluster", PG_VERSION, name, "start"], timeout=90)
+        _run(["pg_ctlcluster", PG_VERSION, name, "start", "--", "-o", SERVER_OPTIONS], timeout=90)
         _wait_ready(name, port)
     except ClusterError:
         _drop_throwaway(name, data_dir)
