@@ -19,7 +19,15 @@ from coordination.domain.household import Move
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Actor, Address, DeclinedBy, Money, Override, Role
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, ODENSE_C, on, the_dwelling, the_family
+from ops.reference_scenario import (
+    BRIDGE_BUILDER,
+    CHILDREN_AND_YOUTH,
+    CIVICA,
+    ODENSE_C,
+    on,
+    the_dwelling,
+    the_family,
+)
 
 FAB = "fab"
 HOUSING = (CIVICA, FAB)
@@ -211,7 +219,7 @@ class Load:
     def _request(app: HousingOrganisationApp, offer_id: UUID) -> OfferRequest:
         try:
             request = app.repository.get(offer_id)
-        except Exception as error:  # noqa: BLE001 - the aggregate is written by this process only
+        except Exception as error:
             raise NotFound(str(error)) from error
         assert isinstance(request, OfferRequest)
         return request
