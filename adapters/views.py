@@ -15,7 +15,7 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
 from coordination.projections.engine import Params, Projection, SavepointLost, Statement, StatementFailed
-from coordination.projections.row_writes import UpsertRows
+from coordination.projections.row_writes import InsertRows, UpsertRows
 
 _savepoint_names = itertools.count()
 
@@ -77,6 +77,9 @@ class _Transaction:
             if isinstance(sql, UpsertRows):
                 for _, rows, _ in group:
                     self._upsert(sql, rows)
+            elif isinstance(sql, InsertRows):
+                for _, rows, _ in group:
+                    self._insert(sql, rows)
             elif many:
                 for _, rows, _ in group:
                     self._cursor.executemany(self._sql(sql), rows)
@@ -90,6 +93,9 @@ class _Transaction:
     def _upsert(self, upsert: UpsertRows, rows: list[tuple[Any, ...]]) -> None:
         for sql, params in upsert.values_statements(rows):
             self._cursor.execute(self._sql(sql), params)
+
+    def _insert(self, insert: InsertRows, rows: list[tuple[Any, ...]]) -> None:
+        self._cursor.executemany(self._sql(insert.sql()), rows)
 
     def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         with self._errors():
@@ -195,9 +201,48 @@ def _pg_statement_error(exc: psycopg.Error) -> bool:
 
 class _PostgresTransaction(_Transaction):
     def _run(self, statements: Sequence[Statement]) -> None:
-        # A pipeline sends every statement before waiting for any answer: one round trip per batch.
-        with self._cursor.connection.pipeline():
-            super()._run(statements)
+        # A pipeline sends every statement before waiting for any answer: one round trip per run of
+        # statements. COPY cannot run inside a pipeline, so bulk rows end the pipeline and go alone.
+        run: list[Statement] = []
+        for statement in statements:
+            sql, rows, _ = statement
+            if isinstance(sql, InsertRows | UpsertRows) and len(rows) >= _COPY_FROM_ROWS:
+                self._pipelined(run)
+                run = []
+                if isinstance(sql, InsertRows):
+                    self._copy(sql.table, sql.columns, rows)
+                else:
+                    self._staged_upsert(sql, rows)
+            else:
+                run.append(statement)
+        self._pipelined(run)
+
+    def _pipelined(self, statements: Sequence[Statement]) -> None:
+        if statements:
+            with self._cursor.connection.pipeline():
+                super()._run(statements)
+
+    def _copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        # COPY's text format is written row by row in C by psycopg: the fastest way in for many rows.
+        with self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _staged_upsert(self, upsert: UpsertRows, rows: list[tuple[Any, ...]]) -> None:
+        """Many rows upserted through a temporary table filled by COPY (the arrays of `_upsert` are
+        dumped value by value in Python, which costs more than the database's work for them)."""
+        stage = f"stage__{upsert.table}"
+        # Asked every time (a cheap catalog lookup): a rolled-back transaction takes the table with it.
+        self._cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {upsert.table} INCLUDING DEFAULTS) "
+            "ON COMMIT DELETE ROWS"
+        )
+        self._copy(stage, upsert.columns, rows)
+        columns = ", ".join(upsert.columns)
+        self._cursor.execute(
+            f"INSERT INTO {upsert.table} ({columns}) SELECT {columns} FROM {stage} {upsert.on_conflict()}"
+        )
+        self._cursor.execute(f"TRUNCATE {stage}")
 
     def _upsert(self, upsert: UpsertRows, rows: list[tuple[Any, ...]]) -> None:
         # One array per column: a short statement psycopg parses and prepares once, whatever the row
@@ -208,6 +253,13 @@ class _PostgresTransaction(_Transaction):
             f"SELECT * FROM unnest({arrays}) {upsert.on_conflict()}"
         )
         self._cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+
+    def _insert(self, insert: InsertRows, rows: list[tuple[Any, ...]]) -> None:
+        self._cursor.executemany(self._sql(insert.sql()), rows)
+
+
+# Below this many rows a bulk write goes in the pipeline with the rest; above, COPY pays for its round trip.
+_COPY_FROM_ROWS = 50
 
 
 class PostgresViewStore:

@@ -8,7 +8,9 @@ from decimal import Decimal
 
 def instant(at: datetime) -> str:
     """A moment as fixed-width UTC ISO text, so that text order is time order on every database."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    # isoformat with microseconds is the same text as strftime("%Y-%m-%dT%H:%M:%S.%f+00:00") in UTC, at a
+    # fraction of the cost (rebuilds format two moments per event).
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def from_instant(text: str | None) -> datetime | None:

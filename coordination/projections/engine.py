@@ -9,19 +9,20 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import ModuleType
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import structlog
 from eventsourcing.application import Application
 from eventsourcing.persistence import MapperDeserialisationError, Notification
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import ValidationError
 
-from coordination.projections.row_writes import RowWrite, UpsertRows, fold
+from coordination.projections.row_writes import InsertRows, RowWrite, UpsertRows, fold
 
 Params = Sequence[Any]
 # (sql, params, many): `many` means params is a sequence of parameter rows for executemany.
-Statement = tuple["str | UpsertRows", Any, bool]
+Statement = tuple["str | UpsertRows | InsertRows", Any, bool]
 Handler = Callable[[Any, "ProjectionTx"], None]
 F = TypeVar("F", bound=Callable[..., None])
 
@@ -114,6 +115,7 @@ class Projection:
         self._by_topic: dict[str, Handler | None] = {}
         self._key_columns: dict[str, tuple[str, ...]] = {}
         self._column_types: dict[str, dict[str, str]] = {}
+        self._topics: tuple[str, ...] | None = None
 
     def resolve(self, sql: str) -> str:
         """The statement with each `{logical_table}` replaced by this instance's physical table name."""
@@ -134,6 +136,23 @@ class Projection:
                 break
         self._by_topic[topic] = handler
         return handler
+
+    def handled_topics(self) -> tuple[str, ...] | None:
+        """The stored topics of every event class a handler takes (subclasses included), or None if a topic
+        might be stored under another name (a registered alias): then the runner reads every event."""
+        if self._topics is not None:
+            return self._topics or None
+        if _topic_aliases():
+            return None
+        found: list[str] = []
+        pending = list(self._handler_names)
+        while pending:
+            cls = pending.pop()
+            # Not get_topic(): the library may copy an event class under the same name, which it refuses.
+            found.append(f"{cls.__module__}:{cls.__qualname__}")
+            pending += cls.__subclasses__()
+        self._topics = tuple(sorted(set(found)))
+        return self._topics
 
     def setup_statements(self) -> list[tuple[str, Params]]:
         """Creates the bookkeeping tables, this instance's tables and indexes, and its tracking row at 0."""
@@ -230,6 +249,14 @@ class ProjectionTx:
         key_columns = self._projection.key_columns(table)
         self._queue.append(RowWrite(physical, key_columns, tuple(key), "update", changes))
 
+    def insert(self, table: str, row: Mapping[str, Any]) -> None:
+        """Appends a row to a table the projection only ever inserts into (each row written once).
+
+        Sent in bulk (COPY on PostgreSQL); a row whose key exists already fails the batch like any
+        refused write, so it is not for rows a redelivered event could write again.
+        """
+        self._queue.append(RowWrite(self._projection.table_names[table], (), (), "insert", row))
+
     def delete(self, table: str, key: Sequence[Any]) -> None:
         physical = self._projection.table_names[table]
         self._queue.append(RowWrite(physical, self._projection.key_columns(table), tuple(key), "delete", {}))
@@ -296,13 +323,20 @@ class ParkedEvent:
 
 @dataclass(frozen=True)
 class Batch:
-    """Notifications read after the tracked position `after`; applying it moves tracking to the last one."""
+    """Notifications read after the tracked position `after`; applying it moves tracking to `last`.
+
+    `through` is the end of the range of the log that was read, when the read skipped events the
+    projection has no handler for: tracking moves there even if no notification came back.
+    """
 
     after: int
     notifications: Sequence[Notification]
+    through: int | None = None
 
     @property
     def last(self) -> int:
+        if self.through is not None:
+            return self.through
         return self.notifications[-1].id if self.notifications else self.after
 
 
@@ -360,11 +394,28 @@ class ProjectionRunner:
         return max((self.app.recorder.max_notification_id() or 0) - self.position(), 0)
 
     def fetch_batch(self, up_to: int | None = None) -> Batch:
+        """The next events after the tracked position; only those of handled topics, where that is safe.
+
+        A filtered read covers the range up to the log's end as it is now (or `up_to`): notification ids
+        become visible in order (one writer at a time), so no id at or below it can appear later.
+        """
         after = self.position()
+        topics = self.projection.handled_topics()
+        if topics is None:
+            notifications = self.app.recorder.select_notifications(
+                start=after, limit=self.batch_size, stop=up_to, inclusive_of_start=False
+            )
+            return Batch(after=after, notifications=notifications)
+        end = self.app.recorder.max_notification_id() or 0
+        if up_to is not None:
+            end = min(end, up_to)
+        if end <= after:
+            return Batch(after=after, notifications=[])
         notifications = self.app.recorder.select_notifications(
-            start=after, limit=self.batch_size, stop=up_to, inclusive_of_start=False
+            start=after, limit=self.batch_size, stop=end, topics=topics, inclusive_of_start=False
         )
-        return Batch(after=after, notifications=notifications)
+        full = len(notifications) == self.batch_size
+        return Batch(after=after, notifications=notifications, through=notifications[-1].id if full else end)
 
     def run_once(self, up_to: int | None = None) -> int:
         """Applies the next batch; returns how many notifications it consumed (0 if none or stale)."""
@@ -377,7 +428,7 @@ class ProjectionRunner:
         total = 0
         while True:
             batch = self.fetch_batch(up_to=target)
-            if not batch.notifications:
+            if batch.last <= batch.after:
                 return total
             total += self.apply_batch(batch)
             if batch.last >= target:
@@ -386,7 +437,8 @@ class ProjectionRunner:
                 raise TimeoutError(f"{self.name} at {batch.last} did not reach {target} in {max_seconds} s")
 
     def apply_batch(self, batch: Batch) -> int:
-        if not batch.notifications:
+        """Applies a batch; returns how many positions of the log it moved tracking over (0 if stale)."""
+        if batch.last <= batch.after:
             return 0
         try:
             try:
@@ -408,7 +460,7 @@ class ProjectionRunner:
                 version=event.originator_version,
                 error_type=event.error_type,
             )
-        return len(batch.notifications)
+        return batch.last - batch.after
 
     def _apply(self, batch: Batch, *, with_savepoints: bool) -> list[ParkedEvent]:
         parked: list[ParkedEvent] = []
@@ -565,6 +617,18 @@ class ProjectionRunner:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _topic_aliases() -> bool:
+    """Whether any stored topic is registered to resolve to a class under another name (a moved class)."""
+    # The library keeps registered aliases in its topic cache beside the topics it has resolved.
+    from eventsourcing.utils import _topic_cache
+
+    return any(
+        (isinstance(obj, ModuleType) and obj.__name__ != topic)
+        or (isinstance(obj, type) and get_topic(obj) != topic)
+        for topic, obj in list(_topic_cache.items())
+    )
 
 
 def _parked_row(event: ParkedEvent) -> tuple[Any, ...]:

@@ -25,7 +25,7 @@ class RowWrite:
     table: str
     key_columns: tuple[str, ...]
     key: tuple[Any, ...]
-    kind: Literal["upsert", "update", "delete"]
+    kind: Literal["upsert", "update", "delete", "insert"]
     values: Mapping[str, Any]
     types: Mapping[str, str] | None = None  # column → SQL type word, for stores that send typed arrays
 
@@ -61,6 +61,21 @@ class UpsertRows:
         return statements
 
 
+@dataclass(frozen=True, slots=True)
+class InsertRows:
+    """In place of SQL: append these rows (params) to a table no write of the batch touches otherwise.
+
+    For insert-only tables (a timeline): each store sends them its fastest bulk way (COPY on PostgreSQL).
+    """
+
+    table: str
+    columns: tuple[str, ...]
+
+    def sql(self) -> str:
+        marks = ", ".join("?" for _ in self.columns)
+        return f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})"
+
+
 @dataclass(slots=True)
 class _Final:
     kind: Literal["row", "changes", "deleted"]
@@ -75,7 +90,14 @@ def fold(writes: Iterable[RowWrite]) -> list[tuple[str, Any, bool]]:
     after a delete changes nothing, as it would in the database.
     """
     final: dict[tuple[str, tuple[Any, ...]], tuple[RowWrite, _Final]] = {}
+    inserts: dict[InsertRows, list[tuple[Any, ...]]] = {}
     for write in writes:
+        if write.kind == "insert":
+            # Rows of an insert-only table: nothing to fold, each is new.
+            inserts.setdefault(InsertRows(write.table, tuple(write.values)), []).append(
+                tuple(write.values.values())
+            )
+            continue
         slot = (write.table, write.key)
         found = final.get(slot)
         state = found[1] if found else None
@@ -88,22 +110,23 @@ def fold(writes: Iterable[RowWrite]) -> list[tuple[str, Any, bool]]:
         elif state.kind != "deleted":
             state.values.update(write.values)
         final[slot] = (write, state)
-    return _statements(final.values())
+    return [(insert, rows, False) for insert, rows in inserts.items()] + _statements(final.values())
 
 
 def _statements(finals: Iterable[tuple[RowWrite, _Final]]) -> list[tuple[str, Any, bool]]:
-    upserts: dict[UpsertRows, list[tuple[Any, ...]]] = {}
+    # Grouped by table and column set first; the statement for each group is made once.
+    upserts: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[_Final, list[tuple[Any, ...]]]] = {}
     updates: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[tuple[Any, ...]]] = {}
     deletes: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
     for write, state in finals:
-        columns = tuple(state.values)
         if state.kind == "row":
-            types = tuple((state.types or {}).get(c, "text") for c in columns)
-            upserts.setdefault(UpsertRows(write.table, write.key_columns, columns, types), []).append(
-                tuple(state.values.values())
-            )
+            group = (write.table, write.key_columns, tuple(state.values))
+            found = upserts.get(group)
+            if found is None:
+                found = upserts[group] = (state, [])
+            found[1].append(tuple(state.values.values()))
         elif state.kind == "changes":
-            group = (write.table, write.key_columns, columns)
+            group = (write.table, write.key_columns, tuple(state.values))
             updates.setdefault(group, []).append((*state.values.values(), *write.key))
         else:
             deletes.setdefault((write.table, write.key_columns), []).append(write.key)
@@ -111,8 +134,9 @@ def _statements(finals: Iterable[tuple[RowWrite, _Final]]) -> list[tuple[str, An
     for (table, key_columns), rows in deletes.items():
         where = " AND ".join(f"{c} = ?" for c in key_columns)
         statements.append((f"DELETE FROM {table} WHERE {where}", rows, True))
-    for upsert, rows in upserts.items():
-        statements.append((upsert, rows, False))
+    for (table, key_columns, columns), (first, rows) in upserts.items():
+        types = tuple((first.types or {}).get(c, "text") for c in columns)
+        statements.append((UpsertRows(table, key_columns, columns, types), rows, False))  # type: ignore[arg-type]
     for (table, key_columns, columns), rows in updates.items():
         assignments = ", ".join(f"{c} = ?" for c in columns)
         where = " AND ".join(f"{c} = ?" for c in key_columns)

@@ -53,12 +53,10 @@ class TimelineProjection(Projection):
             self._subject(tx, event.originator_id, event.household_id)
         self._entry(tx, event, event.originator_id, "SupportLink")
 
-    @handles(Vacancy.Event)
+    # Only a vacancy's offers are about a household: publishing and withdrawing are not (nor read).
+    @handles(Vacancy.OfferReserved, Vacancy.OfferAccepted, Vacancy.OfferDeclined, Vacancy.OfferExpired)
     def vacancy(self, event: Vacancy.Event, tx: ProjectionTx) -> None:
-        # Only a vacancy's offers are about a household: publishing and withdrawing are not.
-        offer_id = getattr(event, "offer_id", None)
-        if offer_id is None:
-            return
+        offer_id = event.offer_id  # type: ignore[attr-defined]
         if isinstance(event, Vacancy.OfferReserved):
             self._subject(tx, offer_id, event.household_id)
         self._entry(tx, event, offer_id, "Vacancy")
@@ -71,7 +69,8 @@ class TimelineProjection(Projection):
     def _entry(tx: ProjectionTx, event: Any, subject_id: UUID, aggregate: str) -> None:
         by = getattr(event, "by", None)
         at = getattr(event, "at", None)
-        tx.upsert(
+        # One row per position, written once (tracking sees to that): appended in bulk, not upserted.
+        tx.insert(
             "timeline_entries",
             {
                 "position": tx.position,
