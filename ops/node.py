@@ -32,10 +32,12 @@ from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.applications.vacancy_mirror import VacancyMirror
+from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY
 from coordination.integration.inbound import Inbound
 from coordination.integration.outbound import Outbound
 from coordination.integration.topics import Topics, org_source, slug
 from ops.logging import configure
+from ops.read_models import ReadModels, open_views
 
 EXCHANGE = "exchange"
 
@@ -60,6 +62,16 @@ def build_app(settings: NodeSettings) -> NodeApplication:
         OrganisationRole.CIVIL_ACTOR: CivilActorApp,
     }[settings.role]
     return cls(organisation=settings.organisation, env=env)
+
+
+def node_read_models(settings: NodeSettings, app: NodeApplication) -> ReadModels:
+    """The node's projections in its own view store, with the area indicators file when one is configured."""
+    indicators = settings.area_indicators_file
+    return ReadModels(
+        app, open_views(settings), policy=app.policy,
+        area_indicators=None if indicators is None else load_area_indicators(indicators),
+        waterbed_policy=getattr(app, "waterbed_policy", DEFAULT_WATERBED_POLICY),
+    )  # fmt: skip
 
 
 class _CountingPublisher:
@@ -108,7 +120,9 @@ class Node:
         *,
         db: SqlDatabase | None = None,
         poll_timeout: float = 0.2,
+        read_models: ReadModels | None = None,
     ) -> None:
+        """`read_models`, when given, are kept caught up with the node's log (and attached to the app)."""
         self.settings = settings
         self.app = app
         self.organisation = app.organisation
@@ -129,6 +143,9 @@ class Node:
             _CountingSubscription(self._subscription, self.received), Inbound(app), ParkedMessages(self.db),
             name=EXCHANGE, poll_timeout=poll_timeout,
         )  # fmt: skip
+        self.read_models = read_models
+        if read_models is not None:
+            read_models.attach_to(app)
 
     @property
     def group(self) -> str:
@@ -146,8 +163,15 @@ class Node:
         return topics
 
     def run_once(self, timeout: float = 0.0) -> int:
-        """Publish what is due and apply what has come, once; how much work was done."""
-        return self.relay.run_once() + self.consumer.run_once(timeout) + self.sealer.run_once()
+        """Publish what is due, apply what has come and project it, once; how much work was done."""
+        work = self.relay.run_once() + self.consumer.run_once(timeout) + self.sealer.run_once()
+        if self.read_models is not None:
+            work += self.read_models.run_once()
+        return work
+
+    def read_model_lags(self) -> dict[str, int]:
+        """Events each projection is behind the node's log (empty when the node runs no read models)."""
+        return {} if self.read_models is None else self.read_models.lags()
 
     def run_until_idle(self, max_seconds: float = 10.0) -> int:
         """Run until nothing is left to publish and a poll brings nothing (for tests and one-shot runs)."""
@@ -156,7 +180,7 @@ class Node:
         while time.monotonic() < deadline:
             work = self.run_once(timeout=0.1)
             done += work
-            if work == 0 and self.relay.lag() == 0:
+            if work == 0 and self.relay.lag() == 0 and not any(self.read_model_lags().values()):
                 return done
         raise TimeoutError(f"{self.organisation}'s node was still busy after {max_seconds} s")
 
@@ -164,8 +188,13 @@ class Node:
         self.relay.start()
         self.sealer.start()
         self.consumer.start()
+        if self.read_models is not None:
+            # Each projection follows the log on a thread of its own, at once while there is work.
+            self.read_models.start(max_sleep=0.5)
 
     def stop(self) -> None:
+        if self.read_models is not None:
+            self.read_models.stop()
         self.consumer.stop()
         self.relay.stop()
         self.sealer.stop()
@@ -178,6 +207,8 @@ class Node:
         close = getattr(self.db, "close", None)
         if close is not None:
             close()
+        if self.read_models is not None:
+            getattr(self.read_models.views, "close", lambda: None)()
 
 
 class Exchange:
@@ -202,7 +233,7 @@ class Exchange:
                 time.sleep(0.01)
 
     def settled(self) -> bool:
-        if any(node.relay.lag() for node in self.nodes):
+        if any(node.relay.lag() or any(node.read_model_lags().values()) for node in self.nodes):
             return False
         published: Counter[str] = sum((node.published for node in self.nodes), Counter())
         for topic, count in published.items():
@@ -257,7 +288,9 @@ def _on_the_broker(settings: NodeSettings, app: NodeApplication, stopping: threa
     backoff = 0.5
     while not stopping.is_set():
         try:
-            return Node(settings, app, KafkaTransport(settings.kafka()))
+            return Node(
+                settings, app, KafkaTransport(settings.kafka()), read_models=node_read_models(settings, app)
+            )
         except KafkaError as error:
             log = structlog.get_logger()
             log.warning("node.broker_unavailable", error=type(error).__name__, retry_in_s=backoff)

@@ -9,7 +9,7 @@ from adapters.settings import NodeSettings, OrganisationRole, Store
 from adapters.transport import Transport
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
-from ops.node import Exchange, Node, build_app, housing_node
+from ops.node import Exchange, Node, build_app, housing_node, node_read_models
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes
 
 __all__ = ["DEMO_ROLES", "demo_nodes", "housing_node", "on_exchange"]
@@ -24,7 +24,12 @@ DEMO_ROLES: dict[str, OrganisationRole] = {
 
 def on_exchange(apps: Nodes, settings: dict[str, NodeSettings], transport: Transport, **options: float) -> Nodes:
     """The same organisations, each wired to the exchange as a node (relay, consumer, parked messages)."""
-    nodes = [Node(settings[app.organisation], app, transport) for app in apps.all()]
+    # Every node keeps its read models (pool, queues, timeline) caught up as it runs.
+    nodes = [
+        Node(settings[org], app, transport, read_models=node_read_models(settings[org], app))
+        for app in apps.all()
+        for org in [app.organisation]
+    ]
     apps.exchange = Exchange(nodes, poll_timeout=options.get("poll_timeout", 0.0))
     return apps
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -14,9 +15,13 @@ from psycopg.conninfo import make_conninfo
 from adapters.settings import NodeSettings, Store
 from adapters.transcoding import register_domain_transcodings
 from adapters.views import PostgresViewStore, SQLiteViewStore
+from coordination.applications.area_guard import AreaIndicatorsSource
 from coordination.applications.base import NodeApplication
+from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.views import HistoryEntry
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
+from coordination.domain.values import Place
+from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY, WaterbedPolicy, monitoring_status
 from coordination.projections.daycare_queue import DaycareQueue, DaycareQueueProjection
 from coordination.projections.engine import Projection, ProjectionRunner, ViewStore
 from coordination.projections.handoff_status import HandoffStatus, HandoffStatusProjection
@@ -76,6 +81,9 @@ class ReadModels:
     suffix: str = "live"
     policy: RehousingPolicy = DEFAULT_POLICY
     batch_size: int = 1000
+    # The waterbed guard's area indicators: each pool vacancy then shows its area's monitoring status.
+    area_indicators: AreaIndicatorsSource | None = None
+    waterbed_policy: WaterbedPolicy = DEFAULT_WATERBED_POLICY
     runners: dict[str, ProjectionRunner] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -83,7 +91,10 @@ class ReadModels:
             name: ProjectionRunner(self.app, cls(self.suffix), self.views, batch_size=self.batch_size)
             for name, cls in READ_MODELS.items()
         }
-        self.pool = VacancyPool(self.views, self.suffix)
+        self.pool = VacancyPool(
+            self.views, self.suffix, inflow_months=self.waterbed_policy.inflow_window_months,
+            status_of=None if self.area_indicators is None else self.area_status,
+        )  # fmt: skip
         self.daycare = DaycareQueue(self.views, self.suffix)
         self.handoffs = HandoffStatus(self.views, self.suffix, self.policy)
         self.areas = ReceivingAreas(self.views, self.suffix)
@@ -92,6 +103,10 @@ class ReadModels:
     def catch_up(self, max_seconds: float = 60.0) -> dict[str, int]:
         """Applies every projection up to the log's end; returns how many events each consumed."""
         return {name: runner.run_until_caught_up(max_seconds) for name, runner in self.runners.items()}
+
+    def run_once(self) -> int:
+        """One batch of each projection (for a node's run loop); how many log positions they moved over."""
+        return sum(runner.run_once() for runner in self.runners.values())
 
     def start(self, *, max_sleep: float = 1.0) -> None:
         for runner in self.runners.values():
@@ -108,11 +123,31 @@ class ReadModels:
             for name, runner in self.runners.items()
         }
 
+    def lags(self) -> dict[str, int]:
+        """Events behind the node's log, per projection: what a dashboard or health check asks."""
+        return {name: runner.lag() for name, runner in self.runners.items()}
+
+    def area_status(self, municipality: str, area: str) -> str:
+        """The receiving area's monitoring status from the area indicators (unmonitored if not listed)."""
+        indicators = None
+        if self.area_indicators is not None:
+            indicators = self.area_indicators.indicators(Place(municipality=municipality, area=area))
+        return str(monitoring_status(indicators, self.waterbed_policy))
+
+    def inflow(self, place: Place, since: date) -> int:
+        """Households moved into `place` since `since`, for the waterbed guard, caught up first so that
+        a move recorded a moment ago counts (the guard's fallback scans the whole log instead)."""
+        self.runners[ReceivingAreasProjection.name].run_until_caught_up()
+        return self.areas.households_moved_in(place.municipality, place.area, since)
+
     def history(self, household_id: UUID) -> list[HistoryEntry]:
         """The timeline, caught up first so that a caller reads its own writes."""
         self.runners[TimelineProjection.name].run_until_caught_up()
         return self.timeline.entries(household_id)
 
     def attach_to(self, node: NodeApplication) -> None:
-        """Lets the node answer `history()` from the timeline instead of scanning its log."""
+        """Lets the node answer `history()` from the timeline, and a housing node's waterbed guard count
+        inflow from the receiving-areas monitor, instead of scanning its log."""
         node.history_source = self.history
+        if isinstance(node, HousingOrganisationApp):
+            node.use_inflow_provider(self.inflow)

@@ -138,6 +138,15 @@ class ReceivingAreas:
         )
         return int(rows[0]["n"])
 
+    def households_moved_in(self, municipality: str, area: str, since: date) -> int:
+        """Distinct households that moved into the area on or after `since` (the waterbed guard's count)."""
+        rows = self._query(
+            "SELECT COUNT(DISTINCT household_id) AS n FROM {ra_moves} "
+            "WHERE municipality_key = ? AND area_key = ? AND moved_on >= ?",
+            (key(municipality), key(area), day(since)),
+        )
+        return int(rows[0]["n"])
+
     def inflows(self, municipality: str, since: date) -> dict[str, int]:
         """Inflow since `since` of every area of a municipality that had any, by area key (case-folded)."""
         rows = self._query(
