@@ -12,8 +12,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 from kafka.errors import KafkaError
@@ -105,6 +106,20 @@ class _CountingSubscription:
         self._inner.close()
 
 
+def _after_each_commit(app: NodeApplication, callback: Callable[[], None]) -> None:
+    """Call `callback` after each save of `app` commits (the library's `_notify` hook runs then).
+
+    Without it, what a command here stored waits for the relay's next poll (up to its interval).
+    """
+    notify = app._notify
+
+    def notified(recordings: list[Any]) -> None:
+        notify(recordings)
+        callback()
+
+    app._notify = notified  # type: ignore[method-assign]
+
+
 class Node:
     """A node on the exchange: publishes what it authored from its own history (the store is the outbox)
     and applies what others publish on the topics it is entitled to, exactly once in effect.
@@ -136,6 +151,7 @@ class Node:
             app, _CountingPublisher(self._publisher, self.published), Outbound(app, self.topics),
             RelayPositions(self.db), source=org_source(self.organisation), name=EXCHANGE,
         )  # fmt: skip
+        _after_each_commit(app, self.relay.wake)
         self._subscription = transport.subscribe(self.subscribed, group=self.group)
         # Tamper evidence: the hash chain over this node's stored events, kept beside them.
         self.sealer = SealingLoop(Sealer(app, self.db))

@@ -21,6 +21,7 @@ class BackgroundLoop:
         self._idle_sleep = idle_sleep
         self._max_backoff = max_backoff
         self._stopping = threading.Event()
+        self._woken = threading.Event()
         self._thread: threading.Thread | None = None
         self.failures = 0
 
@@ -31,9 +32,14 @@ class BackgroundLoop:
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
+    def wake(self) -> None:
+        """Cut the current idle sleep short: there is work (e.g. a command here has just committed)."""
+        self._woken.set()
+
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the loop to stop after its current step and wait (bounded) for it."""
         self._stopping.set()
+        self._woken.set()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -60,4 +66,5 @@ class BackgroundLoop:
                 continue
             backoff = self._idle_sleep
             if not busy:
-                self._stopping.wait(self._idle_sleep)
+                self._woken.wait(self._idle_sleep)
+                self._woken.clear()

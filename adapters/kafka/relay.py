@@ -96,6 +96,10 @@ class Relay:
     def _step(self) -> bool:
         return self.run_once(self._batch_size) >= self._batch_size
 
+    def wake(self) -> None:
+        """Publish now rather than at the next poll (called when the node's own command commits)."""
+        self._loop.wake()
+
     def start(self) -> None:
         """Publish in a background thread until stopped, retrying (with bounded back-off) after failures."""
         self._loop.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 import traceback
@@ -79,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     results = Results()
     settings = {"quick": args.quick, "repeat": repeat, "only": only, "sizes": vars(sizes)}
     started = time.monotonic()
+    # Other work on the machine shows in every figure: the load average says how much there was.
+    settings["load_average_at_start"] = os.getloadavg()
     with ExitStack() as stack:
         postgres = stack.enter_context(infra.postgres())
         settings["postgresql_server"] = postgres.server_version
@@ -91,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
                 traceback.print_exc()
                 results.failures[name] = f"{type(error).__name__}: {error}"
     settings["seconds"] = round(time.monotonic() - started, 1)
+    settings["load_average_at_end"] = os.getloadavg()
     print()
     print(results.table())
     results.write(args.json, settings)
