@@ -9,10 +9,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, Mapper
 from psycopg.conninfo import make_conninfo
 
 from adapters.settings import NodeSettings, Store
+from adapters.shredding import shredding_mapper
 from adapters.transcoding import register_domain_transcodings
 from adapters.views import PostgresViewStore, SQLiteViewStore
 from coordination.applications.area_guard import AreaIndicatorsSource
@@ -66,6 +67,10 @@ def open_views(settings: NodeSettings) -> ViewStore:
 
 class NodeLog(Application):
     """Read access to a node's stored events for operator tools, without any organisation's commands."""
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # The node's household keys: personal attributes read in clear, or as erased once erased.
+        return shredding_mapper(self)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -13,9 +13,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
 from pydantic import BaseModel
 
+from adapters.shredding import ShreddingMapper, shredding_mapper
 from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.views import HistoryEntry, ReferralView, SupportLinkView
@@ -26,6 +27,7 @@ from coordination.domain.errors import (
     NotFound,
     VersionMismatch,
 )
+from coordination.domain.personal_fields import declare_not_personal
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.referral import Referral
 from coordination.domain.support_link import SupportLink
@@ -62,6 +64,10 @@ class CommandReceipt(Aggregate):
         self.fingerprint = fingerprint
         self.result_id = result_id
         self.at = at
+
+
+# A receipt's fingerprint is a digest of the command's arguments, not the arguments.
+declare_not_personal(CommandReceipt.Recorded, {"command", "fingerprint", "result_id"})
 
 
 def _history_entry(position: int, domain_event: Any) -> HistoryEntry:
@@ -120,6 +126,12 @@ class NodeApplication(Application[UUID]):
         # Set by the composition root to share store transactions between concurrent commands.
         self.group_commit: GroupCommit | None = None
         super().__init__(env=env)
+        if isinstance(self.mapper, ShreddingMapper):
+            self.mapper.recorder = self.recorder
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """Each household's personal attributes under its own key (crypto-shredding, adapters/shredding.py)."""
+        return shredding_mapper(self)
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = FastJSONTranscoder()

@@ -112,3 +112,8 @@ class VersionMismatch(ConcurrencyConflict):
 # Offers across organisations
 class VacancyOfAnotherOrganisation(NotPermitted):
     """The vacancy is another organisation's, mirrored here: only its owner reserves, lets or expires it."""
+
+
+# Erasure (GDPR art. 17)
+class HouseholdErased(RuleViolated):
+    """The household's personal data was erased; nothing more can be recorded about it."""

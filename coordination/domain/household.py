@@ -16,6 +16,7 @@ from coordination.domain.errors import (
     ConsentMissing,
     ContactPersonNotLinked,
     HandoffNotPending,
+    HouseholdErased,
     HouseholdAlreadyMoved,
     HouseholdHasLiveOffer,
     HouseholdNotMoved,
@@ -236,6 +237,19 @@ class Household(Aggregate):
         at: datetime
         by: Actor
 
+    class ErasureProposed(Aggregate.Event):
+        """The retention period ended; a caseworker is to confirm the erasure (a timer event)."""
+
+        retention_ended_on: date
+        at: datetime
+
+    class Erased(Aggregate.Event):
+        """The household's personal data was erased (GDPR art. 17): its key is deleted after this."""
+
+        legal_ground: str
+        at: datetime
+        by: Actor
+
     @event(Registered)
     def __init__(
         self,
@@ -284,6 +298,8 @@ class Household(Aggregate):
         self.practical_matters_note: str | None = None
         self.no_longer_asks_for_help_at: datetime | None = None
         self.settled_at: datetime | None = None
+        self.erasure_proposed_at: datetime | None = None
+        self.erased_at: datetime | None = None
 
     @classmethod
     def register(
@@ -579,6 +595,20 @@ class Household(Aggregate):
     def record_no_longer_asks_for_help(self, *, at: datetime, by: Actor) -> None:
         self._no_longer_asks_for_help(at=at, by=by)
 
+    def propose_erasure(self, *, retention_ended_on: date, at: datetime) -> None:
+        # getattr: a snapshot taken before erasure existed has neither attribute.
+        if getattr(self, "erased_at", None) is not None or getattr(self, "erasure_proposed_at", None) is not None:
+            raise HouseholdErased(f"Household {self.id} is already erased or proposed for erasure")
+        self._erasure_proposed(retention_ended_on=retention_ended_on, at=at)
+
+    def erase(self, *, legal_ground: str, at: datetime, by: Actor) -> None:
+        erased_at = getattr(self, "erased_at", None)
+        if erased_at is not None:
+            raise HouseholdErased(f"Household {self.id} was erased at {erased_at.isoformat()}")
+        if by.organisation != self.owner:
+            raise NotPermitted(f"Only {self.owner}, which owns household {self.id}, may erase it")
+        self._erased(legal_ground=checked_reason(legal_ground, what="legal ground"), at=at, by=by)
+
     def _require_live(self, offer_id: UUID) -> OfferRecord:
         live = self.live_offer
         if live is None or live.offer_id != offer_id:
@@ -700,6 +730,14 @@ class Household(Aggregate):
     @event(NoLongerAsksForHelp)
     def _no_longer_asks_for_help(self, at: datetime, by: Actor) -> None:
         self.no_longer_asks_for_help_at = at
+
+    @event(ErasureProposed)
+    def _erasure_proposed(self, retention_ended_on: date, at: datetime) -> None:
+        self.erasure_proposed_at = at
+
+    @event(Erased)
+    def _erased(self, legal_ground: str, at: datetime, by: Actor) -> None:
+        self.erased_at = at
 
 
 def _non_empty_texts(texts: list[str], *, what: str) -> list[str]:

@@ -1,0 +1,205 @@
+"""Which stored event attributes are a household's personal data, and what each reads as once erased.
+
+One allow-list: per event class, the attributes that are NOT personal. Every other attribute is personal
+and is stored encrypted under the household's own key (adapters/shredding.py), so erasing the key erases
+it. A personal attribute may keep a non-personal part in clear (a move keeps its receiving area, date and
+rents; only the address goes), so the history of timestamps, counts and states still replays after the
+erasure and the views still render, with "[erased]" where the personal data was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from coordination.domain.follow_up import FollowedHousehold, HouseholdFact
+from coordination.domain.household import Household
+from coordination.domain.household_values import Enrolment, Member, Preferences
+from coordination.domain.offer_request import OfferRequest, ReservationRefusal
+from coordination.domain.referral import Referral
+from coordination.domain.referral_values import ChildFacts, ReferralDetails
+from coordination.domain.support_link import SupportLink, SupportOffer
+from coordination.domain.vacancy import Vacancy
+from coordination.domain.values import Address, Consent, Dwelling, Override
+
+ERASED = "[erased]"
+ERASED_ADDRESS = Address(street=ERASED, postcode="0000", city=ERASED)
+
+# Every stored event carries these; none of them says anything about a person.
+ALWAYS_CLEAR = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic", "at", "by"})
+
+NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
+    Household.Registered: frozenset({"owner", "holder", "origin", "rehousing", "termination_date",
+                                     "right_to_permanent"}),
+    Household.FirstContactMade: frozenset(),
+    Household.AreasExplored: frozenset(),
+    Household.TasksFoundOutsideRehousing: frozenset(),
+    Household.BridgeBuildingStarted: frozenset(),
+    Household.OfferReceived: frozenset({"offer_id", "vacancy_id", "expires_at", "warnings"}),
+    Household.OfferAccepted: frozenset({"offer_id"}),
+    Household.OfferDeclined: frozenset({"offer_id", "declined_by"}),
+    Household.OfferExpired: frozenset({"offer_id"}),
+    Household.Moved: frozenset(),
+    Household.FollowUpVisitDone: frozenset({"visited_on"}),
+    Household.Settled: frozenset(),
+    Household.ConsentGiven: frozenset(),
+    Household.ConsentWithdrawn: frozenset(),
+    Household.HandoffIssued: frozenset({"referral_id", "to"}),
+    Household.HandoffAcknowledged: frozenset({"referral_id"}),
+    Household.ChildEnrolled: frozenset(),
+    Household.ContactPersonLinked: frozenset({"link_id", "place"}),
+    Household.ContactPersonUnlinked: frozenset({"link_id"}),
+    Household.PracticalMattersInOrder: frozenset(),
+    Household.NoLongerAsksForHelp: frozenset(),
+    Household.ErasureProposed: frozenset({"retention_ended_on"}),
+    Household.Erased: frozenset({"legal_ground"}),
+    Vacancy.Published: frozenset({"owner", "dwelling"}),  # a dwelling, not a person
+    Vacancy.OfferReserved: frozenset({"offer_id", "household_id", "expires_at"}),
+    Vacancy.OfferAccepted: frozenset({"offer_id"}),
+    Vacancy.OfferDeclined: frozenset({"offer_id", "declined_by"}),  # the reason is the household's
+    Vacancy.OfferExpired: frozenset({"offer_id"}),
+    Vacancy.Withdrawn: frozenset({"reason"}),  # the owner's reason about its dwelling
+    Referral.Sent: frozenset({"referrer", "receiver", "kind", "household_id", "legal_basis", "acknowledge_by",
+                              "complete_by"}),
+    Referral.Acknowledged: frozenset(),
+    Referral.Accepted: frozenset(),
+    Referral.Started: frozenset(),
+    Referral.PutOnHold: frozenset(),
+    Referral.Declined: frozenset({"declined_by"}),
+    Referral.DeclineOverridden: frozenset({"acknowledge_by"}),
+    Referral.Redirected: frozenset({"to", "acknowledge_by"}),
+    Referral.Withdrawn: frozenset(),
+    Referral.Expired: frozenset({"reason"}),  # the timer's own words
+    Referral.Completed: frozenset(),
+    Referral.EnteredInError: frozenset(),
+    SupportLink.Proposed: frozenset({"owner", "household_id", "contact_person"}),
+    SupportLink.Activated: frozenset(),
+    SupportLink.Ended: frozenset(),
+    FollowedHousehold.Followed: frozenset({"household_id", "owner"}),
+    FollowedHousehold.FactReported: frozenset(),
+    OfferRequest.Requested: frozenset({"owner", "vacancy_id", "household_id", "expires_at"}),
+    OfferRequest.Reserved: frozenset(),
+    OfferRequest.Refused: frozenset({"reason"}),  # the vacancy owner's reason about its dwelling
+    OfferRequest.Expired: frozenset(),
+    OfferRequest.Answered: frozenset({"accepted", "declined_by"}),
+    ReservationRefusal.Recorded: frozenset({"offer_id", "vacancy_id", "requester", "reason"}),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """How one personal attribute reads once erased: `keep` picks its non-personal part when it is stored
+    (a storable value, or None), `erased` rebuilds a stand-in of the attribute's type from that part."""
+
+    keep: Callable[[Any], Any]
+    erased: Callable[[Any], Any]
+
+
+def _constant(value: Any) -> Redaction:
+    return Redaction(keep=lambda _: None, erased=lambda _: value)
+
+
+_TEXT = _constant(ERASED)
+# The phase depends on whether areas were explored and tasks found, not on which: the count stays.
+_COUNTED_TEXTS = Redaction(keep=len, erased=lambda count: [ERASED] * int(count or 0))
+
+
+def _override(override: Override) -> Override:
+    return override.model_copy(update={"reason": ERASED})
+
+
+def _consent(consent: Consent) -> Consent:
+    return Consent(recipient=ERASED, purpose=ERASED, given_on=consent.given_on)
+
+
+def _member(member: Member) -> Member:
+    return member.model_copy(update={"birth_month": None})
+
+
+def _enrolment(enrolment: Enrolment) -> Enrolment:
+    return enrolment.model_copy(update={"institution": ERASED})
+
+
+def _dwelling(dwelling: Dwelling) -> Dwelling:
+    return dwelling.model_copy(update={"address": ERASED_ADDRESS})
+
+
+def _details(details: ReferralDetails) -> dict[str, Any]:
+    kept = details.model_copy(update={"children": [], "needs": [], "language": None, "note": None})
+    return {"details": kept, "children": [child.member_id for child in details.children]}
+
+
+def _erased_details(kept: dict[str, Any]) -> ReferralDetails:
+    # A child's birth month is required where it is known; once erased it is "[erased]", not a guess.
+    children = [ChildFacts.model_construct(member_id=m, birth_month=ERASED) for m in kept["children"]]
+    return kept["details"].model_copy(update={"children": children})  # type: ignore[no-any-return]
+
+
+def _fact(fact: HouseholdFact) -> HouseholdFact:
+    enrolment = None if fact.enrolment is None else _enrolment(fact.enrolment)
+    note = None if fact.note is None else ERASED
+    return fact.model_copy(update={"enrolment": enrolment, "note": note})
+
+
+def _kept(redact: Callable[[Any], Any]) -> Redaction:
+    """The redacted value itself is stored in clear and read back as the stand-in."""
+    return Redaction(keep=redact, erased=lambda kept: kept)
+
+
+def _each(redact: Callable[[Any], Any]) -> Redaction:
+    return Redaction(
+        keep=lambda items: [redact(item) for item in items], erased=lambda kept: list(kept or [])
+    )
+
+
+_CONSENT = _kept(_consent)  # who and what for goes; that a consent was given, and when, stays
+
+# Personal attributes whose stand-in is not simply "[erased]" (a text) or keeps a non-personal part.
+REDACTIONS: dict[tuple[type[Any], str], Redaction] = {
+    (Household.Registered, "cpr_digest"): _constant(None),
+    (Household.Registered, "members"): _each(_member),
+    (Household.Registered, "needs"): _constant([]),
+    (Household.Registered, "language"): _constant(None),
+    (Household.Registered, "preferences"): _constant(Preferences()),
+    (Household.Registered, "consents"): _each(_consent),
+    (Household.AreasExplored, "areas"): _COUNTED_TEXTS,
+    (Household.TasksFoundOutsideRehousing, "tasks"): _COUNTED_TEXTS,
+    (Household.OfferReceived, "dwelling"): _kept(_dwelling),
+    (Household.OfferReceived, "overrides"): _each(_override),
+    (Household.Moved, "move"): _kept(lambda move: move.model_copy(update={"new_address": ERASED_ADDRESS})),
+    (Household.ConsentGiven, "consent"): _CONSENT,
+    (Household.ChildEnrolled, "enrolment"): _kept(_enrolment),
+    (Referral.Sent, "details"): Redaction(keep=_details, erased=_erased_details),
+    (Referral.Sent, "consent"): _CONSENT,
+    (Referral.Redirected, "consent"): _CONSENT,
+    (SupportLink.Proposed, "offer"): _kept(lambda offer: offer.model_copy(update={"service": ERASED})),
+    (FollowedHousehold.FactReported, "fact"): _kept(_fact),
+    (OfferRequest.Requested, "overrides"): _each(_override),
+}  # fmt: skip
+
+
+def declare_not_personal(event_class: type[Any], names: set[str]) -> None:
+    """For event classes defined outside the domain (an application's receipts): their clear attributes."""
+    NOT_PERSONAL[event_class] = frozenset(names)
+
+
+def is_personal(event_class: type[Any], name: str) -> bool:
+    """Whether an attribute is personal: anything not on the class's allow-list (an unknown class: all)."""
+    return name not in ALWAYS_CLEAR and name not in NOT_PERSONAL.get(event_class, frozenset())
+
+
+def redaction(event_class: type[Any], name: str) -> Redaction:
+    return REDACTIONS.get((event_class, name), _TEXT)
+
+
+__all__ = [
+    "ERASED",
+    "NOT_PERSONAL",
+    "REDACTIONS",
+    "Redaction",
+    "SupportOffer",
+    "declare_not_personal",
+    "is_personal",
+    "redaction",
+]
