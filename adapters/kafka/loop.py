@@ -53,6 +53,8 @@ class BackgroundLoop:
     def _run(self) -> None:
         backoff = self._idle_sleep
         while not self._stopping.is_set():
+            # Cleared before the step, so a wake-up during the step is not lost: the wait returns at once.
+            self._woken.clear()
             try:
                 busy = self._step()
             except Exception as error:
@@ -67,4 +69,3 @@ class BackgroundLoop:
             backoff = self._idle_sleep
             if not busy:
                 self._woken.wait(self._idle_sleep)
-                self._woken.clear()
