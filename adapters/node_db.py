@@ -40,12 +40,16 @@ class SqliteDatabase:
         self._lock = threading.Lock()
         self._memory = path in (":memory:", "") or "mode=memory" in path or path.startswith("file::memory:")
         self._shared = sqlite3.connect(":memory:", check_same_thread=False) if self._memory else None
+        # Run on each new connection; the demo relaxes fsync with "PRAGMA synchronous=NORMAL" (WAL mode).
+        self.pragmas: tuple[str, ...] = ()
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self._lock if self._memory else _no_lock():
             connection = self._shared or sqlite3.connect(self.path, timeout=15)
             try:
+                for pragma in self.pragmas if self._shared is None else ():
+                    connection.execute(pragma)
                 # BEGIN IMMEDIATE takes the write lock up front: no lock-upgrade deadlock with the store.
                 connection.execute("BEGIN IMMEDIATE")
                 try:

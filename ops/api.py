@@ -7,6 +7,8 @@ what each node publishes to the others.
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -51,16 +53,27 @@ def keys_dir(data_dir: Path) -> Path:
     return data_dir / "keys"
 
 
-def exchange_figures(node: Node) -> dict[str, Any]:
-    """The node's relay and consumer counters (no personal data)."""
+def exchange_figures(node: Node, exchange: Exchange | None = None) -> dict[str, Any]:
+    """The node's relay and consumer counters (no personal data). The consumer's lag (messages on its topics
+    not yet read) is known where the whole exchange is in this process."""
     stats = node.consumer.stats
+    consumer_lag = None
+    if exchange is not None:
+        published = sum((other.published for other in exchange.nodes), Counter())
+        consumer_lag = sum(max(0, published[topic] - node.received[topic]) for topic in node.subscribed)
     return {
         "published": sum(node.published.values()),
         "relay_lag": node.relay.lag(),
+        "consumer_lag": consumer_lag,
         "applied": stats.applied,
         "duplicates": stats.duplicates,
         "parked": stats.parked,
     }
+
+
+def exchange_running(node: Node) -> bool:
+    """The node's relay and consumer loops are running in the background."""
+    return all(getattr(getattr(part, "_loop", None), "running", False) for part in (node.relay, node.consumer))
 
 
 @dataclass
@@ -81,12 +94,17 @@ class ServedNodes:
                 close()
 
 
-def api_node(app: NodeApplication, settings: NodeSettings, exchange_node: Node | None = None) -> ApiNode:
+def api_node(
+    app: NodeApplication, settings: NodeSettings, exchange_node: Node | None = None, exchange: Exchange | None = None
+) -> ApiNode:
     """One node as the API serves it: its application, its read models (history from the timeline), its DB."""
     models = ReadModels(app, open_views(settings))
     models.attach_to(app)
-    figures = (lambda: exchange_figures(exchange_node)) if exchange_node is not None else None
-    return ApiNode(app=app, db=database_for(app.env), read_models=models, exchange_figures=figures)
+    if exchange_node is None:
+        return ApiNode(app=app, db=database_for(app.env), read_models=models)
+    return ApiNode(app=app, db=database_for(app.env), read_models=models,
+                   exchange_figures=lambda: exchange_figures(exchange_node, exchange),
+                   exchange_running=lambda: exchange_running(exchange_node))  # fmt: skip
 
 
 def demo_api_nodes(nodes: Nodes, data_dir: Path, store: Store = Store.SQLITE) -> ServedNodes:
@@ -96,7 +114,7 @@ def demo_api_nodes(nodes: Nodes, data_dir: Path, store: Store = Store.SQLITE) ->
     for app in nodes.all():
         role = DEMO_ROLES[app.organisation]
         settings = NodeSettings(organisation=app.organisation, role=role, store=store, data_dir=data_dir)
-        node = api_node(app, settings, on_exchange.get(app.organisation))
+        node = api_node(app, settings, on_exchange.get(app.organisation), exchange)
         served.api[app.organisation] = node
         assert node.read_models is not None
         served.read_models.append(node.read_models)  # type: ignore[arg-type]
@@ -148,8 +166,11 @@ def write_tokens(data_dir: Path, tokens: dict[str, str], base_url: str) -> Path:
     return path
 
 
-def serve(nodes: Nodes, data_dir: Path, *, store: Store = Store.SQLITE, port: int = 8000) -> None:
-    """Serve every node on 127.0.0.1:`port` until interrupted, with the exchange running in the background."""
+def serve(
+    nodes: Nodes, data_dir: Path, *, store: Store = Store.SQLITE, port: int = 8000, started: float | None = None
+) -> None:
+    """Serve every node on 127.0.0.1:`port` until interrupted, with the exchange running in the background;
+    prints how long it took from `started` (time.monotonic() when the command began) to ready."""
     import uvicorn
 
     served = demo_api_nodes(nodes, data_dir, store)
@@ -164,11 +185,27 @@ def serve(nodes: Nodes, data_dir: Path, *, store: Store = Store.SQLITE, port: in
     for name, token in tokens.items():
         actor = DEMO_PEOPLE[name]
         print(f"  {name} ({actor.person}, {actor.role} at {actor.organisation}):\n    {token}")
+    operator = tokens["CIVICA_OPERATOR"]
+    print(f"\nDashboard (no personal data; the operator's token in the fragment stays in the browser):\n"
+          f"  {base}/orgs/civica/dashboard#token={operator}")
+    print(f"Metrics: {base}/orgs/<organisation>/metrics; health: .../livez and .../readyz")
     exchange = nodes.exchange if isinstance(nodes.exchange, Exchange) else None
     if exchange is not None:
         exchange.start()
+    for node in served.api.values():
+        node.queries()  # every read model caught up before the first request
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    if started is not None:
+        announce = server.startup
+
+        async def startup(*args: Any, **kwargs: Any) -> None:
+            await announce(*args, **kwargs)
+            print(f"\nReady in {time.monotonic() - started:.1f} s on {base}", flush=True)
+
+        server.startup = startup  # type: ignore[method-assign]
     try:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+        server.run()
     finally:
         if exchange is not None:
             exchange.stop()

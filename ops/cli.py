@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -13,19 +14,33 @@ from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.domain.values import Role
 from ops.audit_cli import add_commands as add_audit_commands
+from ops.audit_replay import progress_bar
 from ops.bench.cli import add_commands as add_bench_commands
+from ops.demo import AREAS_FILE, DEFAULT_HOUSEHOLDS, DEFAULT_SEED, ensure_seeded, relax_fsync
 from ops.logging import configure
 from ops.node import Exchange, Node, build_app
 from ops.nodes import demo_nodes
 from ops.projections_cli import add_commands as add_projection_commands
-from ops.reference_scenario import play
+from ops.reference_scenario import Nodes, play
+
+
+def _demo_nodes(args: argparse.Namespace) -> Nodes:
+    nodes = demo_nodes(Path(args.data_dir), Store(args.store), area_indicators_file=AREAS_FILE)
+    relax_fsync(nodes)
+    return nodes
 
 
 def _demo(args: argparse.Namespace) -> int:
     configure(json=False, level=logging.WARNING)  # the story is the output; warnings (parked, retries) still show
-    nodes = demo_nodes(Path(args.data_dir), Store(args.store))
+    started = time.monotonic()
+    nodes = _demo_nodes(args)
     try:
         ids = play(nodes)
+        if args.households:
+            taken = ensure_seeded(nodes, Path(args.data_dir), households=args.households, seed_text=args.seed,
+                                  progress=progress_bar())  # fmt: skip
+            how = f"seeded in {taken} steps" if taken else "already seeded: the stores were reused"
+            print(f"Generated history: {args.households} Vollsmose households from seed {args.seed!r} ({how})")
         civica = nodes.civica
         view = civica.household(ids.household, today=date(2026, 11, 22))
         print(f"Reference family {view.case_reference} (household {view.id})")
@@ -47,7 +62,7 @@ def _demo(args: argparse.Namespace) -> int:
 
         demo_keys(Path(args.data_dir))  # each demo organisation's key pair, for `coordination token issue`
         if _serving(args):
-            serve(nodes, Path(args.data_dir), store=Store(args.store), port=args.port)
+            serve(nodes, Path(args.data_dir), store=Store(args.store), port=args.port, started=started)
         else:
             print("Not serving the API (--no-serve, or not from a terminal): `coordination serve` serves it.")
     finally:
@@ -65,10 +80,15 @@ def _serving(args: argparse.Namespace) -> bool:
 def _serve(args: argparse.Namespace) -> int:
     from ops.api import serve
 
+    if args.org or args.config:
+        from ops.serve_node import serve_one
+
+        return serve_one(_node_settings(args), host=args.host, port=args.port)
     configure(json=False, level=logging.WARNING)
-    nodes = demo_nodes(Path(args.data_dir), Store(args.store))
+    started = time.monotonic()
+    nodes = _demo_nodes(args)
     try:
-        serve(nodes, Path(args.data_dir), store=Store(args.store), port=args.port)
+        serve(nodes, Path(args.data_dir), store=Store(args.store), port=args.port or 8000, started=started)
     finally:
         nodes.close()
     return 0
@@ -144,11 +164,17 @@ def main(argv: list[str] | None = None) -> int:
                       help="serve the API after playing (the default when run from a terminal)")  # fmt: skip
     demo.add_argument("--no-serve", dest="serve", action="store_false", help="play and print only (CI)")
     demo.add_argument("--port", type=int, default=8000, help="the API's port on 127.0.0.1")
+    demo.add_argument("--households", type=int, default=DEFAULT_HOUSEHOLDS,
+                      help="generated Vollsmose households to seed beside the reference family (0: none)")  # fmt: skip
+    demo.add_argument("--seed", default=DEFAULT_SEED, help="the generated history's seed (deterministic)")
     demo.set_defaults(run=_demo)
-    serve = commands.add_parser("serve", help="serve every demo organisation's API on 127.0.0.1 (/orgs/ORG/)")
+    serve = commands.add_parser("serve", help="serve every demo organisation's API on 127.0.0.1 (/orgs/ORG/); "
+                                "with --org or --config, one node on PostgreSQL and Kafka (production)")  # fmt: skip
     serve.add_argument("--data-dir", default="var/demo", help="where each organisation's store is kept")
     serve.add_argument("--store", default=Store.SQLITE.value, choices=[s.value for s in Store])
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, default=None, help="default 8000 (or COORDINATION_HTTP_PORT)")
+    serve.add_argument("--host", default=None, help="one node's listening address (default COORDINATION_HTTP_HOST)")
+    _node_options(serve)
     serve.set_defaults(run=_serve)
     token = commands.add_parser("token", help="bearer tokens for the API (local use and tests)")
     token_actions = token.add_subparsers(dest="action", required=True)

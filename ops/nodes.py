@@ -9,6 +9,7 @@ from adapters.settings import NodeSettings, OrganisationRole, Store
 from adapters.transport import Transport
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
+from ops.demo_seed import FAB, JOBCENTRE
 from ops.node import Exchange, Node, build_app, housing_node, node_read_models
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes
 
@@ -19,6 +20,9 @@ DEMO_ROLES: dict[str, OrganisationRole] = {
     BRIDGE_BUILDER: OrganisationRole.BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH: OrganisationRole.MUNICIPAL_DEPARTMENT,
     KVINFO: OrganisationRole.CIVIL_ACTOR,
+    # The seeded demo's further organisations: a second housing organisation and the jobcentre.
+    FAB: OrganisationRole.HOUSING_ORGANISATION,
+    JOBCENTRE: OrganisationRole.MUNICIPAL_DEPARTMENT,
 }
 
 
@@ -34,14 +38,23 @@ def on_exchange(apps: Nodes, settings: dict[str, NodeSettings], transport: Trans
     return apps
 
 
-def demo_nodes(data_dir: Path, store: Store = Store.SQLITE, transport: Transport | None = None) -> Nodes:
-    """The reference scenario's organisations, each a node with its own store under `data_dir`, talking
-    over `transport` (by default an in-process broker: the embedded default needs no server)."""
-    settings = {org: NodeSettings(organisation=org, role=role, store=store, data_dir=data_dir)
+def demo_nodes(
+    data_dir: Path,
+    store: Store = Store.SQLITE,
+    transport: Transport | None = None,
+    *,
+    area_indicators_file: Path | None = None,
+) -> Nodes:
+    """The demo's organisations, each a node with its own store under `data_dir`, talking over `transport`
+    (by default an in-process broker: the embedded default needs no server). FAB and the jobcentre are
+    `Nodes.extra`; housing organisations use `area_indicators_file` for the waterbed guard when given."""
+    settings = {org: NodeSettings(organisation=org, role=role, store=store, data_dir=data_dir,
+                                  area_indicators_file=area_indicators_file)
                 for org, role in DEMO_ROLES.items()}  # fmt: skip
     apps = {org: build_app(s) for org, s in settings.items()}
-    civica, bb, cyd, kvinfo = (apps[org] for org in DEMO_ROLES)
+    civica, bb, cyd, kvinfo, fab, jobcentre = (apps[org] for org in DEMO_ROLES)
     assert isinstance(civica, HousingOrganisationApp) and isinstance(bb, BridgeBuilderApp)
     assert isinstance(cyd, MunicipalDepartmentApp) and isinstance(kvinfo, CivilActorApp)
-    nodes = Nodes(civica=civica, bridge_builder=bb, children_and_youth=cyd, kvinfo=kvinfo)
+    assert isinstance(fab, HousingOrganisationApp) and isinstance(jobcentre, MunicipalDepartmentApp)
+    nodes = Nodes(civica=civica, bridge_builder=bb, children_and_youth=cyd, kvinfo=kvinfo, extra=[fab, jobcentre])
     return on_exchange(nodes, settings, transport or InProcessBroker())

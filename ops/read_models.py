@@ -28,6 +28,7 @@ from coordination.projections.engine import Projection, ProjectionRunner, ViewSt
 from coordination.projections.handoff_status import HandoffStatus, HandoffStatusProjection
 from coordination.projections.receiving_areas import ReceivingAreas, ReceivingAreasProjection
 from coordination.projections.timeline import Timeline, TimelineProjection
+from coordination.projections.vacancy_letting import VacancyLetting, VacancyLettingProjection
 from coordination.projections.vacancy_pool import VacancyPool, VacancyPoolProjection
 
 READ_MODELS: dict[str, type[Projection]] = {
@@ -38,6 +39,7 @@ READ_MODELS: dict[str, type[Projection]] = {
         HandoffStatusProjection,
         ReceivingAreasProjection,
         TimelineProjection,
+        VacancyLettingProjection,
     )
 }
 
@@ -104,6 +106,7 @@ class ReadModels:
         self.handoffs = HandoffStatus(self.views, self.suffix, self.policy)
         self.areas = ReceivingAreas(self.views, self.suffix)
         self.timeline = Timeline(self.views, self.suffix)
+        self.letting = VacancyLetting(self.views, self.suffix)
 
     def catch_up(self, max_seconds: float = 60.0) -> dict[str, int]:
         """Applies every projection up to the log's end; returns how many events each consumed."""

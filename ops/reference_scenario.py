@@ -77,9 +77,11 @@ class Nodes:
     children_and_youth: MunicipalDepartmentApp
     kvinfo: CivilActorApp
     exchange: Settles | None = None
+    # Further organisations of the seeded demo (FAB, the jobcentre); the reference story does not use them.
+    extra: list[ReferralDesk] = field(default_factory=list)
 
     def all(self) -> Iterator[ReferralDesk]:
-        yield from (self.civica, self.bridge_builder, self.children_and_youth, self.kvinfo)
+        yield from (self.civica, self.bridge_builder, self.children_and_youth, self.kvinfo, *self.extra)
 
     def sync(self) -> None:
         """Let every message published so far reach every node that subscribes to it."""

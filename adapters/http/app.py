@@ -9,8 +9,9 @@ from fastapi.openapi.utils import get_openapi
 
 from adapters.http import problems
 from adapters.http.auth import AuthConfig
+from adapters.http.metrics import node_registry
 from adapters.http.node import ApiNode
-from adapters.http.routers import households, offers, queries, referrals, support_links, vacancies
+from adapters.http.routers import households, offers, operations, queries, referrals, support_links, vacancies
 
 TITLE = "Rehousing coordination node API"
 VERSION = "1.0.0"
@@ -31,8 +32,9 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     app.state.node = node
     app.state.auth = auth_config
+    app.state.metrics = node_registry(node)
     problems.install(app)
-    for module in (households, offers, vacancies, referrals, support_links, queries):
+    for module in (households, offers, vacancies, referrals, support_links, queries, operations):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

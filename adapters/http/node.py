@@ -52,6 +52,8 @@ class ApiNode:
     db: SqlDatabase
     read_models: Queries | None = None
     exchange_figures: Callable[[], dict[str, Any]] | None = None
+    # Whether the node's relay and consumer run (readiness); None where the node has no exchange.
+    exchange_running: Callable[[], bool] | None = None
     clock: Callable[[], datetime] = utc_now
     records: ApiRecords = field(init=False)
 

@@ -12,7 +12,7 @@ from ops.cli import main
 
 @pytest.fixture
 def data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    assert main(["demo", "--data-dir", str(tmp_path), "--no-serve"]) == 0
+    assert main(["demo", "--data-dir", str(tmp_path), "--no-serve", "--households", "0"]) == 0
     capsys.readouterr()
     return tmp_path
 

@@ -1,0 +1,294 @@
+"""The operations dashboard's figures: aggregates of a node's read models for a period (no personal data).
+
+Every figure is a count, a duration or a percentile; no household, child, person or address appears.
+Overdue is judged at `now` (an input: the edge's clock, or a test's), so the figures are the same on replay.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from coordination.domain.calendar import COPENHAGEN, add_months
+from coordination.domain.referral import ReferralStatus
+from coordination.projections.daycare_queue import QueueStatus
+from coordination.projections.handoff_status import HandoffStatusProjection
+from coordination.projections.vacancy_letting import VacancyLetting
+
+_OPEN = tuple(s.value for s in ReferralStatus if s.is_open)
+HOUR_MS = 3_600_000
+
+
+class Percentiles(BaseModel):
+    count: int
+    p50: float | None
+    p90: float | None
+    p99: float | None
+
+
+class LatencyPoint(Percentiles):
+    month: str
+
+
+class LatencySeries(BaseModel):
+    """Hours from a referral's (latest) issue to its acknowledgement, by the month it was issued."""
+
+    from_org: str | None
+    to_org: str | None
+    kind: str | None
+    total: Percentiles
+    months: list[LatencyPoint]
+
+
+class Overdue(BaseModel):
+    acknowledgements_overdue: int
+    acknowledged_late: int
+    completions_overdue: int
+    follow_ups_due: int
+    follow_ups_overdue: int
+    follow_ups_done_late: int
+    by_receiver: dict[str, int]
+
+
+class Daycare(BaseModel):
+    waiting: int
+    place_offered: int
+    started: int
+    past_guarantee: int
+    median_days_waiting: float | None
+    max_days_waiting: int | None
+    queue_by_month: list[dict[str, Any]]
+
+
+class Pool(BaseModel):
+    open_now: int
+    published: int
+    let: int
+    median_days_to_let: float | None
+    p90_days_to_let: float | None
+    by_month: list[dict[str, Any]]
+
+
+class Area(BaseModel):
+    area: str
+    moved_in: int
+    vulnerable_share: float
+    warnings: int
+    overrides: int
+
+
+class Dashboard(BaseModel):
+    node: str
+    organisation: str | None
+    period_from: date
+    period_to: date
+    as_of: datetime
+    latency_by_pair: list[LatencySeries]
+    latency_by_kind: list[LatencySeries]
+    overdue: Overdue
+    daycare: Daycare
+    pool: Pool
+    areas: list[Area]
+    warnings: int
+    overrides: int
+    lag: dict[str, int | None]
+    parked: dict[str, int]
+
+
+def percentiles(values: list[float]) -> Percentiles:
+    """Nearest-rank percentiles (each figure is one of the values), rounded to 0.1."""
+    ordered = sorted(values)
+
+    def rank(p: float) -> float | None:
+        if not ordered:
+            return None
+        index = max(0, min(len(ordered) - 1, -(-len(ordered) * p // 100) - 1))
+        return round(ordered[int(index)], 1)
+
+    return Percentiles(count=len(ordered), p50=rank(50), p90=rank(90), p99=rank(99))
+
+
+def months(start: date, end: date) -> list[str]:
+    found, month = [], start.replace(day=1)
+    for _ in range(600):  # bounded: 50 years
+        if month > end:
+            break
+        found.append(month.strftime("%Y-%m"))
+        month = add_months(month, 1)
+    return found
+
+
+def _month_of_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(COPENHAGEN).strftime("%Y-%m")
+
+
+def _series(rows: Iterable[dict[str, Any]], key: tuple[str, ...], period: list[str]) -> list[LatencySeries]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row[k] for k in key), []).append(row)
+    series = []
+    for group, found in sorted(groups.items()):
+        hours = [
+            (r["acknowledged_ms"] - r["issued_ms"]) / HOUR_MS
+            for r in found
+            if r["acknowledged_ms"] is not None
+        ]
+        points = []
+        for month in period:
+            in_month = [(r["acknowledged_ms"] - r["issued_ms"]) / HOUR_MS for r in found
+                        if r["acknowledged_ms"] is not None and _month_of_ms(r["issued_ms"]) == month]  # fmt: skip
+            points.append(LatencyPoint(month=month, **percentiles(in_month).model_dump()))
+        named = dict(zip(key, group, strict=True))
+        series.append(LatencySeries(from_org=named.get("from_org"), to_org=named.get("to_org"),
+                                    kind=named.get("kind"), total=percentiles(hours), months=points))  # fmt: skip
+    return series
+
+
+def _start(day: date) -> datetime:
+    return datetime.combine(day, time(0), COPENHAGEN)
+
+
+def dashboard(
+    models: Any,
+    *,
+    node: str,
+    organisation: str | None,
+    period_from: date,
+    period_to: date,
+    now: datetime,
+    exchange: dict[str, Any] | None,
+) -> Dashboard:
+    """The figures for referrals issued, households moved and vacancies published in [from, to]."""
+    begin, end = _start(period_from), _start(period_to + timedelta(days=1))
+    period = months(period_from, period_to)
+    t = HandoffStatusProjection(models.suffix).table_names
+    query = models.views.query
+    where, params = (
+        "issued_ms >= ? AND issued_ms < ?",
+        [int(begin.timestamp() * 1000), int(end.timestamp() * 1000)],
+    )
+    if organisation:
+        where += " AND (from_org = ? OR to_org = ?)"
+        params += [organisation, organisation]
+    latency = query(f"SELECT * FROM {t['hs_latency']} WHERE {where}", params)
+    overdue = _overdue(models, t, organisation, begin, end, now)
+    daycare = _daycare(models, organisation, begin, end, now, period)
+    pool = _pool(models.letting, organisation, begin, end, now, period)
+    areas = [
+        Area(area=a.area, moved_in=a.moved_in, vulnerable_share=round(a.vulnerable_share, 3),
+             warnings=sum(a.warnings.values()), overrides=sum(a.overrides.values()))
+        for a in models.areas.monitor(None, period_from)
+    ]  # fmt: skip
+    status = models.status()
+    lag: dict[str, int | None] = {f"projection:{name}": int(s["lag"]) for name, s in status.items()}
+    lag["relay"] = None if exchange is None else exchange.get("relay_lag")
+    lag["consumer"] = None if exchange is None else exchange.get("consumer_lag")
+    parked = {f"projection:{name}": int(s["parked"]) for name, s in status.items()}
+    parked["exchange"] = 0 if exchange is None else int(exchange.get("parked", 0))
+    return Dashboard(
+        node=node, organisation=organisation or None, period_from=period_from, period_to=period_to, as_of=now,
+        latency_by_pair=_series(latency, ("from_org", "to_org"), period),
+        latency_by_kind=_series(latency, ("kind",), period),
+        overdue=overdue, daycare=daycare, pool=pool, areas=areas,
+        warnings=sum(a.warnings for a in areas), overrides=sum(a.overrides for a in areas), lag=lag, parked=parked,
+    )  # fmt: skip
+
+
+def _overdue(models: Any, t: dict[str, str], organisation: str | None, begin: datetime, end: datetime,
+             now: datetime) -> Overdue:  # fmt: skip
+    from coordination.projections.columns import instant
+
+    where, params = "sent_at >= ? AND sent_at < ?", [instant(begin), instant(end)]
+    if organisation:
+        where += " AND (referrer = ? OR receiver = ?)"
+        params += [organisation, organisation]
+    rows = models.views.query(f"SELECT receiver, status, acknowledge_by, acknowledged_at, complete_by "
+                              f"FROM {t['hs_referrals']} WHERE {where}", params)  # fmt: skip
+    at = instant(now)
+    late = [r for r in rows if r["status"] == ReferralStatus.SENT.value and at > r["acknowledge_by"]]
+    by_receiver: dict[str, int] = {}
+    for row in late:
+        by_receiver[row["receiver"]] = by_receiver.get(row["receiver"], 0) + 1
+    households = []
+    if not organisation or organisation in {r["owner"] for r in models.views.query(
+            f"SELECT DISTINCT owner FROM {t['hs_households']}")}:  # fmt: skip
+        owner_where = "" if not organisation else " AND owner = ?"
+        households = models.views.query(
+            f"SELECT moved_on, visited_on FROM {t['hs_households']} WHERE moved_on IS NOT NULL "
+            f"AND moved_on >= ? AND moved_on < ?{owner_where}",
+            [begin.date().isoformat(), end.date().isoformat(), *([organisation] if organisation else [])],
+        )
+    policy = models.policy
+    today = now.astimezone(COPENHAGEN).date()
+    due, overdue, done_late = 0, 0, 0
+    for row in households:
+        moved_on = date.fromisoformat(row["moved_on"])
+        visited = date.fromisoformat(row["visited_on"]) if row["visited_on"] else None
+        deadline = policy.follow_up_due(moved_on)
+        done = visited is not None and visited >= moved_on
+        due += 1
+        overdue += (not done) and today > deadline
+        done_late += done and visited is not None and visited > deadline
+    return Overdue(
+        acknowledgements_overdue=len(late),
+        acknowledged_late=sum(1 for r in rows if r["acknowledged_at"] and r["acknowledged_at"] > r["acknowledge_by"]),
+        completions_overdue=sum(1 for r in rows if r["status"] in _OPEN and at > r["complete_by"]),
+        follow_ups_due=due, follow_ups_overdue=overdue, follow_ups_done_late=done_late, by_receiver=by_receiver,
+    )  # fmt: skip
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _daycare(models: Any, organisation: str | None, begin: datetime, end: datetime, now: datetime,
+             period: list[str]) -> Daycare:  # fmt: skip
+    children = [c for c in models.daycare.queue(now) if begin <= c.sent_at < end
+                and (not organisation or organisation in (c.referrer, c.receiver))]  # fmt: skip
+    waiting = [c for c in children if c.status is QueueStatus.WAITING]
+    by_month = []
+    for month in period:
+        first = datetime.strptime(month, "%Y-%m").replace(tzinfo=COPENHAGEN)
+        month_end = datetime.combine(add_months(first.date(), 1), time(0), COPENHAGEN)
+        cut = min(month_end, now)
+        # Waiting at the month's end: referred by then and not yet offered a place (or closed) by then.
+        queue = [c for c in children if c.sent_at < cut and (c.status is QueueStatus.WAITING
+                 or c.sent_at + timedelta(days=c.days_waiting) >= cut)]  # fmt: skip
+        by_month.append({"month": month, "queue_length": len(queue),
+                         "referred": sum(1 for c in children if c.sent_at.astimezone(COPENHAGEN).strftime("%Y-%m") == month)})  # fmt: skip
+    return Daycare(
+        waiting=len(waiting),
+        place_offered=sum(1 for c in children if c.status is QueueStatus.PLACE_OFFERED),
+        started=sum(1 for c in children if c.status is QueueStatus.STARTED),
+        past_guarantee=sum(1 for c in children if c.overdue),
+        median_days_waiting=_median([c.days_waiting for c in waiting]),
+        max_days_waiting=max((c.days_waiting for c in waiting), default=None),
+        queue_by_month=by_month,
+    )
+
+
+def _pool(letting: VacancyLetting, organisation: str | None, begin: datetime, end: datetime, now: datetime,
+          period: list[str]) -> Pool:  # fmt: skip
+    rows = letting.published_before(min(end, now) if now > begin else end, organisation)
+    begin_ms, end_ms, now_ms = (int(x.timestamp() * 1000) for x in (begin, end, now))
+
+    def open_at(ms: int) -> int:
+        return sum(1 for r in rows if r["published_ms"] < ms and (r["let_ms"] is None or r["let_ms"] >= ms)
+                   and (r["withdrawn_ms"] is None or r["withdrawn_ms"] >= ms))  # fmt: skip
+
+    in_period = [r for r in rows if begin_ms <= r["published_ms"] < end_ms]
+    days = [(r["let_ms"] - r["published_ms"]) / (24 * HOUR_MS) for r in in_period if r["let_ms"] is not None]
+    by_month = []
+    for month in period:
+        first = datetime.strptime(month, "%Y-%m").replace(tzinfo=COPENHAGEN)
+        cut = min(datetime.combine(add_months(first.date(), 1), time(0), COPENHAGEN), now)
+        by_month.append({"month": month, "pool_size": open_at(int(cut.timestamp() * 1000)),
+                         "let": sum(1 for r in rows if r["let_ms"] and _month_of_ms(r["let_ms"]) == month)})  # fmt: skip
+    return Pool(
+        open_now=open_at(now_ms), published=len(in_period), let=len(days),
+        median_days_to_let=_median(days), p90_days_to_let=percentiles(days).p90, by_month=by_month,
+    )  # fmt: skip

@@ -1,0 +1,79 @@
+"""Operations: the dashboard's figures and page, Prometheus metrics, liveness and readiness (no personal data)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from adapters.http.authorisation import Access, guard
+from adapters.http.dashboard import Dashboard, dashboard
+from adapters.http.metrics import readiness
+from adapters.http.problems import ApiProblem, responses
+
+router = APIRouter(tags=["operations"])
+STATIC = Path(__file__).resolve().parent.parent / "static"
+Org = Annotated[
+    str | None, Query(alias="org", max_length=100, description="only figures this organisation is in")
+]
+
+
+@router.get(
+    "/operations/dashboard", operation_id="operations_dashboard", responses=responses(400, 401, 403, 503)
+)
+def operations_dashboard(
+    access: Annotated[Access, guard("operations")],
+    org: Org = None,
+    period_from: Annotated[
+        date | None, Query(alias="from", description="first day (default: 18 months ago)")
+    ] = None,
+    period_to: Annotated[date | None, Query(alias="to", description="last day (default: today)")] = None,
+) -> Dashboard:
+    """Handoff latency percentiles by pair and kind per month, what is overdue, the daycare queue, the vacancy
+    pool, receiving areas' warnings and overrides, lag and parked messages: aggregates only."""
+    node = access.node
+    now = node.clock()
+    end = period_to or now.date()
+    start = period_from or (end - timedelta(days=548))
+    if start > end:
+        raise ApiProblem(400, "invalid-request", f"query.from: {start} is after query.to {end}")
+    if (end - start).days > 3660:
+        raise ApiProblem(400, "invalid-request", "query.from: a period is at most ten years")
+    models = node.queries()
+    figures = node.exchange_figures() if node.exchange_figures else None
+    return dashboard(models, node=node.organisation, organisation=org, period_from=start, period_to=end, now=now,
+                     exchange=figures)  # fmt: skip
+
+
+@router.get("/dashboard", include_in_schema=False)
+def dashboard_page() -> FileResponse:
+    """The page holds no data: its script asks /operations/dashboard with the operator's token."""
+    return FileResponse(STATIC / "dashboard.html", media_type="text/html")
+
+
+@router.get("/dashboard.js", include_in_schema=False)
+def dashboard_script() -> FileResponse:
+    return FileResponse(STATIC / "dashboard.js", media_type="text/javascript")
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Prometheus text format from the node's own registry (counts and durations, no personal data)."""
+    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/livez", include_in_schema=False)
+def livez() -> dict[str, str]:
+    return {"status": "alive"}
+
+
+@router.get("/readyz", include_in_schema=False)
+def readyz(request: Request) -> JSONResponse:
+    """Ready: the store answers, every projection is within its bound of the log, the exchange runs."""
+    checks = readiness(request.app.state.node)
+    ready = all(check["ok"] for check in checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
