@@ -92,6 +92,11 @@ class NodeSettings(BaseSettings):
         )
     # The waterbed guard's area indicators (docs/area-indicators.md); without it every area is unmonitored.
     area_indicators_file: Path | None = None
+    # `coordination serve --org ORG`: where the node's API listens, and the directory of the organisations'
+    # public keys (<org>.ed25519.pub.pem) whose tokens it trusts.
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    public_keys_dir: Path | None = None
 
     @model_validator(mode="after")
     def _production_is_protected(self) -> NodeSettings:

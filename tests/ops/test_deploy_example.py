@@ -1,0 +1,79 @@
+"""The deployment example (ops/deploy) checked against the code: Docker is not run, its settings are."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from adapters.settings import NodeSettings, OrganisationRole, Profile, Store
+from ops.nodes import DEMO_ROLES
+
+DEPLOY = Path(__file__).resolve().parents[2] / "ops" / "deploy"
+VARIABLE = re.compile(r"\$\{(\w+):\?[^}]*\}")
+
+
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def _nodes() -> dict[str, dict[str, Any]]:
+    return {name: s for name, s in _compose()["services"].items() if "serve" in s.get("command", [])}
+
+
+def _settings_of(service: dict[str, Any]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for env_file in service["env_file"]:
+        values |= _env_file(DEPLOY / env_file)
+    # Secrets come from the shell: a stand-in of the right shape for each required one.
+    for name, value in service.get("environment", {}).items():
+        values[name] = VARIABLE.sub("c2VjcmV0LWtleS0xNi1ieXRlcw==", str(value))
+    return values
+
+
+def test_every_coordination_variable_in_the_example_is_a_node_setting() -> None:
+    fields = {f"COORDINATION_{name.upper()}" for name in NodeSettings.model_fields}
+    for service in _nodes().values():
+        unknown = {name for name in _settings_of(service) if name.startswith("COORDINATION_")} - fields
+        assert not unknown, f"not in NodeSettings: {sorted(unknown)}"
+
+
+def test_one_node_per_demo_organisation_with_its_role_and_production_settings() -> None:
+    nodes = _nodes()
+    assert set(nodes) == set(DEMO_ROLES)
+    for name, service in nodes.items():
+        values = _settings_of(service)
+        assert service["command"] == ["coordination", "serve", "--org", name]
+        settings = NodeSettings(**{key.removeprefix("COORDINATION_").lower(): value for key, value in values.items()})
+        assert settings.organisation == name
+        assert settings.role is DEMO_ROLES[name] and isinstance(settings.role, OrganisationRole)
+        assert settings.profile is Profile.PRODUCTION and settings.store is Store.POSTGRES
+        assert settings.cipher_key is not None and settings.cpr_secret is not None
+        assert settings.public_keys_dir == Path("/keys")
+        assert any(volume.endswith(":/keys:ro") for volume in service["volumes"])
+
+
+def test_every_node_reaches_the_same_broker_and_postgres_and_has_a_database_and_port_of_its_own() -> None:
+    compose = _compose()
+    kafka = compose["services"]["kafka"]["environment"]
+    advertised = kafka["KAFKA_ADVERTISED_LISTENERS"].split("//", 1)[1]
+    assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller", "KRaft mode: no ZooKeeper"
+    created = set(re.findall(r"CREATE DATABASE (\w+)", (DEPLOY / "postgres-init.sql").read_text()))
+    settings = [_settings_of(s) for s in _nodes().values()]
+    assert {s["COORDINATION_KAFKA_BOOTSTRAP_SERVERS"] for s in settings} == {advertised}
+    assert len({s["COORDINATION_KAFKA_TOPIC_PREFIX"] for s in settings}) == 1
+    assert {s["COORDINATION_POSTGRES_HOST"] for s in settings} == {"postgres"}
+    databases = [s["COORDINATION_POSTGRES_DBNAME"] for s in settings]
+    assert len(set(databases)) == len(databases) and set(databases) == created
+    ports = [s["ports"][0] for s in _nodes().values()]
+    assert len(set(ports)) == len(ports)
+    for service, values in zip(_nodes().values(), settings, strict=True):
+        assert service["ports"][0].endswith(f":{values['COORDINATION_HTTP_PORT']}")
+        assert f":{values['COORDINATION_HTTP_PORT']}/readyz" in " ".join(service["healthcheck"]["test"])
