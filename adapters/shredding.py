@@ -328,3 +328,29 @@ def shredding_mapper(app: Any) -> ShreddingMapper:
     stock = app.factory.mapper(transcoder=app.construct_transcoder())
     keys = HouseholdKeys(database_for(app.env), stock.cipher)
     return ShreddingMapper(stock.transcoder, keys, compressor=stock.compressor, cipher=stock.cipher)
+
+
+def delete_snapshots(app: Any, originator_ids: list[UUID]) -> None:
+    """Delete the stored snapshots of these aggregates: a snapshot holds personal state under one key, and
+    the aggregates replay from their events without it. (Snapshots are not sealed by the audit chain.)"""
+    if app.snapshots is None or not originator_ids:
+        return
+    recorder = app.snapshots.recorder
+    table = getattr(recorder, "events_table_name", None)
+    if table is None:  # POPO: snapshots in memory only
+        store = getattr(recorder, "_stored_events_index", None)
+        for originator_id in originator_ids:
+            if store is not None:
+                store.pop(originator_id, None)
+        return
+    db = database_for(app.env)
+    with db.transaction() as tx:
+        for originator_id in originator_ids:
+            tx.execute(f"DELETE FROM {table} WHERE originator_id = ?", (_id_param(db, originator_id),))  # noqa: S608
+    close = getattr(db, "close", None)
+    if close is not None:
+        close()
+
+
+def _id_param(db: SqlDatabase, originator_id: UUID) -> Any:
+    return str(originator_id) if isinstance(db, SqliteDatabase) else originator_id

@@ -21,12 +21,14 @@ from kafka.errors import KafkaError
 
 from adapters.area_indicators import load_area_indicators
 from adapters.audit_chain import Sealer, SealingLoop
+from adapters.erasure_purge import parked_purger
 from adapters.kafka.consumer import Consumer
 from adapters.kafka.relay import Relay
 from adapters.kafka.transport import KafkaTransport
 from adapters.node_db import SqlDatabase, database_for
 from adapters.outbox import ParkedMessages, RelayPositions
 from adapters.settings import NodeSettings, OrganisationRole
+from adapters.shredding import ShreddingMapper
 from adapters.transport import IncomingMessage, OutgoingMessage, Publisher, Subscription, Transport
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
@@ -159,6 +161,8 @@ class Node:
             _CountingSubscription(self._subscription, self.received), Inbound(app), ParkedMessages(self.db),
             name=EXCHANGE, poll_timeout=poll_timeout,
         )  # fmt: skip
+        if isinstance(app.mapper, ShreddingMapper):  # an erasure also drops parked messages about the household
+            app.erasure_hooks.append(parked_purger(ParkedMessages(self.db), app.mapper.keys.subjects_of))
         self.read_models = read_models
         if read_models is not None:
             read_models.attach_to(app)

@@ -13,7 +13,8 @@ from eventsourcing.persistence import JSONTranscoder, Mapper
 from psycopg.conninfo import make_conninfo
 
 from adapters.settings import NodeSettings, Store
-from adapters.shredding import shredding_mapper
+from adapters.erasure_purge import views_purger
+from adapters.shredding import ShreddingMapper, shredding_mapper
 from adapters.transcoding import register_domain_transcodings
 from adapters.views import PostgresViewStore, SQLiteViewStore
 from coordination.applications.area_guard import AreaIndicatorsSource
@@ -157,5 +158,7 @@ class ReadModels:
         """Lets the node answer `history()` from the timeline, and a housing node's waterbed guard count
         inflow from the receiving-areas monitor, instead of scanning its log."""
         node.history_source = self.history
+        if isinstance(node.mapper, ShreddingMapper):  # an erasure also purges the views' personal columns
+            node.erasure_hooks.append(views_purger(self.views, self.suffix, node.mapper.keys.subjects_of))
         if isinstance(node, HousingOrganisationApp):
             node.use_inflow_provider(self.inflow)

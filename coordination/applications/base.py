@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
 from pydantic import BaseModel
 
-from adapters.shredding import ShreddingMapper, shredding_mapper
+from adapters.shredding import ShreddingMapper, delete_snapshots, shredding_mapper
 from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.views import HistoryEntry, ReferralView, SupportLinkView
@@ -25,6 +25,7 @@ from coordination.domain.errors import (
     ConcurrencyConflict,
     InvalidInput,
     NotFound,
+    NotPermitted,
     VersionMismatch,
 )
 from coordination.domain.personal_fields import declare_not_personal
@@ -125,6 +126,8 @@ class NodeApplication(Application[UUID]):
         self.history_source: Callable[[UUID], list[HistoryEntry]] | None = None
         # Set by the composition root to share store transactions between concurrent commands.
         self.group_commit: GroupCommit | None = None
+        # Set by the composition root: what else must forget an erased household (views, parked messages).
+        self.erasure_hooks: list[Callable[[UUID], None]] = []
         super().__init__(env=env)
         if isinstance(self.mapper, ShreddingMapper):
             self.mapper.recorder = self.recorder
@@ -208,6 +211,49 @@ class NodeApplication(Application[UUID]):
                 if domain_event.originator_id in related:
                     entries.append(_history_entry(notification.id, domain_event))
         return entries
+
+    # Erasure (GDPR art. 17): crypto-shredding
+
+    def shred_household(self, household_id: UUID, at: datetime) -> None:
+        """Delete this node's key of the household, its aggregates' snapshots, and what the hooks hold.
+
+        Idempotent, so a retried erasure (or a redelivered notice) completes what a crash interrupted.
+        """
+        if not isinstance(self.mapper, ShreddingMapper):
+            raise TypeError("This application's store does not shred personal data")
+        subjects = [household_id, *self.mapper.keys.subjects_of(household_id)]
+        self.mapper.keys.erase(household_id, at)
+        delete_snapshots(self, subjects)
+        for hook in self.erasure_hooks:
+            hook(household_id)
+
+    def referrals_about(self, household_id: UUID) -> list[Referral]:
+        """This node's referrals (sent or received copies) about a household."""
+        if not isinstance(self.mapper, ShreddingMapper):
+            return []
+        found = []
+        for subject in self.mapper.keys.subjects_of(household_id):
+            try:
+                aggregate = self.repository.get(subject)
+            except AggregateNotFoundError:
+                continue  # an offer id, or an aggregate whose save failed after it was named
+            if isinstance(aggregate, Referral):
+                found.append(aggregate)
+        return found
+
+    def forget_household(self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor) -> UUID:
+        """The household's owner erased it: erase what this node holds about it (its copies, links, facts).
+
+        Only an organisation that referred the household here may ask. The shredding comes before the
+        receipt, so a crash in between leaves a notice that is applied again, not one marked done.
+        """
+        if not any(referral.referrer == by.organisation for referral in self.referrals_about(household_id)):
+            raise NotPermitted(f"{by.organisation} referred no household {household_id} to {self.organisation}")
+        if not self.has_handled(command_id):
+            self.shred_household(household_id, at)
+        self._once("forget_household", command_id, {"household_id": household_id, "at": at, "by": by},
+                   lambda: (household_id, []))  # fmt: skip
+        return household_id
 
     # Idempotent commands
 

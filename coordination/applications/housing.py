@@ -17,6 +17,7 @@ from coordination.applications.area_guard import (
     moved_in_since,
 )
 from coordination.applications.base import derived_id, require_time
+from coordination.applications.erasure import ErasureDesk
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
 from coordination.applications.timers import Expiries, originators, timer_command_id
@@ -59,7 +60,7 @@ INSTEAD_ON_A_MIRROR = {
 }
 
 
-class HousingOrganisationApp(ReferralDesk, OfferExchange):
+class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
     """A housing organisation (boligorganisation) such as CIVICA or FAB: leases, households, dwellings."""
 
     snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Household: 50, Vacancy: 50, Referral: 50}

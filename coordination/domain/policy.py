@@ -27,6 +27,8 @@ class RehousingPolicy(Value):
     # Pasningsgaranti (dagtilbudsbekendtgørelsen § 3).
     daycare_guarantee_months: int = Field(default=3, ge=0)
     daycare_minimum_age_weeks: int = Field(default=26, ge=0)
+    # Erasure is proposed this long after settling (or after the last change of an unsettled case).
+    retention_months: int = Field(default=60, ge=1)
 
     def acknowledgement_due(self, sent_at: datetime) -> datetime:
         return add_working_days(sent_at, self.acknowledge_within_working_days)

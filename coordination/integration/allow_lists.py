@@ -24,6 +24,7 @@ from coordination.domain.sharing import PURPOSE
 from coordination.integration import household_facts as facts
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
+from coordination.integration.erasure import ERASURE_RECIPIENT, HouseholdErasureNotice
 from coordination.integration.events import IntegrationEvent
 
 log = structlog.get_logger()
@@ -74,6 +75,7 @@ def _referral_fields(extra: frozenset[str] = frozenset()) -> dict[str, frozenset
 
 # event type → recipient → the top-level fields it may receive.
 ALLOWED: dict[str, dict[str, frozenset[str]]] = {
+    HouseholdErasureNotice.event_type: {ERASURE_RECIPIENT: frozenset({"household_id", "at", "by"})},
     r.ReferralSent.event_type: dict.fromkeys((kind.value for kind in ReferralKind), _SENT),
     r.ReferralAcknowledged.event_type: _referral_fields(),
     r.ReferralAccepted.event_type: _referral_fields(frozenset({"assignee"})),

@@ -19,6 +19,7 @@ from coordination.domain.errors import ConcurrencyConflict, NotPermitted
 from coordination.integration import household_facts as facts
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
+from coordination.integration.erasure import HouseholdErasureNotice
 from coordination.integration.events import IntegrationEvent
 from coordination.integration.outbound import own_fields
 from coordination.integration.topics import VACANCIES, org_source
@@ -113,6 +114,10 @@ class Inbound:
             return
         if isinstance(event, r.ReferralExpired):
             self._command("expire_referral")(command_id=command_id, referral_id=event.referral_id, at=event.at)
+            return
+        if isinstance(event, HouseholdErasureNotice):
+            self._command("forget_household")(command_id=command_id, household_id=event.household_id,
+                                              at=event.at, by=event.by)  # fmt: skip
             return
         if isinstance(event, facts.HouseholdFactReported):
             self._command(FACT_COMMANDS[type(event)])(

@@ -13,6 +13,7 @@ import structlog
 
 from coordination.applications.base import NodeApplication
 from coordination.domain.follow_up import FactKind, FollowedHousehold
+from coordination.domain.household import Household
 from coordination.domain.offer_request import OfferRequest, ReservationRefusal
 from coordination.domain.referral import Referral
 from coordination.domain.vacancy import Vacancy
@@ -28,6 +29,7 @@ from coordination.integration.allow_lists import (
     lawful_basis,
     restrict,
 )
+from coordination.integration.erasure import ERASURE_RECIPIENT, HouseholdErasureNotice
 from coordination.integration.events import Addressed
 from coordination.integration.topics import HOUSEHOLD_FACTS, REFERRALS, VACANCIES, Topics
 
@@ -84,6 +86,7 @@ class Outbound:
             OfferRequest.Answered: self._offer_answered,
             ReservationRefusal.Recorded: self._reservation_refused,
             FollowedHousehold.FactReported: self._fact_reported,
+            Household.Erased: self._household_erased,
         }
 
     def __call__(self, domain_event: Any) -> list[Addressed]:
@@ -103,6 +106,8 @@ class Outbound:
 
     def _recipient(self, event: Any, domain_event: Any) -> str:
         """What the message's recipient is to this node, as the allow-lists name it."""
+        if isinstance(event, HouseholdErasureNotice):
+            return ERASURE_RECIPIENT
         if event.topic == REFERRALS:
             if isinstance(event, r.ReferralSent):
                 return str(event.kind)
@@ -201,6 +206,19 @@ class Outbound:
     def _reservation_refused(self, e: ReservationRefusal.Recorded) -> list[Addressed]:
         refused = v.ReservationRefused(offer_id=e.offer_id, vacancy_id=e.vacancy_id, reason=e.reason, at=e.at, by=e.by)
         return [Addressed(refused, self.topics.vacancy_requests(e.requester))]
+
+    # Erasure: every organisation the household was referred to (or redirected to) erases it too
+
+    def _household_erased(self, e: Household.Erased) -> list[Addressed]:
+        told = {self.organisation}
+        out = []
+        for referral in self.app.referrals_about(e.originator_id):
+            for organisation in [referral.receiver, *(step.organisation for step in referral.history)]:
+                if organisation is not None and organisation not in told:
+                    told.add(organisation)
+                    notice = HouseholdErasureNotice(household_id=e.originator_id, at=e.at, by=e.by)
+                    out.append(Addressed(notice, self.topics.referrals(organisation)))
+        return out
 
     # Facts about households others own
 

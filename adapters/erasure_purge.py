@@ -1,0 +1,66 @@
+"""What else forgets an erased household at a node: the read models' personal columns, parked messages.
+
+Both are hooks the composition root attaches to the application (`erasure_hooks`); the household's key is
+already deleted when they run, so whatever a projection writes from here on is the erased stand-ins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
+
+import structlog
+
+from adapters.outbox import ParkedMessages
+from coordination.domain.personal_fields import ERASED
+from coordination.projections.daycare_queue import DaycareQueueProjection
+from coordination.projections.engine import PARKED_TABLE, ViewStore
+from coordination.projections.receiving_areas import ReceivingAreasProjection
+
+log = structlog.get_logger()
+
+Subjects = Callable[[UUID], list[UUID]]
+
+
+def views_purger(views: ViewStore, suffix: str, subjects: Subjects) -> Callable[[UUID], None]:
+    """Sets what the views hold from the household's personal data to what a rebuild now derives from its
+    erased events (a birth month "[erased]", not vulnerable), and drops projections' parked events of it,
+    whose error messages may quote it."""
+    daycare = DaycareQueueProjection(suffix).table_names["daycare_children"]
+    areas = ReceivingAreasProjection(suffix).table_names["ra_households"]
+
+    def purge(household_id: UUID) -> None:
+        ids = [str(household_id), *(str(s) for s in subjects(household_id))]
+        statements = [
+            (f"UPDATE {daycare} SET birth_month = ? WHERE household_id = ?", (ERASED, str(household_id))),
+            (f"UPDATE {areas} SET vulnerable = 0 WHERE household_id = ?", (str(household_id),)),
+            *((f"DELETE FROM {PARKED_TABLE} WHERE originator_id = ?", (i,)) for i in ids),
+        ]
+        for sql, params in statements:
+            try:
+                with views.transaction() as tx:
+                    tx.execute(sql, params)
+            except Exception as error:  # a table a projection has not made yet holds nothing to purge
+                log.warning("erasure.view_not_purged", table=sql.split()[2], error=type(error).__name__)
+        log.info("erasure.views_purged", household_id=str(household_id))
+
+    return purge
+
+
+def parked_purger(parked: ParkedMessages, subjects: Subjects) -> Callable[[UUID], None]:
+    """Deletes parked messages about the household: by CloudEvents subject (its id, its referrals', links'
+    and offers' ids), or naming its id anywhere in their bytes (a message too broken to read a subject)."""
+
+    def purge(household_id: UUID) -> None:
+        related = {str(household_id), *(str(s) for s in subjects(household_id))}
+        removed = 0
+        for message in parked.list():
+            headers = dict(message.message.headers)
+            subject = headers.get("ce_subject", b"").decode("utf-8", errors="replace")
+            raw = message.message.value + b"".join(headers.values())
+            if subject in related or any(i.encode() in raw for i in related):
+                parked.remove(message.id)
+                removed += 1
+        log.info("erasure.parked_purged", household_id=str(household_id), removed=removed)
+
+    return purge

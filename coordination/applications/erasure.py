@@ -1,0 +1,61 @@
+"""Erasure at the household's owner (GDPR art. 17): the erasure command and the retention timer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from coordination.applications.base import NodeApplication, derived_id, require_time
+from coordination.applications.timers import originators
+from coordination.domain.calendar import COPENHAGEN, add_months
+from coordination.domain.household import Household
+from coordination.domain.values import Actor
+
+
+class ErasureDesk(NodeApplication):
+    """A housing organisation's erasure of the households it owns, and the proposals of its retention timer.
+
+    Erasing records Household.Erased (no personal data: the relay publishes it to every organisation the
+    household was referred to), then deletes the household's key here, so everything personal stored about
+    it at this node reads as erased; the hooks purge the views and parked messages that held it in clear.
+    """
+
+    def erase_household(
+        self, *, command_id: UUID, household_id: UUID, legal_ground: str, at: datetime, by: Actor
+    ) -> UUID:
+        def work() -> tuple[UUID, list[Aggregate]]:
+            household = self._get(Household, household_id, "household")
+            household.erase(legal_ground=legal_ground, at=at, by=by)
+            return household_id, [household]
+
+        arguments = {"household_id": household_id, "legal_ground": legal_ground, "at": at, "by": by}
+        self._once("erase_household", command_id, arguments, work)
+        # After the event is stored, and on every retry: a crash in between is completed by repeating.
+        self.shred_household(household_id, at)
+        return household_id
+
+    def propose_erasures(self, *, now: datetime) -> list[UUID]:
+        """Record ErasureProposed for every household past retention as of `now`; a caseworker confirms
+        each with erase_household. Retention runs from settling, or from the last change when unsettled."""
+        today = require_time(now).astimezone(COPENHAGEN).date()
+        months = self.policy.retention_months
+        proposed = []
+        for household_id in originators(self, Household.Registered):
+            household = self._get(Household, household_id, "household")
+            if getattr(household, "erased_at", None) or getattr(household, "erasure_proposed_at", None):
+                continue
+            since = household.settled_at or household.modified_on
+            ends = add_months(since.astimezone(COPENHAGEN).date(), months)
+            if ends > today:
+                continue
+
+            def work(household: Household = household, ends: object = ends) -> tuple[UUID, list[Aggregate]]:
+                household.propose_erasure(retention_ended_on=ends, at=now)  # type: ignore[arg-type]
+                return household.id, [household]
+
+            command_id = derived_id("timer", "propose_erasure", household_id)
+            self._once("propose_erasure", command_id, {"household_id": household_id, "at": now}, work)
+            proposed.append(household_id)
+        return proposed
