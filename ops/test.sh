@@ -27,6 +27,18 @@ if [[ ! -x /usr/lib/postgresql/15/bin/postgres ]] || ! command -v pg_ctlcluster 
     fi
 fi
 
+# The dashboard's browser test drives Debian's chromium (never a downloaded browser).
+if [[ ! -x /usr/bin/chromium ]]; then
+    if [[ "$(id -u)" == 0 ]]; then
+        echo "test.sh: installing Debian's chromium (apt-get)" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        timeout 600 apt-get update -q >/dev/null
+        timeout 1200 apt-get install -y -q chromium </dev/null >/dev/null
+    else
+        echo "test.sh: chromium is not installed and installing it needs root; the browser test is skipped" >&2
+    fi
+fi
+
 was_online=no
 if cluster_online; then was_online=yes; fi
 # The pytest session stops a cluster it started; the check after pytest is the safety net for when

@@ -103,8 +103,12 @@ class Consumer:
         except DecodeError as error:
             self._park(message, error.reason, error.ce_id)
             return
+        # The W3C trace id from the publisher's header: its logs and ours name the same trace.
+        trace_id = received.traceparent.split("-")[1] if received.traceparent else None
         try:
-            with structlog.contextvars.bound_contextvars(ce_id=received.id, traceparent=received.traceparent):
+            with structlog.contextvars.bound_contextvars(
+                ce_id=received.id, traceparent=received.traceparent, trace_id=trace_id
+            ):
                 self._apply(received)
         except AlreadyApplied:
             self.stats.duplicates += 1
@@ -119,7 +123,8 @@ class Consumer:
             )
             return
         self.stats.applied += 1
-        log.info("consumer.applied", consumer=self.name, ce_id=received.id, type=received.type, **where)
+        log.info("consumer.applied", consumer=self.name, ce_id=received.id, type=received.type, trace_id=trace_id,
+                 **where)  # fmt: skip
 
     def _park(
         self, message: IncomingMessage, reason: str, ce_id: str | None, error: str = "DecodeError"

@@ -8,7 +8,7 @@ from typing import Any
 import structlog
 from eventsourcing.application import Application
 
-from adapters.kafka.envelope import encode
+from adapters.kafka.envelope import encode, new_traceparent
 from adapters.kafka.loop import BackgroundLoop
 from adapters.outbox import RelayPositions
 from adapters.transport import OutgoingMessage, Publisher
@@ -80,17 +80,21 @@ class Relay:
         messages = []
         for index, item in enumerate(self._to_messages(domain_event)):
             addressed = item if isinstance(item, Addressed) else Addressed(item, item.topic)
-            messages.append(
-                encode(
-                    addressed.event,
-                    source=self.source,
-                    originator_id=domain_event.originator_id,
-                    originator_version=domain_event.originator_version,
-                    index=index,
-                    time=domain_event.timestamp,
-                    topic=addressed.topic,
-                )
+            traceparent = new_traceparent()
+            message = encode(
+                addressed.event,
+                source=self.source,
+                originator_id=domain_event.originator_id,
+                originator_version=domain_event.originator_version,
+                index=index,
+                time=domain_event.timestamp,
+                topic=addressed.topic,
+                traceparent=traceparent,
             )
+            # The trace id travels in the message's traceparent header; the consumer binds the same id.
+            with structlog.contextvars.bound_contextvars(trace_id=traceparent.split("-")[1]):
+                log.debug("relay.message", relay=self.name, topic=message.topic, type=addressed.event.event_type)
+            messages.append(message)
         return messages
 
     def _step(self) -> bool:
