@@ -40,7 +40,7 @@ from coordination.integration.inbound import Inbound
 from coordination.integration.outbound import Outbound
 from coordination.integration.topics import Topics, org_source, slug
 from ops.logging import configure
-from ops.read_models import ReadModels, open_views
+from ops.read_models import ReadModels, open_views_beside
 
 EXCHANGE = "exchange"
 
@@ -68,10 +68,11 @@ def build_app(settings: NodeSettings) -> NodeApplication:
 
 
 def node_read_models(settings: NodeSettings, app: NodeApplication) -> ReadModels:
-    """The node's projections in its own view store, with the area indicators file when one is configured."""
+    """The node's projections in a view store beside its event store (wherever the app's env puts that),
+    with the area indicators file when one is configured."""
     indicators = settings.area_indicators_file
     return ReadModels(
-        app, open_views(settings), policy=app.policy,
+        app, open_views_beside(app.env), policy=app.policy,
         area_indicators=None if indicators is None else load_area_indicators(indicators),
         waterbed_policy=getattr(app, "waterbed_policy", DEFAULT_WATERBED_POLICY),
     )  # fmt: skip

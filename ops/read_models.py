@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -66,6 +67,25 @@ def open_views(settings: NodeSettings) -> ViewStore:
     )
     schema = f"{settings.postgres_schema}_views" if settings.postgres_schema else "views"
     return PostgresViewStore(dsn, schema=schema)
+
+
+def open_views_beside(env: Mapping[str, str]) -> ViewStore:
+    """The view store beside the event store an application's `env` names (as `open_views` places it)."""
+    module = env.get("PERSISTENCE_MODULE", "eventsourcing.popo")
+    if module.endswith("sqlite"):
+        dbname = env.get("SQLITE_DBNAME", ":memory:")
+        if ":memory:" in dbname or "mode=memory" in dbname:
+            return SQLiteViewStore(":memory:")
+        return SQLiteViewStore(Path(dbname).with_suffix(".views.sqlite3"))
+    if module.endswith("postgres"):
+        dsn = make_conninfo(
+            host=env.get("POSTGRES_HOST", "127.0.0.1"), port=env.get("POSTGRES_PORT", "5432"),
+            user=env.get("POSTGRES_USER", ""), password=env.get("POSTGRES_PASSWORD", ""),
+            dbname=env.get("POSTGRES_DBNAME", ""),
+        )  # fmt: skip
+        schema = env.get("POSTGRES_SCHEMA")
+        return PostgresViewStore(dsn, schema=f"{schema}_views" if schema else "views")
+    return SQLiteViewStore(":memory:")
 
 
 class NodeLog(Application):

@@ -12,7 +12,9 @@ from typing import Any
 from uuid import UUID
 
 from coordination.applications.views import HistoryEntry
+from coordination.domain.follow_up import FollowedHousehold
 from coordination.domain.household import Household
+from coordination.domain.offer_request import OfferRequest
 from coordination.domain.referral import Referral
 from coordination.domain.support_link import SupportLink
 from coordination.domain.vacancy import Vacancy
@@ -52,6 +54,19 @@ class TimelineProjection(Projection):
         if isinstance(event, SupportLink.Proposed):
             self._subject(tx, event.originator_id, event.household_id)
         self._entry(tx, event, event.originator_id, "SupportLink")
+
+    @handles(FollowedHousehold.Event)
+    def followed_household(self, event: FollowedHousehold.Event, tx: ProjectionTx) -> None:
+        # Facts a receiving organisation reports on a household another organisation owns.
+        if isinstance(event, FollowedHousehold.Followed):
+            self._subject(tx, event.originator_id, event.household_id)
+        self._entry(tx, event, event.originator_id, "FollowedHousehold")
+
+    @handles(OfferRequest.Event)
+    def offer_request(self, event: OfferRequest.Event, tx: ProjectionTx) -> None:
+        if isinstance(event, OfferRequest.Requested):
+            self._subject(tx, event.originator_id, event.household_id)
+        self._entry(tx, event, event.originator_id, "OfferRequest")
 
     # Only a vacancy's offers are about a household: publishing and withdrawing are not (nor read).
     @handles(Vacancy.OfferReserved, Vacancy.OfferAccepted, Vacancy.OfferDeclined, Vacancy.OfferExpired)
