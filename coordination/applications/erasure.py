@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -38,7 +38,8 @@ class ErasureDesk(NodeApplication):
 
     def propose_erasures(self, *, now: datetime) -> list[UUID]:
         """Record ErasureProposed for every household past retention as of `now`; a caseworker confirms
-        each with erase_household. Retention runs from settling, or from the last change when unsettled."""
+        each with erase_household. Retention runs from settling, or from the last step recorded on an
+        unsettled case (business time, so a replay or a second run decides the same)."""
         today = require_time(now).astimezone(COPENHAGEN).date()
         months = self.policy.retention_months
         proposed = []
@@ -46,8 +47,7 @@ class ErasureDesk(NodeApplication):
             household = self._get(Household, household_id, "household")
             if getattr(household, "erased_at", None) or getattr(household, "erasure_proposed_at", None):
                 continue
-            since = household.settled_at or household.modified_on
-            ends = add_months(since.astimezone(COPENHAGEN).date(), months)
+            ends = add_months(_retention_starts(household), months)
             if ends > today:
                 continue
 
@@ -59,3 +59,17 @@ class ErasureDesk(NodeApplication):
             self._once("propose_erasure", command_id, {"household_id": household_id, "at": now}, work)
             proposed.append(household_id)
         return proposed
+
+
+def _retention_starts(household: Household) -> date:
+    if household.settled_at is not None:
+        return household.settled_at.astimezone(COPENHAGEN).date()
+    stamps = [
+        household.registered_at,
+        household.first_contact_at,
+        household.bridge_building_started_at,
+        household.no_longer_asks_for_help_at,
+    ]
+    days = [stamp.astimezone(COPENHAGEN).date() for stamp in stamps if stamp is not None]
+    days += [move.moved_on for move in household.moves] + list(household.follow_up_visits)
+    return max(days)

@@ -14,7 +14,7 @@ ERASURE_RECIPIENT = "erasure_recipient"
 
 
 class HouseholdErasureNotice(IntegrationEvent):
-    """Sent on the referrals topic of every organisation the household was referred to; carries its id only."""
+    """Sent on the referrals topic of each organisation the household was referred to; carries its id only."""
 
     event_type: ClassVar[str] = "dk.rehousing.household.erased.v1"
     topic: ClassVar[str] = REFERRALS

@@ -55,8 +55,22 @@ SERVICE = "Homework help from Yasmin Haddad"
 DAYCARE_ASSIGNEE = "pladsanvisning-jytte"
 # The household's personal values, as they would appear in any dump: texts, and the children's birth months
 # in both stored forms (a Value's JSON, and the daycare queue's column).
-PERSONAL = [CASE_REFERENCE, STREET, ASSIGNEE, OUTCOME, NOTE, SERVICE, DAYCARE_ASSIGNEE, "arabic",
-            "financial_advice", "2022-02", '"year": 2022', '"year":2022', '"year":2010', '"year":2014']  # fmt: skip
+PERSONAL = [
+    CASE_REFERENCE,
+    STREET,
+    ASSIGNEE,
+    OUTCOME,
+    NOTE,
+    SERVICE,
+    DAYCARE_ASSIGNEE,
+    "arabic",
+    "financial_advice",
+    "2022-02",
+    '"year": 2022',
+    '"year":2022',
+    '"year":2010',
+    '"year":2014',
+]
 
 
 @pytest.fixture
@@ -68,33 +82,77 @@ def orgs(postgres_server: PostgresServer, kafka_broker: BrokerProcess) -> Iterat
 def _play(orgs: Organisations) -> UUID:
     civica, bridge, department = orgs.civica, orgs.bridge_builder, orgs.department
     family = {**the_family(), "case_reference": CASE_REFERENCE}
-    household = civica.register_household(command_id=uuid4(), **family, at=on(date(2026, 6, 2)), by=consultant)  # type: ignore[arg-type]
-    referral = civica.refer_household(command_id=uuid4(), household_id=household, receiver=BRIDGE_BUILDER,
-                                      kind=ReferralKind.BRIDGE_BUILDING, at=on(date(2026, 6, 3)), by=consultant)  # fmt: skip
-    move = Move(new_address=Address(street=STREET, postcode="5000", city="Odense C"), place=ODENSE_C,
-                moved_on=date(2026, 7, 10), old_rent=Money(dkk=6400), new_rent=Money(dkk=7650), rooms=5,
-                permanent=True)  # fmt: skip
-    civica.record_move(command_id=uuid4(), household_id=household, move=move, at=on(date(2026, 7, 10)), by=consultant)
+    household = civica.register_household(
+        command_id=uuid4(), **family, at=on(date(2026, 6, 2)), by=consultant
+    )  # type: ignore[arg-type]
+    referral = civica.refer_household(
+        command_id=uuid4(),
+        household_id=household,
+        receiver=BRIDGE_BUILDER,
+        kind=ReferralKind.BRIDGE_BUILDING,
+        at=on(date(2026, 6, 3)),
+        by=consultant,
+    )
+    move = Move(
+        new_address=Address(street=STREET, postcode="5000", city="Odense C"),
+        place=ODENSE_C,
+        moved_on=date(2026, 7, 10),
+        old_rent=Money(dkk=6400),
+        new_rent=Money(dkk=7650),
+        rooms=5,
+        permanent=True,
+    )
+    civica.record_move(
+        command_id=uuid4(), household_id=household, move=move, at=on(date(2026, 7, 10)), by=consultant
+    )
     daycare = civica.refer_household(
-        command_id=uuid4(), household_id=household, receiver=CHILDREN_AND_YOUTH, kind=ReferralKind.DAYCARE_FAST_TRACK,
-        child_id="C4", needed_from=date(2026, 8, 3), at=on(date(2026, 7, 11)), by=consultant,
-    )  # fmt: skip
+        command_id=uuid4(),
+        household_id=household,
+        receiver=CHILDREN_AND_YOUTH,
+        kind=ReferralKind.DAYCARE_FAST_TRACK,
+        child_id="C4",
+        needed_from=date(2026, 8, 3),
+        at=on(date(2026, 7, 11)),
+        by=consultant,
+    )
     orgs.settle()
-    bridge.acknowledge_referral(command_id=uuid4(), referral_id=referral, at=on(date(2026, 6, 4)), by=bridge_builder)
-    bridge.accept_referral(command_id=uuid4(), referral_id=referral, assignee=ASSIGNEE, at=on(date(2026, 6, 4), 14),
-                           by=bridge_builder)  # fmt: skip
-    offer = SupportOffer(provider="Red Cross", service=SERVICE, kind=SupportKind.HOMEWORK_CAFE, place=ODENSE_C)
-    bridge.propose_support_link(command_id=uuid4(), household_id=household, offer=offer, at=on(date(2026, 7, 12)),
-                                by=bridge_builder)  # fmt: skip
-    bridge.report_household_fact(command_id=uuid4(), household_id=household, owner=CIVICA,
-                                 fact=HouseholdFact(kind=FactKind.PRACTICAL_MATTERS_IN_ORDER, note=NOTE),
-                                 at=on(date(2026, 7, 20)), by=bridge_builder)  # fmt: skip
-    bridge.complete_referral(command_id=uuid4(), referral_id=referral, outcome=OUTCOME, at=on(date(2026, 7, 21)),
-                             by=bridge_builder)  # fmt: skip
-    department.acknowledge_referral(command_id=uuid4(), referral_id=daycare, at=on(date(2026, 7, 13)),
-                                    by=daycare_allocator)  # fmt: skip
-    department.accept_referral(command_id=uuid4(), referral_id=daycare, assignee=DAYCARE_ASSIGNEE,
-                               at=on(date(2026, 7, 13), 13), by=daycare_allocator)  # fmt: skip
+    bridge.acknowledge_referral(
+        command_id=uuid4(), referral_id=referral, at=on(date(2026, 6, 4)), by=bridge_builder
+    )
+    bridge.accept_referral(
+        command_id=uuid4(),
+        referral_id=referral,
+        assignee=ASSIGNEE,
+        at=on(date(2026, 6, 4), 14),
+        by=bridge_builder,
+    )
+    offer = SupportOffer(
+        provider="Red Cross", service=SERVICE, kind=SupportKind.HOMEWORK_CAFE, place=ODENSE_C
+    )
+    bridge.propose_support_link(
+        command_id=uuid4(), household_id=household, offer=offer, at=on(date(2026, 7, 12)), by=bridge_builder
+    )
+    bridge.report_household_fact(
+        command_id=uuid4(),
+        household_id=household,
+        owner=CIVICA,
+        fact=HouseholdFact(kind=FactKind.PRACTICAL_MATTERS_IN_ORDER, note=NOTE),
+        at=on(date(2026, 7, 20)),
+        by=bridge_builder,
+    )
+    bridge.complete_referral(
+        command_id=uuid4(), referral_id=referral, outcome=OUTCOME, at=on(date(2026, 7, 21)), by=bridge_builder
+    )
+    department.acknowledge_referral(
+        command_id=uuid4(), referral_id=daycare, at=on(date(2026, 7, 13)), by=daycare_allocator
+    )
+    department.accept_referral(
+        command_id=uuid4(),
+        referral_id=daycare,
+        assignee=DAYCARE_ASSIGNEE,
+        at=on(date(2026, 7, 13), 13),
+        by=daycare_allocator,
+    )
     orgs.settle()
     return household
 
@@ -102,18 +160,28 @@ def _play(orgs: Organisations) -> UUID:
 def _schema_dump(app: Any) -> str:
     """Every value of every row of every table in the node's schema (bytes decoded leniently)."""
     env = app.env
-    dsn = (f"host={env['POSTGRES_HOST']} port={env['POSTGRES_PORT']} dbname={env['POSTGRES_DBNAME']} "
-           f"user={env['POSTGRES_USER']} password={env['POSTGRES_PASSWORD']}")  # fmt: skip
+    dsn = (
+        f"host={env['POSTGRES_HOST']} port={env['POSTGRES_PORT']} dbname={env['POSTGRES_DBNAME']} "
+        f"user={env['POSTGRES_USER']} password={env['POSTGRES_PASSWORD']}"
+    )
     chunks = []
     with psycopg.connect(dsn, connect_timeout=10) as conn:
-        tables = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-                              (env["POSTGRES_SCHEMA"],)).fetchall()  # fmt: skip
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (env["POSTGRES_SCHEMA"],),
+        ).fetchall()
         assert tables
         for (table,) in tables:
-            query = sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(env["POSTGRES_SCHEMA"]), sql.Identifier(table))
+            query = sql.SQL("SELECT * FROM {}.{}").format(
+                sql.Identifier(env["POSTGRES_SCHEMA"]), sql.Identifier(table)
+            )
             for row in conn.execute(query):
                 for value in row:
-                    text = bytes(value).decode("utf-8", "replace") if isinstance(value, bytes | memoryview) else str(value)
+                    text = (
+                        bytes(value).decode("utf-8", "replace")
+                        if isinstance(value, bytes | memoryview)
+                        else str(value)
+                    )
                     chunks.append(f"{table}: {text}")
     return "\n".join(chunks)
 
@@ -123,18 +191,24 @@ def _views_dump(path: Path) -> str:
 
     with sqlite3.connect(path) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return "\n".join(f"{t}: {row}" for t in tables for row in conn.execute(f'SELECT * FROM "{t}"'))  # noqa: S608
+        return "\n".join(f"{t}: {row}" for t in tables for row in conn.execute(f'SELECT * FROM "{t}"'))
 
 
 def _broker_messages(bootstrap_servers: str, prefix: str) -> list[tuple[str, dict[str, bytes], bytes]]:
     """Every message on every topic of this test's deployment, read from the beginning by a plain consumer."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, consumer_timeout_ms=3000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, consumer_timeout_ms=3000
+    )
     try:
-        partitions = [TopicPartition(topic, p) for topic in consumer.topics() if topic.startswith(prefix)
-                      for p in consumer.partitions_for_topic(topic) or ()]  # fmt: skip
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in consumer.topics()
+            if topic.startswith(prefix)
+            for p in consumer.partitions_for_topic(topic) or ()
+        ]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
-        return [(m.topic, {k: v for k, v in m.headers}, m.value) for m in consumer]
+        return [(m.topic, dict(m.headers), m.value) for m in consumer]
     finally:
         consumer.close()
 
@@ -161,8 +235,13 @@ def test_an_erasure_at_civica_reaches_the_other_nodes_and_leaves_nothing_persona
     assert "2022-02" in _views_dump(views[CHILDREN_AND_YOUTH])
     assert all(_found(_schema_dump(app)) == [] for app in apps.values()), "shredded, not in clear"
 
-    orgs.civica.erase_household(command_id=uuid4(), household_id=household, legal_ground="GDPR art. 17(1)(a)",
-                                at=on(date(2026, 9, 1)), by=consultant)  # fmt: skip
+    orgs.civica.erase_household(
+        command_id=uuid4(),
+        household_id=household,
+        legal_ground="GDPR art. 17(1)(a)",
+        at=on(date(2026, 9, 1)),
+        by=consultant,
+    )
     orgs.settle()
     for models in read_models.values():
         models.catch_up()
@@ -175,7 +254,11 @@ def test_an_erasure_at_civica_reaches_the_other_nodes_and_leaves_nothing_persona
     # The non-personal history still replays: every aggregate loads, the audit chain verifies, and every
     # projection rebuilt from the erased history equals the live one (purged in place at the erasure).
     erased: Household = orgs.civica.repository.get(household)
-    assert (erased.case_reference, erased.erased_at, erased.move.place) == ("[erased]", on(date(2026, 9, 1)), ODENSE_C)  # type: ignore[union-attr]
+    assert (erased.case_reference, erased.erased_at, erased.move.place) == (
+        "[erased]",
+        on(date(2026, 9, 1)),
+        ODENSE_C,
+    )  # type: ignore[union-attr]
     for org, app in apps.items():
         for referral in app.referrals_about(household):
             assert referral.status in ("completed", "accepted"), org
@@ -209,7 +292,10 @@ def test_an_erasure_at_civica_reaches_the_other_nodes_and_leaves_nothing_persona
         if found:
             still_there.setdefault(headers["ce_type"].decode(), set()).update(found)
     assert set(still_there) <= {
-        "dk.rehousing.referral.sent.v1", "dk.rehousing.referral.accepted.v1", "dk.rehousing.referral.completed.v1",
+        "dk.rehousing.referral.sent.v1",
+        "dk.rehousing.referral.accepted.v1",
+        "dk.rehousing.referral.completed.v1",
         "dk.rehousing.household.practical_matters_in_order.v1",
-    }, still_there  # fmt: skip
-    assert CASE_REFERENCE not in str(still_there) and STREET not in str(still_there)  # never left CIVICA
+    }, still_there
+    assert CASE_REFERENCE not in str(still_there)  # never left CIVICA
+    assert STREET not in str(still_there)
