@@ -11,13 +11,13 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from coordination.integration import household_facts, referrals, vacancies
+from coordination.integration import erasure, household_facts, referrals, vacancies
 from coordination.integration.events import IntegrationEvent, registered_events
 from coordination.integration.topics import HOUSEHOLD_FACTS, REFERRALS, VACANCIES, VACANCY_REQUESTS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "docs" / "contracts"
-MODULES = (referrals, vacancies, household_facts)
+MODULES = (referrals, vacancies, household_facts, erasure)
 _SCHEMA_REF = "#/components/schemas/{model}"
 
 # Who publishes and who consumes each topic family (organisation roles, DESIGN §4).
