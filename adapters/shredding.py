@@ -341,16 +341,17 @@ def delete_snapshots(app: Any, originator_ids: list[UUID]) -> None:
         store = getattr(recorder, "_stored_events_index", None)
         for originator_id in originator_ids:
             if store is not None:
-                store.pop(originator_id, None)
+                store.pop(str(originator_id), None)
         return
     db = database_for(app.env)
     with db.transaction() as tx:
         for originator_id in originator_ids:
-            tx.execute(f"DELETE FROM {table} WHERE originator_id = ?", (_id_param(db, originator_id),))  # noqa: S608
+            tx.execute(f"DELETE FROM {table} WHERE originator_id = ?", (_id_param(db, originator_id),))
     close = getattr(db, "close", None)
     if close is not None:
         close()
 
 
 def _id_param(db: SqlDatabase, originator_id: UUID) -> Any:
-    return str(originator_id) if isinstance(db, SqliteDatabase) else originator_id
+    # The library's SQLite recorder stores ids as 32 hex digits; PostgreSQL as uuid.
+    return originator_id.hex if isinstance(db, SqliteDatabase) else originator_id

@@ -128,3 +128,19 @@ def test_the_retention_timer_proposes_erasure_once_the_period_has_passed(
     assert housing.propose_erasures(now=later) == []  # proposed once; a caseworker confirms it
     stored = list(housing.events.get(household_id))[-1]
     assert isinstance(stored, Household.ErasureProposed)
+
+
+def test_snapshots_of_an_erased_household_are_deleted_and_it_loads_from_its_events(
+    housing: HousingOrganisationApp,
+) -> None:
+    household_id = register_family(housing)
+    housing.take_snapshot(household_id)
+    assert housing.snapshots is not None
+    assert list(housing.snapshots.get(household_id))
+
+    housing.erase_household(
+        command_id=cmd(), household_id=household_id, legal_ground=GROUND, at=at(5), by=CONSULTANT
+    )
+
+    assert list(housing.snapshots.get(household_id)) == []
+    assert housing.household(household_id, today=at(6).date()).case_reference == ERASED
