@@ -63,11 +63,28 @@ RECEIVING_AREAS = [
     "Hjallese",
     "Bellinge",
 ]
-STREETS = {"Odense C": "Kochsgade", "Bolbro": "Stadionvej", "Korsløkken": "Korsløkkevej", "Højstrup": "Højstrupvej",
-           "Rising": "Risingsvej", "Tarup": "Tarupvej", "Dalum": "Dalumvej", "Hjallese": "Hjallesevej",
-           "Bellinge": "Bellinge Bygade"}  # fmt: skip
-POSTCODES = {"Odense C": "5000", "Bolbro": "5200", "Korsløkken": "5220", "Højstrup": "5200", "Rising": "5000",
-             "Tarup": "5210", "Dalum": "5250", "Hjallese": "5260", "Bellinge": "5250"}  # fmt: skip
+STREETS = {
+    "Odense C": "Kochsgade",
+    "Bolbro": "Stadionvej",
+    "Korsløkken": "Korsløkkevej",
+    "Højstrup": "Højstrupvej",
+    "Rising": "Risingsvej",
+    "Tarup": "Tarupvej",
+    "Dalum": "Dalumvej",
+    "Hjallese": "Hjallesevej",
+    "Bellinge": "Bellinge Bygade",
+}
+POSTCODES = {
+    "Odense C": "5000",
+    "Bolbro": "5200",
+    "Korsløkken": "5220",
+    "Højstrup": "5200",
+    "Rising": "5000",
+    "Tarup": "5210",
+    "Dalum": "5250",
+    "Hjallese": "5260",
+    "Bellinge": "5250",
+}
 
 Step = Callable[[], object]
 
@@ -132,9 +149,15 @@ class _Household:
         for i in range(rng.choice([0, 1, 2, 2, 3, 4])):
             year = rng.randint(2008, 2025)
             daycare, school = year >= 2021, 2009 <= year <= 2020
-            members.append(Member(member_id=f"C{i + 1}", kind=MemberKind.CHILD,
-                                  birth_month=Month(year=year, month=rng.randint(1, 12)),
-                                  needs_daycare=daycare, needs_school=school))  # fmt: skip
+            members.append(
+                Member(
+                    member_id=f"C{i + 1}",
+                    kind=MemberKind.CHILD,
+                    birth_month=Month(year=year, month=rng.randint(1, 12)),
+                    needs_daycare=daycare,
+                    needs_school=school,
+                )
+            )
             needs |= {Need.DAYCARE} if daycare else {Need.SCHOOL_CHANGE} if school else set()
         extra = [Need.INTERPRETER, Need.FINANCIAL_ADVICE, Need.MENTAL_HEALTH, Need.PHYSICAL_HEALTH]
         needs |= {need for need in extra if rng.random() < 0.25}
@@ -163,26 +186,44 @@ class _Household:
 
         def register() -> None:
             self.household_id = app.register_household(
-                command_id=next(self.cid), case_reference=f"{self.owner.upper()}-{start.year}-{self.n:04d}",
-                origin=Origin(estate=rng.choice(ESTATES[self.owner]), transformation_area="Vollsmose",
-                              municipality="Odense", previous_rooms=rooms),
-                members=self.members, needs=self.needs,
+                command_id=next(self.cid),
+                case_reference=f"{self.owner.upper()}-{start.year}-{self.n:04d}",
+                origin=Origin(
+                    estate=rng.choice(ESTATES[self.owner]),
+                    transformation_area="Vollsmose",
+                    municipality="Odense",
+                    previous_rooms=rooms,
+                ),
+                members=self.members,
+                needs=self.needs,
                 rehousing=RehousingKind(scope=Scope.EXTERNAL, permanence=Permanence.PERMANENT),
-                termination_date=start + timedelta(days=300), preferences=Preferences(areas=[]),
+                termination_date=start + timedelta(days=300),
+                preferences=Preferences(areas=[]),
                 consents=[Consent(recipient=r, purpose=p, given_on=consent_on) for r, p in purposes],
-                at=registered, by=by,
-            )  # fmt: skip
+                at=registered,
+                by=by,
+            )
 
         hid = lambda: self._id()  # noqa: E731 - the household id is known only once registration ran
         add = self.plan.add
         add(registered, register)
         contact = registered + timedelta(days=rng.randint(1, 6))
-        if not add(contact, lambda: app.record_first_contact(command_id=next(self.cid), household_id=hid(),
-                                                             at=contact, by=by)):  # fmt: skip
+        if not add(
+            contact,
+            lambda: app.record_first_contact(
+                command_id=next(self.cid), household_id=hid(), at=contact, by=by
+            ),
+        ):
             return self.plan
-        bridge = self._referral(contact + timedelta(days=rng.randint(2, 8)), "odense-brobygning",
-                                ReferralKind.BRIDGE_BUILDING, self.desks.bridge_builder, self.bb, late=0.18,
-                                complete_after=rng.randint(90, 200))  # fmt: skip
+        bridge = self._referral(
+            contact + timedelta(days=rng.randint(2, 8)),
+            "odense-brobygning",
+            ReferralKind.BRIDGE_BUILDING,
+            self.desks.bridge_builder,
+            self.bb,
+            late=0.18,
+            complete_after=rng.randint(90, 200),
+        )
         if bridge is None:
             return self.plan
         accepted_at = self._offers(bridge + timedelta(days=rng.randint(5, 20)), rooms)
@@ -191,18 +232,40 @@ class _Household:
         moved_on = (accepted_at + timedelta(days=rng.randint(20, 50))).date()
         staff = self.desks.actor("odense-boern-og-unge", Role.DAYCARE_ALLOCATOR, "pladsanvisning-3")
         if daycare_child is not None:
-            self._referral(accepted_at + timedelta(days=2), "odense-boern-og-unge", ReferralKind.DAYCARE_FAST_TRACK,
-                           self.desks.children_and_youth, staff, late=0.2, complete_after=rng.randint(10, 120),
-                           child_id=daycare_child.member_id, needed_from=moved_on + timedelta(days=14))  # fmt: skip
+            self._referral(
+                accepted_at + timedelta(days=2),
+                "odense-boern-og-unge",
+                ReferralKind.DAYCARE_FAST_TRACK,
+                self.desks.children_and_youth,
+                staff,
+                late=0.2,
+                complete_after=rng.randint(10, 120),
+                child_id=daycare_child.member_id,
+                needed_from=moved_on + timedelta(days=14),
+            )
         if Need.SCHOOL_CHANGE in self.needs:
             caseworker = self.desks.actor("odense-boern-og-unge", Role.DEPARTMENT_CASEWORKER, "skole-12")
-            self._referral(accepted_at + timedelta(days=3), "odense-boern-og-unge", ReferralKind.SCHOOL_CHANGE,
-                           self.desks.children_and_youth, caseworker, late=0.12, complete_after=rng.randint(7, 40),
-                           needed_from=moved_on + timedelta(days=7))  # fmt: skip
+            self._referral(
+                accepted_at + timedelta(days=3),
+                "odense-boern-og-unge",
+                ReferralKind.SCHOOL_CHANGE,
+                self.desks.children_and_youth,
+                caseworker,
+                late=0.12,
+                complete_after=rng.randint(7, 40),
+                needed_from=moved_on + timedelta(days=7),
+            )
         if jobcentre:
             adviser = self.desks.actor(JOBCENTRE, Role.DEPARTMENT_CASEWORKER, "jc-rådgiver-4")
-            self._referral(accepted_at + timedelta(days=4), JOBCENTRE, ReferralKind.JOBCENTRE, self.desks.jobcentre,
-                           adviser, late=0.3, complete_after=rng.randint(20, 90))  # fmt: skip
+            self._referral(
+                accepted_at + timedelta(days=4),
+                JOBCENTRE,
+                ReferralKind.JOBCENTRE,
+                self.desks.jobcentre,
+                adviser,
+                late=0.3,
+                complete_after=rng.randint(20, 90),
+            )
         self._move(moved_on, rooms)
         return self.plan
 
@@ -211,27 +274,61 @@ class _Household:
         return self.household_id
 
     def _referral(
-        self, sent: datetime, receiver: str, kind: ReferralKind, desk: ReferralDesk, staff: Actor, *,
-        late: float, complete_after: int, **details: Any,
-    ) -> datetime | None:  # fmt: skip
+        self,
+        sent: datetime,
+        receiver: str,
+        kind: ReferralKind,
+        desk: ReferralDesk,
+        staff: Actor,
+        *,
+        late: float,
+        complete_after: int,
+        **details: Any,
+    ) -> datetime | None:
         """Sends a referral and plans the receiver's steps; when it was sent (None if not yet)."""
         rng, cid = self.rng, self.cid
         referral: list[UUID] = []
-        if not self.plan.add(sent, lambda: referral.append(self.app.refer_household(
-                command_id=next(cid), household_id=self._id(), receiver=receiver, kind=kind, at=sent,
-                by=self.consultant, **details))):  # fmt: skip
+        if not self.plan.add(
+            sent,
+            lambda: referral.append(
+                self.app.refer_household(
+                    command_id=next(cid),
+                    household_id=self._id(),
+                    receiver=receiver,
+                    kind=kind,
+                    at=sent,
+                    by=self.consultant,
+                    **details,
+                )
+            ),
+        ):
             return None
         if rng.random() < 0.04:
             return sent  # never answered: it stays open (and overdue)
         acknowledged = self._delay(sent, late)
         accepted = acknowledged + timedelta(hours=rng.randint(2, 72))
         completed = accepted + timedelta(days=complete_after)
-        self.plan.add(acknowledged, lambda: desk.acknowledge_referral(
-            command_id=next(cid), referral_id=referral[0], at=acknowledged, by=staff), after_exchange=True) and \
-            self.plan.add(accepted, lambda: desk.accept_referral(
-                command_id=next(cid), referral_id=referral[0], assignee=staff.person, at=accepted, by=staff)) and \
-            self.plan.add(completed, lambda: desk.complete_referral(
-                command_id=next(cid), referral_id=referral[0], outcome="Done as agreed", at=completed, by=staff))  # fmt: skip
+        self.plan.add(
+            acknowledged,
+            lambda: desk.acknowledge_referral(
+                command_id=next(cid), referral_id=referral[0], at=acknowledged, by=staff
+            ),
+            after_exchange=True,
+        ) and self.plan.add(
+            accepted,
+            lambda: desk.accept_referral(
+                command_id=next(cid), referral_id=referral[0], assignee=staff.person, at=accepted, by=staff
+            ),
+        ) and self.plan.add(
+            completed,
+            lambda: desk.complete_referral(
+                command_id=next(cid),
+                referral_id=referral[0],
+                outcome="Done as agreed",
+                at=completed,
+                by=staff,
+            ),
+        )
         return sent
 
     def _offers(self, first: datetime, rooms: int) -> datetime | None:
@@ -252,20 +349,29 @@ class _Household:
         rng, app, by, cid, plan = self.rng, self.app, self.consultant, self.cid, self.plan
         area = rng.choice(RECEIVING_AREAS)
         dwelling = Dwelling(
-            estate=STREETS[area], place=Place(municipality="Odense", area=area),
-            address=Address(street=f"{STREETS[area]} {rng.randint(1, 80)}, {rng.randint(0, 4)}. th",
-                            postcode=POSTCODES[area], city=f"Odense {POSTCODES[area][1:]}"),
-            rooms=max(rooms, len(self.members) + 1), area_m2=Decimal(40 + 18 * rooms),
+            estate=STREETS[area],
+            place=Place(municipality="Odense", area=area),
+            address=Address(
+                street=f"{STREETS[area]} {rng.randint(1, 80)}, {rng.randint(0, 4)}. th",
+                postcode=POSTCODES[area],
+                city=f"Odense {POSTCODES[area][1:]}",
+            ),
+            rooms=max(rooms, len(self.members) + 1),
+            area_m2=Decimal(40 + 18 * rooms),
             rent=Money(dkk=Decimal(3800 + 950 * rooms + rng.randint(0, 900))),
             available_from=(at + timedelta(days=30)).date(),
-        )  # fmt: skip
+        )
         published, offered = at - timedelta(days=3), at
         answered = offered + timedelta(days=rng.randint(2, 10))
         reason = rng.choice(["Too far from the children's school", "Rent too high", "Wants a balcony"])
         vacancy: list[UUID] = []
         offer: list[UUID] = []
-        if not plan.add(published, lambda: vacancy.append(app.publish_vacancy(
-                command_id=next(cid), dwelling=dwelling, at=published, by=by))):  # fmt: skip
+        if not plan.add(
+            published,
+            lambda: vacancy.append(
+                app.publish_vacancy(command_id=next(cid), dwelling=dwelling, at=published, by=by)
+            ),
+        ):
             return None
         if not plan.add(offered, lambda: offer.append(self._offer(vacancy[0], offered))):
             return None
@@ -275,18 +381,30 @@ class _Household:
             )
         else:
             step = lambda: app.decline_offer(  # noqa: E731
-                command_id=next(cid), household_id=self._id(), offer_id=offer[0], declined_by=DeclinedBy.HOUSEHOLD,
-                reason=reason, at=answered, by=by)  # fmt: skip
+                command_id=next(cid),
+                household_id=self._id(),
+                offer_id=offer[0],
+                declined_by=DeclinedBy.HOUSEHOLD,
+                reason=reason,
+                at=answered,
+                by=by,
+            )
         return answered if plan.add(answered, step) else None
 
     def _offer(self, vacancy_id: UUID, at: datetime) -> UUID:
-        """An offer; where the waterbed guard warns, the consultant overrides it with a reason (as in practice)."""
+        """An offer; where the waterbed guard warns, the consultant overrides it with a reason."""
         command_id = next(self.cid)
         overrides: list[Override] = []
         for _ in range(5):  # each warning is named by the refusal; at most the guard's four rules
             try:
-                return self.app.make_offer(command_id=command_id, household_id=self._id(), vacancy_id=vacancy_id,
-                                           overrides=overrides, at=at, by=self.consultant)  # fmt: skip
+                return self.app.make_offer(
+                    command_id=command_id,
+                    household_id=self._id(),
+                    vacancy_id=vacancy_id,
+                    overrides=overrides,
+                    at=at,
+                    by=self.consultant,
+                )
             except OverrideRequired as required:
                 reason = "Family network in the area; school continuity agreed with the municipality"
                 overrides.append(Override(rule=required.rule, by=self.consultant, reason=reason))
@@ -296,29 +414,59 @@ class _Household:
         rng, app, cid, bb = self.rng, self.app, self.cid, self.desks.bridge_builder
         moved_at = _at(moved_on, 15)
         area = rng.choice(RECEIVING_AREAS)
-        move = Move(new_address=Address(street=f"{STREETS[area]} {rng.randint(1, 80)}", postcode=POSTCODES[area],
-                                        city="Odense"), place=Place(municipality="Odense", area=area),
-                    moved_on=moved_on, old_rent=Money(dkk=Decimal(3500 + 900 * rooms)),
-                    new_rent=Money(dkk=Decimal(3800 + 950 * rooms)), rooms=rooms, permanent=True)  # fmt: skip
+        move = Move(
+            new_address=Address(
+                street=f"{STREETS[area]} {rng.randint(1, 80)}", postcode=POSTCODES[area], city="Odense"
+            ),
+            place=Place(municipality="Odense", area=area),
+            moved_on=moved_on,
+            old_rent=Money(dkk=Decimal(3500 + 900 * rooms)),
+            new_rent=Money(dkk=Decimal(3800 + 950 * rooms)),
+            rooms=rooms,
+            permanent=True,
+        )
         handoff: list[UUID | None] = []
-        if not self.plan.add(moved_at, lambda: handoff.append(app.record_move(
-                command_id=next(cid), household_id=self._id(), move=move, hand_off_to="odense-brobygning",
-                at=moved_at, by=self.consultant))):  # fmt: skip
+        if not self.plan.add(
+            moved_at,
+            lambda: handoff.append(
+                app.record_move(
+                    command_id=next(cid),
+                    household_id=self._id(),
+                    move=move,
+                    hand_off_to="odense-brobygning",
+                    at=moved_at,
+                    by=self.consultant,
+                )
+            ),
+        ):
             return
         if rng.random() < 0.05:
             return  # the handoff is never acknowledged: nobody holds the household
         acknowledged = self._delay(moved_at, late=0.15)
-        self.plan.add(acknowledged, lambda: bb.acknowledge_referral(
-            command_id=next(cid), referral_id=handoff[0], at=acknowledged, by=self.bb), after_exchange=True)  # fmt: skip
+        self.plan.add(
+            acknowledged,
+            lambda: bb.acknowledge_referral(
+                command_id=next(cid), referral_id=handoff[0], at=acknowledged, by=self.bb
+            ),
+            after_exchange=True,
+        )
         roll = rng.random()
         if roll < 0.12:
             return  # the follow-up visit is missed
         visited_on = moved_on + timedelta(days=rng.randint(16, 30) if roll < 0.2 else rng.randint(4, 13))
         visited = _at(visited_on, 14)
-        self.plan.add(visited, lambda: bb.report_household_fact(  # type: ignore[attr-defined]
-            command_id=next(cid), household_id=self._id(), owner=self.owner,
-            fact=HouseholdFact(kind=FactKind.FOLLOW_UP_VISIT_DONE, visited_on=visited_on), at=visited, by=self.bb,
-        ), after_exchange=True)  # fmt: skip
+        self.plan.add(
+            visited,
+            lambda: bb.report_household_fact(  # type: ignore[attr-defined]
+                command_id=next(cid),
+                household_id=self._id(),
+                owner=self.owner,
+                fact=HouseholdFact(kind=FactKind.FOLLOW_UP_VISIT_DONE, visited_on=visited_on),
+                at=visited,
+                by=self.bb,
+            ),
+            after_exchange=True,
+        )
 
 
 Progress = Callable[[str, int, int], None]
@@ -331,8 +479,14 @@ def plan_households(desks: Desks, *, households: int, seed: str) -> list[Plan]:
     return [_Household(n, rng, desks, seed).plan_all() for n in range(households)]
 
 
-def seed(desks: Desks, sync: Sync, *, households: int = 300, seed: str = "vollsmose-2025",
-         progress: Progress | None = None) -> int:  # fmt: skip
+def seed(
+    desks: Desks,
+    sync: Sync,
+    *,
+    households: int = 300,
+    seed: str = "vollsmose-2025",
+    progress: Progress | None = None,
+) -> int:
     """Plays every household's plan in rounds: each round takes every household as far as it can go without
     hearing from another node, then the exchange settles. Returns the number of steps taken."""
     plans = plan_households(desks, households=households, seed=seed)
@@ -350,6 +504,8 @@ def seed(desks: Desks, sync: Sync, *, households: int = 300, seed: str = "vollsm
                 plan.done += 1
                 progressed += 1
                 first = False
+                if progress is not None and progressed % 50 == 0:
+                    progress("seeding", taken + progressed, total)
         taken += progressed
         sync()
         if progress is not None:

@@ -22,7 +22,7 @@ from ops.node import _on_the_broker, build_app
 
 
 def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | None = None) -> int:
-    """Serve one node until SIGTERM/SIGINT (uvicorn stops on either); 1 when its configuration is incomplete."""
+    """Serve one node until SIGTERM or SIGINT; 1 when its configuration is incomplete."""
     import uvicorn
 
     configure(json=settings.profile is Profile.PRODUCTION)
@@ -35,14 +35,27 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
     app = build_app(settings)
     node = _on_the_broker(settings, app, threading.Event())
     assert node is not None  # only None when asked to stop while waiting, and nobody asks here
-    api = ApiNode(app=app, db=database_for(app.env), read_models=node.read_models,
-                  exchange_figures=lambda: exchange_figures(node), exchange_running=lambda: exchange_running(node))  # fmt: skip
+    api = ApiNode(
+        app=app,
+        db=database_for(app.env),
+        read_models=node.read_models,
+        exchange_figures=lambda: exchange_figures(node),
+        exchange_running=lambda: exchange_running(node),
+    )
     node.start()
-    log.info("node.serving", host=host or settings.http_host, port=port or settings.http_port,
-             trusted=sorted(public_keys))  # fmt: skip
+    log.info(
+        "node.serving",
+        host=host or settings.http_host,
+        port=port or settings.http_port,
+        trusted=sorted(public_keys),
+    )
     try:
-        uvicorn.run(create_app(api, AuthConfig(settings.organisation, public_keys)),
-                    host=host or settings.http_host, port=port or settings.http_port, log_level="warning")  # fmt: skip
+        uvicorn.run(
+            create_app(api, AuthConfig(settings.organisation, public_keys)),
+            host=host or settings.http_host,
+            port=port or settings.http_port,
+            log_level="warning",
+        )
     finally:
         node.close()
         app.close()

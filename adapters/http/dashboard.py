@@ -139,12 +139,22 @@ def _series(rows: Iterable[dict[str, Any]], key: tuple[str, ...], period: list[s
         ]
         points = []
         for month in period:
-            in_month = [(r["acknowledged_ms"] - r["issued_ms"]) / HOUR_MS for r in found
-                        if r["acknowledged_ms"] is not None and _month_of_ms(r["issued_ms"]) == month]  # fmt: skip
+            in_month = [
+                (r["acknowledged_ms"] - r["issued_ms"]) / HOUR_MS
+                for r in found
+                if r["acknowledged_ms"] is not None and _month_of_ms(r["issued_ms"]) == month
+            ]
             points.append(LatencyPoint(month=month, **percentiles(in_month).model_dump()))
         named = dict(zip(key, group, strict=True))
-        series.append(LatencySeries(from_org=named.get("from_org"), to_org=named.get("to_org"),
-                                    kind=named.get("kind"), total=percentiles(hours), months=points))  # fmt: skip
+        series.append(
+            LatencySeries(
+                from_org=named.get("from_org"),
+                to_org=named.get("to_org"),
+                kind=named.get("kind"),
+                total=percentiles(hours),
+                months=points,
+            )
+        )
     return series
 
 
@@ -179,10 +189,15 @@ def dashboard(
     daycare = _daycare(models, organisation, begin, end, now, period)
     pool = _pool(models.letting, organisation, begin, end, now, period)
     areas = [
-        Area(area=a.area, moved_in=a.moved_in, vulnerable_share=round(a.vulnerable_share, 3),
-             warnings=sum(a.warnings.values()), overrides=sum(a.overrides.values()))
+        Area(
+            area=a.area,
+            moved_in=a.moved_in,
+            vulnerable_share=round(a.vulnerable_share, 3),
+            warnings=sum(a.warnings.values()),
+            overrides=sum(a.overrides.values()),
+        )
         for a in models.areas.monitor(None, period_from)
-    ]  # fmt: skip
+    ]
     status = models.status()
     lag: dict[str, int | None] = {f"projection:{name}": int(s["lag"]) for name, s in status.items()}
     lag["relay"] = None if exchange is None else exchange.get("relay_lag")
@@ -190,32 +205,47 @@ def dashboard(
     parked = {f"projection:{name}": int(s["parked"]) for name, s in status.items()}
     parked["exchange"] = 0 if exchange is None else int(exchange.get("parked", 0))
     return Dashboard(
-        node=node, organisation=organisation or None, period_from=period_from, period_to=period_to, as_of=now,
+        node=node,
+        organisation=organisation or None,
+        period_from=period_from,
+        period_to=period_to,
+        as_of=now,
         latency_by_pair=_series(latency, ("from_org", "to_org"), period),
         latency_by_kind=_series(latency, ("kind",), period),
-        overdue=overdue, daycare=daycare, pool=pool, areas=areas,
-        warnings=sum(a.warnings for a in areas), overrides=sum(a.overrides for a in areas), lag=lag, parked=parked,
-    )  # fmt: skip
+        overdue=overdue,
+        daycare=daycare,
+        pool=pool,
+        areas=areas,
+        warnings=sum(a.warnings for a in areas),
+        overrides=sum(a.overrides for a in areas),
+        lag=lag,
+        parked=parked,
+    )
 
 
-def _overdue(models: Any, t: dict[str, str], organisation: str | None, begin: datetime, end: datetime,
-             now: datetime) -> Overdue:  # fmt: skip
+def _overdue(
+    models: Any, t: dict[str, str], organisation: str | None, begin: datetime, end: datetime, now: datetime
+) -> Overdue:
     from coordination.projections.columns import instant
 
     where, params = "sent_at >= ? AND sent_at < ?", [instant(begin), instant(end)]
     if organisation:
         where += " AND (referrer = ? OR receiver = ?)"
         params += [organisation, organisation]
-    rows = models.views.query(f"SELECT receiver, status, acknowledge_by, acknowledged_at, complete_by "
-                              f"FROM {t['hs_referrals']} WHERE {where}", params)  # fmt: skip
+    rows = models.views.query(
+        f"SELECT receiver, status, acknowledge_by, acknowledged_at, complete_by "
+        f"FROM {t['hs_referrals']} WHERE {where}",
+        params,
+    )
     at = instant(now)
     late = [r for r in rows if r["status"] == ReferralStatus.SENT.value and at > r["acknowledge_by"]]
     by_receiver: dict[str, int] = {}
     for row in late:
         by_receiver[row["receiver"]] = by_receiver.get(row["receiver"], 0) + 1
     households = []
-    if not organisation or organisation in {r["owner"] for r in models.views.query(
-            f"SELECT DISTINCT owner FROM {t['hs_households']}")}:  # fmt: skip
+    if not organisation or organisation in {
+        r["owner"] for r in models.views.query(f"SELECT DISTINCT owner FROM {t['hs_households']}")
+    }:
         owner_where = "" if not organisation else " AND owner = ?"
         households = models.views.query(
             f"SELECT moved_on, visited_on FROM {t['hs_households']} WHERE moved_on IS NOT NULL "
@@ -235,20 +265,29 @@ def _overdue(models: Any, t: dict[str, str], organisation: str | None, begin: da
         done_late += done and visited is not None and visited > deadline
     return Overdue(
         acknowledgements_overdue=len(late),
-        acknowledged_late=sum(1 for r in rows if r["acknowledged_at"] and r["acknowledged_at"] > r["acknowledge_by"]),
+        acknowledged_late=sum(
+            1 for r in rows if r["acknowledged_at"] and r["acknowledged_at"] > r["acknowledge_by"]
+        ),
         completions_overdue=sum(1 for r in rows if r["status"] in _OPEN and at > r["complete_by"]),
-        follow_ups_due=due, follow_ups_overdue=overdue, follow_ups_done_late=done_late, by_receiver=by_receiver,
-    )  # fmt: skip
+        follow_ups_due=due,
+        follow_ups_overdue=overdue,
+        follow_ups_done_late=done_late,
+        by_receiver=by_receiver,
+    )
 
 
 def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
 
-def _daycare(models: Any, organisation: str | None, begin: datetime, end: datetime, now: datetime,
-             period: list[str]) -> Daycare:  # fmt: skip
-    children = [c for c in models.daycare.queue(now) if begin <= c.sent_at < end
-                and (not organisation or organisation in (c.referrer, c.receiver))]  # fmt: skip
+def _daycare(
+    models: Any, organisation: str | None, begin: datetime, end: datetime, now: datetime, period: list[str]
+) -> Daycare:
+    children = [
+        c
+        for c in models.daycare.queue(now)
+        if begin <= c.sent_at < end and (not organisation or organisation in (c.referrer, c.receiver))
+    ]
     waiting = [c for c in children if c.status is QueueStatus.WAITING]
     by_month = []
     for month in period:
@@ -256,10 +295,21 @@ def _daycare(models: Any, organisation: str | None, begin: datetime, end: dateti
         month_end = datetime.combine(add_months(first.date(), 1), time(0), COPENHAGEN)
         cut = min(month_end, now)
         # Waiting at the month's end: referred by then and not yet offered a place (or closed) by then.
-        queue = [c for c in children if c.sent_at < cut and (c.status is QueueStatus.WAITING
-                 or c.sent_at + timedelta(days=c.days_waiting) >= cut)]  # fmt: skip
-        by_month.append({"month": month, "queue_length": len(queue),
-                         "referred": sum(1 for c in children if c.sent_at.astimezone(COPENHAGEN).strftime("%Y-%m") == month)})  # fmt: skip
+        queue = [
+            c
+            for c in children
+            if c.sent_at < cut
+            and (c.status is QueueStatus.WAITING or c.sent_at + timedelta(days=c.days_waiting) >= cut)
+        ]
+        by_month.append(
+            {
+                "month": month,
+                "queue_length": len(queue),
+                "referred": sum(
+                    1 for c in children if c.sent_at.astimezone(COPENHAGEN).strftime("%Y-%m") == month
+                ),
+            }
+        )
     return Daycare(
         waiting=len(waiting),
         place_offered=sum(1 for c in children if c.status is QueueStatus.PLACE_OFFERED),
@@ -271,14 +321,25 @@ def _daycare(models: Any, organisation: str | None, begin: datetime, end: dateti
     )
 
 
-def _pool(letting: VacancyLetting, organisation: str | None, begin: datetime, end: datetime, now: datetime,
-          period: list[str]) -> Pool:  # fmt: skip
+def _pool(
+    letting: VacancyLetting,
+    organisation: str | None,
+    begin: datetime,
+    end: datetime,
+    now: datetime,
+    period: list[str],
+) -> Pool:
     rows = letting.published_before(min(end, now) if now > begin else end, organisation)
     begin_ms, end_ms, now_ms = (int(x.timestamp() * 1000) for x in (begin, end, now))
 
     def open_at(ms: int) -> int:
-        return sum(1 for r in rows if r["published_ms"] < ms and (r["let_ms"] is None or r["let_ms"] >= ms)
-                   and (r["withdrawn_ms"] is None or r["withdrawn_ms"] >= ms))  # fmt: skip
+        return sum(
+            1
+            for r in rows
+            if r["published_ms"] < ms
+            and (r["let_ms"] is None or r["let_ms"] >= ms)
+            and (r["withdrawn_ms"] is None or r["withdrawn_ms"] >= ms)
+        )
 
     in_period = [r for r in rows if begin_ms <= r["published_ms"] < end_ms]
     days = [(r["let_ms"] - r["published_ms"]) / (24 * HOUR_MS) for r in in_period if r["let_ms"] is not None]
@@ -286,9 +347,18 @@ def _pool(letting: VacancyLetting, organisation: str | None, begin: datetime, en
     for month in period:
         first = datetime.strptime(month, "%Y-%m").replace(tzinfo=COPENHAGEN)
         cut = min(datetime.combine(add_months(first.date(), 1), time(0), COPENHAGEN), now)
-        by_month.append({"month": month, "pool_size": open_at(int(cut.timestamp() * 1000)),
-                         "let": sum(1 for r in rows if r["let_ms"] and _month_of_ms(r["let_ms"]) == month)})  # fmt: skip
+        by_month.append(
+            {
+                "month": month,
+                "pool_size": open_at(int(cut.timestamp() * 1000)),
+                "let": sum(1 for r in rows if r["let_ms"] and _month_of_ms(r["let_ms"]) == month),
+            }
+        )
     return Pool(
-        open_now=open_at(now_ms), published=len(in_period), let=len(days),
-        median_days_to_let=_median(days), p90_days_to_let=percentiles(days).p90, by_month=by_month,
-    )  # fmt: skip
+        open_now=open_at(now_ms),
+        published=len(in_period),
+        let=len(days),
+        median_days_to_let=_median(days),
+        p90_days_to_let=percentiles(days).p90,
+        by_month=by_month,
+    )

@@ -13,8 +13,18 @@ from adapters.http.node import ApiNode
 from coordination.projections.handoff_status import HandoffStatusProjection
 
 # Seconds from a referral's issue to its acknowledgement: an hour to the 3 working days (and beyond).
-LATENCY_BUCKETS = (3600.0, 4 * 3600.0, 8 * 3600.0, 86400.0, 2 * 86400.0, 3 * 86400.0, 5 * 86400.0,
-                   7 * 86400.0, 14 * 86400.0, 30 * 86400.0)  # fmt: skip
+LATENCY_BUCKETS = (
+    3600.0,
+    4 * 3600.0,
+    8 * 3600.0,
+    86400.0,
+    2 * 86400.0,
+    3 * 86400.0,
+    5 * 86400.0,
+    7 * 86400.0,
+    14 * 86400.0,
+    30 * 86400.0,
+)
 READY_PROJECTION_LAG = 100  # events a projection may be behind the log and the node still take traffic
 
 
@@ -40,8 +50,12 @@ class NodeCollector(Collector):
             counter = CounterMetricFamily(name, words, labels=["organisation"])
             counter.add_metric([org], float(figures.get(key, 0)) if figures else 0.0)
             yield counter
-        lag = GaugeMetricFamily("coordination_lag", "How far behind: relay (stored events not yet published), "
-                                "consumer (messages not yet read), projection (events)", labels=["organisation", "what"])  # fmt: skip
+        lag = GaugeMetricFamily(
+            "coordination_lag",
+            "How far behind: relay (stored events not yet published), "
+            "consumer (messages not yet read), projection (events)",
+            labels=["organisation", "what"],
+        )
         for what in ("relay_lag", "consumer_lag"):
             value = figures.get(what) if figures else None
             if value is not None:
@@ -55,12 +69,15 @@ class NodeCollector(Collector):
 
     def _latency(self, models: Any) -> HistogramMetricFamily:
         histogram = HistogramMetricFamily(
-            "coordination_handoff_latency_seconds", "From a referral's issue to its acknowledgement",
+            "coordination_handoff_latency_seconds",
+            "From a referral's issue to its acknowledgement",
             labels=["organisation", "from_org", "to_org", "kind"],
-        )  # fmt: skip
+        )
         table = HandoffStatusProjection(models.suffix).table_names["hs_latency"]
-        rows = models.views.query(f"SELECT from_org, to_org, kind, issued_ms, acknowledged_ms FROM {table} "
-                                  "WHERE acknowledged_ms IS NOT NULL")  # fmt: skip
+        rows = models.views.query(
+            f"SELECT from_org, to_org, kind, issued_ms, acknowledged_ms FROM {table} "
+            "WHERE acknowledged_ms IS NOT NULL"
+        )
         groups: dict[tuple[str, str, str], list[float]] = {}
         for row in rows:
             key = (row["from_org"], row["to_org"], row["kind"])
@@ -80,7 +97,7 @@ def node_registry(node: ApiNode) -> CollectorRegistry:
 
 
 def readiness(node: ApiNode) -> dict[str, dict[str, Any]]:
-    """Each check with whether it passed: store reachable, projections caught up within a bound, exchange up."""
+    """Each check and whether it passed: store reachable, projections within a bound, exchange running."""
     checks: dict[str, dict[str, Any]] = {}
     try:
         checks["store"] = {"ok": True, "position": node.app.recorder.max_notification_id() or 0}
@@ -94,8 +111,11 @@ def readiness(node: ApiNode) -> dict[str, dict[str, Any]]:
             checks["catch_up"] = {"ok": True, "error": type(error).__name__}  # judged by the lag below
         try:
             behind = max((int(s["lag"]) for s in models.status().values()), default=0)
-            checks["projections"] = {"ok": behind <= READY_PROJECTION_LAG, "max_lag": behind,
-                                     "bound": READY_PROJECTION_LAG}  # fmt: skip
+            checks["projections"] = {
+                "ok": behind <= READY_PROJECTION_LAG,
+                "max_lag": behind,
+                "bound": READY_PROJECTION_LAG,
+            }
         except Exception as error:
             checks["projections"] = {"ok": False, "error": type(error).__name__}
     running = node.exchange_running

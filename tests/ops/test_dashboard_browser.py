@@ -18,8 +18,16 @@ import uvicorn
 from tests.ops.conftest import SeededDemo
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTEFACTS = Path(__file__).resolve().parents[2] / "artefacts"
 
 pytestmark = pytest.mark.skipif(
@@ -63,8 +71,9 @@ def _figure(data: dict[str, Any], path: str) -> Any:
         return found[0]["total"]["p90"]
     for head in ("lag.", "parked.", "overdue.by_receiver."):
         if path.startswith(head):
-            return data[head.split(".")[0]] if head != "overdue.by_receiver." else data["overdue"]["by_receiver"], \
-                path[len(head):]  # fmt: skip
+            return data[head.split(".")[0]] if head != "overdue.by_receiver." else data["overdue"][
+                "by_receiver"
+            ], path[len(head) :]
     value: Any = data
     for key in path.split("."):
         value = value[key]
@@ -72,11 +81,12 @@ def _figure(data: dict[str, Any], path: str) -> Any:
 
 
 def _shown(value: Any) -> str:
-    return "–" if value is None else str(value)
+    return "\u2013" if value is None else str(value)  # the page shows an en dash for no value
 
 
-def test_the_dashboard_renders_charts_whose_figures_equal_the_api(server: str, seeded_demo: SeededDemo,
-                                                                  tmp_path: Path) -> None:  # fmt: skip
+def test_the_dashboard_renders_charts_whose_figures_equal_the_api(
+    server: str, seeded_demo: SeededDemo, tmp_path: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
     token = seeded_demo.tokens["CIVICA_OPERATOR"]
@@ -108,8 +118,11 @@ def test_the_dashboard_renders_charts_whose_figures_equal_the_api(server: str, s
             )
         finally:
             browser.close()
-    api = httpx.get(f"{server}/orgs/civica/operations/dashboard", params=period,
-                    headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
+    api = httpx.get(
+        f"{server}/orgs/civica/operations/dashboard",
+        params=period,
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
     assert len(shown) > 20
     for figure, text in shown:
         expected = _figure(api, figure)

@@ -51,11 +51,16 @@ def test_one_node_per_demo_organisation_with_its_role_and_production_settings() 
     for name, service in nodes.items():
         values = _settings_of(service)
         assert service["command"] == ["coordination", "serve", "--org", name]
-        settings = NodeSettings(**{key.removeprefix("COORDINATION_").lower(): value for key, value in values.items()})
+        settings = NodeSettings(
+            **{key.removeprefix("COORDINATION_").lower(): value for key, value in values.items()}
+        )
         assert settings.organisation == name
-        assert settings.role is DEMO_ROLES[name] and isinstance(settings.role, OrganisationRole)
-        assert settings.profile is Profile.PRODUCTION and settings.store is Store.POSTGRES
-        assert settings.cipher_key is not None and settings.cpr_secret is not None
+        assert settings.role is DEMO_ROLES[name]
+        assert isinstance(settings.role, OrganisationRole)
+        assert settings.profile is Profile.PRODUCTION
+        assert settings.store is Store.POSTGRES
+        assert settings.cipher_key is not None
+        assert settings.cpr_secret is not None
         assert settings.public_keys_dir == Path("/keys")
         assert any(volume.endswith(":/keys:ro") for volume in service["volumes"])
 
@@ -71,7 +76,8 @@ def test_every_node_reaches_the_same_broker_and_postgres_and_has_a_database_and_
     assert len({s["COORDINATION_KAFKA_TOPIC_PREFIX"] for s in settings}) == 1
     assert {s["COORDINATION_POSTGRES_HOST"] for s in settings} == {"postgres"}
     databases = [s["COORDINATION_POSTGRES_DBNAME"] for s in settings]
-    assert len(set(databases)) == len(databases) and set(databases) == created
+    assert len(set(databases)) == len(databases)
+    assert set(databases) == created
     ports = [s["ports"][0] for s in _nodes().values()]
     assert len(set(ports)) == len(ports)
     for service, values in zip(_nodes().values(), settings, strict=True):

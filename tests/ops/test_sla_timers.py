@@ -43,19 +43,44 @@ class Story:
             command_id=uuid4(), **family, at=registered, by=consultant
         )  # type: ignore[arg-type]
 
-    def refer(self, household: UUID, kind: ReferralKind, sent: datetime, receiver: str = BRIDGE_BUILDER,
-              **details: Any) -> UUID:  # fmt: skip
-        referral = self.nodes.civica.refer_household(command_id=uuid4(), household_id=household, receiver=receiver,
-                                                     kind=kind, at=sent, by=consultant, **details)  # fmt: skip
+    def refer(
+        self,
+        household: UUID,
+        kind: ReferralKind,
+        sent: datetime,
+        receiver: str = BRIDGE_BUILDER,
+        **details: Any,
+    ) -> UUID:
+        referral = self.nodes.civica.refer_household(
+            command_id=uuid4(),
+            household_id=household,
+            receiver=receiver,
+            kind=kind,
+            at=sent,
+            by=consultant,
+            **details,
+        )
         self.nodes.sync()
         return referral
 
     def move(self, household: UUID, moved_on: date) -> None:
-        move = Move(new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
-                    place=ODENSE_C, moved_on=moved_on, old_rent=Money(dkk=6120), new_rent=Money(dkk=7650), rooms=5,
-                    permanent=True)  # fmt: skip
-        self.nodes.civica.record_move(command_id=uuid4(), household_id=household, move=move,
-                                      hand_off_to=BRIDGE_BUILDER, at=at(moved_on, 16), by=consultant)  # fmt: skip
+        move = Move(
+            new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
+            place=ODENSE_C,
+            moved_on=moved_on,
+            old_rent=Money(dkk=6120),
+            new_rent=Money(dkk=7650),
+            rooms=5,
+            permanent=True,
+        )
+        self.nodes.civica.record_move(
+            command_id=uuid4(),
+            household_id=household,
+            move=move,
+            hand_off_to=BRIDGE_BUILDER,
+            at=at(moved_on, 16),
+            by=consultant,
+        )
         self.nodes.sync()
 
     def status(self, household: UUID, now: datetime) -> Any:
@@ -63,8 +88,11 @@ class Story:
 
     def dashboard(self, now: datetime, **period: str) -> dict[str, Any]:
         self.served.api["civica"].clock = lambda: now
-        response = self.client.get("/orgs/civica/operations/dashboard", params=period,
-                                   headers={"Authorization": f"Bearer {self.token}"})  # fmt: skip
+        response = self.client.get(
+            "/orgs/civica/operations/dashboard",
+            params=period,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -133,8 +161,14 @@ def test_the_daycare_guarantee_date_and_overdue_are_the_same_after_a_replay_of_t
 ) -> None:
     household = story.household(at(date(2026, 12, 1)))
     story.move(household, date(2026, 12, 18))
-    story.refer(household, ReferralKind.DAYCARE_FAST_TRACK, at(date(2026, 12, 23)), receiver=CHILDREN_AND_YOUTH,
-                child_id="C4", needed_from=date(2027, 1, 4))  # fmt: skip
+    story.refer(
+        household,
+        ReferralKind.DAYCARE_FAST_TRACK,
+        at(date(2026, 12, 23)),
+        receiver=CHILDREN_AND_YOUTH,
+        child_id="C4",
+        needed_from=date(2027, 1, 4),
+    )
     now = at(date(2027, 3, 24))
     live = story.served.api["civica"].queries()
     [child] = live.daycare.queue(now)

@@ -25,8 +25,14 @@ def test_a_referral_is_logged_with_one_trace_id_when_published_and_when_applied(
         household = civica.register_household(
             command_id=uuid4(), **the_family(), at=on(date(2026, 6, 2)), by=consultant
         )  # type: ignore[arg-type]
-        civica.refer_household(command_id=uuid4(), household_id=household, receiver=BRIDGE_BUILDER,
-                               kind=ReferralKind.BRIDGE_BUILDING, at=on(date(2026, 6, 10)), by=consultant)  # fmt: skip
+        civica.refer_household(
+            command_id=uuid4(),
+            household_id=household,
+            receiver=BRIDGE_BUILDER,
+            kind=ReferralKind.BRIDGE_BUILDING,
+            at=on(date(2026, 6, 10)),
+            by=consultant,
+        )
         with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
             nodes.sync()
     finally:

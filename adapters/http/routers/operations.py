@@ -1,4 +1,4 @@
-"""Operations: the dashboard's figures and page, Prometheus metrics, liveness and readiness (no personal data)."""
+"""Operations: the dashboard's figures and page, Prometheus metrics, liveness and readiness."""
 
 from __future__ import annotations
 
@@ -45,8 +45,15 @@ def operations_dashboard(
         raise ApiProblem(400, "invalid-request", "query.from: a period is at most ten years")
     models = node.queries()
     figures = node.exchange_figures() if node.exchange_figures else None
-    return dashboard(models, node=node.organisation, organisation=org, period_from=start, period_to=end, now=now,
-                     exchange=figures)  # fmt: skip
+    return dashboard(
+        models,
+        node=node.organisation,
+        organisation=org,
+        period_from=start,
+        period_to=end,
+        now=now,
+        exchange=figures,
+    )
 
 
 @router.get("/dashboard", include_in_schema=False)
