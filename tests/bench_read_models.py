@@ -190,7 +190,7 @@ def main() -> None:
             total += seconds
             handled = _handled(dsn, app, projection)
             _rate(f"rebuild {name} ({handled / max(events, 1):.0%} handled)", runner.position(), seconds)
-        _rate("rebuild all five, one after another (per event read)", events * len(READ_MODELS), total)
+        _rate(f"rebuild all {len(READ_MODELS)}, one after another", events * len(READ_MODELS), total)
 
         models = ReadModels(app, views)
         rng = random.Random(4)
