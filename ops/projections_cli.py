@@ -9,9 +9,10 @@ from pathlib import Path
 
 import structlog
 
-from adapters.settings import NodeSettings, Store
+from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.projections.rebuild import compare, drop, rebuild
-from ops.read_models import READ_MODELS, NodeLog, ReadModels, open_views
+from ops.node import build_app, node_read_models
+from ops.read_models import READ_MODELS, ReadModels
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,6 +28,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
         parser.add_argument("--data-dir", default="var/data", help="the node's data directory (SQLite)")
         parser.add_argument("--org", required=True, help="the organisation whose node this is")
         parser.add_argument("--store", default=Store.SQLITE.value, choices=[s.value for s in Store])
+        parser.add_argument("--role", default=OrganisationRole.HOUSING_ORGANISATION.value,
+                            choices=[r.value for r in OrganisationRole], help="the organisation's role")
     status.set_defaults(run=_status)
     run.set_defaults(run=_run)
     again.set_defaults(run=_rebuild)
@@ -36,8 +39,13 @@ def _open(args: argparse.Namespace) -> ReadModels:
     # The operator reads the tables printed here; the runners' per-batch logs would drown them.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     # Other settings (PostgreSQL connection, cipher key) come from COORDINATION_* as for the node itself.
-    settings = NodeSettings(organisation=args.org, store=Store(args.store), data_dir=Path(args.data_dir))
-    return ReadModels(NodeLog(env=settings.store_env()), open_views(settings))
+    settings = NodeSettings(
+        organisation=args.org, role=OrganisationRole(args.role), store=Store(args.store), data_dir=Path(args.data_dir)
+    )
+    # The node's own application, so its events table (named after the application class on PostgreSQL),
+    # its mapper and its household keys are the node's.
+    app = build_app(settings)
+    return node_read_models(settings, app)
 
 
 def _close(models: ReadModels) -> None:

@@ -10,13 +10,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Mapper
 from psycopg.conninfo import make_conninfo
 
 from adapters.settings import NodeSettings, Store
 from adapters.erasure_purge import views_purger
-from adapters.shredding import ShreddingMapper, shredding_mapper
-from adapters.transcoding import register_domain_transcodings
+from adapters.shredding import ShreddingMapper
 from adapters.views import PostgresViewStore, SQLiteViewStore
 from coordination.applications.area_guard import AreaIndicatorsSource
 from coordination.applications.base import NodeApplication
@@ -86,18 +84,6 @@ def open_views_beside(env: Mapping[str, str]) -> ViewStore:
         schema = env.get("POSTGRES_SCHEMA")
         return PostgresViewStore(dsn, schema=f"{schema}_views" if schema else "views")
     return SQLiteViewStore(":memory:")
-
-
-class NodeLog(Application):
-    """Read access to a node's stored events for operator tools, without any organisation's commands."""
-
-    def construct_mapper(self) -> Mapper[UUID]:
-        # The node's household keys: personal attributes read in clear, or as erased once erased.
-        return shredding_mapper(self)
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        register_domain_transcodings(transcoder)
 
 
 @dataclass
