@@ -105,8 +105,9 @@ class Sealer:
             return 0
         with self.db.transaction() as tx:
             head = _head(tx)
-            after, position, previous = (0, 0, GENESIS) if head is None else (
-                head.notification_id, head.position, head.link)  # fmt: skip
+            after, position, previous = (
+                (0, 0, GENESIS) if head is None else (head.notification_id, head.position, head.link)
+            )
             page = self.app.recorder.select_notifications(
                 start=after, limit=max_events, inclusive_of_start=False
             )
@@ -138,8 +139,13 @@ class Sealer:
         head = self.head()
         if head is None:
             return None
-        return Anchor(self.organisation, head.position, head.notification_id, head.link,
-                      datetime.now(UTC).isoformat(timespec="seconds"))  # fmt: skip
+        return Anchor(
+            self.organisation,
+            head.position,
+            head.notification_id,
+            head.link,
+            datetime.now(UTC).isoformat(timespec="seconds"),
+        )
 
 
 def _head(tx: Any) -> ChainRow | None:
@@ -187,19 +193,30 @@ def verify(
         if row.position != expected:
             return broken(expected, f"the chain has no row at position {expected} (next is {row.position})")
         if pending is None:
-            return broken(row.position, f"notification {row.notification_id} is sealed but no longer stored "
-                                        "(rows deleted at the end, or the table truncated)")  # fmt: skip
+            return broken(
+                row.position,
+                f"notification {row.notification_id} is sealed but no longer stored "
+                "(rows deleted at the end, or the table truncated)",
+            )
         if pending.id < row.notification_id:
-            return broken(row.position, f"notification {pending.id} is stored where the chain sealed "
-                                        f"{row.notification_id} (a row inserted or renumbered)")  # fmt: skip
+            return broken(
+                row.position,
+                f"notification {pending.id} is stored where the chain sealed "
+                f"{row.notification_id} (a row inserted or renumbered)",
+            )
         if pending.id > row.notification_id:
-            return broken(row.position, f"notification {row.notification_id} is sealed but missing "
-                                        "(a row deleted or renumbered)")  # fmt: skip
+            return broken(
+                row.position,
+                f"notification {row.notification_id} is sealed but missing (a row deleted or renumbered)",
+            )
         if chain_link(previous, pending) != row.link:
-            return broken(row.position, f"notification {pending.id} ({pending.originator_id} v"
-                                        f"{pending.originator_version}) is not what was sealed "
-                                        "(its state, topic or identity was edited, "
-                                        "or rows were swapped)")  # fmt: skip
+            return broken(
+                row.position,
+                f"notification {pending.id} ({pending.originator_id} v"
+                f"{pending.originator_version}) is not what was sealed "
+                "(its state, topic or identity was edited, "
+                "or rows were swapped)",
+            )
         anchor = by_position.pop(row.position, None)
         if anchor is not None and anchor.link != row.link:
             return broken(row.position, "the chain differs from the anchor witnessed at this position")
@@ -207,8 +224,11 @@ def verify(
         pending = next(events, None)
     if by_position:
         lost = min(by_position)
-        return broken(lost, f"an anchor was witnessed at position {lost}, beyond the chain's head: "
-                            "the chain table was truncated")  # fmt: skip
+        return broken(
+            lost,
+            f"an anchor was witnessed at position {lost}, beyond the chain's head: "
+            "the chain table was truncated",
+        )
     unsealed = 0
     while pending is not None:
         unsealed, seen, pending = unsealed + 1, seen + 1, next(events, None)
@@ -260,8 +280,12 @@ class SealingLoop:
             self._last_anchor = now
             anchor = self.sealer.anchor()
             if anchor is not None:
-                log.info("audit.anchor", position=anchor.position, notification_id=anchor.notification_id,
-                         link=anchor.link)  # fmt: skip
+                log.info(
+                    "audit.anchor",
+                    position=anchor.position,
+                    notification_id=anchor.notification_id,
+                    link=anchor.link,
+                )
         return sealed
 
     def run_once_busy(self) -> bool:

@@ -80,7 +80,9 @@ class NodeSettings(BaseSettings):
     def kafka(self) -> KafkaSettings:
         """How this node reaches the broker; refuses when no broker address is configured."""
         if not self.kafka_bootstrap_servers:
-            raise ValueError("COORDINATION_KAFKA_BOOTSTRAP_SERVERS is not set: this node has no broker to use")
+            raise ValueError(
+                "COORDINATION_KAFKA_BOOTSTRAP_SERVERS is not set: this node has no broker to use"
+            )
         return KafkaSettings(
             bootstrap_servers=self.kafka_bootstrap_servers,
             client_id=self.kafka_client_id or f"coordination-{self.organisation}",
@@ -90,6 +92,7 @@ class NodeSettings(BaseSettings):
             fetch_max_wait_ms=self.kafka_fetch_max_wait_ms,
             request_timeout_ms=self.kafka_request_timeout_ms,
         )
+
     # The waterbed guard's area indicators (docs/area-indicators.md); without it every area is unmonitored.
     area_indicators_file: Path | None = None
     # `coordination serve --org ORG`: where the node's API listens, and the directory of the organisations'
@@ -103,13 +106,20 @@ class NodeSettings(BaseSettings):
         if self.profile is Profile.PRODUCTION:
             missing = [
                 name
-                for name, value in (("COORDINATION_CIPHER_KEY", self.cipher_key), ("COORDINATION_CPR_SECRET", self.cpr_secret))
+                for name, value in (
+                    ("COORDINATION_CIPHER_KEY", self.cipher_key),
+                    ("COORDINATION_CPR_SECRET", self.cpr_secret),
+                )
                 if value is None
             ]
             if missing:
-                raise ValueError(f"The production profile needs {', '.join(missing)} (encryption at rest is on)")
+                raise ValueError(
+                    f"The production profile needs {', '.join(missing)} (encryption at rest is on)"
+                )
             if self.store is not Store.POSTGRES:
-                raise ValueError("The production profile stores events in PostgreSQL (COORDINATION_STORE=postgres)")
+                raise ValueError(
+                    "The production profile stores events in PostgreSQL (COORDINATION_STORE=postgres)"
+                )
         return self
 
     def store_env(self) -> dict[str, str]:

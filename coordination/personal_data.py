@@ -14,11 +14,13 @@ from coordination.domain.errors import InvalidInput
 def cpr_digest(number: str, secret: bytes) -> str:
     """A keyed digest of a valid CPR number, for finding a household again without storing the number.
 
-    A plain hash would be reversible by trying all ~3.6 million birth dates × serials; the node's
+    A plain hash would be reversible by trying all ~3.6 million birth dates x serials; the node's
     secret key makes that impossible without the key. The error never repeats the number.
     """
     try:
         compact = cpr.validate(number)
     except ValidationError:
-        raise InvalidInput("The CPR number is not valid (expected DDMMYY-SSSS with a real birth date)") from None
+        raise InvalidInput(
+            "The CPR number is not valid (expected DDMMYY-SSSS with a real birth date)"
+        ) from None
     return hmac.new(secret, compact.encode(), hashlib.sha256).hexdigest()

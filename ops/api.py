@@ -73,7 +73,9 @@ def exchange_figures(node: Node, exchange: Exchange | None = None) -> dict[str, 
 
 def exchange_running(node: Node) -> bool:
     """The node's relay and consumer loops are running in the background."""
-    return all(getattr(getattr(part, "_loop", None), "running", False) for part in (node.relay, node.consumer))
+    return all(
+        getattr(getattr(part, "_loop", None), "running", False) for part in (node.relay, node.consumer)
+    )
 
 
 @dataclass
@@ -95,16 +97,23 @@ class ServedNodes:
 
 
 def api_node(
-    app: NodeApplication, settings: NodeSettings, exchange_node: Node | None = None, exchange: Exchange | None = None
+    app: NodeApplication,
+    settings: NodeSettings,
+    exchange_node: Node | None = None,
+    exchange: Exchange | None = None,
 ) -> ApiNode:
     """One node as the API serves it: its application, its read models (history from the timeline), its DB."""
     models = ReadModels(app, open_views(settings))
     models.attach_to(app)
     if exchange_node is None:
         return ApiNode(app=app, db=database_for(app.env), read_models=models)
-    return ApiNode(app=app, db=database_for(app.env), read_models=models,
-                   exchange_figures=lambda: exchange_figures(exchange_node, exchange),
-                   exchange_running=lambda: exchange_running(exchange_node))  # fmt: skip
+    return ApiNode(
+        app=app,
+        db=database_for(app.env),
+        read_models=models,
+        exchange_figures=lambda: exchange_figures(exchange_node, exchange),
+        exchange_running=lambda: exchange_running(exchange_node),
+    )
 
 
 def demo_api_nodes(nodes: Nodes, data_dir: Path, store: Store = Store.SQLITE) -> ServedNodes:
@@ -130,10 +139,16 @@ def demo_tokens(data_dir: Path, ttl: timedelta = timedelta(hours=8)) -> dict[str
     """A token per demo person, addressed to that person's own organisation's node."""
     keys = demo_keys(data_dir)
     return {
-        name: issue_token(keys[actor.organisation], organisation=actor.organisation, person=actor.person,
-                          role=actor.role, audience=actor.organisation, ttl=ttl)
+        name: issue_token(
+            keys[actor.organisation],
+            organisation=actor.organisation,
+            person=actor.person,
+            role=actor.role,
+            audience=actor.organisation,
+            ttl=ttl,
+        )
         for name, actor in DEMO_PEOPLE.items()
-    }  # fmt: skip
+    }
 
 
 def mounted_app(served: ServedNodes, data_dir: Path) -> FastAPI:
@@ -167,7 +182,12 @@ def write_tokens(data_dir: Path, tokens: dict[str, str], base_url: str) -> Path:
 
 
 def serve(
-    nodes: Nodes, data_dir: Path, *, store: Store = Store.SQLITE, port: int = 8000, started: float | None = None
+    nodes: Nodes,
+    data_dir: Path,
+    *,
+    store: Store = Store.SQLITE,
+    port: int = 8000,
+    started: float | None = None,
 ) -> None:
     """Serve every node on 127.0.0.1:`port` until interrupted, with the exchange running in the background;
     prints how long it took from `started` (time.monotonic() when the command began) to ready."""
@@ -186,8 +206,10 @@ def serve(
         actor = DEMO_PEOPLE[name]
         print(f"  {name} ({actor.person}, {actor.role} at {actor.organisation}):\n    {token}")
     operator = tokens["CIVICA_OPERATOR"]
-    print(f"\nDashboard (no personal data; the operator's token in the fragment stays in the browser):\n"
-          f"  {base}/orgs/civica/dashboard#token={operator}")
+    print(
+        f"\nDashboard (no personal data; the operator's token in the fragment stays in the browser):\n"
+        f"  {base}/orgs/civica/dashboard#token={operator}"
+    )
     print(f"Metrics: {base}/orgs/<organisation>/metrics; health: .../livez and .../readyz")
     exchange = nodes.exchange if isinstance(nodes.exchange, Exchange) else None
     if exchange is not None:

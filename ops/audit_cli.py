@@ -38,15 +38,23 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     line.add_argument("household", type=UUID)
     line.add_argument("--format", default="table", choices=["table", "jsonl", "csv"])
     line.add_argument("--out", type=Path, help="write to this file instead of standard output")
-    line.add_argument("--source", default="auto", choices=["auto", "log"],
-                      help="auto: the timeline read model if caught up, else a log scan")  # fmt: skip
+    line.add_argument(
+        "--source",
+        default="auto",
+        choices=["auto", "log"],
+        help="auto: the timeline read model if caught up, else a log scan",
+    )
     then = actions.add_parser("as-of", help="an aggregate's state then (a household's with its handoffs)")
     then.add_argument("aggregate", type=UUID, help="a household's or any other aggregate's id")
     when = then.add_mutually_exclusive_group(required=True)
     when.add_argument("--as-of", dest="moment", type=_moment, help="e.g. 2026-03-01T12:00+01:00")
     when.add_argument("--version", type=int)
-    then.add_argument("--clock", default=Clock.BUSINESS.value, choices=[c.value for c in Clock],
-                      help="business: the events' `at` (default); recorded: when stored")  # fmt: skip
+    then.add_argument(
+        "--clock",
+        default=Clock.BUSINESS.value,
+        choices=[c.value for c in Clock],
+        help="business: the events' `at` (default); recorded: when stored",
+    )
     again = actions.add_parser("replay", help="rebuild every projection from history and compare with live")
     again.add_argument("--no-catch-up", action="store_true", help="compare at live's position as it is")
     again.add_argument("--keep", action="store_true", help="keep the rebuilt tables")
@@ -64,8 +72,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
         parser.add_argument("--role", choices=[r.value for r in OrganisationRole], help="COORDINATION_ROLE")
         parser.add_argument("--store", choices=[s.value for s in Store], help="default: COORDINATION_STORE")
         parser.add_argument("--config", type=Path, help="a .env-style file of COORDINATION_* settings")
-    for parser, run in ((line, _timeline), (then, _as_of), (again, _replay), (seal, _seal), (anchor, _anchor),
-                        (check, _verify), (reads, _access_log)):  # fmt: skip
+    for parser, run in (
+        (line, _timeline),
+        (then, _as_of),
+        (again, _replay),
+        (seal, _seal),
+        (anchor, _anchor),
+        (check, _verify),
+        (reads, _access_log),
+    ):
         parser.set_defaults(run=run)
 
 
@@ -116,25 +131,31 @@ def _timeline(args: argparse.Namespace) -> int:
                 write(rows, args.format, out)
         else:
             write(rows, args.format, sys.stdout)
-        print(f"{len(rows)} event(s) about household {args.household} at {app.organisation}, from {source}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"{len(rows)} event(s) about household {args.household} at {app.organisation}, from {source}",
+            file=sys.stderr,
+        )
     return 0
 
 
 def _as_of(args: argparse.Namespace) -> int:
     with _node(args) as (_, app):
         try:
-            aggregate = aggregate_as_of(app, args.aggregate, moment=args.moment, version=args.version,
-                                        clock=Clock(args.clock))  # fmt: skip
+            aggregate = aggregate_as_of(
+                app, args.aggregate, moment=args.moment, version=args.version, clock=Clock(args.clock)
+            )
         except DomainError as error:
             print(error.message, file=sys.stderr)
             return 1
         moment = args.moment or getattr(aggregate, "modified_on", None) or datetime.now().astimezone()
         view = view_of(aggregate, moment, app.policy)
         answer: dict[str, Any] = {
-            "as_of": moment.isoformat(), "clock": args.clock, "version": aggregate.version,
-            "type": type(aggregate).__name__, "state": json.loads(view.model_dump_json()),
-        }  # fmt: skip
+            "as_of": moment.isoformat(),
+            "clock": args.clock,
+            "version": aggregate.version,
+            "type": type(aggregate).__name__,
+            "state": json.loads(view.model_dump_json()),
+        }
         if isinstance(aggregate, Household) and args.moment is not None:
             status = household_status_as_of(app, args.aggregate, args.moment, app.policy)
             answer["handoff_status"] = json.loads(status.model_dump_json())
@@ -146,8 +167,14 @@ def _replay(args: argparse.Namespace) -> int:
     with _node(args) as (settings, app):
         views = open_views(settings)
         try:
-            results = replay_all(app, views, READ_MODELS, catch_up_live=not args.no_catch_up, keep=args.keep,
-                                 progress=progress_bar())  # fmt: skip
+            results = replay_all(
+                app,
+                views,
+                READ_MODELS,
+                catch_up_live=not args.no_catch_up,
+                keep=args.keep,
+                progress=progress_bar(),
+            )
         finally:
             views.close()  # type: ignore[attr-defined]
     print(f"{'projection':<18} {'position':>9} {'events':>9} {'seconds':>8}  result")
@@ -157,8 +184,10 @@ def _replay(args: argparse.Namespace) -> int:
         for difference in result.differences[:20]:
             print(f"    {difference}")
     different = [r.name for r in results if not r.equal]
-    print(f"{len(results) - len(different)} of {len(results)} projection(s) equal to live after replay"
-          + (f"; different: {', '.join(different)}" if different else ""))  # fmt: skip
+    print(
+        f"{len(results) - len(different)} of {len(results)} projection(s) equal to live after replay"
+        + (f"; different: {', '.join(different)}" if different else "")
+    )
     return 1 if different else 0
 
 
@@ -210,7 +239,9 @@ def _access_log(args: argparse.Namespace) -> int:
         writer.writerows(rows)
     else:
         for row in rows:
-            print(f"{row['at']}  {row['organisation']}/{row['role']}/{row['person']}  {row['operation']}"
-                  f"  {row['subject']}  purpose: {row['purpose']}")  # fmt: skip
+            print(
+                f"{row['at']}  {row['organisation']}/{row['role']}/{row['person']}  {row['operation']}"
+                f"  {row['subject']}  purpose: {row['purpose']}"
+            )
     print(f"{len(rows)} read(s) of personal data logged at {app.organisation}", file=sys.stderr)
     return 0

@@ -31,16 +31,25 @@ def _demo_nodes(args: argparse.Namespace) -> Nodes:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    configure(json=False, level=logging.WARNING)  # the story is the output; warnings (parked, retries) still show
+    configure(
+        json=False, level=logging.WARNING
+    )  # the story is the output; warnings (parked, retries) still show
     started = time.monotonic()
     nodes = _demo_nodes(args)
     try:
         ids = play(nodes)
         if args.households:
-            taken = ensure_seeded(nodes, Path(args.data_dir), households=args.households, seed_text=args.seed,
-                                  progress=progress_bar())  # fmt: skip
+            taken = ensure_seeded(
+                nodes,
+                Path(args.data_dir),
+                households=args.households,
+                seed_text=args.seed,
+                progress=progress_bar(),
+            )
             how = f"seeded in {taken} steps" if taken else "already seeded: the stores were reused"
-            print(f"Generated history: {args.households} Vollsmose households from seed {args.seed!r} ({how})")
+            print(
+                f"Generated history: {args.households} Vollsmose households from seed {args.seed!r} ({how})"
+            )
         civica = nodes.civica
         view = civica.household(ids.household, today=date(2026, 11, 22))
         print(f"Reference family {view.case_reference} (household {view.id})")
@@ -55,8 +64,10 @@ def _demo(args: argparse.Namespace) -> int:
         print("\nExchange (in-process, the Kafka contract):")
         for node in nodes.exchange.nodes:
             stats = node.consumer.stats
-            print(f"  {node.organisation:<22} published {sum(node.published.values()):>3}  applied {stats.applied:>3}"
-                  f"  duplicates {stats.duplicates}  parked {stats.parked}")  # fmt: skip
+            print(
+                f"  {node.organisation:<22} published {sum(node.published.values()):>3}  applied {stats.applied:>3}"
+                f"  duplicates {stats.duplicates}  parked {stats.parked}"
+            )
         print(f"\nStores: {Path(args.data_dir).resolve()} (one SQLite file per organisation)")
         from ops.api import demo_keys, serve
 
@@ -101,10 +112,19 @@ def _token(args: argparse.Namespace) -> int:
 
     key_file = args.key_file or private_key_path(Path(args.data_dir) / "keys", args.org)
     if not Path(key_file).exists():
-        print(f"No private key for {args.org} at {key_file} (the demo makes one per organisation)", file=sys.stderr)
+        print(
+            f"No private key for {args.org} at {key_file} (the demo makes one per organisation)",
+            file=sys.stderr,
+        )
         return 1
-    token = issue_token(load_private_key(Path(key_file)), organisation=args.org, person=args.person,
-                        role=args.role, audience=args.audience or args.org, ttl=timedelta(minutes=args.minutes))  # fmt: skip
+    token = issue_token(
+        load_private_key(Path(key_file)),
+        organisation=args.org,
+        person=args.person,
+        role=args.role,
+        audience=args.audience or args.org,
+        ttl=timedelta(minutes=args.minutes),
+    )
     print(token)
     return 0
 
@@ -127,13 +147,17 @@ def _parked(args: argparse.Namespace) -> int:
         if args.action == "list":
             parked = node.consumer.list_parked()
             for message in parked:
-                print(f"{message.id}  {message.topic}[{message.partition}]@{message.offset}  ce_id={message.ce_id}"
-                      f"  attempts={message.attempts}  parked={message.parked_at.isoformat(timespec='seconds')}")  # fmt: skip
+                print(
+                    f"{message.id}  {message.topic}[{message.partition}]@{message.offset}  ce_id={message.ce_id}"
+                    f"  attempts={message.attempts}  parked={message.parked_at.isoformat(timespec='seconds')}"
+                )
                 print(f"    {message.reason}")
             print(f"{len(parked)} parked message(s) at {settings.organisation}")
         else:
             outcome = node.consumer.retry_parked(args.id)
-            print(f"applied {outcome.applied}, already applied {outcome.duplicates}, still parked {outcome.still_parked}")
+            print(
+                f"applied {outcome.applied}, already applied {outcome.duplicates}, still parked {outcome.still_parked}"
+            )
             return 1 if outcome.still_parked else 0
     finally:
         node.close()
@@ -144,13 +168,18 @@ def _parked(args: argparse.Namespace) -> int:
 def _node(args: argparse.Namespace) -> int:
     from ops.node import main as run_node
 
-    argv = [*(["--org", args.org] if args.org else []), *(["--config", str(args.config)] if args.config else [])]
+    argv = [
+        *(["--org", args.org] if args.org else []),
+        *(["--config", str(args.config)] if args.config else []),
+    ]
     return run_node(argv)
 
 
 def _node_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--org", help="the organisation (default: COORDINATION_ORGANISATION)")
-    parser.add_argument("--role", choices=[r.value for r in OrganisationRole], help="default: COORDINATION_ROLE")
+    parser.add_argument(
+        "--role", choices=[r.value for r in OrganisationRole], help="default: COORDINATION_ROLE"
+    )
     parser.add_argument("--config", type=Path, help="a .env-style file of COORDINATION_* settings")
 
 
@@ -160,20 +189,34 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="play the reference scenario (DESIGN §6) on the embedded default")
     demo.add_argument("--data-dir", default="var/demo", help="where each organisation's store is kept")
     demo.add_argument("--store", default=Store.SQLITE.value, choices=[s.value for s in Store])
-    demo.add_argument("--serve", dest="serve", action="store_true", default=None,
-                      help="serve the API after playing (the default when run from a terminal)")  # fmt: skip
+    demo.add_argument(
+        "--serve",
+        dest="serve",
+        action="store_true",
+        default=None,
+        help="serve the API after playing (the default when run from a terminal)",
+    )
     demo.add_argument("--no-serve", dest="serve", action="store_false", help="play and print only (CI)")
     demo.add_argument("--port", type=int, default=8000, help="the API's port on 127.0.0.1")
-    demo.add_argument("--households", type=int, default=DEFAULT_HOUSEHOLDS,
-                      help="generated Vollsmose households to seed beside the reference family (0: none)")  # fmt: skip
+    demo.add_argument(
+        "--households",
+        type=int,
+        default=DEFAULT_HOUSEHOLDS,
+        help="generated Vollsmose households to seed beside the reference family (0: none)",
+    )
     demo.add_argument("--seed", default=DEFAULT_SEED, help="the generated history's seed (deterministic)")
     demo.set_defaults(run=_demo)
-    serve = commands.add_parser("serve", help="serve every demo organisation's API on 127.0.0.1 (/orgs/ORG/); "
-                                "with --org or --config, one node on PostgreSQL and Kafka (production)")  # fmt: skip
+    serve = commands.add_parser(
+        "serve",
+        help="serve every demo organisation's API on 127.0.0.1 (/orgs/ORG/); "
+        "with --org or --config, one node on PostgreSQL and Kafka (production)",
+    )
     serve.add_argument("--data-dir", default="var/demo", help="where each organisation's store is kept")
     serve.add_argument("--store", default=Store.SQLITE.value, choices=[s.value for s in Store])
     serve.add_argument("--port", type=int, default=None, help="default 8000 (or COORDINATION_HTTP_PORT)")
-    serve.add_argument("--host", default=None, help="one node's listening address (default COORDINATION_HTTP_HOST)")
+    serve.add_argument(
+        "--host", default=None, help="one node's listening address (default COORDINATION_HTTP_HOST)"
+    )
     _node_options(serve)
     serve.set_defaults(run=_serve)
     token = commands.add_parser("token", help="bearer tokens for the API (local use and tests)")

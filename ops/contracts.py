@@ -23,53 +23,76 @@ _SCHEMA_REF = "#/components/schemas/{model}"
 # Who publishes and who consumes each topic family (organisation roles, DESIGN §4).
 CHANNELS: dict[str, dict[str, Any]] = {
     REFERRALS: {
-        "key": "referrals", "parameter": "organisation",
+        "key": "referrals",
+        "parameter": "organisation",
         "description": "Referrals sent or redirected to the organisation, and every step the other party takes "
-                       "on a referral it is party to. A node reads only its own topic.",
+        "on a referral it is party to. A node reads only its own topic.",
         "publishers": ["housing_organisation", "bridge_builder", "municipal_department", "civil_actor"],
         "consumers": ["housing_organisation", "bridge_builder", "municipal_department", "civil_actor"],
     },
     VACANCIES: {
-        "key": "vacancies", "parameter": "municipality",
+        "key": "vacancies",
+        "parameter": "municipality",
         "description": "The shared vacancy pool of a municipality: each vacancy's owner publishes it and every "
-                       "step of its single live offer; no household data.",
+        "step of its single live offer; no household data.",
         "publishers": ["housing_organisation"],
         "consumers": ["housing_organisation", "municipal_department"],
     },
     VACANCY_REQUESTS: {
-        "key": "vacancyRequests", "parameter": "organisation",
+        "key": "vacancyRequests",
+        "parameter": "organisation",
         "description": "Requests to the owner of a vacancy to reserve it for another organisation's offer and "
-                       "the household's answer; the owner's refusals go to the requester's topic.",
+        "the household's answer; the owner's refusals go to the requester's topic.",
         "publishers": ["housing_organisation"],
         "consumers": ["housing_organisation"],
     },
     HOUSEHOLD_FACTS: {
-        "key": "householdFacts", "parameter": "organisation",
+        "key": "householdFacts",
+        "parameter": "organisation",
         "description": "Facts others record about a household the organisation owns: enrolments, contact "
-                       "persons, practical matters, help no longer asked for, the follow-up visit, settling.",
+        "persons, practical matters, help no longer asked for, the follow-up visit, settling.",
         "publishers": ["bridge_builder", "municipal_department"],
         "consumers": ["housing_organisation"],
     },
-}  # fmt: skip
+}
 
 CLOUD_EVENT_HEADERS: dict[str, Any] = {
     "type": "object",
     "description": "CloudEvents 1.0, Kafka protocol binding, binary content mode; ids, names and times only.",
-    "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "ce_dataschema",
-                 "content-type", "traceparent"],
+    "required": [
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_subject",
+        "ce_time",
+        "ce_dataschema",
+        "content-type",
+        "traceparent",
+    ],
     "properties": {
         "ce_specversion": {"const": "1.0"},
-        "ce_id": {"type": "string", "format": "uuid",
-                  "description": "Derived from the originating stored event: the same on every re-publish"},
+        "ce_id": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Derived from the originating stored event: the same on every re-publish",
+        },
         "ce_source": {"type": "string", "pattern": "^urn:dk:rehousing:org:[a-z0-9_.-]+$"},
-        "ce_type": {"type": "string", "description": "The message's event type, e.g. dk.rehousing.referral.sent.v1"},
-        "ce_subject": {"type": "string", "format": "uuid", "description": "The aggregate id (also the Kafka key)"},
+        "ce_type": {
+            "type": "string",
+            "description": "The message's event type, e.g. dk.rehousing.referral.sent.v1",
+        },
+        "ce_subject": {
+            "type": "string",
+            "format": "uuid",
+            "description": "The aggregate id (also the Kafka key)",
+        },
         "ce_time": {"type": "string", "format": "date-time"},
         "ce_dataschema": {"type": "string", "description": "urn:dk:rehousing:schema:<type>"},
         "content-type": {"const": "application/json"},
         "traceparent": {"type": "string", "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"},
     },
-}  # fmt: skip
+}
 
 
 def contract_events() -> list[type[IntegrationEvent]]:
@@ -96,26 +119,36 @@ def asyncapi() -> dict[str, Any]:
         channels[key] = {
             "address": f"{family}.{{{parameter}}}",
             "description": channel["description"],
-            "parameters": {parameter: {"description": f"The {parameter} the topic is addressed to (lower case, "
-                                                      "æ ø å as ae oe aa)"}},
+            "parameters": {
+                parameter: {
+                    "description": f"The {parameter} the topic is addressed to (lower case, "
+                    "æ ø å as ae oe aa)"
+                }
+            },
             "messages": {cls.__name__: {"$ref": f"#/components/messages/{cls.__name__}"} for cls in mine},
             "x-publishers": channel["publishers"],
             "x-consumers": channel["consumers"],
-        }  # fmt: skip
+        }
         refs = [{"$ref": f"#/channels/{key}/messages/{cls.__name__}"} for cls in mine]
         for action, roles in (("send", channel["publishers"]), ("receive", channel["consumers"])):
             operations[f"{action}{key[0].upper()}{key[1:]}"] = {
-                "action": action, "channel": {"$ref": f"#/channels/{key}"},
+                "action": action,
+                "channel": {"$ref": f"#/channels/{key}"},
                 "summary": f"{'Published' if action == 'send' else 'Consumed'} by: {', '.join(roles)}",
                 "messages": refs,
-            }  # fmt: skip
+            }
         for cls in mine:
             messages[cls.__name__] = {
-                "name": cls.event_type, "title": cls.__name__, "summary": _summary(cls),
-                "contentType": "application/json", "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
+                "name": cls.event_type,
+                "title": cls.__name__,
+                "summary": _summary(cls),
+                "contentType": "application/json",
+                "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
                 "payload": {"$ref": _SCHEMA_REF.format(model=cls.__name__)},
-                "bindings": {"kafka": {"key": {"type": "string", "format": "uuid"}, "bindingVersion": "0.5.0"}},
-            }  # fmt: skip
+                "bindings": {
+                    "kafka": {"key": {"type": "string", "format": "uuid"}, "bindingVersion": "0.5.0"}
+                },
+            }
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -182,7 +215,9 @@ def _yaml_lines(value: Any, indent: int) -> list[str]:
 def expected_files() -> dict[Path, str]:
     """Every generated file (path → text), as the committed contracts must be."""
     files = {CONTRACTS / "schemas" / name: text for name, text in schema_files().items()}
-    files[CONTRACTS / "asyncapi.yaml"] = "# Generated by `python -m ops.contracts`; do not edit.\n" + to_yaml(asyncapi())
+    files[CONTRACTS / "asyncapi.yaml"] = "# Generated by `python -m ops.contracts`; do not edit.\n" + to_yaml(
+        asyncapi()
+    )
     return files
 
 

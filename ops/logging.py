@@ -9,7 +9,9 @@ from typing import Any
 import structlog
 
 # Field names that could carry personal data. Code must not log them; this guard drops them if it does.
-PERSONAL_FIELDS = frozenset({"cpr", "name", "members", "address", "new_address", "needs", "details", "consents"})
+PERSONAL_FIELDS = frozenset(
+    {"cpr", "name", "members", "address", "new_address", "needs", "details", "consents"}
+)
 
 
 def _drop_personal_fields(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +31,9 @@ class _CurrentStderr:
 
 
 def configure(*, json: bool, level: int = logging.INFO) -> None:
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -49,9 +49,11 @@ def housing_node(settings: NodeSettings) -> HousingOrganisationApp:
     """A housing organisation's node, with the waterbed guard's area indicators when a file is configured."""
     indicators = settings.area_indicators_file
     return HousingOrganisationApp(
-        organisation=settings.organisation, env=settings.store_env(), cpr_secret=settings.cpr_secret_bytes(),
+        organisation=settings.organisation,
+        env=settings.store_env(),
+        cpr_secret=settings.cpr_secret_bytes(),
         area_indicators=None if indicators is None else load_area_indicators(indicators),
-    )  # fmt: skip
+    )
 
 
 def build_app(settings: NodeSettings) -> NodeApplication:
@@ -72,10 +74,12 @@ def node_read_models(settings: NodeSettings, app: NodeApplication) -> ReadModels
     with the area indicators file when one is configured."""
     indicators = settings.area_indicators_file
     return ReadModels(
-        app, open_views_beside(app.env), policy=app.policy,
+        app,
+        open_views_beside(app.env),
+        policy=app.policy,
         area_indicators=None if indicators is None else load_area_indicators(indicators),
         waterbed_policy=getattr(app, "waterbed_policy", DEFAULT_WATERBED_POLICY),
-    )  # fmt: skip
+    )
 
 
 class _CountingPublisher:
@@ -151,18 +155,27 @@ class Node:
         self.subscribed = self.entitled_topics()
         self._publisher = transport.publisher()
         self.relay = Relay(
-            app, _CountingPublisher(self._publisher, self.published), Outbound(app, self.topics),
-            RelayPositions(self.db), source=org_source(self.organisation), name=EXCHANGE,
-        )  # fmt: skip
+            app,
+            _CountingPublisher(self._publisher, self.published),
+            Outbound(app, self.topics),
+            RelayPositions(self.db),
+            source=org_source(self.organisation),
+            name=EXCHANGE,
+        )
         _after_each_commit(app, self.relay.wake)
         self._subscription = transport.subscribe(self.subscribed, group=self.group)
         # Tamper evidence: the hash chain over this node's stored events, kept beside them.
         self.sealer = SealingLoop(Sealer(app, self.db))
         self.consumer = Consumer(
-            _CountingSubscription(self._subscription, self.received), Inbound(app), ParkedMessages(self.db),
-            name=EXCHANGE, poll_timeout=poll_timeout,
-        )  # fmt: skip
-        if isinstance(app.mapper, ShreddingMapper):  # an erasure also drops parked messages about the household
+            _CountingSubscription(self._subscription, self.received),
+            Inbound(app),
+            ParkedMessages(self.db),
+            name=EXCHANGE,
+            poll_timeout=poll_timeout,
+        )
+        if isinstance(
+            app.mapper, ShreddingMapper
+        ):  # an erasure also drops parked messages about the household
             app.erasure_hooks.append(parked_purger(ParkedMessages(self.db), app.mapper.keys.subjects_of))
         self.read_models = read_models
         if read_models is not None:

@@ -26,7 +26,9 @@ DEMO_ROLES: dict[str, OrganisationRole] = {
 }
 
 
-def on_exchange(apps: Nodes, settings: dict[str, NodeSettings], transport: Transport, **options: float) -> Nodes:
+def on_exchange(
+    apps: Nodes, settings: dict[str, NodeSettings], transport: Transport, **options: float
+) -> Nodes:
     """The same organisations, each wired to the exchange as a node (relay, consumer, parked messages)."""
     # Every node keeps its read models (pool, queues, timeline) caught up as it runs.
     nodes = [
@@ -48,13 +50,22 @@ def demo_nodes(
     """The demo's organisations, each a node with its own store under `data_dir`, talking over `transport`
     (by default an in-process broker: the embedded default needs no server). FAB and the jobcentre are
     `Nodes.extra`; housing organisations use `area_indicators_file` for the waterbed guard when given."""
-    settings = {org: NodeSettings(organisation=org, role=role, store=store, data_dir=data_dir,
-                                  area_indicators_file=area_indicators_file)
-                for org, role in DEMO_ROLES.items()}  # fmt: skip
+    settings = {
+        org: NodeSettings(
+            organisation=org,
+            role=role,
+            store=store,
+            data_dir=data_dir,
+            area_indicators_file=area_indicators_file,
+        )
+        for org, role in DEMO_ROLES.items()
+    }
     apps = {org: build_app(s) for org, s in settings.items()}
     civica, bb, cyd, kvinfo, fab, jobcentre = (apps[org] for org in DEMO_ROLES)
     assert isinstance(civica, HousingOrganisationApp) and isinstance(bb, BridgeBuilderApp)
     assert isinstance(cyd, MunicipalDepartmentApp) and isinstance(kvinfo, CivilActorApp)
     assert isinstance(fab, HousingOrganisationApp) and isinstance(jobcentre, MunicipalDepartmentApp)
-    nodes = Nodes(civica=civica, bridge_builder=bb, children_and_youth=cyd, kvinfo=kvinfo, extra=[fab, jobcentre])
+    nodes = Nodes(
+        civica=civica, bridge_builder=bb, children_and_youth=cyd, kvinfo=kvinfo, extra=[fab, jobcentre]
+    )
     return on_exchange(nodes, settings, transport or InProcessBroker())

@@ -28,8 +28,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
         parser.add_argument("--data-dir", default="var/data", help="the node's data directory (SQLite)")
         parser.add_argument("--org", required=True, help="the organisation whose node this is")
         parser.add_argument("--store", default=Store.SQLITE.value, choices=[s.value for s in Store])
-        parser.add_argument("--role", default=OrganisationRole.HOUSING_ORGANISATION.value,
-                            choices=[r.value for r in OrganisationRole], help="the organisation's role")
+        parser.add_argument(
+            "--role",
+            default=OrganisationRole.HOUSING_ORGANISATION.value,
+            choices=[r.value for r in OrganisationRole],
+            help="the organisation's role",
+        )
     status.set_defaults(run=_status)
     run.set_defaults(run=_run)
     again.set_defaults(run=_rebuild)
@@ -40,7 +44,10 @@ def _open(args: argparse.Namespace) -> ReadModels:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     # Other settings (PostgreSQL connection, cipher key) come from COORDINATION_* as for the node itself.
     settings = NodeSettings(
-        organisation=args.org, role=OrganisationRole(args.role), store=Store(args.store), data_dir=Path(args.data_dir)
+        organisation=args.org,
+        role=OrganisationRole(args.role),
+        store=Store(args.store),
+        data_dir=Path(args.data_dir),
     )
     # The node's own application, so its events table (named after the application class on PostgreSQL),
     # its mapper and its household keys are the node's.

@@ -12,8 +12,8 @@ from uuid import UUID
 from eventsourcing.application import Application
 from psycopg.conninfo import make_conninfo
 
-from adapters.settings import NodeSettings, Store
 from adapters.erasure_purge import views_purger
+from adapters.settings import NodeSettings, Store
 from adapters.shredding import ShreddingMapper
 from adapters.views import PostgresViewStore, SQLiteViewStore
 from coordination.applications.area_guard import AreaIndicatorsSource
@@ -77,10 +77,12 @@ def open_views_beside(env: Mapping[str, str]) -> ViewStore:
         return SQLiteViewStore(Path(dbname).with_suffix(".views.sqlite3"))
     if module.endswith("postgres"):
         dsn = make_conninfo(
-            host=env.get("POSTGRES_HOST", "127.0.0.1"), port=env.get("POSTGRES_PORT", "5432"),
-            user=env.get("POSTGRES_USER", ""), password=env.get("POSTGRES_PASSWORD", ""),
+            host=env.get("POSTGRES_HOST", "127.0.0.1"),
+            port=env.get("POSTGRES_PORT", "5432"),
+            user=env.get("POSTGRES_USER", ""),
+            password=env.get("POSTGRES_PASSWORD", ""),
             dbname=env.get("POSTGRES_DBNAME", ""),
-        )  # fmt: skip
+        )
         schema = env.get("POSTGRES_SCHEMA")
         return PostgresViewStore(dsn, schema=f"{schema}_views" if schema else "views")
     return SQLiteViewStore(":memory:")
@@ -106,9 +108,11 @@ class ReadModels:
             for name, cls in READ_MODELS.items()
         }
         self.pool = VacancyPool(
-            self.views, self.suffix, inflow_months=self.waterbed_policy.inflow_window_months,
+            self.views,
+            self.suffix,
+            inflow_months=self.waterbed_policy.inflow_window_months,
             status_of=None if self.area_indicators is None else self.area_status,
-        )  # fmt: skip
+        )
         self.daycare = DaycareQueue(self.views, self.suffix)
         self.handoffs = HandoffStatus(self.views, self.suffix, self.policy)
         self.areas = ReceivingAreas(self.views, self.suffix)

@@ -56,7 +56,9 @@ KVINFO = "kvinfo-mentornetvaerk"
 
 consultant = Actor(organisation=CIVICA, person="civica-gk-07", role=Role.REHOUSING_CONSULTANT)
 bridge_builder = Actor(organisation=BRIDGE_BUILDER, person="bb-anna", role=Role.BRIDGE_BUILDER)
-daycare_allocator = Actor(organisation=CHILDREN_AND_YOUTH, person="pladsanvisning-3", role=Role.DAYCARE_ALLOCATOR)
+daycare_allocator = Actor(
+    organisation=CHILDREN_AND_YOUTH, person="pladsanvisning-3", role=Role.DAYCARE_ALLOCATOR
+)
 school_caseworker = Actor(organisation=CHILDREN_AND_YOUTH, person="skole-12", role=Role.DEPARTMENT_CASEWORKER)
 mentor_coordinator = Actor(organisation=KVINFO, person="kvinfo-odense-2", role=Role.CIVIL_ACTOR)
 
@@ -86,7 +88,9 @@ class Nodes:
     def sync(self) -> None:
         """Let every message published so far reach every node that subscribes to it."""
         if self.exchange is None:
-            raise RuntimeError("The scenario's organisations talk over the exchange; Nodes.exchange is not set")
+            raise RuntimeError(
+                "The scenario's organisations talk over the exchange; Nodes.exchange is not set"
+            )
         self.exchange.settle()
 
     def close(self) -> None:
@@ -118,13 +122,35 @@ def the_family() -> dict[str, object]:
     """The household as the consultant registers it: no names, children by birth month only."""
     return dict(
         case_reference="CIV-2026-0412",
-        origin=Origin(estate="Bøgeparken", transformation_area="Vollsmose", municipality="Odense", previous_rooms=4),
+        origin=Origin(
+            estate="Bøgeparken", transformation_area="Vollsmose", municipality="Odense", previous_rooms=4
+        ),
         members=[
             Member(member_id="A1", kind=MemberKind.ADULT),
-            Member(member_id="C1", kind=MemberKind.CHILD, birth_month=YearMonth(year=2010, month=3), needs_school=True),
-            Member(member_id="C2", kind=MemberKind.CHILD, birth_month=YearMonth(year=2014, month=1), needs_school=True),
-            Member(member_id="C3", kind=MemberKind.CHILD, birth_month=YearMonth(year=2016, month=5), needs_school=True),
-            Member(member_id="C4", kind=MemberKind.CHILD, birth_month=YearMonth(year=2022, month=2), needs_daycare=True),
+            Member(
+                member_id="C1",
+                kind=MemberKind.CHILD,
+                birth_month=YearMonth(year=2010, month=3),
+                needs_school=True,
+            ),
+            Member(
+                member_id="C2",
+                kind=MemberKind.CHILD,
+                birth_month=YearMonth(year=2014, month=1),
+                needs_school=True,
+            ),
+            Member(
+                member_id="C3",
+                kind=MemberKind.CHILD,
+                birth_month=YearMonth(year=2016, month=5),
+                needs_school=True,
+            ),
+            Member(
+                member_id="C4",
+                kind=MemberKind.CHILD,
+                birth_month=YearMonth(year=2022, month=2),
+                needs_daycare=True,
+            ),
         ],
         needs=[Need.SCHOOL_CHANGE, Need.DAYCARE, Need.INTERPRETER, Need.FINANCIAL_ADVICE],
         language="arabic",
@@ -141,10 +167,14 @@ def the_family() -> dict[str, object]:
 
 def the_dwelling() -> Dwelling:
     return Dwelling(
-        estate="Kochsgade", address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
-        place=ODENSE_C, rooms=5, area_m2=Decimal("112"), rent=Money(dkk=Decimal("7650")),
+        estate="Kochsgade",
+        address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
+        place=ODENSE_C,
+        rooms=5,
+        area_m2=Decimal("112"),
+        rent=Money(dkk=Decimal("7650")),
         available_from=date(2026, 7, 15),
-    )  # fmt: skip
+    )
 
 
 Checkpoint = Callable[[str, "Nodes", "ScenarioIds | None"], None]
@@ -164,81 +194,161 @@ def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense
 
     def report(fact: HouseholdFact, at: datetime) -> None:
         """The bridge builder records what it learnt; the exchange tells CIVICA, which owns the household."""
-        bb.report_household_fact(command_id=next(cid), household_id=household, owner=CIVICA, fact=fact, at=at,
-                                 by=bridge_builder)  # fmt: skip
+        bb.report_household_fact(
+            command_id=next(cid), household_id=household, owner=CIVICA, fact=fact, at=at, by=bridge_builder
+        )
 
     # June: registration, first contact, areas explored, the referral to the bridge builder.
-    household = civica.register_household(command_id=next(cid), **the_family(), at=on(date(2026, 6, 2)), by=consultant)  # type: ignore[arg-type]
-    civica.record_first_contact(command_id=next(cid), household_id=household, at=on(date(2026, 6, 2), 11), by=consultant)
-    civica.record_inspiration_tour(command_id=next(cid), household_id=household, areas=["Odense C", "Bolbro"],
-                                   at=on(date(2026, 6, 9)), by=consultant)  # fmt: skip
-    civica.record_tasks_found(command_id=next(cid), household_id=household,
-                              tasks=["job search", "Danish lessons", "a PC for school work"],
-                              at=on(date(2026, 6, 9), 12), by=consultant)  # fmt: skip
-    bridge_referral = civica.refer_household(command_id=next(cid), household_id=household, receiver=BRIDGE_BUILDER,
-                                             kind=ReferralKind.BRIDGE_BUILDING, at=on(date(2026, 6, 10)), by=consultant)  # fmt: skip
+    household = civica.register_household(
+        command_id=next(cid), **the_family(), at=on(date(2026, 6, 2)), by=consultant
+    )  # type: ignore[arg-type]
+    civica.record_first_contact(
+        command_id=next(cid), household_id=household, at=on(date(2026, 6, 2), 11), by=consultant
+    )
+    civica.record_inspiration_tour(
+        command_id=next(cid),
+        household_id=household,
+        areas=["Odense C", "Bolbro"],
+        at=on(date(2026, 6, 9)),
+        by=consultant,
+    )
+    civica.record_tasks_found(
+        command_id=next(cid),
+        household_id=household,
+        tasks=["job search", "Danish lessons", "a PC for school work"],
+        at=on(date(2026, 6, 9), 12),
+        by=consultant,
+    )
+    bridge_referral = civica.refer_household(
+        command_id=next(cid),
+        household_id=household,
+        receiver=BRIDGE_BUILDER,
+        kind=ReferralKind.BRIDGE_BUILDING,
+        at=on(date(2026, 6, 10)),
+        by=consultant,
+    )
     sync()
     check("referred to the bridge builder", nodes, None)
-    bb.acknowledge_referral(command_id=next(cid), referral_id=bridge_referral, at=on(date(2026, 6, 11)), by=bridge_builder)
-    bb.accept_referral(command_id=next(cid), referral_id=bridge_referral, assignee="bb-anna",
-                       at=on(date(2026, 6, 11), 14), by=bridge_builder)  # fmt: skip
+    bb.acknowledge_referral(
+        command_id=next(cid), referral_id=bridge_referral, at=on(date(2026, 6, 11)), by=bridge_builder
+    )
+    bb.accept_referral(
+        command_id=next(cid),
+        referral_id=bridge_referral,
+        assignee="bb-anna",
+        at=on(date(2026, 6, 11), 14),
+        by=bridge_builder,
+    )
     sync()
     # CIVICA records the phase once the bridge builder's acceptance has reached it.
-    civica.start_bridge_building(command_id=next(cid), household_id=household, at=on(date(2026, 6, 12)), by=consultant)
+    civica.start_bridge_building(
+        command_id=next(cid), household_id=household, at=on(date(2026, 6, 12)), by=consultant
+    )
 
     # The offer: a five-room dwelling in central Odense, accepted.
-    vacancy = civica.publish_vacancy(command_id=next(cid), dwelling=the_dwelling(), at=on(date(2026, 6, 15)), by=consultant)
+    vacancy = civica.publish_vacancy(
+        command_id=next(cid), dwelling=the_dwelling(), at=on(date(2026, 6, 15)), by=consultant
+    )
     # Five rooms for five people is one short of § 86 stk. 2's "members + 1"; the family wants it anyway.
-    size_override = Override(rule="suitable_size", by=consultant,
-                             reason="The mother chose this central dwelling near the schools over a larger one in Bolbro")
-    offer = civica.make_offer(command_id=next(cid), household_id=household, vacancy_id=vacancy,
-                              overrides=[size_override], at=on(date(2026, 6, 16)), by=consultant)  # fmt: skip
+    size_override = Override(
+        rule="suitable_size",
+        by=consultant,
+        reason="The mother chose this central dwelling near the schools over a larger one in Bolbro",
+    )
+    offer = civica.make_offer(
+        command_id=next(cid),
+        household_id=household,
+        vacancy_id=vacancy,
+        overrides=[size_override],
+        at=on(date(2026, 6, 16)),
+        by=consultant,
+    )
     sync()
     check("offer made", nodes, None)
-    civica.accept_offer(command_id=next(cid), household_id=household, offer_id=offer, at=on(date(2026, 6, 19)), by=consultant)
+    civica.accept_offer(
+        command_id=next(cid), household_id=household, offer_id=offer, at=on(date(2026, 6, 19)), by=consultant
+    )
 
     # The 4-year-old on the daycare list "in connection with rehousing": fast track, answered within days.
     daycare_referral = civica.refer_household(
-        command_id=next(cid), household_id=household, receiver=CHILDREN_AND_YOUTH, kind=ReferralKind.DAYCARE_FAST_TRACK,
-        child_id="C4", needed_from=date(2026, 8, 3), at=on(date(2026, 6, 22)), by=consultant,
-    )  # fmt: skip
+        command_id=next(cid),
+        household_id=household,
+        receiver=CHILDREN_AND_YOUTH,
+        kind=ReferralKind.DAYCARE_FAST_TRACK,
+        child_id="C4",
+        needed_from=date(2026, 8, 3),
+        at=on(date(2026, 6, 22)),
+        by=consultant,
+    )
     school_referral = civica.refer_household(
-        command_id=next(cid), household_id=household, receiver=CHILDREN_AND_YOUTH, kind=ReferralKind.SCHOOL_CHANGE,
-        needed_from=date(2026, 8, 10), note="The 10-year-old keeps a special-class place; no year-7 place was free",
-        at=on(date(2026, 6, 22), 11), by=consultant,
-    )  # fmt: skip
+        command_id=next(cid),
+        household_id=household,
+        receiver=CHILDREN_AND_YOUTH,
+        kind=ReferralKind.SCHOOL_CHANGE,
+        needed_from=date(2026, 8, 10),
+        note="The 10-year-old keeps a special-class place; no year-7 place was free",
+        at=on(date(2026, 6, 22), 11),
+        by=consultant,
+    )
     sync()
     check("daycare and school referred", nodes, None)
     for referral, actor, assignee, steps_on, outcome in (
-        (daycare_referral, daycare_allocator, "pladsanvisning-3",
-         (on(date(2026, 6, 23)), on(date(2026, 6, 23), 13), on(date(2026, 6, 26))),
-         "Kindergarten place offered from 2026-08-03 near the new address"),
-        (school_referral, school_caseworker, "skole-12",
-         (on(date(2026, 6, 24)), on(date(2026, 6, 25)), on(date(2026, 7, 2))),
-         "Two children to the district school; the special-class place is kept"),
-    ):  # fmt: skip
+        (
+            daycare_referral,
+            daycare_allocator,
+            "pladsanvisning-3",
+            (on(date(2026, 6, 23)), on(date(2026, 6, 23), 13), on(date(2026, 6, 26))),
+            "Kindergarten place offered from 2026-08-03 near the new address",
+        ),
+        (
+            school_referral,
+            school_caseworker,
+            "skole-12",
+            (on(date(2026, 6, 24)), on(date(2026, 6, 25)), on(date(2026, 7, 2))),
+            "Two children to the district school; the special-class place is kept",
+        ),
+    ):
         acknowledged, accepted, completed = steps_on
         cyd.acknowledge_referral(command_id=next(cid), referral_id=referral, at=acknowledged, by=actor)
-        cyd.accept_referral(command_id=next(cid), referral_id=referral, assignee=assignee, at=accepted, by=actor)
-        cyd.complete_referral(command_id=next(cid), referral_id=referral, outcome=outcome, at=completed, by=actor)
+        cyd.accept_referral(
+            command_id=next(cid), referral_id=referral, assignee=assignee, at=accepted, by=actor
+        )
+        cyd.complete_referral(
+            command_id=next(cid), referral_id=referral, outcome=outcome, at=completed, by=actor
+        )
         sync()
 
     # July: the move, and the handoff to the bridge builder, pending until acknowledged.
     move = Move(
-        new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"), place=ODENSE_C,
-        moved_on=date(2026, 7, 15), old_rent=Money(dkk=Decimal("6120")), new_rent=Money(dkk=Decimal("7650")),
-        rooms=5, permanent=True,
-    )  # fmt: skip
-    handoff = civica.record_move(command_id=next(cid), household_id=household, move=move, hand_off_to=BRIDGE_BUILDER,
-                                 at=on(date(2026, 7, 15), 16), by=consultant)  # fmt: skip
+        new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
+        place=ODENSE_C,
+        moved_on=date(2026, 7, 15),
+        old_rent=Money(dkk=Decimal("6120")),
+        new_rent=Money(dkk=Decimal("7650")),
+        rooms=5,
+        permanent=True,
+    )
+    handoff = civica.record_move(
+        command_id=next(cid),
+        household_id=household,
+        move=move,
+        hand_off_to=BRIDGE_BUILDER,
+        at=on(date(2026, 7, 15), 16),
+        by=consultant,
+    )
     assert handoff is not None
     sync()
     ids = ScenarioIds(household, vacancy, offer, bridge_referral, daycare_referral, school_referral, handoff)
     check("moved, handoff pending", nodes, ids)
-    bb.acknowledge_referral(command_id=next(cid), referral_id=handoff, at=on(date(2026, 7, 16), 9), by=bridge_builder)
+    bb.acknowledge_referral(
+        command_id=next(cid), referral_id=handoff, at=on(date(2026, 7, 16), 9), by=bridge_builder
+    )
     sync()
     check("handoff acknowledged", nodes, ids)
-    report(HouseholdFact(kind=FactKind.FOLLOW_UP_VISIT_DONE, visited_on=date(2026, 7, 24)), on(date(2026, 7, 24), 15))
+    report(
+        HouseholdFact(kind=FactKind.FOLLOW_UP_VISIT_DONE, visited_on=date(2026, 7, 24)),
+        on(date(2026, 7, 24), 15),
+    )
 
     # Enrolments, as the department's answers and the schools confirm them.
     for child, kind, institution, starts in (
@@ -247,37 +357,78 @@ def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense
         ("C2", InstitutionKind.SCHOOL, "Odense C district school", date(2026, 8, 10)),
         ("C3", InstitutionKind.SCHOOL, "Special class, Rosengårdskolen (kept)", date(2026, 8, 10)),
     ):
-        enrolment = Enrolment(member_id=child, institution_kind=kind, institution=institution, starts_on=starts)
+        enrolment = Enrolment(
+            member_id=child, institution_kind=kind, institution=institution, starts_on=starts
+        )
         report(HouseholdFact(kind=FactKind.CHILD_ENROLLED, enrolment=enrolment), on(date(2026, 8, 10)))
 
     # Support: the association's PC, a leisure job, the youth centre, a leisure guide, a mentor, a neighbour.
     for provider, service, kind, contact, node, actor in (
-        ("stoette-for-moedre-og-boern", "PC for school work", SupportKind.ASSOCIATION_SUPPORT, False, bb, bridge_builder),
-        ("odense-brobygning", "Leisure job for the 16-year-old", SupportKind.LEISURE_JOB, False, bb, bridge_builder),
+        (
+            "stoette-for-moedre-og-boern",
+            "PC for school work",
+            SupportKind.ASSOCIATION_SUPPORT,
+            False,
+            bb,
+            bridge_builder,
+        ),
+        (
+            "odense-brobygning",
+            "Leisure job for the 16-year-old",
+            SupportKind.LEISURE_JOB,
+            False,
+            bb,
+            bridge_builder,
+        ),
         ("odense-ungdomsskole", "Local youth centre", SupportKind.YOUTH_CLUB, False, bb, bridge_builder),
         ("odense-ungdomsskole", "Leisure guide", SupportKind.LEISURE_GUIDE, False, bb, bridge_builder),
         (KVINFO, "Mentor for job search and Danish", SupportKind.MENTOR, False, kvinfo, mentor_coordinator),
-        ("naboskab-kochsgade", "Neighbour as new contact person", SupportKind.CONTACT_PERSON, True, bb, bridge_builder),
+        (
+            "naboskab-kochsgade",
+            "Neighbour as new contact person",
+            SupportKind.CONTACT_PERSON,
+            True,
+            bb,
+            bridge_builder,
+        ),
     ):
         offer_of = SupportOffer(provider=provider, service=service, kind=kind, place=ODENSE_C)
-        link = node.propose_support_link(command_id=next(cid), household_id=household, offer=offer_of,
-                                         contact_person=contact, at=on(date(2026, 8, 17)), by=actor)  # fmt: skip
+        link = node.propose_support_link(
+            command_id=next(cid),
+            household_id=household,
+            offer=offer_of,
+            contact_person=contact,
+            at=on(date(2026, 8, 17)),
+            by=actor,
+        )
         node.activate_support_link(command_id=next(cid), link_id=link, at=on(date(2026, 8, 24)), by=actor)
         ids.support_links.append(link)
         if contact:  # a new contact person counts for settlement: the bridge builder tells CIVICA
-            report(HouseholdFact(kind=FactKind.CONTACT_PERSON_LINKED, link_id=link, place=ODENSE_C),
-                   on(date(2026, 8, 24), 12))  # fmt: skip
+            report(
+                HouseholdFact(kind=FactKind.CONTACT_PERSON_LINKED, link_id=link, place=ODENSE_C),
+                on(date(2026, 8, 24), 12),
+            )
     sync()
     check("support linked", nodes, ids)
 
     # Autumn: matters in order, no longer asks for help; the bridge holds.
-    report(HouseholdFact(kind=FactKind.PRACTICAL_MATTERS_IN_ORDER,
-                         note="Deposit loan granted; housing benefit applied for and granted"), on(date(2026, 9, 1)))  # fmt: skip
+    report(
+        HouseholdFact(
+            kind=FactKind.PRACTICAL_MATTERS_IN_ORDER,
+            note="Deposit loan granted; housing benefit applied for and granted",
+        ),
+        on(date(2026, 9, 1)),
+    )
     report(HouseholdFact(kind=FactKind.NO_LONGER_ASKS_FOR_HELP), on(date(2026, 11, 2)))
     report(HouseholdFact(kind=FactKind.SETTLED), on(date(2026, 11, 2), 11))
     sync()
-    bb.complete_referral(command_id=next(cid), referral_id=bridge_referral, outcome="The bridge holds",
-                         at=on(date(2026, 11, 2), 12), by=bridge_builder)  # fmt: skip
+    bb.complete_referral(
+        command_id=next(cid),
+        referral_id=bridge_referral,
+        outcome="The bridge holds",
+        at=on(date(2026, 11, 2), 12),
+        by=bridge_builder,
+    )
     sync()
     check("settled", nodes, ids)
     return ids

@@ -46,11 +46,14 @@ def _vacancy(i: int) -> Any:
     vacancy = s.Vacancy.publish(
         id=uuid4(),
         dwelling=s.dwelling(
-            AREAS[i % 50], rooms=2 + i % 5, rent=str(5000 + (i * 37) % 5000),
+            AREAS[i % 50],
+            rooms=2 + i % 5,
+            rent=str(5000 + (i * 37) % 5000),
             available_from=date(2026, 1, 1) + timedelta(days=i % 365),
         ),
-        at=s.at(), by=s.CONSULTANT,
-    )  # fmt: skip
+        at=s.at(),
+        by=s.CONSULTANT,
+    )
     for answer in (toys.decline, toys.expire, toys.accept if i % 2 else toys.decline):
         toys.reserve(_Deferred(), vacancy)
         answer(_Deferred(), vacancy)
@@ -61,13 +64,16 @@ def _household(i: int) -> list[Any]:
     household = s.hb.register(by=s.CONSULTANT)
     household.record_move(
         move=s.hb.a_move(moved_on=date(2025, 1, 1) + timedelta(days=i % 700), place=s.hb.CENTRAL_ODENSE),
-        at=s.at(40), by=s.CONSULTANT,
-    )  # fmt: skip
+        at=s.at(40),
+        by=s.CONSULTANT,
+    )
     handoff = s.send(_Deferred(), household.id, ReferralKind.HANDOFF, receiver=s.BRIDGE, days=40, save=False)
     household.issue_handoff(
-        referral_id=handoff.id, to=Holder(organisation=s.BRIDGE, role=Role.BRIDGE_BUILDER), at=s.at(40),
+        referral_id=handoff.id,
+        to=Holder(organisation=s.BRIDGE, role=Role.BRIDGE_BUILDER),
+        at=s.at(40),
         by=s.CONSULTANT,
-    )  # fmt: skip
+    )
     handoff.acknowledge(at=s.at(41), by=s.BRIDGE_BUILDER)
     handoff.accept(assignee="bb-1", at=s.at(42), by=s.BRIDGE_BUILDER)
     household.acknowledge_handoff(referral_id=handoff.id, at=s.at(41), by=s.BRIDGE_BUILDER)
@@ -197,14 +203,28 @@ def main() -> None:
         today = date(2026, 11, 1)
         open_count = args.vacancies // 2
         print(f"Queries over {args.vacancies} vacancies ({open_count} open), {len(household_ids)} households")
-        _latency("pool search: municipality + rooms + rent", lambda i: models.pool.search(
-            "Odense", min_rooms=3 + i % 3, max_rent=7000 + i % 2000, today=today, limit=50))  # fmt: skip
-        _latency("pool search: one area, available by", lambda i: models.pool.search(
-            "Odense", area=AREAS[i % 50], available_by=date(2026, 6, 1), today=today, limit=50))  # fmt: skip
-        _latency("pool search: second page (cursor)", lambda i: models.pool.search(
-            "Odense", after=f"2026-0{1 + i % 9}-01/{uuid4()}", today=today, limit=50))  # fmt: skip
-        _latency("handoff status of one household", lambda i: models.handoffs.for_household(
-            rng.choice(household_ids), s.at(100)))  # fmt: skip
+        _latency(
+            "pool search: municipality + rooms + rent",
+            lambda i: models.pool.search(
+                "Odense", min_rooms=3 + i % 3, max_rent=7000 + i % 2000, today=today, limit=50
+            ),
+        )
+        _latency(
+            "pool search: one area, available by",
+            lambda i: models.pool.search(
+                "Odense", area=AREAS[i % 50], available_by=date(2026, 6, 1), today=today, limit=50
+            ),
+        )
+        _latency(
+            "pool search: second page (cursor)",
+            lambda i: models.pool.search(
+                "Odense", after=f"2026-0{1 + i % 9}-01/{uuid4()}", today=today, limit=50
+            ),
+        )
+        _latency(
+            "handoff status of one household",
+            lambda i: models.handoffs.for_household(rng.choice(household_ids), s.at(100)),
+        )
         views.close()
         app.close()
 

@@ -185,7 +185,10 @@ def check_password_login_allowed(port: int, dbname: str) -> None:
         line, kind, databases, users, address, netmask, method, error = row.split("|")
         if error or kind not in {"host", "hostssl", "hostnossl"}:
             continue
-        if not ({"all", dbname} & set(databases.split(",")) and ("all" in users.split(",") or any(u.startswith(TEST_ROLE) for u in users.split(",")))):
+        if not (
+            {"all", dbname} & set(databases.split(","))
+            and ("all" in users.split(",") or any(u.startswith(TEST_ROLE) for u in users.split(",")))
+        ):
             continue
         if not _covers_loopback(address, netmask):
             continue

@@ -80,11 +80,20 @@ def register(app: Application, *, needs: list[Need] | None = None) -> Household:
     if needs:
         # The builder registers without needs; a vulnerable household is the same with needs recorded.
         household = Household.register(
-            id=uuid4(), case_reference="CIV-1", cpr_digest=None, origin=hb.VOLLSMOSE,
-            members=hb.mother_and_four_children(), needs=needs, language=None, rehousing=hb.permanent(),
-            termination_date=date(2026, 12, 31), preferences=household.preferences, consents=[], at=at(),
+            id=uuid4(),
+            case_reference="CIV-1",
+            cpr_digest=None,
+            origin=hb.VOLLSMOSE,
+            members=hb.mother_and_four_children(),
+            needs=needs,
+            language=None,
+            rehousing=hb.permanent(),
+            termination_date=date(2026, 12, 31),
+            preferences=household.preferences,
+            consents=[],
+            at=at(),
             by=CONSULTANT,
-        )  # fmt: skip
+        )
     app.save(household)
     return household
 
@@ -94,9 +103,15 @@ def offer(app: Application, household: Household, vacancy: Vacancy, *, days: flo
     offer_id = uuid4()
     overrides = [Override(rule="suitable_size", reason="The family chose this dwelling", by=CONSULTANT)]
     household.receive_offer(
-        offer_id=offer_id, vacancy_id=vacancy.id, dwelling=vacancy.dwelling, expires_at=at(days + 14),
-        overrides=overrides, policy=DEFAULT_POLICY, at=at(days), by=CONSULTANT,
-    )  # fmt: skip
+        offer_id=offer_id,
+        vacancy_id=vacancy.id,
+        dwelling=vacancy.dwelling,
+        expires_at=at(days + 14),
+        overrides=overrides,
+        policy=DEFAULT_POLICY,
+        at=at(days),
+        by=CONSULTANT,
+    )
     vacancy.reserve_for_offer(
         offer_id=offer_id, household_id=household.id, expires_at=at(days + 14), at=at(days), by=CONSULTANT
     )
@@ -108,9 +123,11 @@ def move_and_hand_off(app: Application, household: Household, *, moved_on: date,
     household.record_move(move=hb.a_move(moved_on=moved_on), at=at(days), by=CONSULTANT)
     handoff = send(app, household.id, ReferralKind.HANDOFF, receiver=BRIDGE, days=days, save=False)
     household.issue_handoff(
-        referral_id=handoff.id, to=Holder(organisation=BRIDGE, role=Role.BRIDGE_BUILDER), at=at(days),
+        referral_id=handoff.id,
+        to=Holder(organisation=BRIDGE, role=Role.BRIDGE_BUILDER),
+        at=at(days),
         by=CONSULTANT,
-    )  # fmt: skip
+    )
     app.save(household, handoff)
     return handoff
 
@@ -132,10 +149,17 @@ def send(
         place=Place(municipality="Odense", area="Odense C") if daycare else None,
     )
     referral = Referral.send(
-        id=uuid4(), receiver=receiver, kind=kind, household_id=household_id, details=details, consent=None,
-        legal_basis="Almenlejeloven § 85 and the municipality's rehousing agreement", policy=DEFAULT_POLICY,
-        at=at(days), by=CONSULTANT,
-    )  # fmt: skip
+        id=uuid4(),
+        receiver=receiver,
+        kind=kind,
+        household_id=household_id,
+        details=details,
+        consent=None,
+        legal_basis="Almenlejeloven § 85 and the municipality's rehousing agreement",
+        policy=DEFAULT_POLICY,
+        at=at(days),
+        by=CONSULTANT,
+    )
     if save:
         app.save(referral)
     return referral
@@ -143,9 +167,11 @@ def send(
 
 def link(app: Application, household_id: UUID, *, days: float) -> SupportLink:
     offer_of = SupportOffer(
-        provider="naboskab", service="Neighbour as contact", kind=SupportKind.CONTACT_PERSON,
+        provider="naboskab",
+        service="Neighbour as contact",
+        kind=SupportKind.CONTACT_PERSON,
         place=Place(municipality="Odense", area="Odense C"),
-    )  # fmt: skip
+    )
     support = SupportLink.propose(
         id=uuid4(),
         household_id=household_id,

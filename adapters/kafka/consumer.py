@@ -123,8 +123,14 @@ class Consumer:
             )
             return
         self.stats.applied += 1
-        log.info("consumer.applied", consumer=self.name, ce_id=received.id, type=received.type, trace_id=trace_id,
-                 **where)  # fmt: skip
+        log.info(
+            "consumer.applied",
+            consumer=self.name,
+            ce_id=received.id,
+            type=received.type,
+            trace_id=trace_id,
+            **where,
+        )
 
     def _park(
         self, message: IncomingMessage, reason: str, ce_id: str | None, error: str = "DecodeError"

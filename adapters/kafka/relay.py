@@ -93,7 +93,9 @@ class Relay:
             )
             # The trace id travels in the message's traceparent header; the consumer binds the same id.
             with structlog.contextvars.bound_contextvars(trace_id=traceparent.split("-")[1]):
-                log.debug("relay.message", relay=self.name, topic=message.topic, type=addressed.event.event_type)
+                log.debug(
+                    "relay.message", relay=self.name, topic=message.topic, type=addressed.event.event_type
+                )
             messages.append(message)
         return messages
 

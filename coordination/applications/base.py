@@ -60,7 +60,9 @@ class CommandReceipt(Aggregate):
         at: datetime
 
     @event(Recorded)
-    def __init__(self, id: UUID, command: str, fingerprint: str, result_id: UUID | None, at: datetime) -> None:
+    def __init__(
+        self, id: UUID, command: str, fingerprint: str, result_id: UUID | None, at: datetime
+    ) -> None:
         self.command = command
         self.fingerprint = fingerprint
         self.result_id = result_id
@@ -75,12 +77,17 @@ def _history_entry(position: int, domain_event: Any) -> HistoryEntry:
     by: Actor | None = getattr(domain_event, "by", None)
     event_class = type(domain_event)
     return HistoryEntry(
-        position=position, aggregate=event_class.__qualname__.split(".")[0],
-        aggregate_id=domain_event.originator_id, version=domain_event.originator_version,
-        event=event_class.__name__, at=getattr(domain_event, "at", None), recorded_at=domain_event.timestamp,
-        organisation=by.organisation if by else None, person=by.person if by else None,
+        position=position,
+        aggregate=event_class.__qualname__.split(".")[0],
+        aggregate_id=domain_event.originator_id,
+        version=domain_event.originator_version,
+        event=event_class.__name__,
+        at=getattr(domain_event, "at", None),
+        recorded_at=domain_event.timestamp,
+        organisation=by.organisation if by else None,
+        person=by.person if by else None,
         role=str(by.role) if by else None,
-    )  # fmt: skip
+    )
 
 
 def require_time(at: datetime) -> datetime:
@@ -202,7 +209,9 @@ class NodeApplication(Application[UUID]):
         related = {household_id}
         entries: list[HistoryEntry] = []
         position = 0
-        while page := self.recorder.select_notifications(start=position, limit=page_size, inclusive_of_start=False):
+        while page := self.recorder.select_notifications(
+            start=position, limit=page_size, inclusive_of_start=False
+        ):
             for notification in page:
                 position = notification.id
                 domain_event = self.mapper.to_domain_event(notification)
@@ -248,11 +257,17 @@ class NodeApplication(Application[UUID]):
         receipt, so a crash in between leaves a notice that is applied again, not one marked done.
         """
         if not any(referral.referrer == by.organisation for referral in self.referrals_about(household_id)):
-            raise NotPermitted(f"{by.organisation} referred no household {household_id} to {self.organisation}")
+            raise NotPermitted(
+                f"{by.organisation} referred no household {household_id} to {self.organisation}"
+            )
         if not self.has_handled(command_id):
             self.shred_household(household_id, at)
-        self._once("forget_household", command_id, {"household_id": household_id, "at": at, "by": by},
-                   lambda: (household_id, []))  # fmt: skip
+        self._once(
+            "forget_household",
+            command_id,
+            {"household_id": household_id, "at": at, "by": by},
+            lambda: (household_id, []),
+        )
         return household_id
 
     # Idempotent commands

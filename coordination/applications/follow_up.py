@@ -20,7 +20,14 @@ class FollowUpDesk(NodeApplication):
     """
 
     def report_household_fact(
-        self, *, command_id: UUID, household_id: UUID, owner: str, fact: HouseholdFact, at: datetime, by: Actor
+        self,
+        *,
+        command_id: UUID,
+        household_id: UUID,
+        owner: str,
+        fact: HouseholdFact,
+        at: datetime,
+        by: Actor,
     ) -> UUID:
         followed_id = derived_id("followed-household", self.organisation, household_id)
 
@@ -28,8 +35,9 @@ class FollowUpDesk(NodeApplication):
             if self._exists(followed_id):
                 followed = self._get(FollowedHousehold, followed_id, "followed household")
             else:
-                followed = FollowedHousehold.follow(id=followed_id, household_id=household_id, owner=owner,
-                                                    at=at, by=by)  # fmt: skip
+                followed = FollowedHousehold.follow(
+                    id=followed_id, household_id=household_id, owner=owner, at=at, by=by
+                )
             followed.report(fact=fact, at=at, by=by)
             return followed_id, [followed]
 

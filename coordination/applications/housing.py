@@ -133,56 +133,120 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
 
         def work() -> tuple[UUID, list[Aggregate]]:
             household = Household.register(
-                id=household_id, case_reference=case_reference, cpr_digest=digest, origin=origin,
-                members=list(members), needs=list(needs), language=language, rehousing=rehousing,
-                termination_date=termination_date, preferences=preferences, consents=list(consents),
-                at=at, by=by,
-            )  # fmt: skip
+                id=household_id,
+                case_reference=case_reference,
+                cpr_digest=digest,
+                origin=origin,
+                members=list(members),
+                needs=list(needs),
+                language=language,
+                rehousing=rehousing,
+                termination_date=termination_date,
+                preferences=preferences,
+                consents=list(consents),
+                at=at,
+                by=by,
+            )
             return household.id, [household]
 
         # The digest, not the CPR number, goes into the command's fingerprint.
         arguments = dict(
-            case_reference=case_reference, cpr=digest, origin=origin, members=list(members), needs=list(needs),
-            rehousing=rehousing, termination_date=termination_date, preferences=preferences,
-            consents=list(consents), language=language, at=at, by=by,
-        )  # fmt: skip
+            case_reference=case_reference,
+            cpr=digest,
+            origin=origin,
+            members=list(members),
+            needs=list(needs),
+            rehousing=rehousing,
+            termination_date=termination_date,
+            preferences=preferences,
+            consents=list(consents),
+            language=language,
+            at=at,
+            by=by,
+        )
         self._once("register_household", command_id, arguments, work)
         return household_id
 
-    def _on_household(self, command: str, command_id: UUID, household_id: UUID, at: datetime, by: Actor,
-                      decide: object, **arguments: object) -> UUID:  # fmt: skip
+    def _on_household(
+        self,
+        command: str,
+        command_id: UUID,
+        household_id: UUID,
+        at: datetime,
+        by: Actor,
+        decide: object,
+        **arguments: object,
+    ) -> UUID:
         return self._change(
-            Household, HOUSEHOLD, command=command, command_id=command_id, aggregate_id=household_id,
-            at=at, by=by, decide=decide, **arguments,  # type: ignore[arg-type]
-        )  # fmt: skip
+            Household,
+            HOUSEHOLD,
+            command=command,
+            command_id=command_id,
+            aggregate_id=household_id,
+            at=at,
+            by=by,
+            decide=decide,
+            **arguments,  # type: ignore[arg-type]
+        )
 
     def record_first_contact(self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor) -> UUID:
-        return self._on_household("record_first_contact", command_id, household_id, at, by,
-                                  lambda h: h.record_first_contact(at=at, by=by))  # fmt: skip
+        return self._on_household(
+            "record_first_contact",
+            command_id,
+            household_id,
+            at,
+            by,
+            lambda h: h.record_first_contact(at=at, by=by),
+        )
 
     def record_inspiration_tour(
         self, *, command_id: UUID, household_id: UUID, areas: Sequence[str], at: datetime, by: Actor
     ) -> UUID:
-        return self._on_household("record_inspiration_tour", command_id, household_id, at, by,
-                                  lambda h: h.record_inspiration_tour(areas=list(areas), at=at, by=by),
-                                  areas=list(areas))  # fmt: skip
+        return self._on_household(
+            "record_inspiration_tour",
+            command_id,
+            household_id,
+            at,
+            by,
+            lambda h: h.record_inspiration_tour(areas=list(areas), at=at, by=by),
+            areas=list(areas),
+        )
 
     def record_tasks_found(
         self, *, command_id: UUID, household_id: UUID, tasks: Sequence[str], at: datetime, by: Actor
     ) -> UUID:
-        return self._on_household("record_tasks_found", command_id, household_id, at, by,
-                                  lambda h: h.record_tasks_found(tasks=list(tasks), at=at, by=by),
-                                  tasks=list(tasks))  # fmt: skip
+        return self._on_household(
+            "record_tasks_found",
+            command_id,
+            household_id,
+            at,
+            by,
+            lambda h: h.record_tasks_found(tasks=list(tasks), at=at, by=by),
+            tasks=list(tasks),
+        )
 
     def start_bridge_building(self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor) -> UUID:
-        return self._on_household("start_bridge_building", command_id, household_id, at, by,
-                                  lambda h: h.start_bridge_building(at=at, by=by))  # fmt: skip
+        return self._on_household(
+            "start_bridge_building",
+            command_id,
+            household_id,
+            at,
+            by,
+            lambda h: h.start_bridge_building(at=at, by=by),
+        )
 
     def give_consent(
         self, *, command_id: UUID, household_id: UUID, consent: Consent, at: datetime, by: Actor
     ) -> UUID:
-        return self._on_household("give_consent", command_id, household_id, at, by,
-                                  lambda h: h.give_consent(consent=consent, at=at, by=by), consent=consent)  # fmt: skip
+        return self._on_household(
+            "give_consent",
+            command_id,
+            household_id,
+            at,
+            by,
+            lambda h: h.give_consent(consent=consent, at=at, by=by),
+            consent=consent,
+        )
 
     def withdraw_consent(
         self, *, command_id: UUID, household_id: UUID, recipient: str, purpose: str, at: datetime, by: Actor
@@ -211,55 +275,97 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
         ids = {e.aggregate_id for e in self.history(household_id) if e.aggregate == "Referral"}
         referrals = [self._get(Referral, referral_id, "referral") for referral_id in sorted(ids)]
         return [
-            r for r in referrals
-            if r.referrer == self.organisation and r.status.is_open and r.legal_basis is None
-            and r.consent is not None and (r.consent.recipient, r.consent.purpose) == (recipient, purpose)
-        ]  # fmt: skip
+            r
+            for r in referrals
+            if r.referrer == self.organisation
+            and r.status.is_open
+            and r.legal_basis is None
+            and r.consent is not None
+            and (r.consent.recipient, r.consent.purpose) == (recipient, purpose)
+        ]
 
     def record_enrolment(
         self, *, command_id: UUID, household_id: UUID, enrolment: Enrolment, at: datetime, by: Actor
     ) -> UUID:
-        return self._on_household("record_enrolment", command_id, household_id, at, by,
-                                  lambda h: h.record_enrolment(enrolment=enrolment, at=at, by=by),
-                                  enrolment=enrolment)  # fmt: skip
+        return self._on_household(
+            "record_enrolment",
+            command_id,
+            household_id,
+            at,
+            by,
+            lambda h: h.record_enrolment(enrolment=enrolment, at=at, by=by),
+            enrolment=enrolment,
+        )
 
     def record_contact_person(
         self, *, command_id: UUID, household_id: UUID, link_id: UUID, place: Place, at: datetime, by: Actor
     ) -> UUID:
-        return self._on_household("record_contact_person", command_id, household_id, at, by,
-                                  lambda h: h.record_contact_person(link_id=link_id, place=place, at=at, by=by),
-                                  link_id=link_id, place=place)  # fmt: skip
+        return self._on_household(
+            "record_contact_person",
+            command_id,
+            household_id,
+            at,
+            by,
+            lambda h: h.record_contact_person(link_id=link_id, place=place, at=at, by=by),
+            link_id=link_id,
+            place=place,
+        )
 
     def end_contact_person(
         self, *, command_id: UUID, household_id: UUID, link_id: UUID, at: datetime, by: Actor
     ) -> UUID:
-        return self._on_household("end_contact_person", command_id, household_id, at, by,
-                                  lambda h: h.end_contact_person(link_id=link_id, at=at, by=by),
-                                  link_id=link_id)  # fmt: skip
+        return self._on_household(
+            "end_contact_person",
+            command_id,
+            household_id,
+            at,
+            by,
+            lambda h: h.end_contact_person(link_id=link_id, at=at, by=by),
+            link_id=link_id,
+        )
 
     def record_practical_matters_in_order(
         self, *, command_id: UUID, household_id: UUID, note: str, at: datetime, by: Actor
     ) -> UUID:
-        return self._on_household("record_practical_matters_in_order", command_id, household_id, at, by,
-                                  lambda h: h.record_practical_matters_in_order(note=note, at=at, by=by),
-                                  note=note)  # fmt: skip
+        return self._on_household(
+            "record_practical_matters_in_order",
+            command_id,
+            household_id,
+            at,
+            by,
+            lambda h: h.record_practical_matters_in_order(note=note, at=at, by=by),
+            note=note,
+        )
 
     def record_no_longer_asks_for_help(
         self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor
     ) -> UUID:
-        return self._on_household("record_no_longer_asks_for_help", command_id, household_id, at, by,
-                                  lambda h: h.record_no_longer_asks_for_help(at=at, by=by))  # fmt: skip
+        return self._on_household(
+            "record_no_longer_asks_for_help",
+            command_id,
+            household_id,
+            at,
+            by,
+            lambda h: h.record_no_longer_asks_for_help(at=at, by=by),
+        )
 
     def record_follow_up_visit(
         self, *, command_id: UUID, household_id: UUID, visited_on: date, at: datetime, by: Actor
     ) -> UUID:
-        return self._on_household("record_follow_up_visit", command_id, household_id, at, by,
-                                  lambda h: h.record_follow_up_visit(visited_on=visited_on, at=at, by=by),
-                                  visited_on=visited_on)  # fmt: skip
+        return self._on_household(
+            "record_follow_up_visit",
+            command_id,
+            household_id,
+            at,
+            by,
+            lambda h: h.record_follow_up_visit(visited_on=visited_on, at=at, by=by),
+            visited_on=visited_on,
+        )
 
     def settle_household(self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor) -> UUID:
-        return self._on_household("settle_household", command_id, household_id, at, by,
-                                  lambda h: h.settle(at=at, by=by))  # fmt: skip
+        return self._on_household(
+            "settle_household", command_id, household_id, at, by, lambda h: h.settle(at=at, by=by)
+        )
 
     # Referrals about this node's households: the details are cut to what the receiver needs.
 
@@ -281,10 +387,20 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
         def work() -> tuple[UUID, list[Aggregate]]:
             household = self._get(Household, household_id, HOUSEHOLD)
             details = referral_details(household, kind, child_id=child_id, needed_from=needed_from, note=note)
-            return referral_id, [self._referral_about(household, referral_id, receiver, kind, at, by, details)]
+            return referral_id, [
+                self._referral_about(household, referral_id, receiver, kind, at, by, details)
+            ]
 
-        arguments = dict(household_id=household_id, receiver=receiver, kind=kind, child_id=child_id,
-                         needed_from=needed_from, note=note, at=at, by=by)  # fmt: skip
+        arguments = dict(
+            household_id=household_id,
+            receiver=receiver,
+            kind=kind,
+            child_id=child_id,
+            needed_from=needed_from,
+            note=note,
+            at=at,
+            by=by,
+        )
         self._once("refer_household", command_id, arguments, work)
         return referral_id
 
@@ -306,10 +422,17 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
                 f"for {PURPOSE[kind].replace('_', ' ')}"
             )
         return Referral.send(
-            id=referral_id, receiver=receiver, kind=kind, household_id=household.id,
-            details=details or referral_details(household, kind), consent=consent, legal_basis=None,
-            policy=self.policy, at=at, by=by,
-        )  # fmt: skip
+            id=referral_id,
+            receiver=receiver,
+            kind=kind,
+            household_id=household.id,
+            details=details or referral_details(household, kind),
+            consent=consent,
+            legal_basis=None,
+            policy=self.policy,
+            at=at,
+            by=by,
+        )
 
     def _consequences(self, referral: Referral, command: str, at: datetime, by: Actor) -> list[Aggregate]:
         # The bridge builder's acknowledgement of the handoff is the moment it holds the household.
@@ -334,9 +457,16 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
         self, *, command_id: UUID, vacancy_id: UUID, reason: str, at: datetime, by: Actor
     ) -> UUID:
         return self._change(
-            Vacancy, VACANCY, command="withdraw_vacancy", command_id=command_id, aggregate_id=vacancy_id,
-            at=at, by=by, decide=lambda v: v.withdraw(reason=reason, at=at, by=by), reason=reason,
-        )  # fmt: skip
+            Vacancy,
+            VACANCY,
+            command="withdraw_vacancy",
+            command_id=command_id,
+            aggregate_id=vacancy_id,
+            at=at,
+            by=by,
+            decide=lambda v: v.withdraw(reason=reason, at=at, by=by),
+            reason=reason,
+        )
 
     # Offers: the household and the vacancy change in one transaction, or neither does.
 
@@ -361,21 +491,35 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
             # The guard is assessed now and its warnings recorded with the offer, so a replay never
             # depends on a later indicators file or a later inflow.
             household.receive_offer(
-                offer_id=offer_id, vacancy_id=vacancy_id, dwelling=vacancy.dwelling, expires_at=expiry,
-                overrides=list(overrides), policy=self.policy, at=at, by=by,
+                offer_id=offer_id,
+                vacancy_id=vacancy_id,
+                dwelling=vacancy.dwelling,
+                expires_at=expiry,
+                overrides=list(overrides),
+                policy=self.policy,
+                at=at,
+                by=by,
                 warnings=self.area_warnings(vacancy.dwelling.place, at=at),
-            )  # fmt: skip
+            )
             vacancy.reserve_for_offer(
                 offer_id=offer_id, household_id=household_id, expires_at=expiry, at=at, by=by
             )
             return offer_id, [household, vacancy]
 
-        arguments = dict(household_id=household_id, vacancy_id=vacancy_id, expires_at=expires_at,
-                         overrides=list(overrides), at=at, by=by)  # fmt: skip
+        arguments = dict(
+            household_id=household_id,
+            vacancy_id=vacancy_id,
+            expires_at=expires_at,
+            overrides=list(overrides),
+            at=at,
+            by=by,
+        )
         self._once("make_offer", command_id, arguments, work)
         return offer_id
 
-    def accept_offer(self, *, command_id: UUID, household_id: UUID, offer_id: UUID, at: datetime, by: Actor) -> UUID:
+    def accept_offer(
+        self, *, command_id: UUID, household_id: UUID, offer_id: UUID, at: datetime, by: Actor
+    ) -> UUID:
         return self._answer_offer("accept_offer", command_id, household_id, offer_id, at, by, None, "")
 
     def decline_offer(
@@ -389,7 +533,9 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
         at: datetime,
         by: Actor,
     ) -> UUID:
-        return self._answer_offer("decline_offer", command_id, household_id, offer_id, at, by, declined_by, reason)
+        return self._answer_offer(
+            "decline_offer", command_id, household_id, offer_id, at, by, declined_by, reason
+        )
 
     def expire_offer(self, *, command_id: UUID, household_id: UUID, offer_id: UUID, at: datetime) -> UUID:
         timer = Actor(organisation=self.organisation, person="offer-expiry-timer", role=Role.SYSTEM)
@@ -416,15 +562,18 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
                 vacancy.accept_offer(offer_id=offer_id, at=at, by=by)
             elif command == "decline_offer":
                 assert declined_by is not None
-                household.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
+                household.decline_offer(
+                    offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by
+                )
                 vacancy.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
             else:
                 household.expire_offer(offer_id=offer_id, at=at)
                 vacancy.expire_offer(offer_id=offer_id, at=at)
             return offer_id, [household, vacancy]
 
-        arguments = dict(household_id=household_id, offer_id=offer_id, declined_by=declined_by, reason=reason,
-                         at=at, by=by)  # fmt: skip
+        arguments = dict(
+            household_id=household_id, offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by
+        )
         self._once(command, command_id, arguments, work)
         return offer_id
 
@@ -453,18 +602,30 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
                 skipped.append(offer_id)  # answered or changed meanwhile: decided again next run
             else:
                 (requested if requested_elsewhere else own).append(offer_id)
-        return replace(referrals, offers=tuple(own), requested_offers=tuple(requested),
-                       skipped=referrals.skipped + tuple(skipped))  # fmt: skip
+        return replace(
+            referrals,
+            offers=tuple(own),
+            requested_offers=tuple(requested),
+            skipped=referrals.skipped + tuple(skipped),
+        )
 
     def _expire_live_offer(self, vacancy: Vacancy, offer_id: UUID, now: datetime) -> bool:
         """Expire the live offer on our own vacancy; whether another organisation had requested it."""
         if vacancy.live_household_id == undisclosed_household(offer_id):
-            self.expire_requested_offer(command_id=timer_command_id("expire_requested_offer", offer_id),
-                                        vacancy_id=vacancy.id, offer_id=offer_id, at=now)  # fmt: skip
+            self.expire_requested_offer(
+                command_id=timer_command_id("expire_requested_offer", offer_id),
+                vacancy_id=vacancy.id,
+                offer_id=offer_id,
+                at=now,
+            )
             return True
         assert vacancy.live_household_id is not None
-        self.expire_offer(command_id=timer_command_id("expire_offer", offer_id),
-                          household_id=vacancy.live_household_id, offer_id=offer_id, at=now)  # fmt: skip
+        self.expire_offer(
+            command_id=timer_command_id("expire_offer", offer_id),
+            household_id=vacancy.live_household_id,
+            offer_id=offer_id,
+            at=now,
+        )
         return False
 
     # The move, and the handoff to the bridge builder that the move starts.
@@ -492,7 +653,10 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
                 return None, [household]
             referral = self._referral_about(household, handoff_id, hand_off_to, ReferralKind.HANDOFF, at, by)
             household.issue_handoff(
-                referral_id=handoff_id, to=Holder(organisation=hand_off_to, role=Role.BRIDGE_BUILDER), at=at, by=by
+                referral_id=handoff_id,
+                to=Holder(organisation=hand_off_to, role=Role.BRIDGE_BUILDER),
+                at=at,
+                by=by,
             )
             return handoff_id, [household, referral]
 

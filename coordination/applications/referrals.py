@@ -38,13 +38,29 @@ class ReferralDesk(NodeApplication):
 
         def work() -> tuple[UUID, list[Aggregate]]:
             referral = Referral.send(
-                id=referral_id, receiver=receiver, kind=kind, household_id=household_id, details=details,
-                consent=consent, legal_basis=legal_basis, policy=self.policy, at=at, by=by,
-            )  # fmt: skip
+                id=referral_id,
+                receiver=receiver,
+                kind=kind,
+                household_id=household_id,
+                details=details,
+                consent=consent,
+                legal_basis=legal_basis,
+                policy=self.policy,
+                at=at,
+                by=by,
+            )
             return referral_id, [referral]
 
-        arguments = dict(receiver=receiver, kind=kind, household_id=household_id, details=details,
-                         consent=consent, legal_basis=legal_basis, at=at, by=by)  # fmt: skip
+        arguments = dict(
+            receiver=receiver,
+            kind=kind,
+            household_id=household_id,
+            details=details,
+            consent=consent,
+            legal_basis=legal_basis,
+            at=at,
+            by=by,
+        )
         self._once("send_referral", command_id, arguments, work)
         return referral_id
 
@@ -72,15 +88,34 @@ class ReferralDesk(NodeApplication):
 
         def work() -> tuple[UUID, list[Aggregate]]:
             referral = Referral(
-                id=referral_id, referrer=referrer, receiver=self.organisation, kind=kind,
-                household_id=household_id, details=details, consent=consent, legal_basis=legal_basis,
-                acknowledge_by=acknowledge_by, complete_by=complete_by, at=at, by=by,
-            )  # fmt: skip
+                id=referral_id,
+                referrer=referrer,
+                receiver=self.organisation,
+                kind=kind,
+                household_id=household_id,
+                details=details,
+                consent=consent,
+                legal_basis=legal_basis,
+                acknowledge_by=acknowledge_by,
+                complete_by=complete_by,
+                at=at,
+                by=by,
+            )
             return referral_id, [referral]
 
-        arguments = dict(referral_id=referral_id, referrer=referrer, kind=kind, household_id=household_id,
-                         details=details, consent=consent, legal_basis=legal_basis,
-                         acknowledge_by=acknowledge_by, complete_by=complete_by, at=at, by=by)  # fmt: skip
+        arguments = dict(
+            referral_id=referral_id,
+            referrer=referrer,
+            kind=kind,
+            household_id=household_id,
+            details=details,
+            consent=consent,
+            legal_basis=legal_basis,
+            acknowledge_by=acknowledge_by,
+            complete_by=complete_by,
+            at=at,
+            by=by,
+        )
         self._once("receive_referral", command_id, arguments, work)
         return referral_id
 
@@ -108,14 +143,22 @@ class ReferralDesk(NodeApplication):
         return []
 
     def acknowledge_referral(self, *, command_id: UUID, referral_id: UUID, at: datetime, by: Actor) -> UUID:
-        return self._step("acknowledge_referral", command_id, referral_id, at, by,
-                          lambda r: r.acknowledge(at=at, by=by))  # fmt: skip
+        return self._step(
+            "acknowledge_referral", command_id, referral_id, at, by, lambda r: r.acknowledge(at=at, by=by)
+        )
 
     def accept_referral(
         self, *, command_id: UUID, referral_id: UUID, assignee: str, at: datetime, by: Actor
     ) -> UUID:
-        return self._step("accept_referral", command_id, referral_id, at, by,
-                          lambda r: r.accept(assignee=assignee, at=at, by=by), assignee=assignee)  # fmt: skip
+        return self._step(
+            "accept_referral",
+            command_id,
+            referral_id,
+            at,
+            by,
+            lambda r: r.accept(assignee=assignee, at=at, by=by),
+            assignee=assignee,
+        )
 
     def start_referral(self, *, command_id: UUID, referral_id: UUID, at: datetime, by: Actor) -> UUID:
         return self._step("start_referral", command_id, referral_id, at, by, lambda r: r.start(at=at, by=by))
@@ -123,24 +166,49 @@ class ReferralDesk(NodeApplication):
     def put_referral_on_hold(
         self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
     ) -> UUID:
-        return self._step("put_referral_on_hold", command_id, referral_id, at, by,
-                          lambda r: r.put_on_hold(reason=reason, at=at, by=by), reason=reason)  # fmt: skip
+        return self._step(
+            "put_referral_on_hold",
+            command_id,
+            referral_id,
+            at,
+            by,
+            lambda r: r.put_on_hold(reason=reason, at=at, by=by),
+            reason=reason,
+        )
 
     def decline_referral(
-        self, *, command_id: UUID, referral_id: UUID, declined_by: DeclinedBy, reason: str, at: datetime, by: Actor
+        self,
+        *,
+        command_id: UUID,
+        referral_id: UUID,
+        declined_by: DeclinedBy,
+        reason: str,
+        at: datetime,
+        by: Actor,
     ) -> UUID:
         return self._step(
-            "decline_referral", command_id, referral_id, at, by,
+            "decline_referral",
+            command_id,
+            referral_id,
+            at,
+            by,
             lambda r: r.decline(declined_by=declined_by, reason=reason, at=at, by=by),
-            declined_by=declined_by, reason=reason,
-        )  # fmt: skip
+            declined_by=declined_by,
+            reason=reason,
+        )
 
     def override_referral_decline(
         self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
     ) -> UUID:
-        return self._step("override_referral_decline", command_id, referral_id, at, by,
-                          lambda r: r.override_decline(reason=reason, policy=self.policy, at=at, by=by),
-                          reason=reason)  # fmt: skip
+        return self._step(
+            "override_referral_decline",
+            command_id,
+            referral_id,
+            at,
+            by,
+            lambda r: r.override_decline(reason=reason, policy=self.policy, at=at, by=by),
+            reason=reason,
+        )
 
     def redirect_referral(
         self,
@@ -155,28 +223,55 @@ class ReferralDesk(NodeApplication):
     ) -> UUID:
         """Forward a referral to another organisation; one resting on consent needs a consent naming it."""
         return self._step(
-            "redirect_referral", command_id, referral_id, at, by,
+            "redirect_referral",
+            command_id,
+            referral_id,
+            at,
+            by,
             lambda r: r.redirect(to=to, reason=reason, consent=consent, policy=self.policy, at=at, by=by),
-            to=to, reason=reason, consent=consent,
-        )  # fmt: skip
+            to=to,
+            reason=reason,
+            consent=consent,
+        )
 
     def withdraw_referral(
         self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
     ) -> UUID:
-        return self._step("withdraw_referral", command_id, referral_id, at, by,
-                          lambda r: r.withdraw(reason=reason, at=at, by=by), reason=reason)  # fmt: skip
+        return self._step(
+            "withdraw_referral",
+            command_id,
+            referral_id,
+            at,
+            by,
+            lambda r: r.withdraw(reason=reason, at=at, by=by),
+            reason=reason,
+        )
 
     def complete_referral(
         self, *, command_id: UUID, referral_id: UUID, outcome: str, at: datetime, by: Actor
     ) -> UUID:
-        return self._step("complete_referral", command_id, referral_id, at, by,
-                          lambda r: r.complete(outcome=outcome, at=at, by=by), outcome=outcome)  # fmt: skip
+        return self._step(
+            "complete_referral",
+            command_id,
+            referral_id,
+            at,
+            by,
+            lambda r: r.complete(outcome=outcome, at=at, by=by),
+            outcome=outcome,
+        )
 
     def mark_referral_entered_in_error(
         self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
     ) -> UUID:
-        return self._step("mark_referral_entered_in_error", command_id, referral_id, at, by,
-                          lambda r: r.mark_entered_in_error(reason=reason, at=at, by=by), reason=reason)  # fmt: skip
+        return self._step(
+            "mark_referral_entered_in_error",
+            command_id,
+            referral_id,
+            at,
+            by,
+            lambda r: r.mark_entered_in_error(reason=reason, at=at, by=by),
+            reason=reason,
+        )
 
     def expire_referral(self, *, command_id: UUID, referral_id: UUID, at: datetime) -> UUID:
         timer = Actor(organisation=self.organisation, person="referral-expiry-timer", role=Role.SYSTEM)
@@ -201,8 +296,11 @@ class ReferralDesk(NodeApplication):
             if now < referral.complete_by:
                 continue
             try:
-                self.expire_referral(command_id=timer_command_id("expire_referral", referral_id),
-                                     referral_id=referral_id, at=now)  # fmt: skip
+                self.expire_referral(
+                    command_id=timer_command_id("expire_referral", referral_id),
+                    referral_id=referral_id,
+                    at=now,
+                )
             except DomainError:
                 skipped.append(referral_id)  # a step arrived meanwhile (a conflict): decided again next run
             else:

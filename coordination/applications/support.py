@@ -31,7 +31,12 @@ class SupportDesk(NodeApplication):
 
         def work() -> tuple[UUID, list[Aggregate]]:
             link = SupportLink.propose(
-                id=link_id, household_id=household_id, offer=offer, contact_person=contact_person, at=at, by=by
+                id=link_id,
+                household_id=household_id,
+                offer=offer,
+                contact_person=contact_person,
+                at=at,
+                by=by,
             )
             return link_id, [link]
 
@@ -40,10 +45,28 @@ class SupportDesk(NodeApplication):
         return link_id
 
     def activate_support_link(self, *, command_id: UUID, link_id: UUID, at: datetime, by: Actor) -> UUID:
-        return self._change(SupportLink, SUPPORT_LINK, command="activate_support_link", command_id=command_id,
-                            aggregate_id=link_id, at=at, by=by, decide=lambda s: s.activate(at=at, by=by))  # fmt: skip
+        return self._change(
+            SupportLink,
+            SUPPORT_LINK,
+            command="activate_support_link",
+            command_id=command_id,
+            aggregate_id=link_id,
+            at=at,
+            by=by,
+            decide=lambda s: s.activate(at=at, by=by),
+        )
 
-    def end_support_link(self, *, command_id: UUID, link_id: UUID, reason: str, at: datetime, by: Actor) -> UUID:
-        return self._change(SupportLink, SUPPORT_LINK, command="end_support_link", command_id=command_id,
-                            aggregate_id=link_id, at=at, by=by,
-                            decide=lambda s: s.end(reason=reason, at=at, by=by), reason=reason)  # fmt: skip
+    def end_support_link(
+        self, *, command_id: UUID, link_id: UUID, reason: str, at: datetime, by: Actor
+    ) -> UUID:
+        return self._change(
+            SupportLink,
+            SUPPORT_LINK,
+            command="end_support_link",
+            command_id=command_id,
+            aggregate_id=link_id,
+            at=at,
+            by=by,
+            decide=lambda s: s.end(reason=reason, at=at, by=by),
+            reason=reason,
+        )

@@ -47,51 +47,121 @@ class VacancyMirror(NodeApplication):
         return vacancy_id
 
     def mirror_vacancy_reserved(
-        self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, expires_at: datetime, at: datetime, by: Actor
+        self,
+        *,
+        command_id: UUID,
+        vacancy_id: UUID,
+        offer_id: UUID,
+        expires_at: datetime,
+        at: datetime,
+        by: Actor,
     ) -> UUID:
         return self._mirror(
-            "mirror_vacancy_reserved", command_id, vacancy_id, at, by,
-            lambda v: v.reserve_for_offer(offer_id=offer_id, household_id=undisclosed_household(offer_id),
-                                          expires_at=expires_at, at=at, by=by),
-            offer_id=offer_id, expires_at=expires_at,
-        )  # fmt: skip
+            "mirror_vacancy_reserved",
+            command_id,
+            vacancy_id,
+            at,
+            by,
+            lambda v: v.reserve_for_offer(
+                offer_id=offer_id,
+                household_id=undisclosed_household(offer_id),
+                expires_at=expires_at,
+                at=at,
+                by=by,
+            ),
+            offer_id=offer_id,
+            expires_at=expires_at,
+        )
 
     def mirror_vacancy_let(
         self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, at: datetime, by: Actor
     ) -> UUID:
-        return self._mirror("mirror_vacancy_let", command_id, vacancy_id, at, by,
-                            lambda v: v.accept_offer(offer_id=offer_id, at=at, by=by), offer_id=offer_id)  # fmt: skip
+        return self._mirror(
+            "mirror_vacancy_let",
+            command_id,
+            vacancy_id,
+            at,
+            by,
+            lambda v: v.accept_offer(offer_id=offer_id, at=at, by=by),
+            offer_id=offer_id,
+        )
 
     def mirror_vacancy_offer_declined(
-        self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, declined_by: DeclinedBy, at: datetime,
+        self,
+        *,
+        command_id: UUID,
+        vacancy_id: UUID,
+        offer_id: UUID,
+        declined_by: DeclinedBy,
+        at: datetime,
         by: Actor,
-    ) -> UUID:  # fmt: skip
+    ) -> UUID:
         reason = f"declined; the reason is kept by {by.organisation}"
         return self._mirror(
-            "mirror_vacancy_offer_declined", command_id, vacancy_id, at, by,
-            lambda v: v.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by),
-            offer_id=offer_id, declined_by=declined_by,
-        )  # fmt: skip
+            "mirror_vacancy_offer_declined",
+            command_id,
+            vacancy_id,
+            at,
+            by,
+            lambda v: v.decline_offer(
+                offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by
+            ),
+            offer_id=offer_id,
+            declined_by=declined_by,
+        )
 
-    def mirror_vacancy_offer_expired(self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, at: datetime) -> UUID:
+    def mirror_vacancy_offer_expired(
+        self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, at: datetime
+    ) -> UUID:
         timer = Actor(organisation=self.organisation, person="vacancy-mirror", role=Role.SYSTEM)
-        return self._mirror("mirror_vacancy_offer_expired", command_id, vacancy_id, at, timer,
-                            lambda v: v.expire_offer(offer_id=offer_id, at=at), offer_id=offer_id)  # fmt: skip
+        return self._mirror(
+            "mirror_vacancy_offer_expired",
+            command_id,
+            vacancy_id,
+            at,
+            timer,
+            lambda v: v.expire_offer(offer_id=offer_id, at=at),
+            offer_id=offer_id,
+        )
 
     def mirror_vacancy_withdrawn(
         self, *, command_id: UUID, vacancy_id: UUID, reason: str, at: datetime, by: Actor
     ) -> UUID:
-        return self._mirror("mirror_vacancy_withdrawn", command_id, vacancy_id, at, by,
-                            lambda v: v.withdraw(reason=reason, at=at, by=by), reason=reason)  # fmt: skip
+        return self._mirror(
+            "mirror_vacancy_withdrawn",
+            command_id,
+            vacancy_id,
+            at,
+            by,
+            lambda v: v.withdraw(reason=reason, at=at, by=by),
+            reason=reason,
+        )
 
     def _mirror(
-        self, command: str, command_id: UUID, vacancy_id: UUID, at: datetime, by: Actor,
-        decide: Callable[[Vacancy], object], **arguments: object,
-    ) -> UUID:  # fmt: skip
+        self,
+        command: str,
+        command_id: UUID,
+        vacancy_id: UUID,
+        at: datetime,
+        by: Actor,
+        decide: Callable[[Vacancy], object],
+        **arguments: object,
+    ) -> UUID:
         def checked(vacancy: Vacancy) -> object:
             if vacancy.owner == self.organisation:
-                raise InvalidInput(f"Vacancy {vacancy_id} is {self.organisation}'s own; only its node changes it")
+                raise InvalidInput(
+                    f"Vacancy {vacancy_id} is {self.organisation}'s own; only its node changes it"
+                )
             return decide(vacancy)
 
-        return self._change(Vacancy, "vacancy", command=command, command_id=command_id, aggregate_id=vacancy_id,
-                            at=at, by=by, decide=checked, **arguments)  # fmt: skip
+        return self._change(
+            Vacancy,
+            "vacancy",
+            command=command,
+            command_id=command_id,
+            aggregate_id=vacancy_id,
+            at=at,
+            by=by,
+            decide=checked,
+            **arguments,
+        )

@@ -43,15 +43,25 @@ class HouseholdView(View):
     @classmethod
     def of(cls, household: Household, policy: RehousingPolicy, today: date) -> HouseholdView:
         return cls(
-            id=household.id, version=household.version, owner=household.owner,
-            case_reference=household.case_reference, phase=str(household.phase), holder=household.holder,
-            pending_handoff=household.pending_handoff, members=len(household.members),
-            children=sum(1 for m in household.members if m.kind == "child"), live_offer=household.live_offer,
-            offers=list(household.offers), move=household.move, rent_rise=household.rent_rise,
+            id=household.id,
+            version=household.version,
+            owner=household.owner,
+            case_reference=household.case_reference,
+            phase=str(household.phase),
+            holder=household.holder,
+            pending_handoff=household.pending_handoff,
+            members=len(household.members),
+            children=sum(1 for m in household.members if m.kind == "child"),
+            live_offer=household.live_offer,
+            offers=list(household.offers),
+            move=household.move,
+            rent_rise=household.rent_rise,
             right_to_permanent=household.has_right_to_permanent(today, policy),
-            follow_up_due=household.follow_up_due(policy), follow_up_visited=household.follow_up_visited,
-            settlement_gaps=household.settlement_gaps(), settled_at=household.settled_at,
-        )  # fmt: skip
+            follow_up_due=household.follow_up_due(policy),
+            follow_up_visited=household.follow_up_visited,
+            settlement_gaps=household.settlement_gaps(),
+            settled_at=household.settled_at,
+        )
 
 
 class VacancyView(View):
@@ -67,10 +77,15 @@ class VacancyView(View):
     @classmethod
     def of(cls, vacancy: Vacancy) -> VacancyView:
         return cls(
-            id=vacancy.id, version=vacancy.version, owner=vacancy.owner, dwelling=vacancy.dwelling,
-            status=str(vacancy.status), live_offer_id=vacancy.live_offer_id,
-            offer_expires_at=vacancy.offer_expires_at, let_to=vacancy.let_to,
-        )  # fmt: skip
+            id=vacancy.id,
+            version=vacancy.version,
+            owner=vacancy.owner,
+            dwelling=vacancy.dwelling,
+            status=str(vacancy.status),
+            live_offer_id=vacancy.live_offer_id,
+            offer_expires_at=vacancy.offer_expires_at,
+            let_to=vacancy.let_to,
+        )
 
 
 class ReferralStepView(View):
@@ -104,15 +119,30 @@ class ReferralView(View):
     @classmethod
     def of(cls, referral: Referral) -> ReferralView:
         return cls(
-            id=referral.id, version=referral.version, referrer=referral.referrer, receiver=referral.receiver,
-            kind=str(referral.kind), household_id=referral.household_id, status=str(referral.status),
-            fhir_status=referral.status.fhir_status, details=referral.details, consent=referral.consent, legal_basis=referral.legal_basis,
-            assignee=referral.assignee, outcome=referral.outcome, sent_at=referral.sent_at,
-            acknowledge_by=referral.acknowledge_by, complete_by=referral.complete_by,
-            acknowledged_at=referral.acknowledged_at, accepted_at=referral.accepted_at,
+            id=referral.id,
+            version=referral.version,
+            referrer=referral.referrer,
+            receiver=referral.receiver,
+            kind=str(referral.kind),
+            household_id=referral.household_id,
+            status=str(referral.status),
+            fhir_status=referral.status.fhir_status,
+            details=referral.details,
+            consent=referral.consent,
+            legal_basis=referral.legal_basis,
+            assignee=referral.assignee,
+            outcome=referral.outcome,
+            sent_at=referral.sent_at,
+            acknowledge_by=referral.acknowledge_by,
+            complete_by=referral.complete_by,
+            acknowledged_at=referral.acknowledged_at,
+            accepted_at=referral.accepted_at,
             completed_at=referral.completed_at,
-            history=[ReferralStepView(status=str(s.status), at=s.at, organisation=s.organisation) for s in referral.history],
-        )  # fmt: skip
+            history=[
+                ReferralStepView(status=str(s.status), at=s.at, organisation=s.organisation)
+                for s in referral.history
+            ],
+        )
 
 
 class SupportLinkView(View):
@@ -127,9 +157,14 @@ class SupportLinkView(View):
     @classmethod
     def of(cls, link: SupportLink) -> SupportLinkView:
         return cls(
-            id=link.id, version=link.version, owner=link.owner, household_id=link.household_id,
-            offer=link.offer, contact_person=link.contact_person, status=str(link.status),
-        )  # fmt: skip
+            id=link.id,
+            version=link.version,
+            owner=link.owner,
+            household_id=link.household_id,
+            offer=link.offer,
+            contact_person=link.contact_person,
+            status=str(link.status),
+        )
 
 
 class HistoryEntry(View):

@@ -104,9 +104,15 @@ def handoff_status_as_of(
     )
     if household is None:
         return HouseholdStatus(
-            household_id=household_id, holder=None, pending_handoff=None, moved_on=None, follow_up_due=None,
-            follow_up_done=False, follow_up_overdue=False, open_referrals=open_referrals,
-        )  # fmt: skip
+            household_id=household_id,
+            holder=None,
+            pending_handoff=None,
+            moved_on=None,
+            follow_up_due=None,
+            follow_up_done=False,
+            follow_up_overdue=False,
+            open_referrals=open_referrals,
+        )
     pending = household.pending_handoff
     moved_on = None if household.move is None else household.move.moved_on
     due = household.follow_up_due(policy)
@@ -114,30 +120,39 @@ def handoff_status_as_of(
     return HouseholdStatus(
         household_id=household_id,
         holder=household.holder,
-        pending_handoff=None if pending is None else PendingHandoffState(
-            referral_id=pending.referral_id, to=pending.to, issued_at=pending.issued_at),
+        pending_handoff=None
+        if pending is None
+        else PendingHandoffState(referral_id=pending.referral_id, to=pending.to, issued_at=pending.issued_at),
         moved_on=moved_on,
         follow_up_due=due,
         follow_up_done=done,
         follow_up_overdue=due is not None and not done and now.date() > due,
         open_referrals=open_referrals,
-    )  # fmt: skip
+    )
 
 
 def _referral_state(referral: Referral, now: datetime, policy: RehousingPolicy) -> ReferralState:
     status = referral.status
     acknowledged_at = referral.acknowledged_at
     return ReferralState(
-        referral_id=referral.id, household_id=referral.household_id, kind=referral.kind,
-        is_handoff=referral.kind is ReferralKind.HANDOFF, referrer=referral.referrer,
-        receiver=referral.receiver, status=status, sent_at=referral.sent_at, age=referral.age(now),
-        acknowledge_by=referral.acknowledge_by, complete_by=referral.complete_by,
-        acknowledged_at=acknowledged_at, accepted_at=referral.accepted_at,
+        referral_id=referral.id,
+        household_id=referral.household_id,
+        kind=referral.kind,
+        is_handoff=referral.kind is ReferralKind.HANDOFF,
+        referrer=referral.referrer,
+        receiver=referral.receiver,
+        status=status,
+        sent_at=referral.sent_at,
+        age=referral.age(now),
+        acknowledge_by=referral.acknowledge_by,
+        complete_by=referral.complete_by,
+        acknowledged_at=acknowledged_at,
+        accepted_at=referral.accepted_at,
         acknowledgement_overdue=status is ReferralStatus.SENT and now > referral.acknowledge_by,
         acknowledged_late=acknowledged_at is not None and acknowledged_at > referral.acknowledge_by,
         completion_overdue=referral.overdue(now),
         stalled=status.is_open and now - referral.last_step_at > timedelta(days=policy.stalled_after_days),
-    )  # fmt: skip
+    )
 
 
 def household_status_as_of(

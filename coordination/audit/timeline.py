@@ -25,10 +25,27 @@ from coordination.domain.values import Consent, Dwelling, Holder, Place
 
 # The attributes of stored events a summary may show, in this order: none of them is personal data.
 SUMMARY_FIELDS = (
-    "kind", "owner", "offer", "referrer", "receiver", "to", "recipient", "purpose", "consent", "declined_by",
-    "fact", "offer_id", "vacancy_id", "referral_id", "link_id", "move", "dwelling", "place", "areas",
+    "kind",
+    "owner",
+    "offer",
+    "referrer",
+    "receiver",
+    "to",
+    "recipient",
+    "purpose",
+    "consent",
+    "declined_by",
+    "fact",
+    "offer_id",
+    "vacancy_id",
+    "referral_id",
+    "link_id",
+    "move",
+    "dwelling",
+    "place",
+    "areas",
     "accepted",
-)  # fmt: skip
+)
 
 
 class TimelineRow(BaseModel):

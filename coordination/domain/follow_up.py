@@ -75,7 +75,9 @@ class FollowedHousehold(Aggregate):
         self.facts: list[HouseholdFact] = []
 
     @classmethod
-    def follow(cls, *, id: UUID, household_id: UUID, owner: str, at: datetime, by: Actor) -> FollowedHousehold:
+    def follow(
+        cls, *, id: UUID, household_id: UUID, owner: str, at: datetime, by: Actor
+    ) -> FollowedHousehold:
         if owner == by.organisation:
             raise InvalidInput(f"{owner} owns household {household_id}; it records facts on it directly")
         return cls(id=id, household_id=household_id, owner=owner, at=at, by=by)
@@ -83,7 +85,9 @@ class FollowedHousehold(Aggregate):
     def report(self, *, fact: HouseholdFact, at: datetime, by: Actor) -> None:
         missing = [name for name in _NEEDS[FactKind(fact.kind)] if getattr(fact, name) is None]
         if missing:
-            raise InvalidInput(f"A {FactKind(fact.kind).value.replace('_', ' ')} fact needs {', '.join(missing)}")
+            raise InvalidInput(
+                f"A {FactKind(fact.kind).value.replace('_', ' ')} fact needs {', '.join(missing)}"
+            )
         if fact.note is not None:
             fact = fact.model_copy(update={"note": checked_reason(fact.note, what="note")})
         self._fact_reported(fact=fact, at=at, by=by)

@@ -16,8 +16,8 @@ from coordination.domain.errors import (
     ConsentMissing,
     ContactPersonNotLinked,
     HandoffNotPending,
-    HouseholdErased,
     HouseholdAlreadyMoved,
+    HouseholdErased,
     HouseholdHasLiveOffer,
     HouseholdNotMoved,
     InvalidInput,
@@ -597,7 +597,10 @@ class Household(Aggregate):
 
     def propose_erasure(self, *, retention_ended_on: date, at: datetime) -> None:
         # getattr: a snapshot taken before erasure existed has neither attribute.
-        if getattr(self, "erased_at", None) is not None or getattr(self, "erasure_proposed_at", None) is not None:
+        if (
+            getattr(self, "erased_at", None) is not None
+            or getattr(self, "erasure_proposed_at", None) is not None
+        ):
             raise HouseholdErased(f"Household {self.id} is already erased or proposed for erasure")
         self._erasure_proposed(retention_ended_on=retention_ended_on, at=at)
 

@@ -96,8 +96,16 @@ class OfferRequest(Aggregate):
             raise InvalidInput(f"{owner} offers its own vacancies directly; a request goes to another owner")
         if expires_at <= at:
             raise RuleViolated("An offer must expire after it is made")
-        return cls(id=id, owner=owner, vacancy_id=vacancy_id, household_id=household_id,
-                   expires_at=expires_at, overrides=overrides, at=at, by=by)  # fmt: skip
+        return cls(
+            id=id,
+            owner=owner,
+            vacancy_id=vacancy_id,
+            household_id=household_id,
+            expires_at=expires_at,
+            overrides=overrides,
+            at=at,
+            by=by,
+        )
 
     @property
     def offer_id(self) -> UUID:
@@ -117,8 +125,13 @@ class OfferRequest(Aggregate):
         self._require(OfferRequestStatus.RESERVED, "answered")
         if not accepted and declined_by is None:
             raise InvalidInput("A declined offer says who declined it")
-        self._answered(accepted=accepted, declined_by=None if accepted else DeclinedBy(declined_by),
-                       reason=reason if accepted else checked_reason(reason), at=at, by=by)  # fmt: skip
+        self._answered(
+            accepted=accepted,
+            declined_by=None if accepted or declined_by is None else DeclinedBy(declined_by),
+            reason=reason if accepted else checked_reason(reason),
+            at=at,
+            by=by,
+        )
 
     def record_expired(self, *, at: datetime) -> None:
         """The owner expired the reservation: the household's offer lapses; the vacancy is open again."""

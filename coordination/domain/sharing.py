@@ -16,7 +16,9 @@ from coordination.domain.referral import ChildFacts, ReferralDetails, ReferralKi
 from coordination.domain.values import Place
 
 # The purpose a household's consent must name for each kind of referral.
-PURPOSE = {kind: kind.value for kind in ReferralKind} | {ReferralKind.HANDOFF: ReferralKind.BRIDGE_BUILDING.value}
+PURPOSE = {kind: kind.value for kind in ReferralKind} | {
+    ReferralKind.HANDOFF: ReferralKind.BRIDGE_BUILDING.value
+}
 
 # Needs a recipient of each kind may learn about; health needs go only to the bridge builder, who
 # links the household to support, and only under consent.
@@ -26,12 +28,19 @@ _NEEDS_SHARED: dict[ReferralKind, frozenset[Need]] = {
     ReferralKind.DAYCARE_FAST_TRACK: frozenset(),
     ReferralKind.SCHOOL_CHANGE: frozenset({Need.SCHOOL_CHANGE, Need.INTERPRETER}),
     ReferralKind.JOBCENTRE: frozenset({Need.INTERPRETER}),
-    ReferralKind.ELDERLY_HOUSING: frozenset({Need.ELDERLY_DWELLING, Need.ACCESSIBLE_DWELLING, Need.PHYSICAL_HEALTH}),
+    ReferralKind.ELDERLY_HOUSING: frozenset(
+        {Need.ELDERLY_DWELLING, Need.ACCESSIBLE_DWELLING, Need.PHYSICAL_HEALTH}
+    ),
     ReferralKind.FINANCIAL_COUNSELLING: frozenset({Need.FINANCIAL_ADVICE, Need.INTERPRETER}),
 }
 _SHARES_LANGUAGE = frozenset(ReferralKind) - {ReferralKind.DAYCARE_FAST_TRACK, ReferralKind.ELDERLY_HOUSING}
 _SHARES_SIZE = frozenset(
-    {ReferralKind.BRIDGE_BUILDING, ReferralKind.HANDOFF, ReferralKind.ELDERLY_HOUSING, ReferralKind.FINANCIAL_COUNSELLING}
+    {
+        ReferralKind.BRIDGE_BUILDING,
+        ReferralKind.HANDOFF,
+        ReferralKind.ELDERLY_HOUSING,
+        ReferralKind.FINANCIAL_COUNSELLING,
+    }
 )
 
 
@@ -53,7 +62,9 @@ def referral_details(
         needs=[str(need) for need in needs],
         needed_from=needed_from,
         place=place,
-        language=household.language if kind in _SHARES_LANGUAGE and Need.INTERPRETER in household.needs else None,
+        language=household.language
+        if kind in _SHARES_LANGUAGE and Need.INTERPRETER in household.needs
+        else None,
         household_size=len(household.members) if kind in _SHARES_SIZE else None,
         note=note,
     )
@@ -73,7 +84,9 @@ def _children(household: Household, kind: ReferralKind, child_id: str | None) ->
     if kind is ReferralKind.DAYCARE_FAST_TRACK:
         child = next((m for m in children if m.member_id == child_id), None)
         if child is None:
-            raise InvalidInput(f"A daycare referral names one child of the household; {child_id!r} is not one")
+            raise InvalidInput(
+                f"A daycare referral names one child of the household; {child_id!r} is not one"
+            )
         children = [child]
     elif kind is ReferralKind.SCHOOL_CHANGE:
         children = [m for m in children if m.needs_school]

@@ -78,9 +78,15 @@ class SupportLink(Aggregate):
 
     @event(Proposed)
     def __init__(
-        self, id: UUID, owner: str, household_id: UUID, offer: SupportOffer, contact_person: bool,
-        at: datetime, by: Actor,
-    ) -> None:  # fmt: skip
+        self,
+        id: UUID,
+        owner: str,
+        household_id: UUID,
+        offer: SupportOffer,
+        contact_person: bool,
+        at: datetime,
+        by: Actor,
+    ) -> None:
         self.owner = owner
         self.household_id = household_id
         self.offer = offer
@@ -93,13 +99,24 @@ class SupportLink(Aggregate):
 
     @classmethod
     def propose(
-        cls, *, id: UUID, household_id: UUID, offer: SupportOffer, contact_person: bool,
-        at: datetime, by: Actor,
-    ) -> SupportLink:  # fmt: skip
+        cls,
+        *,
+        id: UUID,
+        household_id: UUID,
+        offer: SupportOffer,
+        contact_person: bool,
+        at: datetime,
+        by: Actor,
+    ) -> SupportLink:
         return cls(
-            id=id, owner=by.organisation, household_id=household_id, offer=offer,
-            contact_person=contact_person, at=at, by=by,
-        )  # fmt: skip
+            id=id,
+            owner=by.organisation,
+            household_id=household_id,
+            offer=offer,
+            contact_person=contact_person,
+            at=at,
+            by=by,
+        )
 
     @property
     def is_active(self) -> bool:

@@ -98,7 +98,9 @@ class Vacancy(Aggregate):
             raise VacancyNotAvailable(f"Vacancy {self.id} is {self.status} and cannot be offered")
         if expires_at <= at:
             raise RuleViolated("An offer must expire after it is made")
-        self._offer_reserved(offer_id=offer_id, household_id=household_id, expires_at=expires_at, at=at, by=by)
+        self._offer_reserved(
+            offer_id=offer_id, household_id=household_id, expires_at=expires_at, at=at, by=by
+        )
 
     def accept_offer(self, *, offer_id: UUID, at: datetime, by: Actor) -> None:
         self._require_live(offer_id)
@@ -110,7 +112,9 @@ class Vacancy(Aggregate):
         self, *, offer_id: UUID, declined_by: DeclinedBy, reason: str, at: datetime, by: Actor
     ) -> None:
         self._require_live(offer_id)
-        self._offer_declined(offer_id=offer_id, declined_by=declined_by, reason=checked_reason(reason), at=at, by=by)
+        self._offer_declined(
+            offer_id=offer_id, declined_by=declined_by, reason=checked_reason(reason), at=at, by=by
+        )
 
     def expire_offer(self, *, offer_id: UUID, at: datetime) -> None:
         self._require_live(offer_id)

@@ -76,15 +76,31 @@ class ListCriterion(Value):
 
 def _criteria(outside: str, convictions: str, basic: str, income: str) -> list[ListCriterion]:
     return [
-        ListCriterion(indicator="share_outside_work_or_education", limit=Decimal(outside), side="above",
-                      words="share of 18-64-year-olds outside work or education"),
-        ListCriterion(indicator="convictions_ratio", limit=Decimal(convictions), side="at least",
-                      words="convictions relative to the national rate"),
-        ListCriterion(indicator="share_basic_education_only", limit=Decimal(basic), side="above",
-                      words="share of 30-59-year-olds with only basic education"),
-        ListCriterion(indicator="income_ratio", limit=Decimal(income), side="below",
-                      words="mean gross income of 15-64-year-olds relative to the region"),
-    ]  # fmt: skip
+        ListCriterion(
+            indicator="share_outside_work_or_education",
+            limit=Decimal(outside),
+            side="above",
+            words="share of 18-64-year-olds outside work or education",
+        ),
+        ListCriterion(
+            indicator="convictions_ratio",
+            limit=Decimal(convictions),
+            side="at least",
+            words="convictions relative to the national rate",
+        ),
+        ListCriterion(
+            indicator="share_basic_education_only",
+            limit=Decimal(basic),
+            side="above",
+            words="share of 30-59-year-olds with only basic education",
+        ),
+        ListCriterion(
+            indicator="income_ratio",
+            limit=Decimal(income),
+            side="below",
+            words="mean gross income of 15-64-year-olds relative to the region",
+        ),
+    ]
 
 
 class WaterbedPolicy(Value):
@@ -161,9 +177,13 @@ class ListTest:
 
 
 def _test(
-    indicators: AreaIndicators, policy: WaterbedPolicy, name: str, law: str,
-    criteria: Sequence[ListCriterion], non_western_above: Percent | None,
-) -> ListTest:  # fmt: skip
+    indicators: AreaIndicators,
+    policy: WaterbedPolicy,
+    name: str,
+    law: str,
+    criteria: Sequence[ListCriterion],
+    non_western_above: Percent | None,
+) -> ListTest:
     values = [(criterion, getattr(indicators, criterion.indicator)) for criterion in criteria]
     met = [c.describe(value) for c, value in values if c.met(value)]
     near = [c.describe(value) for c, value in values if c.near(value, policy.margin)]
@@ -172,22 +192,39 @@ def _test(
     if non_western_above is not None:
         gate = f"Non-Western background {share} % (above {non_western_above} %)"
     return ListTest(
-        name=name, law=law, met=met, near=near, gate=gate,
+        name=name,
+        law=law,
+        met=met,
+        near=near,
+        gate=gate,
         gate_met=non_western_above is None or share > non_western_above,
         gate_near=non_western_above is not None and share >= non_western_above * (1 - policy.margin),
-        large_enough=indicators.residents >= policy.min_residents, needed=policy.criteria_needed,
-    )  # fmt: skip
+        large_enough=indicators.residents >= policy.min_residents,
+        needed=policy.criteria_needed,
+    )
 
 
 def list_tests(indicators: AreaIndicators, policy: WaterbedPolicy) -> tuple[ListTest, ListTest, ListTest]:
     """The area held against the vulnerable-area, parallel-society and prevention-area lists."""
     return (
         _test(indicators, policy, "vulnerable area", "§ 61 a stk. 1", policy.vulnerable, None),
-        _test(indicators, policy, "parallel society", "§ 61 a stk. 2", policy.vulnerable,
-              policy.parallel_society_non_western_above),
-        _test(indicators, policy, "prevention area", "§ 61 b", policy.prevention,
-              policy.prevention_non_western_above),
-    )  # fmt: skip
+        _test(
+            indicators,
+            policy,
+            "parallel society",
+            "§ 61 a stk. 2",
+            policy.vulnerable,
+            policy.parallel_society_non_western_above,
+        ),
+        _test(
+            indicators,
+            policy,
+            "prevention area",
+            "§ 61 b",
+            policy.prevention,
+            policy.prevention_non_western_above,
+        ),
+    )
 
 
 def monitoring_status(indicators: AreaIndicators | None, policy: WaterbedPolicy) -> MonitoringStatus:
@@ -214,43 +251,68 @@ def assess(indicators: AreaIndicators | None, inflow: int, policy: WaterbedPolic
         warnings.extend(_area_warnings(indicators, policy))
     if inflow + 1 > policy.inflow_limit:
         where = "the area" if indicators is None else indicators.name
-        warnings.append(AreaWarning(rule=INFLOW, message=(
-            f"{where} received {inflow} rehoused households in the last {policy.inflow_window_months} "
-            f"months; this offer would make {inflow + 1}, above the limit of {policy.inflow_limit}"
-        )))  # fmt: skip
+        warnings.append(
+            AreaWarning(
+                rule=INFLOW,
+                message=(
+                    f"{where} received {inflow} rehoused households in the last {policy.inflow_window_months} "
+                    f"months; this offer would make {inflow + 1}, above the limit of {policy.inflow_limit}"
+                ),
+            )
+        )
     return warnings
 
 
 def _area_warnings(indicators: AreaIndicators, policy: WaterbedPolicy) -> list[AreaWarning]:
     warnings: list[AreaWarning] = []
-    where = f"{indicators.name}, {indicators.residents} residents (list year {indicators.list_year}, " \
-            f"{indicators.source})"  # fmt: skip
+    where = (
+        f"{indicators.name}, {indicators.residents} residents (list year {indicators.list_year}, "
+        f"{indicators.source})"
+    )
     if indicators.is_transformation_area:
-        warnings.append(AreaWarning(rule=TRANSFORMATION_AREA, message=(
-            f"{where} is itself a transformation area (§ 61 a stk. 4): a household placed there may have "
-            "to be rehoused again"
-        )))  # fmt: skip
+        warnings.append(
+            AreaWarning(
+                rule=TRANSFORMATION_AREA,
+                message=(
+                    f"{where} is itself a transformation area (§ 61 a stk. 4): a household placed there may have "
+                    "to be rehoused again"
+                ),
+            )
+        )
     vulnerable, parallel, prevention = list_tests(indicators, policy)
     # The lists nest (a parallel society is a vulnerable area, which mostly meets the lower prevention
     # thresholds too): naming the strictest list the area is on is enough.
     listed = next((t for t in (parallel, vulnerable, prevention) if t.listed), None)
     if listed is not None:
-        warnings.append(AreaWarning(rule=LISTED_AREA, message=(
-            f"{where} meets the list criteria of a {listed.name} ({listed.law}). {listed.figures()}"
-        )))  # fmt: skip
+        warnings.append(
+            AreaWarning(
+                rule=LISTED_AREA,
+                message=(
+                    f"{where} meets the list criteria of a {listed.name} ({listed.law}). {listed.figures()}"
+                ),
+            )
+        )
         return warnings
     if indicators.is_prevention_area:
-        warnings.append(AreaWarning(rule=LISTED_AREA, message=(
-            f"{where} is on the official list as a prevention area (§ 61 b). {prevention.figures()}"
-        )))  # fmt: skip
+        warnings.append(
+            AreaWarning(
+                rule=LISTED_AREA,
+                message=(
+                    f"{where} is on the official list as a prevention area (§ 61 b). {prevention.figures()}"
+                ),
+            )
+        )
         return warnings
     close = [t for t in (vulnerable, prevention) if t.close]
     if close:
         margin = f"{float(policy.margin) * 100:g} %"
         why = [f"of a {t.name} ({t.law}). {t.figures()}." for t in close]
-        warnings.append(AreaWarning(rule=NEAR_THRESHOLD, message=(
-            f"{where} is within {margin} of the list thresholds " + " And ".join(why)
-        )))  # fmt: skip
+        warnings.append(
+            AreaWarning(
+                rule=NEAR_THRESHOLD,
+                message=(f"{where} is within {margin} of the list thresholds " + " And ".join(why)),
+            )
+        )
     return warnings
 
 

@@ -36,23 +36,40 @@ HOUSEHOLD_OWNER = "household_owner"
 REFERRER = "referrer"
 
 _STEP = frozenset({"referral_id", "at", "by"})
-_SENT = frozenset({"referral_id", "referrer", "receiver", "kind", "household_id", "details", "consent",
-                   "legal_basis", "acknowledge_by", "complete_by", "at", "by"})  # fmt: skip
+_SENT = frozenset(
+    {
+        "referral_id",
+        "referrer",
+        "receiver",
+        "kind",
+        "household_id",
+        "details",
+        "consent",
+        "legal_basis",
+        "acknowledge_by",
+        "complete_by",
+        "at",
+        "by",
+    }
+)
 _FACT = frozenset({"household_id", "at", "by"})
 
 # The details a receiver of each kind of referral may learn (DESIGN §4, data minimisation).
 DETAILS: dict[ReferralKind, frozenset[str]] = {
     ReferralKind.BRIDGE_BUILDING: frozenset(
-        {"children", "needs", "needed_from", "place", "language", "household_size", "note"}),
+        {"children", "needs", "needed_from", "place", "language", "household_size", "note"}
+    ),
     ReferralKind.HANDOFF: frozenset(
-        {"children", "needs", "needed_from", "place", "language", "household_size", "note"}),
+        {"children", "needs", "needed_from", "place", "language", "household_size", "note"}
+    ),
     ReferralKind.DAYCARE_FAST_TRACK: frozenset({"children", "needed_from", "place", "note"}),
     ReferralKind.SCHOOL_CHANGE: frozenset({"children", "needs", "needed_from", "place", "language", "note"}),
     ReferralKind.JOBCENTRE: frozenset({"needs", "needed_from", "place", "language", "note"}),
     ReferralKind.ELDERLY_HOUSING: frozenset({"needs", "needed_from", "place", "household_size", "note"}),
     ReferralKind.FINANCIAL_COUNSELLING: frozenset(
-        {"needs", "needed_from", "place", "language", "household_size", "note"}),
-}  # fmt: skip
+        {"needs", "needed_from", "place", "language", "household_size", "note"}
+    ),
+}
 # The needs each kind of receiver may learn of; health needs go only to the bridge builder.
 NEEDS: dict[ReferralKind, frozenset[str]] = {
     ReferralKind.BRIDGE_BUILDING: frozenset(Need),
@@ -90,16 +107,20 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     r.ReferralExpired.event_type: dict.fromkeys(_REFERRAL_RECIPIENTS, frozenset({"referral_id", "at"})),
     v.VacancyPublished.event_type: {POOL: frozenset({"vacancy_id", "owner", "dwelling", "at", "by"})},
     v.VacancyReserved.event_type: {
-        POOL: frozenset({"vacancy_id", "offer_id", "reserved_for", "expires_at", "at", "by"})},
+        POOL: frozenset({"vacancy_id", "offer_id", "reserved_for", "expires_at", "at", "by"})
+    },
     v.VacancyLet.event_type: {POOL: frozenset({"vacancy_id", "offer_id", "at", "by"})},
     v.VacancyOfferDeclined.event_type: {
-        POOL: frozenset({"vacancy_id", "offer_id", "declined_by", "at", "by"})},
+        POOL: frozenset({"vacancy_id", "offer_id", "declined_by", "at", "by"})
+    },
     v.VacancyOfferExpired.event_type: {POOL: frozenset({"vacancy_id", "offer_id", "at"})},
     v.VacancyWithdrawn.event_type: {POOL: frozenset({"vacancy_id", "reason", "at", "by"})},
     v.OfferRequested.event_type: {
-        VACANCY_OWNER: frozenset({"offer_id", "vacancy_id", "expires_at", "at", "by"})},
+        VACANCY_OWNER: frozenset({"offer_id", "vacancy_id", "expires_at", "at", "by"})
+    },
     v.OfferAnswered.event_type: {
-        VACANCY_OWNER: frozenset({"offer_id", "vacancy_id", "accepted", "declined_by", "at", "by"})},
+        VACANCY_OWNER: frozenset({"offer_id", "vacancy_id", "accepted", "declined_by", "at", "by"})
+    },
     v.ReservationRefused.event_type: {REQUESTER: frozenset({"offer_id", "vacancy_id", "reason", "at", "by"})},
     facts.ChildEnrolmentReported.event_type: {HOUSEHOLD_OWNER: _FACT | {"enrolment"}},
     facts.ContactPersonLinkReported.event_type: {HOUSEHOLD_OWNER: _FACT | {"link_id", "place"}},
@@ -108,7 +129,7 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     facts.NoLongerAsksForHelpReported.event_type: {HOUSEHOLD_OWNER: _FACT},
     facts.FollowUpVisitReported.event_type: {HOUSEHOLD_OWNER: _FACT | {"visited_on"}},
     facts.SettlementReported.event_type: {HOUSEHOLD_OWNER: _FACT},
-}  # fmt: skip
+}
 
 
 class NotAllowed(ConsentMissing):
@@ -134,8 +155,9 @@ def restrict(event: IntegrationEvent, recipient: str) -> IntegrationEvent:
         values["details"], cut = _details(event)
         dropped += cut
     if dropped:
-        log.warning("allow_list.dropped", event_type=event.event_type, recipient=recipient,
-                    fields=sorted(dropped))  # fmt: skip
+        log.warning(
+            "allow_list.dropped", event_type=event.event_type, recipient=recipient, fields=sorted(dropped)
+        )
     return type(event)(**values) if dropped else event
 
 

@@ -108,55 +108,99 @@ class Inbound:
             return
         if isinstance(event, r.ReferralStepTaken):
             self._command(REFERRAL_COMMANDS[type(event)])(
-                command_id=command_id, referral_id=event.referral_id, at=event.at, by=event.by,
+                command_id=command_id,
+                referral_id=event.referral_id,
+                at=event.at,
+                by=event.by,
                 **own_fields(type(event), r.ReferralStepTaken, event),
-            )  # fmt: skip
+            )
             return
         if isinstance(event, r.ReferralExpired):
-            self._command("expire_referral")(command_id=command_id, referral_id=event.referral_id, at=event.at)
+            self._command("expire_referral")(
+                command_id=command_id, referral_id=event.referral_id, at=event.at
+            )
             return
         if isinstance(event, HouseholdErasureNotice):
-            self._command("forget_household")(command_id=command_id, household_id=event.household_id,
-                                              at=event.at, by=event.by)  # fmt: skip
+            self._command("forget_household")(
+                command_id=command_id, household_id=event.household_id, at=event.at, by=event.by
+            )
             return
         if isinstance(event, facts.HouseholdFactReported):
             self._command(FACT_COMMANDS[type(event)])(
-                command_id=command_id, household_id=event.household_id, at=event.at, by=event.by,
+                command_id=command_id,
+                household_id=event.household_id,
+                at=event.at,
+                by=event.by,
                 **own_fields(type(event), facts.HouseholdFactReported, event),
-            )  # fmt: skip
+            )
             return
         self._vacancy(command_id, event)
 
     def _vacancy(self, command_id: UUID, e: IntegrationEvent) -> None:
         c = self._command
         if isinstance(e, v.VacancyPublished):
-            c("mirror_vacancy_published")(command_id=command_id, vacancy_id=e.vacancy_id, owner=e.owner,
-                                          dwelling=e.dwelling, at=e.at, by=e.by)  # fmt: skip
+            c("mirror_vacancy_published")(
+                command_id=command_id,
+                vacancy_id=e.vacancy_id,
+                owner=e.owner,
+                dwelling=e.dwelling,
+                at=e.at,
+                by=e.by,
+            )
         elif isinstance(e, v.VacancyReserved):
             # Reserved for one of our requests: our household now holds the offer.
             name = "record_reservation" if e.reserved_for == self.organisation else "mirror_vacancy_reserved"
-            c(name)(command_id=command_id, vacancy_id=e.vacancy_id, offer_id=e.offer_id, expires_at=e.expires_at,
-                    at=e.at, by=e.by)  # fmt: skip
+            c(name)(
+                command_id=command_id,
+                vacancy_id=e.vacancy_id,
+                offer_id=e.offer_id,
+                expires_at=e.expires_at,
+                at=e.at,
+                by=e.by,
+            )
         elif isinstance(e, v.VacancyLet):
-            c("mirror_vacancy_let")(command_id=command_id, vacancy_id=e.vacancy_id, offer_id=e.offer_id, at=e.at,
-                                    by=e.by)  # fmt: skip
+            c("mirror_vacancy_let")(
+                command_id=command_id, vacancy_id=e.vacancy_id, offer_id=e.offer_id, at=e.at, by=e.by
+            )
         elif isinstance(e, v.VacancyOfferDeclined):
-            c("mirror_vacancy_offer_declined")(command_id=command_id, vacancy_id=e.vacancy_id, offer_id=e.offer_id,
-                                               declined_by=e.declined_by, at=e.at, by=e.by)  # fmt: skip
+            c("mirror_vacancy_offer_declined")(
+                command_id=command_id,
+                vacancy_id=e.vacancy_id,
+                offer_id=e.offer_id,
+                declined_by=e.declined_by,
+                at=e.at,
+                by=e.by,
+            )
         elif isinstance(e, v.VacancyOfferExpired):
-            c("mirror_vacancy_offer_expired")(command_id=command_id, vacancy_id=e.vacancy_id, offer_id=e.offer_id,
-                                              at=e.at)  # fmt: skip
+            c("mirror_vacancy_offer_expired")(
+                command_id=command_id, vacancy_id=e.vacancy_id, offer_id=e.offer_id, at=e.at
+            )
         elif isinstance(e, v.VacancyWithdrawn):
-            c("mirror_vacancy_withdrawn")(command_id=command_id, vacancy_id=e.vacancy_id, reason=e.reason, at=e.at,
-                                          by=e.by)  # fmt: skip
+            c("mirror_vacancy_withdrawn")(
+                command_id=command_id, vacancy_id=e.vacancy_id, reason=e.reason, at=e.at, by=e.by
+            )
         elif isinstance(e, v.OfferRequested):
-            c("reserve_for_request")(command_id=command_id, offer_id=e.offer_id, vacancy_id=e.vacancy_id,
-                                     expires_at=e.expires_at, at=e.at, by=e.by)  # fmt: skip
+            c("reserve_for_request")(
+                command_id=command_id,
+                offer_id=e.offer_id,
+                vacancy_id=e.vacancy_id,
+                expires_at=e.expires_at,
+                at=e.at,
+                by=e.by,
+            )
         elif isinstance(e, v.OfferAnswered):
-            c("answer_for_request")(command_id=command_id, offer_id=e.offer_id, vacancy_id=e.vacancy_id,
-                                    accepted=e.accepted, declined_by=e.declined_by, at=e.at, by=e.by)  # fmt: skip
+            c("answer_for_request")(
+                command_id=command_id,
+                offer_id=e.offer_id,
+                vacancy_id=e.vacancy_id,
+                accepted=e.accepted,
+                declined_by=e.declined_by,
+                at=e.at,
+                by=e.by,
+            )
         elif isinstance(e, v.ReservationRefused):
-            c("record_reservation_refused")(command_id=command_id, offer_id=e.offer_id, reason=e.reason, at=e.at)
+            c("record_reservation_refused")(
+                command_id=command_id, offer_id=e.offer_id, reason=e.reason, at=e.at
+            )
         else:
             raise NotPermitted(f"{self.organisation} has no use for {e.event_type}")
-

@@ -99,8 +99,13 @@ class Outbound:
         allow-list. A referral without one is withheld (logged, never published)."""
         event = message.event
         if isinstance(event, r.ReferralSent) and not lawful_basis(event):
-            log.warning("sharing.withheld", event_type=event.event_type, referral_id=str(event.referral_id),
-                        receiver=event.receiver, reason="no consent for this recipient or purpose")  # fmt: skip
+            log.warning(
+                "sharing.withheld",
+                event_type=event.event_type,
+                referral_id=str(event.referral_id),
+                receiver=event.receiver,
+                reason="no consent for this recipient or purpose",
+            )
             return None
         return Addressed(restrict(event, self._recipient(event, domain_event)), message.topic)
 
@@ -127,9 +132,25 @@ class Outbound:
     def _referral_sent(self, e: Referral.Sent) -> list[Addressed]:
         if e.by.organisation != self.organisation:
             return []  # our copy of a referral someone sent us
-        return [Addressed(self._sent(e.originator_id, e.receiver, e.kind, e.household_id, e.details, e.consent,
-                                     e.legal_basis, e.acknowledge_by, e.complete_by, e.at, e.by, e.referrer),
-                          self.topics.referrals(e.receiver))]  # fmt: skip
+        return [
+            Addressed(
+                self._sent(
+                    e.originator_id,
+                    e.receiver,
+                    e.kind,
+                    e.household_id,
+                    e.details,
+                    e.consent,
+                    e.legal_basis,
+                    e.acknowledge_by,
+                    e.complete_by,
+                    e.at,
+                    e.by,
+                    e.referrer,
+                ),
+                self.topics.referrals(e.receiver),
+            )
+        ]
 
     def _referral_step(self, e: Any) -> list[Addressed]:
         if e.by.organisation != self.organisation:
@@ -141,9 +162,20 @@ class Outbound:
         out = [Addressed(step, self.topics.referrals(other))]
         if isinstance(e, Referral.Redirected):
             # The new receiver has no copy yet: it gets the referral as it now stands.
-            sent = self._sent(referral.id, referral.receiver, referral.kind, referral.household_id,
-                              referral.details, referral.consent, referral.legal_basis, referral.acknowledge_by,
-                              referral.complete_by, e.at, e.by, referral.referrer)  # fmt: skip
+            sent = self._sent(
+                referral.id,
+                referral.receiver,
+                referral.kind,
+                referral.household_id,
+                referral.details,
+                referral.consent,
+                referral.legal_basis,
+                referral.acknowledge_by,
+                referral.complete_by,
+                e.at,
+                e.by,
+                referral.referrer,
+            )
             out.append(Addressed(sent, self.topics.referrals(referral.receiver)))
         return out
 
@@ -155,19 +187,43 @@ class Outbound:
         return [Addressed(expired, self.topics.referrals(referral.receiver))]
 
     @staticmethod
-    def _sent(referral_id: Any, receiver: str, kind: Any, household_id: Any, details: Any, consent: Any,
-              legal_basis: Any, acknowledge_by: Any, complete_by: Any, at: Any, by: Any, referrer: str,
-              ) -> r.ReferralSent:  # fmt: skip
-        return r.ReferralSent(referral_id=referral_id, referrer=referrer, receiver=receiver, kind=kind,
-                              household_id=household_id, details=details, consent=consent, legal_basis=legal_basis,
-                              acknowledge_by=acknowledge_by, complete_by=complete_by, at=at, by=by)  # fmt: skip
+    def _sent(
+        referral_id: Any,
+        receiver: str,
+        kind: Any,
+        household_id: Any,
+        details: Any,
+        consent: Any,
+        legal_basis: Any,
+        acknowledge_by: Any,
+        complete_by: Any,
+        at: Any,
+        by: Any,
+        referrer: str,
+    ) -> r.ReferralSent:
+        return r.ReferralSent(
+            referral_id=referral_id,
+            referrer=referrer,
+            receiver=receiver,
+            kind=kind,
+            household_id=household_id,
+            details=details,
+            consent=consent,
+            legal_basis=legal_basis,
+            acknowledge_by=acknowledge_by,
+            complete_by=complete_by,
+            at=at,
+            by=by,
+        )
 
     # Vacancies: the owner speaks for its vacancy, whoever's person took the step.
 
     def _vacancy_published(self, e: Vacancy.Published) -> list[Addressed]:
         if e.owner != self.organisation:
             return []
-        published = v.VacancyPublished(vacancy_id=e.originator_id, owner=e.owner, dwelling=e.dwelling, at=e.at, by=e.by)
+        published = v.VacancyPublished(
+            vacancy_id=e.originator_id, owner=e.owner, dwelling=e.dwelling, at=e.at, by=e.by
+        )
         return [Addressed(published, self.topics.vacancies(e.dwelling.place.municipality))]
 
     def _vacancy_step(self, e: Any) -> list[Addressed]:
@@ -177,13 +233,20 @@ class Outbound:
         vacancy_id = e.originator_id
         message: Any
         if isinstance(e, Vacancy.OfferReserved):
-            message = v.VacancyReserved(vacancy_id=vacancy_id, offer_id=e.offer_id, reserved_for=e.by.organisation,
-                                        expires_at=e.expires_at, at=e.at, by=e.by)  # fmt: skip
+            message = v.VacancyReserved(
+                vacancy_id=vacancy_id,
+                offer_id=e.offer_id,
+                reserved_for=e.by.organisation,
+                expires_at=e.expires_at,
+                at=e.at,
+                by=e.by,
+            )
         elif isinstance(e, Vacancy.OfferAccepted):
             message = v.VacancyLet(vacancy_id=vacancy_id, offer_id=e.offer_id, at=e.at, by=e.by)
         elif isinstance(e, Vacancy.OfferDeclined):
-            message = v.VacancyOfferDeclined(vacancy_id=vacancy_id, offer_id=e.offer_id, declined_by=e.declined_by,
-                                             at=e.at, by=e.by)  # fmt: skip
+            message = v.VacancyOfferDeclined(
+                vacancy_id=vacancy_id, offer_id=e.offer_id, declined_by=e.declined_by, at=e.at, by=e.by
+            )
         elif isinstance(e, Vacancy.OfferExpired):
             message = v.VacancyOfferExpired(vacancy_id=vacancy_id, offer_id=e.offer_id, at=e.at)
         else:
@@ -193,18 +256,27 @@ class Outbound:
     # Requests to a vacancy's owner, and its refusals
 
     def _offer_requested(self, e: OfferRequest.Requested) -> list[Addressed]:
-        requested = v.OfferRequested(offer_id=e.originator_id, vacancy_id=e.vacancy_id, expires_at=e.expires_at,
-                                     at=e.at, by=e.by)  # fmt: skip
+        requested = v.OfferRequested(
+            offer_id=e.originator_id, vacancy_id=e.vacancy_id, expires_at=e.expires_at, at=e.at, by=e.by
+        )
         return [Addressed(requested, self.topics.vacancy_requests(e.owner))]
 
     def _offer_answered(self, e: OfferRequest.Answered) -> list[Addressed]:
         request: OfferRequest = self._at_version(e)
-        answered = v.OfferAnswered(offer_id=e.originator_id, vacancy_id=request.vacancy_id, accepted=e.accepted,
-                                   declined_by=e.declined_by, at=e.at, by=e.by)  # fmt: skip
+        answered = v.OfferAnswered(
+            offer_id=e.originator_id,
+            vacancy_id=request.vacancy_id,
+            accepted=e.accepted,
+            declined_by=e.declined_by,
+            at=e.at,
+            by=e.by,
+        )
         return [Addressed(answered, self.topics.vacancy_requests(request.owner))]
 
     def _reservation_refused(self, e: ReservationRefusal.Recorded) -> list[Addressed]:
-        refused = v.ReservationRefused(offer_id=e.offer_id, vacancy_id=e.vacancy_id, reason=e.reason, at=e.at, by=e.by)
+        refused = v.ReservationRefused(
+            offer_id=e.offer_id, vacancy_id=e.vacancy_id, reason=e.reason, at=e.at, by=e.by
+        )
         return [Addressed(refused, self.topics.vacancy_requests(e.requester))]
 
     # Erasure: every organisation the household was referred to (or redirected to) erases it too

@@ -196,9 +196,14 @@ class HandoffStatusProjection(Projection):
 
     def _reissued(self, tx: ProjectionTx, event: Any, acknowledge_by: datetime, **changes: Any) -> None:
         self._step(
-            tx, event, ReferralStatus.SENT, acknowledge_by=instant(acknowledge_by), acknowledged_at=None,
-            accepted_at=None, **changes,
-        )  # fmt: skip
+            tx,
+            event,
+            ReferralStatus.SENT,
+            acknowledge_by=instant(acknowledge_by),
+            acknowledged_at=None,
+            accepted_at=None,
+            **changes,
+        )
         tx.update(
             "hs_latency",
             (str(event.originator_id),),

@@ -202,15 +202,25 @@ class ReceivingAreas:
         areas: dict[tuple[str, str], dict[str, Any]] = {}
         for row in moves:
             areas[(row["municipality_key"], row["area_key"])] = {
-                "municipality": row["municipality"], "area": row["area"], "moved_in": int(row["moved_in"]),
-                "vulnerable": int(row["vulnerable"] or 0), "override": {}, "warning": {},
-            }  # fmt: skip
+                "municipality": row["municipality"],
+                "area": row["area"],
+                "moved_in": int(row["moved_in"]),
+                "vulnerable": int(row["vulnerable"] or 0),
+                "override": {},
+                "warning": {},
+            }
         for row in rules:
             found = areas.setdefault(
                 (row["municipality_key"], row["area_key"]),
-                {"municipality": row["municipality"], "area": row["area"], "moved_in": 0, "vulnerable": 0,
-                 "override": {}, "warning": {}},
-            )  # fmt: skip
+                {
+                    "municipality": row["municipality"],
+                    "area": row["area"],
+                    "moved_in": 0,
+                    "vulnerable": 0,
+                    "override": {},
+                    "warning": {},
+                },
+            )
             found[row["kind"]][row["rule"]] = int(row["n"])
         summaries = [
             AreaSummary(

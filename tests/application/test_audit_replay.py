@@ -51,8 +51,12 @@ def save_as_v1(app: Application, aggregate: Aggregate, drop: str) -> None:
     state = json.loads(stored[-1].state)
     assert state.pop("class_version") == 2
     del state[drop]
-    stored[-1] = StoredEvent(stored[-1].originator_id, stored[-1].originator_version, stored[-1].topic,
-                             json.dumps(state, separators=(",", ":")).encode())  # fmt: skip
+    stored[-1] = StoredEvent(
+        stored[-1].originator_id,
+        stored[-1].originator_version,
+        stored[-1].topic,
+        json.dumps(state, separators=(",", ":")).encode(),
+    )
     app.recorder.insert_events(stored)
 
 
@@ -63,13 +67,19 @@ def one_family(app: Application, n: int, *, old: bool) -> None:
         # An offer made before the waterbed guard existed: Household.OfferReceived v1 had no warnings.
         offer_id = uuid4()
         household.receive_offer(
-            offer_id=offer_id, vacancy_id=vacancy.id, dwelling=vacancy.dwelling, expires_at=rm.at(15),
+            offer_id=offer_id,
+            vacancy_id=vacancy.id,
+            dwelling=vacancy.dwelling,
+            expires_at=rm.at(15),
             overrides=[Override(rule="suitable_size", reason="The family chose it", by=rm.CONSULTANT)],
-            policy=DEFAULT_POLICY, at=rm.at(1), by=rm.CONSULTANT,
-        )  # fmt: skip
+            policy=DEFAULT_POLICY,
+            at=rm.at(1),
+            by=rm.CONSULTANT,
+        )
         save_as_v1(app, household, drop="warnings")
-        vacancy.reserve_for_offer(offer_id=offer_id, household_id=household.id, expires_at=rm.at(15),
-                                  at=rm.at(1), by=rm.CONSULTANT)  # fmt: skip
+        vacancy.reserve_for_offer(
+            offer_id=offer_id, household_id=household.id, expires_at=rm.at(15), at=rm.at(1), by=rm.CONSULTANT
+        )
         app.save(vacancy)
         household = app.repository.get(household.id)  # read back through the upcast
     else:
@@ -81,8 +91,14 @@ def one_family(app: Application, n: int, *, old: bool) -> None:
     rm.send(app, household.id, days=2 + n % 5)
     if old:
         # A support link proposed before contact persons counted: SupportLink.Proposed v1.
-        link = SupportLink.propose(id=uuid4(), household_id=household.id, offer=_offer(),
-                                   contact_person=False, at=rm.at(31), by=rm.BRIDGE_BUILDER)  # fmt: skip
+        link = SupportLink.propose(
+            id=uuid4(),
+            household_id=household.id,
+            offer=_offer(),
+            contact_person=False,
+            at=rm.at(31),
+            by=rm.BRIDGE_BUILDER,
+        )
         save_as_v1(app, link, drop="contact_person")
     else:
         rm.link(app, household.id, days=31)
@@ -92,8 +108,12 @@ def _offer() -> Any:
     from coordination.domain.support_link import SupportKind, SupportOffer
     from coordination.domain.values import Place
 
-    return SupportOffer(provider="ungdomsskolen", service="Youth club", kind=SupportKind.YOUTH_CLUB,
-                        place=Place(municipality="Odense", area="Odense C"))  # fmt: skip
+    return SupportOffer(
+        provider="ungdomsskolen",
+        service="Youth club",
+        kind=SupportKind.YOUTH_CLUB,
+        place=Place(municipality="Odense", area="Odense C"),
+    )
 
 
 def test_a_replay_of_ten_thousand_events_with_upcast_ones_equals_live(app: Application) -> None:
@@ -118,8 +138,11 @@ def test_a_replay_of_ten_thousand_events_with_upcast_ones_equals_live(app: Appli
     # The old events were read through their upcasts, by the projections and by the repository alike.
     rows = views.query("SELECT COUNT(*) AS n FROM timeline_entries__live")
     assert rows[0]["n"] > 0
-    old_household = next(n for n in app.recorder.select_notifications(start=1, limit=50)
-                         if n.topic.endswith("Household.Registered"))  # fmt: skip
+    old_household = next(
+        n
+        for n in app.recorder.select_notifications(start=1, limit=50)
+        if n.topic.endswith("Household.Registered")
+    )
     household = app.repository.get(old_household.originator_id)
     assert isinstance(household, Household)
     assert household.offers[0].warnings == []

@@ -50,8 +50,11 @@ def nodes() -> Iterator[Nodes]:
         children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=memory),
         kvinfo=CivilActorApp(organisation=KVINFO, env=memory),
     )
-    on_exchange(built, {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()},
-                InProcessBroker())  # fmt: skip
+    on_exchange(
+        built,
+        {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()},
+        InProcessBroker(),
+    )
     yield built
     built.close()
 
@@ -84,22 +87,35 @@ def test_every_message_of_the_reference_scenario_carries_only_what_its_recipient
                 assert carried(event.details) <= DETAILS[kind], kind
                 assert set(event.details.needs) <= NEEDS[kind], kind
                 assert message.topic == TOPICS.referrals(event.receiver)
-    assert {"dk.rehousing.referral.sent.v1", "dk.rehousing.vacancy.published.v1",
-            "dk.rehousing.household.child_enrolled.v1"} <= seen  # fmt: skip
+    assert {
+        "dk.rehousing.referral.sent.v1",
+        "dk.rehousing.vacancy.published.v1",
+        "dk.rehousing.household.child_enrolled.v1",
+    } <= seen
 
 
 def test_the_daycare_allocator_receives_one_child_the_date_and_the_area_only() -> None:
     over_shared = ReferralDetails(
         children=[ChildFacts(member_id="C4", birth_month=YearMonth(year=2022, month=2))],
-        needs=["mental_health", "daycare"], needed_from=date(2026, 8, 3), language="arabic", household_size=5,
-    )  # fmt: skip
+        needs=["mental_health", "daycare"],
+        needed_from=date(2026, 8, 3),
+        language="arabic",
+        household_size=5,
+    )
     sent = r.ReferralSent(
-        referral_id=uuid4(), referrer=CIVICA, receiver=CHILDREN_AND_YOUTH,
-        kind=ReferralKind.DAYCARE_FAST_TRACK, household_id=uuid4(), details=over_shared, consent=None,
+        referral_id=uuid4(),
+        referrer=CIVICA,
+        receiver=CHILDREN_AND_YOUTH,
+        kind=ReferralKind.DAYCARE_FAST_TRACK,
+        household_id=uuid4(),
+        details=over_shared,
+        consent=None,
         legal_basis="Dagtilbudsloven § 4",
-        acknowledge_by=on(date(2026, 6, 25)), complete_by=on(date(2026, 8, 3)), at=on(date(2026, 6, 22)),
+        acknowledge_by=on(date(2026, 6, 25)),
+        complete_by=on(date(2026, 8, 3)),
+        at=on(date(2026, 6, 22)),
         by=consultant,
-    )  # fmt: skip
+    )
     restricted = restrict(sent, "daycare_fast_track")
     assert isinstance(restricted, r.ReferralSent)
     assert carried(restricted.details) == {"children", "needed_from"}
@@ -119,15 +135,24 @@ def test_a_referral_whose_consent_names_another_purpose_is_withheld(nodes: Nodes
     household = uuid4()
     wrong_purpose = Consent(recipient=KVINFO, purpose="bridge_building", given_on=date(2026, 6, 2))
     nodes.bridge_builder.send_referral(
-        command_id=uuid4(), receiver=KVINFO, kind=ReferralKind.JOBCENTRE, household_id=household,
-        details=ReferralDetails(), consent=wrong_purpose, at=on(date(2026, 8, 1)), by=bridge_builder,
-    )  # fmt: skip
+        command_id=uuid4(),
+        receiver=KVINFO,
+        kind=ReferralKind.JOBCENTRE,
+        household_id=household,
+        details=ReferralDetails(),
+        consent=wrong_purpose,
+        at=on(date(2026, 8, 1)),
+        by=bridge_builder,
+    )
     assert published(nodes.bridge_builder) == []
 
 
 def _household_id(civica: HousingOrganisationApp) -> UUID:
-    [household] = {n.originator_id for n in civica.recorder.select_notifications(start=1, limit=1000)
-                   if n.topic.endswith("Household.Registered")}  # fmt: skip
+    [household] = {
+        n.originator_id
+        for n in civica.recorder.select_notifications(start=1, limit=1000)
+        if n.topic.endswith("Household.Registered")
+    }
     return household
 
 
@@ -140,8 +165,14 @@ def test_withdrawing_consent_withdraws_the_open_referral_and_nothing_more_goes_t
     [bridge] = {e.aggregate_id for e in civica.history(household) if e.aggregate == "Referral"}
     before = civica.recorder.max_notification_id()
 
-    civica.withdraw_consent(command_id=uuid4(), household_id=household, recipient=BRIDGE_BUILDER,
-                            purpose="bridge_building", at=on(date(2026, 6, 17)), by=consultant)  # fmt: skip
+    civica.withdraw_consent(
+        command_id=uuid4(),
+        household_id=household,
+        recipient=BRIDGE_BUILDER,
+        purpose="bridge_building",
+        at=on(date(2026, 6, 17)),
+        by=consultant,
+    )
     nodes.sync()
 
     assert civica.referral(bridge).status == "withdrawn"
@@ -154,16 +185,28 @@ def test_withdrawing_consent_withdraws_the_open_referral_and_nothing_more_goes_t
 
     # From now on nothing about the household can go to the bridge builder, neither referral nor handoff.
     with pytest.raises(ConsentMissing, match=BRIDGE_BUILDER):
-        civica.refer_household(command_id=uuid4(), household_id=household, receiver=BRIDGE_BUILDER,
-                               kind=ReferralKind.BRIDGE_BUILDING, at=on(date(2026, 6, 18)),
-                               by=consultant)  # fmt: skip
+        civica.refer_household(
+            command_id=uuid4(),
+            household_id=household,
+            receiver=BRIDGE_BUILDER,
+            kind=ReferralKind.BRIDGE_BUILDING,
+            at=on(date(2026, 6, 18)),
+            by=consultant,
+        )
     stored = civica.repository.get(household)
     assert isinstance(stored, Household)
     assert not stored.has_consent(BRIDGE_BUILDER, "bridge_building")
     # The department's consents are untouched: a daycare referral still goes out.
-    civica.refer_household(command_id=uuid4(), household_id=household, receiver=CHILDREN_AND_YOUTH,
-                           kind=ReferralKind.DAYCARE_FAST_TRACK, child_id="C4", needed_from=date(2026, 8, 3),
-                           at=on(date(2026, 6, 22)), by=consultant)  # fmt: skip
+    civica.refer_household(
+        command_id=uuid4(),
+        household_id=household,
+        receiver=CHILDREN_AND_YOUTH,
+        kind=ReferralKind.DAYCARE_FAST_TRACK,
+        child_id="C4",
+        needed_from=date(2026, 8, 3),
+        at=on(date(2026, 6, 22)),
+        by=consultant,
+    )
     later = [m for _, m in published(civica, after=before)]
     assert [type(m.event).__name__ for m in later if m.topic == TOPICS.referrals(BRIDGE_BUILDER)] == [
         "ReferralWithdrawn"

@@ -53,10 +53,15 @@ def orgs() -> Iterator[Organisations]:
     civica = HousingOrganisationApp(organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32)
     fab = HousingOrganisationApp(organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32)
     bridge = BridgeBuilderApp(organisation=BRIDGE, env=MEMORY)
-    roles = {CIVICA: OrganisationRole.HOUSING_ORGANISATION, FAB: OrganisationRole.HOUSING_ORGANISATION,
-             BRIDGE: OrganisationRole.BRIDGE_BUILDER}  # fmt: skip
-    nodes = [Node(NodeSettings(organisation=app.organisation, role=roles[app.organisation]), app, broker)
-             for app in (civica, fab, bridge)]  # fmt: skip
+    roles = {
+        CIVICA: OrganisationRole.HOUSING_ORGANISATION,
+        FAB: OrganisationRole.HOUSING_ORGANISATION,
+        BRIDGE: OrganisationRole.BRIDGE_BUILDER,
+    }
+    nodes = [
+        Node(NodeSettings(organisation=app.organisation, role=roles[app.organisation]), app, broker)
+        for app in (civica, fab, bridge)
+    ]
     exchange = Exchange(nodes)
     yield Organisations(civica, fab, bridge, exchange)
     exchange.close()
@@ -69,8 +74,14 @@ def _requested(orgs: Organisations) -> tuple[UUID, UUID, UUID]:
     vacancy = publish(orgs.civica)
     orgs.settle()
     household = register_family(orgs.fab, case_reference="FAB-2026-0007")
-    offer = orgs.fab.request_offer(command_id=cmd(), household_id=household, vacancy_id=vacancy,
-                                   expires_at=at(15), at=at(1), by=FAB_CONSULTANT)  # fmt: skip
+    offer = orgs.fab.request_offer(
+        command_id=cmd(),
+        household_id=household,
+        vacancy_id=vacancy,
+        expires_at=at(15),
+        at=at(1),
+        by=FAB_CONSULTANT,
+    )
     orgs.settle()
     assert orgs.civica.vacancy(vacancy).status == "reserved"
     return household, vacancy, offer
@@ -126,11 +137,22 @@ def test_the_timers_expire_own_offers_and_referrals_sent_here_but_never_a_receiv
 ) -> None:
     household = register_family(orgs.civica)
     vacancy = publish(orgs.civica)
-    offer = orgs.civica.make_offer(command_id=cmd(), household_id=household, vacancy_id=vacancy,
-                                   expires_at=at(15), at=at(1), by=CONSULTANT)  # fmt: skip
-    referral = orgs.civica.refer_household(command_id=cmd(), household_id=household, receiver=BRIDGE,
-                                           kind=ReferralKind.BRIDGE_BUILDING, at=at(1),
-                                           by=CONSULTANT)  # fmt: skip
+    offer = orgs.civica.make_offer(
+        command_id=cmd(),
+        household_id=household,
+        vacancy_id=vacancy,
+        expires_at=at(15),
+        at=at(1),
+        by=CONSULTANT,
+    )
+    referral = orgs.civica.refer_household(
+        command_id=cmd(),
+        household_id=household,
+        receiver=BRIDGE,
+        kind=ReferralKind.BRIDGE_BUILDING,
+        at=at(1),
+        by=CONSULTANT,
+    )
     orgs.settle()
     due = orgs.civica.referral(referral).complete_by
 
@@ -146,9 +168,14 @@ def test_the_timers_expire_own_offers_and_referrals_sent_here_but_never_a_receiv
 
 def test_an_accepted_referral_is_not_expired_by_the_timer(orgs: Organisations) -> None:
     household = register_family(orgs.civica)
-    referral = orgs.civica.refer_household(command_id=cmd(), household_id=household, receiver=BRIDGE,
-                                           kind=ReferralKind.BRIDGE_BUILDING, at=at(1),
-                                           by=CONSULTANT)  # fmt: skip
+    referral = orgs.civica.refer_household(
+        command_id=cmd(),
+        household_id=household,
+        receiver=BRIDGE,
+        kind=ReferralKind.BRIDGE_BUILDING,
+        at=at(1),
+        by=CONSULTANT,
+    )
     orgs.settle()
     builder = Actor(organisation=BRIDGE, person="bb-3", role=Role.BRIDGE_BUILDER)
     orgs.bridge.acknowledge_referral(command_id=cmd(), referral_id=referral, at=at(2), by=builder)
@@ -166,17 +193,21 @@ def test_an_offer_on_a_mirrored_vacancy_is_refused_with_the_way_to_ask_its_owner
 
     refused = r"civica's and only mirrored by fab; use request_offer"
     with pytest.raises(VacancyOfAnotherOrganisation, match=refused):
-        orgs.fab.make_offer(command_id=cmd(), household_id=household, vacancy_id=vacancy, at=at(1),
-                            by=FAB_CONSULTANT)  # fmt: skip
+        orgs.fab.make_offer(
+            command_id=cmd(), household_id=household, vacancy_id=vacancy, at=at(1), by=FAB_CONSULTANT
+        )
     assert orgs.fab.vacancy(vacancy).status == "open"
     assert orgs.fab.household(household, today=at(1).date()).offers == []
 
 
 @pytest.mark.parametrize(
     ("command", "instead"),
-    [("accept_offer", "accept_requested_offer"), ("decline_offer", "decline_requested_offer"),
-     ("expire_offer", "expire_due")],
-)  # fmt: skip
+    [
+        ("accept_offer", "accept_requested_offer"),
+        ("decline_offer", "decline_requested_offer"),
+        ("expire_offer", "expire_due"),
+    ],
+)
 def test_answering_a_requested_offer_as_a_local_one_is_refused_with_the_command_to_use(
     orgs: Organisations, command: str, instead: str
 ) -> None:

@@ -64,9 +64,13 @@ def publish_in(app: HousingOrganisationApp, place: Place) -> UUID:
 
 def offer(app: HousingOrganisationApp, household_id: UUID, vacancy_id: UUID, *overrides: Override) -> UUID:
     return app.make_offer(
-        command_id=cmd(), household_id=household_id, vacancy_id=vacancy_id, overrides=list(overrides),
-        at=at(1), by=CONSULTANT,
-    )  # fmt: skip
+        command_id=cmd(),
+        household_id=household_id,
+        vacancy_id=vacancy_id,
+        overrides=list(overrides),
+        at=at(1),
+        by=CONSULTANT,
+    )
 
 
 def test_an_offer_into_a_near_threshold_area_is_refused_without_an_override_and_nothing_is_stored(
@@ -148,13 +152,19 @@ def _moved(app: HousingOrganisationApp, place: Place, moved_on: date, *, permane
 
 
 def test_the_inflow_is_counted_from_the_nodes_own_moves_within_the_window(open_node: Any) -> None:
-    housing: HousingOrganisationApp = open_node(HousingOrganisationApp, CIVICA,
-                                                waterbed_policy=WaterbedPolicy(inflow_limit=2))  # fmt: skip
+    housing: HousingOrganisationApp = open_node(
+        HousingOrganisationApp, CIVICA, waterbed_policy=WaterbedPolicy(inflow_limit=2)
+    )
     _moved(housing, ODENSE_C, date(2025, 6, 1))  # before the window that starts 2025-06-02
     _moved(housing, BOLBRO, date(2026, 3, 1))
     twice = _moved(housing, Place(municipality="odense", area="ODENSE C"), date(2026, 1, 10), permanent=False)
-    housing.record_move(command_id=cmd(), household_id=twice, at=T0, by=CONSULTANT,
-                        move=the_move().model_copy(update={"moved_on": date(2026, 2, 1)}))  # fmt: skip
+    housing.record_move(
+        command_id=cmd(),
+        household_id=twice,
+        at=T0,
+        by=CONSULTANT,
+        move=the_move().model_copy(update={"moved_on": date(2026, 2, 1)}),
+    )
     household_id, vacancy_id = register_family(housing), publish_in(housing, ODENSE_C)
 
     assert housing.area_warnings(ODENSE_C, at=at(1)) == []
@@ -201,10 +211,17 @@ def test_an_offer_received_by_the_first_version_loads_with_no_warnings(
 ) -> None:
     household_id = register_family(guarded)
     v1 = OfferReceivedV1(
-        originator_id=household_id, originator_version=2, timestamp=OfferReceivedV1.create_timestamp(),
-        offer_id=uuid4(), vacancy_id=uuid4(), dwelling=dwelling(), expires_at=at(15), overrides=[], at=at(1),
+        originator_id=household_id,
+        originator_version=2,
+        timestamp=OfferReceivedV1.create_timestamp(),
+        offer_id=uuid4(),
+        vacancy_id=uuid4(),
+        dwelling=dwelling(),
+        expires_at=at(15),
+        overrides=[],
+        at=at(1),
         by=CONSULTANT,
-    )  # fmt: skip
+    )
     encoded = guarded.mapper.to_stored_event(v1)
     topic = get_topic(Household.OfferReceived)
     guarded.recorder.insert_events(

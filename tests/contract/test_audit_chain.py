@@ -42,10 +42,13 @@ class Tamper:
     def run(self, *statements: str) -> None:
         if self.postgres:
             with psycopg.connect(
-                host=self.env["POSTGRES_HOST"], port=self.env["POSTGRES_PORT"],
-                user=self.env["POSTGRES_USER"], password=self.env["POSTGRES_PASSWORD"],
-                dbname=self.env["POSTGRES_DBNAME"], autocommit=True,
-            ) as conn:  # fmt: skip
+                host=self.env["POSTGRES_HOST"],
+                port=self.env["POSTGRES_PORT"],
+                user=self.env["POSTGRES_USER"],
+                password=self.env["POSTGRES_PASSWORD"],
+                dbname=self.env["POSTGRES_DBNAME"],
+                autocommit=True,
+            ) as conn:
                 conn.execute(f"SET search_path TO {self.env['POSTGRES_SCHEMA']}")
                 for statement in statements:
                     conn.execute(self._sql(statement))  # type: ignore[arg-type]
@@ -62,9 +65,11 @@ class Tamper:
         self.run(f"UPDATE stored_events SET state = {literal} WHERE {{id}} = {notification_id}")
 
     def swap_ids(self, a: int, b: int) -> None:
-        self.run(f"UPDATE stored_events SET {{id}} = -1 WHERE {{id}} = {a}",
-                 f"UPDATE stored_events SET {{id}} = {a} WHERE {{id}} = {b}",
-                 f"UPDATE stored_events SET {{id}} = {b} WHERE {{id}} = -1")  # fmt: skip
+        self.run(
+            f"UPDATE stored_events SET {{id}} = -1 WHERE {{id}} = {a}",
+            f"UPDATE stored_events SET {{id}} = {a} WHERE {{id}} = {b}",
+            f"UPDATE stored_events SET {{id}} = {b} WHERE {{id}} = -1",
+        )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -75,10 +80,14 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, st
     server = request.getfixturevalue("postgres_server")
     with _fresh_schema(server) as schema:
         yield {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": server.dbname,
-            "POSTGRES_HOST": server.host, "POSTGRES_PORT": str(server.port), "POSTGRES_USER": server.user,
-            "POSTGRES_PASSWORD": server.password, "POSTGRES_SCHEMA": schema,
-        }  # fmt: skip
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": server.dbname,
+            "POSTGRES_HOST": server.host,
+            "POSTGRES_PORT": str(server.port),
+            "POSTGRES_USER": server.user,
+            "POSTGRES_PASSWORD": server.password,
+            "POSTGRES_SCHEMA": schema,
+        }
 
 
 Sealed = tuple[Application, Any, Tamper]
@@ -91,15 +100,17 @@ def sealed(env: dict[str, str]) -> Iterator[Callable[..., Sealed]]:
     def make(*, encrypted: bool = False, events: int = 12) -> Sealed:
         store_env = dict(env)
         if encrypted:
-            store_env |= {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
-                          "CIPHER_KEY": base64.b64encode(b"k" * 32).decode()}  # fmt: skip
+            store_env |= {
+                "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+                "CIPHER_KEY": base64.b64encode(b"k" * 32).decode(),
+            }
         app = _Store(env=store_env)
         db = database_for(store_env)
         opened.extend([app, db])
         while (app.recorder.max_notification_id() or 0) < events:
             rm.publish(app)  # one event each
         Sealer(app, db).seal()
-        return app, db, Tamper(env, app.recorder.events_table_name.split('.')[-1])
+        return app, db, Tamper(env, app.recorder.events_table_name.split(".")[-1])
 
     yield make
     for thing in reversed(opened):

@@ -15,7 +15,9 @@ TOOLS = ROOT / "tools" / "asyncapi"
 def test_regenerating_the_contracts_gives_exactly_the_committed_files() -> None:
     expected = expected_files()
     stale = [p for p in expected if not p.exists() or p.read_text(encoding="utf-8") != expected[p]]
-    assert not stale, f"run `python -m ops.contracts`: out of date {[str(p.relative_to(ROOT)) for p in stale]}"
+    assert not stale, (
+        f"run `python -m ops.contracts`: out of date {[str(p.relative_to(ROOT)) for p in stale]}"
+    )
     extra = set((CONTRACTS / "schemas").glob("*.json")) - set(expected)
     assert not extra, f"schemas without a model: {sorted(p.name for p in extra)}"
 
@@ -34,8 +36,13 @@ def _parser_installed() -> Path:
     if not (TOOLS / "node_modules" / "@asyncapi" / "parser").is_dir():
         npm = shutil.which("npm")
         assert npm is not None, "npm is needed to validate the AsyncAPI document (apt-get install npm)"
-        done = subprocess.run([npm, "ci", "--prefix", str(TOOLS), "--no-audit", "--no-fund"],
-                              capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+        done = subprocess.run(
+            [npm, "ci", "--prefix", str(TOOLS), "--no-audit", "--no-fund"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         assert done.returncode == 0, f"npm ci in tools/asyncapi failed:\n{done.stderr[-2000:]}"
     node = shutil.which("node")
     assert node is not None, "node is needed to validate the AsyncAPI document (apt-get install nodejs)"
@@ -44,8 +51,14 @@ def _parser_installed() -> Path:
 
 def test_the_asyncapi_document_is_valid_for_the_asyncapi_parser() -> None:
     node = _parser_installed()
-    done = subprocess.run([str(node), str(TOOLS / "validate.mjs"), str(CONTRACTS / "asyncapi.yaml")],
-                          capture_output=True, text=True, timeout=120, check=False, cwd=TOOLS)  # fmt: skip
+    done = subprocess.run(
+        [str(node), str(TOOLS / "validate.mjs"), str(CONTRACTS / "asyncapi.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=TOOLS,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert report["valid"] and report["channels"] == 4 and report["messages"] == len(contract_events())

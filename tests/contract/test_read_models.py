@@ -56,8 +56,11 @@ def test_the_pool_lists_open_vacancies_by_date_and_reserved_let_or_withdrawn_one
 
     assert [v.vacancy_id for v in found] == [early.id, late.id]
     assert (found[0].owner, found[0].area, found[0].rent, found[0].area_m2) == (
-        "fab", "Bolbro", Decimal("7650.00"), Decimal("112.50"),
-    )  # fmt: skip
+        "fab",
+        "Bolbro",
+        Decimal("7650.00"),
+        Decimal("112.50"),
+    )
     assert found[1].address == "Kochsgade 31, 2. th, 5000 Odense C"
 
 
@@ -71,9 +74,12 @@ def test_a_declined_or_expired_offer_puts_the_vacancy_back_in_the_pool(
     catch_up(app, views)
     assert VacancyPool(views).search("Odense", today=TODAY) == []
     declined.decline_offer(
-        offer_id=declined.live_offer_id, declined_by=DeclinedBy.HOUSEHOLD, reason="Too far from school",
-        at=s.at(2), by=s.CONSULTANT,
-    )  # fmt: skip
+        offer_id=declined.live_offer_id,
+        declined_by=DeclinedBy.HOUSEHOLD,
+        reason="Too far from school",
+        at=s.at(2),
+        by=s.CONSULTANT,
+    )
     expired.expire_offer(offer_id=expired.live_offer_id, at=s.at(20))
     app.save(declined, expired)
     catch_up(app, views)
@@ -121,9 +127,12 @@ def test_suitable_for_applies_the_size_and_municipality_rules_and_the_households
     s.publish(app, rooms=4, municipality="Aarhus")
     catch_up(app, views)
     facts = HouseholdFacts(
-        municipality="Odense", members=3, previous_rooms=3, preferred_areas=["Odense C"],
+        municipality="Odense",
+        members=3,
+        previous_rooms=3,
+        preferred_areas=["Odense C"],
         max_rent=Money(dkk=Decimal("8000")),
-    )  # fmt: skip
+    )
 
     found = VacancyPool(views).suitable_for(facts, today=TODAY)
 
@@ -132,8 +141,10 @@ def test_suitable_for_applies_the_size_and_municipality_rules_and_the_households
     assert {too_small.id, too_dear.id, elsewhere.id}.isdisjoint(v.vacancy_id for v in found)
     wide = facts.model_copy(update={"preferred_areas": [], "max_rent": None, "min_rooms": 4})
     assert {v.vacancy_id for v in VacancyPool(views).suitable_for(wide, today=TODAY)} == {
-        members_plus_one.id, too_dear.id, elsewhere.id,
-    }  # fmt: skip
+        members_plus_one.id,
+        too_dear.id,
+        elsewhere.id,
+    }
 
 
 def test_each_pool_vacancy_shows_its_areas_inflow_and_the_status_hook(
@@ -275,14 +286,20 @@ def test_the_timeline_lists_every_event_about_a_household_in_order(
     entries = Timeline(views).entries(household.id)
 
     assert [(e.aggregate, e.event) for e in entries] == [
-        ("Household", "Registered"), ("Household", "OfferReceived"), ("Vacancy", "OfferReserved"),
-        ("Referral", "Sent"), ("SupportLink", "Proposed"), ("Referral", "Acknowledged"),
-    ]  # fmt: skip
+        ("Household", "Registered"),
+        ("Household", "OfferReceived"),
+        ("Vacancy", "OfferReserved"),
+        ("Referral", "Sent"),
+        ("SupportLink", "Proposed"),
+        ("Referral", "Acknowledged"),
+    ]
     assert [e.position for e in entries] == sorted(e.position for e in entries)
     acknowledged = entries[-1]
     assert (acknowledged.organisation, acknowledged.person, acknowledged.role) == (
-        s.DEPARTMENT, "pladsanvisning-3", "daycare_allocator",
-    )  # fmt: skip
+        s.DEPARTMENT,
+        "pladsanvisning-3",
+        "daycare_allocator",
+    )
     assert acknowledged.at == s.at(4)
 
 

@@ -91,8 +91,11 @@ class LiveAnswers:
 
 
 def _the_household(civica: HousingOrganisationApp) -> UUID:
-    [household] = {n.originator_id for n in civica.recorder.select_notifications(start=1, limit=1000)
-                   if n.topic.endswith("Household.Registered")}  # fmt: skip
+    [household] = {
+        n.originator_id
+        for n in civica.recorder.select_notifications(start=1, limit=1000)
+        if n.topic.endswith("Household.Registered")
+    }
     return household
 
 
@@ -124,8 +127,10 @@ def test_holder_and_open_referrals_at_chosen_moments_are_what_was_true_then(node
 
     referred = status(MOMENTS["daycare and school referred"])
     assert {r.referral_id: r.status for r in referred.open_referrals} == {
-        ids.bridge_referral: "accepted", ids.daycare_referral: "sent", ids.school_referral: "sent",
-    }  # fmt: skip
+        ids.bridge_referral: "accepted",
+        ids.daycare_referral: "sent",
+        ids.school_referral: "sent",
+    }
 
     pending = status(MOMENTS["moved, handoff pending"])
     assert pending.holder is not None

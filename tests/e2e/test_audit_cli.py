@@ -48,8 +48,10 @@ def test_the_timeline_exports_as_json_lines_and_csv_in_order_with_who_and_when(
     assert [r["position"] for r in rows] == sorted(r["position"] for r in rows)
     assert rows[0]["event"] == "Registered"
     assert (rows[0]["organisation"], rows[0]["role"], rows[0]["person"]) == (
-        CIVICA, "rehousing_consultant", "civica-gk-07",
-    )  # fmt: skip
+        CIVICA,
+        "rehousing_consultant",
+        "civica-gk-07",
+    )
     assert any(r["summary"].startswith("kind=daycare_fast_track") for r in rows)
     assert next(iter(csv.DictReader(table.open())))["event"] == "Registered"
     # Nothing personal in the export: no address, no free-text reason.
@@ -60,8 +62,19 @@ def test_the_timeline_exports_as_json_lines_and_csv_in_order_with_who_and_when(
     assert "from the timeline read model" in capsys.readouterr().err
 
     # The bridge builder's node: its copies of the referrals and what it reported.
-    assert main(["audit", "timeline", str(ids.household), "--format", "jsonl",
-                 *node_args(data_dir, BRIDGE_BUILDER, "bridge_builder")]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "audit",
+                "timeline",
+                str(ids.household),
+                "--format",
+                "jsonl",
+                *node_args(data_dir, BRIDGE_BUILDER, "bridge_builder"),
+            ]
+        )
+        == 0
+    )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {line["aggregate"] for line in lines} >= {"Referral", "FollowedHousehold", "SupportLink"}
 
@@ -80,16 +93,24 @@ def test_as_of_prints_the_household_and_its_handoff_status_then(
     played: tuple[Path, ScenarioIds], capsys: pytest.CaptureFixture[str]
 ) -> None:
     data_dir, ids = played
-    assert main(["audit", "as-of", str(ids.household), "--as-of", "2026-07-15T18:00+02:00",
-                 *node_args(data_dir)]) == 0  # fmt: skip
+    assert (
+        main(
+            ["audit", "as-of", str(ids.household), "--as-of", "2026-07-15T18:00+02:00", *node_args(data_dir)]
+        )
+        == 0
+    )
     answer = json.loads(capsys.readouterr().out)
     assert answer["state"]["phase"] == "moved"
     assert answer["handoff_status"]["holder"]["organisation"] == CIVICA
     assert answer["handoff_status"]["pending_handoff"]["to"]["organisation"] == BRIDGE_BUILDER
     assert main(["audit", "as-of", str(ids.daycare_referral), "--version", "1", *node_args(data_dir)]) == 0
     assert json.loads(capsys.readouterr().out)["state"]["status"] == "sent"
-    assert main(["audit", "as-of", str(ids.household), "--as-of", "2026-01-01T00:00+01:00",
-                 *node_args(data_dir)]) == 1  # fmt: skip
+    assert (
+        main(
+            ["audit", "as-of", str(ids.household), "--as-of", "2026-01-01T00:00+01:00", *node_args(data_dir)]
+        )
+        == 1
+    )
     assert "did not exist yet" in capsys.readouterr().err
 
 
@@ -129,10 +150,28 @@ def test_the_access_log_written_by_the_api_is_listed_for_auditors(
 ) -> None:
     data_dir, ids = played
     records = ApiRecords(SqliteDatabase(str(data_dir / "civica.sqlite3")))
-    records.log_access(at=datetime(2026, 7, 1, 9, tzinfo=UTC), organisation=CIVICA, person="civica-gk-07",
-                       role="rehousing_consultant", operation="household", subject=str(ids.household),
-                       purpose="case work")  # fmt: skip
-    assert main(["audit", "access-log", "--format", "jsonl", "--subject", str(ids.household),
-                 *node_args(data_dir)]) == 0  # fmt: skip
+    records.log_access(
+        at=datetime(2026, 7, 1, 9, tzinfo=UTC),
+        organisation=CIVICA,
+        person="civica-gk-07",
+        role="rehousing_consultant",
+        operation="household",
+        subject=str(ids.household),
+        purpose="case work",
+    )
+    assert (
+        main(
+            [
+                "audit",
+                "access-log",
+                "--format",
+                "jsonl",
+                "--subject",
+                str(ids.household),
+                *node_args(data_dir),
+            ]
+        )
+        == 0
+    )
     [entry] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert (UUID(entry["subject"]), entry["purpose"]) == (ids.household, "case work")

@@ -18,8 +18,12 @@ def test_the_quick_bench_of_commands_and_queries_writes_every_figure_with_its_ru
 
     done = subprocess.run(
         [sys.executable, "-m", "ops.cli", "bench", "--quick", "--only", "a,d", "--json", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(out.read_text())
@@ -27,9 +31,17 @@ def test_the_quick_bench_of_commands_and_queries_writes_every_figure_with_its_ru
     assert {"nproc", "memory_mb", "cpu", "python"} <= set(report["machine"])
     assert report["settings"]["quick"] is True
     figures = report["figures"]
-    for key in ("a.sqlite_raw", "a.postgres_raw_1", "a.sqlite_single_rate", "a.postgres_grouped_rate",
-                "a.postgres_grouped_p99", "a.postgres_grouped_group", "d.pool_search_p99", "d.handoff_p99",
-                "d.as_of_p99"):  # fmt: skip
+    for key in (
+        "a.sqlite_raw",
+        "a.postgres_raw_1",
+        "a.sqlite_single_rate",
+        "a.postgres_grouped_rate",
+        "a.postgres_grouped_p99",
+        "a.postgres_grouped_group",
+        "d.pool_search_p99",
+        "d.handoff_p99",
+        "d.as_of_p99",
+    ):
         assert key in figures, sorted(figures)
     for key, figure in figures.items():
         assert {"median", "min", "max", "runs", "unit", "target", "met", "limit"} <= set(figure), key

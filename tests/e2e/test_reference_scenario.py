@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date, datetime
 from pathlib import Path
-
 from uuid import uuid4
 
 import pytest
@@ -15,7 +14,6 @@ from adapters.inprocess import InProcessBroker
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings
 from adapters.transport import Transport
-
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from ops.nodes import DEMO_ROLES, on_exchange
@@ -38,10 +36,12 @@ TODAY = date(2026, 11, 22)
 
 @pytest.fixture(
     params=[
-        "memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
+        "memory",
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
         pytest.param("postgres-kafka", marks=[pytest.mark.postgres, pytest.mark.kafka]),
     ]
-)  # fmt: skip
+)
 def nodes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Nodes]:
     """Four organisations, each a node with a store of its own on the chosen backend, on the exchange:
     the in-process transport, or (postgres-kafka) a real Kafka-protocol broker with topics of this test's own."""
@@ -50,21 +50,30 @@ def nodes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Nodes]:
         if request.param == "memory":
             env_for = lambda org: {"PERSISTENCE_MODULE": "eventsourcing.popo"}  # noqa: E731
         elif request.param == "sqlite":
-            env_for = lambda org: {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / f"{org}.db")}  # noqa: E731
+            env_for = lambda org: {  # noqa: E731
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(tmp_path / f"{org}.db"),
+            }
         else:
             server: PostgresServer = request.getfixturevalue("postgres_server")
 
             def env_for(org: str) -> dict[str, str]:
                 return {
-                    "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": server.dbname,
-                    "POSTGRES_HOST": server.host, "POSTGRES_PORT": str(server.port), "POSTGRES_USER": server.user,
-                    "POSTGRES_PASSWORD": server.password, "POSTGRES_SCHEMA": stack.enter_context(_fresh_schema(server)),
-                }  # fmt: skip
+                    "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                    "POSTGRES_DBNAME": server.dbname,
+                    "POSTGRES_HOST": server.host,
+                    "POSTGRES_PORT": str(server.port),
+                    "POSTGRES_USER": server.user,
+                    "POSTGRES_PASSWORD": server.password,
+                    "POSTGRES_SCHEMA": stack.enter_context(_fresh_schema(server)),
+                }
 
         built = Nodes(
             civica=HousingOrganisationApp(organisation=CIVICA, env=env_for(CIVICA), cpr_secret=b"s" * 32),
             bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=env_for(BRIDGE_BUILDER)),
-            children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=env_for(CHILDREN_AND_YOUTH)),
+            children_and_youth=MunicipalDepartmentApp(
+                organisation=CHILDREN_AND_YOUTH, env=env_for(CHILDREN_AND_YOUTH)
+            ),
             kvinfo=CivilActorApp(organisation=KVINFO, env=env_for(KVINFO)),
         )
         stack.callback(built.close)  # closed before the schemas are dropped
@@ -79,7 +88,10 @@ def nodes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Nodes]:
 
 
 def _settings(prefix: str) -> dict[str, NodeSettings]:
-    return {org: NodeSettings(organisation=org, role=role, kafka_topic_prefix=prefix) for org, role in DEMO_ROLES.items()}
+    return {
+        org: NodeSettings(organisation=org, role=role, kafka_topic_prefix=prefix)
+        for org, role in DEMO_ROLES.items()
+    }
 
 
 class Expectations:
@@ -146,7 +158,9 @@ class Expectations:
         for node in (nodes.civica, nodes.bridge_builder):
             handoff = node.referral(ids.handoff_referral)
             assert handoff.status == "acknowledged"
-            assert handoff.acknowledged_at - handoff.sent_at == on(date(2026, 7, 16), 9) - on(date(2026, 7, 15), 16)
+            assert handoff.acknowledged_at - handoff.sent_at == on(date(2026, 7, 16), 9) - on(
+                date(2026, 7, 15), 16
+            )
 
     def support_linked(self, nodes: Nodes, ids: ScenarioIds | None) -> None:
         assert ids is not None
@@ -192,9 +206,14 @@ def test_the_reference_family_is_carried_from_vollsmose_to_settled_in_odense_c(n
     ids = play(nodes, checkpoint=expectations)
 
     assert expectations.seen == [
-        "referred to the bridge builder", "offer made", "daycare and school referred", "moved, handoff pending",
-        "handoff acknowledged", "support linked", "settled",
-    ]  # fmt: skip
+        "referred to the bridge builder",
+        "offer made",
+        "daycare and school referred",
+        "moved, handoff pending",
+        "handoff acknowledged",
+        "support linked",
+        "settled",
+    ]
     # The whole history is retrievable at the household's node, in the order it was recorded.
     history = nodes.civica.history(ids.household)
     events = [(entry.aggregate, entry.event) for entry in history]
@@ -203,7 +222,11 @@ def test_the_reference_family_is_carried_from_vollsmose_to_settled_in_odense_c(n
     assert {a for a, _ in events} == {"Household", "Referral", "Vacancy"}
     assert [entry.position for entry in history] == sorted(entry.position for entry in history)
     handoff_ack = next(e for e in history if e.event == "HandoffAcknowledged")
-    assert (handoff_ack.organisation, handoff_ack.person, handoff_ack.role) == (BRIDGE_BUILDER, "bb-anna", "bridge_builder")
+    assert (handoff_ack.organisation, handoff_ack.person, handoff_ack.role) == (
+        BRIDGE_BUILDER,
+        "bb-anna",
+        "bridge_builder",
+    )
     assert all(isinstance(entry.at, datetime) for entry in history)
 
 

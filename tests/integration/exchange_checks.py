@@ -42,7 +42,9 @@ def replayed_equals_live(app: NodeApplication, page_size: int = 1000) -> NodeSta
     fresh = NodeApplication(organisation=app.organisation, env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     first_topic: dict[UUID, str] = {}
     position, events = 0, 0
-    while page := app.recorder.select_notifications(start=position, limit=page_size, inclusive_of_start=False):
+    while page := app.recorder.select_notifications(
+        start=position, limit=page_size, inclusive_of_start=False
+    ):
         position = page[-1].id
         events += len(page)
         fresh.events.put([app.mapper.to_domain_event(n) for n in page])
@@ -56,28 +58,43 @@ def replayed_equals_live(app: NodeApplication, page_size: int = 1000) -> NodeSta
         live, again = app.repository.get(aggregate_id), fresh.repository.get(aggregate_id)
         assert vars(live) == vars(again), f"{app.organisation}: {type(live).__name__} {aggregate_id} differs"
         aggregates[aggregate_id] = live
-    reserved = {vacancy_id: [e.offer_id for e in fresh.events.get(vacancy_id) if isinstance(e, Vacancy.OfferReserved)]
-                for vacancy_id, a in aggregates.items() if isinstance(a, Vacancy)}  # fmt: skip
+    reserved = {
+        vacancy_id: [e.offer_id for e in fresh.events.get(vacancy_id) if isinstance(e, Vacancy.OfferReserved)]
+        for vacancy_id, a in aggregates.items()
+        if isinstance(a, Vacancy)
+    }
     fresh.close()
     return NodeState(app.organisation, aggregates, len(receipts), events, reserved)
 
 
-def no_effect_applied_twice(states: dict[str, NodeState], housing: tuple[str, ...], pool: tuple[str, ...]) -> dict[str, int]:
+def no_effect_applied_twice(
+    states: dict[str, NodeState], housing: tuple[str, ...], pool: tuple[str, ...]
+) -> dict[str, int]:
     """Business-level duplicates, which the store's unique (aggregate, version) alone would not catch."""
     checked = Counter[str]()
     for owner in housing:
         own = [v for v in states[owner].of(Vacancy) if v.owner == owner]
         for mirror_org in (org for org in pool if org != owner):
             mirrors = {v.id: v for v in states[mirror_org].of(Vacancy) if v.owner == owner}
-            assert len(mirrors) == len(own), f"{mirror_org} mirrors {len(mirrors)} of {owner}'s {len(own)} vacancies"
+            assert len(mirrors) == len(own), (
+                f"{mirror_org} mirrors {len(mirrors)} of {owner}'s {len(own)} vacancies"
+            )
             for vacancy in own:
                 mirror = mirrors[vacancy.id]
                 assert (mirror.version, mirror.status, mirror.live_offer_id, mirror.offers_made) == (
-                    vacancy.version, vacancy.status, vacancy.live_offer_id, vacancy.offers_made
-                ), f"{mirror_org}'s mirror of vacancy {vacancy.id} is out of step with {owner}"  # fmt: skip
+                    vacancy.version,
+                    vacancy.status,
+                    vacancy.live_offer_id,
+                    vacancy.offers_made,
+                ), f"{mirror_org}'s mirror of vacancy {vacancy.id} is out of step with {owner}"
                 checked["mirrored vacancies"] += 1
-    reserved = Counter(offer for org in housing for v in states[org].of(Vacancy) if v.owner == org
-                       for offer in states[org].reserved[v.id])  # fmt: skip
+    reserved = Counter(
+        offer
+        for org in housing
+        for v in states[org].of(Vacancy)
+        if v.owner == org
+        for offer in states[org].reserved[v.id]
+    )
     assert not [offer for offer, times in reserved.items() if times > 1], "an offer reserved a vacancy twice"
     checked["reservations"] = len(reserved)
     for org in housing:

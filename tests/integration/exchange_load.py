@@ -45,8 +45,10 @@ SCHOOLS = Actor(organisation=CHILDREN_AND_YOUTH, person="skole-12", role=Role.DE
 def overrides(organisation: str) -> list[Override]:
     """The family chose these dwellings; rehousing into central Odense is the plan (inflow included)."""
     by = consultant(organisation)
-    return [Override(rule=rule, by=by, reason="The family chose this dwelling near the schools")
-            for rule in ("suitable_size", "waterbed_inflow")]  # fmt: skip
+    return [
+        Override(rule=rule, by=by, reason="The family chose this dwelling near the schools")
+        for rule in ("suitable_size", "waterbed_inflow")
+    ]
 
 
 @dataclass
@@ -118,34 +120,78 @@ class Load:
             app, by = self.housing(org), consultant(org)
             dwelling = the_dwelling()
             wave.vacancies[org] = [
-                self.run(wave, app.publish_vacancy, at=self.now(), by=by, dwelling=dwelling.model_copy(
-                    update={"estate": f"{org}-{wave.name}-{i}", "rooms": self.rng.choice([5, 6])}))
+                self.run(
+                    wave,
+                    app.publish_vacancy,
+                    at=self.now(),
+                    by=by,
+                    dwelling=dwelling.model_copy(
+                        update={"estate": f"{org}-{wave.name}-{i}", "rooms": self.rng.choice([5, 6])}
+                    ),
+                )
                 for i in range(vacancies)
-            ]  # fmt: skip
+            ]
             family = the_family()
             wave.households[org] = [
-                self.run(wave, app.register_household, at=self.now(), by=by,
-                         **{**family, "case_reference": f"{org.upper()}-{wave.name}-{i:03d}"})
+                self.run(
+                    wave,
+                    app.register_household,
+                    at=self.now(),
+                    by=by,
+                    **{**family, "case_reference": f"{org.upper()}-{wave.name}-{i:03d}"},
+                )
                 for i in range(households)
-            ]  # fmt: skip
+            ]
             for i, household in enumerate(wave.households[org]):
-                referral = self.run(wave, app.refer_household, household_id=household, receiver=BRIDGE_BUILDER,
-                                    kind=ReferralKind.BRIDGE_BUILDING, at=self.now(), by=by)  # fmt: skip
+                referral = self.run(
+                    wave,
+                    app.refer_household,
+                    household_id=household,
+                    receiver=BRIDGE_BUILDER,
+                    kind=ReferralKind.BRIDGE_BUILDING,
+                    at=self.now(),
+                    by=by,
+                )
                 wave.referrals.append((BRIDGE_BUILDER, referral))
                 if i % 2 == 0:
-                    referral = self.run(wave, app.refer_household, household_id=household,
-                                        receiver=CHILDREN_AND_YOUTH, kind=ReferralKind.SCHOOL_CHANGE,
-                                        at=self.now(), by=by)  # fmt: skip
+                    referral = self.run(
+                        wave,
+                        app.refer_household,
+                        household_id=household,
+                        receiver=CHILDREN_AND_YOUTH,
+                        kind=ReferralKind.SCHOOL_CHANGE,
+                        at=self.now(),
+                        by=by,
+                    )
                     wave.referrals.append((CHILDREN_AND_YOUTH, referral))
             # A third of the households get an offer of one of their own organisation's vacancies.
-            for household, vacancy in zip(wave.households[org][: households // 3], wave.vacancies[org], strict=False):
-                offer = self.run(wave, app.make_offer, household_id=household, vacancy_id=vacancy,
-                                 overrides=overrides(org), at=self.now(), by=by)  # fmt: skip
+            for household, vacancy in zip(
+                wave.households[org][: households // 3], wave.vacancies[org], strict=False
+            ):
+                offer = self.run(
+                    wave,
+                    app.make_offer,
+                    household_id=household,
+                    vacancy_id=vacancy,
+                    overrides=overrides(org),
+                    at=self.now(),
+                    by=by,
+                )
                 if self.rng.random() < 0.6:
-                    self.run(wave, app.accept_offer, household_id=household, offer_id=offer, at=self.now(), by=by)
+                    self.run(
+                        wave, app.accept_offer, household_id=household, offer_id=offer, at=self.now(), by=by
+                    )
                 else:
-                    self.run(wave, app.decline_offer, household_id=household, offer_id=offer, at=self.now(), by=by,
-                             declined_by=DeclinedBy.HOUSEHOLD, reason="Too far from the children's school")  # fmt: skip
+                    self.run(
+                        wave,
+                        app.decline_offer,
+                        household_id=household,
+                        offer_id=offer,
+                        at=self.now(),
+                        by=by,
+                        declined_by=DeclinedBy.HOUSEHOLD,
+                        reason="Too far from the children's school",
+                    )
 
     def _answer_referrals(self, wave: Wave) -> None:
         def arrived() -> bool:
@@ -157,44 +203,84 @@ class Load:
             by = BRIDGE if receiver == BRIDGE_BUILDER else SCHOOLS
             self.run(wave, app.acknowledge_referral, referral_id=referral, at=self.now(), by=by)
             if self.rng.random() < 0.15:
-                self.run(wave, app.decline_referral, referral_id=referral, declined_by=DeclinedBy.PROVIDER,
-                         reason="No capacity in the household's new district", at=self.now(), by=by)  # fmt: skip
+                self.run(
+                    wave,
+                    app.decline_referral,
+                    referral_id=referral,
+                    declined_by=DeclinedBy.PROVIDER,
+                    reason="No capacity in the household's new district",
+                    at=self.now(),
+                    by=by,
+                )
                 continue
-            self.run(wave, app.accept_referral, referral_id=referral, assignee=by.person, at=self.now(), by=by)
+            self.run(
+                wave, app.accept_referral, referral_id=referral, assignee=by.person, at=self.now(), by=by
+            )
             self.run(wave, app.start_referral, referral_id=referral, at=self.now(), by=by)
             if receiver == CHILDREN_AND_YOUTH:
-                self.run(wave, app.complete_referral, referral_id=referral, at=self.now(), by=by,
-                         outcome="Place at the district school from August")  # fmt: skip
+                self.run(
+                    wave,
+                    app.complete_referral,
+                    referral_id=referral,
+                    at=self.now(),
+                    by=by,
+                    outcome="Place at the district school from August",
+                )
 
     def _request_across(self, wave: Wave) -> None:
         """Households of each organisation ask the other organisation for one of its vacancies."""
         for org, other in ((CIVICA, FAB), (FAB, CIVICA)):
             app, by = self.housing(org), consultant(org)
-            theirs = wave.vacancies[other][len(wave.households[other]) // 3:]
-            self.wait(lambda app=app, theirs=theirs: all(self._has(app, v) for v in theirs),
-                      f"wave {wave.name}: {other}'s vacancies mirrored at {org}")  # fmt: skip
-            askers = wave.households[org][len(wave.households[org]) // 3: 2 * len(wave.households[org]) // 3]
+            theirs = wave.vacancies[other][len(wave.households[other]) // 3 :]
+            self.wait(
+                lambda app=app, theirs=theirs: all(self._has(app, v) for v in theirs),
+                f"wave {wave.name}: {other}'s vacancies mirrored at {org}",
+            )
+            askers = wave.households[org][len(wave.households[org]) // 3 : 2 * len(wave.households[org]) // 3]
             wave.requests[org] = [
-                self.run(wave, app.request_offer, household_id=household, vacancy_id=vacancy,
-                         overrides=overrides(org), at=self.now(), by=by)
+                self.run(
+                    wave,
+                    app.request_offer,
+                    household_id=household,
+                    vacancy_id=vacancy,
+                    overrides=overrides(org),
+                    at=self.now(),
+                    by=by,
+                )
                 for household, vacancy in zip(askers, theirs, strict=False)
-            ]  # fmt: skip
+            ]
         for org, offers in wave.requests.items():
             app, by = self.housing(org), consultant(org)
-            self.wait(lambda app=app, offers=offers: all(self._request(app, o).status != OfferRequestStatus.REQUESTED
-                                                         for o in offers),
-                      f"wave {wave.name}: the owners answered {org}'s requests")  # fmt: skip
+            self.wait(
+                lambda app=app, offers=offers: all(
+                    self._request(app, o).status != OfferRequestStatus.REQUESTED for o in offers
+                ),
+                f"wave {wave.name}: the owners answered {org}'s requests",
+            )
             for offer in offers:
                 request = self._request(app, offer)
                 if request.status != OfferRequestStatus.RESERVED:
                     continue
                 if self.rng.random() < 0.6:
-                    self.run(wave, app.accept_requested_offer, household_id=request.household_id, offer_id=offer,
-                             at=self.now(), by=by)  # fmt: skip
+                    self.run(
+                        wave,
+                        app.accept_requested_offer,
+                        household_id=request.household_id,
+                        offer_id=offer,
+                        at=self.now(),
+                        by=by,
+                    )
                 else:
-                    self.run(wave, app.decline_requested_offer, household_id=request.household_id, offer_id=offer,
-                             declined_by=DeclinedBy.HOUSEHOLD, reason="The rent is too high for the family",
-                             at=self.now(), by=by)  # fmt: skip
+                    self.run(
+                        wave,
+                        app.decline_requested_offer,
+                        household_id=request.household_id,
+                        offer_id=offer,
+                        declined_by=DeclinedBy.HOUSEHOLD,
+                        reason="The rent is too high for the family",
+                        at=self.now(),
+                        by=by,
+                    )
 
     def _move_and_hand_off(self, wave: Wave) -> None:
         for org in HOUSING:
@@ -203,11 +289,20 @@ class Load:
                 view = app.household(household, today=date(2026, 9, 1))
                 if not any(offer.status == "accepted" for offer in view.offers):
                     continue
-                handoff = self.run(wave, app.record_move, household_id=household, move=_move(), at=self.now(), by=by,
-                                   hand_off_to=BRIDGE_BUILDER)  # fmt: skip
+                handoff = self.run(
+                    wave,
+                    app.record_move,
+                    household_id=household,
+                    move=_move(),
+                    at=self.now(),
+                    by=by,
+                    hand_off_to=BRIDGE_BUILDER,
+                )
                 wave.handoffs.append(handoff)
-        self.wait(lambda: all(self._has(self.bridge, h) for h in wave.handoffs),
-                  f"wave {wave.name}: handoffs reached the bridge builder")  # fmt: skip
+        self.wait(
+            lambda: all(self._has(self.bridge, h) for h in wave.handoffs),
+            f"wave {wave.name}: handoffs reached the bridge builder",
+        )
         for handoff in wave.handoffs:
             self.run(wave, self.bridge.acknowledge_referral, referral_id=handoff, at=self.now(), by=BRIDGE)
 
@@ -226,6 +321,12 @@ class Load:
 
 
 def _move() -> Move:
-    return Move(new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"), place=ODENSE_C,
-                moved_on=date(2026, 8, 1), old_rent=Money(dkk=Decimal("6120")), new_rent=Money(dkk=Decimal("7650")),
-                rooms=5, permanent=True)  # fmt: skip
+    return Move(
+        new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
+        place=ODENSE_C,
+        moved_on=date(2026, 8, 1),
+        old_rent=Money(dkk=Decimal("6120")),
+        new_rent=Money(dkk=Decimal("7650")),
+        rooms=5,
+        permanent=True,
+    )

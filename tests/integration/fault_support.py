@@ -57,9 +57,13 @@ class NodeProcess:
         log = self.logs / f"{self.organisation}-{self.starts:02d}.log"
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ops.node", "--org", self.organisation], cwd=ROOT, env=self.env,
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                [sys.executable, "-m", "ops.node", "--org", self.organisation],
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def wait_started(self, max_seconds: float = 30.0) -> None:
         """Until the node logs that it runs (connected to the broker, relay and consumer started)."""
@@ -69,7 +73,9 @@ class NodeProcess:
             if not self.alive:
                 raise AssertionError(f"{self.organisation}'s node exited; see {log}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"{self.organisation}'s node did not start within {max_seconds} s; see {log}")
+                raise AssertionError(
+                    f"{self.organisation}'s node did not start within {max_seconds} s; see {log}"
+                )
             time.sleep(0.05)
 
     def kill(self) -> None:
@@ -122,9 +128,11 @@ class Figures:
 
     def line(self) -> str:
         extra = "".join(f", {key} {value}" for key, value in self.notes.items())
-        return (f"{self.name}: {self.messages} messages on the wire ({self.unique_messages} distinct), "
-                f"{self.duplicates_suppressed} duplicates suppressed, {self.parked} parked, "
-                f"{self.seconds:.1f} s{extra}")  # fmt: skip
+        return (
+            f"{self.name}: {self.messages} messages on the wire ({self.unique_messages} distinct), "
+            f"{self.duplicates_suppressed} duplicates suppressed, {self.parked} parked, "
+            f"{self.seconds:.1f} s{extra}"
+        )
 
 
 class Deployment:
@@ -134,8 +142,14 @@ class Deployment:
     the outbox, so the node process publishes them) and a Node on it to read relay lag and parked messages.
     """
 
-    def __init__(self, server: PostgresServer, bootstrap_servers: str, roles: dict[str, OrganisationRole],
-                 logs: Path, stack: ExitStack) -> None:  # fmt: skip
+    def __init__(
+        self,
+        server: PostgresServer,
+        bootstrap_servers: str,
+        roles: dict[str, OrganisationRole],
+        logs: Path,
+        stack: ExitStack,
+    ) -> None:
         self.server = server
         self.bootstrap_servers = bootstrap_servers
         self.prefix = f"faults{uuid4().hex[:8]}."
@@ -148,12 +162,22 @@ class Deployment:
         for organisation, role in roles.items():
             schema = stack.enter_context(_fresh_schema(server))
             fields: dict[str, Any] = dict(
-                organisation=organisation, role=role.value, store="postgres", postgres_host=server.host,
-                postgres_port=server.port, postgres_user=server.user, postgres_password=server.password,
-                postgres_dbname=server.dbname, postgres_schema=schema, kafka_bootstrap_servers=bootstrap_servers,
-                kafka_topic_prefix=self.prefix, cpr_secret="fault-tests-" + organisation,
-                data_dir=str(logs / "data"), kafka_publish_timeout_s=5, kafka_request_timeout_ms=5000,
-            )  # fmt: skip
+                organisation=organisation,
+                role=role.value,
+                store="postgres",
+                postgres_host=server.host,
+                postgres_port=server.port,
+                postgres_user=server.user,
+                postgres_password=server.password,
+                postgres_dbname=server.dbname,
+                postgres_schema=schema,
+                kafka_bootstrap_servers=bootstrap_servers,
+                kafka_topic_prefix=self.prefix,
+                cpr_secret="fault-tests-" + organisation,
+                data_dir=str(logs / "data"),
+                kafka_publish_timeout_s=5,
+                kafka_request_timeout_ms=5000,
+            )
             settings = NodeSettings(**fields, municipalities=["Odense"])
             # Tables first, from this process, so two processes never race to create them.
             with pytest.MonkeyPatch.context() as patch:
@@ -163,8 +187,13 @@ class Deployment:
             stack.callback(app.close)
             node = Node(settings, app, InProcessBroker())
             stack.callback(node.close)
-            env = {**base, **SMALL_POOL, "PYTHONUNBUFFERED": "1", "COORDINATION_MUNICIPALITIES": "Odense",
-                   **{f"COORDINATION_{k.upper()}": str(v) for k, v in fields.items()}}  # fmt: skip
+            env = {
+                **base,
+                **SMALL_POOL,
+                "PYTHONUNBUFFERED": "1",
+                "COORDINATION_MUNICIPALITIES": "Odense",
+                **{f"COORDINATION_{k.upper()}": str(v) for k, v in fields.items()},
+            }
             self.apps[organisation], self.nodes[organisation], self.schemas[organisation] = app, node, schema
             self.processes[organisation] = NodeProcess(organisation, env, logs)
             stack.callback(self.processes[organisation].kill)
@@ -192,8 +221,13 @@ class Deployment:
 
     def figures(self, name: str) -> Figures:
         self.observer.poll_all()
-        return Figures(name, messages=len(self.observer.messages), unique_messages=len(self.observer.ce_ids()),
-                       duplicates_suppressed=self.duplicates_suppressed(), parked=sum(self.parked().values()))  # fmt: skip
+        return Figures(
+            name,
+            messages=len(self.observer.messages),
+            unique_messages=len(self.observer.ce_ids()),
+            duplicates_suppressed=self.duplicates_suppressed(),
+            parked=sum(self.parked().values()),
+        )
 
     @contextmanager
     def scenario(self, name: str) -> Iterator[Figures]:
@@ -214,10 +248,21 @@ class Deployment:
         found = []
         for message in self.observer.messages:
             source = _header(message, "ce_source")
-            readers = tuple(org for org, node in self.nodes.items()
-                            if message.topic in node.subscribed and org_source(org) != source)  # fmt: skip
-            found.append(Delivery(message.topic, message.partition, message.offset, _header(message, "ce_id"),
-                                  source, readers))  # fmt: skip
+            readers = tuple(
+                org
+                for org, node in self.nodes.items()
+                if message.topic in node.subscribed and org_source(org) != source
+            )
+            found.append(
+                Delivery(
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                    _header(message, "ce_id"),
+                    source,
+                    readers,
+                )
+            )
         return found
 
     def pending(self) -> list[tuple[str, Delivery]]:
@@ -244,8 +289,10 @@ class Deployment:
         if not receipts:
             return set()
         recorder: Any = self.apps[organisation].recorder
-        sql = (f'SELECT originator_id FROM "{recorder.datastore.schema}"."{recorder.events_table_name}"'
-               " WHERE originator_version = 1 AND originator_id = ANY(%s)")  # fmt: skip
+        sql = (
+            f'SELECT originator_id FROM "{recorder.datastore.schema}"."{recorder.events_table_name}"'
+            " WHERE originator_version = 1 AND originator_id = ANY(%s)"
+        )
         with psycopg.connect(self.server.dsn, connect_timeout=10) as conn:
             rows = conn.execute(sql, (list(receipts),)).fetchall()
         return {receipts[row[0]] for row in rows}
@@ -269,8 +316,10 @@ class Deployment:
             if time.monotonic() > deadline:
                 sample = [(org, d.topic, d.partition, d.offset) for org, d in pending[:5]]
                 alive = {org: p.alive for org, p in self.processes.items()}
-                raise AssertionError(f"not settled after {max_seconds} s: relay lag {lags}, {len(pending)} "
-                                     f"pending (e.g. {sample}), processes alive {alive}")  # fmt: skip
+                raise AssertionError(
+                    f"not settled after {max_seconds} s: relay lag {lags}, {len(pending)} "
+                    f"pending (e.g. {sample}), processes alive {alive}"
+                )
             time.sleep(0.2)
 
     def wait_until(self, condition: Any, what: str, max_seconds: float = 90.0) -> None:
@@ -307,10 +356,18 @@ class Observer:
     """Reads every partition of the deployment's topics from the beginning, without a group, and keeps all."""
 
     def __init__(self, bootstrap_servers: str, topics: list[str]) -> None:
-        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
-                                       auto_offset_reset="earliest", fetch_max_wait_ms=10, request_timeout_ms=11000)  # fmt: skip
-        partitions = [TopicPartition(topic, number) for topic in topics
-                      for number in sorted(self._consumer.partitions_for_topic(topic) or ())]  # fmt: skip
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=10,
+            request_timeout_ms=11000,
+        )
+        partitions = [
+            TopicPartition(topic, number)
+            for topic in topics
+            for number in sorted(self._consumer.partitions_for_topic(topic) or ())
+        ]
         self._consumer.assign(partitions)
         self._consumer.seek_to_beginning(*partitions)
         self.messages: list[IncomingMessage] = []
@@ -325,11 +382,16 @@ class Observer:
                 break
             for partition, records in batches.items():
                 for record in records:
-                    self.messages.append(IncomingMessage(
-                        topic=partition.topic, partition=partition.partition, offset=record.offset, key=record.key,
-                        headers=tuple((name, bytes(value)) for name, value in record.headers or ()),
-                        value=record.value if record.value is not None else b"",
-                    ))  # fmt: skip
+                    self.messages.append(
+                        IncomingMessage(
+                            topic=partition.topic,
+                            partition=partition.partition,
+                            offset=record.offset,
+                            key=record.key,
+                            headers=tuple((name, bytes(value)) for name, value in record.headers or ()),
+                            value=record.value if record.value is not None else b"",
+                        )
+                    )
                     new += 1
         return new
 

@@ -54,10 +54,14 @@ def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitSta
 
     def env() -> dict[str, str]:
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": server.dbname,
-            "POSTGRES_HOST": server.host, "POSTGRES_PORT": str(server.port), "POSTGRES_USER": server.user,
-            "POSTGRES_PASSWORD": server.password, "POSTGRES_SCHEMA": stack.enter_context(_fresh_schema(server)),
-        }  # fmt: skip
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": server.dbname,
+            "POSTGRES_HOST": server.host,
+            "POSTGRES_PORT": str(server.port),
+            "POSTGRES_USER": server.user,
+            "POSTGRES_PASSWORD": server.password,
+            "POSTGRES_SCHEMA": stack.enter_context(_fresh_schema(server)),
+        }
 
     apps: dict[str, NodeApplication] = {
         CIVICA: HousingOrganisationApp(organisation=CIVICA, env=env(), cpr_secret=b"c" * 32),
@@ -73,8 +77,14 @@ def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitSta
     ]
     exchange = Exchange(nodes, poll_timeout=0.05)
     stack.callback(exchange.close)
-    return Organisations(apps[CIVICA], apps[FAB], apps[BRIDGE_BUILDER], apps[CHILDREN_AND_YOUTH],  # type: ignore[arg-type]
-                         exchange, prefix)  # fmt: skip
+    return Organisations(
+        apps[CIVICA],
+        apps[FAB],
+        apps[BRIDGE_BUILDER],
+        apps[CHILDREN_AND_YOUTH],  # type: ignore[arg-type]
+        exchange,
+        prefix,
+    )
 
 
 def command_ids() -> Iterator[UUID]:

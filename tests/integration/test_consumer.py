@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import replace

@@ -49,15 +49,21 @@ FIGURES: list[Figures] = []
 
 
 @pytest.fixture(scope="module")
-def deployment(postgres_server: PostgresServer, kafka_broker: BrokerProcess,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:  # fmt: skip
+def deployment(
+    postgres_server: PostgresServer, kafka_broker: BrokerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
     started = time.monotonic()
     with ExitStack() as stack:
         # Whatever happens, the broker runs again afterwards (a scenario pauses it) and every node process
         # started here is killed (registered inside Deployment).
         stack.callback(lambda: os.kill(kafka_broker.process.pid, signal.SIGCONT))
-        deployment = Deployment(postgres_server, kafka_broker.bootstrap_servers, ROLES,
-                                tmp_path_factory.mktemp("fault-nodes"), stack)  # fmt: skip
+        deployment = Deployment(
+            postgres_server,
+            kafka_broker.bootstrap_servers,
+            ROLES,
+            tmp_path_factory.mktemp("fault-nodes"),
+            stack,
+        )
         deployment.start()
         yield deployment
         total = Figures("all scenarios", seconds=time.monotonic() - started)
@@ -157,8 +163,11 @@ def test_a_consumer_node_killed_at_ten_random_points_and_restarted_applies_every
         while fault.is_alive() and len(waves) < 3:
             waves.append(load.wave(f"b{len(waves) + 1}", households=3, vacancies=4))
         _joined(deployment, fault)
-        figures.notes.update(_settled_and_consistent(deployment), kills=consumer.kills - kills,
-                             commands=sum(w.commands for w in waves))  # fmt: skip
+        figures.notes.update(
+            _settled_and_consistent(deployment),
+            kills=consumer.kills - kills,
+            commands=sum(w.commands for w in waves),
+        )
     _report(figures, capsys)
     assert consumer.kills - kills == 10
     assert figures.parked == 0
@@ -189,8 +198,9 @@ def test_the_relay_killed_at_random_points_republishes_and_consumers_suppress_th
         while fault.is_alive() and len(waves) < 3:
             waves.append(load.wave(f"c{len(waves) + 1}", households=3, vacancies=4))
         _joined(deployment, fault)
-        figures.notes.update(_settled_and_consistent(deployment), kills=len(killed),
-                             commands=sum(w.commands for w in waves))  # fmt: skip
+        figures.notes.update(
+            _settled_and_consistent(deployment), kills=len(killed), commands=sum(w.commands for w in waves)
+        )
     _report(figures, capsys)
     assert len(killed) == 8
     assert figures.parked == 0
@@ -206,17 +216,30 @@ def test_a_message_delivered_twice_on_purpose_is_suppressed_everywhere_and_store
         before = {org: app.recorder.max_notification_id() for org, app in deployment.apps.items()}
         suppressed = deployment.duplicates_suppressed()
         deliveries = {(d.topic, d.partition, d.offset): d for d in deployment.deliveries()}
-        chosen = rng.sample([m for m in deployment.observer.messages if deliveries[m.topic, m.partition, m.offset].readers], 25)
+        chosen = rng.sample(
+            [m for m in deployment.observer.messages if deliveries[m.topic, m.partition, m.offset].readers],
+            25,
+        )
         producer = deployment.producer()
         for message in chosen:
-            producer.send(message.topic, partition=message.partition, key=message.key, value=message.value,
-                          headers=list(message.headers))  # fmt: skip
+            producer.send(
+                message.topic,
+                partition=message.partition,
+                key=message.key,
+                value=message.value,
+                headers=list(message.headers),
+            )
         producer.flush(10)
         producer.close(5)
         expected = sum(len(deliveries[m.topic, m.partition, m.offset].readers) for m in chosen)
-        deployment.wait_until(lambda: deployment.duplicates_suppressed() - suppressed >= expected,
-                              "every copy was read and suppressed", max_seconds=60)  # fmt: skip
-        figures.notes.update(_settled_and_consistent(deployment), copies=len(chosen), copy_deliveries=expected)
+        deployment.wait_until(
+            lambda: deployment.duplicates_suppressed() - suppressed >= expected,
+            "every copy was read and suppressed",
+            max_seconds=60,
+        )
+        figures.notes.update(
+            _settled_and_consistent(deployment), copies=len(chosen), copy_deliveries=expected
+        )
     _report(figures, capsys)
     assert deployment.duplicates_suppressed() - suppressed == expected
     assert {org: app.recorder.max_notification_id() for org, app in deployment.apps.items()} == before
@@ -228,21 +251,40 @@ def _poison(topic: str, partition: int, deployment: Deployment) -> list[int]:
     civica = org_source(CIVICA).encode()
     now = datetime.now(UTC).isoformat().encode()
     sent = "dk.rehousing.referral.sent.v1"
-    malformed = [("ce_specversion", b"1.0"), ("ce_id", str(uuid4()).encode()), ("ce_source", civica),
-                 ("ce_type", sent.encode()), ("ce_subject", str(uuid4()).encode()), ("ce_time", now),
-                 ("ce_dataschema", f"urn:dk:rehousing:schema:{sent}".encode()),
-                 ("content-type", b"application/json")]  # fmt: skip
+    malformed = [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", str(uuid4()).encode()),
+        ("ce_source", civica),
+        ("ce_type", sent.encode()),
+        ("ce_subject", str(uuid4()).encode()),
+        ("ce_time", now),
+        ("ce_dataschema", f"urn:dk:rehousing:schema:{sent}".encode()),
+        ("content-type", b"application/json"),
+    ]
     unknown_type = "dk.rehousing.referral.teleported.v1"
-    unknown = [("ce_specversion", b"1.0"), ("ce_id", str(uuid4()).encode()), ("ce_source", civica),
-               ("ce_type", unknown_type.encode()), ("ce_subject", str(uuid4()).encode()), ("ce_time", now),
-               ("ce_dataschema", f"urn:dk:rehousing:schema:{unknown_type}".encode()),
-               ("content-type", b"application/json")]  # fmt: skip
+    unknown = [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", str(uuid4()).encode()),
+        ("ce_source", civica),
+        ("ce_type", unknown_type.encode()),
+        ("ce_subject", str(uuid4()).encode()),
+        ("ce_time", now),
+        ("ce_dataschema", f"urn:dk:rehousing:schema:{unknown_type}".encode()),
+        ("content-type", b"application/json"),
+    ]
     producer = deployment.producer()
     futures = [
-        producer.send(topic, partition=partition, key=b"poison", value=b'{"referral_id": "3f0c', headers=malformed),
-        producer.send(topic, partition=partition, key=b"poison", headers=unknown,
-                      value=json.dumps({"referral_id": str(uuid4())}).encode()),
-    ]  # fmt: skip
+        producer.send(
+            topic, partition=partition, key=b"poison", value=b'{"referral_id": "3f0c', headers=malformed
+        ),
+        producer.send(
+            topic,
+            partition=partition,
+            key=b"poison",
+            headers=unknown,
+            value=json.dumps({"referral_id": str(uuid4())}).encode(),
+        ),
+    ]
     offsets = [future.get(timeout=10).offset for future in futures]
     producer.close(5)
     return offsets
@@ -261,19 +303,30 @@ def test_a_malformed_message_and_an_unknown_type_mid_partition_are_parked_and_th
 
     assert figures.parked == 6
     parked = deployment.nodes[BRIDGE_BUILDER].consumer.list_parked()
-    assert sorted((p.partition, p.offset) for p in parked) == sorted(zip([0, 0, 1, 1, 2, 2], offsets, strict=True))
+    assert sorted((p.partition, p.offset) for p in parked) == sorted(
+        zip([0, 0, 1, 1, 2, 2], offsets, strict=True)
+    )
     unknown = [p for p in parked if "unknown integration event type" in p.reason]
     assert len(unknown) == 3
     assert all("JSON" in p.reason for p in parked if p not in unknown), [p.reason for p in parked]
     # The partitions went on: messages written after the poison were applied there.
-    later = [d for d in deployment.deliveries() if d.topic == topic and d.offset > max(
-        o for (p, o) in zip([0, 0, 1, 1, 2, 2], offsets, strict=True) if p == d.partition)]  # fmt: skip
+    later = [
+        d
+        for d in deployment.deliveries()
+        if d.topic == topic
+        and d.offset > max(o for (p, o) in zip([0, 0, 1, 1, 2, 2], offsets, strict=True) if p == d.partition)
+    ]
     assert later, "traffic followed the poison on the partitions"
     assert deployment.handled(BRIDGE_BUILDER, [d.ce_id for d in later if d.ce_id]) == {d.ce_id for d in later}
 
     listed = subprocess.run(
-        [sys.executable, "-m", "ops.cli", "parked", "list", "--org", BRIDGE_BUILDER], cwd=ROOT,
-        env=deployment.processes[BRIDGE_BUILDER].env, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "ops.cli", "parked", "list", "--org", BRIDGE_BUILDER],
+        cwd=ROOT,
+        env=deployment.processes[BRIDGE_BUILDER].env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert f"6 parked message(s) at {BRIDGE_BUILDER}" in listed.stdout
     assert listed.stdout.count(topic) == 6

@@ -22,18 +22,26 @@ def test_redelivering_every_message_to_every_node_is_suppressed_as_a_duplicate()
         children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=env),
         kvinfo=CivilActorApp(organisation=KVINFO, env=env),
     )
-    on_exchange(nodes, {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()}, broker)
+    on_exchange(
+        nodes, {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()}, broker
+    )
     try:
         play(nodes)
         assert nodes.exchange is not None
         before = [app.recorder.max_notification_id() for app in nodes.all()]
         for node in nodes.exchange.nodes:  # type: ignore[attr-defined]
             applied_first_time = node.consumer.stats.applied
-            again = Consumer(broker.subscribe(node.subscribed, group=f"redelivery-{node.organisation}"), Inbound(node.app),
-                             ParkedMessages(node.db), name="redelivery")  # fmt: skip
+            again = Consumer(
+                broker.subscribe(node.subscribed, group=f"redelivery-{node.organisation}"),
+                Inbound(node.app),
+                ParkedMessages(node.db),
+                name="redelivery",
+            )
             while again.run_once(0):
                 pass
-            own = sum(node.published[t] for t in node.subscribed)  # its own pool messages: skipped, not applied
+            own = sum(
+                node.published[t] for t in node.subscribed
+            )  # its own pool messages: skipped, not applied
             assert (again.stats.duplicates, again.stats.parked) == (applied_first_time - own, 0)
         assert [app.recorder.max_notification_id() for app in nodes.all()] == before
     finally:

@@ -49,60 +49,102 @@ def test_a_referral_to_the_bridge_builder_is_acknowledged_and_accepted_there_and
     orgs: Organisations,
 ) -> None:
     household = register(orgs.civica, consultant, "CIV-2026-0001")
-    referral = orgs.civica.refer_household(command_id=uuid4(), household_id=household, receiver=BRIDGE_BUILDER,
-                                           kind=ReferralKind.BRIDGE_BUILDING, at=on(date(2026, 6, 10)), by=consultant)  # fmt: skip
+    referral = orgs.civica.refer_household(
+        command_id=uuid4(),
+        household_id=household,
+        receiver=BRIDGE_BUILDER,
+        kind=ReferralKind.BRIDGE_BUILDING,
+        at=on(date(2026, 6, 10)),
+        by=consultant,
+    )
     orgs.settle()
     copy = orgs.bridge_builder.referral(referral)
     assert (copy.status, copy.referrer, copy.household_id) == ("sent", CIVICA, household)
 
-    orgs.bridge_builder.acknowledge_referral(command_id=uuid4(), referral_id=referral, at=on(date(2026, 6, 11)),
-                                             by=bridge_builder)  # fmt: skip
+    orgs.bridge_builder.acknowledge_referral(
+        command_id=uuid4(), referral_id=referral, at=on(date(2026, 6, 11)), by=bridge_builder
+    )
     orgs.settle()
     assert orgs.civica.referral(referral).status == "acknowledged"
 
-    orgs.bridge_builder.accept_referral(command_id=uuid4(), referral_id=referral, assignee="bb-anna",
-                                        at=on(date(2026, 6, 11), 14), by=bridge_builder)  # fmt: skip
+    orgs.bridge_builder.accept_referral(
+        command_id=uuid4(),
+        referral_id=referral,
+        assignee="bb-anna",
+        at=on(date(2026, 6, 11), 14),
+        by=bridge_builder,
+    )
     orgs.settle()
     at_civica = orgs.civica.referral(referral)
     assert (at_civica.status, at_civica.assignee) == ("accepted", "bb-anna")
     assert at_civica.history == orgs.bridge_builder.referral(referral).history
 
 
-def test_a_daycare_fast_track_referral_reaches_the_department_and_its_answer_comes_back(orgs: Organisations) -> None:
+def test_a_daycare_fast_track_referral_reaches_the_department_and_its_answer_comes_back(
+    orgs: Organisations,
+) -> None:
     household = register(orgs.civica, consultant, "CIV-2026-0002")
     # The allocator needs the new address's area: the household has accepted a dwelling in Odense C.
-    vacancy = orgs.civica.publish_vacancy(command_id=uuid4(), dwelling=the_dwelling(), at=on(date(2026, 6, 15)),
-                                          by=consultant)  # fmt: skip
-    offer = orgs.civica.make_offer(command_id=uuid4(), household_id=household, vacancy_id=vacancy,
-                                   overrides=size_override(), at=on(date(2026, 6, 16)), by=consultant)  # fmt: skip
-    orgs.civica.accept_offer(command_id=uuid4(), household_id=household, offer_id=offer, at=on(date(2026, 6, 19)),
-                             by=consultant)  # fmt: skip
+    vacancy = orgs.civica.publish_vacancy(
+        command_id=uuid4(), dwelling=the_dwelling(), at=on(date(2026, 6, 15)), by=consultant
+    )
+    offer = orgs.civica.make_offer(
+        command_id=uuid4(),
+        household_id=household,
+        vacancy_id=vacancy,
+        overrides=size_override(),
+        at=on(date(2026, 6, 16)),
+        by=consultant,
+    )
+    orgs.civica.accept_offer(
+        command_id=uuid4(), household_id=household, offer_id=offer, at=on(date(2026, 6, 19)), by=consultant
+    )
     referral = orgs.civica.refer_household(
-        command_id=uuid4(), household_id=household, receiver=CHILDREN_AND_YOUTH, kind=ReferralKind.DAYCARE_FAST_TRACK,
-        child_id="C4", needed_from=date(2026, 8, 3), at=on(date(2026, 6, 22)), by=consultant,
-    )  # fmt: skip
+        command_id=uuid4(),
+        household_id=household,
+        receiver=CHILDREN_AND_YOUTH,
+        kind=ReferralKind.DAYCARE_FAST_TRACK,
+        child_id="C4",
+        needed_from=date(2026, 8, 3),
+        at=on(date(2026, 6, 22)),
+        by=consultant,
+    )
     orgs.settle()
     copy = orgs.department.referral(referral)
     assert [c.member_id for c in copy.details.children] == ["C4"]
     assert copy.complete_by == orgs.civica.referral(referral).complete_by
 
     dept = orgs.department
-    dept.acknowledge_referral(command_id=uuid4(), referral_id=referral, at=on(date(2026, 6, 23)), by=daycare_allocator)
-    dept.accept_referral(command_id=uuid4(), referral_id=referral, assignee="pladsanvisning-3",
-                         at=on(date(2026, 6, 23), 13), by=daycare_allocator)  # fmt: skip
-    dept.complete_referral(command_id=uuid4(), referral_id=referral, outcome="Kindergarten place from 3 August",
-                           at=on(date(2026, 6, 26)), by=daycare_allocator)  # fmt: skip
+    dept.acknowledge_referral(
+        command_id=uuid4(), referral_id=referral, at=on(date(2026, 6, 23)), by=daycare_allocator
+    )
+    dept.accept_referral(
+        command_id=uuid4(),
+        referral_id=referral,
+        assignee="pladsanvisning-3",
+        at=on(date(2026, 6, 23), 13),
+        by=daycare_allocator,
+    )
+    dept.complete_referral(
+        command_id=uuid4(),
+        referral_id=referral,
+        outcome="Kindergarten place from 3 August",
+        at=on(date(2026, 6, 26)),
+        by=daycare_allocator,
+    )
     orgs.settle()
     answered = orgs.civica.referral(referral)
     assert (answered.status, answered.outcome) == ("completed", "Kindergarten place from 3 August")
 
 
 def _published(orgs: Organisations) -> tuple[UUID, UUID]:
-    civica_vacancy = orgs.civica.publish_vacancy(command_id=uuid4(), dwelling=the_dwelling(),
-                                                 at=on(date(2026, 6, 15)), by=consultant)  # fmt: skip
+    civica_vacancy = orgs.civica.publish_vacancy(
+        command_id=uuid4(), dwelling=the_dwelling(), at=on(date(2026, 6, 15)), by=consultant
+    )
     fab_dwelling = the_dwelling().model_copy(update={"estate": "Rosengårdcentret", "rooms": 6})
-    fab_vacancy = orgs.fab.publish_vacancy(command_id=uuid4(), dwelling=fab_dwelling, at=on(date(2026, 6, 15)),
-                                           by=fab_consultant)  # fmt: skip
+    fab_vacancy = orgs.fab.publish_vacancy(
+        command_id=uuid4(), dwelling=fab_dwelling, at=on(date(2026, 6, 15)), by=fab_consultant
+    )
     orgs.settle()
     return civica_vacancy, fab_vacancy
 
@@ -117,17 +159,27 @@ def test_vacancies_published_by_fab_and_civica_are_seen_by_both_and_an_offer_tak
 
     # FAB offers CIVICA's vacancy to a FAB household: a request to the owner, the only writer of the vacancy.
     household = register(orgs.fab, fab_consultant, "FAB-2026-0007")
-    offer = orgs.fab.request_offer(command_id=uuid4(), household_id=household, vacancy_id=civica_vacancy,
-                                   overrides=size_override(fab_consultant), at=on(date(2026, 6, 16)),
-                                   by=fab_consultant)  # fmt: skip
+    offer = orgs.fab.request_offer(
+        command_id=uuid4(),
+        household_id=household,
+        vacancy_id=civica_vacancy,
+        overrides=size_override(fab_consultant),
+        at=on(date(2026, 6, 16)),
+        by=fab_consultant,
+    )
     orgs.settle()
     for node in (orgs.civica, orgs.fab, orgs.department):
         assert node.vacancy(civica_vacancy).status == "reserved"
     live = orgs.fab.household(household, today=TODAY).live_offer
     assert live is not None and (live.offer_id, live.vacancy_id) == (offer, civica_vacancy)
 
-    orgs.fab.accept_requested_offer(command_id=uuid4(), household_id=household, offer_id=offer,
-                                    at=on(date(2026, 6, 19)), by=fab_consultant)  # fmt: skip
+    orgs.fab.accept_requested_offer(
+        command_id=uuid4(),
+        household_id=household,
+        offer_id=offer,
+        at=on(date(2026, 6, 19)),
+        by=fab_consultant,
+    )
     orgs.settle()
     for node in (orgs.civica, orgs.fab, orgs.department):
         assert node.vacancy(civica_vacancy).status == "let"
@@ -152,13 +204,35 @@ def test_when_civica_and_fab_offer_the_same_vacancy_at_once_exactly_one_offer_ho
             outcome[name] = refused
 
     threads = [
-        threading.Thread(target=offer, args=(CIVICA, lambda: orgs.civica.make_offer(
-            command_id=uuid4(), household_id=civica_household, vacancy_id=civica_vacancy,
-            overrides=size_override(), at=on(date(2026, 6, 16)), by=consultant))),
-        threading.Thread(target=offer, args=(FAB, lambda: orgs.fab.request_offer(
-            command_id=uuid4(), household_id=fab_household, vacancy_id=civica_vacancy,
-            overrides=size_override(fab_consultant), at=on(date(2026, 6, 16)), by=fab_consultant))),
-    ]  # fmt: skip
+        threading.Thread(
+            target=offer,
+            args=(
+                CIVICA,
+                lambda: orgs.civica.make_offer(
+                    command_id=uuid4(),
+                    household_id=civica_household,
+                    vacancy_id=civica_vacancy,
+                    overrides=size_override(),
+                    at=on(date(2026, 6, 16)),
+                    by=consultant,
+                ),
+            ),
+        ),
+        threading.Thread(
+            target=offer,
+            args=(
+                FAB,
+                lambda: orgs.fab.request_offer(
+                    command_id=uuid4(),
+                    household_id=fab_household,
+                    vacancy_id=civica_vacancy,
+                    overrides=size_override(fab_consultant),
+                    at=on(date(2026, 6, 16)),
+                    by=fab_consultant,
+                ),
+            ),
+        ),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -166,7 +240,9 @@ def test_when_civica_and_fab_offer_the_same_vacancy_at_once_exactly_one_offer_ho
     orgs.exchange.stop()
     orgs.settle()
 
-    reserved = {node.organisation: node.vacancy(civica_vacancy) for node in (orgs.civica, orgs.fab, orgs.department)}
+    reserved = {
+        node.organisation: node.vacancy(civica_vacancy) for node in (orgs.civica, orgs.fab, orgs.department)
+    }
     assert {v.status for v in reserved.values()} == {"reserved"}
     civica_offer = orgs.civica.household(civica_household, today=TODAY).live_offer
     fab_offer = orgs.fab.household(fab_household, today=TODAY).live_offer
@@ -174,7 +250,9 @@ def test_when_civica_and_fab_offer_the_same_vacancy_at_once_exactly_one_offer_ho
     if isinstance(outcome[FAB], UUID):
         request = orgs.fab.repository.get(outcome[FAB])
         assert isinstance(request, OfferRequest)
-        assert request.status == (OfferRequestStatus.REFUSED if fab_offer is None else OfferRequestStatus.RESERVED)
+        assert request.status == (
+            OfferRequestStatus.REFUSED if fab_offer is None else OfferRequestStatus.RESERVED
+        )
     assert sum(node.consumer.stats.parked for node in orgs.exchange.nodes) == 0
 
 
@@ -182,19 +260,32 @@ def test_at_the_move_the_household_is_handed_to_the_bridge_builder_pending_until
     orgs: Organisations,
 ) -> None:
     household = register(orgs.civica, consultant, "CIV-2026-0004")
-    move = Move(new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"), place=ODENSE_C,
-                moved_on=date(2026, 7, 15), old_rent=Money(dkk=Decimal("6120")), new_rent=Money(dkk=Decimal("7650")),
-                rooms=5, permanent=True)  # fmt: skip
-    handoff = orgs.civica.record_move(command_id=uuid4(), household_id=household, move=move,
-                                      hand_off_to=BRIDGE_BUILDER, at=on(date(2026, 7, 15), 16), by=consultant)  # fmt: skip
+    move = Move(
+        new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
+        place=ODENSE_C,
+        moved_on=date(2026, 7, 15),
+        old_rent=Money(dkk=Decimal("6120")),
+        new_rent=Money(dkk=Decimal("7650")),
+        rooms=5,
+        permanent=True,
+    )
+    handoff = orgs.civica.record_move(
+        command_id=uuid4(),
+        household_id=household,
+        move=move,
+        hand_off_to=BRIDGE_BUILDER,
+        at=on(date(2026, 7, 15), 16),
+        by=consultant,
+    )
     assert handoff is not None
     orgs.settle()
     pending = orgs.civica.household(household, today=TODAY)
     assert pending.holder.organisation == CIVICA and pending.pending_handoff is not None
     assert orgs.bridge_builder.referral(handoff).kind == "handoff"
 
-    orgs.bridge_builder.acknowledge_referral(command_id=uuid4(), referral_id=handoff, at=on(date(2026, 7, 16), 9),
-                                             by=bridge_builder)  # fmt: skip
+    orgs.bridge_builder.acknowledge_referral(
+        command_id=uuid4(), referral_id=handoff, at=on(date(2026, 7, 16), 9), by=bridge_builder
+    )
     orgs.settle()
     held = orgs.civica.household(household, today=TODAY)
     assert (held.holder.organisation, held.holder.role) == (BRIDGE_BUILDER, "bridge_builder")

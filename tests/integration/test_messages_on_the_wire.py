@@ -55,22 +55,32 @@ def wire(kafka_broker: BrokerProcess) -> Iterator[tuple[list[IncomingMessage], S
         children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=env),
         kvinfo=CivilActorApp(organisation=KVINFO, env=env),
     )
-    settings = {org: NodeSettings(organisation=org, role=role, kafka_topic_prefix=prefix)
-                for org, role in DEMO_ROLES.items()}  # fmt: skip
+    settings = {
+        org: NodeSettings(organisation=org, role=role, kafka_topic_prefix=prefix)
+        for org, role in DEMO_ROLES.items()
+    }
     on_exchange(nodes, settings, transport, poll_timeout=0.05)
     fab = HousingOrganisationApp(organisation=FAB, env=env, cpr_secret=b"f" * 32)
     assert nodes.exchange is not None
-    nodes.exchange.nodes.append(Node(NodeSettings(organisation=FAB, kafka_topic_prefix=prefix), fab, transport))  # type: ignore[attr-defined]
+    nodes.exchange.nodes.append(
+        Node(NodeSettings(organisation=FAB, kafka_topic_prefix=prefix), fab, transport)
+    )  # type: ignore[attr-defined]
     try:
         ids = play(nodes)
         # FAB asks CIVICA to reserve a second vacancy for a FAB household: the requests topics carry it.
-        vacancy = nodes.civica.publish_vacancy(command_id=uuid4(), dwelling=the_dwelling(), at=on(date(2026, 9, 1)),
-                                               by=consultant)  # fmt: skip
+        vacancy = nodes.civica.publish_vacancy(
+            command_id=uuid4(), dwelling=the_dwelling(), at=on(date(2026, 9, 1)), by=consultant
+        )
         nodes.sync()
         household = register(fab, fab_consultant, "FAB-2026-0099")
-        fab.request_offer(command_id=uuid4(), household_id=household, vacancy_id=vacancy, at=on(date(2026, 9, 2)),
-                          overrides=[Override(rule="suitable_size", by=fab_consultant, reason="The family chose it")],
-                          by=fab_consultant)  # fmt: skip
+        fab.request_offer(
+            command_id=uuid4(),
+            household_id=household,
+            vacancy_id=vacancy,
+            at=on(date(2026, 9, 2)),
+            overrides=[Override(rule="suitable_size", by=fab_consultant, reason="The family chose it")],
+            by=fab_consultant,
+        )
         nodes.sync()
         yield _read_all(kafka_broker.bootstrap_servers, prefix), ids, str(household)
     finally:
@@ -79,10 +89,14 @@ def wire(kafka_broker: BrokerProcess) -> Iterator[tuple[list[IncomingMessage], S
 
 
 def _read_all(bootstrap_servers: str, prefix: str) -> list[IncomingMessage]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, fetch_max_wait_ms=10)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, fetch_max_wait_ms=10
+    )
     try:
         topics = sorted(t for t in consumer.topics() if t.startswith(prefix))
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        partitions = [
+            TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())
+        ]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         found: list[IncomingMessage] = []
@@ -92,10 +106,16 @@ def _read_all(bootstrap_servers: str, prefix: str) -> list[IncomingMessage]:
             quiet = 0 if batch else quiet + 1
             for tp, records in batch.items():
                 found.extend(
-                    IncomingMessage(topic=tp.topic, partition=tp.partition, offset=r.offset, key=r.key,
-                                    headers=tuple((k, bytes(v)) for k, v in r.headers), value=r.value)
+                    IncomingMessage(
+                        topic=tp.topic,
+                        partition=tp.partition,
+                        offset=r.offset,
+                        key=r.key,
+                        headers=tuple((k, bytes(v)) for k, v in r.headers),
+                        value=r.value,
+                    )
                     for r in records
-                )  # fmt: skip
+                )
         return found
     finally:
         consumer.close()
@@ -107,8 +127,12 @@ def test_every_message_on_every_topic_is_a_binary_mode_cloudevent_keyed_by_its_a
 ) -> None:
     messages, _, _ = wire
     families = {m.topic.split(".", 1)[1].rsplit(".", 1)[0] for m in messages}
-    assert families == {"rehousing.referrals", "rehousing.vacancies", "rehousing.vacancy-requests",
-                        "rehousing.household-facts"}  # fmt: skip
+    assert families == {
+        "rehousing.referrals",
+        "rehousing.vacancies",
+        "rehousing.vacancy-requests",
+        "rehousing.household-facts",
+    }
     for message in messages:
         headers = dict(message.headers)
         assert all(headers.get(name) for name in CE_HEADERS), sorted(headers)
@@ -129,15 +153,27 @@ def test_no_personal_data_travels_in_topic_names_keys_or_headers(
 ) -> None:
     messages, ids, fab_household = wire
     family = the_family()
-    personal = [family["case_reference"], "FAB-2026-0099", "Kochsgade", "Vollsmose", "Bøgeparken", "arabic",
-                str(ids.household), fab_household]  # fmt: skip
+    personal = [
+        family["case_reference"],
+        "FAB-2026-0099",
+        "Kochsgade",
+        "Vollsmose",
+        "Bøgeparken",
+        "arabic",
+        str(ids.household),
+        fab_household,
+    ]
     for message in messages:
-        outside_data = " ".join([message.topic, (message.key or b"").decode()]
-                                + [f"{k}={v.decode(errors='replace')}" for k, v in message.headers])  # fmt: skip
+        outside_data = " ".join(
+            [message.topic, (message.key or b"").decode()]
+            + [f"{k}={v.decode(errors='replace')}" for k, v in message.headers]
+        )
         for text in personal:
             assert str(text) not in outside_data
         assert not re.search(r"\b[AC][0-9]\b", outside_data), "a household member id outside the data"
-        assert not re.search(r"\b\d{6}-?\d{4}\b", outside_data), "something like a CPR number outside the data"
+        assert not re.search(r"\b\d{6}-?\d{4}\b", outside_data), (
+            "something like a CPR number outside the data"
+        )
 
 
 @pytest.mark.kafka
@@ -145,15 +181,33 @@ def test_a_daycare_referral_carries_one_child_and_no_needs_size_or_language(
     wire: tuple[list[IncomingMessage], ScenarioIds, str],
 ) -> None:
     messages, _, _ = wire
-    [daycare] = [json.loads(m.value) for m in messages
-                 if dict(m.headers)["ce_type"] == b"dk.rehousing.referral.sent.v1"
-                 and json.loads(m.value)["kind"] == "daycare_fast_track"]  # fmt: skip
+    [daycare] = [
+        json.loads(m.value)
+        for m in messages
+        if dict(m.headers)["ce_type"] == b"dk.rehousing.referral.sent.v1"
+        and json.loads(m.value)["kind"] == "daycare_fast_track"
+    ]
     details = daycare["details"]
     assert details["children"] == [{"member_id": "C4", "birth_month": {"year": 2022, "month": 2}}]
     assert details["needs"] == [] and details["household_size"] is None and details["language"] is None
-    assert details["needed_from"] == "2026-08-03" and details["place"] == {"municipality": "Odense", "area": "Odense C"}
-    assert set(daycare) == {"referral_id", "referrer", "receiver", "kind", "household_id", "details", "consent",
-                            "legal_basis", "acknowledge_by", "complete_by", "at", "by"}  # fmt: skip
+    assert details["needed_from"] == "2026-08-03" and details["place"] == {
+        "municipality": "Odense",
+        "area": "Odense C",
+    }
+    assert set(daycare) == {
+        "referral_id",
+        "referrer",
+        "receiver",
+        "kind",
+        "household_id",
+        "details",
+        "consent",
+        "legal_basis",
+        "acknowledge_by",
+        "complete_by",
+        "at",
+        "by",
+    }
 
 
 def test_the_in_process_transport_carries_the_same_messages_as_kafka() -> None:
@@ -166,7 +220,9 @@ def test_the_in_process_transport_carries_the_same_messages_as_kafka() -> None:
         children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=env),
         kvinfo=CivilActorApp(organisation=KVINFO, env=env),
     )
-    on_exchange(nodes, {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()}, broker)
+    on_exchange(
+        nodes, {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()}, broker
+    )
     try:
         play(nodes)
         subscription = broker.subscribe(list(broker._logs), group="reader")

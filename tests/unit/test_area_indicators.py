@@ -26,8 +26,14 @@ TARUP = "Odense,Tarup,5200,9.5,0.5,11.0,108.0,6.1,no,no,2025,example"
 
 def entry(**changes: object) -> dict[str, object]:
     values = dict(zip(COLUMNS, BOLBRO.split(","), strict=True))
-    return {**values, "residents": 3900, "is_transformation_area": False, "is_prevention_area": False,
-            "list_year": 2025, **changes}  # fmt: skip
+    return {
+        **values,
+        "residents": 3900,
+        "is_transformation_area": False,
+        "is_prevention_area": False,
+        "list_year": 2025,
+        **changes,
+    }
 
 
 def refused(text: str, parse: object = parse_csv) -> str:

@@ -212,9 +212,15 @@ def test_the_phase_is_the_furthest_fact_recorded() -> None:
     assert household.phase == HouseholdPhase.BRIDGE_BUILDING
     offer_id = uuid4()
     household.receive_offer(
-        offer_id=offer_id, vacancy_id=uuid4(), dwelling=dwelling(), expires_at=at(20), overrides=[],
-        policy=DEFAULT_POLICY, at=at(5), by=CONSULTANT,
-    )  # fmt: skip
+        offer_id=offer_id,
+        vacancy_id=uuid4(),
+        dwelling=dwelling(),
+        expires_at=at(20),
+        overrides=[],
+        policy=DEFAULT_POLICY,
+        at=at(5),
+        by=CONSULTANT,
+    )
     assert household.phase == HouseholdPhase.HOUSING_OFFER
     household.accept_offer(offer_id=offer_id, at=at(6), by=CONSULTANT)
     household.record_move(move=a_move(moved_on=date(2026, 9, 1)), at=at(92), by=CONSULTANT)
@@ -300,9 +306,15 @@ def test_a_move_to_a_cheaper_dwelling_is_no_rent_rise() -> None:
 def test_a_move_while_an_offer_is_live_is_refused() -> None:
     household = register()
     household.receive_offer(
-        offer_id=uuid4(), vacancy_id=uuid4(), dwelling=dwelling(), expires_at=at(20), overrides=[],
-        policy=DEFAULT_POLICY, at=at(5), by=CONSULTANT,
-    )  # fmt: skip
+        offer_id=uuid4(),
+        vacancy_id=uuid4(),
+        dwelling=dwelling(),
+        expires_at=at(20),
+        overrides=[],
+        policy=DEFAULT_POLICY,
+        at=at(5),
+        by=CONSULTANT,
+    )
     with pytest.raises(HouseholdHasLiveOffer):
         household.record_move(move=a_move(), at=at(6), by=CONSULTANT)
 
@@ -516,9 +528,15 @@ def test_the_consent_to_send_along_and_the_vacancy_of_an_offer_are_found() -> No
     assert household.consent_for("jobcentre odense", "bridge_building") is None
     vacancy_id, offer_id = uuid4(), uuid4()
     household.receive_offer(
-        offer_id=offer_id, vacancy_id=vacancy_id, dwelling=dwelling(), expires_at=at(20), overrides=[],
-        policy=DEFAULT_POLICY, at=at(5), by=CONSULTANT,
-    )  # fmt: skip
+        offer_id=offer_id,
+        vacancy_id=vacancy_id,
+        dwelling=dwelling(),
+        expires_at=at(20),
+        overrides=[],
+        policy=DEFAULT_POLICY,
+        at=at(5),
+        by=CONSULTANT,
+    )
     assert household.vacancy_of_offer(offer_id) == vacancy_id
     with pytest.raises(OfferNotLive, match="no offer"):
         household.vacancy_of_offer(uuid4())

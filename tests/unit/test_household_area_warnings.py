@@ -24,9 +24,16 @@ def override(rule: str, reason: str = "The household's children already go to sc
 
 def receive(household: Household, warnings: list[AreaWarning], overrides: list[Override]) -> None:
     household.receive_offer(
-        offer_id=uuid4(), vacancy_id=uuid4(), dwelling=dwelling(), expires_at=at(15), overrides=overrides,
-        policy=DEFAULT_POLICY, at=at(1), by=CONSULTANT, warnings=warnings,
-    )  # fmt: skip
+        offer_id=uuid4(),
+        vacancy_id=uuid4(),
+        dwelling=dwelling(),
+        expires_at=at(15),
+        overrides=overrides,
+        policy=DEFAULT_POLICY,
+        at=at(1),
+        by=CONSULTANT,
+        warnings=warnings,
+    )
 
 
 def test_an_offer_carrying_a_warning_is_refused_without_an_override_naming_the_warning() -> None:

@@ -13,9 +13,11 @@ from tests.household_builders import BRIDGE_BUILDER, CENTRAL_ODENSE, at
 from tests.support import new_memory_app
 
 NEIGHBOUR = SupportOffer(
-    provider="Odense bridge builders", service="Neighbour in Ejerslykke", kind=SupportKind.CONTACT_PERSON,
+    provider="Odense bridge builders",
+    service="Neighbour in Ejerslykke",
+    kind=SupportKind.CONTACT_PERSON,
     place=CENTRAL_ODENSE,
-)  # fmt: skip
+)
 MENTOR = SupportOffer(
     provider="KVINFO", service="Mentor for job search", kind=SupportKind.MENTOR, place=CENTRAL_ODENSE
 )

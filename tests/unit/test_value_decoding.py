@@ -95,11 +95,17 @@ def test_stored_data_in_another_shape_is_validated_and_refused_as_before() -> No
 
 
 def test_a_value_loaded_from_its_dump_is_a_real_instance_equal_to_the_original() -> None:
-    dwelling = Dwelling.model_validate({
-        "estate": "Kochsgade", "address": {"street": "Kochsgade 31", "postcode": "5000", "city": "Odense C"},
-        "place": {"municipality": "Odense", "area": "Odense C"}, "rooms": 3, "area_m2": "78.50",
-        "rent": {"dkk": "6400.00"}, "available_from": date(2026, 1, 1),
-    })  # fmt: skip
+    dwelling = Dwelling.model_validate(
+        {
+            "estate": "Kochsgade",
+            "address": {"street": "Kochsgade 31", "postcode": "5000", "city": "Odense C"},
+            "place": {"municipality": "Odense", "area": "Odense C"},
+            "rooms": 3,
+            "area_m2": "78.50",
+            "rent": {"dkk": "6400.00"},
+            "available_from": date(2026, 1, 1),
+        }
+    )
     stored = dwelling.model_dump(mode="json")
     loaded = trusted_decoder(Dwelling)(stored)
     _same(loaded, Dwelling.model_validate(stored))

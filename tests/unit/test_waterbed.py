@@ -31,11 +31,19 @@ POLICY = DEFAULT_WATERBED_POLICY
 def area(**figures: Any) -> AreaIndicators:
     """A calm area of 5,000 residents far from every list, with `figures` changed."""
     calm: dict[str, Any] = {
-        "municipality": "Odense", "area": "Bolbro", "residents": 5000, "list_year": 2025, "source": "example",
-        "share_outside_work_or_education": "20", "convictions_ratio": "1.0",
-        "share_basic_education_only": "30", "income_ratio": "90", "share_non_western": "10",
-        "is_transformation_area": False, "is_prevention_area": False,
-    }  # fmt: skip
+        "municipality": "Odense",
+        "area": "Bolbro",
+        "residents": 5000,
+        "list_year": 2025,
+        "source": "example",
+        "share_outside_work_or_education": "20",
+        "convictions_ratio": "1.0",
+        "share_basic_education_only": "30",
+        "income_ratio": "90",
+        "share_non_western": "10",
+        "is_transformation_area": False,
+        "is_prevention_area": False,
+    }
     return AreaIndicators.model_validate({**calm, **figures})
 
 
@@ -181,8 +189,13 @@ def test_an_area_the_official_list_names_a_prevention_area_is_listed_whatever_it
 
 
 def test_a_transformation_area_receiver_warns_of_rehousing_nomads() -> None:
-    vollsmose = area(area="Vollsmose", is_transformation_area=True, share_non_western="79",
-                     share_outside_work_or_education="48", income_ratio="47")  # fmt: skip
+    vollsmose = area(
+        area="Vollsmose",
+        is_transformation_area=True,
+        share_non_western="79",
+        share_outside_work_or_education="48",
+        income_ratio="47",
+    )
     warnings = assess(vollsmose, 0, POLICY)
 
     assert [w.rule for w in warnings] == [TRANSFORMATION_AREA, LISTED_AREA]
