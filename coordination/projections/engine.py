@@ -70,14 +70,34 @@ class ViewStore(Protocol):
 # What a projection is.
 
 
-def handles(*event_classes: type) -> Callable[[F], F]:
-    """Marks a projection method `(self, event, tx)` as the handler of these event classes."""
+def handles(*event_classes: type, header_only: bool = False) -> Callable[[F], F]:
+    """Marks a projection method `(self, event, tx)` as the handler of these event classes.
+
+    With `header_only`, the handler is given the stored notification instead of the decoded event: it may
+    read only `originator_id`, `originator_version`, `topic` and `id`, which are stored in clear. Decoding
+    is most of a rebuild's cost, so a handler that needs no attribute of the event should not pay for it
+    (nor is it parked for an event whose state cannot be decoded: it never reads that state).
+    """
 
     def mark(method: F) -> F:
         method._handles = event_classes  # type: ignore[attr-defined]
+        method._header_only = header_only  # type: ignore[attr-defined]
         return method
 
     return mark
+
+
+class EventHeader(Protocol):
+    """What a `header_only` handler reads of an event: the stored notification's clear-text fields."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def originator_id(self) -> Any: ...
+    @property
+    def originator_version(self) -> int: ...
+    @property
+    def topic(self) -> str: ...
 
 
 class Projection:
@@ -113,6 +133,7 @@ class Projection:
         self.table_names = {logical: f"{logical}__{suffix}" for logical in self.tables}
         self._resolved: dict[str, str] = {}
         self._by_topic: dict[str, Handler | None] = {}
+        self._header_only_topics: set[str] = set()
         self._key_columns: dict[str, tuple[str, ...]] = {}
         self._column_types: dict[str, dict[str, str]] = {}
         self._topics: tuple[str, ...] | None = None
@@ -135,7 +156,13 @@ class Projection:
                 handler = getattr(self, self._handler_names[klass])
                 break
         self._by_topic[topic] = handler
+        if handler is not None and getattr(handler, "_header_only", False):
+            self._header_only_topics.add(topic)
         return handler
+
+    def wants_header_only(self, topic: str) -> bool:
+        """Whether the handler of this topic (looked up with `handler_for` first) takes the notification."""
+        return topic in self._header_only_topics
 
     def handled_topics(self) -> tuple[str, ...] | None:
         """The stored topics of every event class a handler takes (subclasses included), or None if a topic
@@ -524,10 +551,14 @@ class ProjectionRunner:
         return None
 
     def _handle(self, notification: Notification, ptx: ProjectionTx) -> None:
-        handler = self.projection.handler_for(notification.topic)
+        projection = self.projection
+        handler = projection.handler_for(notification.topic)
         if handler is not None:
             ptx.position = notification.id
-            handler(self.app.mapper.to_domain_event(notification), ptx)
+            if projection.wants_header_only(notification.topic):
+                handler(notification, ptx)
+            else:
+                handler(self.app.mapper.to_domain_event(notification), ptx)
 
     def _parked(self, notification: Notification, exc: Exception) -> ParkedEvent:
         return ParkedEvent(

@@ -20,7 +20,7 @@ from coordination.domain.offer_rules import smallest_suitable_rooms
 from coordination.domain.vacancy import Vacancy, VacancyStatus
 from coordination.domain.values import Money
 from coordination.projections.columns import day, from_ore, instant, key, ore
-from coordination.projections.engine import Projection, ProjectionTx, ViewStore, handles
+from coordination.projections.engine import EventHeader, Projection, ProjectionTx, ViewStore, handles
 from coordination.projections.receiving_areas import ReceivingAreas
 
 StatusOf = Callable[[str, str], "str | None"]
@@ -73,20 +73,22 @@ class VacancyPoolProjection(Projection):
             },
         )
 
-    @handles(Vacancy.OfferReserved)
-    def reserved(self, event: Vacancy.OfferReserved, tx: ProjectionTx) -> None:
+    # A status change needs only the vacancy's id, which the notification has without decoding the event.
+
+    @handles(Vacancy.OfferReserved, header_only=True)
+    def reserved(self, event: EventHeader, tx: ProjectionTx) -> None:
         tx.update("pool_vacancies", (str(event.originator_id),), status=VacancyStatus.RESERVED.value)
 
-    @handles(Vacancy.OfferDeclined, Vacancy.OfferExpired)
-    def back_in_pool(self, event: Vacancy.Event, tx: ProjectionTx) -> None:
+    @handles(Vacancy.OfferDeclined, Vacancy.OfferExpired, header_only=True)
+    def back_in_pool(self, event: EventHeader, tx: ProjectionTx) -> None:
         tx.update("pool_vacancies", (str(event.originator_id),), status=VacancyStatus.OPEN.value)
 
-    @handles(Vacancy.OfferAccepted)
-    def let(self, event: Vacancy.OfferAccepted, tx: ProjectionTx) -> None:
+    @handles(Vacancy.OfferAccepted, header_only=True)
+    def let(self, event: EventHeader, tx: ProjectionTx) -> None:
         tx.update("pool_vacancies", (str(event.originator_id),), status=VacancyStatus.LET.value)
 
-    @handles(Vacancy.Withdrawn)
-    def withdrawn(self, event: Vacancy.Withdrawn, tx: ProjectionTx) -> None:
+    @handles(Vacancy.Withdrawn, header_only=True)
+    def withdrawn(self, event: EventHeader, tx: ProjectionTx) -> None:
         tx.update("pool_vacancies", (str(event.originator_id),), status=VacancyStatus.WITHDRAWN.value)
 
 

@@ -24,7 +24,14 @@ from pydantic import ValidationError
 from adapters.views import PostgresViewStore, SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Money, Place
-from coordination.projections.engine import ProjectionRunner, ProjectionTx, ViewStore, handles
+from coordination.projections.engine import (
+    EventHeader,
+    Projection,
+    ProjectionRunner,
+    ProjectionTx,
+    ViewStore,
+    handles,
+)
 from coordination.projections.rebuild import compare, drop, rebuild
 from tests.projection_toys import (
     AT,
@@ -387,3 +394,47 @@ def test_a_runner_carries_on_after_its_postgres_connection_is_killed(postgres_se
         app.close()
         with psycopg.connect(postgres_server.dsn, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+class LatestVersions(Projection):
+    """Reads every vacancy's area from its Published event but only the header of the others."""
+
+    name = "latest_versions"
+    tables = {"latest_versions": "vacancy_id TEXT PRIMARY KEY, area TEXT NOT NULL, version INTEGER NOT NULL"}
+
+    @handles(Vacancy.Published)
+    def published(self, event: Vacancy.Published, tx: ProjectionTx) -> None:
+        row = {"vacancy_id": str(event.originator_id), "area": event.dwelling.place.area, "version": 1}
+        tx.upsert("latest_versions", row)
+
+    @handles(Vacancy.OfferReserved, Vacancy.OfferDeclined, header_only=True)
+    def stepped(self, event: EventHeader, tx: ProjectionTx) -> None:
+        assert not isinstance(event, Vacancy.Event)
+        tx.update("latest_versions", (str(event.originator_id),), version=event.originator_version)
+
+
+def test_a_header_only_handler_is_not_given_the_decoded_event_nor_parked_when_it_cannot_be_decoded(
+    app: Application, open_views: OpenViews, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vacancy = publish(app, "A")
+    reserve(app, vacancy)
+    decline(app, vacancy)
+    unreadable = publish(app, "B")
+    decode = app.mapper.to_domain_event
+
+    def broken_decoder(stored: Any) -> Any:
+        if stored.originator_id in (vacancy.id, unreadable.id) and stored.originator_version > 1:
+            raise AssertionError("a header-only event was decoded")
+        if stored.originator_id == unreadable.id:
+            raise MapperDeserialisationError("Failed to deserialise")
+        return decode(stored)
+
+    monkeypatch.setattr(app.mapper, "to_domain_event", broken_decoder)
+    live = ProjectionRunner(app, LatestVersions(), open_views())
+
+    live.run_until_caught_up()
+
+    [parked] = live.parked()
+    assert parked.originator_id == str(unreadable.id)
+    rows = live.view_store.query("SELECT * FROM latest_versions__live")
+    assert rows == [{"vacancy_id": str(vacancy.id), "area": "A", "version": 3}]
