@@ -276,6 +276,16 @@ class ProjectionTx:
         key_columns = self._projection.key_columns(table)
         self._queue.append(RowWrite(physical, key_columns, tuple(key), "update", changes))
 
+    def update_where(self, table: str, key: Sequence[Any], when: Mapping[str, Any], **changes: Any) -> None:
+        """Changes the row with this key only if each column in `when` holds that (non-null) value.
+
+        A change may be `Column(name)`: the value that column had before this update. Unlike a raw UPDATE,
+        this folds with the batch's other writes to the row.
+        """
+        physical = self._projection.table_names[table]
+        key_columns = self._projection.key_columns(table)
+        self._queue.append(RowWrite(physical, key_columns, tuple(key), "update", changes, when=dict(when)))
+
     def insert(self, table: str, row: Mapping[str, Any]) -> None:
         """Appends a row to a table the projection only ever inserts into (each row written once).
 

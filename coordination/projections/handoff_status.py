@@ -14,6 +14,7 @@ from coordination.domain.referral import Referral, ReferralKind, ReferralStatus
 from coordination.domain.values import DeclinedBy, Holder
 from coordination.projections.columns import day, from_day, from_instant, instant
 from coordination.projections.engine import Params, Projection, ProjectionTx, ViewStore, handles
+from coordination.projections.row_writes import Column
 
 _OPEN = tuple(s.value for s in ReferralStatus if s.is_open)
 _IS_OPEN = f"status IN ({', '.join('?' * len(_OPEN))})"
@@ -85,12 +86,17 @@ class HandoffStatusProjection(Projection):
     @handles(Household.HandoffAcknowledged)
     def handoff_acknowledged(self, event: Household.HandoffAcknowledged, tx: ProjectionTx) -> None:
         # The event does not repeat whom the household went to: the pending handoff in the row says it.
-        tx.execute(
-            "UPDATE {hs_households} SET holder_org = pending_to_org, holder_role = pending_to_role, "
-            "pending_referral_id = NULL, pending_to_org = NULL, pending_to_role = NULL, "
-            "pending_issued_at = NULL "
-            "WHERE household_id = ? AND pending_referral_id = ?",
-            (str(event.originator_id), str(event.referral_id)),
+        # A conditional row write, not raw SQL, so it folds with the household's other writes in a batch.
+        tx.update_where(
+            "hs_households",
+            (str(event.originator_id),),
+            when={"pending_referral_id": str(event.referral_id)},
+            holder_org=Column("pending_to_org"),
+            holder_role=Column("pending_to_role"),
+            pending_referral_id=None,
+            pending_to_org=None,
+            pending_to_role=None,
+            pending_issued_at=None,
         )
 
     @handles(Household.Moved)

@@ -19,8 +19,20 @@ _MAX_ROWS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
+class Column:
+    """In an update's values: the value another column of the same row had before the update."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class RowWrite:
-    """One queued change to the row of `table` (physical name) whose primary key is `key`."""
+    """One queued change to the row of `table` (physical name) whose primary key is `key`.
+
+    An update with `when` changes the row only if each named column holds the given (non-null) value;
+    its values may be `Column`s. Folded in Python when the batch already knows those columns of the row,
+    sent as its own UPDATE otherwise.
+    """
 
     table: str
     key_columns: tuple[str, ...]
@@ -28,6 +40,7 @@ class RowWrite:
     kind: Literal["upsert", "update", "delete", "insert"]
     values: Mapping[str, Any]
     types: Mapping[str, str] | None = None  # column → SQL type word, for stores that send typed arrays
+    when: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +100,10 @@ def fold(writes: Iterable[RowWrite]) -> list[tuple[str, Any, bool]]:
     """The statements that leave every touched row as the writes, applied in order, would have left it.
 
     An update of a row not written in this run stays an UPDATE (of whatever the table holds); an update
-    after a delete changes nothing, as it would in the database.
+    after a delete changes nothing, as it would in the database. A conditional update (`when`) of a row
+    whose columns the run does not know ends the fold there: what came before is sent first, then it.
     """
+    statements: list[tuple[str, Any, bool]] = []
     final: dict[tuple[str, tuple[Any, ...]], tuple[RowWrite, _Final]] = {}
     inserts: dict[InsertRows, list[tuple[Any, ...]]] = {}
     for write in writes:
@@ -101,6 +116,20 @@ def fold(writes: Iterable[RowWrite]) -> list[tuple[str, Any, bool]]:
         slot = (write.table, write.key)
         found = final.get(slot)
         state = found[1] if found else None
+        if write.when is not None:
+            if state is not None and state.kind == "deleted":
+                continue
+            known = None if state is None else _known(state, write)
+            if known is None:
+                statements += _flushed(inserts, final)
+                inserts, final = {}, {}
+                statements.append(_conditional_update(write))
+                continue
+            if all(v is not None and known[c] == v for c, v in write.when.items()):
+                state.values.update(  # type: ignore[union-attr]
+                    {c: known[v.name] if type(v) is Column else v for c, v in write.values.items()}
+                )
+            continue
         if write.kind == "upsert":
             state = _Final("row", dict(write.values), write.types)
         elif write.kind == "delete":
@@ -110,6 +139,33 @@ def fold(writes: Iterable[RowWrite]) -> list[tuple[str, Any, bool]]:
         elif state.kind != "deleted":
             state.values.update(write.values)
         final[slot] = (write, state)
+    return statements + _flushed(inserts, final)
+
+
+def _known(state: _Final, write: RowWrite) -> dict[str, Any] | None:
+    """The row's columns as the fold knows them, or None if a conditional update reads any other."""
+    known = {**dict(zip(write.key_columns, write.key, strict=True)), **state.values}
+    wanted = [*(write.when or ()), *(v.name for v in write.values.values() if type(v) is Column)]
+    return known if all(c in known for c in wanted) else None
+
+
+def _conditional_update(write: RowWrite) -> tuple[str, Any, bool]:
+    assignments, params = [], []
+    for column, value in write.values.items():
+        if type(value) is Column:
+            assignments.append(f"{column} = {value.name}")
+        else:
+            assignments.append(f"{column} = ?")
+            params.append(value)
+    where = [f"{c} = ?" for c in write.key_columns] + [f"{c} = ?" for c in write.when or ()]
+    params += [*write.key, *(write.when or {}).values()]
+    return f"UPDATE {write.table} SET {', '.join(assignments)} WHERE {' AND '.join(where)}", params, False
+
+
+def _flushed(
+    inserts: dict[InsertRows, list[tuple[Any, ...]]],
+    final: dict[tuple[str, tuple[Any, ...]], tuple[RowWrite, _Final]],
+) -> list[tuple[str, Any, bool]]:
     return [(insert, rows, False) for insert, rows in inserts.items()] + _statements(final.values())
 
 

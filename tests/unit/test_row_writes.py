@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from coordination.projections.row_writes import RowWrite, UpsertRows, fold
+from coordination.projections.row_writes import Column, RowWrite, UpsertRows, fold
 
 KEY = ("vacancy_id",)
 
@@ -68,3 +68,47 @@ def test_a_row_upserted_then_updated_keeps_the_column_types_of_its_upsert() -> N
 
     assert isinstance(statement, UpsertRows)
     assert statement.types == ("text", "text", "integer")
+
+
+def _when(key: str, when: dict[str, object], **values: object) -> RowWrite:
+    return RowWrite("pool", KEY, (key,), "update", values, when=when)
+
+
+def _one_by_one(writes: list[RowWrite]) -> list[tuple[object, ...]]:
+    return _apply([statement for write in writes for statement in fold([write])])
+
+
+def test_a_conditional_update_of_a_row_the_batch_knows_folds_into_its_final_state() -> None:
+    writes = [
+        _write("upsert", "new", status="open", rooms=4),
+        _write("update", "new", status="reserved"),
+        _when("new", {"status": "reserved"}, status="let", rooms=Column("rooms")),
+        _when("new", {"status": "reserved"}, status="withdrawn"),  # no longer reserved: no change
+        _write("update", "old", status="reserved", rooms=3),
+        _when("old", {"status": "reserved"}, status=Column("vacancy_id")),
+    ]
+
+    statements = fold(writes)
+
+    assert len(statements) == 2  # one upsert, one update: no statement of its own for either condition
+    assert (
+        _apply(statements)
+        == _one_by_one(writes)
+        == [("gone", "open", 2), ("new", "let", 4), ("old", "old", 3)]
+    )
+
+
+def test_a_conditional_update_of_a_row_the_batch_does_not_know_is_sent_in_its_place() -> None:
+    writes = [
+        _write("update", "old", rooms=5),
+        _when("old", {"status": "open"}, status="reserved", rooms=Column("rooms")),
+        _when("gone", {"status": "let"}, status="withdrawn"),  # the table's row is open: no change
+        _write("update", "old", status="let"),
+    ]
+
+    statements = fold(writes)
+
+    assert any(
+        isinstance(sql, str) and "status = ?" in sql and "rooms = rooms" in sql for sql, _, _ in statements
+    )
+    assert _apply(statements) == _one_by_one(writes) == [("gone", "open", 2), ("old", "let", 5)]
