@@ -417,6 +417,8 @@ class ProjectionRunner:
         self.log = structlog.get_logger(__name__).bind(projection=projection.instance_name)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # How far past the tracked position a filtered read looks (see fetch_batch).
+        self._window = 2 * batch_size
         view_store.ensure_tables(projection)
 
     @property
@@ -448,10 +450,18 @@ class ProjectionRunner:
             end = min(end, up_to)
         if end <= after:
             return Batch(after=after, notifications=[])
+        # A bounded range: PostgreSQL may fetch every matching row up to `end` and sort them all to return
+        # the first page (a rebuild right after a bulk load, before statistics catch up, did: each page
+        # cost a sort of the rest of the log). The window adapts to how many of the log's events match.
+        end = min(end, after + self._window)
         notifications = self.app.recorder.select_notifications(
             start=after, limit=self.batch_size, stop=end, topics=topics, inclusive_of_start=False
         )
         full = len(notifications) == self.batch_size
+        if full:
+            self._window = max(2 * self.batch_size, self._window // 2)
+        else:
+            self._window = min(64 * self.batch_size, self._window * 2)
         return Batch(after=after, notifications=notifications, through=notifications[-1].id if full else end)
 
     def run_once(self, up_to: int | None = None) -> int:

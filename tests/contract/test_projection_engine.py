@@ -438,3 +438,25 @@ def test_a_header_only_handler_is_not_given_the_decoded_event_nor_parked_when_it
     assert parked.originator_id == str(unreadable.id)
     rows = live.view_store.query("SELECT * FROM latest_versions__live")
     assert rows == [{"vacancy_id": str(vacancy.id), "area": "A", "version": 3}]
+
+
+def test_a_filtered_read_in_windows_smaller_than_the_log_applies_every_handled_event_once(
+    app: Application, open_views: OpenViews
+) -> None:
+    vacancies = [publish(app, "A") for _ in range(5)]
+    for vacancy in vacancies:
+        for _ in range(3):
+            reserve(app, vacancy)
+            decline(app, vacancy)
+        reserve(app, vacancy)
+        accept(app, vacancy)  # not handled: the reads skip it
+    live = ProjectionRunner(app, LatestVersions(), open_views(), batch_size=2)
+
+    live.run_until_caught_up()
+
+    rows = live.view_store.query("SELECT vacancy_id, version FROM latest_versions__live ORDER BY vacancy_id")
+    assert rows == sorted(
+        ({"vacancy_id": str(v.id), "version": 8} for v in vacancies), key=lambda r: r["vacancy_id"]
+    )
+    assert live.position() == app.recorder.max_notification_id()
+    assert live.parked() == []
