@@ -10,7 +10,9 @@ from pathlib import Path
 import structlog
 
 from adapters.settings import NodeSettings, OrganisationRole, Store
-from coordination.projections.rebuild import compare, drop, rebuild
+from coordination.projections.engine import ProjectionRunner
+from coordination.projections.rebuild import compare, drop
+from ops.audit_replay import Progress, progress_bar
 from ops.node import build_app, node_read_models
 from ops.read_models import READ_MODELS, ReadModels
 
@@ -81,6 +83,27 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+REBUILD_BATCH = 2000
+
+
+def _rebuild_showing_progress(
+    models: ReadModels, name: str, suffix: str, *, up_to: int | None, progress: Progress
+) -> ProjectionRunner:
+    """The projection rebuilt from position 0 under `suffix` up to `up_to` (default: the log's end as it is
+    now), a batch at a time so the operator sees its position against that head on standard error."""
+    projection = READ_MODELS[name](suffix)
+    models.views.drop_tables(projection)  # a rebuild always starts from nothing
+    runner = ProjectionRunner(models.app, projection, models.views, batch_size=REBUILD_BATCH)
+    head = up_to if up_to is not None else (models.app.recorder.max_notification_id() or 0)
+    while runner.position() < head:
+        if runner.run_once(up_to=head) == 0:
+            break  # only ids beyond the last stored event are left (a gap at the end)
+        progress(name, runner.position(), head)
+    if head == 0 or runner.position() < head:
+        progress(name, head, head)  # the bar's last step was never shown
+    return runner
+
+
 def _rebuild(args: argparse.Namespace) -> int:
     models = _open(args)
     try:
@@ -88,7 +111,7 @@ def _rebuild(args: argparse.Namespace) -> int:
         up_to = live.position() if args.compare else None
         started = time.perf_counter()
         suffix = f"rebuild_{time.strftime('%Y%m%d%H%M%S')}"
-        rebuilt = rebuild(models.app, READ_MODELS[args.name], models.views, suffix, up_to=up_to)
+        rebuilt = _rebuild_showing_progress(models, args.name, suffix, up_to=up_to, progress=progress_bar())
         seconds = time.perf_counter() - started
         print(f"{args.name} rebuilt as {rebuilt.name} up to {rebuilt.position()} in {seconds:.2f} s")
         differences = compare(live, rebuilt) if args.compare else []

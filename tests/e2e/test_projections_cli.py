@@ -63,3 +63,18 @@ def test_rebuild_compare_passes_on_a_healthy_projection_and_names_a_corrupted_ro
     assert "pool_vacancies" in out
     assert "different in status" in out
     assert "1 difference(s)" in out
+
+
+def test_a_rebuild_shows_its_progress_against_the_head_of_the_log_on_standard_error(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["projections", "rebuild", "timeline", *_node(data_dir)]) == 0
+    captured = capsys.readouterr()
+    bar = captured.err.replace("\r", "\n").splitlines()[-1]
+
+    with sqlite3.connect(data_dir / "civica.sqlite3") as store:
+        head = store.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
+    assert bar.startswith("timeline")
+    assert "[" + "#" * 30 + "]" in bar
+    assert bar.split()[-1] == f"{head}/{head}"
+    assert "timeline rebuilt as" in captured.out
