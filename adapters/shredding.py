@@ -38,6 +38,7 @@ from coordination.domain.errors import HouseholdErased
 from coordination.domain.household import Household
 from coordination.domain.personal_fields import is_personal, redaction
 from coordination.domain.vacancy import Vacancy
+from coordination.projections.engine import partial_domain_event
 
 log = structlog.get_logger()
 
@@ -261,6 +262,17 @@ class ShreddingMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
+        state = domain_event.__dict__
+        for name, value in state.items():
+            if type(value) is Shredded:
+                state[name] = self._open(domain_event, name, value)
+        return domain_event
+
+    def to_partial_domain_event(self, stored_event: Any, names: tuple[str, ...]) -> DomainEventProtocol[UUID]:
+        """The event with only the named attributes decoded (a projection's `reads`), opened as above."""
+        if self.cipher or self.compressor:
+            return self.to_domain_event(stored_event)
+        domain_event = partial_domain_event(self, stored_event, names)
         state = domain_event.__dict__
         for name, value in state.items():
             if type(value) is Shredded:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 import structlog
 from eventsourcing.application import Application
-from eventsourcing.persistence import MapperDeserialisationError, Notification
+from eventsourcing.persistence import Mapper, MapperDeserialisationError, Notification
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import ValidationError
 
@@ -70,18 +70,25 @@ class ViewStore(Protocol):
 # What a projection is.
 
 
-def handles(*event_classes: type, header_only: bool = False) -> Callable[[F], F]:
+def handles(
+    *event_classes: type, header_only: bool = False, reads: Sequence[str] | None = None
+) -> Callable[[F], F]:
     """Marks a projection method `(self, event, tx)` as the handler of these event classes.
 
     With `header_only`, the handler is given the stored notification instead of the decoded event: it may
     read only `originator_id`, `originator_version`, `topic` and `id`, which are stored in clear. Decoding
     is most of a rebuild's cost, so a handler that needs no attribute of the event should not pay for it
     (nor is it parked for an event whose state cannot be decoded: it never reads that state).
+
+    With `reads`, the handler is given an event of its class with only these attributes decoded (those the
+    event has), besides originator_id and originator_version, where the mapper can decode attributes one
+    by one (see `decode_attributes`); the whole event otherwise.
     """
 
     def mark(method: F) -> F:
         method._handles = event_classes  # type: ignore[attr-defined]
         method._header_only = header_only  # type: ignore[attr-defined]
+        method._reads = None if reads is None else tuple(reads)  # type: ignore[attr-defined]
         return method
 
     return mark
@@ -134,6 +141,7 @@ class Projection:
         self._resolved: dict[str, str] = {}
         self._by_topic: dict[str, Handler | None] = {}
         self._header_only_topics: set[str] = set()
+        self._reads: dict[str, tuple[str, ...]] = {}
         self._key_columns: dict[str, tuple[str, ...]] = {}
         self._column_types: dict[str, dict[str, str]] = {}
         self._topics: tuple[str, ...] | None = None
@@ -158,7 +166,13 @@ class Projection:
         self._by_topic[topic] = handler
         if handler is not None and getattr(handler, "_header_only", False):
             self._header_only_topics.add(topic)
+        if handler is not None and getattr(handler, "_reads", None) is not None:
+            self._reads[topic] = handler._reads  # type: ignore[attr-defined]
         return handler
+
+    def reads(self, topic: str) -> tuple[str, ...] | None:
+        """The attributes the handler of this topic reads, or None if it reads the whole event."""
+        return self._reads.get(topic)
 
     def wants_header_only(self, topic: str) -> bool:
         """Whether the handler of this topic (looked up with `handler_for` first) takes the notification."""
@@ -577,8 +591,12 @@ class ProjectionRunner:
             ptx.position = notification.id
             if projection.wants_header_only(notification.topic):
                 handler(notification, ptx)
-            else:
+                return
+            names = projection.reads(notification.topic)
+            if names is None:
                 handler(self.app.mapper.to_domain_event(notification), ptx)
+            else:
+                handler(decode_attributes(self.app.mapper, notification, names), ptx)
 
     def _parked(self, notification: Notification, exc: Exception) -> ParkedEvent:
         return ParkedEvent(
@@ -664,6 +682,46 @@ class ProjectionRunner:
                 continue
             self._stopping.wait(sleep)
             sleep = min(sleep * 2, max_sleep)
+
+
+def decode_attributes(mapper: Any, stored: Notification, names: tuple[str, ...]) -> Any:
+    """The stored event as an instance of its class holding only the named attributes (those it has).
+
+    Only where that is the same as decoding it whole and then forgetting the rest: a mapper that says how
+    (`to_partial_domain_event`), or the library's own mapper without cipher or compressor whose transcoder
+    decodes attributes one by one (`decode_attributes`), and an event stored at its class's version (an
+    upcast may rename or derive attributes, so an older one is decoded whole and upcast).
+    """
+    partial = getattr(mapper, "to_partial_domain_event", None)
+    if partial is not None:
+        return partial(stored, names)
+    if type(mapper) is not Mapper or mapper.cipher or mapper.compressor:
+        return mapper.to_domain_event(stored)
+    return partial_domain_event(mapper, stored, names)
+
+
+def partial_domain_event(mapper: Any, stored: Notification, names: tuple[str, ...]) -> Any:
+    """What `decode_attributes` does for the library's mapper (for mappers that add to it)."""
+    decode = getattr(mapper.transcoder, "decode_attributes", None)
+    cls = resolve_topic(stored.topic)
+    class_version = getattr(cls, "class_version", 1)
+    if decode is None or class_version != 1:
+        return mapper.to_domain_event(stored)
+    try:
+        state: dict[str, Any] = decode(stored.state, (*names, "class_version"))
+    except Exception as e:
+        msg = (
+            f"Failed to deserialise state of stored event with topic '{stored.topic}', originator_id "
+            f"'{stored.originator_id}' and originator_version {stored.originator_version}: {e}"
+        )
+        raise MapperDeserialisationError(msg) from e
+    if state.pop("class_version", 1) != class_version:
+        return mapper.to_domain_event(stored)
+    state["originator_id"] = stored.originator_id
+    state["originator_version"] = stored.originator_version
+    event = object.__new__(cls)
+    object.__setattr__(event, "__dict__", state)
+    return event
 
 
 def _now() -> str:
