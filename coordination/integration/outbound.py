@@ -72,6 +72,7 @@ class Outbound:
         self.app = app
         self.topics = topics
         self.organisation = app.organisation
+        self._loaded: tuple[Any, Any] | None = None
         self._map: dict[type[Any], Callable[[Any], list[Addressed]]] = {
             Referral.Sent: self._referral_sent,
             Referral.Expired: self._referral_expired,
@@ -91,8 +92,11 @@ class Outbound:
 
     def __call__(self, domain_event: Any) -> list[Addressed]:
         mapping = self._map.get(type(domain_event))
-        messages = mapping(domain_event) if mapping is not None else []
-        return [allowed for m in messages if (allowed := self._allowed(m, domain_event)) is not None]
+        try:
+            messages = mapping(domain_event) if mapping is not None else []
+            return [allowed for m in messages if (allowed := self._allowed(m, domain_event)) is not None]
+        finally:
+            self._loaded = None
 
     def _allowed(self, message: Addressed, domain_event: Any) -> Addressed | None:
         """The one gate before encoding: a lawful basis for a household's data, then the recipient's
@@ -125,7 +129,12 @@ class Outbound:
         return REQUESTER if isinstance(event, v.ReservationRefused) else VACANCY_OWNER
 
     def _at_version(self, domain_event: Any) -> Any:
-        return self.app.repository.get(domain_event.originator_id, version=domain_event.originator_version)
+        # A step's mapping and its recipient both ask for the aggregate as the event left it: load it once
+        # per event (forgotten after the call, so an erasure in between is never hidden).
+        if self._loaded is None or self._loaded[0] is not domain_event:
+            at = self.app.repository.get(domain_event.originator_id, version=domain_event.originator_version)
+            self._loaded = (domain_event, at)
+        return self._loaded[1]
 
     # Referrals
 
