@@ -35,22 +35,7 @@ class ReferralDesk(NodeApplication):
         by: Actor,
     ) -> UUID:
         referral_id = derived_id("referral", self.organisation, command_id)
-
-        def work() -> tuple[UUID, list[Aggregate]]:
-            referral = Referral.send(
-                id=referral_id,
-                receiver=receiver,
-                kind=kind,
-                household_id=household_id,
-                details=details,
-                consent=consent,
-                legal_basis=legal_basis,
-                policy=self.policy,
-                at=at,
-                by=by,
-            )
-            return referral_id, [referral]
-
+        # One set of arguments: what the referral is sent with is what the receipt's fingerprint covers.
         arguments = dict(
             receiver=receiver,
             kind=kind,
@@ -61,6 +46,10 @@ class ReferralDesk(NodeApplication):
             at=at,
             by=by,
         )
+
+        def work() -> tuple[UUID, list[Aggregate]]:
+            return referral_id, [Referral.send(id=referral_id, policy=self.policy, **arguments)]
+
         self._once("send_referral", command_id, arguments, work)
         return referral_id
 
@@ -86,25 +75,7 @@ class ReferralDesk(NodeApplication):
         copies agree on what is overdue.
         """
 
-        def work() -> tuple[UUID, list[Aggregate]]:
-            referral = Referral(
-                id=referral_id,
-                referrer=referrer,
-                receiver=self.organisation,
-                kind=kind,
-                household_id=household_id,
-                details=details,
-                consent=consent,
-                legal_basis=legal_basis,
-                acknowledge_by=acknowledge_by,
-                complete_by=complete_by,
-                at=at,
-                by=by,
-            )
-            return referral_id, [referral]
-
         arguments = dict(
-            referral_id=referral_id,
             referrer=referrer,
             kind=kind,
             household_id=household_id,
@@ -116,7 +87,11 @@ class ReferralDesk(NodeApplication):
             at=at,
             by=by,
         )
-        self._once("receive_referral", command_id, arguments, work)
+
+        def work() -> tuple[UUID, list[Aggregate]]:
+            return referral_id, [Referral(id=referral_id, receiver=self.organisation, **arguments)]
+
+        self._once("receive_referral", command_id, {**arguments, "referral_id": referral_id}, work)
         return referral_id
 
     def _step(
