@@ -36,15 +36,20 @@ class Clock(StrEnum):
 
 def version_as_of(events: Iterable[Any], moment: datetime, clock: Clock = Clock.BUSINESS) -> int | None:
     """The version after the longest run of first events dated at or before `moment`; None if none is."""
+    history = _history_as_of(events, moment, clock)
+    return history[-1].originator_version if history else None
+
+
+def _history_as_of(events: Iterable[Any], moment: datetime, clock: Clock) -> list[Any]:
     if moment.tzinfo is None:
         raise InvalidInput("An as-of moment needs a time zone, e.g. 2026-03-01T12:00+01:00")
-    version = None
+    history = []
     for event in events:
         when = event.timestamp if clock is Clock.RECORDED else getattr(event, "at", event.timestamp)
         if when > moment:
             break
-        version = event.originator_version
-    return version
+        history.append(event)
+    return history
 
 
 def aggregate_as_of(
@@ -59,15 +64,25 @@ def aggregate_as_of(
     if (moment is None) == (version is None):
         raise InvalidInput("Give either a moment or a version")
     if moment is not None:
-        version = version_as_of(app.repository.event_store.get(aggregate_id), moment, clock)
-        if version is None:
+        # The events are read and decoded once: the ones that had happened by then are replayed as read.
+        history = _history_as_of(app.repository.event_store.get(aggregate_id), moment, clock)
+        if not history:
             raise NotFound(f"{aggregate_id} did not exist yet at {moment.isoformat()} at this node")
+        return _replay(None, history)
     try:
-        aggregate: Aggregate = app.repository.get(aggregate_id, version=version)
+        aggregate: Aggregate = app.repository.get(aggregate_id, version=version, projector_func=_replay)
     except AggregateNotFoundError:
         raise NotFound(f"No aggregate {aggregate_id} is stored at this node") from None
-    if version is not None and aggregate.version != version:
+    if aggregate.version != version:
         raise NotFound(f"{aggregate_id} has no version {version} (it is at version {aggregate.version})")
+    return aggregate
+
+
+def _replay(aggregate: Any, events: Iterable[Any]) -> Any:
+    # The library's projector asserts each event against a runtime-checkable Protocol, which took a third
+    # of a 500-event replay; the events come from this node's own store, so each can mutate.
+    for event in events:
+        aggregate = event.mutate(aggregate)
     return aggregate
 
 
