@@ -24,12 +24,12 @@ def replay(aggregate: Any, events: Iterable[Any]) -> Any:
 class NodeRepository(Repository[UUID]):
     """The library's repository, replaying with `replay` unless told otherwise."""
 
-    def get(  # type: ignore[override]
+    def get(
         self,
         aggregate_id: UUID,
         *,
         version: int | None = None,
-        projector_func: ProjectorFunction = replay,
+        projector_func: ProjectorFunction[Any, Any] = replay,
         **kw: Any,
     ) -> Any:
         return super().get(aggregate_id, version=version, projector_func=projector_func, **kw)
