@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
@@ -32,35 +33,98 @@ class _SqliteTx:
         return cursor.fetchall() if cursor.description else []
 
 
-class SqliteDatabase:
-    """A SQLite file (a connection per transaction, so any thread may use it) or a private in-memory one."""
+class _Held:
+    """One thread's connection to a SQLite file, with the pragmas it was given; gone with its thread."""
 
-    def __init__(self, path: str) -> None:
+    __slots__ = ("__weakref__", "connection", "generation", "pragmas")
+
+    def __init__(self, connection: sqlite3.Connection, generation: int) -> None:
+        self.connection = connection
+        self.generation = generation
+        self.pragmas: tuple[str, ...] = ()
+
+
+class SqliteDatabase:
+    """A SQLite file, or a private in-memory one shared under a lock.
+
+    A file gets a new connection for each transaction (so nothing stays open: once the store's own
+    connections close too, the file is complete without its WAL), unless `keep_connections` is set: then
+    each thread keeps one connection from one transaction to the next (no connection open per
+    transaction), closed by `close()` or when the process exits.
+    """
+
+    def __init__(self, path: str, *, keep_connections: bool = False) -> None:
         self.path = path
+        self.keep_connections = keep_connections
         self._lock = threading.Lock()
         self._memory = path in (":memory:", "") or "mode=memory" in path or path.startswith("file::memory:")
         self._shared = sqlite3.connect(":memory:", check_same_thread=False) if self._memory else None
-        # Run on each new connection; the demo relaxes fsync with "PRAGMA synchronous=NORMAL" (WAL mode).
+        # Run on each connection before its next transaction; the demo relaxes fsync with
+        # "PRAGMA synchronous=NORMAL" (WAL mode).
         self.pragmas: tuple[str, ...] = ()
+        self._local = threading.local()
+        self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
+        self._generation = 0
+        weakref.finalize(self, _close_held, self._held)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with self._lock if self._memory else _no_lock():
-            connection = self._shared or sqlite3.connect(self.path, timeout=15)
-            try:
-                for pragma in self.pragmas if self._shared is None else ():
-                    connection.execute(pragma)
-                # BEGIN IMMEDIATE takes the write lock up front: no lock-upgrade deadlock with the store.
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    yield _SqliteTx(connection)
-                except BaseException:
-                    connection.rollback()
-                    raise
-                connection.commit()
-            finally:
-                if self._shared is None:
-                    connection.close()
+        if self._shared is not None:
+            with self._lock:
+                yield from _transaction(self._shared)
+            return
+        held = self._held_by_this_thread() if self.keep_connections else None
+        if held is not None and not held.connection.in_transaction:
+            yield from _transaction(held.connection)
+            return
+        # A connection of its own, closed after the transaction (also for one inside another on this thread).
+        connection = self._connect()
+        try:
+            for pragma in self.pragmas:
+                connection.execute(pragma)
+            yield from _transaction(connection)
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        """Close every thread's kept connection; a thread using the database afterwards opens a new one."""
+        with self._lock:
+            self._generation += 1
+            held = list(self._held)
+            self._held.clear()
+        _close_held(held)
+
+    def _held_by_this_thread(self) -> _Held:
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None or held.generation != self._generation:
+            held = _Held(self._connect(), self._generation)
+            self._local.held = held
+            with self._lock:
+                self._held.add(held)
+        if held.pragmas != self.pragmas:
+            for pragma in self.pragmas:
+                held.connection.execute(pragma)
+            held.pragmas = self.pragmas
+        return held
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=15, check_same_thread=False)
+
+
+def _close_held(held: Iterable[_Held]) -> None:
+    for each in list(held):
+        each.connection.close()
+
+
+def _transaction(connection: sqlite3.Connection) -> Iterator[Tx]:
+    # BEGIN IMMEDIATE takes the write lock up front: no lock-upgrade deadlock with the store.
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield _SqliteTx(connection)
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
 
 
 class _PostgresTx:
@@ -96,11 +160,6 @@ class PostgresDatabase:
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
-
-
-@contextmanager
-def _no_lock() -> Iterator[None]:
-    yield
 
 
 def database_for(env: Mapping[str, str]) -> SqliteDatabase | PostgresDatabase:
