@@ -13,8 +13,8 @@ from eventsourcing.domain import Aggregate
 from coordination.applications.area_guard import (
     AreaIndicatorsSource,
     InflowProvider,
+    MovesIndex,
     NoAreaIndicators,
-    moved_in_since,
 )
 from coordination.applications.base import derived_id, require_time
 from coordination.applications.erasure import ErasureDesk
@@ -75,10 +75,11 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
         **kwargs: object,
     ) -> None:
         """`area_indicators` and `inflow` feed the waterbed guard; without them every area is unmonitored
-        and the inflow is counted from this node's own log of moves."""
+        and the inflow is counted from this node's own log of moves (read once, then as it grows)."""
         self._cpr_secret = cpr_secret
         self._area_indicators = NoAreaIndicators() if area_indicators is None else area_indicators
-        self._inflow: InflowProvider = inflow or (lambda place, since: moved_in_since(self, place, since))
+        moves = MovesIndex(self)
+        self._inflow: InflowProvider = inflow or (lambda place, since: moves.moved_in_since(place, since))
         self.waterbed_policy = waterbed_policy
         super().__init__(**kwargs)  # type: ignore[arg-type]
 

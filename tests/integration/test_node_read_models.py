@@ -107,7 +107,9 @@ def test_the_guard_counts_inflow_from_the_receiving_areas_projection_when_the_no
     household = s.register(app)
     s.move_and_hand_off(app, household, moved_on=TODAY, days=1)
     scanned: list[Any] = []
-    monkeypatch.setattr("coordination.applications.housing.moved_in_since", lambda *a: scanned.append(a))
+    monkeypatch.setattr(
+        "coordination.applications.area_guard.MovesIndex.moved_in_since", lambda *a: scanned.append(a)
+    )
 
     warnings = app.area_warnings(Place(municipality="Odense", area="Odense C"), at=s.at(10))
 
