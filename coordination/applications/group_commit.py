@@ -4,7 +4,9 @@ The events table takes one writer at a time (the library locks it for each inser
 concurrency commands queue for the lock and each pays a full round trip and commit. Here the first
 command to arrive writes everything that is waiting, and commands arriving meanwhile form the next
 group (natural batching), optionally gathering for a short `window`. Each command keeps its own outcome:
-if a group fails, its members are written again one by one, so only the real conflicts fail.
+if a group fails, its members are written again one by one, so only the real conflicts fail. Each command
+maps its own events to stored events (encryption, the household-key writes) in its own thread before it
+joins a group, so the writer's turn holds only the insert transaction.
 """
 
 from __future__ import annotations
@@ -17,22 +19,27 @@ from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Notification, Recording, StoredEvent
 
 
 @dataclass
 class _Member:
-    """One command's save: its events (collected once, so a failed group can write them again)."""
+    """One command's save: its events, collected and mapped once (so a failed group can write them again)."""
 
     events: list[Any]
+    stored: list[StoredEvent]
     aggregates: dict[Any, Aggregate]
     done: threading.Event = field(default_factory=threading.Event)
     leads: bool = False
     error: BaseException | None = None
 
     @classmethod
-    def of(cls, aggregates: Sequence[Aggregate]) -> _Member:
+    def of(cls, app: Application[Any], aggregates: Sequence[Aggregate]) -> _Member:
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        return cls(events=events, aggregates={aggregate.id: aggregate for aggregate in aggregates})
+        stored = [app.mapper.to_stored_event(event) for event in events]
+        return cls(
+            events=events, stored=stored, aggregates={aggregate.id: aggregate for aggregate in aggregates}
+        )
 
 
 @dataclass
@@ -69,7 +76,7 @@ class GroupCommit:
         self._writing = False
 
     def save(self, *aggregates: Aggregate) -> None:
-        member = _Member.of(aggregates)
+        member = _Member.of(self.app, aggregates)
         with self._lock:
             self._pending.append(member)
             # Whoever finds no write in progress writes; otherwise the writer of the current group hands
@@ -123,11 +130,21 @@ class GroupCommit:
                     member.error = own
 
     def _save(self, group: list[_Member]) -> None:
-        self.app.save(*(event for member in group for event in member.events))
+        # What `Application.save` does after mapping: insert in one transaction, then the app's hooks.
+        events = [event for member in group for event in member.events]
+        stored = [stored for member in group for stored in member.stored]
+        notification_ids = self.app.recorder.insert_events(stored) or []
         self.stats.transactions += 1
         self.stats.commands += len(group)
+        repository = self.app.repository
+        if repository.cache and not repository.fastforward:
+            for member in group:
+                for aggregate_id, aggregate in member.aggregates.items():
+                    repository.cache.put(aggregate_id, aggregate)
         for member in group:
             self._take_snapshots(member)
+        self.app._notify(_recordings(events, stored, notification_ids))
+        self.app.notify(events)
 
     def _take_snapshots(self, member: _Member) -> None:
         # The events were saved as events, not aggregates, so the library cannot see which class each
@@ -140,3 +157,17 @@ class GroupCommit:
             interval = intervals.get(type(aggregate)) if aggregate is not None else None
             if interval and event.originator_version % interval == 0:
                 self.app.take_snapshot(event.originator_id, version=event.originator_version)
+
+
+def _recordings(
+    events: list[Any], stored: list[StoredEvent], notification_ids: Sequence[int]
+) -> list[Recording[Any]]:
+    """What `EventStore.put` returns: each event with its place in the application's sequence."""
+    if not notification_ids:
+        return []
+    return [
+        Recording(
+            event, Notification(row.originator_id, row.originator_version, row.topic, row.state, position)
+        )
+        for event, row, position in zip(events, stored, notification_ids, strict=True)
+    ]

@@ -139,6 +139,7 @@ def test_the_store_being_unavailable_is_503(
 
     monkeypatch.setattr(app.repository, "get", unavailable)
     monkeypatch.setattr(app, "save", unavailable)
+    monkeypatch.setattr(app.recorder, "insert_events", unavailable)  # group commit inserts directly
     response = consultant.post("/vacancies", dwelling())
     problem = _problem(response, 503, "unavailable")
     assert response.headers["Retry-After"] and "refused" not in problem["detail"]
