@@ -89,6 +89,7 @@ class Outcome:
     p50: float
     p99: float
     commands_per_transaction: float
+    cpu_ms: float  # this process's CPU time per command (all threads): the ceiling of one process
 
 
 def _drive(app: HousingOrganisationApp, commands: int, clients: int) -> Outcome:
@@ -109,10 +110,10 @@ def _drive(app: HousingOrganisationApp, commands: int, clients: int) -> Outcome:
     for thread in threads:
         thread.start()
     start.wait(timeout=30)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.join(timeout=600)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     if errors:
         raise errors[0]
     timings = sorted(t for mine in latencies for t in mine)
@@ -120,7 +121,13 @@ def _drive(app: HousingOrganisationApp, commands: int, clients: int) -> Outcome:
     per_transaction = (
         grouped.stats.commands / grouped.stats.transactions if grouped and grouped.stats.transactions else 1.0
     )
-    return Outcome(len(timings) / seconds, percentile(timings, 50), percentile(timings, 99), per_transaction)
+    return Outcome(
+        len(timings) / seconds,
+        percentile(timings, 50),
+        percentile(timings, 99),
+        per_transaction,
+        cpu_seconds * 1000 / max(1, len(timings)),
+    )
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -263,6 +270,9 @@ def _report(results: Results, backend: str, title: str, name: str, clients: int,
         "ms",
         outcome.p99,
         target=at_most(10) if headline else None,
+    )
+    results.add(
+        "a", f"{backend}_{name}_cpu", f"{title} commands, {how}: CPU per command", "ms", outcome.cpu_ms
     )
     if grouped:
         results.add(
