@@ -100,6 +100,22 @@ class NodeSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     public_keys_dir: Path | None = None
+    # Where recipients ask for the exchange keys that open the personal fields this node receives: each
+    # sender's API ("org=url,..."). Empty: the senders run in this process (the demo). The node signs its
+    # requests with its organisation's Ed25519 private key (PEM).
+    peer_urls: Annotated[dict[str, str], NoDecode] = {}
+    private_key_file: Path | None = None
+
+    @field_validator("peer_urls", mode="before")
+    @classmethod
+    def _org_equals_url(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            pairs = [item.strip() for item in value.split(",") if item.strip()]
+            malformed = [pair for pair in pairs if "=" not in pair]
+            if malformed:
+                raise ValueError(f"peer URLs are org=url pairs, not {malformed[0]!r}")
+            return dict((part.strip() for part in pair.split("=", 1)) for pair in pairs)
+        return value
 
     @model_validator(mode="after")
     def _production_is_protected(self) -> NodeSettings:

@@ -94,14 +94,18 @@ class HouseholdKeys:
     the same database sees it when it restarts (a node runs its application in one process).
     """
 
-    def __init__(self, db: SqlDatabase, cipher: Cipher | None = None) -> None:
+    def __init__(
+        self, db: SqlDatabase, cipher: Cipher | None = None, *, table: str = "household_keys"
+    ) -> None:
+        """`table` names where the keys are kept (the exchange keys are a second set, kept apart)."""
         self._db = db
         self._cipher = cipher
+        self._table = table
         self._keys: dict[UUID, bytes | None] = {}
         self._subjects: dict[UUID, UUID] = {}
         with db.transaction() as tx:
             tx.execute(
-                "CREATE TABLE IF NOT EXISTS household_keys (household_id TEXT PRIMARY KEY, key TEXT,"
+                f"CREATE TABLE IF NOT EXISTS {table} (household_id TEXT PRIMARY KEY, key TEXT,"
                 " created_at TEXT NOT NULL, erased_at TEXT)"
             )
             tx.execute(
@@ -118,7 +122,7 @@ class HouseholdKeys:
         fresh = AESGCM.generate_key(bit_length=256)
         with self._db.transaction() as tx:
             tx.execute(
-                "INSERT INTO household_keys (household_id, key, created_at) VALUES (?, ?, ?)"
+                f"INSERT INTO {self._table} (household_id, key, created_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (household_id) DO NOTHING",
                 (str(household_id), self._wrap(fresh), datetime.now(UTC).isoformat()),
             )
@@ -131,7 +135,7 @@ class HouseholdKeys:
             return self._keys[household_id]
         with self._db.transaction() as tx:
             rows = tx.execute(
-                "SELECT key, erased_at FROM household_keys WHERE household_id = ?", (str(household_id),)
+                f"SELECT key, erased_at FROM {self._table} WHERE household_id = ?", (str(household_id),)
             )
         if not rows:
             return None
@@ -148,9 +152,9 @@ class HouseholdKeys:
                 # Overwrite the freed page too, so the key bytes are not left in the file.
                 tx.execute("PRAGMA secure_delete = ON")
             tx.execute(
-                "INSERT INTO household_keys (household_id, key, created_at, erased_at) VALUES (?, NULL, ?, ?)"
+                f"INSERT INTO {self._table} (household_id, key, created_at, erased_at) VALUES (?, NULL, ?, ?)"
                 " ON CONFLICT (household_id) DO UPDATE SET key = NULL,"
-                " erased_at = COALESCE(household_keys.erased_at, excluded.erased_at)",
+                f" erased_at = COALESCE({self._table}.erased_at, excluded.erased_at)",
                 (str(household_id), at.isoformat(), at.isoformat()),
             )
         self._keys[household_id] = None
@@ -160,7 +164,7 @@ class HouseholdKeys:
         self.for_reading(household_id)
         with self._db.transaction() as tx:
             rows = tx.execute(
-                "SELECT erased_at FROM household_keys WHERE household_id = ?", (str(household_id),)
+                f"SELECT erased_at FROM {self._table} WHERE household_id = ?", (str(household_id),)
             )
         return bool(rows) and rows[0][0] is not None
 

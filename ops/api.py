@@ -24,6 +24,7 @@ from adapters.node_db import database_for
 from adapters.settings import NodeSettings, Store
 from coordination.applications.base import NodeApplication
 from coordination.domain.values import Actor, Role
+from ops.demo import Seeding, readyz_while_seeding
 from ops.node import Exchange, Node
 from ops.nodes import DEMO_ROLES
 from ops.read_models import ReadModels, open_views
@@ -113,6 +114,7 @@ def api_node(
         read_models=models,
         exchange_figures=lambda: exchange_figures(exchange_node, exchange),
         exchange_running=lambda: exchange_running(exchange_node),
+        exchange_keys=exchange_node.exchange_keys,
     )
 
 
@@ -188,13 +190,17 @@ def serve(
     store: Store = Store.SQLITE,
     port: int = 8000,
     started: float | None = None,
+    seeding: Seeding | None = None,
 ) -> None:
     """Serve every node on 127.0.0.1:`port` until interrupted, with the exchange running in the background;
-    prints how long it took from `started` (time.monotonic() when the command began) to ready."""
+    prints how long it took from `started` (time.monotonic() when the command began) to ready.
+
+    With `seeding`, serves at once while the generated history is seeded on a thread of its own: /readyz
+    answers "seeding" until it is done, and the exchange starts then."""
     import uvicorn
 
     served = demo_api_nodes(nodes, data_dir, store)
-    app = mounted_app(served, data_dir)
+    app: Any = mounted_app(served, data_dir)
     base = f"http://127.0.0.1:{port}"
     tokens = demo_tokens(data_dir)
     path = write_tokens(data_dir, tokens, base)
@@ -212,10 +218,14 @@ def serve(
     )
     print(f"Metrics: {base}/orgs/<organisation>/metrics; health: .../livez and .../readyz")
     exchange = nodes.exchange if isinstance(nodes.exchange, Exchange) else None
-    if exchange is not None:
-        exchange.start()
+    start_exchange = exchange.start if exchange is not None else lambda: None
+    if seeding is None:
+        start_exchange()
     for node in served.api.values():
         node.queries()  # every read model caught up before the first request
+    if seeding is not None:
+        seeding.start(then=start_exchange)
+        app = readyz_while_seeding(app, seeding)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     if started is not None:
@@ -223,12 +233,18 @@ def serve(
 
         async def startup(*args: Any, **kwargs: Any) -> None:
             await announce(*args, **kwargs)
-            print(f"\nReady in {time.monotonic() - started:.1f} s on {base}", flush=True)
+            took = f"{time.monotonic() - started:.1f} s"
+            if seeding is None or seeding.ready:
+                print(f"\nReady in {took} on {base}", flush=True)
+            else:
+                print(f"\nServing in {took} on {base}; seeding continues (/readyz: seeding)", flush=True)
 
         server.startup = startup  # type: ignore[method-assign]
     try:
         server.run()
     finally:
+        if seeding is not None:
+            seeding.stop()
         if exchange is not None:
             exchange.stop()
         served.close()

@@ -22,6 +22,16 @@ from kafka.errors import KafkaError
 from adapters.area_indicators import load_area_indicators
 from adapters.audit_chain import Sealer, SealingLoop
 from adapters.erasure_purge import parked_purger
+from adapters.exchange_keys import (
+    IN_THIS_PROCESS,
+    ExchangeKeys,
+    ExchangeOpener,
+    ExchangeSealer,
+    KeyDirectory,
+    forget_on_erasure,
+    key_directory,
+)
+from adapters.http.key_server import serve_exchange_keys
 from adapters.kafka.consumer import Consumer
 from adapters.kafka.relay import Relay
 from adapters.kafka.transport import KafkaTransport
@@ -143,6 +153,7 @@ class Node:
         db: SqlDatabase | None = None,
         poll_timeout: float = 0.2,
         read_models: ReadModels | None = None,
+        keys: KeyDirectory | None = None,
     ) -> None:
         """`read_models`, when given, are kept caught up with the node's log (and attached to the app)."""
         self.settings = settings
@@ -153,11 +164,19 @@ class Node:
         self.published: Counter[str] = Counter()
         self.received: Counter[str] = Counter()
         self.subscribed = self.entitled_topics()
+        # Personal fields leave sealed under this node's exchange keys; `keys` finds the senders' keys.
+        self.exchange_keys = ExchangeKeys(self.db, getattr(app.mapper, "cipher", None))
+        IN_THIS_PROCESS.register(self.organisation, self.exchange_keys)
+        self.key_directory = keys or key_directory(
+            self.organisation, settings.peer_urls, settings.private_key_file
+        )
+        self._forget_keys = forget_on_erasure(self.exchange_keys, self.key_directory)
+        app.erasure_hooks.append(self._forget_keys)
         self._publisher = transport.publisher()
         self.relay = Relay(
             app,
             _CountingPublisher(self._publisher, self.published),
-            Outbound(app, self.topics),
+            Outbound(app, self.topics, ExchangeSealer(self.exchange_keys, self.organisation)),
             RelayPositions(self.db),
             source=org_source(self.organisation),
             name=EXCHANGE,
@@ -168,7 +187,7 @@ class Node:
         self.sealer = SealingLoop(Sealer(app, self.db))
         self.consumer = Consumer(
             _CountingSubscription(self._subscription, self.received),
-            Inbound(app),
+            Inbound(app, open_sealed=ExchangeOpener(self.key_directory)),
             ParkedMessages(self.db),
             name=EXCHANGE,
             poll_timeout=poll_timeout,
@@ -236,6 +255,8 @@ class Node:
     def close(self) -> None:
         """Stop, and release the transport's clients and the node's database connection (not the app)."""
         self.stop()
+        if self._forget_keys in self.app.erasure_hooks:
+            self.app.erasure_hooks.remove(self._forget_keys)
         self._publisher.close()
         self._subscription.close()
         close = getattr(self.db, "close", None)
@@ -307,10 +328,14 @@ def main(argv: list[str] | None = None) -> int:
         app.close()
         return 0
     node.start()
+    # Peers in other processes ask this node's API for the keys that open its sealed fields.
+    stop_api = serve_exchange_keys(settings, app, node.exchange_keys)
     structlog.get_logger().info("node.started", subscribed=len(node.subscribed))
     try:
         stopping.wait()
     finally:
+        if stop_api is not None:
+            stop_api()
         node.close()
         app.close()
     return 0

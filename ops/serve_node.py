@@ -41,6 +41,7 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         read_models=node.read_models,
         exchange_figures=lambda: exchange_figures(node),
         exchange_running=lambda: exchange_running(node),
+        exchange_keys=node.exchange_keys,
     )
     node.start()
     log.info(

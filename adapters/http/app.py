@@ -11,7 +11,16 @@ from adapters.http import problems
 from adapters.http.auth import AuthConfig
 from adapters.http.metrics import node_registry
 from adapters.http.node import ApiNode
-from adapters.http.routers import households, offers, operations, queries, referrals, support_links, vacancies
+from adapters.http.routers import (
+    exchange_keys,
+    households,
+    offers,
+    operations,
+    queries,
+    referrals,
+    support_links,
+    vacancies,
+)
 
 TITLE = "Rehousing coordination node API"
 VERSION = "1.0.0"
@@ -34,7 +43,16 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
     app.state.auth = auth_config
     app.state.metrics = node_registry(node)
     problems.install(app)
-    for module in (households, offers, vacancies, referrals, support_links, queries, operations):
+    for module in (
+        households,
+        offers,
+        vacancies,
+        referrals,
+        support_links,
+        queries,
+        operations,
+        exchange_keys,
+    ):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

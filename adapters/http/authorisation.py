@@ -125,6 +125,9 @@ POLICY: dict[str, Rule] = {
     # Operations figures carry no personal data; the access log is for auditors only.
     "operations": Rule(frozenset({R.OPERATOR, AUDITOR}), Ownership.NODE),
     "access_log": Rule(frozenset({AUDITOR}), Ownership.NODE),
+    # A node's service token (an operator of its organisation) asking for an exchange key; the route lets
+    # only the organisations the key's household was sent to have it, and logs every key handed out.
+    "get_exchange_key": Rule(frozenset({R.OPERATOR}), Ownership.ANY),
 }
 
 

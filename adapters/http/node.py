@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
+from adapters.exchange_keys import ExchangeKeys
 from adapters.http.problems import ApiProblem
 from adapters.http.records import ApiRecords
 from adapters.node_db import SqlDatabase
@@ -54,6 +55,8 @@ class ApiNode:
     exchange_figures: Callable[[], dict[str, Any]] | None = None
     # Whether the node's relay and consumer run (readiness); None where the node has no exchange.
     exchange_running: Callable[[], bool] | None = None
+    # The node's own exchange keys, handed to the recipients of its sealed fields; None without an exchange.
+    exchange_keys: ExchangeKeys | None = None
     clock: Callable[[], datetime] = utc_now
     records: ApiRecords = field(init=False)
 

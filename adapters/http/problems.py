@@ -45,6 +45,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict with the current state",
+    410: "Gone",
     412: "Precondition failed",
     422: "Invalid input",
     428: "Precondition required",

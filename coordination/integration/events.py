@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 # Reverse-DNS name ending in a version: "dk.rehousing.vacancy.published.v1".
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9]*(\.[a-z][a-z0-9_]*)+\.v[1-9][0-9]*$")
@@ -18,18 +19,39 @@ class UnknownEventType(LookupError):
     """No integration event class is registered under a received type name (unknown type or version)."""
 
 
+class SealedFields(BaseModel):
+    """A message's personal fields, encrypted under the sending organisation's exchange key of one household.
+
+    The key never travels with the message: a recipient asks `owner` for it (outside Kafka), and once the
+    household is erased there it is gone, so the fields stay unreadable. Ids are not personal data here.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    owner: str
+    household_id: UUID
+    fields: dict[str, str]  # field name → base64 of the AES-GCM nonce and ciphertext of its JSON value
+
+
 class IntegrationEvent(BaseModel):
     """What one organisation tells others: only what the recipients need, never a raw stored event.
 
     A subclass names its `event_type` (with the version: a changed contract is a new type, and the
     old one stays registered while anyone may still publish it) and the `topic` it travels on.
-    Subclasses register themselves; their fields are the message's JSON data.
+    Subclasses register themselves; their fields are the message's JSON data. On the wire a personal field
+    holds its erased stand-in and its value travels in `sealed` (coordination/integration/personal.py).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     event_type: ClassVar[str]
     topic: ClassVar[str]
+
+    sealed: SealedFields | None = Field(
+        default=None,
+        description="The personal fields' values, encrypted under the sender's exchange key of the household"
+        " (GET /v1/exchange-keys/{household_id} on the sender's API); in the data they hold stand-ins.",
+    )
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -82,10 +104,12 @@ def registered_events() -> dict[str, type[IntegrationEvent]]:
 @dataclass(frozen=True)
 class Addressed:
     """An integration event with the topic it travels on: its class's topic family, addressed to one
-    organisation or municipality (e.g. "rehousing.referrals.civica")."""
+    organisation or municipality (e.g. "rehousing.referrals.civica"); `to` names the recipient organisation
+    when the event may carry a household's personal fields (whom the sender's exchange key is shared with)."""
 
     event: IntegrationEvent
     topic: str
+    to: str | None = None
 
     def __post_init__(self) -> None:
         if not _TOPIC.match(self.topic):

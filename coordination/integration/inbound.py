@@ -53,10 +53,19 @@ FACT_COMMANDS: dict[type[facts.HouseholdFactReported], str] = {
 class Inbound:
     """The consumer's `apply` for one node: dispatches each received event to the node's command."""
 
-    def __init__(self, app: NodeApplication, *, conflict_retries: int = 5) -> None:
+    def __init__(
+        self,
+        app: NodeApplication,
+        *,
+        conflict_retries: int = 5,
+        open_sealed: Callable[[IntegrationEvent], IntegrationEvent] | None = None,
+    ) -> None:
+        """`open_sealed` opens an event's sealed personal fields with the sender's exchange key (fetched
+        outside Kafka: adapters/exchange_keys.py ExchangeOpener); without it a sealed event is refused."""
         self.app = app
         self.organisation = app.organisation
         self._retries = conflict_retries
+        self._open = open_sealed or _refuse_sealed
 
     def __call__(self, received: ReceivedEvent) -> None:
         event = received.event
@@ -66,6 +75,7 @@ class Inbound:
         command_id = UUID(received.id)
         if self.app.has_handled(command_id):
             raise AlreadyApplied(received.id)
+        event = self._open(event)
         for attempt in range(self._retries):
             try:
                 self._dispatch(command_id, event)
@@ -103,7 +113,11 @@ class Inbound:
             if event.receiver != self.organisation:
                 raise NotPermitted(f"A referral to {event.receiver} reached {self.organisation}")
             # Our copy names us as the receiver itself; everything else is as the referrer recorded it.
-            fields = {name: getattr(event, name) for name in type(event).model_fields if name != "receiver"}
+            fields = {
+                name: getattr(event, name)
+                for name in type(event).model_fields
+                if name not in ("receiver", "sealed")
+            }
             self._command("receive_referral")(command_id=command_id, **fields)
             return
         if isinstance(event, r.ReferralStepTaken):
@@ -204,3 +218,9 @@ class Inbound:
             )
         else:
             raise NotPermitted(f"{self.organisation} has no use for {e.event_type}")
+
+
+def _refuse_sealed(event: IntegrationEvent) -> IntegrationEvent:
+    if event.sealed is not None:
+        raise NotPermitted(f"{event.event_type} has sealed fields and this node has no key directory")
+    return event

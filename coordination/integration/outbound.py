@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 import structlog
 
@@ -30,10 +31,14 @@ from coordination.integration.allow_lists import (
     restrict,
 )
 from coordination.integration.erasure import ERASURE_RECIPIENT, HouseholdErasureNotice
-from coordination.integration.events import Addressed
+from coordination.integration.events import Addressed, IntegrationEvent
 from coordination.integration.topics import HOUSEHOLD_FACTS, REFERRALS, VACANCIES, Topics
 
 log = structlog.get_logger()
+
+# Seals an event's personal fields for the organisation `to` under this node's exchange key of the household
+# (adapters/exchange_keys.py ExchangeSealer): the last step before the message leaves.
+Seal = Callable[[IntegrationEvent, UUID, str], IntegrationEvent]
 
 # Referral steps whose integration event carries the domain event's own fields under the same names.
 REFERRAL_STEPS: dict[type[Any], type[r.ReferralStepTaken]] = {
@@ -68,9 +73,11 @@ def own_fields(model: type[Any], base: type[Any], source: Any) -> dict[str, Any]
 class Outbound:
     """The relay's `to_messages` for one node: a stored domain event → the addressed integration events."""
 
-    def __init__(self, app: NodeApplication, topics: Topics) -> None:
+    def __init__(self, app: NodeApplication, topics: Topics, seal: Seal | None = None) -> None:
+        """Without `seal` the personal fields a recipient may get leave in clear (tests of the mapping)."""
         self.app = app
         self.topics = topics
+        self.seal = seal
         self.organisation = app.organisation
         self._loaded: tuple[Any, Any] | None = None
         self._map: dict[type[Any], Callable[[Any], list[Addressed]]] = {
@@ -111,7 +118,17 @@ class Outbound:
                 reason="no consent for this recipient or purpose",
             )
             return None
-        return Addressed(restrict(event, self._recipient(event, domain_event)), message.topic)
+        allowed = restrict(event, self._recipient(event, domain_event))
+        if self.seal is not None and message.to is not None:
+            allowed = self.seal(allowed, self._household_of(allowed, domain_event), message.to)
+        return Addressed(allowed, message.topic, message.to)
+
+    def _household_of(self, event: Any, domain_event: Any) -> UUID:
+        household_id = getattr(event, "household_id", None)
+        if isinstance(household_id, UUID):
+            return household_id
+        referral: Referral = self._at_version(domain_event)
+        return referral.household_id
 
     def _recipient(self, event: Any, domain_event: Any) -> str:
         """What the message's recipient is to this node, as the allow-lists name it."""
@@ -158,6 +175,7 @@ class Outbound:
                     e.referrer,
                 ),
                 self.topics.referrals(e.receiver),
+                e.receiver,
             )
         ]
 
@@ -168,7 +186,7 @@ class Outbound:
         cls = REFERRAL_STEPS[type(e)]
         step = cls(referral_id=e.originator_id, at=e.at, by=e.by, **own_fields(cls, r.ReferralStepTaken, e))
         other = referral.receiver if self.organisation == referral.referrer else referral.referrer
-        out = [Addressed(step, self.topics.referrals(other))]
+        out = [Addressed(step, self.topics.referrals(other), other)]
         if isinstance(e, Referral.Redirected):
             # The new receiver has no copy yet: it gets the referral as it now stands.
             sent = self._sent(
@@ -185,7 +203,7 @@ class Outbound:
                 e.by,
                 referral.referrer,
             )
-            out.append(Addressed(sent, self.topics.referrals(referral.receiver)))
+            out.append(Addressed(sent, self.topics.referrals(referral.receiver), referral.receiver))
         return out
 
     def _referral_expired(self, e: Referral.Expired) -> list[Addressed]:
@@ -298,7 +316,7 @@ class Outbound:
                 if organisation is not None and organisation not in told:
                     told.add(organisation)
                     notice = HouseholdErasureNotice(household_id=e.originator_id, at=e.at, by=e.by)
-                    out.append(Addressed(notice, self.topics.referrals(organisation)))
+                    out.append(Addressed(notice, self.topics.referrals(organisation), organisation))
         return out
 
     # Facts about households others own
@@ -307,4 +325,4 @@ class Outbound:
         followed: FollowedHousehold = self._at_version(e)
         cls = FACTS[FactKind(e.fact.kind)]
         reported = cls(household_id=followed.household_id, at=e.at, by=e.by, **e.fact.arguments())
-        return [Addressed(reported, self.topics.household_facts(followed.owner))]
+        return [Addressed(reported, self.topics.household_facts(followed.owner), followed.owner)]

@@ -12,18 +12,22 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from adapters.exchange_keys import ExchangeOpener, InProcessKeyDirectory, KeyNotShared
 from adapters.inprocess import InProcessBroker
+from adapters.kafka.envelope import decode
 from adapters.settings import NodeSettings
 from coordination.applications.housing import CONSENT_WITHDRAWN, HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.domain.errors import ConsentMissing
 from coordination.domain.household import Household
+from coordination.domain.personal_fields import ERASED
 from coordination.domain.referral import ChildFacts, ReferralDetails, ReferralKind
 from coordination.domain.values import Consent, YearMonth
 from coordination.integration import referrals as r
 from coordination.integration.allow_lists import ALLOWED, DETAILS, NEEDS, NotAllowed, restrict
 from coordination.integration.events import Addressed
 from coordination.integration.outbound import Outbound
+from coordination.integration.personal import personal_fields
 from coordination.integration.topics import Topics
 from ops.nodes import DEMO_ROLES, on_exchange
 from ops.reference_scenario import (
@@ -42,7 +46,12 @@ TOPICS = Topics()
 
 
 @pytest.fixture
-def nodes() -> Iterator[Nodes]:
+def broker() -> InProcessBroker:
+    return InProcessBroker()
+
+
+@pytest.fixture
+def nodes(broker: InProcessBroker) -> Iterator[Nodes]:
     memory = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     built = Nodes(
         civica=HousingOrganisationApp(organisation=CIVICA, env=memory, cpr_secret=b"s" * 32),
@@ -53,7 +62,7 @@ def nodes() -> Iterator[Nodes]:
     on_exchange(
         built,
         {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()},
-        InProcessBroker(),
+        broker,
     )
     yield built
     built.close()
@@ -92,6 +101,53 @@ def test_every_message_of_the_reference_scenario_carries_only_what_its_recipient
         "dk.rehousing.vacancy.published.v1",
         "dk.rehousing.household.child_enrolled.v1",
     } <= seen
+
+
+def test_on_the_wire_the_allowed_personal_fields_are_sealed_and_only_their_recipient_opens_them(
+    nodes: Nodes, broker: InProcessBroker
+) -> None:
+    play(nodes)
+    exchange = nodes.exchange
+    assert exchange is not None
+    topics = sorted({topic for node in exchange.nodes for topic in node.subscribed})
+    subscription = broker.subscribe(topics, group="observer")
+    messages = []
+    while found := subscription.poll(0.0):
+        messages += found
+    opened = 0
+    for message in messages:
+        received = decode(message)
+        event = received.event
+        personal = personal_fields(type(event))
+        if event.sealed is None:
+            # Nothing personal in it, or nothing personal set (an empty note, no consent).
+            assert all(getattr(event, name) in (None, "", [], ERASED) for name in personal) or not personal
+            continue
+        assert set(event.sealed.fields) <= personal
+        (recipient,) = [node.organisation for node in exchange.nodes if message.topic in node.subscribed]
+        assert event.sealed.owner == received.source.rsplit(":", 1)[1]
+        # The recipient opens them with the sender's key (obtained outside Kafka), and what it reads is
+        # still only what its allow-list lets it have.
+        clear = ExchangeOpener(InProcessKeyDirectory(recipient))(event)
+        allowed = set().union(*ALLOWED[event.event_type].values())
+        assert carried(clear) <= allowed
+        if isinstance(clear, r.ReferralSent):
+            kind = ReferralKind(clear.kind)
+            assert carried(clear.details) <= DETAILS[kind], kind
+            assert set(clear.details.needs) <= NEEDS[kind], kind
+        # An organisation it was never sent to is not given the key.
+        (owner,) = [node for node in exchange.nodes if node.organisation == event.sealed.owner]
+        strangers = [
+            node.organisation
+            for node in exchange.nodes
+            if node is not owner
+            and not owner.exchange_keys.is_recipient(event.sealed.household_id, node.organisation)
+        ]
+        assert strangers
+        with pytest.raises(KeyNotShared):
+            InProcessKeyDirectory(strangers[0]).key(event.sealed.owner, event.sealed.household_id)
+        opened += 1
+    assert opened >= 5
 
 
 def test_the_daycare_allocator_receives_one_child_the_date_and_the_area_only() -> None:

@@ -117,3 +117,14 @@ def test_a_node_opened_from_its_settings_stores_encrypted_and_reads_back(tmp_pat
         app.close()
 
     assert CASE_REFERENCE.encode() not in (tmp_path / "civica.sqlite3").read_bytes()
+
+
+def test_peer_urls_come_from_the_environment_as_org_equals_url_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COORDINATION_PEER_URLS", "civica=http://civica:8000, fab=http://fab:8000/ ")
+    monkeypatch.setenv("COORDINATION_PRIVATE_KEY_FILE", "/run/secrets/signing-key.pem")
+    settings = NodeSettings()
+    assert settings.peer_urls == {"civica": "http://civica:8000", "fab": "http://fab:8000/"}
+    assert settings.private_key_file == Path("/run/secrets/signing-key.pem")
+    monkeypatch.setenv("COORDINATION_PEER_URLS", "civica http://civica:8000")
+    with pytest.raises(ValidationError, match="org=url"):
+        NodeSettings()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from adapters.http.auth import ensure_key_pair, private_key_path
 from adapters.inprocess import InProcessBroker
 from adapters.kafka.transport import KafkaSettings, ensure_topics
 from adapters.settings import NodeSettings, OrganisationRole
@@ -135,6 +137,31 @@ class Figures:
         )
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _peers(roles: dict[str, OrganisationRole], keys_dir: Path) -> dict[str, dict[str, str]]:
+    """Each node's API port, its signing key, and every peer's URL: recipients in other processes ask the
+    sender's API for the exchange keys that open its sealed fields."""
+    ports = {organisation: _free_port() for organisation in roles}
+    for organisation in roles:
+        ensure_key_pair(keys_dir, organisation)
+    urls = ",".join(f"{organisation}=http://127.0.0.1:{port}" for organisation, port in ports.items())
+    return {
+        organisation: {
+            "http_host": "127.0.0.1",
+            "http_port": str(port),
+            "peer_urls": urls,
+            "public_keys_dir": str(keys_dir),
+            "private_key_file": str(private_key_path(keys_dir, organisation)),
+        }
+        for organisation, port in ports.items()
+    }
+
+
 class Deployment:
     """Four organisations, each a node process on a PostgreSQL schema of its own, on one broker.
 
@@ -159,6 +186,7 @@ class Deployment:
         self.processes: dict[str, NodeProcess] = {}
         self.schemas: dict[str, str] = {}
         base = {key: value for key, value in os.environ.items() if not key.startswith("COORDINATION_")}
+        peers = _peers(roles, logs / "keys")
         for organisation, role in roles.items():
             schema = stack.enter_context(_fresh_schema(server))
             fields: dict[str, Any] = dict(
@@ -177,6 +205,7 @@ class Deployment:
                 data_dir=str(logs / "data"),
                 kafka_publish_timeout_s=5,
                 kafka_request_timeout_ms=5000,
+                **peers[organisation],
             )
             settings = NodeSettings(**fields, municipalities=["Odense"])
             # Tables first, from this process, so two processes never race to create them.

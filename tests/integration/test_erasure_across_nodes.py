@@ -1,6 +1,7 @@
 """Erasure across organisations over the real broker: CIVICA erases a household, the bridge builder and the
-children and youth department erase their copies, and nothing personal is left readable anywhere but the
-broker's own log (whose retention is documented below)."""
+children and youth department erase their copies, and nothing personal is left readable anywhere: not in any
+store, view, log line or export, nor in any message on the broker (personal fields travel sealed under
+exchange keys that the erasure deletes)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from kafka import KafkaConsumer, TopicPartition
 from psycopg import sql
 
 from adapters.audit_chain import verify
+from adapters.exchange_keys import InProcessKeyDirectory
 from adapters.views import SQLiteViewStore
 from coordination.audit import timeline as audit_timeline
 from coordination.domain.follow_up import FactKind, HouseholdFact
@@ -279,24 +281,23 @@ def test_an_erasure_at_civica_reaches_the_other_nodes_and_leaves_nothing_persona
     assert "erasure.parked_purged" in logs
     assert _found(logs) == []
 
-    # The broker: messages already published cannot be deleted from a Kafka log. What remains there is
-    # exactly the personal fields each recipient was allowed (referral details to the bridge builder and
-    # the department, the receivers' assignee and outcome, the bridge builder's note to CIVICA), until the
-    # topics' retention (retention.ms) deletes them; keys and headers carry ids only, and the erasure
-    # notice carries the household id only.
+    # The broker: messages already published cannot be deleted from a Kafka log, so no personal value was
+    # ever in one. The personal fields each recipient was allowed (referral details and consent, the
+    # receivers' assignee and outcome, the bridge builder's note to CIVICA) travelled sealed under the
+    # sender's exchange key, which the erasure deleted at every node: no message value or header holds
+    # any personal value in clear, and what is sealed no longer opens.
     messages = _broker_messages(kafka_broker.bootstrap_servers, orgs.prefix)
     assert any(h.get("ce_type") == b"dk.rehousing.household.erased.v1" for _, h, _ in messages)
-    still_there: dict[str, set[str]] = {}
-    for _, headers, value in messages:
+    sealed = 0
+    for topic, headers, value in messages:
         assert _found(json.dumps({k: v.decode("utf-8", "replace") for k, v in headers.items()})) == []
-        found = _found(value.decode("utf-8"))
-        if found:
-            still_there.setdefault(headers["ce_type"].decode(), set()).update(found)
-    assert set(still_there) <= {
-        "dk.rehousing.referral.sent.v1",
-        "dk.rehousing.referral.accepted.v1",
-        "dk.rehousing.referral.completed.v1",
-        "dk.rehousing.household.practical_matters_in_order.v1",
-    }, still_there
-    assert CASE_REFERENCE not in str(still_there)  # never left CIVICA
-    assert STREET not in str(still_there)
+        assert _found(value.decode("utf-8")) == [], headers["ce_type"]
+        data = json.loads(value)
+        if data.get("sealed"):
+            sealed += 1
+            owner, household_id = data["sealed"]["owner"], UUID(data["sealed"]["household_id"])
+            assert household_id == household
+            (recipient,) = [n.organisation for n in orgs.exchange.nodes if topic in n.subscribed]
+            # Asked afresh (no cached key), as the recipient: the owner has no key to give any more.
+            assert InProcessKeyDirectory(recipient).key(owner, household_id) is None, (owner, recipient)
+    assert sealed >= 5  # the referrals sent, the receivers' acceptances, the outcome, the note

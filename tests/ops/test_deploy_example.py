@@ -83,3 +83,19 @@ def test_every_node_reaches_the_same_broker_and_postgres_and_has_a_database_and_
     for service, values in zip(_nodes().values(), settings, strict=True):
         assert service["ports"][0].endswith(f":{values['COORDINATION_HTTP_PORT']}")
         assert f":{values['COORDINATION_HTTP_PORT']}/readyz" in " ".join(service["healthcheck"]["test"])
+
+
+def test_every_node_can_ask_every_other_for_exchange_keys_with_a_signing_key_of_its_own() -> None:
+    nodes = _nodes()
+    for name, service in nodes.items():
+        values = _settings_of(service)
+        settings = NodeSettings(
+            **{key.removeprefix("COORDINATION_").lower(): value for key, value in values.items()}
+        )
+        # Every organisation's API, by its service name, at the port the node listens on in its container.
+        assert settings.peer_urls == {
+            org: f"http://{org}:{values['COORDINATION_HTTP_PORT']}" for org in nodes
+        }
+        assert settings.private_key_file is not None
+        mounted = [v for v in service["volumes"] if v.endswith(f":{settings.private_key_file}:ro")]
+        assert mounted == [f"./private/{name}.ed25519.pem:{settings.private_key_file}:ro"], name

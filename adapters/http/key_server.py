@@ -1,0 +1,54 @@
+"""A node run without its full API (`python -m ops.node`) still answers its peers' exchange-key requests.
+
+Started only when the node has peers (COORDINATION_PEER_URLS): then the recipients of its sealed fields
+are other processes, and they ask its API for the keys. The node's API app is served with no read models
+attached, so of it only the key endpoint, health and metrics are of use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import structlog
+
+from adapters.exchange_keys import ExchangeKeys
+from adapters.http.app import create_app
+from adapters.http.auth import AuthConfig, public_keys_in
+from adapters.node_db import database_for
+from adapters.settings import NodeSettings
+from coordination.applications.base import NodeApplication
+
+log = structlog.get_logger()
+
+
+def serve_exchange_keys(
+    settings: NodeSettings, app: NodeApplication, keys: ExchangeKeys
+) -> Callable[[], None] | None:
+    """Serve the node's API on COORDINATION_HTTP_HOST:HTTP_PORT in a thread; the function that stops it
+    (None when the node has no peers, or no public keys to check their tokens with)."""
+    import uvicorn
+
+    from adapters.http.node import ApiNode
+
+    if not settings.peer_urls:
+        return None
+    if settings.public_keys_dir is None or not settings.public_keys_dir.is_dir():
+        log.error("exchange_keys.no_public_keys", setting="COORDINATION_PUBLIC_KEYS_DIR")
+        return None
+    node = ApiNode(app=app, db=database_for(app.env), exchange_keys=keys)
+    api = create_app(node, AuthConfig(settings.organisation, public_keys_in(settings.public_keys_dir)))
+    server = uvicorn.Server(
+        uvicorn.Config(api, host=settings.http_host, port=settings.http_port, log_level="warning")
+    )
+    # The node's own signal handlers stop it; uvicorn's would replace them.
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, name="exchange-keys-api", daemon=True)
+    thread.start()
+    log.info("exchange_keys.serving", host=settings.http_host, port=settings.http_port)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return stop
