@@ -212,6 +212,11 @@ class KeyOwners:
     def register(self, organisation: str, keys: ExchangeKeys) -> None:
         self._owners[organisation] = keys
 
+    def unregister(self, organisation: str, keys: ExchangeKeys) -> None:
+        """The node closed: its keys are not to be asked for until it runs again (not another's)."""
+        if self._owners.get(organisation) is keys:
+            del self._owners[organisation]
+
     def of(self, organisation: str) -> ExchangeKeys:
         keys = self._owners.get(organisation)
         if keys is None:

@@ -257,6 +257,7 @@ class Node:
         self.stop()
         if self._forget_keys in self.app.erasure_hooks:
             self.app.erasure_hooks.remove(self._forget_keys)
+        IN_THIS_PROCESS.unregister(self.organisation, self.exchange_keys)
         self._publisher.close()
         self._subscription.close()
         close = getattr(self.db, "close", None)

@@ -19,7 +19,8 @@ class ErasureDesk(NodeApplication):
 
     Erasing records Household.Erased (no personal data: the relay publishes it to every organisation the
     household was referred to), then deletes the household's key here, so everything personal stored about
-    it at this node reads as erased; the hooks purge the views and parked messages that held it in clear.
+    it at this node reads as erased; the hooks purge the views and parked messages that held it in clear,
+    and delete this node's exchange key of the household (what it sent others stays sealed on the broker).
     """
 
     def erase_household(
