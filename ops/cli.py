@@ -16,7 +16,15 @@ from coordination.domain.values import Role
 from ops.audit_cli import add_commands as add_audit_commands
 from ops.audit_replay import progress_bar
 from ops.bench.cli import add_commands as add_bench_commands
-from ops.demo import AREAS_FILE, DEFAULT_HOUSEHOLDS, DEFAULT_SEED, ensure_seeded, relax_fsync
+from ops.demo import (
+    AREAS_FILE,
+    DEFAULT_HOUSEHOLDS,
+    DEFAULT_SEED,
+    Seeding,
+    ensure_seeded,
+    needs_seeding,
+    relax_fsync,
+)
 from ops.logging import configure
 from ops.node import Exchange, Node, build_app
 from ops.nodes import demo_nodes
@@ -38,18 +46,28 @@ def _demo(args: argparse.Namespace) -> int:
     nodes = _demo_nodes(args)
     try:
         ids = play(nodes)
+        seeding: Seeding | None = None
         if args.households:
-            taken = ensure_seeded(
-                nodes,
-                Path(args.data_dir),
-                households=args.households,
-                seed_text=args.seed,
-                progress=progress_bar(),
-            )
-            how = f"seeded in {taken} steps" if taken else "already seeded: the stores were reused"
-            print(
-                f"Generated history: {args.households} Vollsmose households from seed {args.seed!r} ({how})"
-            )
+            generated = f"Generated history: {args.households} Vollsmose households from seed {args.seed!r}"
+            data_dir = Path(args.data_dir)
+            if _serving(args) and needs_seeding(
+                nodes, data_dir, households=args.households, seed_text=args.seed
+            ):
+                # Served at once; the history is seeded meanwhile (/readyz says "seeding" until done).
+                seeding = Seeding(
+                    nodes, data_dir, households=args.households, seed_text=args.seed, progress=progress_bar()
+                )
+                print(f"{generated} (seeding in the background while the API serves)")
+            else:
+                taken = ensure_seeded(
+                    nodes,
+                    data_dir,
+                    households=args.households,
+                    seed_text=args.seed,
+                    progress=progress_bar(),
+                )
+                how = f"seeded in {taken} steps" if taken else "already seeded: the stores were reused"
+                print(f"{generated} ({how})")
         civica = nodes.civica
         view = civica.household(ids.household, today=date(2026, 11, 22))
         print(f"Reference family {view.case_reference} (household {view.id})")
@@ -73,7 +91,14 @@ def _demo(args: argparse.Namespace) -> int:
 
         demo_keys(Path(args.data_dir))  # each demo organisation's key pair, for `coordination token issue`
         if _serving(args):
-            serve(nodes, Path(args.data_dir), store=Store(args.store), port=args.port, started=started)
+            serve(
+                nodes,
+                Path(args.data_dir),
+                store=Store(args.store),
+                port=args.port,
+                started=started,
+                seeding=seeding,
+            )
         else:
             print("Not serving the API (--no-serve, or not from a terminal): `coordination serve` serves it.")
     finally:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
+from starlette.responses import JSONResponse
+
+from adapters.node_db import SqliteDatabase
 from coordination.applications.housing import HousingOrganisationApp
 from ops.demo_seed import FAB, JOBCENTRE, Desks, Progress, seed
 from ops.node import Exchange
@@ -17,6 +23,8 @@ from ops.reference_scenario import Nodes
 AREAS_FILE = Path(__file__).parent / "areas" / "odense.csv"
 DEFAULT_HOUSEHOLDS = 300
 DEFAULT_SEED = "vollsmose-2025"
+
+log = structlog.get_logger()
 
 
 def _marker(data_dir: Path) -> Path:
@@ -29,6 +37,8 @@ RELAXED = "PRAGMA synchronous=NORMAL"
 def relax_fsync(nodes: Nodes) -> None:
     """The embedded demo's SQLite files commit without an fsync each (WAL with synchronous=NORMAL): a crash
     of the process loses nothing, a power cut may lose the last commits. Seeding runs about 3x faster.
+    The node's own database and its household keys keep a connection per thread instead of one for each
+    transaction (the keys' connection closes when the process exits).
 
     The library's pool has no setting for it, so each pool's new and idle connections are given the pragma.
     """
@@ -52,8 +62,10 @@ def relax_fsync(nodes: Nodes) -> None:
     if isinstance(nodes.exchange, Exchange):
         databases += [node.db for node in nodes.exchange.nodes]
     for db in databases:
-        if hasattr(db, "pragmas"):
+        if isinstance(db, SqliteDatabase):
             db.pragmas = (RELAXED,)
+            # Thousands of small transactions while seeding: each thread keeps its connection open.
+            db.keep_connections = True
 
 
 def desks(nodes: Nodes) -> Desks:
@@ -68,6 +80,22 @@ def desks(nodes: Nodes) -> Desks:
     )
 
 
+def needs_seeding(
+    nodes: Nodes, data_dir: Path, *, households: int = DEFAULT_HOUSEHOLDS, seed_text: str = DEFAULT_SEED
+) -> bool:
+    """Whether these stores lack the generated history of this seed and size (the marker names both)."""
+    marker = _marker(data_dir)
+    return not (
+        marker.exists()
+        and json.loads(marker.read_text()) == _wanted(households, seed_text)
+        and nodes.civica.recorder.max_notification_id()
+    )
+
+
+def _wanted(households: int, seed_text: str) -> dict[str, Any]:
+    return {"seed": seed_text, "households": households}
+
+
 def ensure_seeded(
     nodes: Nodes,
     data_dir: Path,
@@ -75,23 +103,27 @@ def ensure_seeded(
     households: int = DEFAULT_HOUSEHOLDS,
     seed_text: str = DEFAULT_SEED,
     progress: Progress | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> int:
     """Seeds the generated history unless these stores already hold it (the marker names the seed and size);
-    how many steps were taken (0 when reused). Seeding again would change nothing, only take time."""
-    wanted = {"seed": seed_text, "households": households}
-    marker = _marker(data_dir)
-    if (
-        marker.exists()
-        and json.loads(marker.read_text()) == wanted
-        and nodes.civica.recorder.max_notification_id()
-    ):
+    how many steps were taken (0 when reused). Seeding again would change nothing, only take time. Once
+    `cancelled()`, stops between two steps and leaves no marker: the next run takes the remaining steps."""
+    if not needs_seeding(nodes, data_dir, households=households, seed_text=seed_text):
         return 0
     exchange = nodes.exchange
     # A round of 300 households carries thousands of messages: more than the reference story's 30 s bound.
     sync = (lambda: exchange.settle(max_seconds=900)) if isinstance(exchange, Exchange) else nodes.sync
     with _read_models_caught_up_at_the_end(nodes):
-        taken = seed(desks(nodes), sync, households=households, seed=seed_text, progress=progress)
-    marker.write_text(json.dumps(wanted))
+        taken = seed(
+            desks(nodes),
+            sync,
+            households=households,
+            seed=seed_text,
+            progress=progress,
+            cancelled=cancelled,
+        )
+    if not cancelled():
+        _marker(data_dir).write_text(json.dumps(_wanted(households, seed_text)))
     return taken
 
 
@@ -112,3 +144,105 @@ def _read_models_caught_up_at_the_end(nodes: Nodes) -> Iterator[None]:
     for _, models in detached:
         if models is not None:
             models.catch_up(max_seconds=900)
+
+
+class Seeding:
+    """The generated history seeded on a thread of its own while the demo already serves: each node's
+    /readyz answers "seeding" (with the steps taken) until it is done; then `then` runs (the exchange
+    starts). The history is the same as seeding in the foreground: the same steps in the same order."""
+
+    def __init__(
+        self,
+        nodes: Nodes,
+        data_dir: Path,
+        *,
+        households: int = DEFAULT_HOUSEHOLDS,
+        seed_text: str = DEFAULT_SEED,
+        progress: Progress | None = None,
+    ) -> None:
+        self._nodes, self._data_dir = nodes, data_dir
+        self._households, self._seed_text, self._progress = households, seed_text, progress
+        self.taken = self.total = 0
+        self.seconds: float | None = None
+        self.error: str | None = None
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, then: Callable[[], object] = lambda: None) -> None:
+        self._thread = threading.Thread(target=self._run, args=(then,), name="demo-seeding", daemon=True)
+        self._thread.start()
+
+    @property
+    def ready(self) -> bool:
+        return self._done.is_set() and self.error is None and not self._cancel.is_set()
+
+    def check(self) -> dict[str, Any]:
+        """The readiness check: not ok while seeding (or after a failure, named by its type only)."""
+        state = (
+            "done"
+            if self.ready
+            else "failed"
+            if self.error
+            else "stopped"
+            if self._cancel.is_set()
+            else "seeding"
+        )
+        found: dict[str, Any] = {"ok": self.ready, "state": state, "steps": self.taken, "of": self.total}
+        if self.error:
+            found["error"] = self.error
+        return found
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def cancel(self) -> None:
+        """Stop between two steps; the next run takes the remaining steps."""
+        self._cancel.set()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Cancel (the demo is shutting down) and wait for the thread."""
+        self.cancel()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self, then: Callable[[], object]) -> None:
+        started = time.monotonic()
+        try:
+            self.taken = ensure_seeded(
+                self._nodes,
+                self._data_dir,
+                households=self._households,
+                seed_text=self._seed_text,
+                progress=self._show,
+                cancelled=self._cancel.is_set,
+            )
+            if not self._cancel.is_set():
+                then()
+                self.seconds = time.monotonic() - started
+                print(
+                    f"Seeded the generated history ({self.taken} steps) in {self.seconds:.1f} s", flush=True
+                )
+        except Exception as error:  # reported by /readyz and here, by type: the message may name a household
+            self.error = type(error).__name__
+            log.error("demo.seeding_failed", error=self.error, steps=self.taken)
+        finally:
+            self._done.set()
+
+    def _show(self, name: str, position: int, target: int) -> None:
+        self.taken, self.total = position, target
+        if self._progress is not None:
+            self._progress(name, position, target)
+
+
+def readyz_while_seeding(app: Any, seeding: Seeding) -> Any:
+    """The served (ASGI) app, with every node's /readyz answering 503 "seeding" until the seeding is done."""
+
+    async def gated(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/readyz") and not seeding.ready:
+            body = {"ready": False, "checks": {"seeding": seeding.check()}}
+            await JSONResponse(body, status_code=503)(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    return gated

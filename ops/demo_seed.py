@@ -486,9 +486,12 @@ def seed(
     households: int = 300,
     seed: str = "vollsmose-2025",
     progress: Progress | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> int:
     """Plays every household's plan in rounds: each round takes every household as far as it can go without
-    hearing from another node, then the exchange settles. Returns the number of steps taken."""
+    hearing from another node, then the exchange settles. Returns the number of steps taken; stops early,
+    between two steps, once `cancelled()` (seeding again later takes the remaining steps: each is
+    idempotent by its command id)."""
     plans = plan_households(desks, households=households, seed=seed)
     total = sum(len(p.steps) for p in plans)
     taken = 0
@@ -497,6 +500,8 @@ def seed(
         for plan in plans:
             first = True
             while plan.done < len(plan.steps):
+                if cancelled():
+                    return taken + progressed
                 after_exchange, step = plan.steps[plan.done]
                 if after_exchange and not first:
                     break

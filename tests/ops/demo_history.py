@@ -1,0 +1,62 @@
+"""What the demo's seeding stored, per node: a count of events and a digest of them, for pinning the seed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from ops.reference_scenario import Nodes
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return _plain(value.model_dump(mode="json"))
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_plain(item) for item in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, (UUID, datetime, date, Decimal)):
+        return str(value)
+    return value
+
+
+def _events(app: Any) -> Iterable[Any]:
+    position = 0
+    while page := app.recorder.select_notifications(start=position, limit=500, inclusive_of_start=False):
+        for notification in page:
+            position = notification.id
+            yield app.mapper.to_domain_event(notification)
+
+
+def node_histories(nodes: Nodes) -> dict[str, tuple[int, str]]:
+    """Per organisation: how many events its log holds, and a digest of them — every attribute of every
+    event, decrypted, except `timestamp` (when it was stored: the wall clock). The digest is of the events
+    in sorted order: each names its aggregate and version, and which node's messages a node applied first
+    (the consumer's lanes run side by side) is not part of the history."""
+    found = {}
+    for app in nodes.all():
+        lines = sorted(
+            json.dumps(
+                [
+                    type(event).__qualname__,
+                    _plain({k: v for k, v in vars(event).items() if k != "timestamp"}),
+                ],
+                sort_keys=True,
+                separators=(",", ":"),
+            )
+            for event in _events(app)
+        )
+        digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+        found[app.organisation] = (len(lines), digest)
+    return found
