@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from adapters.exchange_keys import ExchangeOpener, InProcessKeyDirectory
 from adapters.inprocess import InProcessBroker
 from adapters.kafka.envelope import decode
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
@@ -181,12 +182,19 @@ def test_a_daycare_referral_carries_one_child_and_no_needs_size_or_language(
     wire: tuple[list[IncomingMessage], ScenarioIds, str],
 ) -> None:
     messages, _, _ = wire
-    [daycare] = [
-        json.loads(m.value)
+    [message] = [
+        m
         for m in messages
         if dict(m.headers)["ce_type"] == b"dk.rehousing.referral.sent.v1"
         and json.loads(m.value)["kind"] == "daycare_fast_track"
     ]
+    # On the wire the child travels sealed (only the sender's key opens it): the details hold no child.
+    on_the_wire = json.loads(message.value)
+    assert on_the_wire["details"]["children"] == [] and on_the_wire["sealed"]["owner"] == CIVICA
+    assert "details" in on_the_wire["sealed"]["fields"]
+    # What the department reads, with CIVICA's key obtained outside Kafka:
+    opened = ExchangeOpener(InProcessKeyDirectory(CHILDREN_AND_YOUTH))(decode(message).event)
+    daycare = opened.model_dump(mode="json")
     details = daycare["details"]
     assert details["children"] == [{"member_id": "C4", "birth_month": {"year": 2022, "month": 2}}]
     assert details["needs"] == [] and details["household_size"] is None and details["language"] is None
@@ -207,7 +215,9 @@ def test_a_daycare_referral_carries_one_child_and_no_needs_size_or_language(
         "complete_by",
         "at",
         "by",
+        "sealed",
     }
+    assert daycare["sealed"] is None
 
 
 def test_the_in_process_transport_carries_the_same_messages_as_kafka() -> None:
