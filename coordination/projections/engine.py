@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 import threading
 import time
@@ -12,18 +14,21 @@ from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any, ClassVar, Protocol, TypeVar
 
+import orjson
 import structlog
 from eventsourcing.application import Application
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, Notification
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import ValidationError
 
+from coordination.projections.log_reads import log_reader
 from coordination.projections.row_writes import InsertRows, RowWrite, UpsertRows, fold
 
 Params = Sequence[Any]
 # (sql, params, many): `many` means params is a sequence of parameter rows for executemany.
 Statement = tuple["str | UpsertRows | InsertRows", Any, bool]
 Handler = Callable[[Any, "ProjectionTx"], None]
+StoredHandler = Callable[[Any, dict[str, Any], "ProjectionTx"], bool]
 F = TypeVar("F", bound=Callable[..., None])
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -94,6 +99,27 @@ def handles(
     return mark
 
 
+def handles_stored(*event_classes: type) -> Callable[[F], F]:
+    """Marks a projection method `(self, stored, state, tx) -> bool` as a faster way to handle these event
+    classes, beside their ordinary handlers (each class must have one).
+
+    It is given the stored notification and its state as parsed JSON, undecoded (a typed value is still
+    `{"_type_": name, "_data_": data}`), where the runner's mapper stores events as plain JSON (no cipher,
+    no compressor) that it decodes attribute by attribute (see `decode_attributes`) and the event was
+    stored at its class's current version (no upcast). It returns False, before writing anything, for
+    whatever it does not know how to read as stored (an attribute encrypted under a household's key, an
+    unusual form of a value); the runner then decodes the event and calls the ordinary handler. It must
+    write exactly what the ordinary handler writes for the same event: it exists because decoding costs
+    more than handling.
+    """
+
+    def mark(method: F) -> F:
+        method._handles_stored = event_classes  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
 class EventHeader(Protocol):
     """What a `header_only` handler reads of an event: the stored notification's clear-text fields."""
 
@@ -120,16 +146,21 @@ class Projection:
     tables: ClassVar[Mapping[str, str]]
     indexes: ClassVar[Mapping[str, tuple[str, str]]] = {}
     _handler_names: ClassVar[dict[type, str]] = {}
+    _stored_handler_names: ClassVar[dict[type, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         found: dict[type, str] = {}
+        stored: dict[type, str] = {}
         # Base classes first, so a subclass's handler for the same event class wins.
         for klass in reversed(cls.__mro__):
             for attr, value in vars(klass).items():
                 for event_class in getattr(value, "_handles", ()):
                     found[event_class] = attr
+                for event_class in getattr(value, "_handles_stored", ()):
+                    stored[event_class] = attr
         cls._handler_names = found
+        cls._stored_handler_names = stored
 
     def __init__(self, suffix: str = "live") -> None:
         for identifier in (self.name, suffix, *self.tables, *self.indexes):
@@ -140,10 +171,13 @@ class Projection:
         self.table_names = {logical: f"{logical}__{suffix}" for logical in self.tables}
         self._resolved: dict[str, str] = {}
         self._by_topic: dict[str, Handler | None] = {}
+        self._stored_by_topic: dict[str, tuple[StoredHandler, int] | None] = {}
         self._header_only_topics: set[str] = set()
         self._reads: dict[str, tuple[str, ...]] = {}
         self._key_columns: dict[str, tuple[str, ...]] = {}
         self._column_types: dict[str, dict[str, str]] = {}
+        self._insert_rows: dict[str | tuple[str, tuple[str, ...]], InsertRows] = {}
+        self._upsert_targets: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {}
         self._topics: tuple[str, ...] | None = None
 
     def resolve(self, sql: str) -> str:
@@ -169,6 +203,21 @@ class Projection:
         if handler is not None and getattr(handler, "_reads", None) is not None:
             self._reads[topic] = handler._reads  # type: ignore[attr-defined]
         return handler
+
+    def stored_handler_for(self, topic: str) -> tuple[StoredHandler, int] | None:
+        """The bound `handles_stored` method for a stored event's topic and the version of its class (the
+        handler is for events stored at that version), or None."""
+        if topic in self._stored_by_topic:
+            return self._stored_by_topic[topic]
+        event_class = resolve_topic(topic)
+        found = None
+        for klass in getattr(event_class, "__mro__", (event_class,)):
+            if klass in self._stored_handler_names:
+                handler = getattr(self, self._stored_handler_names[klass])
+                found = (handler, getattr(event_class, "class_version", 1))
+                break
+        self._stored_by_topic[topic] = found
+        return found
 
     def reads(self, topic: str) -> tuple[str, ...] | None:
         """The attributes the handler of this topic reads, or None if it reads the whole event."""
@@ -233,6 +282,26 @@ class Projection:
             }
         return found
 
+    def insert_rows(self, table: str, columns: tuple[str, ...] | None = None) -> InsertRows:
+        """The bulk insert of these columns (all, in DDL order, by default) into a logical table's rows."""
+        found = self._insert_rows.get(table if columns is None else (table, columns))
+        if found is None:
+            names = tuple(self.column_types(table)) if columns is None else columns
+            found = InsertRows(self.table_names[table], names)
+            self._insert_rows[table if columns is None else (table, columns)] = found
+        return found
+
+    def upsert_target(self, table: str) -> tuple[str, tuple[str, ...], dict[str, str]]:
+        """A logical table's physical name, primary key and column types, for row writes."""
+        found = self._upsert_targets.get(table)
+        if found is None:
+            found = self._upsert_targets[table] = (
+                self.table_names[table],
+                self.key_columns(table),
+                self.column_types(table),
+            )
+        return found
+
     def key_columns(self, table: str) -> tuple[str, ...]:
         """The primary key of a table that row writes (`upsert`, `update`, `delete`) address."""
         found = self._key_columns.get(table)
@@ -265,6 +334,8 @@ class ProjectionTx:
         self._projection = projection
         self._tx = tx
         self._queue: list[Statement | RowWrite] = []
+        # Rows for insert-only tables, kept apart as they come: no object per row, nothing to fold.
+        self._appended: list[tuple[InsertRows, tuple[Any, ...]]] = []
         self.flushes = 0
         # The log position of the event being handled (a timeline orders by it).
         self.position = 0
@@ -276,13 +347,9 @@ class ProjectionTx:
 
     def upsert(self, table: str, row: Mapping[str, Any]) -> None:
         """Sets the whole row (every column) of a logical table, inserting it if absent."""
-        projection = self._projection
-        key_columns = projection.key_columns(table)
+        physical, key_columns, types = self._projection.upsert_target(table)
         key = tuple(row[c] for c in key_columns)
-        physical = projection.table_names[table]
-        self._queue.append(
-            RowWrite(physical, key_columns, key, "upsert", row, projection.column_types(table))
-        )
+        self._queue.append(RowWrite(physical, key_columns, key, "upsert", row, types))
 
     def update(self, table: str, key: Sequence[Any], **changes: Any) -> None:
         """Changes some columns of the row with this primary key; nothing if there is no such row."""
@@ -303,10 +370,15 @@ class ProjectionTx:
     def insert(self, table: str, row: Mapping[str, Any]) -> None:
         """Appends a row to a table the projection only ever inserts into (each row written once).
 
-        Sent in bulk (COPY on PostgreSQL); a row whose key exists already fails the batch like any
-        refused write, so it is not for rows a redelivered event could write again.
+        Sent in bulk (COPY on PostgreSQL), before the other writes queued with it: nothing else writes
+        such a table. A row whose key exists already fails the batch like any refused write, so it is
+        not for rows a redelivered event could write again.
         """
-        self._queue.append(RowWrite(self._projection.table_names[table], (), (), "insert", row))
+        self._appended.append((self._projection.insert_rows(table, tuple(row)), tuple(row.values())))
+
+    def append(self, table: str, row: tuple[Any, ...]) -> None:
+        """`insert` of a row given as the value of each of the table's columns, in the order of its DDL."""
+        self._appended.append((self._projection.insert_rows(table), row))
 
     def delete(self, table: str, key: Sequence[Any]) -> None:
         physical = self._projection.table_names[table]
@@ -320,21 +392,34 @@ class ProjectionTx:
         return self._tx.query(self._projection.resolve(sql), params)
 
     def flush(self) -> None:
-        if self._queue:
+        if self._queue or self._appended:
             queue, self._queue = self._queue, []
+            appended, self._appended = self._appended, []
             self.flushes += 1
-            self._tx.run(_folded(queue))
+            self._tx.run([*_grouped(appended), *_folded(queue)])
 
-    def mark(self) -> tuple[int, int]:
-        return len(self._queue), self.flushes
+    def mark(self) -> tuple[int, int, int]:
+        return len(self._queue), len(self._appended), self.flushes
 
-    def discard_since(self, mark: tuple[int, int]) -> bool:
+    def discard_since(self, mark: tuple[int, int, int]) -> bool:
         """Drops what was queued after `mark`; False if some of it already reached the database."""
-        queued, flushes = mark
+        queued, appended, flushes = mark
         if self.flushes != flushes:
             return False
         del self._queue[queued:]
+        del self._appended[appended:]
         return True
+
+
+def _grouped(appended: list[tuple[InsertRows, tuple[Any, ...]]]) -> list[Statement]:
+    """Appended rows as one bulk insert per table (rows of one table mostly come in long runs)."""
+    by_table: dict[InsertRows, list[tuple[Any, ...]]] = {}
+    for insert, run in itertools.groupby(appended, key=operator.itemgetter(0)):
+        rows = by_table.get(insert)
+        if rows is None:
+            rows = by_table[insert] = []
+        rows += map(operator.itemgetter(1), run)
+    return [(insert, rows, False) for insert, rows in by_table.items()]
 
 
 def _folded(queue: Sequence[Statement | RowWrite]) -> list[Statement]:
@@ -342,7 +427,7 @@ def _folded(queue: Sequence[Statement | RowWrite]) -> list[Statement]:
     statements: list[Statement] = []
     run: list[RowWrite] = []
     for item in queue:
-        if isinstance(item, RowWrite):
+        if type(item) is RowWrite:
             run.append(item)
             continue
         if run:
@@ -433,6 +518,9 @@ class ProjectionRunner:
         self._thread: threading.Thread | None = None
         # How far past the tracked position a filtered read looks (see fetch_batch).
         self._window = 2 * batch_size
+        self._read_log = log_reader(app.recorder)
+        # Whether `handles_stored` methods may be given stored events (False: always the ordinary handlers).
+        self.stored_handlers = stores_plain_json(app.mapper)
         view_store.ensure_tables(projection)
 
     @property
@@ -455,9 +543,7 @@ class ProjectionRunner:
         after = self.position()
         topics = self.projection.handled_topics()
         if topics is None:
-            notifications = self.app.recorder.select_notifications(
-                start=after, limit=self.batch_size, stop=up_to, inclusive_of_start=False
-            )
+            notifications = self._read_log(after, self.batch_size, up_to, None)
             return Batch(after=after, notifications=notifications)
         end = self.app.recorder.max_notification_id() or 0
         if up_to is not None:
@@ -468,9 +554,7 @@ class ProjectionRunner:
         # the first page (a rebuild right after a bulk load, before statistics catch up, did: each page
         # cost a sort of the rest of the log). The window adapts to how many of the log's events match.
         end = min(end, after + self._window)
-        notifications = self.app.recorder.select_notifications(
-            start=after, limit=self.batch_size, stop=end, topics=topics, inclusive_of_start=False
-        )
+        notifications = self._read_log(after, self.batch_size, end, topics)
         full = len(notifications) == self.batch_size
         if full:
             self._window = max(2 * self.batch_size, self._window // 2)
@@ -586,13 +670,20 @@ class ProjectionRunner:
 
     def _handle(self, notification: Notification, ptx: ProjectionTx) -> None:
         projection = self.projection
-        handler = projection.handler_for(notification.topic)
+        topic = notification.topic
+        handler = projection.handler_for(topic)
         if handler is not None:
             ptx.position = notification.id
-            if projection.wants_header_only(notification.topic):
+            if self.stored_handlers:
+                stored = projection.stored_handler_for(topic)
+                if stored is not None:
+                    state = stored_state(notification.state, stored[1])
+                    if state is not None and stored[0](notification, state, ptx):
+                        return
+            if projection.wants_header_only(topic):
                 handler(notification, ptx)
                 return
-            names = projection.reads(notification.topic)
+            names = projection.reads(topic)
             if names is None:
                 handler(self.app.mapper.to_domain_event(notification), ptx)
             else:
@@ -698,6 +789,26 @@ def decode_attributes(mapper: Any, stored: Notification, names: tuple[str, ...])
     if type(mapper) is not Mapper or mapper.cipher or mapper.compressor:
         return mapper.to_domain_event(stored)
     return partial_domain_event(mapper, stored, names)
+
+
+def stores_plain_json(mapper: Any) -> bool:
+    """Whether `decode_attributes` reads this mapper's stored events attribute by attribute: they are then
+    plain JSON objects, and `handles_stored` methods may read them as stored."""
+    if mapper.cipher or mapper.compressor or getattr(mapper.transcoder, "decode_attributes", None) is None:
+        return False
+    return type(mapper) is Mapper or getattr(mapper, "to_partial_domain_event", None) is not None
+
+
+def stored_state(data: bytes, class_version: int = 1) -> dict[str, Any] | None:
+    """A stored event's state as parsed JSON, for a `handles_stored` method; None unless it is a JSON
+    object stored at this version of its class (an older one would be upcast when decoded)."""
+    try:
+        state = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if type(state) is not dict or state.get("class_version", 1) != class_version:
+        return None
+    return state
 
 
 def partial_domain_event(mapper: Any, stored: Notification, names: tuple[str, ...]) -> Any:

@@ -8,8 +8,11 @@ the node's log.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
+
+from eventsourcing.utils import resolve_topic
 
 from coordination.applications.views import HistoryEntry
 from coordination.domain.follow_up import FollowedHousehold
@@ -18,12 +21,76 @@ from coordination.domain.offer_request import OfferRequest
 from coordination.domain.referral import Referral
 from coordination.domain.support_link import SupportLink
 from coordination.domain.vacancy import Vacancy
-from coordination.projections.columns import from_instant, instant
-from coordination.projections.engine import Projection, ProjectionTx, ViewStore, handles
+from coordination.domain.values import Role
+from coordination.projections.columns import from_instant, instant, stored_id, stored_instant
+from coordination.projections.engine import Projection, ProjectionTx, ViewStore, handles, handles_stored
+
+# Only a vacancy's offers are about a household: publishing and withdrawing are not (nor read).
+_OFFERS = (Vacancy.OfferReserved, Vacancy.OfferAccepted, Vacancy.OfferDeclined, Vacancy.OfferExpired)
+_FILED = (
+    Household.Event,
+    Referral.Event,
+    SupportLink.Event,
+    FollowedHousehold.Event,
+    OfferRequest.Event,
+    *_OFFERS,
+)
 
 # What the timeline reads of an event besides its header: never a personal attribute, and only these are
 # decoded in a rebuild (most of its cost was decoding every attribute of nine events in ten).
-_READS = ("timestamp", "at", "by")
+_READS = ("timestamp", "at", "by", "household_id", "offer_id")
+
+_ROLES = frozenset(role.value for role in Role)
+
+
+@dataclass(frozen=True, slots=True)
+class _Filing:
+    """How the timeline files the events of one class."""
+
+    aggregate: str  # the aggregate's name in the timeline
+    event: str  # the event class's name
+    subject: str | None  # the attribute naming the entry's subject; None: the aggregate itself
+    creates: bool  # whether the event creates its subject, mapping it to its household
+    household: str | None  # the attribute naming the subject's household; None: the aggregate itself
+
+
+def _filing(event_class: type) -> _Filing:
+    name = event_class.__name__
+    if issubclass(event_class, Household.Event):
+        return _Filing("Household", name, None, issubclass(event_class, Household.Registered), None)
+    if issubclass(event_class, Vacancy.Event):
+        return _Filing(
+            "Vacancy", name, "offer_id", issubclass(event_class, Vacancy.OfferReserved), "household_id"
+        )
+    # Facts a receiving organisation reports on a household another organisation owns are FollowedHousehold.
+    for aggregate, created in (
+        (Referral, Referral.Sent),
+        (SupportLink, SupportLink.Proposed),
+        (FollowedHousehold, FollowedHousehold.Followed),
+        (OfferRequest, OfferRequest.Requested),
+    ):
+        if issubclass(event_class, aggregate.Event):
+            return _Filing(aggregate.__name__, name, None, issubclass(event_class, created), "household_id")
+    raise TypeError(f"the timeline does not file {name}")
+
+
+def _stored_actor(value: Any) -> tuple[str, str, str] | None:
+    """Organisation, person and role of an Actor as stored (its JSON dump), if it is in the form its
+    decoder rebuilds field by field; None otherwise."""
+    if type(value) is not dict or len(value) != 2 or value.get("_type_") != "Actor":
+        return None
+    data = value.get("_data_")
+    if type(data) is not dict or len(data) != 3:
+        return None
+    organisation, person, role = data.get("organisation"), data.get("person"), data.get("role")
+    if (
+        type(organisation) is not str
+        or type(person) is not str
+        or type(role) is not str
+        or role not in _ROLES
+    ):
+        return None
+    return organisation, person, role
 
 
 class TimelineProjection(Projection):
@@ -41,76 +108,81 @@ class TimelineProjection(Projection):
         "timeline_subjects_by_household": ("timeline_subjects", "household_id"),
     }
 
-    @handles(Household.Event, reads=_READS)
-    def household(self, event: Household.Event, tx: ProjectionTx) -> None:
-        if isinstance(event, Household.Registered):
-            self._subject(tx, event.originator_id, event.originator_id)
-        self._entry(tx, event, event.originator_id, "Household")
+    def __init__(self, suffix: str = "live") -> None:
+        super().__init__(suffix)
+        self._filings_by_class: dict[type, _Filing] = {}
+        self._filings_by_topic: dict[str, _Filing] = {}
 
-    @handles(Referral.Event, reads=(*_READS, "household_id"))
-    def referral(self, event: Referral.Event, tx: ProjectionTx) -> None:
-        if isinstance(event, Referral.Sent):
-            self._subject(tx, event.originator_id, event.household_id)
-        self._entry(tx, event, event.originator_id, "Referral")
-
-    @handles(SupportLink.Event, reads=(*_READS, "household_id"))
-    def support_link(self, event: SupportLink.Event, tx: ProjectionTx) -> None:
-        if isinstance(event, SupportLink.Proposed):
-            self._subject(tx, event.originator_id, event.household_id)
-        self._entry(tx, event, event.originator_id, "SupportLink")
-
-    @handles(FollowedHousehold.Event, reads=(*_READS, "household_id"))
-    def followed_household(self, event: FollowedHousehold.Event, tx: ProjectionTx) -> None:
-        # Facts a receiving organisation reports on a household another organisation owns.
-        if isinstance(event, FollowedHousehold.Followed):
-            self._subject(tx, event.originator_id, event.household_id)
-        self._entry(tx, event, event.originator_id, "FollowedHousehold")
-
-    @handles(OfferRequest.Event, reads=(*_READS, "household_id"))
-    def offer_request(self, event: OfferRequest.Event, tx: ProjectionTx) -> None:
-        if isinstance(event, OfferRequest.Requested):
-            self._subject(tx, event.originator_id, event.household_id)
-        self._entry(tx, event, event.originator_id, "OfferRequest")
-
-    # Only a vacancy's offers are about a household: publishing and withdrawing are not (nor read).
-    @handles(
-        Vacancy.OfferReserved,
-        Vacancy.OfferAccepted,
-        Vacancy.OfferDeclined,
-        Vacancy.OfferExpired,
-        reads=(*_READS, "offer_id", "household_id"),
-    )
-    def vacancy(self, event: Vacancy.Event, tx: ProjectionTx) -> None:
-        offer_id = event.offer_id  # type: ignore[attr-defined]
-        if isinstance(event, Vacancy.OfferReserved):
-            self._subject(tx, offer_id, event.household_id)
-        self._entry(tx, event, offer_id, "Vacancy")
-
-    @staticmethod
-    def _subject(tx: ProjectionTx, subject_id: UUID, household_id: UUID) -> None:
-        tx.upsert("timeline_subjects", {"subject_id": str(subject_id), "household_id": str(household_id)})
-
-    @staticmethod
-    def _entry(tx: ProjectionTx, event: Any, subject_id: UUID, aggregate: str) -> None:
+    @handles(*_FILED, reads=_READS)
+    def entry(self, event: Any, tx: ProjectionTx) -> None:
+        filing = self._filings_by_class.get(type(event))
+        if filing is None:
+            filing = self._filings_by_class[type(event)] = _filing(type(event))
+        aggregate_id = str(event.originator_id)
+        subject_id = aggregate_id if filing.subject is None else str(getattr(event, filing.subject))
+        if filing.creates:
+            household_id = aggregate_id if filing.household is None else str(getattr(event, filing.household))
+            tx.upsert("timeline_subjects", {"subject_id": subject_id, "household_id": household_id})
         by = getattr(event, "by", None)
         at = getattr(event, "at", None)
         # One row per position, written once (tracking sees to that): appended in bulk, not upserted.
-        tx.insert(
+        tx.append(
             "timeline_entries",
-            {
-                "position": tx.position,
-                "subject_id": str(subject_id),
-                "aggregate": aggregate,
-                "aggregate_id": str(event.originator_id),
-                "version": event.originator_version,
-                "event": type(event).__name__,
-                "at": None if at is None else instant(at),
-                "recorded_at": instant(event.timestamp),
-                "organisation": by.organisation if by else None,
-                "person": by.person if by else None,
-                "role": str(by.role) if by else None,
-            },
+            (
+                tx.position,
+                subject_id,
+                filing.aggregate,
+                aggregate_id,
+                event.originator_version,
+                filing.event,
+                None if at is None else instant(at),
+                instant(event.timestamp),
+                by.organisation if by else None,
+                by.person if by else None,
+                str(by.role) if by else None,
+            ),
         )
+
+    @handles_stored(*_FILED)
+    def stored_entry(self, stored: Any, state: dict[str, Any], tx: ProjectionTx) -> bool:
+        """`entry` read straight from the stored JSON: the stored ISO moments are the column text already."""
+        filing = self._filings_by_topic.get(stored.topic)
+        if filing is None:
+            filing = self._filings_by_topic[stored.topic] = _filing(resolve_topic(stored.topic))
+        recorded_at = stored_instant(state.get("timestamp"))
+        at = state.get("at")
+        if recorded_at is None or (at is not None and (at := stored_instant(at)) is None):
+            return False
+        by = state.get("by")
+        actor = (None, None, None) if by is None else _stored_actor(by)
+        if actor is None:
+            return False
+        aggregate_id = str(stored.originator_id)
+        subject_id = aggregate_id if filing.subject is None else stored_id(state.get(filing.subject))
+        if subject_id is None:
+            return False
+        if filing.creates:
+            household_id = (
+                aggregate_id if filing.household is None else stored_id(state.get(filing.household))
+            )
+            if household_id is None:
+                return False
+            tx.upsert("timeline_subjects", {"subject_id": subject_id, "household_id": household_id})
+        tx.append(
+            "timeline_entries",
+            (
+                tx.position,
+                subject_id,
+                filing.aggregate,
+                aggregate_id,
+                stored.originator_version,
+                filing.event,
+                at,
+                recorded_at,
+                *actor,
+            ),
+        )
+        return True
 
 
 class Timeline:
