@@ -41,8 +41,7 @@ def serve_exchange_keys(
     server = uvicorn.Server(
         uvicorn.Config(api, host=settings.http_host, port=settings.http_port, log_level="warning")
     )
-    # The node's own signal handlers stop it; uvicorn's would replace them.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # Off the main thread uvicorn installs no signal handlers: the node's own stop it (and then this).
     thread = threading.Thread(target=server.run, name="exchange-keys-api", daemon=True)
     thread.start()
     log.info("exchange_keys.serving", host=settings.http_host, port=settings.http_port)
