@@ -41,6 +41,7 @@ from adapters.settings import NodeSettings, OrganisationRole
 from adapters.shredding import ShreddingMapper
 from adapters.transport import IncomingMessage, OutgoingMessage, Publisher, Subscription, Transport
 from coordination.applications.base import NodeApplication
+from coordination.applications.group_commit import GroupCommit
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
@@ -53,6 +54,8 @@ from ops.logging import configure
 from ops.read_models import ReadModels, open_views_beside
 
 EXCHANGE = "exchange"
+# Lanes of received messages applied at once: enough to fill a group commit while others wait on reads.
+CONSUMER_CONCURRENCY = 8
 
 
 def housing_node(settings: NodeSettings) -> HousingOrganisationApp:
@@ -154,8 +157,13 @@ class Node:
         poll_timeout: float = 0.2,
         read_models: ReadModels | None = None,
         keys: KeyDirectory | None = None,
+        consumer_concurrency: int = CONSUMER_CONCURRENCY,
     ) -> None:
-        """`read_models`, when given, are kept caught up with the node's log (and attached to the app)."""
+        """`read_models`, when given, are kept caught up with the node's log (and attached to the app).
+
+        The consumer applies a poll's messages in up to `consumer_concurrency` lanes at once, and the app
+        gets a group commit (unless it has one) so their saves share store transactions.
+        """
         self.settings = settings
         self.app = app
         self.organisation = app.organisation
@@ -185,12 +193,15 @@ class Node:
         self._subscription = transport.subscribe(self.subscribed, group=self.group)
         # Tamper evidence: the hash chain over this node's stored events, kept beside them.
         self.sealer = SealingLoop(Sealer(app, self.db))
+        if consumer_concurrency > 1 and app.group_commit is None:
+            app.group_commit = GroupCommit(app)
         self.consumer = Consumer(
             _CountingSubscription(self._subscription, self.received),
             Inbound(app, open_sealed=ExchangeOpener(self.key_directory)),
             ParkedMessages(self.db),
             name=EXCHANGE,
             poll_timeout=poll_timeout,
+            concurrency=consumer_concurrency,
         )
         if isinstance(
             app.mapper, ShreddingMapper

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from enum import Enum
+from uuid import UUID
 
 import psycopg
 import structlog
@@ -46,6 +50,59 @@ class RetryOutcome:
     still_parked: int
 
 
+class Outcome(Enum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    PARKED = "parked"
+
+
+@dataclass
+class _Item:
+    """One polled message: decoded (or why not), and what became of it once handled (None: unfinished)."""
+
+    message: IncomingMessage
+    received: ReceivedEvent | None = None
+    ce_id: str | None = None
+    outcome: Outcome | None = None
+    reason: str = ""
+    error: str = "DecodeError"
+
+    @classmethod
+    def decoded(cls, message: IncomingMessage) -> _Item:
+        try:
+            received = decode(message)
+        except DecodeError as error:
+            return cls(message, ce_id=error.ce_id, outcome=Outcome.PARKED, reason=error.reason)
+        return cls(message, received, received.id)
+
+
+def _lanes(items: list[_Item]) -> list[list[_Item]]:
+    """Messages in lanes, each in offset order: two messages that share their key (the aggregate the sender
+    keyed them by) or any id in their data (what they may change here) are in the same lane."""
+    parent: dict[object, object] = {}
+
+    def root(name: object) -> object:
+        while parent.setdefault(name, name) != name:
+            parent[name] = parent[parent[name]]  # type: ignore[index]
+            name = parent[name]
+        return name
+
+    names: list[list[object]] = []
+    for item in items:
+        assert item.received is not None
+        event = item.received.event
+        found: list[object] = [("key", item.message.key)]
+        found += [value for value in vars(event).values() if isinstance(value, UUID)]
+        names.append(found)
+        first = root(found[0])
+        for name in found[1:]:
+            parent[root(name)] = first
+    lanes: dict[object, list[_Item]] = {}
+    for item, found in zip(items, names, strict=True):
+        lanes.setdefault(root(found[0]), []).append(item)
+    return list(lanes.values())
+
+
 class Consumer:
     """Reads a subscription and applies each message once in effect.
 
@@ -53,6 +110,11 @@ class Consumer:
     the message's id, recording its effect and that id in one transaction and raising AlreadyApplied
     for a repeat; together that is exactly once in effect. A message that cannot be decoded or applied
     is parked with its reason and position, and the partition goes on.
+
+    With `concurrency` above 1 a poll's messages are applied in lanes on that many threads: messages
+    that share their key or any id in their data share a lane and apply one after another in offset
+    order; different lanes apply at once, so their commands' saves can share store transactions (the
+    application's group commit).
     """
 
     def __init__(
@@ -64,6 +126,7 @@ class Consumer:
         name: str = "consumer",
         poll_timeout: float = 0.2,
         transient_errors: tuple[type[Exception], ...] = TRANSIENT_ERRORS,
+        concurrency: int = 1,
     ) -> None:
         self.name = name
         self.stats = ConsumerStats()
@@ -72,37 +135,56 @@ class Consumer:
         self._parked = parked
         self._poll_timeout = poll_timeout
         self._transient = transient_errors
+        self._concurrency = concurrency
+        self._workers: ThreadPoolExecutor | None = None
         self._loop = BackgroundLoop(f"consumer:{name}", self._step, idle_sleep=0.0)
 
     def run_once(self, timeout: float | None = None) -> int:
         """Poll once and handle what came; the number of messages handled (and committed)."""
         messages = self._subscription.poll(self._poll_timeout if timeout is None else timeout)
+        if not messages:
+            return 0
+        items = [_Item.decoded(message) for message in messages]
+        failure = self._apply_in_lanes(items)
         done: list[IncomingMessage] = []
         try:
-            for message in messages:
-                self._handle(message)
-                done.append(message)
+            self._record_in_order(items, done)
         finally:
             if done:
                 self._subscription.commit(next_positions(done))
-            self._rewind_unfinished(messages[len(done) :])
+            finished = {id(message) for message in done}
+            self._rewind_unfinished([message for message in messages if id(message) not in finished])
+        if failure is not None:
+            raise failure
         return len(done)
 
-    def _rewind_unfinished(self, unfinished: list[IncomingMessage]) -> None:
-        # The subscription has already moved past these; read them again from the first one per partition.
-        first: dict[tuple[str, int], int] = {}
-        for message in unfinished:
-            first.setdefault((message.topic, message.partition), message.offset)
-        for (topic, partition), offset in first.items():
-            self._subscription.seek(topic, partition, offset)
+    def _apply_in_lanes(self, items: list[_Item]) -> Exception | None:
+        """Apply every decoded message; the first transient failure, whose lane stopped there."""
+        todo = [item for item in items if item.received is not None]
+        lanes = _lanes(todo) if self._concurrency > 1 else [todo]
+        if len(lanes) <= 1:
+            return self._apply_lane(todo)
+        if self._workers is None:
+            self._workers = ThreadPoolExecutor(self._concurrency, thread_name_prefix=f"consumer:{self.name}")
+        # Each lane in a copy of this thread's context, so its logs carry what the caller bound.
+        running = [
+            self._workers.submit(contextvars.copy_context().run, self._apply_lane, lane) for lane in lanes
+        ]
+        wait(running)  # every lane finished before anything is committed or read again
+        failures = [future.result() for future in running]
+        return next((failure for failure in failures if failure is not None), None)
 
-    def _handle(self, message: IncomingMessage) -> None:
-        where = {"topic": message.topic, "partition": message.partition, "offset": message.offset}
-        try:
-            received = decode(message)
-        except DecodeError as error:
-            self._park(message, error.reason, error.ce_id)
-            return
+    def _apply_lane(self, lane: list[_Item]) -> Exception | None:
+        for item in lane:
+            try:
+                self._apply_one(item)
+            except self._transient as error:
+                return error
+        return None
+
+    def _apply_one(self, item: _Item) -> None:
+        received = item.received
+        assert received is not None
         # The W3C trace id from the publisher's header: its logs and ours name the same trace.
         trace_id = received.traceparent.split("-")[1] if received.traceparent else None
         try:
@@ -111,16 +193,40 @@ class Consumer:
             ):
                 self._apply(received)
         except AlreadyApplied:
-            self.stats.duplicates += 1
-            log.info("consumer.duplicate_suppressed", consumer=self.name, ce_id=received.id, **where)
-            return
+            item.outcome = Outcome.DUPLICATE
         except self._transient:
             raise
         except Exception as error:
             # The reason goes to the node's own database only; the log gets the error's type.
-            self._park(
-                message, f"apply failed: {type(error).__name__}: {error}", received.id, type(error).__name__
-            )
+            item.outcome = Outcome.PARKED
+            item.reason = f"apply failed: {type(error).__name__}: {error}"
+            item.error = type(error).__name__
+        else:
+            item.outcome = Outcome.APPLIED
+
+    def _record_in_order(self, items: list[_Item], done: list[IncomingMessage]) -> None:
+        """Count, log and park what became of each message in offset order, up to the first unfinished one
+        of each partition (the rest of that partition is read again, and what applied is then a duplicate)."""
+        stopped: set[tuple[str, int]] = set()
+        for item in items:
+            message = item.message
+            where = (message.topic, message.partition)
+            if where in stopped or item.outcome is None:
+                stopped.add(where)
+                continue
+            self._record(item)
+            done.append(message)
+
+    def _record(self, item: _Item) -> None:
+        message, received = item.message, item.received
+        where = {"topic": message.topic, "partition": message.partition, "offset": message.offset}
+        if item.outcome is Outcome.PARKED:
+            self._park(message, item.reason, item.ce_id, item.error)
+            return
+        assert received is not None
+        if item.outcome is Outcome.DUPLICATE:
+            self.stats.duplicates += 1
+            log.info("consumer.duplicate_suppressed", consumer=self.name, ce_id=received.id, **where)
             return
         self.stats.applied += 1
         log.info(
@@ -128,9 +234,17 @@ class Consumer:
             consumer=self.name,
             ce_id=received.id,
             type=received.type,
-            trace_id=trace_id,
+            trace_id=received.traceparent.split("-")[1] if received.traceparent else None,
             **where,
         )
+
+    def _rewind_unfinished(self, unfinished: list[IncomingMessage]) -> None:
+        # The subscription has already moved past these; read them again from the first one per partition.
+        first: dict[tuple[str, int], int] = {}
+        for message in unfinished:
+            first.setdefault((message.topic, message.partition), message.offset)
+        for (topic, partition), offset in first.items():
+            self._subscription.seek(topic, partition, offset)
 
     def _park(
         self, message: IncomingMessage, reason: str, ce_id: str | None, error: str = "DecodeError"
@@ -188,6 +302,9 @@ class Consumer:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._loop.stop(timeout)
+        workers, self._workers = self._workers, None
+        if workers is not None:
+            workers.shutdown(wait=True)
 
     @property
     def failures(self) -> int:
