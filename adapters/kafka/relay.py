@@ -48,12 +48,15 @@ class Relay:
         self._to_messages = to_messages
         self._positions = positions
         self._batch_size = batch_size
+        # Up to where this relay found nothing more to publish: stored events that need no message move
+        # it without a write (after a restart they are looked at again, and still need none).
+        self._passed = 0
         self._loop = BackgroundLoop(f"relay:{name}", self._step, idle_sleep=poll_interval)
 
     @property
     def position(self) -> int:
         """The notification id up to which everything is published."""
-        return self._positions.get(self.name)
+        return max(self._positions.get(self.name), self._passed)
 
     def lag(self) -> int:
         """How many stored events are not yet published (or found to need no message)."""
@@ -61,16 +64,23 @@ class Relay:
 
     def run_once(self, max_events: int = 200) -> int:
         """Publish the messages of up to `max_events` stored events after the position; how many events."""
-        position = self._positions.get(self.name)
+        durable = self._positions.get(self.name)
+        position = max(durable, self._passed)
         notifications = self.app.recorder.select_notifications(start=position + 1, limit=max_events)
         if not notifications:
+            if position > durable:
+                # Idle now: store how far it looked, so the durable position (the lag others read) reaches
+                # the end; while busy, batches that need no message skip that write.
+                self._positions.set(self.name, position)
             return 0
         messages: list[OutgoingMessage] = []
         for notification in notifications:
             messages.extend(self._messages_for(self.app.mapper.to_domain_event(notification)))
-        self._publisher.publish(messages)
         last = notifications[-1].id
-        self._positions.set(self.name, last)
+        if messages:
+            self._publisher.publish(messages)
+            self._positions.set(self.name, last)
+        self._passed = last
         self.published += len(messages)
         if messages:
             log.info("relay.published", relay=self.name, messages=len(messages), notification_id=last)
