@@ -39,6 +39,14 @@ def log_reader(recorder: ApplicationRecorder) -> ReadLog:
     return select
 
 
+def reads_concurrently(recorder: ApplicationRecorder) -> bool:
+    """Whether a runner may read this recorder's log on another thread while it writes views (PostgreSQL's
+    reads take a connection of their own from the pool; the others' are not made for it)."""
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    return isinstance(recorder, PostgresApplicationRecorder)
+
+
 def _postgres_reader(recorder: Any) -> ReadLog:
     from psycopg.sql import SQL, Composed, Identifier
 

@@ -25,11 +25,16 @@ def rebuild(
     """A fresh instance of the projection under `suffix`, built from position 0 to the log's end (or `up_to`).
 
     Whatever already exists under that suffix is dropped first, so a rebuild always starts from nothing.
+    Its indexes are created once it has caught up (should it fail before, the next runner of the instance
+    creates them).
     """
     projection = projection_cls(suffix or f"rebuild_{time.strftime('%Y%m%d%H%M%S')}")
     view_store.drop_tables(projection)
+    projection.indexes_deferred = True
     runner = ProjectionRunner(app, projection, view_store, batch_size=batch_size)
     runner.run_until_caught_up(max_seconds=max_seconds, up_to=up_to)
+    projection.indexes_deferred = False
+    view_store.ensure_tables(projection)
     return runner
 
 

@@ -171,3 +171,33 @@ def test_stored_handlers_are_not_given_compressed_events() -> None:
     finally:
         views.close()
         app.close()
+
+
+def _indexes(views: Any, table: str) -> set[str]:
+    if isinstance(views, SQLiteViewStore):
+        rows = views.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,))
+        return {row["name"] for row in rows if not row["name"].startswith("sqlite_autoindex")}
+    rows = views.query(
+        "SELECT indexname AS name FROM pg_indexes WHERE tablename = ? AND schemaname = current_schema()",
+        (table,),
+    )
+    return {row["name"] for row in rows if not row["name"].endswith("_pkey")}
+
+
+def test_a_rebuild_creates_its_indexes_once_it_has_caught_up_and_a_failed_one_gets_them_from_its_next_runner(
+    app: Application,
+    open_views: Any,  # noqa: F811
+) -> None:
+    _history(app, 2)
+    views = open_views()
+
+    runner = rebuild(app, TimelineProjection, views, "indexed", batch_size=5)
+
+    entries = runner.projection.table_names["timeline_entries"]
+    assert _indexes(views, entries) == {"timeline_by_subject__indexed"}
+    unfinished = TimelineProjection("unfinished")
+    unfinished.indexes_deferred = True
+    ProjectionRunner(app, unfinished, views)
+    assert _indexes(views, unfinished.table_names["timeline_entries"]) == set()
+    ProjectionRunner(app, TimelineProjection("unfinished"), views).run_until_caught_up()
+    assert _indexes(views, unfinished.table_names["timeline_entries"]) == {"timeline_by_subject__unfinished"}
