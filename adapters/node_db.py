@@ -87,12 +87,13 @@ class SqliteDatabase:
             connection.close()
 
     def close(self) -> None:
-        """Close every thread's kept connection; a thread using the database afterwards opens a new one."""
+        """Close the kept connections; a thread using the database afterwards opens a new one. One that is
+        in a transaction on another thread just now is left to finish: it closes with its thread."""
         with self._lock:
             self._generation += 1
             held = list(self._held)
             self._held.clear()
-        _close_held(held)
+        _close_held(each for each in held if not each.connection.in_transaction)
 
     def _held_by_this_thread(self) -> _Held:
         held: _Held | None = getattr(self._local, "held", None)

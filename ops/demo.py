@@ -37,8 +37,6 @@ RELAXED = "PRAGMA synchronous=NORMAL"
 def relax_fsync(nodes: Nodes) -> None:
     """The embedded demo's SQLite files commit without an fsync each (WAL with synchronous=NORMAL): a crash
     of the process loses nothing, a power cut may lose the last commits. Seeding runs about 3x faster.
-    The node's own database and its household keys keep a connection per thread instead of one for each
-    transaction (the keys' connection closes when the process exits).
 
     The library's pool has no setting for it, so each pool's new and idle connections are given the pragma.
     """
@@ -57,15 +55,16 @@ def relax_fsync(nodes: Nodes) -> None:
         for idle in list(pool._pool):
             raw: sqlite3.Connection = idle._sqlite_conn
             raw.execute(RELAXED)
-    # The node's own tables and its household keys each have a database of their own, beside the store.
+    for db in _own_databases(nodes):
+        db.pragmas = (RELAXED,)
+
+
+def _own_databases(nodes: Nodes) -> list[SqliteDatabase]:
+    """The SQLite databases beside the stores: each node's own tables, and its household keys."""
     databases: list[Any] = [getattr(getattr(app.mapper, "keys", None), "_db", None) for app in nodes.all()]
     if isinstance(nodes.exchange, Exchange):
         databases += [node.db for node in nodes.exchange.nodes]
-    for db in databases:
-        if isinstance(db, SqliteDatabase):
-            db.pragmas = (RELAXED,)
-            # Thousands of small transactions while seeding: each thread keeps its connection open.
-            db.keep_connections = True
+    return [db for db in databases if isinstance(db, SqliteDatabase)]
 
 
 def desks(nodes: Nodes) -> Desks:
@@ -113,7 +112,7 @@ def ensure_seeded(
     exchange = nodes.exchange
     # A round of 300 households carries thousands of messages: more than the reference story's 30 s bound.
     sync = (lambda: exchange.settle(max_seconds=900)) if isinstance(exchange, Exchange) else nodes.sync
-    with _read_models_caught_up_at_the_end(nodes):
+    with _connections_kept(nodes), _read_models_caught_up_at_the_end(nodes):
         taken = seed(
             desks(nodes),
             sync,
@@ -125,6 +124,22 @@ def ensure_seeded(
     if not cancelled():
         _marker(data_dir).write_text(json.dumps(_wanted(households, seed_text)))
     return taken
+
+
+@contextmanager
+def _connections_kept(nodes: Nodes) -> Iterator[None]:
+    """While seeding (thousands of small transactions), the databases beside the stores keep a connection
+    per thread instead of opening one for each transaction; afterwards they open one each time again and
+    the kept ones close (each held a page cache: the served demo's memory)."""
+    databases = [db for db in _own_databases(nodes) if not db.keep_connections]
+    for db in databases:
+        db.keep_connections = True
+    try:
+        yield
+    finally:
+        for db in databases:
+            db.keep_connections = False
+            db.close()
 
 
 @contextmanager

@@ -109,3 +109,28 @@ def _insert_then_fail(db: SqliteDatabase) -> None:
     with db.transaction() as tx:
         tx.execute("INSERT INTO t VALUES (2)")
         raise RuntimeError("the caller failed")
+
+
+def test_closing_leaves_a_transaction_under_way_on_another_thread_to_finish(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    inside, closed = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def insert_while_closing() -> None:
+        try:
+            with db.transaction() as tx:
+                inside.set()
+                closed.wait(10)
+                tx.execute("INSERT INTO t VALUES (3)")
+        except BaseException as error:
+            failures.append(error)
+
+    thread = threading.Thread(target=insert_while_closing)
+    thread.start()
+    assert inside.wait(10)
+    db.close()
+    closed.set()
+    thread.join()
+    assert failures == []
+    with db.transaction() as tx:
+        assert tx.execute("SELECT n FROM t") == [(3,)]
