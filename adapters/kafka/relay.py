@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,6 +40,7 @@ class Relay:
         name: str = "relay",
         poll_interval: float = 0.05,
         batch_size: int = 200,
+        record_every: float = 0.1,
     ) -> None:
         self.app = app
         self.source = source
@@ -48,9 +50,13 @@ class Relay:
         self._to_messages = to_messages
         self._positions = positions
         self._batch_size = batch_size
-        # Up to where this relay found nothing more to publish: stored events that need no message move
-        # it without a write (after a restart they are looked at again, and still need none).
+        # Up to where this relay has published (or found nothing to publish), ahead of the durable
+        # position: that is written at most every `record_every` seconds while busy, and when idle. A
+        # restart publishes again what came after it (the same ids: consumers suppress them); every
+        # busy batch writing it was a commit (an fsync) between two publishes.
         self._passed = 0
+        self._record_every = record_every
+        self._recorded_at = float("-inf")
         self._loop = BackgroundLoop(f"relay:{name}", self._step, idle_sleep=poll_interval)
 
     @property
@@ -69,9 +75,9 @@ class Relay:
         notifications = self.app.recorder.select_notifications(start=position + 1, limit=max_events)
         if not notifications:
             if position > durable:
-                # Idle now: store how far it looked, so the durable position (the lag others read) reaches
-                # the end; while busy, batches that need no message skip that write.
-                self._positions.set(self.name, position)
+                # Idle now: store how far it got, so the durable position (the lag others read) reaches
+                # the end.
+                self._record(position)
             return 0
         messages: list[OutgoingMessage] = []
         for notification in notifications:
@@ -79,12 +85,17 @@ class Relay:
         last = notifications[-1].id
         if messages:
             self._publisher.publish(messages)
-            self._positions.set(self.name, last)
+            if time.monotonic() - self._recorded_at >= self._record_every:
+                self._record(last)
         self._passed = last
         self.published += len(messages)
         if messages:
             log.info("relay.published", relay=self.name, messages=len(messages), notification_id=last)
         return len(notifications)
+
+    def _record(self, position: int) -> None:
+        self._positions.set(self.name, position)
+        self._recorded_at = time.monotonic()
 
     def _messages_for(self, domain_event: Any) -> list[OutgoingMessage]:
         messages = []
@@ -122,6 +133,12 @@ class Relay:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._loop.stop(timeout)
+        try:
+            if self._passed > self._positions.get(self.name):
+                self._record(self._passed)
+        except Exception as error:
+            # Only a shortcut for the next start, which otherwise publishes those events again.
+            log.warning("relay.position_not_recorded", relay=self.name, error=type(error).__name__)
 
     @property
     def failures(self) -> int:
