@@ -393,6 +393,8 @@ class NodeApplication(Application[UUID]):
                 f"{command} conflicted with another change to {names}; reload and try again"
             ) from None
         except Exception:
+            # A refusal is the command's answer unless the command was handled before: then the state
+            # it left may be what refuses the repeat (or what fails to encrypt, once erased).
             earlier = self._receipt(receipt_id)
             if earlier is not None:
                 return self._repeat(earlier, command, fingerprint, command_id)
