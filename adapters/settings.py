@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from adapters.kafka.transport import KafkaSettings
@@ -105,6 +105,9 @@ class NodeSettings(BaseSettings):
     # requests with its organisation's Ed25519 private key (PEM).
     peer_urls: Annotated[dict[str, str], NoDecode] = {}
     private_key_file: Path | None = None
+    # How often a running node runs its timers on the wall clock (offers past expiry, referrals past due,
+    # erasures past retention: ops/timers.py); 0 turns them off (e.g. when another process runs them).
+    timers_interval_s: float = Field(default=300.0, ge=0)
 
     @field_validator("peer_urls", mode="before")
     @classmethod

@@ -52,6 +52,7 @@ from coordination.integration.outbound import Outbound
 from coordination.integration.topics import Topics, org_source, slug
 from ops.logging import configure
 from ops.read_models import ReadModels, open_views_beside
+from ops.timers import start_timers
 
 EXCHANGE = "exchange"
 # Lanes of received messages applied at once: enough to fill a group commit while others wait on reads.
@@ -342,10 +343,13 @@ def main(argv: list[str] | None = None) -> int:
     node.start()
     # Peers in other processes ask this node's API for the keys that open its sealed fields.
     stop_api = serve_exchange_keys(settings, app, node.exchange_keys)
+    timers = start_timers(settings, app)
     structlog.get_logger().info("node.started", subscribed=len(node.subscribed))
     try:
         stopping.wait()
     finally:
+        if timers is not None:
+            timers.stop()
         if stop_api is not None:
             stop_api()
         node.close()

@@ -19,6 +19,7 @@ from adapters.settings import NodeSettings, Profile
 from ops.api import exchange_figures, exchange_running
 from ops.logging import configure
 from ops.node import _on_the_broker, build_app
+from ops.timers import start_timers
 
 
 def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | None = None) -> int:
@@ -44,6 +45,7 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         exchange_keys=node.exchange_keys,
     )
     node.start()
+    timers = start_timers(settings, app)
     log.info(
         "node.serving",
         host=host or settings.http_host,
@@ -58,6 +60,8 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
             log_level="warning",
         )
     finally:
+        if timers is not None:
+            timers.stop()
         node.close()
         app.close()
     return 0

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import structlog
 
 from adapters.kafka.loop import BackgroundLoop
+from adapters.settings import NodeSettings
 from coordination.applications.base import NodeApplication
 
 log = structlog.get_logger()
@@ -67,3 +68,12 @@ class NodeTimers:
     @property
     def failures(self) -> int:
         return self._loop.failures
+
+
+def start_timers(settings: NodeSettings, app: NodeApplication) -> NodeTimers | None:
+    """The node's timers, started, unless the settings turn them off (COORDINATION_TIMERS_INTERVAL_S=0)."""
+    if settings.timers_interval_s <= 0:
+        return None
+    timers = NodeTimers(app, interval_s=settings.timers_interval_s)
+    timers.start()
+    return timers

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from pydantic import ValidationError
 
+from adapters.settings import NodeSettings
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp
-from ops.timers import NodeTimers
+from ops.timers import NodeTimers, start_timers
 from tests.application.builders import BRIDGE, CIVICA, CONSULTANT, at, cmd, publish, register_family
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -70,11 +72,34 @@ def test_the_loop_runs_the_timers_at_start_and_stops_when_asked(civica: HousingO
     timers = NodeTimers(civica, interval_s=3600, clock=lambda: at(20))
     timers.start()
     try:
-        deadline = time.monotonic() + 10
-        while timers.runs == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        _wait_until(lambda: timers.runs > 0)
     finally:
         timers.stop(timeout=5)
     assert timers.runs == 1
     assert timers.failures == 0
     assert civica.household(household, today=at(20).date()).offers[0].status == "expired"
+
+
+def test_a_running_node_starts_its_timers_unless_the_settings_turn_them_off(
+    civica: HousingOrganisationApp,
+) -> None:
+    assert start_timers(NodeSettings(organisation=CIVICA, timers_interval_s=0), civica) is None
+    timers = start_timers(NodeSettings(organisation=CIVICA, timers_interval_s=3600), civica)
+    assert timers is not None
+    try:
+        _wait_until(lambda: timers.runs > 0)
+        time.sleep(0.1)
+    finally:
+        timers.stop(timeout=5)
+    assert timers.runs == 1  # once at start, and not again within the hour
+
+
+def test_a_negative_timer_interval_is_refused_naming_the_setting() -> None:
+    with pytest.raises(ValidationError, match="timers_interval_s"):
+        NodeSettings(organisation=CIVICA, timers_interval_s=-1)
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
