@@ -601,8 +601,8 @@ class ProjectionRunner:
                     raise TimeoutError(
                         f"{self.name} at {batch.last} did not reach {target} in {max_seconds} s"
                     )
-                stale = following is None or not applied
-                batch = self.fetch_batch(up_to=target) if stale else following.result()  # type: ignore[union-attr]
+                read_again = following is None or not applied
+                batch = self.fetch_batch(up_to=target) if read_again else following.result()  # type: ignore[union-attr]
         finally:
             if reader is not None:
                 reader.shutdown(wait=True, cancel_futures=True)
