@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -13,10 +14,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
+from adapters.views import SQLiteViewStore
+from coordination.domain.errors import DomainError
 from coordination.projections.columns import instant, stored_id, stored_instant
-from coordination.projections.engine import ProjectionTx, decode_attributes, stored_state
+from coordination.projections.engine import ProjectionRunner, ProjectionTx, decode_attributes, stored_state
+from coordination.projections.rebuild import compare
 from coordination.projections.timeline import TimelineProjection
-from tests.bench_read_models import _household, _vacancy
+from ops.read_models import READ_MODELS
+from tests import read_model_support
+from tests.bench_read_models import _household, _NodeLikeApp, _vacancy
+from tests.unit.test_read_models_property import _command
+from tests.unit.test_read_models_property import steps as read_model_steps
 
 ZONES = [UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-3, minutes=-30)), None]
 
@@ -174,3 +182,35 @@ def test_a_stored_id_is_the_text_of_the_decoded_id() -> None:
     assert stored_id({"_type_": "uuid_hex", "_data_": uuid.hex.upper()}) is None
     assert stored_id({"_type_": "uuid_hex", "_data_": str(uuid)}) is None
     assert stored_id(str(uuid)) is None
+
+
+@settings(max_examples=15, deadline=None)
+@given(steps=read_model_steps)
+def test_every_read_model_fed_in_random_batches_as_stored_equals_a_rebuild_from_decoded_events(
+    steps: list[tuple[str, Any]],
+) -> None:
+    app = _NodeLikeApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    views = SQLiteViewStore()
+    try:
+        live = read_model_support.runners(app, views, batch_size=3)
+        world: dict[str, list[Any]] = {"vacancies": [], "households": [], "referrals": []}
+        for t, (step, arg) in enumerate(steps):
+            if step in ("run", "restart", "duplicate"):
+                for runner in live.values():
+                    runner.batch_size = arg
+                    runner.run_once()
+                continue
+            with contextlib.suppress(DomainError, AssertionError, IndexError, ZeroDivisionError):
+                _command(app, world, step, arg, 10 + t / 2)
+        for name, projection in READ_MODELS.items():
+            live[name].run_until_caught_up()
+            decoded = ProjectionRunner(app, projection("decoded"), views)
+            decoded.stored_handlers = False
+            decoded.run_until_caught_up()
+
+            assert live[name].stored_handlers is True
+            assert compare(live[name], decoded) == [], name
+            assert live[name].parked() == [], name
+    finally:
+        views.close()
+        app.close()
