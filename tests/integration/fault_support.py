@@ -205,6 +205,9 @@ class Deployment:
                 data_dir=str(logs / "data"),
                 kafka_publish_timeout_s=5,
                 kafka_request_timeout_ms=5000,
+                # The scenario's business dates lie in the past: timers on the wall clock would expire its
+                # referrals mid-test (tests/ops/test_node_timers.py covers the timers).
+                timers_interval_s=0,
                 **peers[organisation],
             )
             settings = NodeSettings(**fields, municipalities=["Odense"])
