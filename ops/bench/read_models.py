@@ -43,10 +43,10 @@ class History:
 
 def write_history(postgres: Postgres, sizes: Sizes) -> History:
     use_source_checkout()
-    from tests import projection_toys as toys
-    from tests.bench_read_models import _history
+    from tests.bench_read_models import _history, _NodeLikeApp
 
-    app = toys.StoreApp(env=postgres.env(schema=f"bench_rm_{secrets.token_hex(4)}"))
+    # Decoding as a node does (orjson, values rebuilt without re-validation), as tests/bench_read_models.py.
+    app = _NodeLikeApp(env=postgres.env(schema=f"bench_rm_{secrets.token_hex(4)}"))
     started = time.perf_counter()
     household_ids = _history(app, sizes.vacancies, sizes.households)
     long_household, moments = _long_household(app, sizes.household_events)
