@@ -133,12 +133,12 @@ def rebuilds(results: Results, history: History, repeat: int, batch_size: int = 
             results.add(
                 "c",
                 "rebuild_all",
-                "rebuild all five, one after another (events read / s)",
+                f"rebuild all {len(READ_MODELS)}, one after another (events read / s)",
                 "events/s",
                 history.events * len(READ_MODELS) / total,
                 limit="raw_select",
             )
-            results.add("c", "rebuild_all_seconds", "rebuild all five: wall time", "s", total)
+            results.add("c", "rebuild_all_seconds", f"rebuild all {len(READ_MODELS)}: wall time", "s", total)
     finally:
         views.close()
 
