@@ -178,6 +178,7 @@ class Projection:
         self._key_columns: dict[str, tuple[str, ...]] = {}
         self._column_types: dict[str, dict[str, str]] = {}
         self._insert_rows: dict[str | tuple[str, tuple[str, ...]], InsertRows] = {}
+        self._upsert_rows: dict[str, UpsertRows] = {}
         self._upsert_targets: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {}
         self._topics: tuple[str, ...] | None = None
         self.indexes_deferred = False
@@ -298,6 +299,16 @@ class Projection:
             self._insert_rows[table if columns is None else (table, columns)] = found
         return found
 
+    def upsert_rows(self, table: str) -> UpsertRows:
+        """The bulk upsert of whole rows (every column, in DDL order) into a logical table."""
+        found = self._upsert_rows.get(table)
+        if found is None:
+            types = self.column_types(table)
+            found = self._upsert_rows[table] = UpsertRows(
+                self.table_names[table], self.key_columns(table), tuple(types), tuple(types.values())
+            )
+        return found
+
     def upsert_target(self, table: str) -> tuple[str, tuple[str, ...], dict[str, str]]:
         """A logical table's physical name, primary key and column types, for row writes."""
         found = self._upsert_targets.get(table)
@@ -342,7 +353,7 @@ class ProjectionTx:
         self._tx = tx
         self._queue: list[Statement | RowWrite] = []
         # Rows for insert-only tables, kept apart as they come: no object per row, nothing to fold.
-        self._appended: list[tuple[InsertRows, tuple[Any, ...]]] = []
+        self._appended: list[tuple[InsertRows | UpsertRows, tuple[Any, ...]]] = []
         self.flushes = 0
         # The log position of the event being handled (a timeline orders by it).
         self.position = 0
@@ -387,6 +398,12 @@ class ProjectionTx:
         """`insert` of a row given as the value of each of the table's columns, in the order of its DDL."""
         self._appended.append((self._projection.insert_rows(table), row))
 
+    def upsert_row(self, table: str, row: tuple[Any, ...]) -> None:
+        """`upsert` of a whole row given in the order of the table's DDL, sent in bulk with the appended
+        rows (the last row per key wins) instead of folded with the other row writes: for a table that no
+        other kind of write of the projection touches."""
+        self._appended.append((self._projection.upsert_rows(table), row))
+
     def delete(self, table: str, key: Sequence[Any]) -> None:
         physical = self._projection.table_names[table]
         self._queue.append(RowWrite(physical, self._projection.key_columns(table), tuple(key), "delete", {}))
@@ -418,15 +435,22 @@ class ProjectionTx:
         return True
 
 
-def _grouped(appended: list[tuple[InsertRows, tuple[Any, ...]]]) -> list[Statement]:
-    """Appended rows as one bulk insert per table (rows of one table mostly come in long runs)."""
-    by_table: dict[InsertRows, list[tuple[Any, ...]]] = {}
+def _grouped(appended: list[tuple[InsertRows | UpsertRows, tuple[Any, ...]]]) -> list[Statement]:
+    """Appended rows as one bulk insert (or upsert) per table (rows of one table mostly come in long runs)."""
+    by_table: dict[InsertRows | UpsertRows, list[tuple[Any, ...]]] = {}
     for insert, run in itertools.groupby(appended, key=operator.itemgetter(0)):
         rows = by_table.get(insert)
         if rows is None:
             rows = by_table[insert] = []
         rows += map(operator.itemgetter(1), run)
-    return [(insert, rows, False) for insert, rows in by_table.items()]
+    statements: list[Statement] = []
+    for insert, rows in by_table.items():
+        if isinstance(insert, UpsertRows):
+            # One row per key, the last written (an upsert may not touch a row twice in one statement).
+            key = operator.itemgetter(*(insert.columns.index(c) for c in insert.key_columns))
+            rows = list({key(row): row for row in rows}.values())
+        statements.append((insert, rows, False))
+    return statements
 
 
 def _folded(queue: Sequence[Statement | RowWrite]) -> list[Statement]:

@@ -122,7 +122,7 @@ class TimelineProjection(Projection):
         subject_id = aggregate_id if filing.subject is None else str(getattr(event, filing.subject))
         if filing.creates:
             household_id = aggregate_id if filing.household is None else str(getattr(event, filing.household))
-            tx.upsert("timeline_subjects", {"subject_id": subject_id, "household_id": household_id})
+            tx.upsert_row("timeline_subjects", (subject_id, household_id))
         by = getattr(event, "by", None)
         at = getattr(event, "at", None)
         # One row per position, written once (tracking sees to that): appended in bulk, not upserted.
@@ -167,7 +167,7 @@ class TimelineProjection(Projection):
             )
             if household_id is None:
                 return False
-            tx.upsert("timeline_subjects", {"subject_id": subject_id, "household_id": household_id})
+            tx.upsert_row("timeline_subjects", (subject_id, household_id))
         tx.append(
             "timeline_entries",
             (
