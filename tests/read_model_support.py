@@ -27,7 +27,8 @@ from coordination.domain.values import (
     Role,
     YearMonth,
 )
-from coordination.projections.engine import ProjectionRunner, ViewStore
+from coordination.projections.engine import ProjectionRunner, ProjectionTx, ViewStore
+from coordination.projections.timeline import TimelineProjection
 from ops.read_models import READ_MODELS
 from tests import household_builders as hb
 
@@ -189,3 +190,16 @@ def runners(app: Application, views: ViewStore, suffix: str = "live", batch_size
         name: ProjectionRunner(app, cls(suffix), views, batch_size=batch_size)
         for name, cls in READ_MODELS.items()
     }
+
+
+class CountedTimeline(TimelineProjection):
+    """The timeline, counting the events its stored handler took (the rest went to the ordinary one)."""
+
+    def __init__(self, suffix: str = "live") -> None:
+        super().__init__(suffix)
+        self.taken = 0
+
+    def stored_entry(self, stored: Any, state: dict[str, Any], tx: ProjectionTx) -> bool:
+        taken = super().stored_entry(stored, state, tx)
+        self.taken += taken
+        return taken

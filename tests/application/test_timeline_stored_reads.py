@@ -16,7 +16,7 @@ from adapters.shredding import ShreddingMapper
 from adapters.views import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
-from coordination.projections.engine import ProjectionRunner, ProjectionTx
+from coordination.projections.engine import ProjectionRunner
 from coordination.projections.rebuild import compare
 from coordination.projections.timeline import TimelineProjection
 from ops.nodes import DEMO_ROLES, on_exchange
@@ -30,17 +30,7 @@ from ops.reference_scenario import (
     on,
     play,
 )
-
-
-class _Counted(TimelineProjection):
-    def __init__(self, suffix: str = "live") -> None:
-        super().__init__(suffix)
-        self.taken = 0
-
-    def stored_entry(self, stored: Any, state: dict[str, Any], tx: ProjectionTx) -> bool:
-        taken = super().stored_entry(stored, state, tx)
-        self.taken += taken
-        return taken
+from tests.read_model_support import CountedTimeline
 
 
 @pytest.fixture
@@ -63,7 +53,7 @@ def nodes() -> Iterator[Nodes]:
 
 def _both(app: Any) -> tuple[ProjectionRunner, ProjectionRunner]:
     views = SQLiteViewStore()
-    stored = ProjectionRunner(app, _Counted("stored"), views, batch_size=25)
+    stored = ProjectionRunner(app, CountedTimeline("stored"), views, batch_size=25)
     decoded = ProjectionRunner(app, TimelineProjection("decoded"), views, batch_size=25)
     decoded.stored_handlers = False
     stored.run_until_caught_up()

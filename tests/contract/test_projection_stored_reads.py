@@ -35,19 +35,6 @@ def app(store_env: dict[str, str]) -> Iterator[Application]:
     app.close()
 
 
-class _Counted(TimelineProjection):
-    """The timeline, counting the events its stored handler took."""
-
-    def __init__(self, suffix: str = "live") -> None:
-        super().__init__(suffix)
-        self.taken = 0
-
-    def stored_entry(self, stored: Any, state: dict[str, Any], tx: ProjectionTx) -> bool:
-        taken = super().stored_entry(stored, state, tx)
-        self.taken += taken
-        return taken
-
-
 def _history(app: Application, households: int) -> None:
     for i in range(households):
         household = s.register(app)
@@ -63,7 +50,7 @@ def test_the_timeline_built_from_stored_json_equals_the_one_built_from_decoded_e
 ) -> None:
     _history(app, 12)
     views = open_views()
-    stored = ProjectionRunner(app, _Counted("stored"), views, batch_size=50)
+    stored = ProjectionRunner(app, s.CountedTimeline("stored"), views, batch_size=50)
     decoded = ProjectionRunner(app, TimelineProjection("decoded"), views, batch_size=50)
     decoded.stored_handlers = False
 
