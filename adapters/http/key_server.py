@@ -13,8 +13,6 @@ from collections.abc import Callable
 import structlog
 
 from adapters.exchange_keys import ExchangeKeys
-from adapters.http.app import create_app
-from adapters.http.auth import AuthConfig, public_keys_in
 from adapters.node_db import database_for
 from adapters.settings import NodeSettings
 from coordination.applications.base import NodeApplication
@@ -27,12 +25,15 @@ def serve_exchange_keys(
 ) -> Callable[[], None] | None:
     """Serve the node's API on COORDINATION_HTTP_HOST:HTTP_PORT in a thread; the function that stops it
     (None when the node has no peers, or no public keys to check their tokens with)."""
-    import uvicorn
-
-    from adapters.http.node import ApiNode
-
     if not settings.peer_urls:
         return None
+    # Imported only here: a node without peers never loads the web stack (~20 MB of its memory).
+    import uvicorn
+
+    from adapters.http.app import create_app
+    from adapters.http.auth import AuthConfig, public_keys_in
+    from adapters.http.node import ApiNode
+
     if settings.public_keys_dir is None or not settings.public_keys_dir.is_dir():
         log.error("exchange_keys.no_public_keys", setting="COORDINATION_PUBLIC_KEYS_DIR")
         return None
