@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -11,10 +12,16 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from adapters.kafka.consumer import AlreadyApplied
+from adapters.kafka.consumer import AlreadyApplied, Consumer
 from adapters.kafka.envelope import ReceivedEvent
 from adapters.node_db import SqlDatabase
+from adapters.settings import NodeSettings
+from adapters.transport import Transport
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.integration.events import IntegrationEvent
+from ops.nodes import DEMO_ROLES, on_exchange
+from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes
 
 SOURCE = "urn:dk:rehousing:org:civica"
 TOPIC = "test.cases"
@@ -109,3 +116,27 @@ class ReceivedLog:
         with self._db.transaction() as tx:
             found = tx.execute(f"SELECT ce_id, type, subject, data FROM {self._table} ORDER BY seq")
         return [(str(i), str(t), str(s), json.loads(str(d))) for i, t, s, d in found]
+
+
+def run_until_handled(consumer: Consumer, handled: int, within: float = 20.0) -> None:
+    """Poll until the consumer has applied, suppressed or parked `handled` messages (bounded in time)."""
+    deadline = time.monotonic() + within
+    stats = consumer.stats
+    while stats.applied + stats.duplicates + stats.parked < handled:
+        assert time.monotonic() < deadline, f"{stats} within {within} s"
+        consumer.run_once(0.2)
+
+
+def reference_nodes(broker: Transport) -> Nodes:
+    """The reference scenario's four organisations in memory, on `broker` (close them when done)."""
+    memory = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    nodes = Nodes(
+        civica=HousingOrganisationApp(organisation=CIVICA, env=memory, cpr_secret=b"s" * 32),
+        bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=memory),
+        children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=memory),
+        kvinfo=CivilActorApp(organisation=KVINFO, env=memory),
+    )
+    on_exchange(
+        nodes, {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()}, broker
+    )
+    return nodes

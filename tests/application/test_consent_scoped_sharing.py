@@ -15,9 +15,7 @@ import pytest
 from adapters.exchange_keys import ExchangeOpener, InProcessKeyDirectory, KeyNotShared
 from adapters.inprocess import InProcessBroker
 from adapters.kafka.envelope import decode
-from adapters.settings import NodeSettings
 from coordination.applications.housing import CONSENT_WITHDRAWN, HousingOrganisationApp
-from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.domain.errors import ConsentMissing
 from coordination.domain.household import Household
 from coordination.domain.personal_fields import ERASED
@@ -29,7 +27,6 @@ from coordination.integration.events import Addressed
 from coordination.integration.outbound import Outbound
 from coordination.integration.personal import personal_fields
 from coordination.integration.topics import Topics
-from ops.nodes import DEMO_ROLES, on_exchange
 from ops.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
@@ -41,6 +38,7 @@ from ops.reference_scenario import (
     on,
     play,
 )
+from tests.exchange_support import reference_nodes
 
 TOPICS = Topics()
 
@@ -52,18 +50,7 @@ def broker() -> InProcessBroker:
 
 @pytest.fixture
 def nodes(broker: InProcessBroker) -> Iterator[Nodes]:
-    memory = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    built = Nodes(
-        civica=HousingOrganisationApp(organisation=CIVICA, env=memory, cpr_secret=b"s" * 32),
-        bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=memory),
-        children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=memory),
-        kvinfo=CivilActorApp(organisation=KVINFO, env=memory),
-    )
-    on_exchange(
-        built,
-        {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()},
-        broker,
-    )
+    built = reference_nodes(broker)
     yield built
     built.close()
 

@@ -11,42 +11,24 @@ from uuid import uuid4
 import pytest
 
 from adapters.inprocess import InProcessBroker
-from adapters.settings import NodeSettings
 from adapters.shredding import ShreddingMapper
 from adapters.views import SQLiteViewStore
-from coordination.applications.housing import HousingOrganisationApp
-from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.projections.engine import ProjectionRunner
 from coordination.projections.rebuild import compare
 from coordination.projections.timeline import TimelineProjection
-from ops.nodes import DEMO_ROLES, on_exchange
 from ops.reference_scenario import (
-    BRIDGE_BUILDER,
-    CHILDREN_AND_YOUTH,
-    CIVICA,
-    KVINFO,
     Nodes,
     consultant,
     on,
     play,
 )
+from tests.exchange_support import reference_nodes
 from tests.read_model_support import CountedTimeline
 
 
 @pytest.fixture
 def nodes() -> Iterator[Nodes]:
-    memory = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    built = Nodes(
-        civica=HousingOrganisationApp(organisation=CIVICA, env=memory, cpr_secret=b"s" * 32),
-        bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=memory),
-        children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=memory),
-        kvinfo=CivilActorApp(organisation=KVINFO, env=memory),
-    )
-    on_exchange(
-        built,
-        {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()},
-        InProcessBroker(),
-    )
+    built = reference_nodes(InProcessBroker())
     yield built
     built.close()
 

@@ -20,7 +20,7 @@ from adapters.kafka.envelope import ReceivedEvent, encode
 from adapters.node_db import SqlDatabase, database_for
 from adapters.outbox import ParkedMessages
 from adapters.transport import OutgoingMessage, Subscription
-from tests.exchange_support import SOURCE, CaseNoted, ReceivedLog
+from tests.exchange_support import SOURCE, CaseNoted, ReceivedLog, run_until_handled
 from tests.integration.conftest import Transport
 
 CASE = uuid4()
@@ -62,14 +62,6 @@ def node_db(store_env: dict[str, str]) -> Iterator[SqlDatabase]:
         db.close()
 
 
-def _run(consumer: Consumer, handled: int, within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    stats = consumer.stats
-    while stats.applied + stats.duplicates + stats.parked < handled:
-        assert time.monotonic() < deadline, f"{stats} within {within} s"
-        consumer.run_once(0.2)
-
-
 def _consumer(
     transport: Transport, topic: str, db: SqlDatabase, apply: Apply | None = None
 ) -> tuple[Consumer, ReceivedLog]:
@@ -85,7 +77,7 @@ def test_a_malformed_message_and_an_unknown_type_are_parked_and_the_partition_go
     transport.publisher().publish(sent)
     consumer, log = _consumer(transport, topic, node_db)
 
-    _run(consumer, 5)
+    run_until_handled(consumer, 5, within=15.0)
 
     assert [data["n"] for *_, data in log.rows()] == [0, 1, 2]
     assert (consumer.stats.applied, consumer.stats.parked) == (3, 2)
@@ -106,7 +98,7 @@ def test_a_message_delivered_twice_changes_nothing_the_second_time(
     transport.publisher().publish([once, _noted(topic, 1), once])
     consumer, log = _consumer(transport, topic, node_db)
 
-    _run(consumer, 3)
+    run_until_handled(consumer, 3, within=15.0)
 
     assert [data["n"] for *_, data in log.rows()] == [0, 1]
     assert (consumer.stats.applied, consumer.stats.duplicates) == (2, 1)
@@ -133,11 +125,11 @@ def test_messages_redelivered_after_a_crash_before_the_commit_are_suppressed(
     group = f"node-{uuid4().hex[:8]}"
     dying = Consumer(CommitFails(transport.subscribe([topic], group)), log.apply, ParkedMessages(node_db))  # type: ignore[arg-type]
     with pytest.raises(ConnectionError):
-        _run(dying, 4)
+        run_until_handled(dying, 4, within=15.0)
     applied_before = dying.stats.applied
 
     restarted = Consumer(transport.subscribe([topic], group), log.apply, ParkedMessages(node_db))
-    _run(restarted, 4)
+    run_until_handled(restarted, 4, within=15.0)
 
     assert [data["n"] for *_, data in log.rows()] == [0, 1, 2, 3]
     assert restarted.stats.duplicates == applied_before
@@ -157,7 +149,7 @@ def test_a_message_whose_effect_failed_is_parked_and_applies_when_retried(
 
     transport.publisher().publish([_noted(topic, 0), _noted(topic, 1), _garbage(topic), _noted(topic, 2)])
     consumer, _ = _consumer(transport, topic, node_db, apply)
-    _run(consumer, 4)
+    run_until_handled(consumer, 4, within=15.0)
     assert [data["n"] for *_, data in log.rows()] == [0, 2]
     parked_effect = consumer.list_parked()[0]
     assert parked_effect.reason == "apply failed: ValueError: the receiving node has a bug"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -28,7 +27,7 @@ from coordination.integration.events import IntegrationEvent
 from coordination.integration.inbound import Inbound
 from coordination.integration.topics import org_source
 from ops.reference_scenario import CIVICA, consultant, on, the_dwelling
-from tests.exchange_support import SOURCE, Case, CaseNoted
+from tests.exchange_support import SOURCE, Case, CaseNoted, run_until_handled
 from tests.integration.conftest import Transport
 
 AT = on(the_dwelling().available_from)
@@ -81,14 +80,6 @@ def _let(topic: str, vacancy: UUID, offer: UUID) -> OutgoingMessage:
     return _message(topic, v.VacancyLet(vacancy_id=vacancy, offer_id=offer, at=AT, by=consultant), vacancy, 3)
 
 
-def _run(consumer: Consumer, handled: int, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    stats = consumer.stats
-    while stats.applied + stats.duplicates + stats.parked < handled:
-        assert time.monotonic() < deadline, f"{stats} within {within} s"
-        consumer.run_once(0.2)
-
-
 def _lanes_consumer(
     transport: Transport, topic: str, app: HousingOrganisationApp, db: SqlDatabase
 ) -> Consumer:
@@ -104,7 +95,7 @@ def test_a_poll_with_a_duplicate_applies_each_message_once_and_counts_the_repeat
     transport.publisher().publish([*sent[:3], sent[1], *sent[3:]])
     consumer = _lanes_consumer(transport, topic, fab, node_db)
 
-    _run(consumer, 7)
+    run_until_handled(consumer, 7)
 
     assert (consumer.stats.applied, consumer.stats.duplicates, consumer.stats.parked) == (6, 1, 0)
     assert [fab.vacancy(vacancy).owner for vacancy in vacancies] == [CIVICA] * 6
@@ -131,7 +122,7 @@ def test_a_poison_message_in_the_middle_of_a_poll_is_parked_and_the_rest_is_appl
     )
     consumer = _lanes_consumer(transport, topic, fab, node_db)
 
-    _run(consumer, 6)
+    run_until_handled(consumer, 6)
 
     assert (consumer.stats.applied, consumer.stats.parked) == (4, 2)
     assert [fab.vacancy(vacancy).status for vacancy in vacancies] == ["open"] * 4
@@ -153,7 +144,7 @@ def test_messages_about_one_vacancy_apply_in_offset_order_while_other_vacancies_
     transport.publisher().publish(sent)
     consumer = _lanes_consumer(transport, topic, fab, node_db)
 
-    _run(consumer, len(sent))
+    run_until_handled(consumer, len(sent))
 
     assert (consumer.stats.applied, consumer.stats.parked) == (15, 0), consumer.list_parked()
     assert {fab.vacancy(vacancy).status for vacancy in vacancies} == {"let"}
@@ -213,7 +204,7 @@ def test_messages_in_different_lanes_that_change_one_aggregate_conflict_and_each
         transport.subscribe([topic], "journal"), apply, ParkedMessages(node_db), concurrency=4
     )
 
-    _run(consumer, 4)
+    run_until_handled(consumer, 4)
 
     stored = app.repository.get(journal.id)
     assert sorted(stored.notes) == sorted(dict(m.headers)["ce_id"].decode() for m in messages)
@@ -260,7 +251,7 @@ def test_a_failure_of_the_nodes_own_database_in_one_lane_redelivers_that_lane_an
 
     with pytest.raises(sqlite3.OperationalError):
         consumer.run_once(0.2)
-    _run(consumer, 4)
+    run_until_handled(consumer, 4)
 
     assert sorted(data["n"] for *_, data in log.rows()) == [0, 1, 2, 3]
     assert consumer.list_parked() == []
