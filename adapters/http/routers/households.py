@@ -103,8 +103,11 @@ def get_household(
     return view
 
 
-def _step(name: str, path: str, body_type: type[Body] | None, call: str, **fixed: str) -> None:
-    """A POST that records one phase fact on the household (If-Match: the household's ETag)."""
+def _step(
+    name: str, path: str, body_type: type[Body] | None, call: str, as_argument: str | None = None
+) -> None:
+    """A POST that records one fact on the household (If-Match: the household's ETag); the body's fields are
+    the command's arguments, or the body is the one argument named `as_argument`."""
 
     if body_type is None:
 
@@ -133,7 +136,7 @@ def _step(name: str, path: str, body_type: type[Body] | None, call: str, **fixed
             if_match: IfMatch = None,
         ) -> JSONResponse:
             method = getattr(_housing(access), call)
-            arguments = dict(body)
+            arguments = {as_argument: body} if as_argument else dict(body)
             return run_command(
                 access,
                 key,
@@ -173,50 +176,8 @@ _step("record_contact_person", "contact-persons", ContactPerson, "record_contact
 _step("end_contact_person", "contact-person-ends", ContactPersonEnd, "end_contact_person")
 
 
-@router.post(
-    "/{household_id}/consents", operation_id="give_consent", responses={**command_responses(), **COMMAND}
-)
-def give_consent(
-    household_id: UUID,
-    body: Consent,
-    key: IdempotencyKey,
-    access: Annotated[Access, guard("give_consent")],
-    if_match: IfMatch = None,
-) -> JSONResponse:
-    app = _housing(access)
-    return run_command(
-        access,
-        key,
-        if_match,
-        body,
-        lambda cid, at, by: app.give_consent(
-            command_id=cid, household_id=household_id, consent=body, at=at, by=by
-        ),
-    )
-
-
-@router.post(
-    "/{household_id}/enrolments",
-    operation_id="record_enrolment",
-    responses={**command_responses(), **COMMAND},
-)
-def record_enrolment(
-    household_id: UUID,
-    body: Enrolment,
-    key: IdempotencyKey,
-    access: Annotated[Access, guard("record_enrolment")],
-    if_match: IfMatch = None,
-) -> JSONResponse:
-    app = _housing(access)
-    return run_command(
-        access,
-        key,
-        if_match,
-        body,
-        lambda cid, at, by: app.record_enrolment(
-            command_id=cid, household_id=household_id, enrolment=body, at=at, by=by
-        ),
-    )
+_step("give_consent", "consents", Consent, "give_consent", as_argument="consent")
+_step("record_enrolment", "enrolments", Enrolment, "record_enrolment", as_argument="enrolment")
 
 
 @router.post("/{household_id}/move", operation_id="record_move", responses={**command_responses(), **COMMAND})
