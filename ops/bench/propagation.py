@@ -1,70 +1,75 @@
 """Scenario b: a command committed at CIVICA's node → its effect committed at FAB's node, through Tansu.
 
 CIVICA publishes vacancies to the Odense pool; FAB's node mirrors each one (relay → Kafka → consumer →
-FAB's command, with its receipt). Latency runs from CIVICA's commit to FAB's commit of the mirror (its
-save's transaction committed), both nodes in this process (one clock), no read models running. Then the
-same with FAB's read models running (as `python -m ops.node` runs them), also to FAB's vacancy pool
-having applied the vacancy (the projection's batch committed). Beside it: plain kafka-python produce →
-consume in the same run.
+FAB's command, with its receipt). CIVICA's node (its clients and relay) runs in this process; FAB's runs
+in a process of its own (ops/bench/receiver.py), as every organisation runs its node, and reports the
+moment each mirror committed. Both read `time.monotonic()` (CLOCK_MONOTONIC: one clock for the whole
+system on Linux), so latencies across the two processes are valid. Latency runs from CIVICA's commit to
+FAB's commit of the mirror (its save's transaction committed), no read models running. Then the same with
+FAB's read models running (as `python -m ops.node` runs them), also to FAB's vacancy pool having applied
+the vacancy (the projection's batch committed). Beside it: plain kafka-python produce → consume in the
+same run.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
+import signal
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 from uuid import UUID, uuid4
 
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription, KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
 from adapters.transport import OutgoingMessage
 from coordination.applications.housing import HousingOrganisationApp
-from coordination.domain.vacancy import Vacancy
-from coordination.projections.engine import Batch
-from coordination.projections.vacancy_pool import VacancyPoolProjection
 from ops.bench.commands import percentile
-from ops.bench.infra import Broker, Postgres
+from ops.bench.infra import ROOT, Broker, Postgres
+from ops.bench.receiver import STORE_ENV
 from ops.bench.report import Results, at_least, at_most
-from ops.node import Node, node_read_models
+from ops.node import Node
 from ops.reference_scenario import consultant, on, the_dwelling
 
 RATE = 200  # events per second offered
 GENTLE_RATE = 50
 WAIT = 60.0  # seconds any one wait may take
+STOP_WAIT = 30.0  # seconds the receiver may take to stop before it is killed
 CLIENTS = 4  # CIVICA's clients publishing at the offered rate
 
 
 @dataclass
 class Arrivals:
-    """When each vacancy's mirror was committed at the receiving node, and when its vacancy pool had it."""
+    """When each vacancy's mirror was committed at the receiving node, and when its vacancy pool had it
+    (`time.monotonic()` readings, taken in the receiver's process)."""
 
     times: dict[UUID, float] = field(default_factory=dict)
     projected: dict[UUID, float] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
-    _unprojected: dict[int, UUID] = field(default_factory=dict)  # FAB's notification id -> vacancy
+    ended: str = ""  # why the receiver's reports ended, once they have
 
-    def record(self, recordings: list[object]) -> None:
-        now = time.perf_counter()
-        with self.changed:
-            for recording in recordings:
-                event = recording.domain_event  # type: ignore[attr-defined]
-                if isinstance(event, Vacancy.Published):
-                    self.times[event.originator_id] = now
-                    self._unprojected[recording.notification.id] = event.originator_id  # type: ignore[attr-defined]
-            self.changed.notify_all()
-
-    def record_projected(self, through: int) -> None:
-        """The vacancy pool committed a batch through notification id `through`."""
-        now = time.perf_counter()
-        with self.changed:
-            for position in [p for p in self._unprojected if p <= through]:
-                self.projected[self._unprojected.pop(position)] = now
-            self.changed.notify_all()
+    def follow(self, lines: IO[str]) -> None:
+        """Read the receiver's report lines until it closes them (run on a thread of its own)."""
+        try:
+            for line in lines:
+                what, *rest = line.split()
+                if what in ("committed", "projected"):
+                    arrived = self.times if what == "committed" else self.projected
+                    with self.changed:
+                        arrived[UUID(rest[0])] = float(rest[1])
+                        self.changed.notify_all()
+        finally:
+            with self.changed:
+                self.ended = "the receiver stopped reporting"
+                self.changed.notify_all()
 
     def wait_for(self, ids: list[UUID], seconds: float = WAIT, *, projected: bool = False) -> None:
         deadline = time.monotonic() + seconds
@@ -72,10 +77,11 @@ class Arrivals:
         with self.changed:
             while not all(i in arrived for i in ids):
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self.ended:
                     missing = sum(i not in arrived for i in ids)
+                    why = f" ({self.ended})" if self.ended else ""
                     raise TimeoutError(
-                        f"{missing} of {len(ids)} vacancies did not reach FAB within {seconds:.0f} s"
+                        f"{missing} of {len(ids)} vacancies did not reach FAB within {seconds:.0f} s{why}"
                     )
                 self.changed.wait(min(left, 0.5))
 
@@ -84,68 +90,83 @@ class Arrivals:
 class Pair:
     civica: HousingOrganisationApp
     civica_node: Node
-    fab_node: Node
     arrivals: Arrivals
+    viewed: bool  # FAB runs its read models
 
 
 @contextmanager
-def _pair(postgres: Postgres, broker: Broker, *, fab_read_models: bool = False) -> Iterator[Pair]:
-    """CIVICA's and FAB's nodes, started and warmed up; FAB's with its read models when asked (as
-    `python -m ops.node` runs them)."""
+def _receiver(
+    postgres: Postgres, broker: Broker, prefix: str, *, read_models: bool, profile: str | None = None
+) -> Iterator[Arrivals]:
+    """FAB's node in a process of its own (ops/bench/receiver.py), its reports followed on a thread; stopped
+    with SIGTERM (killed if it takes longer than STOP_WAIT)."""
+    env = postgres.env(schema=f"bench_b_fab_{secrets.token_hex(3)}")
+    read_end, write_end = os.pipe()
+    command = [sys.executable, "-m", "ops.bench.receiver", "--prefix", prefix]
+    command += ["--bootstrap", broker.bootstrap_servers, "--report-fd", str(write_end)]
+    command += ["--read-models"] if read_models else []
+    command += ["--profile", profile] if profile else []
+    try:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, STORE_ENV: json.dumps(env)},
+            stdin=subprocess.PIPE,
+            pass_fds=(write_end,),
+        )
+    finally:
+        os.close(write_end)
+    arrivals = Arrivals()
+    lines = os.fdopen(read_end, "r")
+    follower = threading.Thread(target=arrivals.follow, args=(lines,), name="receiver-reports", daemon=True)
+    follower.start()
+    try:
+        yield arrivals
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        if process.stdin is not None:
+            process.stdin.close()
+        follower.join(5)
+        lines.close()
+
+
+@contextmanager
+def _pair(
+    postgres: Postgres, broker: Broker, *, fab_read_models: bool = False, profile: str | None = None
+) -> Iterator[Pair]:
+    """CIVICA's node here and FAB's in its own process, started and warmed up; FAB's with its read models
+    when asked (as `python -m ops.node` runs them)."""
     prefix = f"bench{secrets.token_hex(4)}."
+    settings = NodeSettings(
+        organisation="civica",
+        role=OrganisationRole.HOUSING_ORGANISATION,
+        kafka_topic_prefix=prefix,
+        kafka_bootstrap_servers=broker.bootstrap_servers,
+    )
+    env = postgres.env(schema=f"bench_b_civica_{secrets.token_hex(3)}")
     with ExitStack() as stack:
-        nodes = []
-        apps = []
-        for organisation in ("civica", "fab"):
-            settings = NodeSettings(
-                organisation=organisation,
-                role=OrganisationRole.HOUSING_ORGANISATION,
-                kafka_topic_prefix=prefix,
-                kafka_bootstrap_servers=broker.bootstrap_servers,
-            )
-            env = postgres.env(schema=f"bench_b_{organisation}_{secrets.token_hex(3)}")
-            app = HousingOrganisationApp(
-                organisation=organisation, env=env, cpr_secret=secrets.token_bytes(32)
-            )
-            stack.callback(app.close)
-            read_models = (
-                node_read_models(settings, app) if fab_read_models and organisation == "fab" else None
-            )
-            node = Node(settings, app, KafkaTransport(settings.kafka()), read_models=read_models)
-            stack.callback(node.close)
-            apps.append(app)
-            nodes.append(node)
-        arrivals = Arrivals()
-        # The library calls _notify(recordings) after each committed save: the moment the effect is durable.
-        apps[1]._notify = arrivals.record  # type: ignore[method-assign]
-        pair = Pair(apps[0], nodes[0], nodes[1], arrivals)
-        if fab_read_models:
-            _on_each_batch(nodes[1], arrivals.record_projected)
-        pair.fab_node.start()
-        pair.civica_node.start()
-        # Warm up: topics created, the consumer's partitions assigned, connections open.
+        arrivals = stack.enter_context(
+            _receiver(postgres, broker, prefix, read_models=fab_read_models, profile=profile)
+        )
+        app = HousingOrganisationApp(organisation="civica", env=env, cpr_secret=secrets.token_bytes(32))
+        stack.callback(app.close)
+        node = Node(settings, app, KafkaTransport(settings.kafka()))
+        stack.callback(node.close)
+        node.start()
+        pair = Pair(app, node, arrivals, fab_read_models)
+        # Warm up: FAB's node started, topics created, its consumer's partitions assigned, connections open.
         arrivals.wait_for([_publish(pair.civica)[0] for _ in range(5)], projected=fab_read_models)
         yield pair
 
 
-def _on_each_batch(node: Node, projected: Callable[[int], None]) -> None:
-    """Call `projected(last position)` after each batch FAB's vacancy pool projection commits."""
-    assert node.read_models is not None
-    runner = node.read_models.runners[VacancyPoolProjection.name]
-    apply_batch = runner.apply_batch
-
-    def applied(batch: Batch) -> int:
-        moved = apply_batch(batch)
-        if moved:
-            projected(batch.last)
-        return moved
-
-    runner.apply_batch = applied  # type: ignore[method-assign]
-
-
 def _publish(app: HousingOrganisationApp) -> tuple[UUID, float]:
     vacancy = app.publish_vacancy(command_id=uuid4(), dwelling=the_dwelling(), at=on(_DAY), by=consultant)
-    return vacancy, time.perf_counter()
+    return vacancy, time.monotonic()
 
 
 _DAY = the_dwelling().available_from
@@ -164,11 +185,11 @@ def _at_rate(pair: Pair, events: int, rate: float) -> Rated:
     """CIVICA's clients publish `events` vacancies, one every 1/`rate` s (several clients: one alone waits
     for each commit and falls behind 200/s here)."""
     sent: dict[UUID, float] = {}
-    started = time.perf_counter()
+    started = time.monotonic()
     with ThreadPoolExecutor(CLIENTS, thread_name_prefix="civica-client") as clients:
         publishing = []
         for i in range(events):
-            delay = started + i / rate - time.perf_counter()
+            delay = started + i / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
             publishing.append(clients.submit(_publish, pair.civica))
@@ -177,7 +198,7 @@ def _at_rate(pair: Pair, events: int, rate: float) -> Rated:
             sent[vacancy] = committed
     offered = events / (max(sent.values()) - started)
     pair.arrivals.wait_for(list(sent))
-    viewed = pair.fab_node.read_models is not None
+    viewed = pair.viewed
     if viewed:
         pair.arrivals.wait_for(list(sent), projected=True)
     return Rated(
@@ -191,7 +212,7 @@ def _drain_rate(pair: Pair, events: int) -> float:
     """Events stored at CIVICA while its relay is stopped, then relayed and applied at FAB: events/s."""
     pair.civica_node.relay.stop()
     ids = [_publish(pair.civica)[0] for _ in range(events)]
-    started = time.perf_counter()
+    started = time.monotonic()
     pair.civica_node.relay.start()
     pair.arrivals.wait_for(ids, seconds=max(WAIT, events / 50))
     return events / (max(pair.arrivals.times[i] for i in ids) - started)
@@ -209,18 +230,18 @@ def _raw_kafka(broker: Broker, messages: int, rate: float | None) -> tuple[list[
         deadline = time.monotonic() + WAIT
         while len(received) < messages and time.monotonic() < deadline:
             for message in subscription.poll(0.05):
-                received[message.value] = time.perf_counter()
+                received[message.value] = time.monotonic()
 
     try:
         publisher.publish([OutgoingMessage(topic=topic, key=b"warm", value=b"warm")])
         messages += 1
-        sent: dict[bytes, float] = {b"warm": time.perf_counter()}
+        sent: dict[bytes, float] = {b"warm": time.monotonic()}
         reader = threading.Thread(target=consume, daemon=True)
         reader.start()
         subscription_ready = time.monotonic() + WAIT
         while b"warm" not in received and time.monotonic() < subscription_ready:
             time.sleep(0.01)
-        started = time.perf_counter()
+        started = time.monotonic()
         batch = []
         for i in range(messages - 1):
             value = b"%d" % i
@@ -231,10 +252,10 @@ def _raw_kafka(broker: Broker, messages: int, rate: float | None) -> tuple[list[
                     publisher.publish(batch)
                     batch = []
                 continue
-            delay = started + i / rate - time.perf_counter()
+            delay = started + i / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            sent[value] = time.perf_counter()
+            sent[value] = time.monotonic()
             publisher.publish([OutgoingMessage(topic=topic, key=b"k%d" % (i % 5), value=value)])
         if batch:
             publisher.publish(batch)

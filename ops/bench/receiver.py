@@ -1,0 +1,204 @@
+"""Scenario b's receiving node (FAB) in a process of its own, as every organisation runs its node.
+
+`python -m ops.bench.receiver --prefix P --bootstrap HOST:PORT --report-fd N [--read-models]
+[--profile FILE]` builds FAB's Node exactly as the bench did in its own process (same settings, the
+PostgreSQL store env from COORDINATION_BENCH_STORE_ENV as JSON) and writes one line per event to file
+descriptor N: `committed <vacancy id> <t>` when FAB's save holding the mirror's `Vacancy.Published`
+committed (the library's `_notify` hook, called after the store transaction commits) and `projected
+<vacancy id> <t>` when FAB's vacancy pool committed the batch holding it. `ready` once started,
+`stopped` at the end. It stops on SIGTERM or when its stdin closes (the bench died).
+
+The times are `time.monotonic()`: CLOCK_MONOTONIC, one system-wide clock on Linux, so the bench may
+subtract its own monotonic readings from these across the two processes.
+
+`--profile` runs cProfile (CPU clock: `time.thread_time`) in every thread the node starts and writes the
+merged stats there when stopping.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import IO, Any
+from uuid import UUID
+
+from adapters.kafka.transport import KafkaTransport
+from adapters.settings import NodeSettings, OrganisationRole
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.domain.vacancy import Vacancy
+from coordination.projections.engine import Batch
+from coordination.projections.vacancy_pool import VacancyPoolProjection
+from ops.logging import configure
+from ops.node import Node, node_read_models
+
+STORE_ENV = "COORDINATION_BENCH_STORE_ENV"
+ORGANISATION = "fab"
+
+
+class ThreadProfiles:
+    """cProfile in every thread started after `start()` (cProfile alone sees only the thread enabling it)."""
+
+    def __init__(self, timer: Callable[[], float] = time.thread_time) -> None:
+        self._timer = timer
+        self._profiles: list[cProfile.Profile] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        threading.setprofile(self._begin)
+
+    def _begin(self, *_: Any) -> None:
+        # Runs once as each new thread's first profile event: hand the thread to a profiler of its own.
+        sys.setprofile(None)
+        profile = cProfile.Profile(self._timer)
+        with self._lock:
+            self._profiles.append(profile)
+        profile.enable()
+
+    def dump(self, path: str) -> None:
+        """Write the merged stats (call once the profiled threads have stopped)."""
+        import pstats
+
+        threading.setprofile(None)  # type: ignore[arg-type]
+        with self._lock:
+            profiles = [p for p in self._profiles if p.getstats()]
+        if not profiles:
+            return
+        stats = pstats.Stats(profiles[0])
+        for profile in profiles[1:]:
+            stats.add(profile)
+        stats.dump_stats(path)
+
+
+class Reporter:
+    """Writes the protocol lines to the bench, one write per commit (a pipe write is atomic up to 4 KiB)."""
+
+    def __init__(self, out: IO[str], *, projections: bool) -> None:
+        self._out = out
+        self._lock = threading.Lock()
+        self._projections = projections
+        self._unprojected: dict[int, UUID] = {}  # FAB's notification id -> vacancy
+
+    def line(self, text: str) -> None:
+        with self._lock:
+            self._out.write(text + "\n")
+            self._out.flush()
+
+    def committed(self, recordings: list[Any]) -> None:
+        now = time.monotonic()
+        lines = []
+        for recording in recordings:
+            event = recording.domain_event
+            if isinstance(event, Vacancy.Published):
+                lines.append(f"committed {event.originator_id} {now:.6f}\n")
+        if lines:
+            with self._lock:
+                if self._projections:
+                    for recording in recordings:
+                        if isinstance(recording.domain_event, Vacancy.Published):
+                            self._unprojected[recording.notification.id] = (
+                                recording.domain_event.originator_id
+                            )
+                self._out.write("".join(lines))
+                self._out.flush()
+
+    def projected(self, through: int) -> None:
+        """The vacancy pool committed a batch through notification id `through`."""
+        now = time.monotonic()
+        with self._lock:
+            done = [p for p in self._unprojected if p <= through]
+            if not done:
+                return
+            self._out.write("".join(f"projected {self._unprojected.pop(p)} {now:.6f}\n" for p in done))
+            self._out.flush()
+
+
+def _after_each_commit(app: HousingOrganisationApp, callback: Callable[[list[Any]], None]) -> None:
+    """Call `callback(recordings)` after each committed save, after what the node hooked there (its relay's
+    wake-up)."""
+    notify = app._notify
+
+    def notified(recordings: list[Any]) -> None:
+        notify(recordings)
+        callback(recordings)
+
+    app._notify = notified  # type: ignore[method-assign]
+
+
+def _on_each_batch(node: Node, projected: Callable[[int], None]) -> None:
+    """Call `projected(last position)` after each batch FAB's vacancy pool projection commits."""
+    assert node.read_models is not None
+    runner = node.read_models.runners[VacancyPoolProjection.name]
+    apply_batch = runner.apply_batch
+
+    def applied(batch: Batch) -> int:
+        moved = apply_batch(batch)
+        if moved:
+            projected(batch.last)
+        return moved
+
+    runner.apply_batch = applied  # type: ignore[method-assign]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.bench.receiver", description=__doc__)
+    parser.add_argument("--prefix", required=True, help="the bench's Kafka topic prefix")
+    parser.add_argument("--bootstrap", required=True, help="the broker's bootstrap servers")
+    parser.add_argument("--report-fd", type=int, required=True, help="where the protocol lines go")
+    parser.add_argument("--read-models", action="store_true", help="run FAB's read models too")
+    parser.add_argument("--profile", help="write cProfile stats (CPU clock, all node threads) here")
+    args = parser.parse_args(argv)
+    configure(json=False, level=logging.WARNING)
+    out = os.fdopen(args.report_fd, "w", buffering=1)
+    reporter = Reporter(out, projections=args.read_models)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+
+    def until_stdin_closes() -> None:
+        sys.stdin.read()  # EOF: the bench is gone, so is the reason to run
+        stopping.set()
+
+    threading.Thread(target=until_stdin_closes, name="stdin", daemon=True).start()
+    profiles = ThreadProfiles() if args.profile else None
+    settings = NodeSettings(
+        organisation=ORGANISATION,
+        role=OrganisationRole.HOUSING_ORGANISATION,
+        kafka_topic_prefix=args.prefix,
+        kafka_bootstrap_servers=args.bootstrap,
+    )
+    app = HousingOrganisationApp(
+        organisation=ORGANISATION, env=json.loads(os.environ[STORE_ENV]), cpr_secret=secrets.token_bytes(32)
+    )
+    try:
+        read_models = node_read_models(settings, app) if args.read_models else None
+        node = Node(settings, app, KafkaTransport(settings.kafka()), read_models=read_models)
+        try:
+            _after_each_commit(app, reporter.committed)
+            if read_models is not None:
+                _on_each_batch(node, reporter.projected)
+            if profiles is not None:
+                profiles.start()
+            node.start()
+            reporter.line("ready")
+            stopping.wait()
+        finally:
+            node.close()
+    finally:
+        app.close()
+    if profiles is not None:
+        profiles.dump(args.profile)
+    reporter.line("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
