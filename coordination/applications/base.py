@@ -40,6 +40,9 @@ A = TypeVar("A", bound=Aggregate)
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:rehousing-coordination")
 # The versions a caller decided on (HTTP If-Match), per aggregate id, for the commands run in this context.
 _expected_versions: ContextVar[dict[UUID, int] | None] = ContextVar("expected_versions", default=None)
+# The ids of commands run under `noticing_repeats()` that had been handled before (each returned its first
+# result and changed nothing).
+_repeats: ContextVar[list[UUID] | None] = ContextVar("repeats", default=None)
 # How many aggregates' last seen versions a node keeps before it starts again (a shortcut, not a record).
 _KNOWN_VERSIONS_KEPT = 100_000
 
@@ -241,6 +244,17 @@ class NodeApplication(Application[UUID]):
         """Whether a command with this id took effect here (its receipt is stored with its effect)."""
         return self._receipt(derived_id("command", command_id)) is not None
 
+    @contextmanager
+    def noticing_repeats(self) -> Iterator[list[UUID]]:
+        """The ids of the commands run in this block that had been handled before (each returned its first
+        result): a consumer tells a redelivery this way without reading every message's receipt first."""
+        found: list[UUID] = []
+        token = _repeats.set(found)
+        try:
+            yield found
+        finally:
+            _repeats.reset(token)
+
     # Queries
 
     def referral(self, referral_id: UUID) -> ReferralView:
@@ -387,7 +401,7 @@ class NodeApplication(Application[UUID]):
             # one of the aggregates first (report the conflict; never overwrite).
             earlier = self._receipt(receipt_id)
             if earlier is not None:
-                return self._repeat(earlier, command, fingerprint, command_id)
+                return self._repeated(earlier, command, fingerprint, command_id)
             names = ", ".join(f"{type(a).__name__} {a.id}" for a in changed)
             raise ConcurrencyConflict(
                 f"{command} conflicted with another change to {names}; reload and try again"
@@ -397,7 +411,7 @@ class NodeApplication(Application[UUID]):
             # it left may be what refuses the repeat (or what fails to encrypt, once erased).
             earlier = self._receipt(receipt_id)
             if earlier is not None:
-                return self._repeat(earlier, command, fingerprint, command_id)
+                return self._repeated(earlier, command, fingerprint, command_id)
             raise
         for aggregate in changed:
             self._known_versions[aggregate.id] = aggregate.version
@@ -411,6 +425,15 @@ class NodeApplication(Application[UUID]):
             return None
         assert isinstance(receipt, CommandReceipt)
         return receipt
+
+    def _repeated(
+        self, earlier: CommandReceipt, command: str, fingerprint: str, command_id: UUID
+    ) -> UUID | None:
+        result = self._repeat(earlier, command, fingerprint, command_id)
+        noticing = _repeats.get()
+        if noticing is not None:
+            noticing.append(command_id)
+        return result
 
     @staticmethod
     def _repeat(earlier: CommandReceipt, command: str, fingerprint: str, command_id: UUID) -> UUID | None:

@@ -50,6 +50,16 @@ FACT_COMMANDS: dict[type[facts.HouseholdFactReported], str] = {
 }
 
 
+# What the mirror's commands take (mirror_vacancy_*), apart from a reservation (our request's, or not).
+_MIRRORED = (
+    v.VacancyPublished,
+    v.VacancyLet,
+    v.VacancyOfferDeclined,
+    v.VacancyOfferExpired,
+    v.VacancyWithdrawn,
+)
+
+
 class Inbound:
     """The consumer's `apply` for one node: dispatches each received event to the node's command."""
 
@@ -73,9 +83,18 @@ class Inbound:
             return  # our own message on a topic we share (the vacancy pool): already in our store
         self._check_sender(received)
         command_id = UUID(received.id)
-        if self.app.has_handled(command_id):
+        # A mirror's command finds a repeat itself (its receipt collides in the store, nothing is written)
+        # and says so through noticing_repeats(): no receipt read before every message. Anything else is
+        # looked up first (an erasure notice, a reservation that may decline at once, sealed fields).
+        if not self._mirrors(event) and self.app.has_handled(command_id):
             raise AlreadyApplied(received.id)
         event = self._open(event)
+        with self.app.noticing_repeats() as repeats:
+            self._apply(received.id, command_id, event)
+        if repeats:
+            raise AlreadyApplied(received.id)
+
+    def _apply(self, ce_id: str, command_id: UUID, event: IntegrationEvent) -> None:
         for attempt in range(self._retries):
             try:
                 self._dispatch(command_id, event)
@@ -84,7 +103,15 @@ class Inbound:
                 # A local command changed the same aggregate first: decide again on what is stored now.
                 if attempt + 1 == self._retries:
                     raise
-                log.info("inbound.conflict_retried", ce_id=received.id, attempt=attempt + 1)
+                log.info("inbound.conflict_retried", ce_id=ce_id, attempt=attempt + 1)
+
+    def _mirrors(self, event: IntegrationEvent) -> bool:
+        """Whether `event` goes to one of the mirror's commands (one idempotent save, nothing sealed)."""
+        if event.sealed is not None:
+            return False
+        if isinstance(event, v.VacancyReserved):
+            return event.reserved_for != self.organisation
+        return isinstance(event, _MIRRORED)
 
     def _check_sender(self, received: ReceivedEvent) -> None:
         """Only the owner speaks for a vacancy (whoever's person took the step); anything else comes from

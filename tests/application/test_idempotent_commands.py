@@ -145,6 +145,19 @@ def test_a_repeated_command_id_returns_the_first_result_and_records_nothing_more
     assert housing.recorder.max_notification_id() == after_first
 
 
+def test_a_repeated_command_is_noticed_by_whoever_asks_and_a_first_one_is_not(
+    housing: HousingOrganisationApp,
+) -> None:
+    first, again = cmd(), cmd()
+    housing.publish_vacancy(command_id=again, dwelling=dwelling(), at=at(), by=CONSULTANT)
+
+    with housing.noticing_repeats() as repeats:
+        housing.publish_vacancy(command_id=first, dwelling=dwelling(), at=at(), by=CONSULTANT)
+        housing.publish_vacancy(command_id=again, dwelling=dwelling(), at=at(1), by=CONSULTANT)
+
+    assert repeats == [again]
+
+
 def test_a_command_id_used_for_a_different_command_is_refused(housing: HousingOrganisationApp) -> None:
     command_id = cmd()
     household_id = register_family(housing, command_id=command_id)
