@@ -124,6 +124,13 @@ def test_an_untampered_store_verifies(sealed: Callable[..., Sealed]) -> None:
     assert (verdict.sealed, verdict.unsealed) == (12, 0)
 
 
+def test_a_page_sealed_in_several_inserts_verifies(sealed: Callable[..., Sealed]) -> None:
+    app, db, _ = sealed(events=600)  # one page, three multi-row inserts
+    verdict = verify(app, db)
+    assert verdict.ok, verdict
+    assert (verdict.sealed, verdict.unsealed) == (600, 0)
+
+
 def test_an_encrypted_store_verifies_and_an_edited_ciphertext_is_named(sealed: Callable[..., Sealed]) -> None:
     app, db, tamper = sealed(encrypted=True)
     assert verify(app, db).ok
