@@ -6,12 +6,15 @@ import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import structlog
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
 from adapters.transport import IncomingMessage, OutgoingMessage, PublishFailed
+
+log = structlog.get_logger()
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,8 @@ class KafkaSubscription:
             partitions = self._consumer.partitions_for_topic(topic) or set()
             assigned.extend(TopicPartition(topic, number) for number in sorted(partitions))
         self._consumer.assign(assigned)
+        self._latest: dict[TopicPartition, OffsetAndMetadata] = {}
+        self._close_timeout_ms = settings.request_timeout_ms
         for partition in assigned:
             committed = self._consumer.committed(partition)
             if committed is None:
@@ -150,15 +155,33 @@ class KafkaSubscription:
         return found
 
     def commit(self, positions: dict[tuple[str, int], int]) -> None:
-        self._consumer.commit(
-            {TopicPartition(t, p): OffsetAndMetadata(offset, "", -1) for (t, p), offset in positions.items()}
-        )
+        """Asynchronously (the answer is read at a later poll): waiting for it was a broker round trip per
+        poll before the next messages. Losing a commit only redelivers what was applied, which the
+        consumer's receipts suppress; `close()` commits the latest positions and waits."""
+        offsets = {
+            TopicPartition(t, p): OffsetAndMetadata(offset, "", -1) for (t, p), offset in positions.items()
+        }
+        self._latest.update(offsets)
+        self._consumer.commit_async(offsets, callback=_log_failed_commit)
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._consumer.seek(TopicPartition(topic, partition), offset)
 
     def close(self) -> None:
-        self._consumer.close(autocommit=False)
+        latest, self._latest = self._latest, {}  # closing twice commits once
+        try:
+            if latest:
+                self._consumer.commit(latest, timeout_ms=self._close_timeout_ms)
+        except (KafkaError, OSError) as error:
+            log.warning("subscription.final_commit_failed", error=type(error).__name__)
+        finally:
+            self._consumer.close(autocommit=False)
+
+
+def _log_failed_commit(offsets: dict[TopicPartition, OffsetAndMetadata], response: object) -> None:
+    if isinstance(response, Exception):
+        # A later commit (or the one at close) covers these; until then a restart reads them again.
+        log.warning("subscription.commit_failed", error=type(response).__name__, partitions=len(offsets))
 
 
 class KafkaTransport:
