@@ -47,8 +47,10 @@ ORGANISATION = "fab"
 class ThreadProfiles:
     """cProfile in every thread started after `start()` (cProfile alone sees only the thread enabling it)."""
 
-    def __init__(self, timer: Callable[[], float] = time.thread_time) -> None:
+    def __init__(self, timer: Callable[[], float] = time.thread_time, *, names: tuple[str, ...] = ()) -> None:
+        """Only threads whose name starts with one of `names`, when given."""
         self._timer = timer
+        self._names = names
         self._profiles: list[cProfile.Profile] = []
         self._lock = threading.Lock()
 
@@ -58,6 +60,8 @@ class ThreadProfiles:
     def _begin(self, *_: Any) -> None:
         # Runs once as each new thread's first profile event: hand the thread to a profiler of its own.
         sys.setprofile(None)
+        if self._names and not threading.current_thread().name.startswith(self._names):
+            return
         profile = cProfile.Profile(self._timer)
         with self._lock:
             self._profiles.append(profile)
