@@ -182,13 +182,15 @@ class Node:
         self._forget_keys = forget_on_erasure(self.exchange_keys, self.key_directory)
         app.erasure_hooks.append(self._forget_keys)
         self._publisher = transport.publisher()
+        outbound = Outbound(app, self.topics, ExchangeSealer(self.exchange_keys, self.organisation))
         self.relay = Relay(
             app,
             _CountingPublisher(self._publisher, self.published),
-            Outbound(app, self.topics, ExchangeSealer(self.exchange_keys, self.organisation)),
+            outbound,
             RelayPositions(self.db),
             source=org_source(self.organisation),
             name=EXCHANGE,
+            kinds=outbound.kinds,
         )
         _after_each_commit(app, self.relay.wake)
         self._subscription = transport.subscribe(self.subscribed, group=self.group)

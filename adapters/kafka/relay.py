@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import structlog
 from eventsourcing.application import Application
+from eventsourcing.utils import TopicError, resolve_topic
 
 from adapters.kafka.envelope import encode, new_traceparent
 from adapters.kafka.loop import BackgroundLoop
@@ -41,7 +42,10 @@ class Relay:
         poll_interval: float = 0.05,
         batch_size: int = 200,
         record_every: float = 0.1,
+        kinds: Collection[type] | None = None,
     ) -> None:
+        """`kinds`, when given, are the domain event classes `to_messages` maps: a stored event of any other
+        class is passed without being decoded (a receiving node's log is mostly mirrors' receipts)."""
         self.app = app
         self.source = source
         self.name = name
@@ -55,6 +59,11 @@ class Relay:
         # restart publishes again what came after it (the same ids: consumers suppress them); every
         # busy batch writing it was a commit (an fsync) between two publishes.
         self._passed = 0
+        # The durable position as this relay last read or wrote it: read once, not before every batch.
+        # Only a second relay of the same name (a stale one finishing late) moves it meanwhile; what that
+        # one published is then published again here, with the same ids.
+        self._durable: int | None = None
+        self._kinds = None if kinds is None else frozenset(kinds)
         self._record_every = record_every
         self._recorded_at = float("-inf")
         self._loop = BackgroundLoop(f"relay:{name}", self._step, idle_sleep=poll_interval)
@@ -70,7 +79,9 @@ class Relay:
 
     def run_once(self, max_events: int = 200) -> int:
         """Publish the messages of up to `max_events` stored events after the position; how many events."""
-        durable = self._positions.get(self.name)
+        if self._durable is None:
+            self._durable = self._positions.get(self.name)
+        durable = self._durable
         position = max(durable, self._passed)
         notifications = self.app.recorder.select_notifications(start=position + 1, limit=max_events)
         if not notifications:
@@ -81,6 +92,8 @@ class Relay:
             return 0
         messages: list[OutgoingMessage] = []
         for notification in notifications:
+            if self._passes(notification.topic):
+                continue
             messages.extend(self._messages_for(self.app.mapper.to_domain_event(notification)))
         last = notifications[-1].id
         if messages:
@@ -93,8 +106,18 @@ class Relay:
             log.info("relay.published", relay=self.name, messages=len(messages), notification_id=last)
         return len(notifications)
 
+    def _passes(self, topic: str) -> bool:
+        """Whether a stored event of `topic` certainly maps to no message (so it need not be decoded)."""
+        if self._kinds is None:
+            return False
+        try:
+            return resolve_topic(topic) not in self._kinds
+        except TopicError:
+            return False  # decoding it fails as it always did: the loop's failure handling applies
+
     def _record(self, position: int) -> None:
         self._positions.set(self.name, position)
+        self._durable = max(self._durable or 0, position)
         self._recorded_at = time.monotonic()
 
     def _messages_for(self, domain_event: Any) -> list[OutgoingMessage]:
@@ -129,6 +152,7 @@ class Relay:
 
     def start(self) -> None:
         """Publish in a background thread until stopped, retrying (with bounded back-off) after failures."""
+        self._durable = None  # read again: another relay of this name may have run meanwhile
         self._loop.start()
 
     def stop(self, timeout: float = 10.0) -> None:

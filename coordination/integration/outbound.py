@@ -97,6 +97,11 @@ class Outbound:
             Household.Erased: self._household_erased,
         }
 
+    @property
+    def kinds(self) -> frozenset[type[Any]]:
+        """The domain event classes that may become messages (the relay need not decode any other)."""
+        return frozenset(self._map)
+
     def __call__(self, domain_event: Any) -> list[Addressed]:
         mapping = self._map.get(type(domain_event))
         try:

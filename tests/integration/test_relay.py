@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -147,6 +148,28 @@ def test_everything_stored_that_others_need_is_published_in_order_per_aggregate(
     assert relay.position == app.recorder.max_notification_id()
     assert relay.lag() == 0
     assert consumer.stats.duplicates == 0
+
+
+def test_a_relay_told_which_kinds_become_messages_decodes_no_other_and_still_reaches_the_end(
+    app: Application[UUID], store_env: dict[str, str], publisher: Publisher
+) -> None:
+    _store_cases(app, cases=2, notes=2)  # 2 openings, 4 notes, 4 remarks
+    decoded: list[type] = []
+    to_domain_event = app.mapper.to_domain_event
+
+    def decoding(stored: Any) -> Any:
+        decoded.append(type(event := to_domain_event(stored)))
+        return event
+
+    app.mapper.to_domain_event = decoding  # type: ignore[method-assign]
+    positions = RelayPositions(database_for(store_env))
+    relay = Relay(app, publisher, case_messages, positions, source=SOURCE, kinds={Case.Opened, Case.Noted})
+
+    _drain(relay)
+
+    assert sorted(kind.__name__ for kind in set(decoded)) == ["Noted", "Opened"]
+    assert relay.published == 2 + 4
+    assert relay.position == app.recorder.max_notification_id()
 
 
 def test_a_new_relay_resumes_from_the_durable_position_and_publishes_nothing_twice(
