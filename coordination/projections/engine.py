@@ -8,7 +8,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -422,6 +422,11 @@ class ProjectionTx:
             self.flushes += 1
             self._tx.run([*_grouped(appended), *_folded(queue)])
 
+    def flush_into(self, tx: ViewTransaction) -> None:
+        """Sends what was queued ahead of a transaction (a batch handled while the last one was written)."""
+        self._tx = tx
+        self.flush()
+
     def mark(self) -> tuple[int, int, int]:
         return len(self._queue), len(self._appended), self.flushes
 
@@ -515,6 +520,27 @@ class _NeedSavepoints(Exception):
     """The optimistic path cannot isolate a failure; redo the batch with a savepoint per event."""
 
 
+class _NeedsTransaction(Exception):
+    """A handler read the views: its batch is handled inside the transaction that writes it."""
+
+
+class _Unbound:
+    """The transaction of a batch handled ahead of it: handlers may queue writes, not send them."""
+
+    def _refuse(self, *_: Any, **__: Any) -> Any:
+        raise _NeedsTransaction
+
+    execute = executemany = run = query = savepoint = _refuse
+
+
+@dataclass
+class _Handled:
+    """A batch handled ahead of its transaction: the writes it queued and the events it parked."""
+
+    ptx: ProjectionTx
+    parked: list[ParkedEvent]
+
+
 def describe(exc: BaseException) -> str:
     """The exception's message without event data: pydantic errors are listed without their input values."""
     if isinstance(exc, ValidationError):
@@ -553,6 +579,8 @@ class ProjectionRunner:
         self._read_ahead = reads_concurrently(app.recorder)
         # Whether `handles_stored` methods may be given stored events (False: always the ordinary handlers).
         self.stored_handlers = stores_plain_json(app.mapper)
+        # Whether a handler has read the views (see _handle_ahead).
+        self._reads_views = False
         view_store.ensure_tables(projection)
 
     @property
@@ -601,43 +629,68 @@ class ProjectionRunner:
         return self.apply_batch(self.fetch_batch(up_to))
 
     def run_until_caught_up(self, max_seconds: float = 60.0, up_to: int | None = None) -> int:
-        """Applies batches until tracking reaches the log's end as it was at the call (or `up_to`)."""
+        """Applies batches until tracking reaches the log's end as it was at the call (or `up_to`).
+
+        Three batches are in flight at once: the next is read (where the recorder reads concurrently) and
+        the current handled while the last one is written and committed, so the database's work for one
+        overlaps the handlers' for the other. Each batch is still its own transaction claiming tracking
+        from where the one before left it.
+        """
         target = up_to if up_to is not None else (self.app.recorder.max_notification_id() or 0)
         deadline = time.monotonic() + max_seconds
         total = 0
-        reader: ThreadPoolExecutor | None = None
+        reader = writer = None
+        writing: Future[int] | None = None
         batch = self.fetch_batch(up_to=target)
         try:
             while True:
+                following = None
+                if batch.after < batch.last < target and self._read_ahead:
+                    reader = reader or ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-read")
+                    following = reader.submit(self.fetch_batch, target, batch.last)
+                handled = self._handle_ahead(batch) if batch.last > batch.after else None
+                if writing is not None:
+                    applied = writing.result()
+                    total += applied
+                    writing = None
+                    if not applied:
+                        # The last batch was stale: tracking is elsewhere, so read on from where it is.
+                        batch = self.fetch_batch(up_to=target)
+                        continue
                 if batch.last <= batch.after:
                     return total
-                following = None
-                if batch.last < target and self._read_ahead:
-                    # Read the next batch while this one is applied: the database answers the read
-                    # meanwhile. Should this batch turn out stale, the next is read again from tracking.
-                    reader = reader or ThreadPoolExecutor(1, thread_name_prefix=self.name)
-                    following = reader.submit(self.fetch_batch, target, batch.last)
-                applied = self.apply_batch(batch)
-                total += applied
+                writer = writer or ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-write")
+                writing = writer.submit(self.apply_batch, batch, handled)
                 if batch.last >= target:
+                    total += writing.result()
+                    writing = None
                     return total
                 if time.monotonic() > deadline:
                     raise TimeoutError(
                         f"{self.name} at {batch.last} did not reach {target} in {max_seconds} s"
                     )
-                read_again = following is None or not applied
-                batch = self.fetch_batch(up_to=target) if read_again else following.result()  # type: ignore[union-attr]
+                batch = following.result() if following else self.fetch_batch(up_to=target, after=batch.last)
         finally:
-            if reader is not None:
-                reader.shutdown(wait=True, cancel_futures=True)
+            for pool in (reader, writer):
+                if pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
 
-    def apply_batch(self, batch: Batch) -> int:
-        """Applies a batch; returns how many positions of the log it moved tracking over (0 if stale)."""
+    def apply_batch(self, batch: Batch, handled: _Handled | None = None) -> int:
+        """Applies a batch; returns how many positions of the log it moved tracking over (0 if stale).
+
+        `handled`: the batch as `_handle_ahead` handled it, if it did (else it is handled here).
+        """
         if batch.last <= batch.after:
             return 0
+        if handled is None:
+            handled = self._handle_ahead(batch)
         try:
             try:
-                parked = self._apply(batch, with_savepoints=False)
+                parked = (
+                    self._apply(batch, with_savepoints=False)
+                    if handled is None
+                    else self._write(batch, handled)
+                )
             except _NeedSavepoints:
                 parked = self._apply(batch, with_savepoints=True)
         except _Stale:
@@ -657,17 +710,40 @@ class ProjectionRunner:
             )
         return batch.last - batch.after
 
+    def _handle_ahead(self, batch: Batch) -> _Handled | None:
+        """The batch handled before its transaction opens (handlers mostly only queue writes); None if a
+        handler reads the views (then never again: it is handled in its transaction from then on), or a
+        failure cannot be isolated without savepoints."""
+        if self._reads_views:
+            return None
+        ptx = ProjectionTx(self.projection, _Unbound())  # type: ignore[arg-type]
+        parked: list[ParkedEvent] = []
+        try:
+            for notification in batch.notifications:
+                failure = self._apply_optimistically(notification, ptx)
+                if failure is not None:
+                    parked.append(self._parked(notification, failure))
+        except _NeedsTransaction:
+            self._reads_views = True
+            return None
+        except _NeedSavepoints:
+            return None
+        return _Handled(ptx, parked)
+
+    def _write(self, batch: Batch, handled: _Handled) -> list[ParkedEvent]:
+        with self.view_store.transaction() as tx:
+            self._claim(tx, batch)
+            try:
+                handled.ptx.flush_into(tx)
+            except StatementFailed as exc:
+                raise _NeedSavepoints from exc
+            self._park(tx, handled.parked)
+        return handled.parked
+
     def _apply(self, batch: Batch, *, with_savepoints: bool) -> list[ParkedEvent]:
         parked: list[ParkedEvent] = []
         with self.view_store.transaction() as tx:
-            # Claim first: the row lock serialises racing runners, and a loser stops before writing.
-            claimed = tx.execute(
-                f"UPDATE {TRACKING_TABLE} SET position = ?, updated_at = ? "
-                "WHERE projection = ? AND position = ?",
-                (batch.last, _now(), self.name, batch.after),
-            )
-            if claimed != 1:
-                raise _Stale
+            self._claim(tx, batch)
             ptx = ProjectionTx(self.projection, tx)
             for notification in batch.notifications:
                 if with_savepoints:
@@ -681,14 +757,26 @@ class ProjectionRunner:
                     ptx.flush()
                 except StatementFailed as exc:
                     raise _NeedSavepoints from exc
-            for event in parked:
-                tx.execute(
-                    f"INSERT INTO {PARKED_TABLE} (projection, position, topic, originator_id, "
-                    "originator_version, error_type, error_message, parked_at, attempts) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    _parked_row(event),
-                )
+            self._park(tx, parked)
         return parked
+
+    def _claim(self, tx: ViewTransaction, batch: Batch) -> None:
+        # Claim first: the row lock serialises racing runners, and a loser stops before writing.
+        claimed = tx.execute(
+            f"UPDATE {TRACKING_TABLE} SET position = ?, updated_at = ? WHERE projection = ? AND position = ?",
+            (batch.last, _now(), self.name, batch.after),
+        )
+        if claimed != 1:
+            raise _Stale
+
+    def _park(self, tx: ViewTransaction, parked: list[ParkedEvent]) -> None:
+        for event in parked:
+            tx.execute(
+                f"INSERT INTO {PARKED_TABLE} (projection, position, topic, originator_id, "
+                "originator_version, error_type, error_message, parked_at, attempts) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _parked_row(event),
+            )
 
     def _apply_optimistically(self, notification: Notification, ptx: ProjectionTx) -> Exception | None:
         mark = ptx.mark()
@@ -697,6 +785,8 @@ class ProjectionRunner:
         except StatementFailed as exc:
             # A read inside a handler failed: on PostgreSQL the transaction is now aborted.
             raise _NeedSavepoints from exc
+        except _NeedsTransaction:
+            raise
         except Exception as exc:
             if not ptx.discard_since(mark):
                 raise _NeedSavepoints from exc

@@ -460,3 +460,92 @@ def test_a_filtered_read_in_windows_smaller_than_the_log_applies_every_handled_e
     )
     assert live.position() == app.recorder.max_notification_id()
     assert live.parked() == []
+
+
+# Catching up in many batches: each is handled while the one before it is written.
+
+
+def test_a_catch_up_in_one_event_batches_parks_a_poison_event_and_a_refused_write_and_applies_the_rest(
+    app: Application, open_views: OpenViews
+) -> None:
+    good, bad = publish(app, "A"), publish(app, "B")
+    reserve(app, bad)
+    expensive = _publish_expensive(app, "C")
+    reserve(app, good)
+    publish(app, "A")
+
+    class PoisonedAndRefused(RefusedByTheDatabase, PoisonedByOneVacancy):
+        poisoned = str(bad.id)
+
+    live = runner(app, open_views(), PoisonedAndRefused(), batch_size=1)
+
+    assert live.run_until_caught_up() == 6
+    assert [(p.position, p.error_type) for p in live.parked()] == [(3, "KeyError"), (4, "StatementFailed")]
+    assert str(expensive.id) not in statuses(live)
+    assert open_counts(live) == {"A": 1, "B": 1}
+    assert live.lag() == 0
+
+
+class OpenCountsReadBack(OpenVacanciesByArea):
+    """The toy with a handler that reads its views: each publication writes the count it read plus one."""
+
+    name = "open_counts_read_back"
+
+    @handles(Vacancy.Published)
+    def published(self, event: Vacancy.Published, tx: ProjectionTx) -> None:
+        place = event.dwelling.place
+        found = tx.query(
+            "SELECT open_count FROM {toy_open_by_area} WHERE municipality = ? AND area = ?",
+            (place.municipality, place.area),
+        )
+        count = found[0]["open_count"] + 1 if found else 1
+        tx.execute(
+            "INSERT INTO {toy_vacancies} VALUES (?, ?, ?, ?, ?, 'open')",
+            (str(event.originator_id), place.municipality, place.area, event.dwelling.rooms, 1.0),
+        )
+        tx.execute(
+            "INSERT INTO {toy_open_by_area} VALUES (?, ?, ?) "
+            "ON CONFLICT (municipality, area) DO UPDATE SET open_count = excluded.open_count",
+            (place.municipality, place.area, count),
+        )
+
+
+def test_a_handler_that_reads_its_views_sees_every_earlier_batch_committed(
+    app: Application, open_views: OpenViews
+) -> None:
+    for area in "ABAABAAA":
+        publish(app, area)
+
+    live = runner(app, open_views(), OpenCountsReadBack(), batch_size=1)
+
+    assert live.run_until_caught_up() == 8
+    assert open_counts(live) == {"A": 6, "B": 2}
+    assert live.parked() == []
+
+
+def test_runners_catching_up_on_threads_in_small_batches_apply_every_event_exactly_once(
+    app: Application, open_views: OpenViews
+) -> None:
+    vacancies = [publish(app, area) for area in "ABCABCABCABCABCA"]
+    for vacancy in vacancies[:7]:
+        reserve(app, vacancy)
+    racers = [runner(app, open_views(), batch_size=2) for _ in range(3)]
+    start = threading.Barrier(len(racers))
+    errors: list[BaseException] = []
+
+    def race(one: ProjectionRunner) -> None:
+        start.wait()
+        try:
+            one.run_until_caught_up(max_seconds=20)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=race, args=(one,)) for one in racers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    assert racers[0].lag() == 0
+    assert open_counts(racers[0]) == {"A": 3, "B": 3, "C": 3}
