@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import operator
 import re
@@ -660,7 +661,8 @@ class ProjectionRunner:
                 if batch.last <= batch.after:
                     return total
                 writer = writer or ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-write")
-                writing = writer.submit(self.apply_batch, batch, handled)
+                # In the caller's context, so the batch's log lines keep what it bound (the organisation).
+                writing = writer.submit(contextvars.copy_context().run, self.apply_batch, batch, handled)
                 if batch.last >= target:
                     total += writing.result()
                     writing = None
