@@ -206,6 +206,7 @@ class Node:
             name=EXCHANGE,
             poll_timeout=poll_timeout,
             concurrency=consumer_concurrency,
+            own_source=org_source(self.organisation),
         )
         if isinstance(
             app.mapper, ShreddingMapper

@@ -68,7 +68,11 @@ class _Item:
     error: str = "DecodeError"
 
     @classmethod
-    def decoded(cls, message: IncomingMessage) -> _Item:
+    def decoded(cls, message: IncomingMessage, own_source: bytes | None = None) -> _Item:
+        if own_source is not None and message.header("ce_source") == own_source:
+            # The node's own message on a topic it shares: already in its store, nothing to decode or do.
+            ce_id = (message.header("ce_id") or b"").decode("utf-8", errors="replace")
+            return cls(message, ce_id=ce_id, outcome=Outcome.APPLIED)
         try:
             received = decode(message)
         except DecodeError as error:
@@ -127,7 +131,10 @@ class Consumer:
         poll_timeout: float = 0.2,
         transient_errors: tuple[type[Exception], ...] = TRANSIENT_ERRORS,
         concurrency: int = 1,
+        own_source: str | None = None,
     ) -> None:
+        """Messages whose CloudEvents source is `own_source` (the node's own, read back from a topic it
+        shares) count as applied without being decoded or passed to `apply`."""
         self.name = name
         self.stats = ConsumerStats()
         self._subscription = subscription
@@ -136,6 +143,7 @@ class Consumer:
         self._poll_timeout = poll_timeout
         self._transient = transient_errors
         self._concurrency = concurrency
+        self._own_source = None if own_source is None else own_source.encode()
         self._workers: ThreadPoolExecutor | None = None
         self._loop = BackgroundLoop(f"consumer:{name}", self._step, idle_sleep=0.0)
 
@@ -144,7 +152,7 @@ class Consumer:
         messages = self._subscription.poll(self._poll_timeout if timeout is None else timeout)
         if not messages:
             return 0
-        items = [_Item.decoded(message) for message in messages]
+        items = [_Item.decoded(message, self._own_source) for message in messages]
         failure = self._apply_in_lanes(items)
         done: list[IncomingMessage] = []
         try:
@@ -223,7 +231,10 @@ class Consumer:
         if item.outcome is Outcome.PARKED:
             self._park(message, item.reason, item.ce_id, item.error)
             return
-        assert received is not None
+        if received is None:  # the node's own message, passed undecoded
+            self.stats.applied += 1
+            log.debug("consumer.own_passed", consumer=self.name, ce_id=item.ce_id, **where)
+            return
         if item.outcome is Outcome.DUPLICATE:
             self.stats.duplicates += 1
             log.info("consumer.duplicate_suppressed", consumer=self.name, ce_id=received.id, **where)

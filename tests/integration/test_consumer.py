@@ -104,6 +104,28 @@ def test_a_message_delivered_twice_changes_nothing_the_second_time(
     assert (consumer.stats.applied, consumer.stats.duplicates) == (2, 1)
 
 
+def test_the_nodes_own_messages_count_as_applied_without_being_decoded_or_applied_again(
+    transport: Transport, topic: str, node_db: SqlDatabase
+) -> None:
+    theirs = encode(
+        CaseNoted(case_id=CASE, n=1, note="theirs"),
+        source="urn:other",
+        originator_id=CASE,
+        originator_version=3,
+        index=0,
+        time=datetime.now(UTC),
+    )
+    transport.publisher().publish([_noted(topic, 0), _garbage(topic), replace(theirs, topic=topic)])
+    log = ReceivedLog(node_db)
+    subscription = transport.subscribe([topic], f"node-{uuid4().hex[:8]}")
+    consumer = Consumer(subscription, log.apply, ParkedMessages(node_db), name="node", own_source=SOURCE)
+
+    run_until_handled(consumer, 3, within=15.0)
+
+    assert [data["note"] for *_, data in log.rows()] == ["theirs"]
+    assert (consumer.stats.applied, consumer.stats.parked) == (2, 1)
+
+
 class CommitFails:
     """A consumer process that dies after applying, before its offsets are committed."""
 
