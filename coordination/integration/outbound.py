@@ -102,6 +102,13 @@ class Outbound:
         """The domain event classes that may become messages (the relay need not decode any other)."""
         return frozenset(self._map)
 
+    def may_publish(self, domain_event: Any) -> bool:
+        """False only where `domain_event` certainly becomes no message (read without loading anything):
+        another organisation's vacancy mirrored here, or a kind that is never published."""
+        if type(domain_event) not in self._map:
+            return False
+        return not (isinstance(domain_event, Vacancy.Published) and domain_event.owner != self.organisation)
+
     def __call__(self, domain_event: Any) -> list[Addressed]:
         mapping = self._map.get(type(domain_event))
         try:

@@ -137,6 +137,19 @@ def test_on_the_wire_the_allowed_personal_fields_are_sealed_and_only_their_recip
     assert opened >= 5
 
 
+def test_no_event_of_the_reference_scenario_said_to_publish_nothing_becomes_a_message(nodes: Nodes) -> None:
+    play(nodes)
+    silent = 0
+    for node in nodes.all():
+        outbound = Outbound(node, TOPICS)  # type: ignore[arg-type]
+        for notification in node.recorder.select_notifications(start=1, limit=10_000):
+            event = node.mapper.to_domain_event(notification)
+            if not outbound.may_publish(event):
+                silent += 1
+                assert outbound(event) == [], type(event).__qualname__
+    assert silent > 0  # the receipts and mirrors at least
+
+
 def test_the_daycare_allocator_receives_one_child_the_date_and_the_area_only() -> None:
     over_shared = ReferralDetails(
         children=[ChildFacts(member_id="C4", birth_month=YearMonth(year=2022, month=2))],
