@@ -25,12 +25,12 @@ from ops.demo import (
     needs_seeding,
     relax_fsync,
 )
+from ops.interpreter import tune_for_a_node
 from ops.logging import configure
 from ops.node import Exchange, Node, build_app
 from ops.nodes import demo_nodes
 from ops.projections_cli import add_commands as add_projection_commands
 from ops.reference_scenario import Nodes, play
-from ops.threads import hand_over_the_gil_often
 
 
 def _demo_nodes(args: argparse.Namespace) -> Nodes:
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     add_audit_commands(commands)
     add_bench_commands(commands)
     args = parser.parse_args(argv)
-    hand_over_the_gil_often()
+    tune_for_a_node()
     return int(args.run(args))
 
 

@@ -50,9 +50,9 @@ from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY
 from coordination.integration.inbound import Inbound
 from coordination.integration.outbound import Outbound
 from coordination.integration.topics import Topics, org_source, slug
+from ops.interpreter import tune_for_a_node
 from ops.logging import configure
 from ops.read_models import ReadModels, open_views_beside
-from ops.threads import hand_over_the_gil_often
 from ops.timers import start_timers
 
 EXCHANGE = "exchange"
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--org", help="the organisation (default: COORDINATION_ORGANISATION)")
     parser.add_argument("--config", type=Path, help="a .env-style file of COORDINATION_* settings")
     args = parser.parse_args(argv)
-    hand_over_the_gil_often()
+    tune_for_a_node()
     overrides = {"organisation": args.org} if args.org else {}
     settings = NodeSettings.from_file(args.config, **overrides)
     configure(json=settings.profile.value == "production")

@@ -34,8 +34,8 @@ from adapters.views import PostgresViewStore
 from coordination.domain.referral import Referral, ReferralKind
 from coordination.domain.values import DeclinedBy, Holder, Role
 from coordination.projections.rebuild import rebuild
+from ops.interpreter import tune_for_a_node
 from ops.read_models import READ_MODELS, ReadModels
-from ops.threads import hand_over_the_gil_often
 from tests import projection_toys as toys
 from tests import read_model_support as s
 from tests.bench_projection_engine import _postgres_database, _rate, _raw_postgres, _read_all, _timed
@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--profile", choices=sorted(READ_MODELS), default=None)
     args = parser.parse_args()
-    hand_over_the_gil_often()
+    tune_for_a_node()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     with _postgres_database() as (_, dsn, env):

@@ -37,9 +37,9 @@ from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.engine import Batch
 from coordination.projections.vacancy_pool import VacancyPoolProjection
+from ops.interpreter import tune_for_a_node
 from ops.logging import configure
 from ops.node import Node, node_read_models
-from ops.threads import hand_over_the_gil_often
 
 STORE_ENV = "COORDINATION_BENCH_STORE_ENV"
 ORGANISATION = "fab"
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-models", action="store_true", help="run FAB's read models too")
     parser.add_argument("--profile", help="write cProfile stats (CPU clock, all node threads) here")
     args = parser.parse_args(argv)
-    hand_over_the_gil_often()  # as `python -m ops.node` does
+    tune_for_a_node()  # as `python -m ops.node` does
     configure(json=False, level=logging.WARNING)
     out = os.fdopen(args.report_fd, "w", buffering=1)
     reporter = Reporter(out, projections=args.read_models)
