@@ -146,14 +146,25 @@ def test_runners_racing_on_threads_apply_every_event_exactly_once(
     for vacancy in vacancies[:4]:
         reserve(app, vacancy)
     racers = [runner(app, open_views(), batch_size=2) for _ in range(3)]
+
+    def forty_batches(one: ProjectionRunner) -> None:
+        for _ in range(40):
+            one.run_once()
+
+    assert _race(racers, forty_batches) == []
+    assert racers[0].lag() == 0
+    assert open_counts(racers[0]) == {"A": 2, "B": 2, "C": 2}
+
+
+def _race(racers: list[ProjectionRunner], run: Callable[[ProjectionRunner], Any]) -> list[BaseException]:
+    """Runs `run` for every racer on a thread of its own, all started at once; what they raised."""
     start = threading.Barrier(len(racers))
     errors: list[BaseException] = []
 
     def race(one: ProjectionRunner) -> None:
         start.wait()
         try:
-            for _ in range(40):
-                one.run_once()
+            run(one)
         except BaseException as exc:
             errors.append(exc)
 
@@ -162,10 +173,7 @@ def test_runners_racing_on_threads_apply_every_event_exactly_once(
         thread.start()
     for thread in threads:
         thread.join(30)
-
-    assert errors == []
-    assert racers[0].lag() == 0
-    assert open_counts(racers[0]) == {"A": 2, "B": 2, "C": 2}
+    return errors
 
 
 class PoisonedByOneVacancy(OpenVacanciesByArea):
@@ -530,22 +538,7 @@ def test_runners_catching_up_on_threads_in_small_batches_apply_every_event_exact
     for vacancy in vacancies[:7]:
         reserve(app, vacancy)
     racers = [runner(app, open_views(), batch_size=2) for _ in range(3)]
-    start = threading.Barrier(len(racers))
-    errors: list[BaseException] = []
 
-    def race(one: ProjectionRunner) -> None:
-        start.wait()
-        try:
-            one.run_until_caught_up(max_seconds=20)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=race, args=(one,)) for one in racers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-
-    assert errors == []
+    assert _race(racers, lambda one: one.run_until_caught_up(max_seconds=20)) == []
     assert racers[0].lag() == 0
     assert open_counts(racers[0]) == {"A": 3, "B": 3, "C": 3}
