@@ -114,20 +114,24 @@ class HouseholdKeys:
             )
 
     def for_writing(self, household_id: UUID) -> bytes:
-        key = self.for_reading(household_id)
-        if key is not None:
-            return key
-        if household_id in self._keys:  # None: erased
+        if household_id not in self._keys:
+            # One transaction: a key is made unless the household has one (or a tombstone), and what is
+            # kept is read back (a command registering a household took three before).
+            fresh = AESGCM.generate_key(bit_length=256)
+            with self._db.transaction() as tx:
+                tx.execute(
+                    f"INSERT INTO {self._table} (household_id, key, created_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (household_id) DO NOTHING",
+                    (str(household_id), self._wrap(fresh), datetime.now(UTC).isoformat()),
+                )
+                rows = tx.execute(
+                    f"SELECT key, erased_at FROM {self._table} WHERE household_id = ?", (str(household_id),)
+                )
+            self._keys[household_id] = self._kept(rows[0])
+        key = self._keys[household_id]
+        if key is None:
             raise HouseholdErased(f"Household {household_id} was erased; nothing personal is stored about it")
-        fresh = AESGCM.generate_key(bit_length=256)
-        with self._db.transaction() as tx:
-            tx.execute(
-                f"INSERT INTO {self._table} (household_id, key, created_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (household_id) DO NOTHING",
-                (str(household_id), self._wrap(fresh), datetime.now(UTC).isoformat()),
-            )
-        self._keys.pop(household_id, None)
-        return self.for_writing(household_id)
+        return key
 
     def for_reading(self, household_id: UUID) -> bytes | None:
         """The household's key; None when it was erased or never made (the cache remembers an erasure)."""
@@ -139,10 +143,13 @@ class HouseholdKeys:
             )
         if not rows:
             return None
-        key, erased_at = rows[0]
-        value = None if erased_at is not None or not key else self._unwrap(str(key))
-        self._keys[household_id] = value
+        value = self._keys[household_id] = self._kept(rows[0])
         return value
+
+    def _kept(self, row: tuple[Any, ...]) -> bytes | None:
+        """A stored row's key, unwrapped; None for a tombstone."""
+        key, erased_at = row
+        return None if erased_at is not None or not key else self._unwrap(str(key))
 
     def erase(self, household_id: UUID, at: datetime) -> bool:
         """Wipe the household's key (a tombstone if it had none); whether a key was wiped now."""

@@ -1,0 +1,115 @@
+"""A node's household keys on SQLite and PostgreSQL: made once, shared by every reader of the database,
+and gone for good after erasure, even for a process that never saw the key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from adapters.node_db import SqlDatabase, Tx, database_for
+from adapters.shredding import HouseholdKeys
+from coordination.domain.errors import HouseholdErased
+from tests.conftest import _fresh_schema
+
+AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    if request.param == "sqlite":
+        yield {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "node.db")}
+        return
+    server = request.getfixturevalue("postgres_server")
+    with _fresh_schema(server) as schema:
+        yield {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": server.dbname,
+            "POSTGRES_HOST": server.host,
+            "POSTGRES_PORT": str(server.port),
+            "POSTGRES_USER": server.user,
+            "POSTGRES_PASSWORD": server.password,
+            "POSTGRES_SCHEMA": schema,
+        }
+
+
+class CountedTransactions:
+    """The node's database, counting the transactions asked of it."""
+
+    def __init__(self, db: SqlDatabase) -> None:
+        self.db = db
+        self.count = 0
+
+    def transaction(self) -> AbstractContextManager[Tx]:
+        self.count += 1
+        return self.db.transaction()
+
+
+@pytest.fixture
+def databases(env: dict[str, str]) -> Iterator[list[Any]]:
+    """The node databases a test opened (each `_keys` call is another process's connection), closed after."""
+    opened: list[Any] = []
+    yield opened
+    for db in opened:
+        db.close()
+
+
+def _keys(env: dict[str, str], opened: list[Any]) -> tuple[HouseholdKeys, CountedTransactions]:
+    db = database_for(env)
+    opened.append(db)
+    counted = CountedTransactions(db)
+    return HouseholdKeys(counted), counted  # type: ignore[arg-type]
+
+
+def test_a_new_households_key_is_made_in_one_transaction_and_read_alike_elsewhere(
+    env: dict[str, str], databases: list[Any]
+) -> None:
+    here, counted = _keys(env, databases)
+    elsewhere, _ = _keys(env, databases)
+    household = uuid4()
+    before = counted.count
+
+    key = here.for_writing(household)
+
+    assert counted.count - before == 1
+    assert len(key) == 32
+    assert here.for_writing(household) == key  # kept: no second key, no further transaction
+    assert counted.count - before == 1
+    assert elsewhere.for_reading(household) == key
+    assert elsewhere.for_writing(household) == key
+    assert here.for_writing(uuid4()) != key
+
+
+def test_after_erasure_no_process_can_write_under_the_household_again(
+    env: dict[str, str], databases: list[Any]
+) -> None:
+    here, _ = _keys(env, databases)
+    household = uuid4()
+    here.for_writing(household)
+
+    assert here.erase(household, AT)
+
+    never_saw_it, _ = _keys(env, databases)
+    with pytest.raises(HouseholdErased, match=str(household)):
+        never_saw_it.for_writing(household)
+    assert never_saw_it.for_reading(household) is None
+    with pytest.raises(HouseholdErased):
+        here.for_writing(household)
+    assert never_saw_it.is_erased(household)
+
+
+def test_a_household_erased_before_it_had_a_key_never_gets_one(
+    env: dict[str, str], databases: list[Any]
+) -> None:
+    here, _ = _keys(env, databases)
+    household = uuid4()
+
+    assert not here.erase(household, AT)  # a tombstone: there was no key to wipe
+
+    with pytest.raises(HouseholdErased):
+        _keys(env, databases)[0].for_writing(household)
