@@ -49,16 +49,33 @@ def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[s
         # Asked for lazily so that memory- and SQLite-only runs never start PostgreSQL.
         server: PostgresServer = request.getfixturevalue("postgres_server")
         with _fresh_schema(server) as schema:
-            yield {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                "POSTGRES_DBNAME": server.dbname,
-                "POSTGRES_HOST": server.host,
-                "POSTGRES_PORT": str(server.port),
-                "POSTGRES_USER": server.user,
-                "POSTGRES_PASSWORD": server.password,
-                "POSTGRES_SCHEMA": schema,
-                "POSTGRES_CONNECT_TIMEOUT": "10",
-            }
+            yield postgres_env(server, schema)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_store_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """`store_env` without the in-memory store: one that every connection opened from the env shares (a
+    SQLite file, a PostgreSQL schema), as a node's processes and its own database do."""
+    if request.param == "sqlite":
+        yield {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "store.db")}
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    with _fresh_schema(server) as schema:
+        yield postgres_env(server, schema)
+
+
+def postgres_env(server: PostgresServer, schema: str) -> dict[str, str]:
+    """The eventsourcing env of a store in `schema` of the test session's database."""
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": server.dbname,
+        "POSTGRES_HOST": server.host,
+        "POSTGRES_PORT": str(server.port),
+        "POSTGRES_USER": server.user,
+        "POSTGRES_PASSWORD": server.password,
+        "POSTGRES_SCHEMA": schema,
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+    }
 
 
 @contextmanager

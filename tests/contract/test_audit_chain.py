@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import sqlite3
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -21,7 +20,6 @@ from adapters.audit_chain import Anchor, Sealer, verify
 from adapters.node_db import database_for
 from adapters.transcoding import register_domain_transcodings
 from tests import read_model_support as rm
-from tests.conftest import _fresh_schema
 
 
 class _Store(Application):
@@ -72,22 +70,9 @@ class Tamper:
         )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    if request.param == "sqlite":
-        yield {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "store.db")}
-        return
-    server = request.getfixturevalue("postgres_server")
-    with _fresh_schema(server) as schema:
-        yield {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": server.dbname,
-            "POSTGRES_HOST": server.host,
-            "POSTGRES_PORT": str(server.port),
-            "POSTGRES_USER": server.user,
-            "POSTGRES_PASSWORD": server.password,
-            "POSTGRES_SCHEMA": schema,
-        }
+@pytest.fixture
+def env(shared_store_env: dict[str, str]) -> dict[str, str]:
+    return shared_store_env
 
 
 Sealed = tuple[Application, Any, Tamper]

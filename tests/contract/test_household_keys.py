@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -15,27 +14,13 @@ import pytest
 from adapters.node_db import SqlDatabase, Tx, database_for
 from adapters.shredding import HouseholdKeys
 from coordination.domain.errors import HouseholdErased
-from tests.conftest import _fresh_schema
 
 AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    if request.param == "sqlite":
-        yield {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "node.db")}
-        return
-    server = request.getfixturevalue("postgres_server")
-    with _fresh_schema(server) as schema:
-        yield {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": server.dbname,
-            "POSTGRES_HOST": server.host,
-            "POSTGRES_PORT": str(server.port),
-            "POSTGRES_USER": server.user,
-            "POSTGRES_PASSWORD": server.password,
-            "POSTGRES_SCHEMA": schema,
-        }
+@pytest.fixture
+def env(shared_store_env: dict[str, str]) -> dict[str, str]:
+    return shared_store_env
 
 
 class CountedTransactions:

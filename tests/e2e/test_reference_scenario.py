@@ -27,7 +27,7 @@ from ops.reference_scenario import (
     on,
     play,
 )
-from tests.conftest import _fresh_schema
+from tests.conftest import _fresh_schema, postgres_env
 from tests.integration.conftest import BrokerProcess
 from tests.pgcluster import PostgresServer
 
@@ -58,15 +58,7 @@ def nodes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Nodes]:
             server: PostgresServer = request.getfixturevalue("postgres_server")
 
             def env_for(org: str) -> dict[str, str]:
-                return {
-                    "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                    "POSTGRES_DBNAME": server.dbname,
-                    "POSTGRES_HOST": server.host,
-                    "POSTGRES_PORT": str(server.port),
-                    "POSTGRES_USER": server.user,
-                    "POSTGRES_PASSWORD": server.password,
-                    "POSTGRES_SCHEMA": stack.enter_context(_fresh_schema(server)),
-                }
+                return postgres_env(server, stack.enter_context(_fresh_schema(server)))
 
         built = Nodes(
             civica=HousingOrganisationApp(organisation=CIVICA, env=env_for(CIVICA), cpr_secret=b"s" * 32),

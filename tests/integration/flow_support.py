@@ -17,7 +17,7 @@ from coordination.applications.roles import BridgeBuilderApp, MunicipalDepartmen
 from coordination.domain.values import Actor, Role
 from ops.node import Exchange, Node
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, on, the_family
-from tests.conftest import _fresh_schema
+from tests.conftest import _fresh_schema, postgres_env
 from tests.pgcluster import PostgresServer
 
 FAB = "fab"
@@ -53,15 +53,7 @@ def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitSta
     transport = KafkaTransport(KafkaSettings(bootstrap_servers=bootstrap_servers, client_id=prefix))
 
     def env() -> dict[str, str]:
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": server.dbname,
-            "POSTGRES_HOST": server.host,
-            "POSTGRES_PORT": str(server.port),
-            "POSTGRES_USER": server.user,
-            "POSTGRES_PASSWORD": server.password,
-            "POSTGRES_SCHEMA": stack.enter_context(_fresh_schema(server)),
-        }
+        return postgres_env(server, stack.enter_context(_fresh_schema(server)))
 
     apps: dict[str, NodeApplication] = {
         CIVICA: HousingOrganisationApp(organisation=CIVICA, env=env(), cpr_secret=b"c" * 32),
