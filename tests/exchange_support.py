@@ -127,7 +127,7 @@ def run_until_handled(consumer: Consumer, handled: int, within: float = 20.0) ->
         consumer.run_once(0.2)
 
 
-def reference_nodes(broker: Transport) -> Nodes:
+def reference_nodes(broker: Transport, *, topic_prefix: str = "", poll_timeout: float = 0.0) -> Nodes:
     """The reference scenario's four organisations in memory, on `broker` (close them when done)."""
     memory = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     nodes = Nodes(
@@ -136,7 +136,9 @@ def reference_nodes(broker: Transport) -> Nodes:
         children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=memory),
         kvinfo=CivilActorApp(organisation=KVINFO, env=memory),
     )
-    on_exchange(
-        nodes, {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()}, broker
-    )
+    settings = {
+        org: NodeSettings(organisation=org, role=role, kafka_topic_prefix=topic_prefix)
+        for org, role in DEMO_ROLES.items()
+    }
+    on_exchange(nodes, settings, broker, poll_timeout=poll_timeout)
     return nodes

@@ -5,26 +5,14 @@ from __future__ import annotations
 from adapters.inprocess import InProcessBroker
 from adapters.kafka.consumer import Consumer
 from adapters.outbox import ParkedMessages
-from adapters.settings import NodeSettings
-from coordination.applications.housing import HousingOrganisationApp
-from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.integration.inbound import Inbound
-from ops.nodes import DEMO_ROLES, on_exchange
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes, play
+from ops.reference_scenario import play
+from tests.exchange_support import reference_nodes
 
 
 def test_redelivering_every_message_to_every_node_is_suppressed_as_a_duplicate() -> None:
     broker = InProcessBroker()
-    env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    nodes = Nodes(
-        civica=HousingOrganisationApp(organisation=CIVICA, env=env, cpr_secret=b"s" * 32),
-        bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=env),
-        children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=env),
-        kvinfo=CivilActorApp(organisation=KVINFO, env=env),
-    )
-    on_exchange(
-        nodes, {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()}, broker
-    )
+    nodes = reference_nodes(broker)
     try:
         play(nodes)
         assert nodes.exchange is not None

@@ -19,16 +19,11 @@ from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings
 from adapters.transport import IncomingMessage
 from coordination.applications.housing import HousingOrganisationApp
-from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.domain.values import Override
 from ops.node import Node
-from ops.nodes import DEMO_ROLES, on_exchange
 from ops.reference_scenario import (
-    BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
     CIVICA,
-    KVINFO,
-    Nodes,
     ScenarioIds,
     consultant,
     on,
@@ -36,6 +31,7 @@ from ops.reference_scenario import (
     the_dwelling,
     the_family,
 )
+from tests.exchange_support import reference_nodes
 from tests.integration.conftest import BrokerProcess
 from tests.integration.flow_support import FAB, fab_consultant, register
 
@@ -49,19 +45,10 @@ def wire(kafka_broker: BrokerProcess) -> Iterator[tuple[list[IncomingMessage], S
     every message of the run's topics, read back with a plain consumer."""
     prefix = f"wire{uuid4().hex[:8]}."
     transport = KafkaTransport(KafkaSettings(bootstrap_servers=kafka_broker.bootstrap_servers))
-    env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    nodes = Nodes(
-        civica=HousingOrganisationApp(organisation=CIVICA, env=env, cpr_secret=b"s" * 32),
-        bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=env),
-        children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=env),
-        kvinfo=CivilActorApp(organisation=KVINFO, env=env),
+    nodes = reference_nodes(transport, topic_prefix=prefix, poll_timeout=0.05)
+    fab = HousingOrganisationApp(
+        organisation=FAB, env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, cpr_secret=b"f" * 32
     )
-    settings = {
-        org: NodeSettings(organisation=org, role=role, kafka_topic_prefix=prefix)
-        for org, role in DEMO_ROLES.items()
-    }
-    on_exchange(nodes, settings, transport, poll_timeout=0.05)
-    fab = HousingOrganisationApp(organisation=FAB, env=env, cpr_secret=b"f" * 32)
     assert nodes.exchange is not None
     nodes.exchange.nodes.append(
         Node(NodeSettings(organisation=FAB, kafka_topic_prefix=prefix), fab, transport)
@@ -223,16 +210,7 @@ def test_a_daycare_referral_carries_one_child_and_no_needs_size_or_language(
 def test_the_in_process_transport_carries_the_same_messages_as_kafka() -> None:
     """The embedded default keeps the contract: the same scenario gives the same types on the same topics."""
     broker = InProcessBroker()
-    env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    nodes = Nodes(
-        civica=HousingOrganisationApp(organisation=CIVICA, env=env, cpr_secret=b"s" * 32),
-        bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=env),
-        children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=env),
-        kvinfo=CivilActorApp(organisation=KVINFO, env=env),
-    )
-    on_exchange(
-        nodes, {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()}, broker
-    )
+    nodes = reference_nodes(broker)
     try:
         play(nodes)
         subscription = broker.subscribe(list(broker._logs), group="reader")
