@@ -120,27 +120,21 @@ class TimelineProjection(Projection):
             filing = self._filings_by_class[type(event)] = _filing(type(event))
         aggregate_id = str(event.originator_id)
         subject_id = aggregate_id if filing.subject is None else str(getattr(event, filing.subject))
+        household_id = None
         if filing.creates:
             household_id = aggregate_id if filing.household is None else str(getattr(event, filing.household))
-            tx.upsert_row("timeline_subjects", (subject_id, household_id))
         by = getattr(event, "by", None)
         at = getattr(event, "at", None)
-        # One row per position, written once (tracking sees to that): appended in bulk, not upserted.
-        tx.append(
-            "timeline_entries",
-            (
-                tx.position,
-                subject_id,
-                filing.aggregate,
-                aggregate_id,
-                event.originator_version,
-                filing.event,
-                None if at is None else instant(at),
-                instant(event.timestamp),
-                by.organisation if by else None,
-                by.person if by else None,
-                str(by.role) if by else None,
-            ),
+        _file(
+            tx,
+            filing,
+            aggregate_id,
+            event.originator_version,
+            subject_id,
+            household_id,
+            None if at is None else instant(at),
+            instant(event.timestamp),
+            (by.organisation, by.person, str(by.role)) if by else (None, None, None),
         )
 
     @handles_stored(*_FILED)
@@ -161,28 +155,57 @@ class TimelineProjection(Projection):
         subject_id = aggregate_id if filing.subject is None else stored_id(state.get(filing.subject))
         if subject_id is None:
             return False
+        household_id = None
         if filing.creates:
             household_id = (
                 aggregate_id if filing.household is None else stored_id(state.get(filing.household))
             )
             if household_id is None:
                 return False
-            tx.upsert_row("timeline_subjects", (subject_id, household_id))
-        tx.append(
-            "timeline_entries",
-            (
-                tx.position,
-                subject_id,
-                filing.aggregate,
-                aggregate_id,
-                stored.originator_version,
-                filing.event,
-                at,
-                recorded_at,
-                *actor,
-            ),
+        _file(
+            tx,
+            filing,
+            aggregate_id,
+            stored.originator_version,
+            subject_id,
+            household_id,
+            at,
+            recorded_at,
+            actor,
         )
         return True
+
+
+def _file(
+    tx: ProjectionTx,
+    filing: _Filing,
+    aggregate_id: str,
+    version: int,
+    subject_id: str,
+    household_id: str | None,
+    at: str | None,
+    recorded_at: str,
+    actor: tuple[str | None, str | None, str | None],
+) -> None:
+    """The entry's row, and its subject's household when the event creates the subject (`entry` and
+    `stored_entry` read the values each its own way; the rows must be the same)."""
+    if filing.creates:
+        tx.upsert_row("timeline_subjects", (subject_id, household_id))
+    # One row per position, written once (tracking sees to that): appended in bulk, not upserted.
+    tx.append(
+        "timeline_entries",
+        (
+            tx.position,
+            subject_id,
+            filing.aggregate,
+            aggregate_id,
+            version,
+            filing.event,
+            at,
+            recorded_at,
+            *actor,
+        ),
+    )
 
 
 class Timeline:
