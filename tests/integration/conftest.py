@@ -16,6 +16,7 @@ with warnings.catch_warnings():
 
 from adapters.inprocess import InProcessBroker
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription
+from adapters.node_db import SqlDatabase, database_for
 from adapters.transport import Publisher, Subscription
 from tests.tansu import BrokerProcess, running_tansu
 
@@ -100,3 +101,12 @@ def transport(request: pytest.FixtureRequest) -> Iterator[InProcessTransport | K
 def topic() -> str:
     """A topic of this test's own: the broker lives for the whole session."""
     return f"test.{uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def node_db(store_env: dict[str, str]) -> Iterator[SqlDatabase]:
+    """The node's own database on each backend (a private in-memory SQLite for the in-memory store)."""
+    db = database_for(store_env)
+    yield db
+    if hasattr(db, "close"):
+        db.close()

@@ -6,7 +6,6 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -17,7 +16,7 @@ import structlog.testing
 
 from adapters.kafka.consumer import Apply, Consumer
 from adapters.kafka.envelope import ReceivedEvent, encode
-from adapters.node_db import SqlDatabase, database_for
+from adapters.node_db import SqlDatabase
 from adapters.outbox import ParkedMessages
 from adapters.transport import OutgoingMessage, Subscription
 from tests.exchange_support import SOURCE, CaseNoted, ReceivedLog, run_until_handled
@@ -51,15 +50,6 @@ def _unknown_type(topic: str) -> OutgoingMessage:
         for name, value in message.headers
     )
     return replace(message, headers=headers)
-
-
-@pytest.fixture
-def node_db(store_env: dict[str, str]) -> Iterator[SqlDatabase]:
-    """The node's own database on each backend (a private in-memory SQLite for the in-memory store)."""
-    db = database_for(store_env)
-    yield db
-    if hasattr(db, "close"):
-        db.close()
 
 
 def _consumer(

@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 
 from adapters.kafka.consumer import AlreadyApplied, Consumer, _Item, _lanes
 from adapters.kafka.envelope import ReceivedEvent, encode
-from adapters.node_db import SqlDatabase, database_for
+from adapters.node_db import SqlDatabase
 from adapters.outbox import ParkedMessages
 from adapters.transport import IncomingMessage, OutgoingMessage
 from coordination.applications.group_commit import GroupCommit
@@ -31,14 +31,6 @@ from tests.exchange_support import SOURCE, Case, CaseNoted, run_until_handled
 from tests.integration.conftest import Transport
 
 AT = on(the_dwelling().available_from)
-
-
-@pytest.fixture
-def node_db(store_env: dict[str, str]) -> Iterator[SqlDatabase]:
-    db = database_for(store_env)
-    yield db
-    if hasattr(db, "close"):
-        db.close()
 
 
 @pytest.fixture
