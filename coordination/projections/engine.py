@@ -195,13 +195,7 @@ class Projection:
         """The bound handler for a stored event's topic, or None; raises if the topic names no class."""
         if topic in self._by_topic:
             return self._by_topic[topic]
-        event_class = resolve_topic(topic)
-        handler = None
-        for klass in getattr(event_class, "__mro__", (event_class,)):
-            if klass in self._handler_names:
-                handler = getattr(self, self._handler_names[klass])
-                break
-        self._by_topic[topic] = handler
+        handler = self._by_topic[topic] = self._method_for(resolve_topic(topic), self._handler_names)
         if handler is not None and getattr(handler, "_header_only", False):
             self._header_only_topics.add(topic)
         if handler is not None and getattr(handler, "_reads", None) is not None:
@@ -214,14 +208,17 @@ class Projection:
         if topic in self._stored_by_topic:
             return self._stored_by_topic[topic]
         event_class = resolve_topic(topic)
-        found = None
-        for klass in getattr(event_class, "__mro__", (event_class,)):
-            if klass in self._stored_handler_names:
-                handler = getattr(self, self._stored_handler_names[klass])
-                found = (handler, getattr(event_class, "class_version", 1))
-                break
+        handler = self._method_for(event_class, self._stored_handler_names)
+        found = None if handler is None else (handler, getattr(event_class, "class_version", 1))
         self._stored_by_topic[topic] = found
         return found
+
+    def _method_for(self, event_class: type, names: dict[type, str]) -> Any:
+        """The bound method named for the nearest of `event_class`'s classes (itself first), or None."""
+        for klass in getattr(event_class, "__mro__", (event_class,)):
+            if klass in names:
+                return getattr(self, names[klass])
+        return None
 
     def reads(self, topic: str) -> tuple[str, ...] | None:
         """The attributes the handler of this topic reads, or None if it reads the whole event."""
