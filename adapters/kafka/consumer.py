@@ -193,11 +193,9 @@ class Consumer:
     def _apply_one(self, item: _Item) -> None:
         received = item.received
         assert received is not None
-        # The W3C trace id from the publisher's header: its logs and ours name the same trace.
-        trace_id = received.traceparent.split("-")[1] if received.traceparent else None
         try:
             with structlog.contextvars.bound_contextvars(
-                ce_id=received.id, traceparent=received.traceparent, trace_id=trace_id
+                ce_id=received.id, traceparent=received.traceparent, trace_id=received.trace_id
             ):
                 self._apply(received)
         except AlreadyApplied:
@@ -245,7 +243,7 @@ class Consumer:
             consumer=self.name,
             ce_id=received.id,
             type=received.type,
-            trace_id=received.traceparent.split("-")[1] if received.traceparent else None,
+            trace_id=received.trace_id,
             **where,
         )
 

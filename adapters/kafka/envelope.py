@@ -45,6 +45,11 @@ class ReceivedEvent:
     traceparent: str | None
     event: IntegrationEvent = field(repr=False)
 
+    @property
+    def trace_id(self) -> str | None:
+        """The W3C trace id from the publisher's header: its logs and ours name the same trace."""
+        return self.traceparent.split("-")[1] if self.traceparent else None
+
 
 def message_id(source: str, originator_id: UUID, originator_version: int, index: int) -> str:
     """The id of the `index`-th message made from one stored event: the same on every re-publish."""
