@@ -128,11 +128,11 @@ class _CountingSubscription:
         self._inner.close()
 
 
-def _after_each_commit(app: NodeApplication, callback: Callable[[list[Any]], None]) -> None:
+def after_each_commit(app: NodeApplication, callback: Callable[[list[Any]], None]) -> None:
     """Call `callback(recordings)` after each save of `app` commits (the library's `_notify` hook runs
-    then).
+    then), after what was hooked there before.
 
-    Without it, what a command here stored waits for the relay's next poll (up to its interval).
+    The node wakes its relay so: without it, what a command here stored waits for the relay's next poll.
     """
     notify = app._notify
 
@@ -195,7 +195,7 @@ class Node:
             kinds=outbound.kinds,
         )
         self._outbound = outbound
-        _after_each_commit(app, self._wake_relay)
+        after_each_commit(app, self._wake_relay)
         self._subscription = transport.subscribe(self.subscribed, group=self.group)
         # Tamper evidence: the hash chain over this node's stored events, kept beside them.
         self.sealer = SealingLoop(Sealer(app, self.db))

@@ -39,7 +39,7 @@ from coordination.projections.engine import Batch
 from coordination.projections.vacancy_pool import VacancyPoolProjection
 from ops.interpreter import tune_for_a_node
 from ops.logging import configure
-from ops.node import Node, node_read_models
+from ops.node import Node, after_each_commit, node_read_models
 
 STORE_ENV = "COORDINATION_BENCH_STORE_ENV"
 ORGANISATION = "fab"
@@ -126,18 +126,6 @@ class Reporter:
             self._out.flush()
 
 
-def _after_each_commit(app: HousingOrganisationApp, callback: Callable[[list[Any]], None]) -> None:
-    """Call `callback(recordings)` after each committed save, after what the node hooked there (its relay's
-    wake-up)."""
-    notify = app._notify
-
-    def notified(recordings: list[Any]) -> None:
-        notify(recordings)
-        callback(recordings)
-
-    app._notify = notified  # type: ignore[method-assign]
-
-
 def _on_each_batch(node: Node, projected: Callable[[int], None]) -> None:
     """Call `projected(last position)` after each batch FAB's vacancy pool projection commits."""
     assert node.read_models is not None
@@ -188,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         read_models = node_read_models(settings, app) if args.read_models else None
         node = Node(settings, app, KafkaTransport(settings.kafka()), read_models=read_models)
         try:
-            _after_each_commit(app, reporter.committed)
+            after_each_commit(app, reporter.committed)
             if read_models is not None:
                 _on_each_batch(node, reporter.projected)
             if profiles is not None:
