@@ -14,8 +14,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording, Transcoder
+from eventsourcing.utils import Environment, EnvType, get_topic
 from pydantic import BaseModel
 
+from adapters.pg_events import NodeEventsRecorder
 from adapters.shredding import ShreddingMapper, delete_snapshots, shredding_mapper
 from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
 from coordination.applications.group_commit import GroupCommit
@@ -149,6 +151,14 @@ class NodeApplication(Application[UUID]):
         self._first_snapshot: int | None = min(intervals, default=None)
         if isinstance(self.mapper, ShreddingMapper):
             self.mapper.recorder = self.recorder
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """The library's env; on PostgreSQL, saves go through NodeEventsRecorder unless told otherwise."""
+        environment = super().construct_env(name, env)
+        postgres = environment.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+        if postgres and not environment.get("APPLICATION_RECORDER_TOPIC"):
+            environment["APPLICATION_RECORDER_TOPIC"] = get_topic(NodeEventsRecorder)
+        return environment
 
     def construct_mapper(self) -> Mapper[UUID]:
         """Each household's personal attributes under its own key (crypto-shredding, adapters/shredding.py)."""

@@ -1,0 +1,116 @@
+"""A node's PostgreSQL event store: each save is one prepared call instead of a five-statement pipeline.
+
+The library's recorder writes a save in a pipelined transaction: BEGIN, SET LOCAL lock_timeout, LOCK
+TABLE, NOTIFY, the INSERT, a sync, COMMIT; psycopg composes each statement anew. This recorder makes one
+function in the schema do the same (set the lock timeout, lock the table against other writers, notify
+the channel, insert, return the notification ids) and calls it as one prepared statement in autocommit:
+the call is its own transaction, so the lock is held until it commits, as before, and the notification
+ids are still issued in commit order. The rows go as four arrays, not an array of composites, which
+psycopg dumps more cheaply. A save took 0.57 ms of the client's CPU and now takes 0.21 ms (5 events, this
+machine); see docs/performance.md.
+
+An aggregate's events are read with statements rendered once per shape of query, into tuples (0.12 →
+0.09 ms a read). Everything else (notifications, tracking, subscriptions, the table) is the library's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
+
+
+class NodeEventsRecorder(PostgresApplicationRecorder):
+    """The library's PostgreSQL application recorder, inserting through `{table}_insert` (one call)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        schema = Identifier(self.datastore.schema)
+        function = Identifier(f"{self.events_table_name}_insert")
+        table = Identifier(self.events_table_name)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{function}"
+                "(ids {id_type}[], versions bigint[], topics text[], states bytea[]) "
+                "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ BEGIN "
+                "SET LOCAL lock_timeout = '{lock_timeout}s'; "
+                "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
+                "NOTIFY {channel}; "
+                "RETURN QUERY INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(ids, versions, topics, states) RETURNING notification_id; "
+                "END; $BODY$"
+            ).format(
+                schema=schema,
+                function=function,
+                id_type=Identifier(self.datastore.originator_id_type),
+                lock_timeout=self.datastore.lock_timeout,
+                table=table,
+                channel=Identifier(self.channel_name),
+            )
+        )
+        self._select = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} WHERE originator_id = %s"
+        ).format(schema=schema, table=table)
+        self._selects: dict[tuple[bool, bool, bool, bool], bytes] = {}
+        self._insert_call = (
+            SQL("SELECT * FROM {schema}.{function}(%s, %s, %s, %s)")
+            .format(schema=schema, function=function)
+            .as_bytes(None)
+        )
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if kwargs:  # a process recorder's tracking: the library's transaction writes it with the events
+            return super().insert_events(stored_events, **kwargs)
+        if not stored_events:
+            return []
+        params = (
+            [event.originator_id for event in stored_events],
+            [event.originator_version for event in stored_events],
+            [event.topic for event in stored_events],
+            [event.state for event in stored_events],
+        )
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self._insert_call, params, prepare=True)
+            return [row[0] for row in curs.fetchall()]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        shape = (gt is not None, lte is not None, desc, limit is not None)
+        statement = self._selects.get(shape) or self._render_select(shape)
+        params = [originator_id, *(value for value in (gt, lte, limit) if value is not None)]
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(statement, params, prepare=True)
+            return [
+                StoredEvent(
+                    originator_id=row[0], originator_version=row[1], topic=row[2], state=bytes(row[3])
+                )
+                for row in curs.fetchall()
+            ]
+
+    def _render_select(self, shape: tuple[bool, bool, bool, bool]) -> bytes:
+        after, up_to, desc, limited = shape
+        statement = self._select
+        if after:
+            statement += SQL(" AND originator_version > %s")
+        if up_to:
+            statement += SQL(" AND originator_version <= %s")
+        statement += SQL(" ORDER BY originator_version DESC" if desc else " ORDER BY originator_version ASC")
+        if limited:
+            statement += SQL(" LIMIT %s")
+        rendered = self._selects[shape] = statement.as_bytes(None)
+        return rendered
