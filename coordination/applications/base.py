@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from adapters.pg_events import NodeEventsRecorder
 from adapters.shredding import ShreddingMapper, delete_snapshots, shredding_mapper
 from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
+from coordination.applications.committed import CommittedAggregates
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.replay import NodeRepository, replay
 from coordination.applications.views import HistoryEntry, ReferralView, SupportLinkView
@@ -45,6 +46,8 @@ _expected_versions: ContextVar[dict[UUID, int] | None] = ContextVar("expected_ve
 # The ids of commands run under `noticing_repeats()` that had been handled before (each returned its first
 # result and changed nothing).
 _repeats: ContextVar[list[UUID] | None] = ContextVar("repeats", default=None)
+# The aggregates loaded by the command running in this context (`_once`), to give back after it saved.
+_borrowed: ContextVar[list[Aggregate] | None] = ContextVar("borrowed", default=None)
 # How many aggregates' last seen versions a node keeps before it starts again (a shortcut, not a record).
 _KNOWN_VERSIONS_KEPT = 100_000
 
@@ -146,6 +149,8 @@ class NodeApplication(Application[UUID]):
         # The version this process last loaded or saved of each aggregate (ids and numbers only): one
         # younger than the first snapshot is read from its events alone (`_load`).
         self._known_versions: dict[UUID, int] = {}
+        # What this process committed, lent to its commands instead of replayed (committed.py).
+        self._committed = CommittedAggregates()
         super().__init__(env=env)
         intervals = self.snapshotting_intervals.values() if self.snapshots is not None else ()
         self._first_snapshot: int | None = min(intervals, default=None)
@@ -215,6 +220,19 @@ class NodeApplication(Application[UUID]):
         return aggregate
 
     def _load(self, aggregate_id: UUID) -> Aggregate:
+        """For a command, the aggregate as this process last committed it, brought up to date with what
+        was stored since; otherwise, or when it is not kept, replayed from the store."""
+        borrowed = _borrowed.get()
+        aggregate = None
+        if borrowed is not None and (kept := self._committed.take(aggregate_id)) is not None:
+            aggregate = replay(kept, self.events.get(aggregate_id, gt=kept.version))
+        if aggregate is None:
+            aggregate = self._replay(aggregate_id)
+        if borrowed is not None:
+            borrowed.append(aggregate)
+        return aggregate
+
+    def _replay(self, aggregate_id: UUID) -> Aggregate:
         """The aggregate from the repository, or, when this process last saw it younger than the first
         snapshot, straight from its events: no snapshot query that would find nothing.
 
@@ -307,6 +325,7 @@ class NodeApplication(Application[UUID]):
             raise TypeError("This application's store does not shred personal data")
         subjects = [household_id, *self.mapper.keys.subjects_of(household_id)]
         self.mapper.keys.erase(household_id, at)
+        self._committed.forget(subjects)
         delete_snapshots(self, subjects)
         for hook in self.erasure_hooks:
             hook(household_id)
@@ -392,6 +411,28 @@ class NodeApplication(Application[UUID]):
         require_time(arguments["at"])
         receipt_id = derived_id("command", command_id)
         fingerprint = _fingerprint(command, arguments)
+        borrowed: list[Aggregate] = []
+        token = _borrowed.set(borrowed)
+        try:
+            result_id, saved = self._saved_once(command, command_id, arguments, work, receipt_id, fingerprint)
+        finally:
+            _borrowed.reset(token)
+        if saved is not None:
+            # What the command loaded and changed is now what is committed.
+            self._committed.give_back(a for a in (*borrowed, *saved) if not isinstance(a, CommandReceipt))
+        return result_id
+
+    def _saved_once(
+        self,
+        command: str,
+        command_id: UUID,
+        arguments: dict[str, Any],
+        work: Callable[[], tuple[UUID | None, Sequence[Aggregate]]],
+        receipt_id: UUID,
+        fingerprint: str,
+    ) -> tuple[UUID | None, Sequence[Aggregate] | None]:
+        """`_once` in the borrowing context: the result, and the aggregates saved (None for a repeat,
+        which saved nothing)."""
         changed: Sequence[Aggregate] = ()
         try:
             result_id, changed = work()
@@ -411,7 +452,7 @@ class NodeApplication(Application[UUID]):
             # one of the aggregates first (report the conflict; never overwrite).
             earlier = self._receipt(receipt_id)
             if earlier is not None:
-                return self._repeated(earlier, command, fingerprint, command_id)
+                return self._repeated(earlier, command, fingerprint, command_id), None
             names = ", ".join(f"{type(a).__name__} {a.id}" for a in changed)
             raise ConcurrencyConflict(
                 f"{command} conflicted with another change to {names}; reload and try again"
@@ -421,11 +462,11 @@ class NodeApplication(Application[UUID]):
             # it left may be what refuses the repeat (or what fails to encrypt, once erased).
             earlier = self._receipt(receipt_id)
             if earlier is not None:
-                return self._repeated(earlier, command, fingerprint, command_id)
+                return self._repeated(earlier, command, fingerprint, command_id), None
             raise
         for aggregate in changed:
             self._known_versions[aggregate.id] = aggregate.version
-        return result_id
+        return result_id, changed
 
     def _receipt(self, receipt_id: UUID) -> CommandReceipt | None:
         # Every command asks, and receipts are never snapshotted: read the receipt's events directly

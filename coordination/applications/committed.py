@@ -1,0 +1,58 @@
+"""The aggregates this process last committed, lent to one command at a time instead of replayed anew.
+
+A command that loads an aggregate replays all its events (or a snapshot and the rest), decoding each:
+most of a command's own time here. A node's next command is usually about an aggregate it just saved
+(offer, accept, refer one household), so the node keeps what it committed and lends it out:
+
+* `take` removes the aggregate, so only one command holds it; a second command loading it meanwhile
+  replays it from the store as before, and the store refuses whichever saves second.
+* The borrower brings it up to date with any events stored since (another process's), one query that
+  usually returns nothing.
+* `give_back` takes back only aggregates without unsaved events, after the command saved. A command
+  that failed gives nothing back: whatever it did to the aggregate is dropped with it.
+* `forget` drops a household's aggregates when it is erased, so nothing personal outlives its key here.
+  (Another process sees an erasure when it restarts, as it does for its cached household keys.)
+
+At most `maxsize` aggregates are kept, the least recently committed dropped first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+AGGREGATES_KEPT = 1_000
+
+
+class CommittedAggregates:
+    def __init__(self, maxsize: int = AGGREGATES_KEPT) -> None:
+        self.maxsize = maxsize
+        self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, aggregate_id: UUID) -> Aggregate | None:
+        with self._lock:
+            return self._kept.pop(aggregate_id, None)
+
+    def give_back(self, aggregates: Iterable[Aggregate]) -> None:
+        with self._lock:
+            for aggregate in aggregates:
+                kept = self._kept.get(aggregate.id)
+                if aggregate.pending_events or (kept is not None and kept.version > aggregate.version):
+                    continue  # unsaved changes, or a second, older copy the command read
+                self._kept[aggregate.id] = aggregate
+                self._kept.move_to_end(aggregate.id)
+            while len(self._kept) > self.maxsize:
+                self._kept.popitem(last=False)
+
+    def forget(self, aggregate_ids: Iterable[UUID]) -> None:
+        with self._lock:
+            for aggregate_id in aggregate_ids:
+                self._kept.pop(aggregate_id, None)
+
+    def __len__(self) -> int:
+        return len(self._kept)

@@ -1,0 +1,182 @@
+"""A node lends its commands the aggregates it committed (coordination/applications/committed.py) instead of
+replaying them, and no command can tell: each decides on what is stored, a failed command leaves nothing
+behind, rivals still conflict, and an erased household's aggregates are not kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.domain import Aggregate, event
+
+from coordination.applications.committed import CommittedAggregates
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.domain.errors import ConcurrencyConflict, NotFound
+from coordination.domain.household import Household
+from tests.application.builders import CONSULTANT, at, cmd, event_names, publish, register_family
+
+
+@pytest.fixture
+def two_processes(shared_store_env: dict[str, str]) -> Iterator[tuple[HousingOrganisationApp, ...]]:
+    """Two applications on one store, as two processes of one node would have."""
+    apps = tuple(
+        HousingOrganisationApp(organisation="civica", env=shared_store_env, cpr_secret=b"k" * 32)
+        for _ in range(2)
+    )
+    yield apps
+    for app in apps:
+        app.close()
+
+
+def _first_contact(app: HousingOrganisationApp, household: UUID, when: datetime) -> UUID:
+    return app.record_first_contact(command_id=cmd(), household_id=household, at=when, by=CONSULTANT)
+
+
+def _tasks_found(app: HousingOrganisationApp, household: UUID, when: datetime) -> UUID:
+    return app.record_tasks_found(
+        command_id=cmd(), household_id=household, tasks=["a job"], at=when, by=CONSULTANT
+    )
+
+
+def test_a_command_decides_on_what_was_stored_since_this_process_committed(
+    two_processes: tuple[HousingOrganisationApp, HousingOrganisationApp],
+) -> None:
+    here, elsewhere = two_processes
+    household, vacancy = register_family(here), publish(here)
+    offer = here.make_offer(
+        command_id=cmd(), household_id=household, vacancy_id=vacancy, at=at(1), by=CONSULTANT
+    )
+    assert len(here._committed) == 2  # the household and the vacancy, as this process committed them
+
+    # Another process moves both on: the household accepts and the vacancy is let.
+    elsewhere.accept_offer(command_id=cmd(), household_id=household, offer_id=offer, at=at(2), by=CONSULTANT)
+
+    # Here, a second offer of the let vacancy is refused by the rules (not by the store as a stale write) ...
+    other = register_family(here)
+    with pytest.raises(Exception) as refused:
+        here.make_offer(command_id=cmd(), household_id=other, vacancy_id=vacancy, at=at(3), by=CONSULTANT)
+    assert not isinstance(refused.value, ConcurrencyConflict)
+    # ... and a step on the household follows the acceptance made elsewhere.
+    _tasks_found(here, household, at(4))
+    assert event_names(here, household)[-3:] == [
+        "OfferReceived",
+        "OfferAccepted",
+        "TasksFoundOutsideRehousing",
+    ]
+
+
+def test_a_failed_command_leaves_nothing_of_what_it_did(housing: HousingOrganisationApp) -> None:
+    household = register_family(housing)
+    _tasks_found(housing, household, at(1))
+    before = housing.household(household, today=at(1).date()).version
+
+    def decide(aggregate: Household) -> None:
+        aggregate.record_first_contact(at=at(2), by=CONSULTANT)
+        raise RuntimeError("the command fails after changing the aggregate")
+
+    with pytest.raises(RuntimeError):
+        housing._change(
+            Household,
+            "household",
+            command="failing",
+            command_id=cmd(),
+            aggregate_id=household,
+            at=at(2),
+            by=CONSULTANT,
+            decide=decide,
+        )
+
+    # The next command starts from what is stored: first contact was never made, so it can be now.
+    _first_contact(housing, household, at(3))
+    assert event_names(housing, household).count("FirstContactMade") == 1
+    assert housing.household(household, today=at(3).date()).version == before + 1
+
+
+def test_a_command_that_loses_to_a_rival_leaves_nothing_of_what_it_did(
+    two_processes: tuple[HousingOrganisationApp, HousingOrganisationApp],
+) -> None:
+    here, elsewhere = two_processes
+    household = register_family(here)
+
+    def decide(aggregate: Household) -> None:
+        aggregate.record_first_contact(at=at(2), by=CONSULTANT)
+        _tasks_found(elsewhere, household, at(2))  # another process commits meanwhile
+
+    with pytest.raises(ConcurrencyConflict):
+        here._change(
+            Household,
+            "household",
+            command="record_first_contact",
+            command_id=cmd(),
+            aggregate_id=household,
+            at=at(2),
+            by=CONSULTANT,
+            decide=decide,
+        )
+
+    # The lost first contact is nowhere: recording it now is allowed, after the rival's step.
+    _first_contact(here, household, at(3))
+    assert event_names(here, household)[-2:] == ["TasksFoundOutsideRehousing", "FirstContactMade"]
+
+
+def test_rivals_on_a_kept_aggregate_still_conflict(housing: HousingOrganisationApp) -> None:
+    household = register_family(housing)
+    _tasks_found(housing, household, at(1))
+    kept = housing._committed.take(household)
+    assert kept is not None
+    # A rival saves first (it replays the household: the kept one is out, as it is while lent).
+    _tasks_found(housing, household, at(2))
+    housing._committed.forget([household])
+    housing._committed.give_back([kept])  # an older copy back, as a slow command would hold it
+
+    # Brought up to date before it decides, the command does not write over the rival's event.
+    _tasks_found(housing, household, at(3))
+    assert event_names(housing, household).count("TasksFoundOutsideRehousing") == 3
+
+
+def test_an_erased_household_leaves_nothing_kept(housing: HousingOrganisationApp) -> None:
+    household, vacancy = register_family(housing), publish(housing)
+    housing.make_offer(command_id=cmd(), household_id=household, vacancy_id=vacancy, at=at(1), by=CONSULTANT)
+
+    _tasks_found(housing, household, at(2))
+    assert len(housing._committed) == 2  # the household and the vacancy holding its offer
+
+    housing.erase_household(
+        command_id=cmd(), household_id=household, legal_ground="GDPR art. 17(1)(a)", at=at(3), by=CONSULTANT
+    )
+
+    # The erasure command's own household is not given back, nor is anything of the household kept.
+    assert housing._committed.take(household) is None
+    assert housing._committed.take(vacancy) is not None
+
+
+def test_a_query_borrows_nothing(housing: HousingOrganisationApp) -> None:
+    household = register_family(housing)
+    housing.household(household, today=at(1).date())
+    with pytest.raises(NotFound):
+        housing.household(uuid4(), today=at(1).date())
+    assert housing._committed.take(household) is not None
+
+
+class _Counter(Aggregate):
+    @event("Counted")
+    def count(self) -> None:
+        pass
+
+
+def test_at_most_maxsize_are_kept_and_unsaved_changes_never() -> None:
+    kept = CommittedAggregates(maxsize=3)
+    aggregates = [_Counter() for _ in range(4)]
+    for aggregate in aggregates:
+        aggregate.collect_events()
+    kept.give_back(aggregates)
+    assert len(kept) == 3
+    assert kept.take(aggregates[0].id) is None  # the least recently committed went first
+
+    changed = aggregates[1]
+    changed.count()
+    assert kept.take(changed.id) is not None
+    kept.give_back([changed])  # with an unsaved event
+    assert kept.take(changed.id) is None
