@@ -23,6 +23,10 @@ class SqlDatabase(Protocol):
         """A transaction: committed when the block ends, rolled back if it raises."""
         ...
 
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement in a transaction of its own (on PostgreSQL one round trip, not three)."""
+        ...
+
 
 class _SqliteTx:
     def __init__(self, connection: sqlite3.Connection) -> None:
@@ -86,6 +90,10 @@ class SqliteDatabase:
         finally:
             connection.close()
 
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.transaction() as tx:
+            return tx.execute(sql, params)
+
     def close(self) -> None:
         """Close the kept connections; a thread using the database afterwards opens a new one. One that is
         in a transaction on another thread just now is left to finish: it closes with its thread."""
@@ -138,7 +146,11 @@ class _PostgresTx:
 
 
 class PostgresDatabase:
-    """One connection (reopened when broken), used by one transaction at a time."""
+    """One connection (reopened when broken), used by one transaction or statement at a time.
+
+    The connection is in autocommit mode: `transaction()` wraps its block in BEGIN and COMMIT, and `run()`
+    sends its one statement alone, which PostgreSQL commits by itself.
+    """
 
     def __init__(self, *, schema: str = "", connect_timeout: int = 10, **conninfo: Any) -> None:
         self._conninfo = conninfo
@@ -150,13 +162,22 @@ class PostgresDatabase:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self._lock:
-            if self._connection is None or self._connection.closed or self._connection.broken:
-                self._connection = psycopg.connect(connect_timeout=self._connect_timeout, **self._conninfo)
-                if self._schema:
-                    self._connection.execute("SELECT set_config('search_path', %s, false)", (self._schema,))
-                    self._connection.commit()
-            with self._connection.transaction():
-                yield _PostgresTx(self._connection)
+            connection = self._connected()
+            with connection.transaction():
+                yield _PostgresTx(connection)
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return _PostgresTx(self._connected()).execute(sql, params)
+
+    def _connected(self) -> psycopg.Connection[Any]:
+        if self._connection is None or self._connection.closed or self._connection.broken:
+            self._connection = psycopg.connect(
+                connect_timeout=self._connect_timeout, autocommit=True, **self._conninfo
+            )
+            if self._schema:
+                self._connection.execute("SELECT set_config('search_path', %s, false)", (self._schema,))
+        return self._connection
 
     def close(self) -> None:
         if self._connection is not None:

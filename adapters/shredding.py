@@ -115,18 +115,16 @@ class HouseholdKeys:
 
     def for_writing(self, household_id: UUID) -> bytes:
         if household_id not in self._keys:
-            # One transaction: a key is made unless the household has one (or a tombstone), and what is
-            # kept is read back (a command registering a household took three before).
+            # A key is made unless the household has one (or a tombstone): one statement, and a second
+            # only to read what another process made first.
             fresh = AESGCM.generate_key(bit_length=256)
-            with self._db.transaction() as tx:
-                tx.execute(
-                    f"INSERT INTO {self._table} (household_id, key, created_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (household_id) DO NOTHING",
-                    (str(household_id), self._wrap(fresh), datetime.now(UTC).isoformat()),
-                )
-                rows = tx.execute(
-                    f"SELECT key, erased_at FROM {self._table} WHERE household_id = ?", (str(household_id),)
-                )
+            rows = self._db.run(
+                f"INSERT INTO {self._table} (household_id, key, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (household_id) DO NOTHING RETURNING key, erased_at",
+                (str(household_id), self._wrap(fresh), datetime.now(UTC).isoformat()),
+            ) or self._db.run(
+                f"SELECT key, erased_at FROM {self._table} WHERE household_id = ?", (str(household_id),)
+            )
             self._keys[household_id] = self._kept(rows[0])
         key = self._keys[household_id]
         if key is None:
@@ -137,10 +135,9 @@ class HouseholdKeys:
         """The household's key; None when it was erased or never made (the cache remembers an erasure)."""
         if household_id in self._keys:
             return self._keys[household_id]
-        with self._db.transaction() as tx:
-            rows = tx.execute(
-                f"SELECT key, erased_at FROM {self._table} WHERE household_id = ?", (str(household_id),)
-            )
+        rows = self._db.run(
+            f"SELECT key, erased_at FROM {self._table} WHERE household_id = ?", (str(household_id),)
+        )
         if not rows:
             return None
         value = self._keys[household_id] = self._kept(rows[0])
@@ -169,31 +166,28 @@ class HouseholdKeys:
 
     def is_erased(self, household_id: UUID) -> bool:
         self.for_reading(household_id)
-        with self._db.transaction() as tx:
-            rows = tx.execute(
-                f"SELECT erased_at FROM {self._table} WHERE household_id = ?", (str(household_id),)
-            )
+        rows = self._db.run(
+            f"SELECT erased_at FROM {self._table} WHERE household_id = ?", (str(household_id),)
+        )
         return bool(rows) and rows[0][0] is not None
 
     def remember(self, subject_id: UUID, household_id: UUID) -> None:
         """`subject_id` (an aggregate or an offer) is about `household_id`."""
         if self._subjects.get(subject_id) == household_id:
             return
-        with self._db.transaction() as tx:
-            tx.execute(
-                "INSERT INTO household_subjects (subject_id, household_id) VALUES (?, ?)"
-                " ON CONFLICT (subject_id) DO NOTHING",
-                (str(subject_id), str(household_id)),
-            )
+        self._db.run(
+            "INSERT INTO household_subjects (subject_id, household_id) VALUES (?, ?)"
+            " ON CONFLICT (subject_id) DO NOTHING",
+            (str(subject_id), str(household_id)),
+        )
         self._subjects[subject_id] = household_id
 
     def household_of(self, subject_id: UUID) -> UUID | None:
         if subject_id in self._subjects:
             return self._subjects[subject_id]
-        with self._db.transaction() as tx:
-            rows = tx.execute(
-                "SELECT household_id FROM household_subjects WHERE subject_id = ?", (str(subject_id),)
-            )
+        rows = self._db.run(
+            "SELECT household_id FROM household_subjects WHERE subject_id = ?", (str(subject_id),)
+        )
         if not rows:
             return None
         self._subjects[subject_id] = UUID(str(rows[0][0]))
@@ -201,10 +195,9 @@ class HouseholdKeys:
 
     def subjects_of(self, household_id: UUID) -> list[UUID]:
         """Every aggregate and offer known here to be about the household."""
-        with self._db.transaction() as tx:
-            rows = tx.execute(
-                "SELECT subject_id FROM household_subjects WHERE household_id = ?", (str(household_id),)
-            )
+        rows = self._db.run(
+            "SELECT subject_id FROM household_subjects WHERE household_id = ?", (str(household_id),)
+        )
         return [UUID(str(row[0])) for row in rows]
 
     def _wrap(self, key: bytes) -> str:
