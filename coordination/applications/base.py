@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -46,10 +47,24 @@ _expected_versions: ContextVar[dict[UUID, int] | None] = ContextVar("expected_ve
 # The ids of commands run under `noticing_repeats()` that had been handled before (each returned its first
 # result and changed nothing).
 _repeats: ContextVar[list[UUID] | None] = ContextVar("repeats", default=None)
-# The aggregates loaded by the command running in this context (`_once`), to give back after it saved.
-_borrowed: ContextVar[list[Aggregate] | None] = ContextVar("borrowed", default=None)
+
+
+@dataclass
+class _Borrowing:
+    """What the command running in this context (`_once`) loaded: to check, and to give back once saved."""
+
+    from_store: bool = False  # load nothing kept: replay everything from the store
+    loaded: list[Aggregate] = field(default_factory=list)
+    unchecked: dict[UUID, int] = field(default_factory=dict)  # kept ones, by id: the version they were
+
+
+_borrowing: ContextVar[_Borrowing | None] = ContextVar("borrowing", default=None)
 # How many aggregates' last seen versions a node keeps before it starts again (a shortcut, not a record).
 _KNOWN_VERSIONS_KEPT = 100_000
+
+
+class _MovedOn(Exception):
+    """A kept aggregate a command read had been changed by another process: the command decides again."""
 
 
 def derived_id(*parts: object) -> UUID:
@@ -220,16 +235,18 @@ class NodeApplication(Application[UUID]):
         return aggregate
 
     def _load(self, aggregate_id: UUID) -> Aggregate:
-        """For a command, the aggregate as this process last committed it, brought up to date with what
-        was stored since; otherwise, or when it is not kept, replayed from the store."""
-        borrowed = _borrowed.get()
+        """For a command, the aggregate as this process last committed it (see `_once` for how that is
+        checked); otherwise, or when it is not kept, replayed from the store."""
+        borrowing = _borrowing.get()
         aggregate = None
-        if borrowed is not None and (kept := self._committed.take(aggregate_id)) is not None:
-            aggregate = replay(kept, self.events.get(aggregate_id, gt=kept.version))
+        if borrowing is not None and not borrowing.from_store:
+            aggregate = self._committed.take(aggregate_id)
+            if aggregate is not None:
+                borrowing.unchecked[aggregate_id] = aggregate.version
         if aggregate is None:
             aggregate = self._replay(aggregate_id)
-        if borrowed is not None:
-            borrowed.append(aggregate)
+        if borrowing is not None:
+            borrowing.loaded.append(aggregate)
         return aggregate
 
     def _replay(self, aggregate_id: UUID) -> Aggregate:
@@ -405,22 +422,54 @@ class NodeApplication(Application[UUID]):
         on every command). A repeat is found when it fails: its receipt collides in the store with the
         first one's, so nothing of it is written, or its decision fails on the state the first one left.
         Either way the receipt is read then, and the first result is returned.
+
+        Aggregates this process committed are lent to `work` as they were kept (committed.py), without
+        asking the store. Another process may have changed one since: a change to it is refused by the
+        store (ConcurrencyConflict, as for any rival), one only read is checked before saving
+        (`_check_kept`), and a refusal made on one that has moved on is decided again on what the store
+        has, so no answer rests on a stale copy.
         """
         if not isinstance(command_id, UUID):
             raise InvalidInput(f"command_id must be a UUID, got {type(command_id).__name__}")
         require_time(arguments["at"])
         receipt_id = derived_id("command", command_id)
         fingerprint = _fingerprint(command, arguments)
-        borrowed: list[Aggregate] = []
-        token = _borrowed.set(borrowed)
-        try:
-            result_id, saved = self._saved_once(command, command_id, arguments, work, receipt_id, fingerprint)
-        finally:
-            _borrowed.reset(token)
-        if saved is not None:
-            # What the command loaded and changed is now what is committed.
-            self._committed.give_back(a for a in (*borrowed, *saved) if not isinstance(a, CommandReceipt))
-        return result_id
+        for from_store in (False, True):
+            borrowing = _Borrowing(from_store)
+            token = _borrowing.set(borrowing)
+            try:
+                result_id, saved = self._saved_once(
+                    command, command_id, arguments, work, receipt_id, fingerprint
+                )
+            except ConcurrencyConflict:
+                raise  # reported, never decided again: the caller reloads (what it held is not kept)
+            except Exception as refusal:
+                if not from_store and (isinstance(refusal, _MovedOn) or self._moved_on(borrowing.unchecked)):
+                    continue  # decided on what another process has since changed: again, on what it stored
+                raise
+            finally:
+                _borrowing.reset(token)
+            if saved is not None:
+                # What the command loaded and changed is now what is committed.
+                self._committed.give_back(
+                    a for a in (*borrowing.loaded, *saved) if not isinstance(a, CommandReceipt)
+                )
+            return result_id
+        raise AssertionError("unreachable: the attempt from the store returns or raises")
+
+    def _check_kept(self, changed: Sequence[Aggregate]) -> None:
+        """Refuse to save a decision made on a kept aggregate that the command read but did not change if
+        another process has moved it on since (a changed one the store refuses by itself)."""
+        borrowing = _borrowing.get()
+        if borrowing is None or not borrowing.unchecked:
+            return
+        saving = {aggregate.id for aggregate in changed}
+        if self._moved_on({i: v for i, v in borrowing.unchecked.items() if i not in saving}):
+            raise _MovedOn("an aggregate the command read was changed by another process")
+
+    def _moved_on(self, kept: dict[UUID, int]) -> bool:
+        """Whether the store has events of these aggregates after the versions this process kept."""
+        return any(self.recorder.select_events(i, gt=version, limit=1) for i, version in kept.items())
 
     def _saved_once(
         self,
@@ -436,6 +485,7 @@ class NodeApplication(Application[UUID]):
         changed: Sequence[Aggregate] = ()
         try:
             result_id, changed = work()
+            self._check_kept(changed)
             receipt = CommandReceipt(
                 id=receipt_id,
                 command=command,

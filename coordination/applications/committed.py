@@ -6,8 +6,10 @@ most of a command's own time here. A node's next command is usually about an agg
 
 * `take` removes the aggregate, so only one command holds it; a second command loading it meanwhile
   replays it from the store as before, and the store refuses whichever saves second.
-* The borrower brings it up to date with any events stored since (another process's), one query that
-  usually returns nothing.
+* The store is not asked whether the aggregate moved on: a node runs its application in one process,
+  and what it kept is what it committed last. If another process changed it all the same, the command
+  cannot go wrong on it (`NodeApplication._once`): a change to it collides in the store, an aggregate
+  only read is checked before the save, and a refusal is decided again from the store.
 * `give_back` takes back only aggregates without unsaved events, after the command saved. A command
   that failed gives nothing back: whatever it did to the aggregate is dropped with it.
 * `forget` drops a household's aggregates when it is erased, so nothing personal outlives its key here.

@@ -35,6 +35,7 @@ def test_a_new_command_does_not_look_for_its_receipt(
     housing: HousingOrganisationApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     household_id, vacancy_id = register_family(housing), publish(housing)
+    housing._committed.forget([household_id, vacancy_id])  # as another process would find them: not kept
     command_id = cmd()
     read = _reads(housing, monkeypatch)
 
@@ -44,6 +45,21 @@ def test_a_new_command_does_not_look_for_its_receipt(
 
     assert derived_id("command", command_id) not in read
     assert sorted(read) == sorted([household_id, vacancy_id])
+
+
+def test_a_command_on_aggregates_this_process_committed_reads_none_of_them(
+    housing: HousingOrganisationApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    household_id, vacancy_id = register_family(housing), publish(housing)
+    read = _reads(housing, monkeypatch)
+
+    offer = housing.make_offer(
+        command_id=cmd(), household_id=household_id, vacancy_id=vacancy_id, at=at(1), by=CONSULTANT
+    )
+    housing.accept_offer(command_id=cmd(), household_id=household_id, offer_id=offer, at=at(2), by=CONSULTANT)
+
+    assert read == []
+    assert housing.vacancy(vacancy_id).version == 3  # published, reserved, let: all three saved
 
 
 def test_a_repeat_whose_decision_now_fails_gets_the_first_result_not_the_error(
