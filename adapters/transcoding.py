@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date
 from functools import cached_property
@@ -73,15 +74,56 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
         transcoder.register(ValueTranscoding(cls))
 
 
+class _NotPlain(Exception):
+    """A value the fast encoder leaves to the library's (it would not write it byte for byte alike)."""
+
+
 class FastJSONTranscoder(JSONTranscoder):
-    """The library's stored format, decoded with orjson and a walk that stops at each typed value.
+    """The library's stored format, decoded with orjson and a walk that stops at each typed value, and
+    encoded with orjson after a walk that writes each typed value as the library does.
 
     The stock decoder calls a Python hook for every JSON object, including every object inside a
     pydantic value's data. Here orjson parses in C and the walk only visits containers until it meets
     a `{"_type_", "_data_"}` pair, whose data goes to that type's decoder as it is: every transcoding
     registered here (UUID, Decimal, datetime, date, the Values) has flat data. Rebuilds decode every
-    stored event, so this is their hot path. Encoding is the library's own; the stored bytes do not change.
+    stored event, so this is their hot path.
+
+    Encoding writes the same bytes as the library's encoder (compact, UTF-8, `{"_type_", "_data_"}` for
+    each registered type): the walk replaces each typed value by that pair, and orjson writes the plain
+    result. Anything it would not write alike (a non-string key, an integer beyond 64 bits, a float that
+    is not finite, a type nobody registered) goes to the library's encoder instead.
     """
+
+    def encode(self, obj: Any) -> bytes:
+        try:
+            return orjson.dumps(self._plain(obj))
+        except (_NotPlain, TypeError, orjson.JSONEncodeError):
+            return super().encode(obj)
+
+    def _plain(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str or kind is bool or value is None:
+            return value
+        if kind is int:
+            if -(2**63) <= value < 2**64:
+                return value
+            raise _NotPlain
+        if kind is dict:
+            plain = self._plain
+            return {key: plain(item) for key, item in value.items()}
+        if kind is list or kind is tuple:
+            plain = self._plain
+            return [plain(item) for item in value]
+        transcoding = self.types.get(kind)
+        if transcoding is not None:
+            return {"_type_": transcoding.name, "_data_": self._plain(transcoding.encode(value))}
+        if kind is float and math.isfinite(value):
+            return value
+        if isinstance(value, str):  # a str enum: the library writes its string
+            return str.__str__(value)
+        if isinstance(value, int) and not isinstance(value, bool):  # an int enum: its number
+            return self._plain(int(value))
+        raise _NotPlain
 
     def decode(self, data: bytes) -> Any:
         value = orjson.loads(data)
