@@ -47,6 +47,8 @@ _expected_versions: ContextVar[dict[UUID, int] | None] = ContextVar("expected_ve
 # The ids of commands run under `noticing_repeats()` that had been handled before (each returned its first
 # result and changed nothing).
 _repeats: ContextVar[list[UUID] | None] = ContextVar("repeats", default=None)
+# How many aggregates' last seen versions a node keeps before it starts again (a shortcut, not a record).
+_KNOWN_VERSIONS_KEPT = 100_000
 
 
 @dataclass
@@ -59,8 +61,6 @@ class _Borrowing:
 
 
 _borrowing: ContextVar[_Borrowing | None] = ContextVar("borrowing", default=None)
-# How many aggregates' last seen versions a node keeps before it starts again (a shortcut, not a record).
-_KNOWN_VERSIONS_KEPT = 100_000
 
 
 class _MovedOn(Exception):

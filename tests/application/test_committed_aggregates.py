@@ -4,7 +4,7 @@ behind, rivals still conflict, and an erased household's aggregates are not kept
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -47,6 +47,22 @@ def _first_contact(app: HousingOrganisationApp, household: UUID, when: datetime)
 def _tasks_found(app: HousingOrganisationApp, household: UUID, when: datetime) -> UUID:
     return app.record_tasks_found(
         command_id=cmd(), household_id=household, tasks=["a job"], at=when, by=CONSULTANT
+    )
+
+
+def _change_household(
+    app: HousingOrganisationApp, household: UUID, decide: Callable[[Household], None]
+) -> None:
+    """A command on the household that `decide` makes (at day 2)."""
+    app._change(
+        Household,
+        "household",
+        command="record_first_contact",
+        command_id=cmd(),
+        aggregate_id=household,
+        at=at(2),
+        by=CONSULTANT,
+        decide=decide,
     )
 
 
@@ -120,16 +136,7 @@ def test_a_failed_command_leaves_nothing_of_what_it_did(housing: HousingOrganisa
         raise RuntimeError("the command fails after changing the aggregate")
 
     with pytest.raises(RuntimeError):
-        housing._change(
-            Household,
-            "household",
-            command="failing",
-            command_id=cmd(),
-            aggregate_id=household,
-            at=at(2),
-            by=CONSULTANT,
-            decide=decide,
-        )
+        _change_household(housing, household, decide)
 
     # The next command starts from what is stored: first contact was never made, so it can be now.
     _first_contact(housing, household, at(3))
@@ -148,16 +155,7 @@ def test_a_command_that_loses_to_a_rival_leaves_nothing_of_what_it_did(
         _tasks_found(elsewhere, household, at(2))  # another process commits meanwhile
 
     with pytest.raises(ConcurrencyConflict):
-        here._change(
-            Household,
-            "household",
-            command="record_first_contact",
-            command_id=cmd(),
-            aggregate_id=household,
-            at=at(2),
-            by=CONSULTANT,
-            decide=decide,
-        )
+        _change_household(here, household, decide)
 
     # The lost first contact is nowhere: recording it now is allowed, after the rival's step.
     _first_contact(here, household, at(3))
