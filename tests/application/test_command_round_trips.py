@@ -153,3 +153,28 @@ def test_the_moves_index_counts_the_moves_recorded_after_its_last_answer_too(
     assert index.moved_in_since(ODENSE_C, moved_on + timedelta(days=1)) == 0
     assert index.moved_in_since(elsewhere, moved_on) == 0
     assert moved_in_since(housing, ODENSE_C, moved_on) == 2, "the whole log's answer is the same"
+
+
+def test_the_moves_index_reads_on_from_the_log_s_end_not_from_its_last_move(
+    housing: HousingOrganisationApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = MovesIndex(housing)
+    moved_on = the_move().moved_on
+    register_family(housing)
+    assert index.moved_in_since(ODENSE_C, moved_on) == 0
+    end = housing.recorder.max_notification_id()
+    reads: list[int | None] = []
+    select = housing.recorder.select_notifications
+
+    def reading(start: int | None, *args: Any, **kwargs: Any) -> Any:
+        reads.append(start)
+        return select(start, *args, **kwargs)
+
+    monkeypatch.setattr(housing.recorder, "select_notifications", reading)
+
+    assert index.moved_in_since(ODENSE_C, moved_on) == 0
+    assert reads == [], "nothing recorded since the last answer: nothing to read"
+    household = register_family(housing)
+    housing.record_move(command_id=cmd(), household_id=household, move=the_move(), at=at(5), by=CONSULTANT)
+    assert index.moved_in_since(ODENSE_C, moved_on) == 1
+    assert reads == [end], "read on from where the log ended, past the events that were not moves"
