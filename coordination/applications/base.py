@@ -125,16 +125,18 @@ def require_time(at: datetime) -> datetime:
 
 def _fingerprint(command: str, arguments: dict[str, Any]) -> str:
     # `at` is left out: a client retrying a request may stamp it anew, and it is still the same command.
-    def plain(value: Any) -> Any:
-        if isinstance(value, BaseModel):
-            return value.model_dump(mode="json")
-        if isinstance(value, (list, tuple)):
-            return [plain(item) for item in value]
-        return value if isinstance(value, (int, float, bool, type(None))) else str(value)
-
-    body = {key: plain(value) for key, value in sorted(arguments.items()) if key != "at"}
+    body = {key: _plain(value) for key, value in sorted(arguments.items()) if key != "at"}
     text = json.dumps([command, body], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    # At module level: a nested function calling itself is a reference cycle, garbage on every command.
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value if isinstance(value, (int, float, bool, type(None))) else str(value)
 
 
 class NodeApplication(Application[UUID]):

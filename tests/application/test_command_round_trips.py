@@ -3,6 +3,8 @@ aggregate, and the same outcomes as ever (a repeat, a stale shortcut, a grouped 
 
 from __future__ import annotations
 
+import gc
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -178,3 +180,30 @@ def test_the_moves_index_reads_on_from_the_log_s_end_not_from_its_last_move(
     housing.record_move(command_id=cmd(), household_id=household, move=the_move(), at=at(5), by=CONSULTANT)
     assert index.moved_in_since(ODENSE_C, moved_on) == 1
     assert reads == [end], "read on from where the log ended, past the events that were not moves"
+
+
+def test_commands_leave_no_reference_cycles_for_the_garbage_collector(
+    housing: HousingOrganisationApp,
+) -> None:
+    # A cycle per command piles up until a collection stops every thread of the node at once.
+    def a_case() -> None:
+        household_id, vacancy_id = register_family(housing), publish(housing)
+        offer = housing.make_offer(
+            command_id=cmd(), household_id=household_id, vacancy_id=vacancy_id, at=at(1), by=CONSULTANT
+        )
+        housing.accept_offer(
+            command_id=cmd(), household_id=household_id, offer_id=offer, at=at(2), by=CONSULTANT
+        )
+
+    a_case()  # what is made once (caches, lazily imported modules) is not a command's garbage
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        a_case()
+        gc.collect()
+        garbage = Counter(type(thing).__qualname__ for thing in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+    assert not garbage, garbage
