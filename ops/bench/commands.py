@@ -3,6 +3,11 @@
 A case is what a consultant does for one family, as five commands at CIVICA's node: register the
 household, publish a vacancy, offer it, accept the offer, refer the family to the bridge builder. Each
 client (a thread) works through cases of its own; every run starts from an empty store.
+
+Two ways of loading the node: clients that each start their next command when the last returned (a
+closed loop: the most the node does, at a latency their number sets), and commands offered at a fixed
+rate to a pool of clients whatever the latency (an open loop: the latency at that rate, queueing
+included, as scenario b measures propagation).
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ from ops.bench.report import Results, at_least, at_most
 from ops.reference_scenario import BRIDGE_BUILDER, consultant, on, the_dwelling, the_family
 
 COMMANDS_PER_CASE = 5
+TARGET_RATE = 1000  # issue 8: ≥ 1,000 commands/s sustained with p99 ≤ 10 ms
+OFFERED_RATES = (
+    500,
+    TARGET_RATE,
+)  # commands/s offered in an open loop: the latency at half the target and at it
 SIZE_OVERRIDE = Override(rule="suitable_size", by=consultant, reason="The family chose this dwelling")
 
 
@@ -39,13 +49,23 @@ class Sizes:
     clients: int
 
 
-def _case(app: HousingOrganisationApp, latencies: list[float]) -> None:
+# Runs one command and records its latency (ms); returns what the command returned.
+Timed = Callable[[Callable[[], UUID | None]], UUID | None]
+
+
+def _timed_from_start(latencies: list[float]) -> Timed:
+    """Latency from the command's start to its return: a closed loop's client."""
+
     def timed(command: Callable[[], UUID | None]) -> UUID | None:
         started = time.perf_counter()
         result = command()
         latencies.append((time.perf_counter() - started) * 1000)
         return result
 
+    return timed
+
+
+def _case(app: HousingOrganisationApp, timed: Timed) -> None:
     day = date(2026, 6, 2)
     household = timed(
         lambda: app.register_household(command_id=uuid4(), **the_family(), at=on(day), by=consultant)
@@ -102,7 +122,7 @@ def _drive(app: HousingOrganisationApp, commands: int, clients: int) -> Outcome:
         try:
             start.wait(timeout=30)
             for _ in range(cases_each):
-                _case(app, mine)
+                _case(app, _timed_from_start(mine))
         except BaseException as error:
             errors.append(error)
 
@@ -117,15 +137,90 @@ def _drive(app: HousingOrganisationApp, commands: int, clients: int) -> Outcome:
     if errors:
         raise errors[0]
     timings = sorted(t for mine in latencies for t in mine)
-    grouped = app.group_commit
-    per_transaction = (
-        grouped.stats.commands / grouped.stats.transactions if grouped and grouped.stats.transactions else 1.0
-    )
     return Outcome(
         len(timings) / seconds,
         percentile(timings, 50),
         percentile(timings, 99),
-        per_transaction,
+        _per_transaction(app),
+        cpu_seconds * 1000 / max(1, len(timings)),
+    )
+
+
+def _per_transaction(app: HousingOrganisationApp) -> float:
+    grouped = app.group_commit
+    return (
+        grouped.stats.commands / grouped.stats.transactions if grouped and grouped.stats.transactions else 1.0
+    )
+
+
+class _Schedule:
+    """Start times at an offered rate, one every 1/`rate` s: each command takes the next one and waits for
+    it. Its latency counts from that time, not from when a client got to it, so a command that waited
+    because every client was busy counts the wait (no coordinated omission)."""
+
+    def __init__(self, commands: int, rate: float) -> None:
+        self._commands, self._rate = commands, rate
+        self._taken = 0
+        self._lock = threading.Lock()
+        self.started = time.perf_counter() + 0.05
+
+    def take(self) -> float | None:
+        """The next start time, waited for; None once every command of the run has one."""
+        with self._lock:
+            if self._taken == self._commands:
+                return None
+            due = self.started + self._taken / self._rate
+            self._taken += 1
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        return due
+
+
+class _Done(Exception):
+    """The schedule has no more start times: the client stops, mid-case if need be."""
+
+
+def _drive_at_rate(app: HousingOrganisationApp, commands: int, rate: float, clients: int) -> Outcome:
+    """`commands` commands offered at `rate` per second, whatever the latency (an open loop), to up to
+    `clients` clients at once; the rate achieved is commands over the time until the last one returned."""
+    schedule = _Schedule(commands, rate)
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    finished: list[float] = []
+    errors: list[BaseException] = []
+
+    def client(mine: list[float]) -> None:
+        def timed(command: Callable[[], UUID | None]) -> UUID | None:
+            due = schedule.take()
+            if due is None:
+                raise _Done
+            result = command()
+            mine.append((time.perf_counter() - due) * 1000)
+            return result
+
+        try:
+            while True:
+                _case(app, timed)
+        except _Done:
+            finished.append(time.perf_counter())
+        except BaseException as error:
+            errors.append(error)
+
+    cpu_started = time.process_time()
+    threads = [threading.Thread(target=client, args=(mine,), daemon=True) for mine in latencies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    cpu_seconds = time.process_time() - cpu_started
+    if errors:
+        raise errors[0]
+    timings = sorted(t for mine in latencies for t in mine)
+    return Outcome(
+        len(timings) / (max(finished) - schedule.started),
+        percentile(timings, 50),
+        percentile(timings, 99),
+        _per_transaction(app),
         cpu_seconds * 1000 / max(1, len(timings)),
     )
 
@@ -246,13 +341,20 @@ def run(results: Results, postgres: Postgres | None, sizes: Sizes, repeat: int) 
                     _report(
                         results, "postgres", "PostgreSQL", name, clients, _drive(app, sizes.commands, clients)
                     )
+            clients = 2 * sizes.clients
+            for rate in OFFERED_RATES:
+                env = postgres.env(schema=f"bench_a_{secrets.token_hex(4)}", pool_size=clients + 2)
+                with _app(env, grouped=True) as app:
+                    # Sustained: the pool's connections opened and statements prepared before it counts.
+                    _drive_at_rate(app, clients * COMMANDS_PER_CASE, rate, clients)
+                    _report_offered(results, rate, _drive_at_rate(app, 2 * sizes.commands, rate, clients))
 
 
 def _report(results: Results, backend: str, title: str, name: str, clients: int, outcome: Outcome) -> None:
     raw = f"{backend}_raw" if backend == "sqlite" else f"postgres_raw_{clients}"
     grouped = name == "grouped"
     how = f"{clients} client{'s' if clients > 1 else ''}" + (", group commit" if grouped else "")
-    headline = backend == "postgres" and grouped
+    headline = backend == "postgres" and grouped  # the target rate: the most this node sustains
     results.add(
         "a",
         f"{backend}_{name}_rate",
@@ -260,17 +362,13 @@ def _report(results: Results, backend: str, title: str, name: str, clients: int,
         "commands/s",
         outcome.per_second,
         limit=raw,
-        target=at_least(1000) if headline else None,
+        target=at_least(TARGET_RATE) if headline else None,
     )
     results.add("a", f"{backend}_{name}_p50", f"{title} commands, {how}: p50", "ms", outcome.p50)
-    results.add(
-        "a",
-        f"{backend}_{name}_p99",
-        f"{title} commands, {how}: p99",
-        "ms",
-        outcome.p99,
-        target=at_most(10) if headline else None,
-    )
+    # No p99 target here: these clients start their next command as soon as the last returns, so at the
+    # rate they reach the latency is set by their number (Little's law); the target applies at a rate
+    # offered (`_report_offered`).
+    results.add("a", f"{backend}_{name}_p99", f"{title} commands, {how}: p99", "ms", outcome.p99)
     results.add(
         "a", f"{backend}_{name}_cpu", f"{title} commands, {how}: CPU per command", "ms", outcome.cpu_ms
     )
@@ -282,3 +380,19 @@ def _report(results: Results, backend: str, title: str, name: str, clients: int,
             "commands",
             outcome.commands_per_transaction,
         )
+
+
+def _report_offered(results: Results, rate: int, outcome: Outcome) -> None:
+    how = f"PostgreSQL, {rate:,} commands/s offered, group commit"
+    target = rate == TARGET_RATE
+    results.add("a", f"postgres_offered_{rate}_rate", f"{how}: achieved", "commands/s", outcome.per_second)
+    results.add("a", f"postgres_offered_{rate}_p50", f"{how}: p50", "ms", outcome.p50)
+    results.add(
+        "a",
+        f"postgres_offered_{rate}_p99",
+        f"{how}: p99",
+        "ms",
+        outcome.p99,
+        target=at_most(10) if target else None,
+    )
+    results.add("a", f"postgres_offered_{rate}_cpu", f"{how}: CPU per command", "ms", outcome.cpu_ms)

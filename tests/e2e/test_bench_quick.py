@@ -38,6 +38,8 @@ def test_the_quick_bench_of_commands_and_queries_writes_every_figure_with_its_ru
         "a.postgres_grouped_rate",
         "a.postgres_grouped_p99",
         "a.postgres_grouped_group",
+        "a.postgres_offered_500_p99",
+        "a.postgres_offered_1000_rate",
         "d.pool_search_p99",
         "d.handoff_p99",
         "d.as_of_p99",
@@ -49,4 +51,5 @@ def test_the_quick_bench_of_commands_and_queries_writes_every_figure_with_its_ru
         assert figure["min"] <= figure["median"] <= figure["max"], key
     assert figures["a.postgres_grouped_rate"]["limit"] == "a.postgres_raw_4"
     assert figures["a.postgres_grouped_rate"]["target"] == {"value": 1000, "at_least": True}
+    assert figures["a.postgres_offered_1000_p99"]["target"] == {"value": 10, "at_least": False}
     assert "PostgreSQL commands, 4 clients, group commit" in done.stdout
