@@ -16,7 +16,7 @@ from typing import Any
 from ops.bench import commands, infra, memory, propagation, read_models
 from ops.bench.infra import Broker, Postgres
 from ops.bench.read_models import History
-from ops.bench.report import Results
+from ops.bench.report import Results, python_speed
 from ops.logging import configure
 
 SCENARIOS = {
@@ -88,11 +88,13 @@ def run(args: argparse.Namespace) -> int:
         context = _Context(results, postgres, sizes, repeat, stack)
         for name in only:
             print(f"[{time.monotonic() - started:6.0f} s] {name}. {SCENARIOS[name]} ...", flush=True)
+            _python_speed(results, name)
             try:
                 context.run(name)
             except Exception as error:
                 traceback.print_exc()
                 results.failures[name] = f"{type(error).__name__}: {error}"
+            _python_speed(results, name)
     settings["seconds"] = round(time.monotonic() - started, 1)
     settings["load_average_at_end"] = os.getloadavg()
     print()
@@ -100,6 +102,12 @@ def run(args: argparse.Namespace) -> int:
     results.write(args.json, settings)
     print(f"\nWritten to {args.json} ({settings['seconds']} s)")
     return 1 if results.failures else 0
+
+
+def _python_speed(results: Results, scenario: str) -> None:
+    """The machine's speed before and after each scenario (min and max show its drift meanwhile)."""
+    label = "this machine's Python speed, before and after (fixed workload)"
+    results.add(scenario, "python_speed", label, "k rounds/s", python_speed())
 
 
 @dataclass
