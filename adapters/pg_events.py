@@ -2,12 +2,20 @@
 
 The library's recorder writes a save in a pipelined transaction: BEGIN, SET LOCAL lock_timeout, LOCK
 TABLE, NOTIFY, the INSERT, a sync, COMMIT; psycopg composes each statement anew. This recorder makes one
-function in the schema do the same (set the lock timeout, lock the table against other writers, notify
-the channel, insert, return the notification ids) and calls it as one prepared statement in autocommit:
-the call is its own transaction, so the lock is held until it commits, as before, and the notification
-ids are still issued in commit order. The rows go as four arrays, not an array of composites, which
-psycopg dumps more cheaply. A save took 0.57 ms of the client's CPU and now takes 0.21 ms (5 events, this
-machine); see docs/performance.md.
+function in the schema do the same (set the lock timeout, take the writers' lock, notify the channel,
+insert, return the notification ids) and calls it as one prepared statement in autocommit: the call is
+its own transaction, so the lock is held until it commits, as before, and the notification ids are still
+issued in commit order. The rows go as four arrays, not an array of composites, which psycopg dumps more
+cheaply. A save took 0.57 ms of the client's CPU and now takes 0.21 ms (5 events, this machine); see
+docs/performance.md.
+
+The writers' lock is a transaction-scoped advisory lock keyed by the table's oid, not the library's
+`LOCK TABLE … IN EXCLUSIVE MODE`: that mode also conflicts with the lock VACUUM and ANALYZE take, so
+every autovacuum of the events table stopped all saves until it finished or, after `deadlock_timeout`,
+was cancelled (and on a large table it never finished; an anti-wraparound vacuum is never cancelled).
+Writers using the library's table lock (a process recorder's save with tracking, another process on the
+stock recorder) still take turns with these: their EXCLUSIVE mode conflicts with the ROW EXCLUSIVE lock
+the INSERT takes, so ids stay in commit order across both kinds of writer.
 
 An aggregate's events are read with statements rendered once per shape of query, into tuples (0.12 →
 0.09 ms a read). Everything else (notifications, tracking, subscriptions, the table) is the library's.
@@ -23,7 +31,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 
 class NodeEventsRecorder(PostgresApplicationRecorder):
@@ -40,7 +48,7 @@ class NodeEventsRecorder(PostgresApplicationRecorder):
                 "(ids {id_type}[], versions bigint[], topics text[], states bytea[]) "
                 "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ BEGIN "
                 "SET LOCAL lock_timeout = '{lock_timeout}s'; "
-                "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
+                "PERFORM pg_advisory_xact_lock({qualified}::regclass::oid::bigint); "
                 "NOTIFY {channel}; "
                 "RETURN QUERY INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
                 "SELECT * FROM unnest(ids, versions, topics, states) RETURNING notification_id; "
@@ -51,6 +59,7 @@ class NodeEventsRecorder(PostgresApplicationRecorder):
                 id_type=Identifier(self.datastore.originator_id_type),
                 lock_timeout=self.datastore.lock_timeout,
                 table=table,
+                qualified=Literal(_quoted(self.datastore.schema, self.events_table_name)),
                 channel=Identifier(self.channel_name),
             )
         )
@@ -114,3 +123,8 @@ class NodeEventsRecorder(PostgresApplicationRecorder):
             statement += SQL(" LIMIT %s")
         rendered = self._selects[shape] = statement.as_bytes(None)
         return rendered
+
+
+def _quoted(*names: str) -> str:
+    """A qualified name as PostgreSQL reads it back exactly (`'…'::regclass`), whatever its characters."""
+    return ".".join('"' + name.replace('"', '""') + '"' for name in names)

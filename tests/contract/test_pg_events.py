@@ -8,10 +8,13 @@ notified, and a store first created by the library's own recorder carries on.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -195,3 +198,77 @@ def test_an_aggregates_events_read_as_the_library_reads_them(app: HousingOrganis
         3,
     ]
     assert app.recorder.select_events(uuid4()) == []
+
+
+@pytest.mark.timeout(60)
+def test_a_vacuum_or_analyze_of_the_events_table_does_not_hold_up_saves(
+    app: HousingOrganisationApp, postgres_server: PostgresServer
+) -> None:
+    # VACUUM and ANALYZE hold SHARE UPDATE EXCLUSIVE on the table while they run; autovacuum starts them
+    # whenever enough rows were inserted. The library's table lock waited for them.
+    recorder = app.recorder
+    assert isinstance(recorder, NodeEventsRecorder)
+    table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+    saved: list[Sequence[int] | None] = []
+    with psycopg.connect(postgres_server.dsn) as vacuum:
+        vacuum.execute(f"LOCK TABLE {table} IN SHARE UPDATE EXCLUSIVE MODE")  # held until rollback
+        saving = threading.Thread(
+            target=lambda: saved.append(recorder.insert_events(_events(uuid4(), range(1, 3))))
+        )
+        saving.start()
+        saving.join(timeout=5)
+        saved_meanwhile = list(saved)
+        vacuum.rollback()
+    saving.join(timeout=30)
+
+    assert saved_meanwhile and saved_meanwhile[0] and len(saved_meanwhile[0]) == 2, "the save waited"
+
+
+def test_saves_through_the_library_s_table_lock_and_through_this_recorder_keep_ids_in_commit_order(
+    env: dict[str, str],
+) -> None:
+    # A reader that reads up to the highest id it sees must never find a gap that is filled later.
+    ours = Application[UUID](
+        env={**env, "APPLICATION_RECORDER_TOPIC": "adapters.pg_events:NodeEventsRecorder"}
+    )
+    stock = Application[UUID](env={**env, "APPLICATION_RECORDER_TOPIC": STOCK})
+    writers_done = threading.Event()
+    errors: list[BaseException] = []
+    gaps: list[tuple[int, list[int]]] = []
+
+    def writer(recorder: Any) -> None:
+        try:
+            for _ in range(60):
+                recorder.insert_events(_events(uuid4(), range(1, 4)))
+        except BaseException as error:
+            errors.append(error)
+
+    def reader() -> None:
+        seen = 0
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = writers_done.is_set()
+            top = ours.recorder.max_notification_id() or 0
+            ids = [n.id for n in ours.recorder.select_notifications(start=seen + 1, limit=10_000, stop=top)]
+            if ids != list(range(seen + 1, top + 1)):
+                gaps.append((top, ids))
+            seen = top
+            if done:
+                return
+
+    threads = [threading.Thread(target=writer, args=(app.recorder,)) for app in (ours, ours, stock, stock)]
+    reading = threading.Thread(target=reader)
+    try:
+        reading.start()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        writers_done.set()
+        reading.join(timeout=60)
+        assert not errors
+        assert not gaps, gaps[:3]
+        assert (ours.recorder.max_notification_id() or 0) == 4 * 60 * 3
+    finally:
+        ours.close()
+        stock.close()
