@@ -47,11 +47,13 @@ def moved_in_since(app: Application[UUID], place: Place, since: date, page_size:
 class MovesIndex:
     """The moves this node recorded, by receiving area: each household's latest move date into it.
 
-    Each question first reads the moves recorded up to the end of the log as it is then, after where the
-    last question stopped (the log's end, found by its index, then the moves in between: two short queries,
-    whatever kinds of event came in between), so an answer counts every move committed before it was asked,
-    as a scan of the whole log would. Positions are committed in order (one writer at a time), so no move
-    is passed over. Holds ids, areas and dates only; an erasure keeps a move's area and date.
+    Each question first reads the moves recorded after where the last one stopped (one query, usually
+    empty), so an answer counts every move committed before it was asked, as a scan of the whole log
+    would. Where it stops is the last move read or, when further, the last id the application saw
+    committed before the read (`committed_through`: ids commit in order, one writer at a time, so every
+    id up to it was visible to the read): the next read starts past the events that were not moves
+    instead of scanning them again. Holds ids, areas and dates only; an erasure keeps a move's area and
+    date.
     """
 
     def __init__(self, app: Application[UUID], page_size: int = 500) -> None:
@@ -69,14 +71,10 @@ class MovesIndex:
 
     def _catch_up(self) -> None:
         app = self._app
-        end = app.recorder.max_notification_id() or 0
-        while self._position < end:
+        committed = getattr(app, "committed_through", 0)  # read before the query: see the class's text
+        while True:
             page = app.recorder.select_notifications(
-                start=self._position,
-                limit=self._page_size,
-                stop=end,
-                topics=[_MOVED],
-                inclusive_of_start=False,
+                start=self._position, limit=self._page_size, topics=[_MOVED], inclusive_of_start=False
             )
             for notification in page:
                 self._position = notification.id
@@ -87,7 +85,8 @@ class MovesIndex:
                 if latest is None or moved.move.moved_on > latest:
                     households[moved.originator_id] = moved.move.moved_on
             if len(page) < self._page_size:
-                self._position = end
+                self._position = max(self._position, committed)
+                return
 
 
 def _area(place: Place) -> tuple[str, str]:

@@ -168,6 +168,9 @@ class NodeApplication(Application[UUID]):
         self._known_versions: dict[UUID, int] = {}
         # What this process committed, lent to its commands instead of replayed (committed.py).
         self._committed = CommittedAggregates()
+        # The highest notification id this process saw committed: ids commit in order (one writer at a
+        # time), so every id up to it is committed and visible to any read begun after (`MovesIndex`).
+        self.committed_through = 0
         super().__init__(env=env)
         intervals = self.snapshotting_intervals.values() if self.snapshots is not None else ()
         self._first_snapshot: int | None = min(intervals, default=None)
@@ -209,6 +212,12 @@ class NodeApplication(Application[UUID]):
         self._notify(recordings)
         self.notify(processing.events)  # the library's deprecated hook, called as its save does
         return recordings
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        """The library's hook after each save commits (grouped saves call it too)."""
+        if recordings and recordings[-1].notification.id > self.committed_through:
+            self.committed_through = recordings[-1].notification.id
+        super()._notify(recordings)
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = FastJSONTranscoder()

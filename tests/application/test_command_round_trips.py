@@ -136,6 +136,7 @@ def test_a_grouped_save_tells_the_app_where_each_event_was_recorded(housing: Hou
     assert recorded[0].domain_event.originator_id == vacancy_id
     assert [r.notification.id for r in recorded] == [before + 1, before + 2]  # the vacancy, its receipt
     assert recorded[0].notification.originator_version == 1
+    assert housing.committed_through == before + 2
 
 
 def test_the_moves_index_counts_the_moves_recorded_after_its_last_answer_too(
@@ -157,29 +158,38 @@ def test_the_moves_index_counts_the_moves_recorded_after_its_last_answer_too(
     assert moved_in_since(housing, ODENSE_C, moved_on) == 2, "the whole log's answer is the same"
 
 
-def test_the_moves_index_reads_on_from_the_log_s_end_not_from_its_last_move(
-    housing: HousingOrganisationApp, monkeypatch: pytest.MonkeyPatch
+def test_the_moves_index_reads_on_past_what_this_process_committed_and_counts_other_processes_moves(
+    shared_store_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    index = MovesIndex(housing)
-    moved_on = the_move().moved_on
-    register_family(housing)
-    assert index.moved_in_since(ODENSE_C, moved_on) == 0
-    end = housing.recorder.max_notification_id()
-    reads: list[int | None] = []
-    select = housing.recorder.select_notifications
+    here, elsewhere = (
+        HousingOrganisationApp(organisation="civica", env=shared_store_env, cpr_secret=b"k" * 32)
+        for _ in range(2)
+    )
+    try:
+        index = MovesIndex(here)
+        moved_on = the_move().moved_on
+        register_family(here)
+        assert index.moved_in_since(ODENSE_C, moved_on) == 0
+        end = here.recorder.max_notification_id()
+        reads: list[int | None] = []
+        select = here.recorder.select_notifications
 
-    def reading(start: int | None, *args: Any, **kwargs: Any) -> Any:
-        reads.append(start)
-        return select(start, *args, **kwargs)
+        def reading(start: int | None, *args: Any, **kwargs: Any) -> Any:
+            reads.append(start)
+            return select(start, *args, **kwargs)
 
-    monkeypatch.setattr(housing.recorder, "select_notifications", reading)
+        monkeypatch.setattr(here.recorder, "select_notifications", reading)
 
-    assert index.moved_in_since(ODENSE_C, moved_on) == 0
-    assert reads == [], "nothing recorded since the last answer: nothing to read"
-    household = register_family(housing)
-    housing.record_move(command_id=cmd(), household_id=household, move=the_move(), at=at(5), by=CONSULTANT)
-    assert index.moved_in_since(ODENSE_C, moved_on) == 1
-    assert reads == [end], "read on from where the log ended, past the events that were not moves"
+        assert index.moved_in_since(ODENSE_C, moved_on) == 0
+        assert reads == [end], "read on from the last id committed here, past the events that were not moves"
+        household = register_family(elsewhere)
+        elsewhere.record_move(
+            command_id=cmd(), household_id=household, move=the_move(), at=at(5), by=CONSULTANT
+        )
+        assert index.moved_in_since(ODENSE_C, moved_on) == 1, "another process's move counts"
+    finally:
+        here.close()
+        elsewhere.close()
 
 
 def test_commands_leave_no_reference_cycles_for_the_garbage_collector(
