@@ -14,6 +14,7 @@ from eventsourcing.utils import get_topic
 from coordination.domain.household import Household
 from coordination.domain.values import Place
 from coordination.domain.waterbed import AreaIndicators
+from coordination.projections.log_reads import ReadLog, log_reader
 
 # (receiving area, first day of the window) -> rehoused households moved in since that day
 InflowProvider = Callable[[Place, date], int]
@@ -58,6 +59,7 @@ class MovesIndex:
 
     def __init__(self, app: Application[UUID], page_size: int = 500) -> None:
         self._app = app
+        self._read: ReadLog | None = None  # on PostgreSQL statements rendered once; made at first use
         self._page_size = page_size
         self._position = 0
         self._latest: dict[tuple[str, str], dict[UUID, date]] = {}
@@ -72,10 +74,9 @@ class MovesIndex:
     def _catch_up(self) -> None:
         app = self._app
         committed = getattr(app, "committed_through", 0)  # read before the query: see the class's text
+        read = self._read = self._read or log_reader(app.recorder)
         while True:
-            page = app.recorder.select_notifications(
-                start=self._position, limit=self._page_size, topics=[_MOVED], inclusive_of_start=False
-            )
+            page = read(self._position, self._page_size, None, [_MOVED])
             for notification in page:
                 self._position = notification.id
                 moved = app.mapper.to_domain_event(notification)

@@ -48,18 +48,21 @@ def reads_concurrently(recorder: ApplicationRecorder) -> bool:
 
 
 def _postgres_reader(recorder: Any) -> ReadLog:
-    from psycopg.sql import SQL, Composed, Identifier
+    from psycopg.sql import SQL, Identifier
 
     table = SQL("{}.{}").format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
     columns = SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM ")
     order = SQL(" ORDER BY notification_id LIMIT %s")
-    statements: dict[tuple[bool, bool], Composed] = {
-        (bounded, filtered): columns
-        + table
-        + SQL(" WHERE notification_id > %s")
-        + SQL(" AND notification_id <= %s" if bounded else "")
-        + SQL(" AND topic = ANY(%s)" if filtered else "")
-        + order
+    # Rendered once: psycopg would compose a `Composed` statement to bytes again on every call.
+    statements: dict[tuple[bool, bool], bytes] = {
+        (bounded, filtered): (
+            columns
+            + table
+            + SQL(" WHERE notification_id > %s")
+            + SQL(" AND notification_id <= %s" if bounded else "")
+            + SQL(" AND topic = ANY(%s)" if filtered else "")
+            + order
+        ).as_bytes(None)
         for bounded in (False, True)
         for filtered in (False, True)
     }

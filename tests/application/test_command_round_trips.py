@@ -171,14 +171,15 @@ def test_the_moves_index_reads_on_past_what_this_process_committed_and_counts_ot
         register_family(here)
         assert index.moved_in_since(ODENSE_C, moved_on) == 0
         end = here.recorder.max_notification_id()
-        reads: list[int | None] = []
-        select = here.recorder.select_notifications
+        reads: list[int] = []
+        read = index._read
+        assert read is not None
 
-        def reading(start: int | None, *args: Any, **kwargs: Any) -> Any:
-            reads.append(start)
-            return select(start, *args, **kwargs)
+        def reading(after: int, *args: Any) -> Any:
+            reads.append(after)
+            return read(after, *args)
 
-        monkeypatch.setattr(here.recorder, "select_notifications", reading)
+        monkeypatch.setattr(index, "_read", reading)
 
         assert index.moved_in_since(ODENSE_C, moved_on) == 0
         assert reads == [end], "read on from the last id committed here, past the events that were not moves"
