@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import weakref
@@ -57,9 +58,10 @@ class SqliteDatabase:
     transaction), closed by `close()` or when the process exits.
     """
 
-    def __init__(self, path: str, *, keep_connections: bool = False) -> None:
+    def __init__(self, path: str, *, keep_connections: bool = False, busy_timeout: float = 15.0) -> None:
         self.path = path
         self.keep_connections = keep_connections
+        self._busy_timeout = busy_timeout
         self._lock = threading.Lock()
         self._memory = path in (":memory:", "") or "mode=memory" in path or path.startswith("file::memory:")
         self._shared = sqlite3.connect(":memory:", check_same_thread=False) if self._memory else None
@@ -77,16 +79,22 @@ class SqliteDatabase:
             with self._lock:
                 yield from _transaction(self._shared)
             return
+        # This process's transactions on the file take turns on a lock of its own: waiting for the file's
+        # write lock instead, SQLite's busy handler sleeps in growing steps of up to 100 ms (8 threads:
+        # p99 80 ms to begin). Reentrant, as a transaction inside another on this thread was before.
+        # Other processes still meet at the file's lock.
         held = self._held_by_this_thread() if self.keep_connections else None
         if held is not None and not held.connection.in_transaction:
-            yield from _transaction(held.connection)
+            with _file_lock(self.path):
+                yield from _transaction(held.connection)
             return
         # A connection of its own, closed after the transaction (also for one inside another on this thread).
         connection = self._connect()
         try:
             for pragma in self.pragmas:
                 connection.execute(pragma)
-            yield from _transaction(connection)
+            with _file_lock(self.path):
+                yield from _transaction(connection)
         finally:
             connection.close()
 
@@ -117,7 +125,18 @@ class SqliteDatabase:
         return held
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=15, check_same_thread=False)
+        return sqlite3.connect(self.path, timeout=self._busy_timeout, check_same_thread=False)
+
+
+_file_locks: dict[str, threading.RLock] = {}
+_file_locks_lock = threading.Lock()
+
+
+def _file_lock(path: str) -> threading.RLock:
+    """The lock of this process's transactions on the SQLite file at `path` (one per file)."""
+    key = os.path.realpath(path)
+    with _file_locks_lock:
+        return _file_locks.setdefault(key, threading.RLock())
 
 
 def _close_held(held: Iterable[_Held]) -> None:

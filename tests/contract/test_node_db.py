@@ -3,7 +3,10 @@ a single statement commits by itself, and both are seen at once by another conne
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +65,46 @@ def test_a_single_statement_commits_by_itself_and_a_failed_one_changes_nothing(
     )
     here.run("INSERT INTO things (name, n) VALUES (?, ?)", ("b", 2))
     assert _things(elsewhere) == [("a", 1), ("b", 2)]
+
+
+@pytest.mark.timeout(30)
+def test_this_process_s_transactions_on_a_sqlite_file_take_turns_instead_of_finding_it_locked(
+    tmp_path: Path,
+) -> None:
+    # With no busy timeout, a transaction that met another one at the file's write lock would fail at once
+    # ("database is locked"); taking turns in the process, it waits for the other to commit instead.
+    path = str(tmp_path / "node.db")
+    first, second = SqliteDatabase(path, busy_timeout=0), SqliteDatabase(path, busy_timeout=0)
+    first.run("CREATE TABLE things (name TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+    holding, release = threading.Event(), threading.Event()
+    outcomes: list[object] = []
+
+    def hold() -> None:
+        with first.transaction() as tx:
+            tx.execute("INSERT INTO things (name, n) VALUES (?, ?)", ("first", 1))
+            holding.set()
+            release.wait(10)
+
+    def meanwhile() -> None:
+        try:
+            second.run("INSERT INTO things (name, n) VALUES (?, ?)", ("second", 2))
+            outcomes.append("committed")
+        except sqlite3.OperationalError as error:
+            outcomes.append(error)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(10)
+    other = threading.Thread(target=meanwhile)
+    other.start()
+    other.join(0.3)
+    assert outcomes == [], "the second transaction waits while the first is open"
+    release.set()
+    holder.join(10)
+    other.join(10)
+
+    assert outcomes == ["committed"]
+    assert [tuple(row) for row in first.run("SELECT name, n FROM things ORDER BY name")] == [
+        ("first", 1),
+        ("second", 2),
+    ]
