@@ -65,6 +65,11 @@ class SqliteDatabase:
         self._lock = threading.Lock()
         self._memory = path in (":memory:", "") or "mode=memory" in path or path.startswith("file::memory:")
         self._shared = sqlite3.connect(":memory:", check_same_thread=False) if self._memory else None
+        # This process's transactions on the file take turns on a lock of its own: waiting for the file's
+        # write lock instead, SQLite's busy handler sleeps in growing steps of up to 100 ms (8 threads:
+        # p99 80 ms to begin). Reentrant, as a transaction inside another on this thread was before.
+        # Other processes still meet at the file's lock.
+        self._turns = threading.RLock() if self._memory else _file_lock(path)  # memory: `_lock` serves
         # Run on each connection before its next transaction; the demo relaxes fsync with
         # "PRAGMA synchronous=NORMAL" (WAL mode).
         self.pragmas: tuple[str, ...] = ()
@@ -79,13 +84,9 @@ class SqliteDatabase:
             with self._lock:
                 yield from _transaction(self._shared)
             return
-        # This process's transactions on the file take turns on a lock of its own: waiting for the file's
-        # write lock instead, SQLite's busy handler sleeps in growing steps of up to 100 ms (8 threads:
-        # p99 80 ms to begin). Reentrant, as a transaction inside another on this thread was before.
-        # Other processes still meet at the file's lock.
         held = self._held_by_this_thread() if self.keep_connections else None
         if held is not None and not held.connection.in_transaction:
-            with _file_lock(self.path):
+            with self._turns:
                 yield from _transaction(held.connection)
             return
         # A connection of its own, closed after the transaction (also for one inside another on this thread).
@@ -93,7 +94,7 @@ class SqliteDatabase:
         try:
             for pragma in self.pragmas:
                 connection.execute(pragma)
-            with _file_lock(self.path):
+            with self._turns:
                 yield from _transaction(connection)
         finally:
             connection.close()

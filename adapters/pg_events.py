@@ -59,7 +59,8 @@ class NodeEventsRecorder(PostgresApplicationRecorder):
                 id_type=Identifier(self.datastore.originator_id_type),
                 lock_timeout=self.datastore.lock_timeout,
                 table=table,
-                qualified=Literal(_quoted(self.datastore.schema, self.events_table_name)),
+                # The table's name as `'…'::regclass` reads it back exactly, whatever its characters.
+                qualified=Literal(Identifier(self.datastore.schema, self.events_table_name).as_string(None)),
                 channel=Identifier(self.channel_name),
             )
         )
@@ -124,8 +125,3 @@ class NodeEventsRecorder(PostgresApplicationRecorder):
             statement += SQL(" LIMIT %s")
         rendered = self._selects[shape] = statement.as_bytes(None)
         return rendered
-
-
-def _quoted(*names: str) -> str:
-    """A qualified name as PostgreSQL reads it back exactly (`'…'::regclass`), whatever its characters."""
-    return ".".join('"' + name.replace('"', '""') + '"' for name in names)
