@@ -136,20 +136,25 @@ def _drive(app: HousingOrganisationApp, commands: int, clients: int) -> Outcome:
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     if errors:
         raise errors[0]
+    return _outcome(app, latencies, seconds, cpu_seconds)
+
+
+def _outcome(
+    app: HousingOrganisationApp, latencies: list[list[float]], seconds: float, cpu_seconds: float
+) -> Outcome:
+    """The figures of a run: every client's latencies (ms), over `seconds` of wall and `cpu_seconds` of
+    this process's CPU."""
     timings = sorted(t for mine in latencies for t in mine)
+    grouped = app.group_commit
+    per_transaction = (
+        grouped.stats.commands / grouped.stats.transactions if grouped and grouped.stats.transactions else 1.0
+    )
     return Outcome(
         len(timings) / seconds,
         percentile(timings, 50),
         percentile(timings, 99),
-        _per_transaction(app),
+        per_transaction,
         cpu_seconds * 1000 / max(1, len(timings)),
-    )
-
-
-def _per_transaction(app: HousingOrganisationApp) -> float:
-    grouped = app.group_commit
-    return (
-        grouped.stats.commands / grouped.stats.transactions if grouped and grouped.stats.transactions else 1.0
     )
 
 
@@ -215,14 +220,7 @@ def _drive_at_rate(app: HousingOrganisationApp, commands: int, rate: float, clie
     cpu_seconds = time.process_time() - cpu_started
     if errors:
         raise errors[0]
-    timings = sorted(t for mine in latencies for t in mine)
-    return Outcome(
-        len(timings) / (max(finished) - schedule.started),
-        percentile(timings, 50),
-        percentile(timings, 99),
-        _per_transaction(app),
-        cpu_seconds * 1000 / max(1, len(timings)),
-    )
+    return _outcome(app, latencies, max(finished) - schedule.started, cpu_seconds)
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
