@@ -166,42 +166,62 @@ class _PostgresTx:
 
 
 class PostgresDatabase:
-    """One connection (reopened when broken), used by one transaction or statement at a time.
+    """Connections in autocommit mode, opened as needed up to `max_connections` and kept for the next
+    use, each used by one transaction or statement at a time; a broken one is dropped.
 
-    The connection is in autocommit mode: `transaction()` wraps its block in BEGIN and COMMIT, and `run()`
-    sends its one statement alone, which PostgreSQL commits by itself.
+    `transaction()` wraps its block in BEGIN and COMMIT, and `run()` sends its one statement alone, which
+    PostgreSQL commits by itself. Concurrent commands each write their household keys and subjects on a
+    connection of their own: on one shared connection they queued behind each other's commits (p50 5 ms
+    of an 8-client command's 7.6 ms, docs/performance.md).
     """
 
-    def __init__(self, *, schema: str = "", connect_timeout: int = 10, **conninfo: Any) -> None:
+    def __init__(
+        self, *, schema: str = "", connect_timeout: int = 10, max_connections: int = 4, **conninfo: Any
+    ) -> None:
         self._conninfo = conninfo
         self._schema = schema
         self._connect_timeout = connect_timeout
         self._lock = threading.Lock()
-        self._connection: psycopg.Connection[Any] | None = None
+        self._free = threading.BoundedSemaphore(max_connections)
+        self._idle: list[psycopg.Connection[Any]] = []
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with self._lock:
-            connection = self._connected()
-            with connection.transaction():
-                yield _PostgresTx(connection)
+        with self._connection() as connection, connection.transaction():
+            yield _PostgresTx(connection)
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return _PostgresTx(self._connected()).execute(sql, params)
+        with self._connection() as connection:
+            return _PostgresTx(connection).execute(sql, params)
 
-    def _connected(self) -> psycopg.Connection[Any]:
-        if self._connection is None or self._connection.closed or self._connection.broken:
-            self._connection = psycopg.connect(
-                connect_timeout=self._connect_timeout, autocommit=True, **self._conninfo
-            )
-            if self._schema:
-                self._connection.execute("SELECT set_config('search_path', %s, false)", (self._schema,))
-        return self._connection
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._free:
+            with self._lock:
+                connection = self._idle.pop() if self._idle else None
+            if connection is None or connection.closed or connection.broken:
+                connection = self._connect()
+            try:
+                yield connection
+            finally:
+                if connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+                    with self._lock:
+                        self._idle.append(connection)
+                else:  # broken, or left in a transaction: not for the next use
+                    connection.close()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        connection = psycopg.connect(connect_timeout=self._connect_timeout, autocommit=True, **self._conninfo)
+        if self._schema:
+            connection.execute("SELECT set_config('search_path', %s, false)", (self._schema,))
+        return connection
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
+        """Closes the idle connections (a later use opens new ones)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
 
 
 def database_for(env: Mapping[str, str]) -> SqliteDatabase | PostgresDatabase:

@@ -108,3 +108,73 @@ def test_this_process_s_transactions_on_a_sqlite_file_take_turns_instead_of_find
         ("first", 1),
         ("second", 2),
     ]
+
+
+def _holding_a_transaction(db: PostgresDatabase, holding: threading.Event, release: threading.Event) -> None:
+    with db.transaction() as tx:
+        tx.execute("INSERT INTO things (name, n) VALUES (?, ?)", ("first", 1))
+        holding.set()
+        release.wait(10)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "shared_store_env", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_on_postgresql_a_statement_goes_through_while_another_thread_holds_a_transaction(
+    shared_store_env: dict[str, str],
+) -> None:
+    # A node's threads (commands writing household keys, the relay, the sealer, API records) share one
+    # database object; one thread's open transaction must not hold up the others' statements.
+    db = database_for(shared_store_env)
+    assert isinstance(db, PostgresDatabase)
+    db.run("CREATE TABLE things (name TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+    holding, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_holding_a_transaction, args=(db, holding, release))
+    holder.start()
+    try:
+        assert holding.wait(10)
+        db.run("INSERT INTO things (name, n) VALUES (?, ?)", ("second", 2))
+        # Committed by itself, on a connection of its own: the open transaction's row is not seen yet.
+        assert _things(db) == [("second", 2)]
+    finally:
+        release.set()
+        holder.join(10)
+    assert _things(db) == [("first", 1), ("second", 2)]
+    db.close()
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "shared_store_env", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_on_postgresql_no_more_connections_are_opened_than_allowed(shared_store_env: dict[str, str]) -> None:
+    env = shared_store_env
+    db = PostgresDatabase(
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        dbname=env["POSTGRES_DBNAME"],
+        schema=env["POSTGRES_SCHEMA"],
+        max_connections=1,
+    )
+    db.run("CREATE TABLE things (name TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+    holding, release = threading.Event(), threading.Event()
+    done: list[str] = []
+    holder = threading.Thread(target=_holding_a_transaction, args=(db, holding, release))
+    holder.start()
+    assert holding.wait(10)
+    other = threading.Thread(
+        target=lambda: done.append(str(db.run("INSERT INTO things VALUES (?, ?) RETURNING name", ("b", 2))))
+    )
+    other.start()
+    other.join(0.3)
+    assert done == [], "the one connection is in use: the statement waits for it"
+    release.set()
+    holder.join(10)
+    other.join(10)
+    assert done == ["[('b',)]"]
+    # The connection goes back for the next use instead of a new one being opened each time.
+    assert len({db.run("SELECT pg_backend_pid()")[0][0] for _ in range(3)}) == 1
+    db.close()
