@@ -20,6 +20,8 @@ class Tx(Protocol):
 
 
 class SqlDatabase(Protocol):
+    dialect: str  # "sqlite" or "postgresql": for the few statements written differently
+
     def transaction(self) -> AbstractContextManager[Tx]:
         """A transaction: committed when the block ends, rolled back if it raises."""
         ...
@@ -57,6 +59,8 @@ class SqliteDatabase:
     each thread keeps one connection from one transaction to the next (no connection open per
     transaction), closed by `close()` or when the process exits.
     """
+
+    dialect = "sqlite"
 
     def __init__(self, path: str, *, keep_connections: bool = False, busy_timeout: float = 15.0) -> None:
         self.path = path
@@ -174,6 +178,8 @@ class PostgresDatabase:
     connection of their own: on one shared connection they queued behind each other's commits (p50 5 ms
     of an 8-client command's 7.6 ms, docs/performance.md).
     """
+
+    dialect = "postgresql"
 
     def __init__(
         self, *, schema: str = "", connect_timeout: int = 10, max_connections: int = 4, **conninfo: Any

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -84,18 +87,33 @@ class ShreddedTranscoding(Transcoding):
         )
 
 
+# How long another process may go on using a cached key of a household erased elsewhere, at most.
+ERASURES_CHECKED_EVERY_S = 1.0
+# The advisory lock an erasure holds on PostgreSQL while it numbers itself (any fixed 64-bit number).
+_ERASURES_LOCK = 0x6572617375726573
+
+
 class HouseholdKeys:
     """The node's household keys (`household_keys`) and which aggregate or offer is about which household
     (`household_subjects`), in the node's own database beside its store.
 
     A key is created on first use; erasing it wipes the key bytes and keeps a tombstone, so nothing about
     that household can be encrypted readably here again. Keys are wrapped with the node's cipher when it
-    has one. Looked-up keys are cached: an erasure is seen at once in this process; another process using
-    the same database sees it when it restarts (a node runs its application in one process).
+    has one. Looked-up keys are cached. An erasure is seen at once in this process, and each erasure is
+    also numbered in `household_erasures`, which every other process using the same database reads at
+    most `check_erasures_every` seconds apart when it next uses a key (and `notice_erasures` when a
+    command borrows kept aggregates): it forgets the erased household's cached key and tells its
+    listeners (`on_erased_elsewhere`), e.g. `coordination parked retry` applying an erasure notice while
+    the node serves.
     """
 
     def __init__(
-        self, db: SqlDatabase, cipher: Cipher | None = None, *, table: str = "household_keys"
+        self,
+        db: SqlDatabase,
+        cipher: Cipher | None = None,
+        *,
+        table: str = "household_keys",
+        check_erasures_every: float = ERASURES_CHECKED_EVERY_S,
     ) -> None:
         """`table` names where the keys are kept (the exchange keys are a second set, kept apart)."""
         self._db = db
@@ -103,6 +121,12 @@ class HouseholdKeys:
         self._table = table
         self._keys: dict[UUID, bytes | None] = {}
         self._subjects: dict[UUID, UUID] = {}
+        self._erasure_listeners: list[Callable[[UUID], None]] = []
+        self._check_every = check_erasures_every
+        self._next_check = time.monotonic() + check_erasures_every
+        self._checking = threading.Lock()
+        self._forgotten = 0  # how many times keys were forgotten: a key read before then is not cached
+        sqlite = db.dialect == "sqlite"
         with db.transaction() as tx:
             tx.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} (household_id TEXT PRIMARY KEY, key TEXT,"
@@ -112,9 +136,50 @@ class HouseholdKeys:
                 "CREATE TABLE IF NOT EXISTS household_subjects (subject_id TEXT PRIMARY KEY,"
                 " household_id TEXT NOT NULL)"
             )
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS household_erasures ("
+                + ("seq INTEGER PRIMARY KEY AUTOINCREMENT" if sqlite else "seq BIGSERIAL PRIMARY KEY")
+                + ", key_table TEXT NOT NULL, household_id TEXT NOT NULL)"
+            )
+            # What was erased before this point is in the tombstones, read with each key.
+            self._erasures_seen = int(
+                tx.execute("SELECT COALESCE(MAX(seq), 0) FROM household_erasures")[0][0]
+            )
+
+    def on_erased_elsewhere(self, listener: Callable[[UUID], None]) -> None:
+        """Call `listener(household_id)` when a household erased by another process is noticed here."""
+        self._erasure_listeners.append(listener)
+
+    def notice_erasures(self) -> None:
+        """Forget the cached keys of households that other processes erased since the last look; at most
+        one look (a query) every `check_erasures_every` seconds, so callers may ask on every use."""
+        now = time.monotonic()
+        if now < self._next_check or not self._checking.acquire(blocking=False):
+            return
+        try:
+            self._next_check = now + self._check_every
+            rows = self._db.run(
+                "SELECT seq, key_table, household_id FROM household_erasures WHERE seq > ? ORDER BY seq",
+                (self._erasures_seen,),
+            )
+            for seq, key_table, household in rows:
+                self._erasures_seen = int(seq)
+                if key_table != self._table:
+                    continue
+                household_id = UUID(str(household))
+                self._forgotten += 1
+                self._keys.pop(household_id, None)
+                for listener in self._erasure_listeners:
+                    listener(household_id)
+        finally:
+            self._checking.release()
 
     def for_writing(self, household_id: UUID) -> bytes:
-        if household_id not in self._keys:
+        self.notice_erasures()
+        try:
+            key = self._keys[household_id]  # one lookup: another thread may forget it meanwhile
+        except KeyError:
+            forgotten = self._forgotten
             # A key is made unless the household has one (or a tombstone): one statement, and a second
             # only to read what another process made first.
             fresh = AESGCM.generate_key(bit_length=256)
@@ -125,23 +190,30 @@ class HouseholdKeys:
             ) or self._db.run(
                 f"SELECT key, erased_at FROM {self._table} WHERE household_id = ?", (str(household_id),)
             )
-            self._keys[household_id] = self._kept(rows[0])
-        key = self._keys[household_id]
+            key = self._kept(rows[0])
+            if forgotten == self._forgotten:  # not erased elsewhere while it was read
+                self._keys[household_id] = key
         if key is None:
             raise HouseholdErased(f"Household {household_id} was erased; nothing personal is stored about it")
         return key
 
     def for_reading(self, household_id: UUID) -> bytes | None:
         """The household's key; None when it was erased or never made (the cache remembers an erasure)."""
-        if household_id in self._keys:
+        self.notice_erasures()
+        try:
             return self._keys[household_id]
+        except KeyError:
+            pass
+        forgotten = self._forgotten
         rows = self._db.run(
             f"SELECT key, erased_at FROM {self._table} WHERE household_id = ?", (str(household_id),)
         )
         if not rows:
             return None
-        value = self._keys[household_id] = self._kept(rows[0])
-        return value
+        key = self._kept(rows[0])
+        if forgotten == self._forgotten:  # not erased elsewhere while it was read
+            self._keys[household_id] = key
+        return key
 
     def _kept(self, row: tuple[Any, ...]) -> bytes | None:
         """A stored row's key, unwrapped; None for a tombstone."""
@@ -152,14 +224,22 @@ class HouseholdKeys:
         """Wipe the household's key (a tombstone if it had none); whether a key was wiped now."""
         had = self.for_reading(household_id) is not None
         with self._db.transaction() as tx:
-            if isinstance(self._db, SqliteDatabase):
+            if self._db.dialect == "sqlite":
                 # Overwrite the freed page too, so the key bytes are not left in the file.
                 tx.execute("PRAGMA secure_delete = ON")
+            else:
+                # Erasures commit one at a time, so their numbers commit in order and a reader that has
+                # seen number n has seen every erasure before it (SQLite has one writer anyway).
+                tx.execute("SELECT pg_advisory_xact_lock(?)", (_ERASURES_LOCK,))
             tx.execute(
                 f"INSERT INTO {self._table} (household_id, key, created_at, erased_at) VALUES (?, NULL, ?, ?)"
                 " ON CONFLICT (household_id) DO UPDATE SET key = NULL,"
                 f" erased_at = COALESCE({self._table}.erased_at, excluded.erased_at)",
                 (str(household_id), at.isoformat(), at.isoformat()),
+            )
+            tx.execute(
+                "INSERT INTO household_erasures (key_table, household_id) VALUES (?, ?)",
+                (self._table, str(household_id)),
             )
         self._keys[household_id] = None
         return had

@@ -176,6 +176,7 @@ class NodeApplication(Application[UUID]):
         self._first_snapshot: int | None = min(intervals, default=None)
         if isinstance(self.mapper, ShreddingMapper):
             self.mapper.recorder = self.recorder
+            self.mapper.keys.on_erased_elsewhere(self._forget_erased)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """The library's env; on PostgreSQL, saves go through NodeEventsRecorder unless told otherwise."""
@@ -251,6 +252,8 @@ class NodeApplication(Application[UUID]):
         borrowing = _borrowing.get()
         aggregate = None
         if borrowing is not None and not borrowing.from_store:
+            if isinstance(self.mapper, ShreddingMapper):
+                self.mapper.keys.notice_erasures()  # what another process erased is not lent out
             aggregate = self._committed.take(aggregate_id)
             if aggregate is not None:
                 borrowing.unchecked[aggregate_id] = aggregate.version
@@ -357,6 +360,11 @@ class NodeApplication(Application[UUID]):
         delete_snapshots(self, subjects)
         for hook in self.erasure_hooks:
             hook(household_id)
+
+    def _forget_erased(self, household_id: UUID) -> None:
+        """Another process erased the household: nothing of it stays kept here (its key is forgotten)."""
+        assert isinstance(self.mapper, ShreddingMapper)
+        self._committed.forget([household_id, *self.mapper.keys.subjects_of(household_id)])
 
     def referrals_about(self, household_id: UUID) -> list[Referral]:
         """This node's referrals (sent or received copies) about a household."""

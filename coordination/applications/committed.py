@@ -12,8 +12,8 @@ most of a command's own time here. A node's next command is usually about an agg
   only read is checked before the save, and a refusal is decided again from the store.
 * `give_back` takes back only aggregates without unsaved events, after the command saved. A command
   that failed gives nothing back: whatever it did to the aggregate is dropped with it.
-* `forget` drops a household's aggregates when it is erased, so nothing personal outlives its key here.
-  (Another process sees an erasure when it restarts, as it does for its cached household keys.)
+* `forget` drops a household's aggregates when it is erased, so nothing personal outlives its key here;
+  an erasure by another process is noticed within a second (adapters/shredding.py `HouseholdKeys`).
 
 At most `maxsize` aggregates are kept, the least recently committed dropped first.
 """

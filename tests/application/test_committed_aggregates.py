@@ -4,6 +4,7 @@ behind, rivals still conflict, and an erased household's aggregates are not kept
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from uuid import UUID, uuid4
@@ -15,6 +16,7 @@ from coordination.applications.committed import CommittedAggregates
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import ConcurrencyConflict, ConsentMissing, NotFound, VacancyNotAvailable
 from coordination.domain.household import Household
+from coordination.domain.personal_fields import ERASED
 from coordination.domain.referral import ReferralKind
 from tests.application.builders import (
     BRIDGE,
@@ -195,6 +197,26 @@ def test_an_erased_household_leaves_nothing_kept(housing: HousingOrganisationApp
     # The erasure command's own household is not given back, nor is anything of the household kept.
     assert housing._committed.take(household) is None
     assert housing._committed.take(vacancy) is not None
+
+
+def test_another_processs_erasure_leaves_nothing_of_the_household_kept_or_readable_here(
+    two_processes: tuple[HousingOrganisationApp, HousingOrganisationApp],
+) -> None:
+    here, elsewhere = two_processes
+    household = register_family(here)
+    _tasks_found(here, household, at(2))
+    assert len(here._committed) == 1  # the household, with its personal data decrypted
+
+    elsewhere.erase_household(
+        command_id=cmd(), household_id=household, legal_ground="GDPR art. 17(1)(a)", at=at(3), by=CONSULTANT
+    )
+
+    # Noticed at the next use of a key after at most a second (adapters/shredding.py), not at a restart.
+    deadline = time.monotonic() + 5
+    while here.household(household, today=at(4).date()).case_reference != ERASED:
+        assert time.monotonic() < deadline, "the other process's erasure was not noticed"
+        time.sleep(0.05)
+    assert here._committed.take(household) is None
 
 
 def test_a_query_borrows_nothing(housing: HousingOrganisationApp) -> None:

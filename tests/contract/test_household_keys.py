@@ -3,6 +3,7 @@ and gone for good after erasure, even for a process that never saw the key."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ class CountedTransactions:
 
     def __init__(self, db: SqlDatabase) -> None:
         self.db = db
+        self.dialect = db.dialect
         self.count = 0
 
     def transaction(self) -> AbstractContextManager[Tx]:
@@ -102,3 +104,28 @@ def test_a_household_erased_before_it_had_a_key_never_gets_one(
 
     with pytest.raises(HouseholdErased):
         _keys(env, databases)[0].for_writing(household)
+
+
+def test_a_key_cached_here_is_forgotten_soon_after_another_process_erases_the_household(
+    env: dict[str, str], databases: list[Any]
+) -> None:
+    # E.g. `coordination parked retry` applying an erasure notice while the node serves.
+    here = HouseholdKeys(database_for(env), check_erasures_every=0.2)
+    databases.append(here._db)
+    elsewhere, _ = _keys(env, databases)
+    household, other = uuid4(), uuid4()
+    here.for_writing(household)
+    here.for_writing(other)
+    noticed: list[Any] = []
+    here.on_erased_elsewhere(noticed.append)
+
+    assert elsewhere.erase(household, AT)
+
+    deadline = time.monotonic() + 5
+    while here.for_reading(household) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert here.for_reading(household) is None
+    with pytest.raises(HouseholdErased):
+        here.for_writing(household)
+    assert noticed == [household]
+    assert here.for_reading(other) is not None  # only the erased household's key is forgotten
