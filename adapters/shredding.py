@@ -36,7 +36,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
-from adapters.node_db import SqlDatabase, SqliteDatabase, database_for
+from adapters.node_db import SqlDatabase, database_for
 from coordination.domain.errors import HouseholdErased
 from coordination.domain.household import Household
 from coordination.domain.personal_fields import is_personal, redaction
@@ -450,4 +450,4 @@ def delete_snapshots(app: Any, originator_ids: list[UUID]) -> None:
 
 def _id_param(db: SqlDatabase, originator_id: UUID) -> Any:
     # The library's SQLite recorder stores ids as 32 hex digits; PostgreSQL as uuid.
-    return originator_id.hex if isinstance(db, SqliteDatabase) else originator_id
+    return originator_id.hex if db.dialect == "sqlite" else originator_id

@@ -36,10 +36,8 @@ from ops.reference_scenario import BRIDGE_BUILDER, consultant, on, the_dwelling,
 
 COMMANDS_PER_CASE = 5
 TARGET_RATE = 1000  # issue 8: ≥ 1,000 commands/s sustained with p99 ≤ 10 ms
-OFFERED_RATES = (
-    500,
-    TARGET_RATE,
-)  # commands/s offered in an open loop: the latency at half the target and at it
+# Commands/s offered in an open loop: the latency at half the target rate and at it.
+OFFERED_RATES = (500, TARGET_RATE)
 SIZE_OVERRIDE = Override(rule="suitable_size", by=consultant, reason="The family chose this dwelling")
 
 
