@@ -56,6 +56,7 @@ class _Borrowing:
     """What the command running in this context (`_once`) loaded: to check, and to give back once saved."""
 
     from_store: bool = False  # load nothing kept: replay everything from the store
+    mark: int = 0  # where the kept aggregates' forgetting stood when it began (committed.py)
     loaded: list[Aggregate] = field(default_factory=list)
     unchecked: dict[UUID, int] = field(default_factory=dict)  # kept ones, by id: the version they were
 
@@ -454,7 +455,7 @@ class NodeApplication(Application[UUID]):
         receipt_id = derived_id("command", command_id)
         fingerprint = _fingerprint(command, arguments)
         for from_store in (False, True):
-            borrowing = _Borrowing(from_store)
+            borrowing = _Borrowing(from_store, self._committed.mark())
             token = _borrowing.set(borrowing)
             try:
                 result_id, saved = self._saved_once(
@@ -471,7 +472,8 @@ class NodeApplication(Application[UUID]):
             if saved is not None:
                 # What the command loaded and changed is now what is committed.
                 self._committed.give_back(
-                    a for a in (*borrowing.loaded, *saved) if not isinstance(a, CommandReceipt)
+                    (a for a in (*borrowing.loaded, *saved) if not isinstance(a, CommandReceipt)),
+                    since=borrowing.mark,
                 )
             return result_id
         raise AssertionError("unreachable: the attempt from the store returns or raises")

@@ -13,7 +13,9 @@ most of a command's own time here. A node's next command is usually about an agg
 * `give_back` takes back only aggregates without unsaved events, after the command saved. A command
   that failed gives nothing back: whatever it did to the aggregate is dropped with it.
 * `forget` drops a household's aggregates when it is erased, so nothing personal outlives its key here;
-  an erasure by another process is noticed within a second (adapters/shredding.py `HouseholdKeys`).
+  an erasure by another process is noticed within a second (adapters/shredding.py `HouseholdKeys`). A
+  command that held one of them meanwhile cannot give it back: `give_back` takes the `mark` the command
+  made before it borrowed anything, and refuses what was forgotten after it.
 
 At most `maxsize` aggregates are kept, the least recently committed dropped first.
 """
@@ -28,6 +30,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 AGGREGATES_KEPT = 1_000
+# How many forgotten ids are remembered for commands still running; a command older than the oldest of
+# them gives nothing back.
+FORGOTTEN_REMEMBERED = 10_000
 
 
 class CommittedAggregates:
@@ -35,17 +40,30 @@ class CommittedAggregates:
         self.maxsize = maxsize
         self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._lock = threading.Lock()
+        self._forgets = 0  # how many times `forget` was called
+        self._forgotten: OrderedDict[UUID, int] = OrderedDict()  # id -> the number of its latest forget
+        self._remembered_since = 0  # forgets up to this one may be missing from `_forgotten`
+
+    def mark(self) -> int:
+        """Where forgetting stands, for a command about to borrow: `give_back(..., since=mark)`."""
+        return self._forgets
 
     def take(self, aggregate_id: UUID) -> Aggregate | None:
         with self._lock:
             return self._kept.pop(aggregate_id, None)
 
-    def give_back(self, aggregates: Iterable[Aggregate]) -> None:
+    def give_back(self, aggregates: Iterable[Aggregate], *, since: int) -> None:
+        """Keep what a command that began at `since` (its `mark`) committed or read, except what was
+        forgotten while it ran."""
         with self._lock:
+            if since < self._remembered_since:
+                return  # so old that what was forgotten since is no longer known
             for aggregate in aggregates:
                 kept = self._kept.get(aggregate.id)
                 if aggregate.pending_events or (kept is not None and kept.version > aggregate.version):
                     continue  # unsaved changes, or a second, older copy the command read
+                if self._forgotten.get(aggregate.id, since) > since:
+                    continue  # its household was erased while the command held it
                 self._kept[aggregate.id] = aggregate
                 self._kept.move_to_end(aggregate.id)
             while len(self._kept) > self.maxsize:
@@ -53,8 +71,14 @@ class CommittedAggregates:
 
     def forget(self, aggregate_ids: Iterable[UUID]) -> None:
         with self._lock:
+            self._forgets += 1
             for aggregate_id in aggregate_ids:
                 self._kept.pop(aggregate_id, None)
+                self._forgotten[aggregate_id] = self._forgets
+                self._forgotten.move_to_end(aggregate_id)
+            while len(self._forgotten) > FORGOTTEN_REMEMBERED:
+                _, number = self._forgotten.popitem(last=False)
+                self._remembered_since = max(self._remembered_since, number)
 
     def __len__(self) -> int:
         return len(self._kept)

@@ -174,7 +174,8 @@ def test_a_stale_kept_aggregate_is_refused_as_a_conflict_and_forgotten(
     # A rival saves first (it replays the household: the kept one is out, as it is while lent).
     _tasks_found(housing, household, at(2))
     housing._committed.forget([household])
-    housing._committed.give_back([kept])  # an older copy back, as a slow command would hold it
+    # An older copy back, as a slow command that began after the forget would hold it.
+    housing._committed.give_back([kept], since=housing._committed.mark())
 
     with pytest.raises(ConcurrencyConflict):
         _tasks_found(housing, household, at(3))
@@ -219,6 +220,22 @@ def test_another_processs_erasure_leaves_nothing_of_the_household_kept_or_readab
     assert here._committed.take(household) is None
 
 
+def test_what_a_command_held_while_its_household_was_erased_is_not_kept(
+    housing: HousingOrganisationApp,
+) -> None:
+    household = register_family(housing)
+    _tasks_found(housing, household, at(1))
+
+    def read_while_erased() -> tuple[None, list[Aggregate]]:
+        housing._load(household)  # lent to this command, read only, with its personal data
+        housing.shred_household(household, at(2))  # the erasure lands meanwhile (another thread's)
+        return None, []
+
+    housing._once("read_household", cmd(), {"at": at(3)}, read_while_erased)
+
+    assert housing._committed.take(household) is None
+
+
 def test_a_query_borrows_nothing(housing: HousingOrganisationApp) -> None:
     household = register_family(housing)
     housing.household(household, today=at(1).date())
@@ -238,12 +255,42 @@ def test_at_most_maxsize_are_kept_and_unsaved_changes_never() -> None:
     aggregates = [_Counter() for _ in range(4)]
     for aggregate in aggregates:
         aggregate.collect_events()
-    kept.give_back(aggregates)
+    kept.give_back(aggregates, since=kept.mark())
     assert len(kept) == 3
     assert kept.take(aggregates[0].id) is None  # the least recently committed went first
 
     changed = aggregates[1]
     changed.count()
     assert kept.take(changed.id) is not None
-    kept.give_back([changed])  # with an unsaved event
+    kept.give_back([changed], since=kept.mark())  # with an unsaved event
     assert kept.take(changed.id) is None
+
+
+def test_what_was_forgotten_after_a_commands_mark_is_not_given_back() -> None:
+    kept = CommittedAggregates()
+    erased, other = _Counter(), _Counter()
+    for aggregate in (erased, other):
+        aggregate.collect_events()
+    mark = kept.mark()
+    kept.forget([erased.id])
+    kept.give_back([erased, other], since=mark)
+    assert kept.take(erased.id) is None
+    assert kept.take(other.id) is other
+    # A command that began after the forget read it anew: that copy is kept.
+    kept.give_back([erased], since=kept.mark())
+    assert kept.take(erased.id) is erased
+
+
+def test_a_command_older_than_the_forgets_remembered_gives_nothing_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("coordination.applications.committed.FORGOTTEN_REMEMBERED", 2)
+    kept = CommittedAggregates()
+    aggregate = _Counter()
+    aggregate.collect_events()
+    mark = kept.mark()
+    kept.forget([uuid4(), uuid4(), uuid4()])  # more than are remembered: the first may be any id
+    kept.give_back([aggregate], since=mark)
+    assert kept.take(aggregate.id) is None
+    kept.give_back([aggregate], since=kept.mark())
+    assert kept.take(aggregate.id) is aggregate
