@@ -104,7 +104,7 @@ class HouseholdKeys:
     most `check_erasures_every` seconds apart when it next uses a key (and `notice_erasures` when a
     command borrows kept aggregates): it forgets the erased household's cached key and tells its
     listeners (`on_erased_elsewhere`), e.g. `coordination parked retry` applying an erasure notice while
-    the node serves.
+    the node serves. A process skips the erasures it made itself.
     """
 
     def __init__(
@@ -126,6 +126,7 @@ class HouseholdKeys:
         self._next_check = time.monotonic() + check_erasures_every
         self._checking = threading.Lock()
         self._forgotten = 0  # how many times keys were forgotten: a key read before then is not cached
+        self._own_erasures: set[int] = set()
         sqlite = db.dialect == "sqlite"
         with db.transaction() as tx:
             tx.execute(
@@ -164,6 +165,9 @@ class HouseholdKeys:
             )
             for seq, key_table, household in rows:
                 self._erasures_seen = int(seq)
+                if self._erasures_seen in self._own_erasures:
+                    self._own_erasures.remove(self._erasures_seen)
+                    continue
                 if key_table != self._table:
                     continue
                 household_id = UUID(str(household))
@@ -237,11 +241,12 @@ class HouseholdKeys:
                 f" erased_at = COALESCE({self._table}.erased_at, excluded.erased_at)",
                 (str(household_id), at.isoformat(), at.isoformat()),
             )
-            tx.execute(
-                "INSERT INTO household_erasures (key_table, household_id) VALUES (?, ?)",
+            numbered = tx.execute(
+                "INSERT INTO household_erasures (key_table, household_id) VALUES (?, ?) RETURNING seq",
                 (self._table, str(household_id)),
             )
         self._keys[household_id] = None
+        self._own_erasures.add(int(numbered[0][0]))  # done here already: not noticed as another's
         return had
 
     def is_erased(self, household_id: UUID) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import structlog
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording, Transcoder
@@ -62,6 +64,8 @@ class _Borrowing:
 
 
 _borrowing: ContextVar[_Borrowing | None] = ContextVar("borrowing", default=None)
+
+log = structlog.get_logger()
 
 
 class _MovedOn(Exception):
@@ -164,6 +168,8 @@ class NodeApplication(Application[UUID]):
         self.group_commit: GroupCommit | None = None
         # Set by the composition root: what else must forget an erased household (views, parked messages).
         self.erasure_hooks: list[Callable[[UUID], None]] = []
+        # Runs the hooks for erasures noticed from other processes, off the thread that noticed them.
+        self._hooks_elsewhere = ThreadPoolExecutor(max_workers=1, thread_name_prefix="erased-elsewhere")
         # The version this process last loaded or saved of each aggregate (ids and numbers only): one
         # younger than the first snapshot is read from its events alone (`_load`).
         self._known_versions: dict[UUID, int] = {}
@@ -363,9 +369,27 @@ class NodeApplication(Application[UUID]):
             hook(household_id)
 
     def _forget_erased(self, household_id: UUID) -> None:
-        """Another process erased the household: nothing of it stays kept here (its key is forgotten)."""
+        """Another process erased the household: nothing of it stays kept here (its key is forgotten), and
+        the hooks run here too: they forget what this process holds (others' exchange keys of it), and
+        purge again what its projections may have written from the key while it was still cached.
+
+        Noticed on whichever thread used a key, perhaps a projection's amid a write, so the hooks run on a
+        thread of their own."""
         assert isinstance(self.mapper, ShreddingMapper)
         self._committed.forget([household_id, *self.mapper.keys.subjects_of(household_id)])
+        if self.erasure_hooks:
+            self._hooks_elsewhere.submit(self._run_erasure_hooks, household_id)
+
+    def _run_erasure_hooks(self, household_id: UUID) -> None:
+        for hook in list(self.erasure_hooks):
+            try:
+                hook(household_id)
+            except Exception as error:  # the next still runs; the erasing process ran them all already
+                log.error("erasure.hook_failed", household_id=str(household_id), error=type(error).__name__)
+
+    def close(self) -> None:
+        self._hooks_elsewhere.shutdown(wait=True)
+        super().close()
 
     def referrals_about(self, household_id: UUID) -> list[Referral]:
         """This node's referrals (sent or received copies) about a household."""

@@ -220,6 +220,27 @@ def test_another_processs_erasure_leaves_nothing_of_the_household_kept_or_readab
     assert here._committed.take(household) is None
 
 
+def test_another_processs_erasure_runs_this_processs_erasure_hooks_too(
+    two_processes: tuple[HousingOrganisationApp, HousingOrganisationApp],
+) -> None:
+    # Its views may hold what its projections decrypted before it noticed; its caches, others' keys.
+    here, elsewhere = two_processes
+    household, other = register_family(here), register_family(here)
+    ran_here: list[UUID] = []
+    here.erasure_hooks.append(ran_here.append)
+
+    elsewhere.erase_household(
+        command_id=cmd(), household_id=household, legal_ground="GDPR art. 17(1)(a)", at=at(3), by=CONSULTANT
+    )
+
+    deadline = time.monotonic() + 5
+    while not ran_here:
+        assert time.monotonic() < deadline, "the other process's erasure did not run the hooks here"
+        here.household(other, today=at(4).date())  # a key used here: the erasure is noticed
+        time.sleep(0.05)
+    assert ran_here == [household]
+
+
 def test_what_a_command_held_while_its_household_was_erased_is_not_kept(
     housing: HousingOrganisationApp,
 ) -> None:

@@ -129,3 +129,20 @@ def test_a_key_cached_here_is_forgotten_soon_after_another_process_erases_the_ho
         here.for_writing(household)
     assert noticed == [household]
     assert here.for_reading(other) is not None  # only the erased household's key is forgotten
+
+
+def test_a_process_does_not_notice_its_own_erasure_as_another_processs(
+    env: dict[str, str], databases: list[Any]
+) -> None:
+    here = HouseholdKeys(database_for(env), check_erasures_every=0.0)
+    databases.append(here._db)
+    elsewhere, _ = _keys(env, databases)
+    mine, theirs = uuid4(), uuid4()
+    noticed: list[Any] = []
+    here.on_erased_elsewhere(noticed.append)
+
+    here.erase(mine, AT)  # its hooks ran here already (NodeApplication.shred_household)
+    elsewhere.erase(theirs, AT)
+    here.notice_erasures()
+
+    assert noticed == [theirs]
