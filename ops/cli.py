@@ -27,7 +27,7 @@ from ops.demo import (
 )
 from ops.interpreter import tune_for_a_node
 from ops.logging import configure
-from ops.node import Exchange, Node, build_app
+from ops.node import Exchange, Node, build_app, node_read_models
 from ops.nodes import demo_nodes
 from ops.projections_cli import add_commands as add_projection_commands
 from ops.reference_scenario import Nodes, play
@@ -167,8 +167,10 @@ def _node_settings(args: argparse.Namespace) -> NodeSettings:
 def _parked(args: argparse.Namespace) -> int:
     settings = _node_settings(args)
     app = build_app(settings)
-    # Parked messages are retried through the node's own apply; nothing is read from the broker here.
-    node = Node(settings, app, InProcessBroker())
+    # Parked messages are retried through the node's own apply; nothing is read from the broker here. A
+    # retried erasure notice purges the views' personal columns too, through the read models' hook.
+    read_models = node_read_models(settings, app) if args.action == "retry" else None
+    node = Node(settings, app, InProcessBroker(), read_models=read_models)
     try:
         if args.action == "list":
             parked = node.consumer.list_parked()
