@@ -1,7 +1,9 @@
 """What else forgets an erased household at a node: the read models' personal columns, parked messages.
 
 Both are hooks the composition root attaches to the application (`erasure_hooks`); the household's key is
-already deleted when they run, so whatever a projection writes from here on is the erased stand-ins.
+already deleted when they run, so whatever a projection decrypts from here on is the erased stand-ins. A
+batch it read before may still write what it decrypted: the read models purge again once their projections
+have passed it (ops/read_models.py).
 """
 
 from __future__ import annotations

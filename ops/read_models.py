@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import Application
 from psycopg.conninfo import make_conninfo
 
@@ -30,6 +33,12 @@ from coordination.projections.receiving_areas import ReceivingAreas, ReceivingAr
 from coordination.projections.timeline import Timeline, TimelineProjection
 from coordination.projections.vacancy_letting import VacancyLetting, VacancyLettingProjection
 from coordination.projections.vacancy_pool import VacancyPool, VacancyPoolProjection
+
+log = structlog.get_logger()
+
+# How long a second purge of an erased household's view rows waits for the projections to pass the log's
+# end as it was at the erasure, before it purges all the same (and says so).
+LATE_PURGE_WAIT_S = 60.0
 
 READ_MODELS: dict[str, type[Projection]] = {
     cls.name: cls
@@ -101,6 +110,9 @@ class ReadModels:
     area_indicators: AreaIndicatorsSource | None = None
     waterbed_policy: WaterbedPolicy = DEFAULT_WATERBED_POLICY
     runners: dict[str, ProjectionRunner] = field(init=False)
+    _following: threading.Event = field(init=False, default_factory=threading.Event)
+    _late_purges: list[threading.Thread] = field(init=False, default_factory=list)
+    _late_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.runners = {
@@ -130,10 +142,17 @@ class ReadModels:
     def start(self, *, max_sleep: float = 1.0) -> None:
         for runner in self.runners.values():
             runner.start(max_sleep=max_sleep)
+        self._following.set()
 
     def stop(self) -> None:
         for runner in self.runners.values():
             runner.stop()
+        # No batch is in flight now: the second purges still waiting run at once.
+        self._following.clear()
+        with self._late_lock:
+            waiting, self._late_purges = self._late_purges, []
+        for purge in waiting:
+            purge.join()
 
     def status(self) -> dict[str, dict[str, Any]]:
         """Position, lag (events behind) and parked count of every projection."""
@@ -164,11 +183,36 @@ class ReadModels:
         self.runners[TimelineProjection.name].run_until_caught_up()
         return self.timeline.entries(household_id)
 
+    def _purge_now_and_late(self, purge: Callable[[UUID], None], household_id: UUID) -> None:
+        """Purge the household's view rows now, and, while the projections follow the log, once more when
+        each has passed the log's end as it is now: a batch they read before the key was erased may
+        still write what it decrypted, and it moves its tracking in the same transaction."""
+        purge(household_id)
+        if not self._following.is_set():
+            return  # no projection runs on a thread of its own
+        head = self.app.recorder.max_notification_id() or 0
+        late = threading.Thread(
+            target=self._purge_once_passed, args=(purge, household_id, head), name="late-purge", daemon=True
+        )
+        with self._late_lock:
+            self._late_purges = [t for t in self._late_purges if t.is_alive()] + [late]
+            late.start()
+
+    def _purge_once_passed(self, purge: Callable[[UUID], None], household_id: UUID, head: int) -> None:
+        deadline = time.monotonic() + LATE_PURGE_WAIT_S
+        while self._following.is_set() and any(r.position() < head for r in self.runners.values()):
+            if time.monotonic() > deadline:
+                log.warning("erasure.views_purged_before_caught_up", household_id=str(household_id))
+                break
+            time.sleep(0.05)
+        purge(household_id)
+
     def attach_to(self, node: NodeApplication) -> None:
         """Lets the node answer `history()` from the timeline, and a housing node's waterbed guard count
         inflow from the receiving-areas monitor, instead of scanning its log."""
         node.history_source = self.history
         if isinstance(node.mapper, ShreddingMapper):  # an erasure also purges the views' personal columns
-            node.erasure_hooks.append(views_purger(self.views, self.suffix, node.mapper.keys.subjects_of))
+            purge = views_purger(self.views, self.suffix, node.mapper.keys.subjects_of)
+            node.erasure_hooks.append(lambda household_id: self._purge_now_and_late(purge, household_id))
         if isinstance(node, HousingOrganisationApp):
             node.use_inflow_provider(self.inflow)
