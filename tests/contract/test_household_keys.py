@@ -106,18 +106,26 @@ def test_a_household_erased_before_it_had_a_key_never_gets_one(
         _keys(env, databases)[0].for_writing(household)
 
 
+def _here_and_elsewhere(
+    env: dict[str, str], databases: list[Any], *, check_every: float
+) -> tuple[HouseholdKeys, HouseholdKeys, list[Any]]:
+    """Two processes' keys on one database; the households `here` notices erased elsewhere."""
+    here = HouseholdKeys(database_for(env), check_erasures_every=check_every)
+    databases.append(here._db)
+    elsewhere, _ = _keys(env, databases)
+    noticed: list[Any] = []
+    here.on_erased_elsewhere(noticed.append)
+    return here, elsewhere, noticed
+
+
 def test_a_key_cached_here_is_forgotten_soon_after_another_process_erases_the_household(
     env: dict[str, str], databases: list[Any]
 ) -> None:
     # E.g. `coordination parked retry` applying an erasure notice while the node serves.
-    here = HouseholdKeys(database_for(env), check_erasures_every=0.2)
-    databases.append(here._db)
-    elsewhere, _ = _keys(env, databases)
+    here, elsewhere, noticed = _here_and_elsewhere(env, databases, check_every=0.2)
     household, other = uuid4(), uuid4()
     here.for_writing(household)
     here.for_writing(other)
-    noticed: list[Any] = []
-    here.on_erased_elsewhere(noticed.append)
 
     assert elsewhere.erase(household, AT)
 
@@ -134,12 +142,8 @@ def test_a_key_cached_here_is_forgotten_soon_after_another_process_erases_the_ho
 def test_a_process_does_not_notice_its_own_erasure_as_another_processs(
     env: dict[str, str], databases: list[Any]
 ) -> None:
-    here = HouseholdKeys(database_for(env), check_erasures_every=0.0)
-    databases.append(here._db)
-    elsewhere, _ = _keys(env, databases)
+    here, elsewhere, noticed = _here_and_elsewhere(env, databases, check_every=0.0)
     mine, theirs = uuid4(), uuid4()
-    noticed: list[Any] = []
-    here.on_erased_elsewhere(noticed.append)
 
     here.erase(mine, AT)  # its hooks ran here already (NodeApplication.shred_household)
     elsewhere.erase(theirs, AT)
