@@ -205,7 +205,10 @@ class ReadModels:
                 log.warning("erasure.views_purged_before_caught_up", household_id=str(household_id))
                 break
             time.sleep(0.05)
-        purge(household_id)
+        try:
+            purge(household_id)
+        except Exception as error:  # on a thread of its own: said in the log, not lost in a traceback
+            log.error("erasure.late_purge_failed", household_id=str(household_id), error=type(error).__name__)
 
     def attach_to(self, node: NodeApplication) -> None:
         """Lets the node answer `history()` from the timeline, and a housing node's waterbed guard count
