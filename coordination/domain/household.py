@@ -46,12 +46,12 @@ from coordination.domain.household_values import (
 )
 from coordination.domain.offer_rules import check_offer
 from coordination.domain.plausibility import (
-    GIVEN_ON,
     MOVED_ON,
     STARTS_ON,
     TERMINATION_DATE,
     VISITED_ON,
     check_birth_month,
+    check_consent,
 )
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.settlement import settlement_gaps
@@ -348,7 +348,7 @@ class Household(Aggregate):
                     member.birth_month, child=child, at=at, field=f"members[{index}].birth_month"
                 )
         for index, consent in enumerate(consents):
-            _check_consent(consent, at=at, field=f"consents[{index}]")
+            check_consent(consent, at=at, field=f"consents[{index}]")
         # § 86 stk. 3: decided now and recorded, so a replay never depends on a later policy.
         limit = policy.temporary_months_before_right_to_permanent
         long_stay = not rehousing.permanent and (rehousing.expected_months or 0) > limit
@@ -569,7 +569,7 @@ class Household(Aggregate):
         self._settled(at=at, by=by)
 
     def give_consent(self, *, consent: Consent, at: datetime, by: Actor) -> None:
-        _check_consent(consent, at=at, field="consent")
+        check_consent(consent, at=at, field="consent")
         self._consent_given(consent=consent, at=at, by=by)
 
     def withdraw_consent(self, *, recipient: str, purpose: str, at: datetime, by: Actor) -> None:
@@ -770,11 +770,6 @@ class Household(Aggregate):
     @event(Erased)
     def _erased(self, legal_ground: str, at: datetime, by: Actor) -> None:
         self.erased_at = at
-
-
-def _check_consent(consent: Consent, *, at: datetime, field: str) -> None:
-    """A consent is given before it is recorded, and not longer ago than a case is kept."""
-    GIVEN_ON.check(consent.given_on, at=at, field=f"{field}.given_on", what="The consent")
 
 
 def _non_empty_texts(texts: list[str], *, what: str) -> list[str]:

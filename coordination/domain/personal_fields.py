@@ -21,9 +21,8 @@ from coordination.domain.referral import Referral
 from coordination.domain.referral_values import ChildFacts, ReferralDetails
 from coordination.domain.support_link import SupportLink, SupportOffer
 from coordination.domain.vacancy import Vacancy
-from coordination.domain.values import Address, Consent, Dwelling, Override
+from coordination.domain.values import ERASED, Address, Consent, Dwelling, Override
 
-ERASED = "[erased]"
 ERASED_ADDRESS = Address(street=ERASED, postcode="0000", city=ERASED)
 
 # Every stored event carries these; none of them says anything about a person.
@@ -112,8 +111,7 @@ def _override(override: Override) -> Override:
 
 
 def _consent(consent: Consent) -> Consent:
-    # model_copy: the erased stand-in is no referral kind, and it is not new input to be checked.
-    return consent.model_copy(update={"recipient": ERASED, "purpose": ERASED})
+    return Consent(recipient=ERASED, purpose=ERASED, given_on=consent.given_on)
 
 
 def _member(member: Member) -> Member:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from coordination.domain.calendar import add_months, copenhagen_day
 from coordination.domain.errors import ImplausibleValue
-from coordination.domain.values import YearMonth
+from coordination.domain.values import ERASED, Consent, YearMonth
 
 # A case is proposed for erasure 60 months after it settles (RehousingPolicy.retention_months): a fact
 # dated before that lies outside any case the node can still hold, so it is a typing error.
@@ -46,16 +46,17 @@ class Window:
             )
 
 
-# A move is recorded when the household moves, after an accepted offer (an offer lives 14 days); it may be
-# entered somewhat late or agreed for a dwelling that frees up later, but the follow-up visit (due 14 days
-# after) and the handoff hang on it: one more than a year away on either side is not this case's move.
-MOVED_ON = Window(months_before=12, months_after=12)
-# A follow-up visit is recorded after it took place (14 days after the move in Aarhus and Esbjerg); a
-# visit recorded more than a year late has missed its purpose of catching problems early.
-VISITED_ON = Window(months_before=12, months_after=0)
+# A move is recorded when the household moves, after an accepted offer (an offer lives 14 days), or may be
+# agreed for a dwelling that frees up later; the follow-up visit (due 14 days after) and the handoff hang
+# on it, so one more than a year ahead is not agreed yet. It may be entered late (a case taken over from
+# paper), as far back as a case is kept.
+MOVED_ON = Window(months_before=RETENTION_MONTHS, months_after=12)
+# A follow-up visit is recorded after it took place (14 days after the move in Aarhus and Esbjerg),
+# never before; entered late as far back as a case is kept.
+VISITED_ON = Window(months_before=RETENTION_MONTHS, months_after=0)
 # A school or daycare place starts within the next school year (known up to ~1½ years ahead; daycare is
-# guaranteed within 3 months), and an enrolment learned late may have started up to a year ago.
-STARTS_ON = Window(months_before=12, months_after=18)
+# guaranteed within 3 months); one learned late may have started as far back as a case is kept.
+STARTS_ON = Window(months_before=RETENTION_MONTHS, months_after=18)
 # A replacement dwelling is published when it is about to be vacated or stands empty; one empty for more
 # than a year is not in the letting pool, and rehousing plans in the 2023 report run over about two years,
 # so availability further ahead is not a vacancy yet.
@@ -85,3 +86,11 @@ def check_birth_month(birth_month: YearMonth, *, child: bool, at: datetime, fiel
         raise ImplausibleValue(
             field, f"The birth month ({field}) {birth_month} makes {who} more than {years} years old"
         )
+
+
+def check_consent(consent: Consent, *, at: datetime, field: str) -> None:
+    """A consent is given before it is recorded, not longer ago than a case is kept, and names a real
+    purpose (the erased stand-in a Consent may hold is never new input)."""
+    if consent.purpose == ERASED or consent.recipient == ERASED:
+        raise ImplausibleValue(f"{field}.purpose", f"A consent ({field}) must name its recipient and purpose")
+    GIVEN_ON.check(consent.given_on, at=at, field=f"{field}.given_on", what="The consent")

@@ -15,7 +15,7 @@ from coordination.domain.errors import (
     ReferralNotDue,
     ReferralNotOpen,
 )
-from coordination.domain.plausibility import GIVEN_ON, NEEDED_FROM, check_birth_month
+from coordination.domain.plausibility import NEEDED_FROM, check_birth_month, check_consent
 from coordination.domain.policy import RehousingPolicy
 from coordination.domain.referral_values import (
     ChildFacts,
@@ -283,7 +283,7 @@ class Referral(Aggregate):
         if self.legal_basis is None:
             _lawful_basis(consent, None, to)
         if consent is not None:
-            GIVEN_ON.check(consent.given_on, at=at, field="consent.given_on", what="The consent")
+            check_consent(consent, at=at, field="consent")
         self._redirected(
             to=to,
             reason=checked_reason(reason),
@@ -458,7 +458,7 @@ def _lawful_basis(consent: Consent | None, legal_basis: str | None, receiver: st
 def _check_dates(details: ReferralDetails, consent: Consent | None, at: datetime) -> None:
     """The referral's dates are plausible around the time it is sent (domain/plausibility.py)."""
     if consent is not None:
-        GIVEN_ON.check(consent.given_on, at=at, field="consent.given_on", what="The consent")
+        check_consent(consent, at=at, field="consent")
     if details.needed_from is not None:
         NEEDED_FROM.check(
             details.needed_from, at=at, field="details.needed_from", what="The date needed from"

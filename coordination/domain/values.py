@@ -172,8 +172,13 @@ class ReferralKind(StrEnum):
 CONSENT_PURPOSES = tuple(kind.value for kind in ReferralKind if kind is not ReferralKind.HANDOFF)
 
 
+# What an erased or sealed text reads as (domain/personal_fields.py): a consent's purpose may be it, so
+# that an erased household or a sealed referral still validates; a command never takes it (household.py).
+ERASED = "[erased]"
+
+
 def _known_purpose(purpose: str) -> str:
-    if purpose not in CONSENT_PURPOSES:
+    if purpose not in CONSENT_PURPOSES and purpose != ERASED:
         raise ValueError(f"a consent's purpose is a kind of referral: one of {', '.join(CONSENT_PURPOSES)}")
     return purpose
 
