@@ -14,11 +14,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
 )
+from pydantic.json_schema import JsonSchemaValue
 
 from coordination.domain.errors import InvalidInput
 
@@ -42,7 +44,18 @@ def _plain_decimal(value: object) -> object:
     return value
 
 
-Amount = Annotated[Decimal, BeforeValidator(_plain_decimal)]
+class _PlainDecimalSchema:
+    """Says in the JSON schema what _plain_decimal checks: the text form of an amount is ASCII digits."""
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        generated = handler(schema)
+        for option in generated.get("anyOf", [generated]):
+            if option.get("type") == "string":
+                option["pattern"] = f"^{_PLAIN_DECIMAL.pattern}$"
+        return generated
+
+
+Amount = Annotated[Decimal, BeforeValidator(_plain_decimal), _PlainDecimalSchema()]
 Digits4 = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]  # [0-9], not \d: ASCII only
 
 
@@ -157,7 +170,9 @@ class Override(Value):
 
 
 class ReferralKind(StrEnum):
-    """What the receiving organisation is asked to do for the household (here because consent names one)."""
+    """What the receiving organisation is asked to do for the household."""
+
+    # Defined here rather than in referral_values.py (which re-exports it) because a Consent names one.
 
     BRIDGE_BUILDING = "bridge_building"
     HANDOFF = "handoff"  # the consultant hands the household to the bridge builder at the move
@@ -192,11 +207,10 @@ ConsentPurpose = Annotated[
 
 
 class Consent(Value):
-    """The household's consent to share its data with a named recipient for a purpose (a referral kind).
+    """The household's consent to share its data with a named recipient for a purpose (a referral kind)."""
 
-    Stored consents from before the purpose was checked keep loading as they were (they were never
-    consulted: a referral looks for its own kind's purpose).
-    """
+    # Consents stored before the purpose was checked keep loading as they were (adapters/value_decoding.py
+    # does not re-validate); they were never consulted, as a referral looks for its own kind's purpose.
 
     recipient: Annotated[NonEmpty, AfterValidator(str.lower)]
     purpose: ConsentPurpose
