@@ -343,10 +343,7 @@ class Household(Aggregate):
         TERMINATION_DATE.check(termination_date, at=at, field="termination_date", what="The termination date")
         for index, member in enumerate(members):
             if member.birth_month is not None:
-                child = member.kind == MemberKind.CHILD
-                check_birth_month(
-                    member.birth_month, child=child, at=at, field=f"members[{index}].birth_month"
-                )
+                check_birth_month(member.birth_month, at=at, field=f"members[{index}].birth_month")
         for index, consent in enumerate(consents):
             check_consent(consent, at=at, field=f"consents[{index}]")
         # § 86 stk. 3: decided now and recorded, so a replay never depends on a later policy.

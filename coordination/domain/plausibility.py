@@ -16,8 +16,10 @@ from coordination.domain.calendar import add_months, copenhagen_day
 from coordination.domain.errors import ImplausibleValue
 from coordination.domain.values import ERASED, Consent, YearMonth
 
-# A case is proposed for erasure 60 months after it settles (RehousingPolicy.retention_months): a fact
-# dated before that lies outside any case the node can still hold, so it is a typing error.
+# The past side of every window: a case is proposed for erasure 60 months after it settles
+# (RehousingPolicy.retention_months), so a fact dated earlier lies outside any case a node still holds.
+# Wide on purpose: a case taken over from paper is entered late, and a dwelling may stand empty a while.
+# The future side is where the domain gives each date its own horizon.
 RETENTION_MONTHS = 60
 
 
@@ -46,45 +48,40 @@ class Window:
             )
 
 
-# A move is recorded when the household moves, after an accepted offer (an offer lives 14 days), or may be
-# agreed for a dwelling that frees up later; the follow-up visit (due 14 days after) and the handoff hang
-# on it, so one more than a year ahead is not agreed yet. It may be entered late (a case taken over from
-# paper), as far back as a case is kept.
+# A move is recorded when the household moves, after an accepted offer (an offer lives 14 days), or when
+# it is agreed for a dwelling that frees up later; the follow-up visit (due 14 days after) and the handoff
+# hang on it, so a move more than a year ahead is not agreed yet.
 MOVED_ON = Window(months_before=RETENTION_MONTHS, months_after=12)
-# A follow-up visit is recorded after it took place (14 days after the move in Aarhus and Esbjerg),
-# never before; entered late as far back as a case is kept.
+# A follow-up visit (14 days after the move in Aarhus and Esbjerg) is recorded after it took place.
 VISITED_ON = Window(months_before=RETENTION_MONTHS, months_after=0)
-# A school or daycare place starts within the next school year (known up to ~1½ years ahead; daycare is
-# guaranteed within 3 months); one learned late may have started as far back as a case is kept.
+# A school or daycare place starts within the next school year at the latest (known up to ~1½ years
+# ahead; a daycare place is guaranteed within 3 months of applying).
 STARTS_ON = Window(months_before=RETENTION_MONTHS, months_after=18)
-# A replacement dwelling is published when it is about to be vacated or stands empty; one empty for more
-# than a year is not in the letting pool, and rehousing plans in the 2023 report run over about two years,
-# so availability further ahead is not a vacancy yet.
-AVAILABLE_FROM = Window(months_before=12, months_after=24)
-# A daycare or school place is needed from around the move: the same horizon as availability.
-NEEDED_FROM = Window(months_before=12, months_after=24)
-# A termination under almenlejeloven § 85 is given years ahead in a transformation area (development plans
-# run until 2030); one more than 10 years ahead, or older than the retention period, is a typing error.
+# A replacement dwelling is published when it is about to be vacated; rehousing plans in the 2023 report
+# run over about two years, so a dwelling available later than that is not a vacancy yet.
+AVAILABLE_FROM = Window(months_before=RETENTION_MONTHS, months_after=24)
+# A daycare or school place is needed from around the move into such a dwelling: the same horizon.
+NEEDED_FROM = Window(months_before=RETENTION_MONTHS, months_after=24)
+# A termination under almenlejeloven § 85 is given years ahead in a transformation area (the development
+# plans run until 2030); one more than 10 years ahead is no plan but a typing error.
 TERMINATION_DATE = Window(months_before=RETENTION_MONTHS, months_after=120)
-# Consent is given before it is recorded (never after the command) and is kept no longer than the case.
+# Consent is given before it is recorded, never after the command that records it.
 GIVEN_ON = Window(months_before=RETENTION_MONTHS, months_after=0)
 
-# A child in the household is under 18 (an older member is an adult of the household); anyone's birth
-# month, a child's in a referral sent later included, is within a human lifetime.
-CHILD_YEARS, LIFETIME_YEARS = 18, 120
+# A birth month lies within a human lifetime before the command's month. (No upper age for a child: a
+# household registered at 17 stays the same household when the child turns 18.)
+LIFETIME_YEARS = 120
 
 
-def check_birth_month(birth_month: YearMonth, *, child: bool, at: datetime, field: str) -> None:
-    """A birth month not after the command's month, and within a child's (or a lifetime's) years of it."""
+def check_birth_month(birth_month: YearMonth, *, at: datetime, field: str) -> None:
+    """A birth month not after the command's month, and not more than a lifetime before it."""
     this_month = copenhagen_day(at).replace(day=1)
     month = birth_month.first_day()
     if month > this_month:
         raise ImplausibleValue(field, f"The birth month ({field}) {birth_month} is after the current month")
-    years = CHILD_YEARS if child else LIFETIME_YEARS
-    if month < add_months(this_month, -12 * years):
-        who = "a child (an older member is an adult of the household)" if child else "anyone"
+    if month < add_months(this_month, -12 * LIFETIME_YEARS):
         raise ImplausibleValue(
-            field, f"The birth month ({field}) {birth_month} makes {who} more than {years} years old"
+            field, f"The birth month ({field}) {birth_month} is more than {LIFETIME_YEARS} years ago"
         )
 
 

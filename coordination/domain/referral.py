@@ -464,9 +464,8 @@ def _check_dates(details: ReferralDetails, consent: Consent | None, at: datetime
             details.needed_from, at=at, field="details.needed_from", what="The date needed from"
         )
     for index, child in enumerate(details.children):
-        # Not the child bound: a child registered at 17 may be 18 by the time a referral about it is sent.
         field = f"details.children[{index}].birth_month"
-        check_birth_month(child.birth_month, child=False, at=at, field=field)
+        check_birth_month(child.birth_month, at=at, field=field)
 
 
 def _require_daycare_details(details: ReferralDetails) -> None:
