@@ -89,5 +89,8 @@ def check_consent(consent: Consent, *, at: datetime, field: str) -> None:
     """A consent is given before it is recorded, not longer ago than a case is kept, and names a real
     purpose (the erased stand-in a Consent may hold is never new input)."""
     if consent.purpose == ERASED or consent.recipient == ERASED:
-        raise ImplausibleValue(f"{field}.purpose", f"A consent ({field}) must name its recipient and purpose")
+        raise ImplausibleValue(
+            f"{field}.purpose",
+            f"A consent must name its recipient and purpose ({field}.purpose), not the erased stand-in",
+        )
     GIVEN_ON.check(consent.given_on, at=at, field=f"{field}.given_on", what="The consent")
