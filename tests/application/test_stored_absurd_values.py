@@ -13,7 +13,6 @@ import pytest
 from adapters.views import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import DomainError, ImplausibleValue
-from coordination.domain.household import Household
 from coordination.projections.rebuild import compare, rebuild
 from ops.read_models import READ_MODELS
 from tests import read_model_support as s
@@ -22,13 +21,19 @@ from tests.household_builders import a_move
 
 
 def _stored_as_the_old_code_did(housing: HousingOrganisationApp, moved_on: date) -> UUID:
-    """A household whose Moved event carries `moved_on` unchecked: the @event method records it as the
-    public command did before it checked the date (the event and its fields are unchanged)."""
+    """A household whose Moved event carries `moved_on` unchecked: the command runs through the
+    application as before, its @event method recording the date as the public method did before it
+    checked it (the event and its fields are unchanged)."""
     household_id = register_family(housing)
-    household = housing.repository.get(household_id)
-    assert isinstance(household, Household)
-    household._moved(move=a_move(moved_on=moved_on), at=at(1), by=CONSULTANT)
-    housing.save(household)
+    housing._on_household(
+        "record_move",
+        cmd(),
+        household_id,
+        at(1),
+        CONSULTANT,
+        lambda h: h._moved(move=a_move(moved_on=moved_on), at=at(1), by=CONSULTANT),
+        moved_on=moved_on,
+    )
     return household_id
 
 
