@@ -202,7 +202,15 @@ ConsentPurpose = Annotated[
     str,
     BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
     AfterValidator(_known_purpose),
-    WithJsonSchema({"type": "string", "enum": list(CONSENT_PURPOSES)}),
+    # "[erased]" is listed because sealed exchange messages and erased records carry it; commands refuse it.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [*CONSENT_PURPOSES, ERASED],
+            "description": "The kind of referral the consent is for (a handoff rests on bridge_building). "
+            f"'{ERASED}' stands in for an erased or sealed purpose and is refused as input.",
+        }
+    ),
 ]
 
 
