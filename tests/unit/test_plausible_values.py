@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from coordination.domain.calendar import LATEST, add_months, add_working_days, copenhagen_day
-from coordination.domain.errors import ImplausibleValue
+from coordination.domain.errors import ImplausibleValue, InvalidInput
 from coordination.domain.follow_up import FactKind, FollowedHousehold, HouseholdFact
 from coordination.domain.household import (
     Enrolment,
@@ -27,6 +27,7 @@ from coordination.domain.referral import Referral, ReferralDetails, ReferralKind
 from coordination.domain.referral_values import ChildFacts
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Address, Consent, Dwelling, Money, Place, YearMonth
+from coordination.personal_data import cpr_digest
 from tests.household_builders import (
     BRIDGE_BUILDER,
     CONSULTANT,
@@ -285,3 +286,13 @@ def test_derived_dates_saturate_at_the_end_of_the_calendar() -> None:
     )
     assert copenhagen_day(datetime.max.replace(tzinfo=UTC)) == date.max
     assert LATEST.astimezone(UTC).astimezone(LATEST.tzinfo) == LATEST
+
+
+def test_a_cpr_number_in_other_digits_than_ascii_is_refused() -> None:
+    # python-stdnum checks against "0123456789"; kept as a guard should the validation ever change.
+    arabic_indic = "070761-4285".translate(
+        str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")
+    )
+    with pytest.raises(InvalidInput, match="CPR"):
+        cpr_digest(arabic_indic, b"k" * 32)
+    assert cpr_digest("070761-4285", b"k" * 32)
