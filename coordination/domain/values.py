@@ -28,9 +28,9 @@ NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 _REASON: TypeAdapter[str] = TypeAdapter(Reason)
 
-# Python's int(), Decimal() and str.isdigit() take any Unicode digit (Arabic-Indic ones, say) and underscores ("5_000"),
-# and pydantic's lax mode takes true for 1 and "3" for 3. The edge takes numbers as JSON numbers and
-# amounts as plain decimal text in ASCII, so a typing slip is refused rather than read as something else.
+# Python's int(), Decimal() and str.isdigit() take any Unicode digit (Arabic-Indic ones, say) and
+# underscores ("5_000"), and pydantic's lax mode takes true for 1 and "3" for 3. The edge takes numbers
+# as JSON numbers and amounts as plain decimal text in ASCII, so a slip is refused rather than misread.
 # These are Annotated metadata, not validator methods: loading a stored value never re-checks it
 # (adapters/value_decoding.py), so whatever was stored before keeps loading.
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -169,10 +169,9 @@ class Override(Value):
     by: Actor
 
 
+# Defined here rather than in referral_values.py (which re-exports it) because a Consent names one.
 class ReferralKind(StrEnum):
     """What the receiving organisation is asked to do for the household."""
-
-    # Defined here rather than in referral_values.py (which re-exports it) because a Consent names one.
 
     BRIDGE_BUILDING = "bridge_building"
     HANDOFF = "handoff"  # the consultant hands the household to the bridge builder at the move
