@@ -359,9 +359,7 @@ def test_consent_is_given_and_withdrawn_by_recipient_and_purpose() -> None:
     assert withdrawn.recipient == "jobcentre odense"
     assert not household.has_consent("jobcentre odense", "jobcentre")
     with pytest.raises(ConsentMissing, match="jobcentre"):
-        household.withdraw_consent(
-            recipient="jobcentre odense", purpose="jobcentre", at=at(3), by=CONSULTANT
-        )
+        household.withdraw_consent(recipient="jobcentre odense", purpose="jobcentre", at=at(3), by=CONSULTANT)
 
 
 # Handoff
