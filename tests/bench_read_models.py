@@ -78,7 +78,7 @@ def _household(i: int) -> list[Any]:
     handoff.acknowledge(at=s.at(41), by=s.BRIDGE_BUILDER)
     handoff.accept(assignee="bb-1", at=s.at(42), by=s.BRIDGE_BUILDER)
     household.acknowledge_handoff(referral_id=handoff.id, at=s.at(41), by=s.BRIDGE_BUILDER)
-    household.record_follow_up_visit(visited_on=date(2026, 12, 31), at=s.at(45), by=s.BRIDGE_BUILDER)
+    household.record_follow_up_visit(visited_on=date(2026, 12, 31), at=s.at(215), by=s.BRIDGE_BUILDER)
     daycare: Referral = s.send(_Deferred(), household.id, days=20, save=False)
     daycare.acknowledge(at=s.at(21), by=s.ALLOCATOR)
     daycare.accept(assignee="p-3", at=s.at(22), by=s.ALLOCATOR)

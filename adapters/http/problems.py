@@ -131,8 +131,15 @@ def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
 
 
 def _domain(request: Request, exc: DomainError) -> JSONResponse:
+    field = getattr(exc, "field", None)  # an ImplausibleValue names the input it refuses
+    errors = [FieldProblem(field=field, message=exc.message)] if field else None
     return problem_response(
-        request, status_of(exc), _slug(type(exc).__name__), exc.message, rule=getattr(exc, "rule", None)
+        request,
+        status_of(exc),
+        _slug(type(exc).__name__),
+        exc.message,
+        errors=errors,
+        rule=getattr(exc, "rule", None),
     )
 
 

@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate
 
 from coordination.applications.base import NodeApplication, derived_id, require_time
 from coordination.applications.timers import originators
-from coordination.domain.calendar import COPENHAGEN, add_months
+from coordination.domain.calendar import add_months, copenhagen_day
 from coordination.domain.household import Household
 from coordination.domain.values import Actor
 
@@ -41,7 +41,7 @@ class ErasureDesk(NodeApplication):
         """Record ErasureProposed for every household past retention as of `now`; a caseworker confirms
         each with erase_household. Retention runs from settling, or from the last step recorded on an
         unsettled case (business time, so a replay or a second run decides the same)."""
-        today = require_time(now).astimezone(COPENHAGEN).date()
+        today = copenhagen_day(require_time(now))
         months = self.policy.retention_months
         proposed = []
         for household_id in originators(self, Household.Registered):
@@ -64,13 +64,13 @@ class ErasureDesk(NodeApplication):
 
 def _retention_starts(household: Household) -> date:
     if household.settled_at is not None:
-        return household.settled_at.astimezone(COPENHAGEN).date()
+        return copenhagen_day(household.settled_at)
     stamps = [
         household.registered_at,
         household.first_contact_at,
         household.bridge_building_started_at,
         household.no_longer_asks_for_help_at,
     ]
-    days = [stamp.astimezone(COPENHAGEN).date() for stamp in stamps if stamp is not None]
+    days = [copenhagen_day(stamp) for stamp in stamps if stamp is not None]
     days += [move.moved_on for move in household.moves] + list(household.follow_up_visits)
     return max(days)

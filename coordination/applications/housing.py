@@ -23,7 +23,7 @@ from coordination.applications.referrals import ReferralDesk
 from coordination.applications.timers import Expiries, originators, timer_command_id
 from coordination.applications.vacancy_mirror import undisclosed_household
 from coordination.applications.views import HouseholdView, VacancyView
-from coordination.domain.calendar import COPENHAGEN, add_months
+from coordination.domain.calendar import add_months, copenhagen_day
 from coordination.domain.errors import ConsentMissing, DomainError
 from coordination.domain.household import (
     Enrolment,
@@ -106,7 +106,7 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
     def area_warnings(self, place: Place, *, at: datetime) -> list[AreaWarning]:
         """The waterbed warnings an offer into `place` made at `at` carries; each needs an override."""
         window = self.waterbed_policy.inflow_window_months
-        since = add_months(require_time(at).astimezone(COPENHAGEN).date(), -window)
+        since = add_months(copenhagen_day(require_time(at)), -window)
         indicators = self._area_indicators.indicators(place)
         return assess(indicators, self._inflow(place, since), self.waterbed_policy)
 

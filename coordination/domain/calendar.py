@@ -1,15 +1,47 @@
-"""Working days in Denmark (weekends and Danish public holidays excluded, Europe/Copenhagen time)."""
+"""Working days in Denmark (weekends and Danish public holidays excluded, Europe/Copenhagen time).
+
+Date arithmetic here saturates at the ends of the calendar instead of raising: a due date derived from
+a stored date (a move on 9999-12-31, accepted before dates were checked) is "never" rather than an
+OverflowError on every load of the aggregate. New dates are kept plausible by domain/plausibility.py.
+"""
 
 from __future__ import annotations
 
 import calendar as _calendar
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+# The last moment a derived datetime saturates at: it still converts to UTC and back without overflow.
+LATEST = datetime.combine(date.max, time.max, COPENHAGEN)
+EARLIEST = datetime.combine(date.min, time.min, COPENHAGEN) + timedelta(days=1)
+
+
+def add_days(day: date, days: int) -> date:
+    """`day` moved by `days`, held at date.min or date.max rather than raising past the calendar's ends."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
+def later(moment: datetime, delta: timedelta) -> datetime:
+    """`moment` moved by `delta`, held at LATEST or EARLIEST rather than raising past the calendar's ends."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return LATEST if delta > timedelta(0) else EARLIEST
+
+
+def copenhagen_day(moment: datetime) -> date:
+    """The calendar day in Copenhagen that `moment` falls on (date.max / date.min at the calendar's ends)."""
+    try:
+        return moment.astimezone(COPENHAGEN).date()
+    except (OverflowError, ValueError):
+        return moment.date()
 
 
 @lru_cache(maxsize=64)
@@ -33,10 +65,15 @@ def add_working_days(start: datetime, days: int) -> datetime:
         raise ValueError("start must be timezone-aware; the domain never guesses a time zone")
     if days < 0:
         raise ValueError("days must not be negative")
-    local = start.astimezone(COPENHAGEN)
+    try:
+        local = start.astimezone(COPENHAGEN)
+    except (OverflowError, ValueError):
+        return LATEST
     day = local.date()
     remaining = days
     while remaining:
+        if day == date.max:
+            return LATEST
         day += timedelta(days=1)
         if is_working_day(day):
             remaining -= 1
@@ -44,7 +81,14 @@ def add_working_days(start: datetime, days: int) -> datetime:
 
 
 def add_months(day: date, months: int) -> date:
-    """`day` moved by whole months, clamped to the last day of a shorter month (31 Jan + 1 = 28/29 Feb)."""
+    """`day` moved by whole months, clamped to the last day of a shorter month (31 Jan + 1 = 28/29 Feb).
+
+    Held at date.min or date.max past the calendar's ends.
+    """
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))

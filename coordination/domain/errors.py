@@ -15,6 +15,18 @@ class InvalidInput(DomainError):
     """The command's input is malformed (a bad CPR number, a negative rent, ...)."""
 
 
+class ImplausibleValue(InvalidInput):
+    """A value is well-formed but cannot be meant (a move in the year 9999, a consent given next year).
+
+    `field` names the input, as the command's arguments spell it (e.g. `move.moved_on`), so the edge can
+    point at it.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class NotFound(DomainError):
     """The aggregate the command refers to does not exist in this node's store."""
 

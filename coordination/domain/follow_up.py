@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from coordination.domain.errors import InvalidInput
 from coordination.domain.household_values import Enrolment
+from coordination.domain.plausibility import STARTS_ON, VISITED_ON
 from coordination.domain.values import Actor, Place, Value, checked_reason
 
 
@@ -87,6 +88,14 @@ class FollowedHousehold(Aggregate):
         if missing:
             raise InvalidInput(
                 f"A {FactKind(fact.kind).value.replace('_', ' ')} fact needs {', '.join(missing)}"
+            )
+        # The owner records the fact with the same checks when the report arrives; checked here too, so
+        # an implausible date is refused to the caseworker who typed it rather than parked at the owner.
+        if fact.visited_on is not None:
+            VISITED_ON.check(fact.visited_on, at=at, field="fact.visited_on", what="The follow-up visit")
+        if fact.enrolment is not None:
+            STARTS_ON.check(
+                fact.enrolment.starts_on, at=at, field="fact.enrolment.starts_on", what="The start date"
             )
         if fact.note is not None:
             fact = fact.model_copy(update={"note": checked_reason(fact.note, what="note")})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -20,6 +20,7 @@ from coordination.domain.errors import (
     HouseholdErased,
     HouseholdHasLiveOffer,
     HouseholdNotMoved,
+    ImplausibleValue,
     InvalidInput,
     NotPermitted,
     NotSettled,
@@ -44,6 +45,14 @@ from coordination.domain.household_values import (
     Scope,
 )
 from coordination.domain.offer_rules import check_offer
+from coordination.domain.plausibility import (
+    MOVED_ON,
+    STARTS_ON,
+    TERMINATION_DATE,
+    VISITED_ON,
+    check_birth_month,
+    check_consent,
+)
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.settlement import settlement_gaps
 from coordination.domain.values import (
@@ -331,6 +340,12 @@ class Household(Aggregate):
         ids = [member.member_id for member in members]
         if len(set(ids)) != len(ids):
             raise InvalidInput(f"Member ids must be unique within the household, got {ids}")
+        TERMINATION_DATE.check(termination_date, at=at, field="termination_date", what="The termination date")
+        for index, member in enumerate(members):
+            if member.birth_month is not None:
+                check_birth_month(member.birth_month, at=at, field=f"members[{index}].birth_month")
+        for index, consent in enumerate(consents):
+            check_consent(consent, at=at, field=f"consents[{index}]")
         # § 86 stk. 3: decided now and recorded, so a replay never depends on a later policy.
         limit = policy.temporary_months_before_right_to_permanent
         long_stay = not rehousing.permanent and (rehousing.expected_months or 0) > limit
@@ -471,6 +486,13 @@ class Household(Aggregate):
             raise RuleViolated(f"Offer {offer_id} was already received by household {self.case_reference}")
         if expires_at <= at:
             raise RuleViolated("An offer must expire after it is made")
+        longest = timedelta(days=policy.longest_offer_validity_days)
+        if expires_at - at > longest:
+            raise ImplausibleValue(
+                "expires_at",
+                f"An offer may be open for at most {longest.days} days; expires_at {expires_at.isoformat()} "
+                "is later",
+            )
         used = check_offer(self, dwelling, policy, overrides)
         used += covering_overrides(warnings, overrides)
         self._offer_received(
@@ -511,6 +533,7 @@ class Household(Aggregate):
         self._offer_expired(offer_id=offer_id, at=at)
 
     def record_move(self, *, move: Move, at: datetime, by: Actor) -> None:
+        MOVED_ON.check(move.moved_on, at=at, field="move.moved_on", what="The moving day")
         live = self.live_offer
         if live is not None:
             raise HouseholdHasLiveOffer(f"Offer {live.offer_id} is live; answer it before recording the move")
@@ -531,6 +554,7 @@ class Household(Aggregate):
             raise HouseholdNotMoved(
                 f"A follow-up visit on {visited_on} is before the move on {self.move.moved_on}"
             )
+        VISITED_ON.check(visited_on, at=at, field="visited_on", what="The follow-up visit")
         self._follow_up_visit_done(visited_on=visited_on, at=at, by=by)
 
     def settle(self, *, at: datetime, by: Actor) -> None:
@@ -542,6 +566,7 @@ class Household(Aggregate):
         self._settled(at=at, by=by)
 
     def give_consent(self, *, consent: Consent, at: datetime, by: Actor) -> None:
+        check_consent(consent, at=at, field="consent")
         self._consent_given(consent=consent, at=at, by=by)
 
     def withdraw_consent(self, *, recipient: str, purpose: str, at: datetime, by: Actor) -> None:
@@ -575,6 +600,7 @@ class Household(Aggregate):
         member = self.member(enrolment.member_id)
         if member is None or member.kind != MemberKind.CHILD:
             raise InvalidInput(f"{enrolment.member_id} is not a child of household {self.case_reference}")
+        STARTS_ON.check(enrolment.starts_on, at=at, field="enrolment.starts_on", what="The start date")
         self._child_enrolled(enrolment=enrolment, at=at, by=by)
 
     def record_contact_person(self, *, link_id: UUID, place: Place, at: datetime, by: Actor) -> None:

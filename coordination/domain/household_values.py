@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from coordination.domain.values import (
     Address,
+    Count,
     Dwelling,
     Holder,
     Money,
@@ -65,7 +66,7 @@ class Origin(Value):
     estate: NonEmpty
     transformation_area: NonEmpty
     municipality: NonEmpty
-    previous_rooms: int = Field(ge=1, le=20)
+    previous_rooms: int = Count(ge=1, le=20)
 
 
 class Permanence(StrEnum):
@@ -83,7 +84,7 @@ class RehousingKind(Value):
 
     scope: Scope
     permanence: Permanence
-    expected_months: int | None = Field(default=None, ge=1, le=120)
+    expected_months: int | None = Field(default=None, strict=True, ge=1, le=120)
 
     @model_validator(mode="after")
     def _only_temporary_has_length(self) -> RehousingKind:
@@ -100,7 +101,7 @@ class Preferences(Value):
     """The household's own wishes: the influence the 2020 article recommends it be given."""
 
     areas: list[NonEmpty] = []
-    min_rooms: int | None = Field(default=None, ge=1, le=20)
+    min_rooms: int | None = Field(default=None, strict=True, ge=1, le=20)
     max_rent: Money | None = None
 
 
@@ -152,7 +153,7 @@ class Move(Value):
     moved_on: date
     old_rent: Money
     new_rent: Money
-    rooms: int = Field(ge=1, le=20)
+    rooms: int = Count(ge=1, le=20)
     permanent: bool
 
     @property

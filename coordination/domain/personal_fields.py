@@ -21,9 +21,8 @@ from coordination.domain.referral import Referral
 from coordination.domain.referral_values import ChildFacts, ReferralDetails
 from coordination.domain.support_link import SupportLink, SupportOffer
 from coordination.domain.vacancy import Vacancy
-from coordination.domain.values import Address, Consent, Dwelling, Override
+from coordination.domain.values import ERASED, Address, Consent, Dwelling, Override
 
-ERASED = "[erased]"
 ERASED_ADDRESS = Address(street=ERASED, postcode="0000", city=ERASED)
 
 # Every stored event carries these; none of them says anything about a person.

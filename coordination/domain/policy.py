@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from pydantic import Field
 
-from coordination.domain.calendar import add_months, add_working_days
+from coordination.domain.calendar import add_days, add_months, add_working_days, later
 from coordination.domain.values import Value, YearMonth
 
 
@@ -17,6 +17,9 @@ class RehousingPolicy(Value):
     offers_for_permanent: int = Field(default=2, ge=1)
     offers_for_temporary: int = Field(default=1, ge=1)
     offer_validity_days: int = Field(default=14, ge=1)
+    # An offer given a longer life than this is refused: it keeps the dwelling reserved and the household
+    # waiting (Boligkontoret Danmark gives 5 days to answer, the sources 14); two months is generous.
+    longest_offer_validity_days: int = Field(default=60, ge=1)
     # § 86 stk. 3 (as explained by BL): temporary rehousing over 12 months gives a right to permanent.
     temporary_months_before_right_to_permanent: int = Field(default=12, ge=1)
     acknowledge_within_working_days: int = Field(default=3, ge=0)
@@ -30,14 +33,17 @@ class RehousingPolicy(Value):
     # Erasure is proposed this long after settling (or after the last change of an unsettled case).
     retention_months: int = Field(default=60, ge=1)
 
+    # Derived dates saturate at the calendar's end (domain/calendar.py): a stored date, however absurd,
+    # never makes loading or viewing an aggregate raise.
+
     def acknowledgement_due(self, sent_at: datetime) -> datetime:
         return add_working_days(sent_at, self.acknowledge_within_working_days)
 
     def completion_due(self, sent_at: datetime) -> datetime:
-        return sent_at + timedelta(days=self.complete_within_days)
+        return later(sent_at, timedelta(days=self.complete_within_days))
 
     def follow_up_due(self, moved_on: date) -> date:
-        return moved_on + timedelta(days=self.follow_up_within_days)
+        return add_days(moved_on, self.follow_up_within_days)
 
     def daycare_guarantee_date(self, applied_on: date, birth_month: YearMonth) -> date:
         """The latest date a place must be offered: 3 months after application, never before 26 weeks of age.
@@ -45,8 +51,8 @@ class RehousingPolicy(Value):
         Only the birth month is known, so the child is taken to be born on the last
         day of that month: the earliest date it is certainly 26 weeks old.
         """
-        last_day_of_birth_month = add_months(birth_month.first_day(), 1) - timedelta(days=1)
-        old_enough = last_day_of_birth_month + timedelta(weeks=self.daycare_minimum_age_weeks)
+        last_day_of_birth_month = add_days(add_months(birth_month.first_day(), 1), -1)
+        old_enough = add_days(last_day_of_birth_month, 7 * self.daycare_minimum_age_weeks)
         return max(add_months(applied_on, self.daycare_guarantee_months), old_enough)
 
     def offers_allowed(self, *, permanent: bool) -> int:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from coordination.domain.calendar import COPENHAGEN
+from coordination.domain.calendar import COPENHAGEN, copenhagen_day
 from coordination.domain.errors import (
     ConsentMissing,
     InvalidInput,
@@ -15,6 +15,7 @@ from coordination.domain.errors import (
     ReferralNotDue,
     ReferralNotOpen,
 )
+from coordination.domain.plausibility import NEEDED_FROM, check_birth_month, check_consent
 from coordination.domain.policy import RehousingPolicy
 from coordination.domain.referral_values import (
     ChildFacts,
@@ -183,6 +184,7 @@ class Referral(Aggregate):
                 f"A referral goes to another organisation; {by.organisation} cannot refer to {receiver!r}"
             )
         legal_basis = _lawful_basis(consent, legal_basis, receiver)
+        _check_dates(details, consent, at)
         if kind is ReferralKind.DAYCARE_FAST_TRACK:
             _require_daycare_details(details)
         return cls(
@@ -280,6 +282,8 @@ class Referral(Aggregate):
             raise InvalidInput(f"Referral {self._short_id} rests on a legal basis; no consent is taken")
         if self.legal_basis is None:
             _lawful_basis(consent, None, to)
+        if consent is not None:
+            check_consent(consent, at=at, field="consent")
         self._redirected(
             to=to,
             reason=checked_reason(reason),
@@ -451,6 +455,19 @@ def _lawful_basis(consent: Consent | None, legal_basis: str | None, receiver: st
     return checked_reason(legal_basis, what="legal basis")
 
 
+def _check_dates(details: ReferralDetails, consent: Consent | None, at: datetime) -> None:
+    """The referral's dates are plausible around the time it is sent (domain/plausibility.py)."""
+    if consent is not None:
+        check_consent(consent, at=at, field="consent")
+    if details.needed_from is not None:
+        NEEDED_FROM.check(
+            details.needed_from, at=at, field="details.needed_from", what="The date needed from"
+        )
+    for index, child in enumerate(details.children):
+        field = f"details.children[{index}].birth_month"
+        check_birth_month(child.birth_month, at=at, field=field)
+
+
 def _require_daycare_details(details: ReferralDetails) -> None:
     missing = []
     if len(details.children) != 1:
@@ -471,7 +488,7 @@ def _completion_due(
         return policy.completion_due(at)
     assert details.needed_from is not None
     # The application date is the Copenhagen calendar day the referral was sent, whatever zone `at` is in.
-    applied_on = at.astimezone(COPENHAGEN).date()
+    applied_on = copenhagen_day(at)
     due_on = max(
         policy.daycare_guarantee_date(applied_on, details.children[0].birth_month), details.needed_from
     )

@@ -7,19 +7,9 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from coordination.domain.values import NonEmpty, Place, Value, YearMonth
+from coordination.domain.values import NonEmpty, Place, ReferralKind, Value, YearMonth
 
-
-class ReferralKind(StrEnum):
-    """What the receiving organisation is asked to do for the household."""
-
-    BRIDGE_BUILDING = "bridge_building"
-    HANDOFF = "handoff"  # the consultant hands the household to the bridge builder at the move
-    DAYCARE_FAST_TRACK = "daycare_fast_track"
-    SCHOOL_CHANGE = "school_change"
-    JOBCENTRE = "jobcentre"
-    ELDERLY_HOUSING = "elderly_housing"
-    FINANCIAL_COUNSELLING = "financial_counselling"
+__all__ = ["ChildFacts", "ReferralDetails", "ReferralKind", "ReferralStatus", "ReferralStep"]
 
 
 class ReferralStatus(StrEnum):
@@ -89,7 +79,7 @@ class ReferralDetails(Value):
     needed_from: date | None = None
     place: Place | None = None  # the new address's area, not the address
     language: NonEmpty | None = None
-    household_size: int | None = Field(default=None, ge=1, le=30)
+    household_size: int | None = Field(default=None, strict=True, ge=1, le=30)
     note: str | None = Field(default=None, max_length=500)
 
 

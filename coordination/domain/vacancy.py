@@ -15,6 +15,7 @@ from coordination.domain.errors import (
     VacancyAlreadyOffered,
     VacancyNotAvailable,
 )
+from coordination.domain.plausibility import AVAILABLE_FROM
 from coordination.domain.values import Actor, DeclinedBy, Dwelling, checked_reason
 
 
@@ -82,6 +83,9 @@ class Vacancy(Aggregate):
 
     @classmethod
     def publish(cls, *, id: UUID, dwelling: Dwelling, at: datetime, by: Actor) -> Vacancy:
+        AVAILABLE_FROM.check(
+            dwelling.available_from, at=at, field="dwelling.available_from", what="The date available from"
+        )
         return cls(id=id, owner=by.organisation, dwelling=dwelling, at=at, by=by)
 
     # Commands: check, then record.

@@ -2,26 +2,66 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     TypeAdapter,
     ValidationError,
-    field_validator,
+    WithJsonSchema,
 )
+from pydantic.json_schema import JsonSchemaValue
 
 from coordination.domain.errors import InvalidInput
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 _REASON: TypeAdapter[str] = TypeAdapter(Reason)
+
+# Python's int(), Decimal() and str.isdigit() take any Unicode digit (Arabic-Indic ones, say) and
+# underscores ("5_000"), and pydantic's lax mode takes true for 1 and "3" for 3. The edge takes numbers
+# as JSON numbers and amounts as plain decimal text in ASCII, so a slip is refused rather than misread.
+# These are Annotated metadata, not validator methods: loading a stored value never re-checks it
+# (adapters/value_decoding.py), so whatever was stored before keeps loading.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def _plain_decimal(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("an amount is a number, not true or false")
+    if isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value):
+        raise ValueError("an amount is plain decimal text in ASCII digits, e.g. 5000 or 5000.50")
+    return value
+
+
+class _PlainDecimalSchema:
+    """Says in the JSON schema what _plain_decimal checks: the text form of an amount is ASCII digits."""
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        generated = handler(schema)
+        for option in generated.get("anyOf", [generated]):
+            if option.get("type") == "string":
+                option["pattern"] = f"^{_PLAIN_DECIMAL.pattern}$"
+        return generated
+
+
+Amount = Annotated[Decimal, BeforeValidator(_plain_decimal), _PlainDecimalSchema()]
+Digits4 = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]  # [0-9], not \d: ASCII only
+
+
+def Count(*, ge: int, le: int) -> Any:  # noqa: N802 - reads as a type at the field
+    """A whole number as a JSON integer: true, 3.0 and "3" are refused (strict), within [ge, le]."""
+    return Field(strict=True, ge=ge, le=le)
 
 
 def checked_reason(text: str, *, what: str = "reason") -> str:
@@ -75,7 +115,7 @@ class Holder(Value):
 class Money(Value):
     """An amount in Danish kroner, never negative."""
 
-    dkk: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    dkk: Amount = Field(ge=0, max_digits=12, decimal_places=2)
 
     def __str__(self) -> str:
         return f"{self.dkk} DKK"
@@ -84,8 +124,8 @@ class Money(Value):
 class YearMonth(Value):
     """A month of a year, e.g. a child's birth month (the day is not needed)."""
 
-    year: int = Field(ge=1900, le=2200)
-    month: int = Field(ge=1, le=12)
+    year: int = Count(ge=1900, le=2200)
+    month: int = Count(ge=1, le=12)
 
     def first_day(self) -> date:
         return date(self.year, self.month, 1)
@@ -98,7 +138,7 @@ class Address(Value):
     """A postal address in Denmark."""
 
     street: NonEmpty
-    postcode: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+    postcode: Digits4
     city: NonEmpty
 
 
@@ -129,17 +169,59 @@ class Override(Value):
     by: Actor
 
 
+# Defined here rather than in referral_values.py (which re-exports it) because a Consent names one.
+class ReferralKind(StrEnum):
+    """What the receiving organisation is asked to do for the household."""
+
+    BRIDGE_BUILDING = "bridge_building"
+    HANDOFF = "handoff"  # the consultant hands the household to the bridge builder at the move
+    DAYCARE_FAST_TRACK = "daycare_fast_track"
+    SCHOOL_CHANGE = "school_change"
+    JOBCENTRE = "jobcentre"
+    ELDERLY_HOUSING = "elderly_housing"
+    FINANCIAL_COUNSELLING = "financial_counselling"
+
+
+# A handoff rests on the consent to bridge building (domain/sharing.py PURPOSE), so no consent names it.
+CONSENT_PURPOSES = tuple(kind.value for kind in ReferralKind if kind is not ReferralKind.HANDOFF)
+
+
+# What an erased or sealed text reads as (domain/personal_fields.py): a consent's purpose may be it, so
+# that an erased household or a sealed referral still validates; a command never takes it (household.py).
+ERASED = "[erased]"
+
+
+def _known_purpose(purpose: str) -> str:
+    if purpose not in CONSENT_PURPOSES and purpose != ERASED:
+        raise ValueError(f"a consent's purpose is a kind of referral: one of {', '.join(CONSENT_PURPOSES)}")
+    return purpose
+
+
+ConsentPurpose = Annotated[
+    str,
+    BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
+    AfterValidator(_known_purpose),
+    # "[erased]" is listed because sealed exchange messages and erased records carry it; commands refuse it.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [*CONSENT_PURPOSES, ERASED],
+            "description": "The kind of referral the consent is for (a handoff rests on bridge_building). "
+            f"'{ERASED}' stands in for an erased or sealed purpose and is refused as input.",
+        }
+    ),
+]
+
+
 class Consent(Value):
-    """The household's consent to share its data with a named recipient for a purpose."""
+    """The household's consent to share its data with a named recipient for a purpose (a referral kind)."""
 
-    recipient: NonEmpty
-    purpose: NonEmpty
+    # Consents stored before the purpose was checked keep loading as they were (adapters/value_decoding.py
+    # does not re-validate); they were never consulted, as a referral looks for its own kind's purpose.
+
+    recipient: Annotated[NonEmpty, AfterValidator(str.lower)]
+    purpose: ConsentPurpose
     given_on: date
-
-    @field_validator("recipient", "purpose")
-    @classmethod
-    def _lower(cls, value: str) -> str:
-        return value.lower()
 
 
 class Dwelling(Value):
@@ -148,8 +230,8 @@ class Dwelling(Value):
     estate: NonEmpty
     address: Address
     place: Place
-    rooms: int = Field(ge=1, le=20)
-    area_m2: Decimal = Field(gt=0, le=1000, max_digits=7, decimal_places=2)
+    rooms: int = Count(ge=1, le=20)
+    area_m2: Amount = Field(gt=0, le=1000, max_digits=7, decimal_places=2)
     rent: Money
     available_from: date
     accessibility: Accessibility = Accessibility.NONE

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from coordination.domain.calendar import COPENHAGEN
+from coordination.domain.calendar import copenhagen_day
 from coordination.domain.referral import Referral, ReferralKind, ReferralStatus
 from coordination.domain.values import DeclinedBy
 from coordination.projections.columns import day, from_instant, instant
@@ -213,7 +213,7 @@ def _child(row: dict[str, Any], now: datetime) -> QueuedChild:
         referral_status=referral_status,
         sent_at=sent_at,
         days_waiting=max((ended - sent_at).days, 0),
-        guarantee_date=complete_by.astimezone(COPENHAGEN).date(),
+        guarantee_date=copenhagen_day(complete_by),
         # A withdrawn child is no longer owed a place, so it is never overdue.
         overdue=status in (QueueStatus.WAITING, QueueStatus.PLACE_OFFERED) and now > complete_by,
     )

@@ -74,7 +74,7 @@ class Load:
         self.apps = apps
         self.wait = wait
         self.rng = Random(seed)
-        self._clock = on(date(2026, 6, 1), 8)
+        self._clock = on(date(2026, 6, 2), 8)  # the day the reference family gives its consents
         self.conflicts_retried = 0
 
     @property

@@ -39,6 +39,9 @@ class Story:
 
     def household(self, registered: datetime) -> UUID:
         family = the_family() | {"case_reference": f"CIV-SLA-{uuid4().hex[:6]}"}
+        # Registered earlier than the reference story: its consents are given that day, not after it.
+        given = [c.model_copy(update={"given_on": registered.date()}) for c in family["consents"]]  # type: ignore[attr-defined]
+        family["consents"] = given
         return self.nodes.civica.register_household(
             command_id=uuid4(), **family, at=registered, by=consultant
         )  # type: ignore[arg-type]

@@ -349,19 +349,17 @@ def test_moves_are_recorded_in_order() -> None:
 def test_consent_is_given_and_withdrawn_by_recipient_and_purpose() -> None:
     household = register()
     events_of(household)
-    consent = Consent(recipient="Jobcentre Odense", purpose="Job search", given_on=date(2026, 6, 2))
+    consent = Consent(recipient="Jobcentre Odense", purpose="Jobcentre", given_on=date(2026, 6, 2))
     household.give_consent(consent=consent, at=at(1), by=CONSULTANT)
-    assert household.has_consent("jobcentre odense", "job search")
-    household.withdraw_consent(recipient="Jobcentre Odense", purpose="job search", at=at(2), by=CONSULTANT)
+    assert household.has_consent("jobcentre odense", "jobcentre")
+    household.withdraw_consent(recipient="Jobcentre Odense", purpose="jobcentre", at=at(2), by=CONSULTANT)
     given, withdrawn = events_of(household)
     assert isinstance(given, Household.ConsentGiven)
     assert isinstance(withdrawn, Household.ConsentWithdrawn)
     assert withdrawn.recipient == "jobcentre odense"
-    assert not household.has_consent("jobcentre odense", "job search")
+    assert not household.has_consent("jobcentre odense", "jobcentre")
     with pytest.raises(ConsentMissing, match="jobcentre"):
-        household.withdraw_consent(
-            recipient="jobcentre odense", purpose="job search", at=at(3), by=CONSULTANT
-        )
+        household.withdraw_consent(recipient="jobcentre odense", purpose="jobcentre", at=at(3), by=CONSULTANT)
 
 
 # Handoff

@@ -42,7 +42,7 @@ CENTRUM = Place(municipality="Odense", area="Odense C")
 
 
 def consent_for(recipient: str) -> Consent:
-    return Consent(recipient=recipient, purpose="rehousing support", given_on=date(2026, 5, 20))
+    return Consent(recipient=recipient, purpose="bridge_building", given_on=date(2026, 3, 20))
 
 
 def send(

@@ -43,7 +43,7 @@ reasons = st.sampled_from(["the family asked for it"] * 3 + ["", "no"])  # the l
 
 
 def consent_for(recipient: str) -> Consent:
-    return Consent(recipient=recipient, purpose="rehousing support", given_on=date(2026, 3, 1))
+    return Consent(recipient=recipient, purpose="bridge_building", given_on=date(2026, 3, 1))
 
 
 class ReferralLifecycle(RuleBasedStateMachine):
