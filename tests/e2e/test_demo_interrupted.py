@@ -29,7 +29,8 @@ from ops.nodes import demo_nodes
 from tests.ops.demo_history import node_histories
 
 ROOT = Path(__file__).resolve().parents[2]
-HOUSEHOLDS = "12"  # 213 steps; the progress line reports 36, 86, 134, 175, 201, 209 and 213
+HOUSEHOLDS = "12"  # 213 steps; the progress line reports 36, 86, 134, 175, 201, 209 and 213 (each run
+# counts from 0: the steps an earlier run took are repeated, as no-ops, first)
 STEPS = re.compile(rb"(\d+)/\d+")
 
 
@@ -56,11 +57,14 @@ def _relay_position(data_dir: Path) -> int | None:
     return None if row is None else int(row[0])
 
 
-def _interrupted(data_dir: Path, when: Callable[[int], bool], *signals: int) -> Ended:
-    """Run the demo (foreground seeding) and send `signals` (0.05 s apart) once `when(steps seen)` holds."""
+def _interrupted(
+    data_dir: Path, when: Callable[[int], bool], *signals: int, options: tuple[str, ...] = ("--no-serve",)
+) -> Ended:
+    """Run the demo (by default seeding in the foreground) and send `signals` (0.05 s apart) once
+    `when(steps seen)` holds."""
     started = time.monotonic()
     demo = subprocess.Popen(
-        _demo(data_dir, "--no-serve"), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        _demo(data_dir, *options), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     assert demo.stderr is not None
     seen, deadline, at_step = b"", started + 60, 0
@@ -178,6 +182,7 @@ def test_a_demo_stopped_or_killed_at_several_points_ends_as_an_uninterrupted_run
 ) -> None:
     timings: dict[str, float] = {}
     at_steps: dict[str, int] = {}
+    stops: dict[str, int] = {}  # where a Ctrl-C stopped the seeding, after its current step
     started = time.monotonic()
     reference = subprocess.run(
         _demo(tmp_path / "uninterrupted", "--no-serve"), cwd=ROOT, capture_output=True, timeout=120
@@ -186,45 +191,55 @@ def test_a_demo_stopped_or_killed_at_several_points_ends_as_an_uninterrupted_run
     timings["uninterrupted"] = time.monotonic() - started
 
     data_dir = tmp_path / "interrupted"
-    # Ctrl-C while the reference story is played (at its first settle): interrupted there and then.
-    story = _interrupted(data_dir, lambda _: _relay_position(data_dir) is not None, signal.SIGINT)
-    assert story.returncode == 130 and story.at_step == 0, story.stderr[-2000:]
-    assert "Stopped (Ctrl-C)." in story.stderr and "Traceback" not in story.stderr
-    timings["SIGINT in the reference story"] = story.seconds
-    at_steps["SIGINT in the reference story"] = story.at_step
-
-    # Killed when CIVICA's relay next publishes: in the story played again, or in the seeding's first round.
-    killed = _interrupted(data_dir, _when_the_relay_moves(data_dir, 0), signal.SIGKILL)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    timings["SIGKILL when the relay moves"] = killed.seconds
-    at_steps["SIGKILL when the relay moves"] = killed.at_step
-
-    # Ctrl-C: the seeding stops after its current step, says so, and the status is 130.
-    stopped = _interrupted(data_dir, _after(36), signal.SIGINT)
-    assert stopped.returncode == 130, stopped.stderr[-2000:]
-    assert "Seeding stopped after" in stopped.stderr and "the next run seeds the rest" in stopped.stderr
-    assert "Traceback" not in stopped.stderr
-    timings["SIGINT after 36 steps"] = stopped.seconds
-    at_steps["SIGINT after 36 steps"] = stopped.at_step
-
-    killed = _interrupted(data_dir, _after(86), signal.SIGKILL)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    timings["SIGKILL after 86 steps"] = killed.seconds
-    at_steps["SIGKILL after 86 steps"] = killed.at_step
-
-    # Killed once a relay has published in a settle (inside it, or just after its readers applied).
-    killed = _interrupted(data_dir, _when_the_relay_moves(data_dir, 134), signal.SIGKILL)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    timings["SIGKILL in a settle after 134 steps"] = killed.seconds
-    at_steps["SIGKILL in a settle after 134 steps"] = killed.at_step
-
-    # Ctrl-C twice: the second interrupts at once, wherever the run is by then (mostly on its way out,
-    # where Python ends by the signal itself): 130 either way, as a shell reports it; no traceback.
-    twice = _interrupted(data_dir, _after(175), signal.SIGINT, signal.SIGINT)
-    assert twice.returncode in {130, -signal.SIGINT}, twice.stderr[-2000:]
-    assert "Traceback" not in twice.stderr
-    timings["SIGINT twice after 175 steps"] = twice.seconds
-    at_steps["SIGINT twice after 175 steps"] = twice.at_step
+    serving = ("--serve", "--port", str(_free_port()))
+    stages: list[tuple[str, Callable[[int], bool], tuple[int, ...], tuple[str, ...], set[int], list[str]]] = [
+        # Ctrl-C while the reference story is played (at its first settle): interrupted there and then.
+        (
+            "SIGINT in the reference story",
+            lambda _: _relay_position(data_dir) is not None,
+            (signal.SIGINT,),
+            ("--no-serve",),
+            {130},
+            ["Stopped (Ctrl-C)."],
+        ),
+        # Killed when CIVICA's relay next records a position: at the start (its rewind), in the story
+        # played again, or in the seeding's first round.
+        ("SIGKILL when the relay moves", _when_the_relay_moves(data_dir, 0), (signal.SIGKILL,), (), {-9}, []),
+        # Ctrl-C: the seeding stops after its current step, says so, and the status is 130.
+        ("SIGINT after 36 steps", _after(36), (signal.SIGINT,), (), {130}, ["the next run seeds the rest"]),
+        ("SIGKILL after 86 steps", _after(86), (signal.SIGKILL,), (), {-9}, []),
+        # Killed once a relay has published in a settle (inside it, or just after its readers applied).
+        (
+            "SIGKILL in a settle after 134 steps",
+            _when_the_relay_moves(data_dir, 134),
+            (signal.SIGKILL,),
+            (),
+            {-9},
+            [],
+        ),
+        # Ctrl-C while the API serves and the seeding runs beside it (how `bash ops/run.sh` runs it).
+        (
+            "SIGINT while serving after 175 steps",
+            _after(175),
+            (signal.SIGINT,),
+            serving,
+            {130},
+            ["Seeding stopped after", "Stopped (Ctrl-C)."],
+        ),
+        # Ctrl-C twice: the second interrupts at once, wherever the run is by then (mostly on its way out,
+        # where Python ends by the signal itself): 130 either way, as a shell reports it.
+        ("SIGINT twice after 201 steps", _after(201), (signal.SIGINT, signal.SIGINT), (), {130, -2}, []),
+    ]
+    for name, when, signals, options, statuses, said in stages:
+        ended = _interrupted(data_dir, when, *signals, options=options or ("--no-serve",))
+        timings[name], at_steps[name] = ended.seconds, ended.at_step
+        stopped_at = re.search(r"Seeding stopped after (\d+)", ended.stderr)
+        if stopped_at:
+            stops[name] = int(stopped_at[1])
+        assert ended.returncode in statuses, f"{name}: {ended.returncode}\n{ended.stderr[-2000:]}"
+        assert all(words in ended.stderr for words in said), f"{name}: {ended.stderr[-2000:]}"
+        assert "Traceback" not in ended.stderr, f"{name}: {ended.stderr[-3000:]}"
+    assert at_steps["SIGINT in the reference story"] == 0
 
     answers, served = _served_until_ready(data_dir)
     timings["served run until ready"] = served.seconds
@@ -240,3 +255,4 @@ def test_a_demo_stopped_or_killed_at_several_points_ends_as_an_uninterrupted_run
     timings["whole test"] = time.monotonic() - started
     print("timings (s):", {name: round(seconds, 1) for name, seconds in timings.items()})
     print("signalled at step:", at_steps)
+    print("the seeding stopped after step:", stops)
