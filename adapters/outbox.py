@@ -40,6 +40,15 @@ class RelayPositions:
                 (name, position),
             )
 
+    def rewind(self, name: str, position: int) -> None:
+        """Move back to `position` (never forward): a broker that forgot what was published after it (the
+        in-process one, at a restart) is given it again; consumers suppress what they had applied."""
+        with self._db.transaction() as tx:
+            tx.execute(
+                "UPDATE relay_position SET position = ? WHERE name = ? AND position > ?",
+                (position, name, position),
+            )
+
 
 @dataclass(frozen=True)
 class ParkedMessage:

@@ -228,6 +228,15 @@ def serve(
         app = readyz_while_seeding(app, seeding)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
+    if seeding is not None:
+        exit_asked = server.handle_exit
+
+        def exiting(signum: int, frame: Any) -> None:
+            # Ctrl-C stops the seeding after its current step now, not once the server has shut down.
+            seeding.cancel()
+            exit_asked(signum, frame)
+
+        server.handle_exit = exiting  # type: ignore[method-assign]
     if started is not None:
         announce = server.startup
 

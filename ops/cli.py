@@ -24,6 +24,8 @@ from ops.demo import (
     ensure_seeded,
     needs_seeding,
     relax_fsync,
+    seeding_failed,
+    stop_asked,
 )
 from ops.interpreter import tune_for_a_node
 from ops.logging import configure
@@ -60,13 +62,9 @@ def _demo(args: argparse.Namespace) -> int:
                 )
                 print(f"{generated} (seeding in the background while the API serves)")
             else:
-                taken = ensure_seeded(
-                    nodes,
-                    data_dir,
-                    households=args.households,
-                    seed_text=args.seed,
-                    progress=progress_bar(),
-                )
+                taken = _seed_in_the_foreground(nodes, args)
+                if taken is None:
+                    return 130  # stopped by Ctrl-C, as a shell reports an interrupted command (128 + SIGINT)
                 how = f"seeded in {taken} steps" if taken else "already seeded: the stores were reused"
                 print(f"{generated} ({how})")
         civica = nodes.civica
@@ -105,6 +103,32 @@ def _demo(args: argparse.Namespace) -> int:
     finally:
         nodes.close()
     return 0
+
+
+def _seed_in_the_foreground(nodes: Nodes, args: argparse.Namespace) -> int | None:
+    """Seed before going on; the steps taken, or None when Ctrl-C stopped it between two steps. A failure
+    is said in a sentence and raised; either way what was seeded is kept and the next run goes on from it."""
+    data_dir = Path(args.data_dir)
+    with stop_asked() as asked:
+        try:
+            taken = ensure_seeded(
+                nodes,
+                data_dir,
+                households=args.households,
+                seed_text=args.seed,
+                progress=progress_bar(),
+                cancelled=asked.is_set,
+            )
+        except Exception as error:
+            print(f"\n{seeding_failed(error, data_dir)}", file=sys.stderr)
+            raise
+    if asked.is_set():
+        print(
+            f"\nSeeding stopped after {taken} steps: what was seeded is kept, and the next run seeds the rest.",
+            file=sys.stderr,
+        )
+        return None
+    return taken
 
 
 def _serving(args: argparse.Namespace) -> bool:
@@ -273,7 +297,14 @@ def main(argv: list[str] | None = None) -> int:
     add_bench_commands(commands)
     args = parser.parse_args(argv)
     tune_for_a_node()
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        # Ctrl-C is how the demo and the served API are stopped: what they opened is closed by now (each
+        # command closes its stores on the way out), so a line says so instead of a traceback. The status
+        # is 130, as a shell reports a command stopped by Ctrl-C (128 + SIGINT).
+        print("\nStopped (Ctrl-C).", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import structlog
@@ -112,7 +115,7 @@ def ensure_seeded(
     exchange = nodes.exchange
     # A round of 300 households carries thousands of messages: more than the reference story's 30 s bound.
     sync = (lambda: exchange.settle(max_seconds=900)) if isinstance(exchange, Exchange) else nodes.sync
-    with _connections_kept(nodes), _read_models_caught_up_at_the_end(nodes):
+    with _connections_kept(nodes), _read_models_caught_up_at_the_end(nodes, unless=cancelled):
         taken = seed(
             desks(nodes),
             sync,
@@ -143,10 +146,11 @@ def _connections_kept(nodes: Nodes) -> Iterator[None]:
 
 
 @contextmanager
-def _read_models_caught_up_at_the_end(nodes: Nodes) -> Iterator[None]:
+def _read_models_caught_up_at_the_end(nodes: Nodes, unless: Callable[[], bool]) -> Iterator[None]:
     """While seeding, the exchange's rounds leave the nodes' read models alone; they are caught up once at
     the end, in large batches. (The waterbed guard's inflow and the timeline still catch up their own
-    projection when a command asks them, so every command decides as it would have.)"""
+    projection when a command asks them, so every command decides as it would have.) Not when the seeding
+    was stopped (`unless()`): the process is ending, and the next one catches them up."""
     exchange = nodes.exchange
     detached = [(node, node.read_models) for node in exchange.nodes] if isinstance(exchange, Exchange) else []
     for node, _ in detached:
@@ -156,9 +160,42 @@ def _read_models_caught_up_at_the_end(nodes: Nodes) -> Iterator[None]:
     finally:
         for node, models in detached:
             node.read_models = models
+    if unless():
+        return
     for _, models in detached:
         if models is not None:
             models.catch_up(max_seconds=900)
+
+
+def seeding_failed(error: BaseException, data_dir: Path) -> str:
+    """Why seeding failed, for the operator: the error's type only (its message may name a household)."""
+    return (
+        f"Seeding the generated history failed ({type(error).__name__}). What was seeded is kept in "
+        f"{data_dir}; the next run tries again from there (to start afresh, delete that folder)."
+    )
+
+
+@contextmanager
+def stop_asked() -> Iterator[threading.Event]:
+    """While in the block, the first Ctrl-C sets the event (the seeding stops after its current step) and
+    a second one interrupts at once (KeyboardInterrupt), as Ctrl-C does outside it. Only in the main
+    thread, where signals are handled; elsewhere the event is never set."""
+    asked = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield asked
+        return
+    before = signal.getsignal(signal.SIGINT)
+
+    def first(signum: int, frame: FrameType | None) -> None:
+        asked.set()
+        signal.signal(signal.SIGINT, before)
+        print("\nStopping after the current step (Ctrl-C again stops at once)", file=sys.stderr, flush=True)
+
+    signal.signal(signal.SIGINT, first)
+    try:
+        yield asked
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 class Seeding:
@@ -206,6 +243,9 @@ class Seeding:
         found: dict[str, Any] = {"ok": self.ready, "state": state, "steps": self.taken, "of": self.total}
         if self.error:
             found["error"] = self.error
+            found["detail"] = (
+                "Seeding failed in this run; what was seeded is kept and the next run tries again"
+            )
         return found
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -238,9 +278,17 @@ class Seeding:
                 print(
                     f"Seeded the generated history ({self.taken} steps) in {self.seconds:.1f} s", flush=True
                 )
+            else:
+                print(
+                    f"\nSeeding stopped after {self.taken} of {self.total} steps: what was seeded is kept, "
+                    "and the next run seeds the rest.",
+                    file=sys.stderr,
+                    flush=True,
+                )
         except Exception as error:  # reported by /readyz and here, by type: the message may name a household
             self.error = type(error).__name__
             log.error("demo.seeding_failed", error=self.error, steps=self.taken)
+            print(seeding_failed(error, self._data_dir), file=sys.stderr, flush=True)
         finally:
             self._done.set()
 

@@ -394,6 +394,12 @@ class _Household:
     def _offer(self, vacancy_id: UUID, at: datetime) -> UUID:
         """An offer; where the waterbed guard warns, the consultant overrides it with a reason."""
         command_id = next(self.cid)
+        # Seeding again after an interrupt: the offer was made then, with the overrides its warnings asked
+        # for. Trying it again from no overrides would be a different command under the same id
+        # (CommandIdReused), so the first result is taken instead.
+        made = self.app.first_result(command_id)
+        if made is not None:
+            return made
         overrides: list[Override] = []
         for _ in range(5):  # each warning is named by the refusal; at most the guard's four rules
             try:

@@ -56,6 +56,8 @@ from ops.read_models import ReadModels, open_views_beside
 from ops.timers import start_timers
 
 EXCHANGE = "exchange"
+# Up to where every message the relay published was applied by every reader (the exchange settled).
+DELIVERED = f"{EXCHANGE}.delivered"
 # Lanes of received messages applied at once: enough to fill a group commit while others wait on reads.
 CONSUMER_CONCURRENCY = 8
 
@@ -185,11 +187,12 @@ class Node:
         app.erasure_hooks.append(self._forget_keys)
         self._publisher = transport.publisher()
         outbound = Outbound(app, self.topics, ExchangeSealer(self.exchange_keys, self.organisation))
+        self._positions = RelayPositions(self.db)
         self.relay = Relay(
             app,
             _CountingPublisher(self._publisher, self.published),
             outbound,
-            RelayPositions(self.db),
+            self._positions,
             source=org_source(self.organisation),
             name=EXCHANGE,
             kinds=outbound.kinds,
@@ -223,6 +226,17 @@ class Node:
         # only to publish nothing was a tenth of its CPU. Those wait for the relay's next poll instead.
         if any(self._outbound.may_publish(recording.domain_event) for recording in recordings):
             self.relay.wake()
+
+    def mark_delivered(self) -> None:
+        """Record that everything the relay published so far was applied by every reader (call only once
+        the exchange has settled)."""
+        self._positions.set(DELIVERED, self.relay.position)
+
+    def publish_again_after_delivered(self) -> None:
+        """Before the relay first runs on a broker that keeps nothing across processes (the in-process
+        one): what it published after the last settled point may have died with the previous process
+        before every reader applied it, so it is published again (readers suppress what they had)."""
+        self._positions.rewind(EXCHANGE, self._positions.get(DELIVERED))
 
     @property
     def group(self) -> str:
@@ -306,6 +320,8 @@ class Exchange:
             work = sum(node.run_once(self._poll_timeout) for node in self.nodes)
             done += work
             if work == 0 and self.settled():
+                for node in self.nodes:
+                    node.mark_delivered()
                 return done
             if time.monotonic() > deadline:
                 raise TimeoutError(f"The exchange did not settle within {max_seconds} s")

@@ -36,6 +36,10 @@ def on_exchange(
         for app in apps.all()
         for org in [app.organisation]
     ]
+    if isinstance(transport, InProcessBroker):
+        # Nothing published survives the process: what a previous one may not have delivered goes again.
+        for node in nodes:
+            node.publish_again_after_delivered()
     apps.exchange = Exchange(nodes, poll_timeout=options.get("poll_timeout", 0.0))
     return apps
 

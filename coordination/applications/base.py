@@ -310,6 +310,12 @@ class NodeApplication(Application[UUID]):
         """Whether a command with this id took effect here (its receipt is stored with its effect)."""
         return self._receipt(derived_id("command", command_id)) is not None
 
+    def first_result(self, command_id: UUID) -> UUID | None:
+        """What the command with this id returned when it took effect here; None if it has not (or
+        returned nothing). For a caller that repeats a command without its first arguments at hand."""
+        receipt = self._receipt(derived_id("command", command_id))
+        return None if receipt is None else receipt.result_id
+
     @contextmanager
     def noticing_repeats(self) -> Iterator[list[UUID]]:
         """The ids of the commands run in this block that had been handled before (each returned its first

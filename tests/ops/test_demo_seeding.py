@@ -17,6 +17,7 @@ from starlette.routing import Route
 from adapters.settings import Store
 from ops.demo import AREAS_FILE, Seeding, ensure_seeded, needs_seeding, readyz_while_seeding, relax_fsync
 from ops.logging import configure
+from ops.node import Exchange
 from ops.nodes import demo_nodes
 from ops.reference_scenario import Nodes
 from tests.ops.demo_history import node_histories
@@ -97,10 +98,21 @@ def test_seeding_in_the_background_answers_readyz_with_seeding_until_done_then_t
     assert node_histories(fresh) == PINNED
 
 
+@pytest.mark.parametrize("stop_at", [1, 3, 5])
 def test_a_stopped_seeding_leaves_no_marker_and_the_next_run_takes_the_remaining_steps(
-    fresh: Nodes, tmp_path: Path
+    fresh: Nodes, tmp_path: Path, stop_at: int
 ) -> None:
-    seeding = Seeding(fresh, tmp_path, households=HOUSEHOLDS, progress=lambda *_: seeding.cancel())
+    # Stopped at the first, third or fifth report of progress (36, 134 or 201 of 213 steps): past an offer
+    # that needed overrides, which the next run must take as made, not make again without them.
+    reports = 0
+
+    def progress(name: str, position: int, target: int) -> None:
+        nonlocal reports
+        reports += 1
+        if reports == stop_at:
+            seeding.cancel()
+
+    seeding = Seeding(fresh, tmp_path, households=HOUSEHOLDS, progress=progress)
     exchange_started = threading.Event()
     seeding.start(then=exchange_started.set)
     assert seeding.wait(120)
@@ -110,3 +122,54 @@ def test_a_stopped_seeding_leaves_no_marker_and_the_next_run_takes_the_remaining
     assert 0 < seeding.taken < STEPS
     assert ensure_seeded(fresh, tmp_path, households=HOUSEHOLDS) == STEPS  # earlier steps repeat as no-ops
     assert node_histories(fresh) == PINNED
+
+
+class _Died(Exception):
+    """The process ending here: what its in-process broker held ends with it."""
+
+
+@pytest.mark.parametrize("dies_in_settle", [2, 4])
+def test_a_seeding_that_died_after_publishing_and_before_delivery_delivers_it_on_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies_in_settle: int
+) -> None:
+    configure(json=False, level=logging.WARNING)
+    nodes = demo_nodes(tmp_path, Store.SQLITE, area_indicators_file=AREAS_FILE)
+    exchange = nodes.exchange
+    assert isinstance(exchange, Exchange)
+    settles = 0
+    settle = exchange.settle
+
+    def dying(max_seconds: float = 30.0) -> int:
+        nonlocal settles
+        settles += 1
+        if settles == dies_in_settle:
+            for node in exchange.nodes:
+                node.relay.run_once()  # published into this process's broker; each relay records how far
+            raise _Died
+        return settle(max_seconds)
+
+    monkeypatch.setattr(exchange, "settle", dying)
+    try:
+        with pytest.raises(_Died):
+            ensure_seeded(nodes, tmp_path, households=HOUSEHOLDS)
+    finally:
+        nodes.close()
+    again = demo_nodes(tmp_path, Store.SQLITE, area_indicators_file=AREAS_FILE)  # the next process's
+    try:
+        assert ensure_seeded(again, tmp_path, households=HOUSEHOLDS) == STEPS
+        assert node_histories(again) == PINNED
+    finally:
+        again.close()
+
+
+def test_a_failed_seeding_says_so_in_readyz_with_what_happens_next(fresh: Nodes, tmp_path: Path) -> None:
+    def fails(name: str, position: int, target: int) -> None:
+        raise OSError("disk gone")
+
+    seeding = Seeding(fresh, tmp_path, households=HOUSEHOLDS, progress=fails)
+    seeding.start()
+    assert seeding.wait(120)
+    check = seeding.check()
+    assert check["state"] == "failed" and check["error"] == "OSError" and not seeding.ready
+    assert "next run tries again" in check["detail"]
+    assert needs_seeding(fresh, tmp_path, households=HOUSEHOLDS)
