@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import sqlite3
 import threading
 import weakref
@@ -205,7 +206,9 @@ class PostgresDatabase:
         with self._free:
             with self._lock:
                 connection = self._idle.pop() if self._idle else None
-            if connection is None or connection.closed or connection.broken:
+            if connection is None or hung_up(connection):
+                if connection is not None:
+                    connection.close()
                 connection = self._connect()
             try:
                 yield connection
@@ -228,6 +231,25 @@ class PostgresDatabase:
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
+
+
+def hung_up(connection: psycopg.Connection[Any]) -> bool:
+    """Whether a connection kept idle for reuse is gone: closed, broken, or the server has hung up on it.
+
+    An idle connection has nothing to read unless the server went away: a restart or shutdown sends a
+    FATAL message and closes the socket, which psycopg notices only when the next statement fails (a
+    handler then got "server closed the connection unexpectedly"). Asking the socket whether it is
+    readable costs a system call, not a round trip.
+    """
+    if connection.closed or connection.broken:
+        return True
+    # poll, not select: select refuses descriptors above 1023.
+    probe = select.poll()
+    try:
+        probe.register(connection.fileno(), select.POLLIN)
+        return bool(probe.poll(0))
+    except (OSError, ValueError):
+        return True
 
 
 def database_for(env: Mapping[str, str]) -> SqliteDatabase | PostgresDatabase:

@@ -14,8 +14,10 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
+from adapters.node_db import hung_up
 from coordination.projections.engine import Params, Projection, SavepointLost, Statement, StatementFailed
 from coordination.projections.row_writes import InsertRows, UpsertRows
+from coordination.transient import is_transient
 
 _savepoint_names = itertools.count()
 
@@ -24,17 +26,18 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
     return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
 
 
-# SQLite reports both "this statement is wrong" and "the disk is full" as OperationalError; only the
-# first kind is an event's fault and may park it.
-_SQLITE_TRANSIENT = ("locked", "busy", "disk", "i/o", "full", "readonly", "unable to open", "interrupted")
-
-
 def _sqlite_statement_error(exc: sqlite3.Error) -> bool:
-    if isinstance(exc, sqlite3.OperationalError):
-        message = str(exc).lower()
-        return not any(marker in message for marker in _SQLITE_TRANSIENT)
+    # SQLite reports both "this statement is wrong" and "the disk is full" as OperationalError; only the
+    # first kind is an event's fault and may park it.
+    if is_transient(exc):
+        return False
     return isinstance(
-        exc, sqlite3.IntegrityError | sqlite3.DataError | sqlite3.ProgrammingError | sqlite3.InterfaceError
+        exc,
+        sqlite3.OperationalError
+        | sqlite3.IntegrityError
+        | sqlite3.DataError
+        | sqlite3.ProgrammingError
+        | sqlite3.InterfaceError,
     )
 
 
@@ -195,8 +198,8 @@ def _pg_placeholders(sql: str) -> str:
 
 
 def _pg_statement_error(exc: psycopg.Error) -> bool:
-    # A lost or broken connection is no event's fault; everything else the server refused is.
-    return not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+    # A lost connection, a full disk or a shutdown is no event's fault; everything else the server refused is.
+    return not is_transient(exc)
 
 
 class _PostgresTransaction(_Transaction):
@@ -289,15 +292,17 @@ class PostgresViewStore:
     @contextmanager
     def transaction(self) -> Iterator[_Transaction]:
         with self._write_lock:
-            # A runner outlives server restarts: a connection found broken is replaced, not reused.
-            if self._writer.broken or self._writer.closed:
+            # A runner outlives server restarts: a connection the server hung up on is replaced, not reused.
+            if hung_up(self._writer):
+                self._writer.close()
                 self._writer = self._connect(autocommit=False)
             with self._writer.transaction(), self._writer.cursor() as cursor:
                 yield _PostgresTransaction(cursor, _pg_placeholders, _pg_statement_error, psycopg.Error)
 
     def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         with self._read_lock:
-            if self._reader.broken or self._reader.closed:
+            if hung_up(self._reader):
+                self._reader.close()
                 self._reader = self._connect(autocommit=True)
             return self._reader.execute(_pg_placeholders(sql), params).fetchall()
 

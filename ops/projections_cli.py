@@ -1,4 +1,5 @@
-"""Operator commands for a node's read models: status (lag, parked), catch up, rebuild and compare."""
+"""Operator commands for a node's read models: status (lag, parked), catch up, parked events (list, retry),
+rebuild and compare."""
 
 from __future__ import annotations
 
@@ -22,11 +23,20 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     actions = projections.add_subparsers(dest="action", required=True)
     status = actions.add_parser("status", help="lag (events behind) and parked events per projection")
     run = actions.add_parser("run", help="catch every projection up with the node's log")
+    parked = actions.add_parser("parked", help="list the events projections parked, with their reasons")
+    parked.add_argument("name", nargs="?", choices=sorted(READ_MODELS), help="one projection (default: all)")
+    retry = actions.add_parser(
+        "retry", help="apply parked events again (all, one projection's, or the one at POSITION)"
+    )
+    retry.add_argument("name", nargs="?", choices=sorted(READ_MODELS), help="one projection (default: all)")
+    retry.add_argument(
+        "position", nargs="?", type=int, help="the parked event's position (`parked` lists it)"
+    )
     again = actions.add_parser("rebuild", help="rebuild one projection under a new name from history")
     again.add_argument("name", choices=sorted(READ_MODELS))
     again.add_argument("--compare", action="store_true", help="compare with live; exit 1 on any difference")
     again.add_argument("--keep", action="store_true", help="keep the rebuilt tables (dropped by default)")
-    for parser in (status, run, again):
+    for parser in (status, run, parked, retry, again):
         parser.add_argument("--data-dir", default="var/data", help="the node's data directory (SQLite)")
         parser.add_argument("--org", required=True, help="the organisation whose node this is")
         parser.add_argument("--store", default=Store.SQLITE.value, choices=[s.value for s in Store])
@@ -38,6 +48,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
         )
     status.set_defaults(run=_status)
     run.set_defaults(run=_run)
+    parked.set_defaults(run=_parked)
+    retry.set_defaults(run=_retry)
     again.set_defaults(run=_rebuild)
 
 
@@ -81,6 +93,46 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         _close(models)
     return 0
+
+
+def _parked(args: argparse.Namespace) -> int:
+    models = _open(args)
+    try:
+        count = 0
+        for name in [args.name] if args.name else list(models.runners):
+            for event in models.runners[name].parked():
+                count += 1
+                # Where the event is and why it failed; never what it says (it may be personal).
+                print(
+                    f"{name}  position={event.position}  {event.topic.rsplit(':', 1)[-1]}"
+                    f"  {event.originator_id} v{event.originator_version}"
+                    f"  attempts={event.attempts}  parked={event.parked_at[:19]}"
+                )
+                print(f"    {event.error_type}: {event.error_message}")
+        print(f"{count} parked event(s) at {args.org}")
+    finally:
+        _close(models)
+    return 0
+
+
+def _retry(args: argparse.Namespace) -> int:
+    if args.position is not None and args.name is None:
+        raise SystemExit("a position is retried in one projection: give its NAME first")
+    models = _open(args)
+    try:
+        applied = still = 0
+        for name in [args.name] if args.name else list(models.runners):
+            runner = models.runners[name]
+            before = {event.position for event in runner.parked()}
+            if args.position is not None:
+                before &= {args.position}
+            remaining = {event.position for event in runner.retry_parked(args.position)} & before
+            applied += len(before - remaining)
+            still += len(remaining)
+        print(f"applied {applied}, still parked {still}")
+    finally:
+        _close(models)
+    return 1 if still else 0
 
 
 REBUILD_BATCH = 2000

@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import contextvars
-import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import Enum
 from uuid import UUID
 
-import psycopg
 import structlog
 
 from adapters.kafka.envelope import DecodeError, ReceivedEvent, decode
 from adapters.kafka.loop import BackgroundLoop
 from adapters.outbox import ParkedMessage, ParkedMessages
 from adapters.transport import IncomingMessage, Subscription, next_positions
+from coordination.transient import is_transient
 
 log = structlog.get_logger()
-
-# Failures of the node's own database or network: the message is fine, so retry it later, do not park it.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    sqlite3.OperationalError,
-    psycopg.OperationalError,
-    ConnectionError,
-    TimeoutError,
-)
 
 
 class AlreadyApplied(Exception):
@@ -129,7 +120,6 @@ class Consumer:
         *,
         name: str = "consumer",
         poll_timeout: float = 0.2,
-        transient_errors: tuple[type[Exception], ...] = TRANSIENT_ERRORS,
         concurrency: int = 1,
         own_source: str | None = None,
     ) -> None:
@@ -141,7 +131,6 @@ class Consumer:
         self._apply = apply
         self._parked = parked
         self._poll_timeout = poll_timeout
-        self._transient = transient_errors
         self._concurrency = concurrency
         self._own_source = None if own_source is None else own_source.encode()
         self._workers: ThreadPoolExecutor | None = None
@@ -186,8 +175,10 @@ class Consumer:
         for item in lane:
             try:
                 self._apply_one(item)
-            except self._transient as error:
-                return error
+            except Exception as error:
+                if is_transient(error):
+                    return error
+                raise
         return None
 
     def _apply_one(self, item: _Item) -> None:
@@ -200,9 +191,11 @@ class Consumer:
                 self._apply(received)
         except AlreadyApplied:
             item.outcome = Outcome.DUPLICATE
-        except self._transient:
-            raise
         except Exception as error:
+            if is_transient(error):
+                # The node's database, network or disk failed, not the message: it is read and applied
+                # again, never parked for this (coordination/transient.py).
+                raise
             # The reason goes to the node's own database only; the log gets the error's type.
             item.outcome = Outcome.PARKED
             item.reason = f"apply failed: {type(error).__name__}: {error}"
@@ -285,13 +278,13 @@ class Consumer:
                 self._apply(decode(parked.message))
             except AlreadyApplied:
                 duplicates += 1
-            except self._transient:
-                raise
             except DecodeError as error:
                 self._parked.failed_again(parked.id, error.reason)
                 still += 1
                 continue
             except Exception as error:
+                if is_transient(error):
+                    raise
                 self._parked.failed_again(parked.id, f"apply failed: {type(error).__name__}: {error}")
                 still += 1
                 continue

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from coordination.projections.log_reads import log_reader, reads_concurrently
 from coordination.projections.row_writes import InsertRows, RowWrite, UpsertRows, fold
+from coordination.transient import is_transient
 
 Params = Sequence[Any]
 # (sql, params, many): `many` means params is a sequence of parameter rows for executemany.
@@ -787,6 +788,8 @@ class ProjectionRunner:
         except _NeedsTransaction:
             raise
         except Exception as exc:
+            if is_transient(exc):
+                raise  # the database, network or disk failed, not the event: the batch is tried again
             if not ptx.discard_since(mark):
                 raise _NeedSavepoints from exc
             return exc
@@ -803,6 +806,8 @@ class ProjectionRunner:
         except SavepointLost:
             raise
         except Exception as exc:
+            if is_transient(exc):
+                raise  # never parked for this: the batch (or the retry) is tried again
             ptx.discard_since(mark)
             return exc
         return None
@@ -849,9 +854,17 @@ class ProjectionRunner:
         )
         return [ParkedEvent(**row) for row in rows]
 
-    def retry_parked(self) -> list[ParkedEvent]:
-        """Re-applies each parked event (after a fix), unparking those that succeed; returns the rest."""
+    def retry_parked(self, position: int | None = None) -> list[ParkedEvent]:
+        """Re-applies each parked event (after a fix), or the one at `position`, unparking those that succeed;
+        returns those still parked.
+
+        Each is applied in one transaction with the removal of its parked row, claimed by its attempt
+        count: two retries of one event never both apply it, and one that succeeded leaves nothing to retry.
+        A transient failure (coordination/transient.py) is raised, leaving the event parked as it was.
+        """
         for event in self.parked():
+            if position is not None and event.position != position:
+                continue
             found = self.app.recorder.select_notifications(start=event.position, limit=1, stop=event.position)
             if found:
                 self._retry(event, found[0])

@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, InterfaceError, OperationalError
-from eventsourcing.utils import retry
+from eventsourcing.persistence import ApplicationRecorder
+
+from coordination.transient import retried
 
 # (after, limit, stop, topics or None for all): the notifications after `after`, up to `stop`, in order.
 ReadLog = Callable[[int, int, "int | None", "Sequence[str] | None"], Sequence[Any]]
@@ -70,8 +71,9 @@ def _postgres_reader(recorder: Any) -> ReadLog:
     def rows(_cursor: Any) -> Callable[[Sequence[Any]], StoredNotification]:
         return StoredNotification._make
 
-    # As the library retries its own read: a dropped connection is tried again on a fresh one.
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    # As the library retries its own read: a dropped connection is tried again on a fresh one (and a
+    # failure that outlasts the retries is raised as transient: the runner tries the batch again later).
+    @retried(attempts=5, wait=0.2)
     def select(after: int, limit: int, stop: int | None, topics: Sequence[str] | None) -> Sequence[Any]:
         params: list[Any] = [after]
         if stop is not None:
