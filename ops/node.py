@@ -246,6 +246,12 @@ class Node:
             work += self.read_models.run_once()
         return work
 
+    def consumer_lag(self) -> int | None:
+        """Messages on the node's topics not yet read, as the subscription last saw the broker's offsets
+        (None where the transport cannot say, or before its first fetch)."""
+        lag = getattr(self._subscription, "lag", None)
+        return None if lag is None else lag()
+
     def read_model_lags(self) -> dict[str, int]:
         """Events each projection is behind the node's log (empty when the node runs no read models)."""
         return {} if self.read_models is None else self.read_models.lags()
