@@ -387,7 +387,9 @@ def _on_the_broker(settings: NodeSettings, app: NodeApplication, stopping: threa
             )
         except KafkaError as error:
             log = structlog.get_logger()
-            log.warning("node.broker_unavailable", error=type(error).__name__, retry_in_s=backoff)
+            log.warning(
+                "node.broker_unavailable", error=type(error).__name__, retry_in_s=backoff, exc_info=error
+            )
             stopping.wait(backoff)
             backoff = min(backoff * 2, 5.0)
     return None

@@ -168,7 +168,9 @@ class Relay:
                 self._record(self._passed)
         except Exception as error:
             # Only a shortcut for the next start, which otherwise publishes those events again.
-            log.warning("relay.position_not_recorded", relay=self.name, error=type(error).__name__)
+            log.warning(
+                "relay.position_not_recorded", relay=self.name, error=type(error).__name__, exc_info=error
+            )
 
     @property
     def failures(self) -> int:

@@ -199,7 +199,7 @@ class KafkaSubscription:
             if latest:
                 self._consumer.commit(latest, timeout_ms=self._close_timeout_ms)
         except (KafkaError, OSError) as error:
-            log.warning("subscription.final_commit_failed", error=type(error).__name__)
+            log.warning("subscription.final_commit_failed", error=type(error).__name__, exc_info=error)
         finally:
             self._consumer.close(autocommit=False)
 
@@ -207,7 +207,12 @@ class KafkaSubscription:
 def _log_failed_commit(offsets: dict[TopicPartition, OffsetAndMetadata], response: object) -> None:
     if isinstance(response, Exception):
         # A later commit (or the one at close) covers these; until then a restart reads them again.
-        log.warning("subscription.commit_failed", error=type(response).__name__, partitions=len(offsets))
+        log.warning(
+            "subscription.commit_failed",
+            error=type(response).__name__,
+            partitions=len(offsets),
+            exc_info=response,
+        )
 
 
 class KafkaTransport:
