@@ -37,6 +37,7 @@ from adapters.kafka.relay import Relay
 from adapters.kafka.transport import KafkaTransport
 from adapters.node_db import SqlDatabase, database_for
 from adapters.outbox import ParkedMessages, RelayPositions
+from adapters.pool_backoff import cap_reconnect_backoff
 from adapters.settings import NodeSettings, OrganisationRole
 from adapters.shredding import ShreddingMapper
 from adapters.transport import IncomingMessage, OutgoingMessage, Publisher, Subscription, Transport
@@ -73,6 +74,7 @@ def housing_node(settings: NodeSettings) -> HousingOrganisationApp:
 
 def build_app(settings: NodeSettings) -> NodeApplication:
     """The application of the node's organisation role, on the node's own store."""
+    cap_reconnect_backoff()  # back within seconds of the database, not up to half a minute later
     env = settings.store_env()
     if settings.role is OrganisationRole.HOUSING_ORGANISATION:
         return housing_node(settings)

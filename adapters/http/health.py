@@ -23,11 +23,12 @@ log = structlog.get_logger()
 Answer = dict[str, Any]
 T = TypeVar("T")
 
-# /readyz answers within a second: the checks together get this long, the rest is the response's own.
-READY_BUDGET_S = 0.8
+# /readyz answers within a second: the checks together get half of it; the rest is margin for a busy host.
+READY_BUDGET_S = 0.5
 # A burst of probes (several kubelets, a load balancer, a dashboard) reads one answer instead of each
 # asking the database again.
 CHECK_TTL_S = 1.0
+FAILING_TTL_S = 0.2
 # The store check's own connection: libpq treats a connect timeout under 2 s as 2 s; the budget above
 # still bounds the answer, this only bounds how long the check's thread waits.
 STORE_CONNECT_TIMEOUT_S = 2
@@ -59,7 +60,9 @@ class BoundedCheck:
     def begin(self) -> Future[Answer]:
         """The answer: the kept one while fresh, else the run under way, else a new run."""
         with self._lock:
-            if self._answer is not None and time.monotonic() - self._answered_at < self._ttl:
+            # A failing answer is kept for less: a server that is back should be seen as back at once.
+            ttl = self._ttl if self._answer is not None and self._answer["ok"] else FAILING_TTL_S
+            if self._answer is not None and time.monotonic() - self._answered_at < ttl:
                 done: Future[Answer] = Future()
                 done.set_result(self._answer)
                 return done
@@ -70,15 +73,22 @@ class BoundedCheck:
 
     def _run(self) -> None:
         started = time.monotonic()
+        failure: Exception | None = None
         try:
             answer = self._probe()
         except Exception as error:  # any failure to answer means not ready; named by its type only
-            answer = {"ok": False, "error": type(error).__name__}
-        if not answer.get("ok") and time.monotonic() - started > READY_BUDGET_S:
-            log.warning("ready.check_slow", check=self.name, seconds=round(time.monotonic() - started, 2))
+            answer, failure = {"ok": False, "error": type(error).__name__}, error
+        took = round(time.monotonic() - started, 2)
         with self._lock:
             running, self._running = self._running, None
+            was_ok = None if self._answer is None else self._answer["ok"]
             self._answer, self._answered_at = answer, time.monotonic()
+        # Logged when the check changes its mind (not at every probe through an outage), with the exception.
+        if answer["ok"] and was_ok is False:
+            log.info("ready.check_passes", check=self.name, seconds=took)
+        elif not answer["ok"] and was_ok is not False:
+            fields = {k: v for k, v in answer.items() if k != "ok"}
+            log.warning("ready.check_fails", check=self.name, seconds=took, exc_info=failure, **fields)
         if running is not None:
             running.set_result(answer)
 
