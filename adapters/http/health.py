@@ -195,8 +195,18 @@ class NodeHealth:
     """A node's readiness: the store answers, each projection is within its bound of the log, the relay and
     the consumer run and neither is behind by more than its bound for long."""
 
-    def __init__(self, node: ApiNode) -> None:
+    def __init__(
+        self,
+        node: ApiNode,
+        *,
+        relay_lag_bound: int = RELAY_LAG_BOUND,
+        relay_behind_s: float = RELAY_BEHIND_S,
+        consumer_lag_bound: int = CONSUMER_LAG_BOUND,
+    ) -> None:
         self.node = node
+        self.relay_lag_bound = relay_lag_bound
+        self.relay_behind_s = relay_behind_s
+        self.consumer_lag_bound = consumer_lag_bound
         self._store = BoundedCheck("store", store_probe(node))
         self.checks = [self._store]
         if node.read_models is not None:
@@ -295,21 +305,21 @@ class NodeHealth:
         relay_lag = figures.get("relay_lag")
         if relay_lag is not None:
             now = time.monotonic()
-            if relay_lag <= RELAY_LAG_BOUND:
+            if relay_lag <= self.relay_lag_bound:
                 self._relay_within_at = now
             caught_up = figures.get("relay_caught_up_s_ago")
             behind_s = now - self._relay_within_at
             if caught_up is not None:
                 behind_s = min(behind_s, caught_up)
-            answer.update(relay_lag=relay_lag, relay_lag_bound=RELAY_LAG_BOUND)
-            if relay_lag > RELAY_LAG_BOUND:
+            answer.update(relay_lag=relay_lag, relay_lag_bound=self.relay_lag_bound)
+            if relay_lag > self.relay_lag_bound:
                 answer["relay_behind_s"] = round(behind_s, 1)
-                if behind_s > RELAY_BEHIND_S:
+                if behind_s > self.relay_behind_s:
                     problems.append("relay stalled")
         consumer_lag = figures.get("consumer_lag")
         if consumer_lag is not None:
-            answer.update(consumer_lag=consumer_lag, consumer_lag_bound=CONSUMER_LAG_BOUND)
-            if consumer_lag > CONSUMER_LAG_BOUND:
+            answer.update(consumer_lag=consumer_lag, consumer_lag_bound=self.consumer_lag_bound)
+            if consumer_lag > self.consumer_lag_bound:
                 problems.append("consumer behind")
         if problems:
             answer["error"] = ", ".join(problems)
