@@ -27,4 +27,4 @@ class CappedBackoff(AttemptWithBackoff):
 
 def cap_reconnect_backoff() -> None:
     """Make every psycopg pool in this process retry a lost server at least every MAX_RECONNECT_DELAY_S."""
-    psycopg_pool.pool.AttemptWithBackoff = CappedBackoff  # type: ignore[misc]
+    psycopg_pool.pool.AttemptWithBackoff = CappedBackoff  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 import psycopg
 import structlog
+from psycopg.conninfo import make_conninfo
 
 from adapters.http.node import ApiNode
 from adapters.http.problems import ApiProblem
@@ -138,13 +139,16 @@ class PostgresStoreProbe:
     while the server is down, and hand out connections that died with a restart."""
 
     def __init__(self, env: Mapping[str, str], statement: Any) -> None:
-        self._conninfo = {
-            "host": env.get("POSTGRES_HOST", "127.0.0.1"),
-            "port": env.get("POSTGRES_PORT", "5432"),
-            "user": env.get("POSTGRES_USER", ""),
-            "password": env.get("POSTGRES_PASSWORD", ""),
-            "dbname": env.get("POSTGRES_DBNAME", ""),
-        }
+        self._conninfo = make_conninfo(
+            host=env.get("POSTGRES_HOST", "127.0.0.1"),
+            port=env.get("POSTGRES_PORT", "5432"),
+            user=env.get("POSTGRES_USER", ""),
+            password=env.get("POSTGRES_PASSWORD", ""),
+            dbname=env.get("POSTGRES_DBNAME", ""),
+            connect_timeout=STORE_CONNECT_TIMEOUT_S,
+            options=f"-c statement_timeout={STORE_STATEMENT_TIMEOUT_MS}",
+            application_name="coordination-readiness",
+        )
         self._statement = statement  # the recorder's own `SELECT MAX(notification_id)`, schema and all
         self._connection: psycopg.Connection[Any] | None = None
 
@@ -156,13 +160,7 @@ class PostgresStoreProbe:
             except psycopg.Error:
                 connection.close()  # died with a restart, most likely: try once on a new one
         self._connection = None
-        connection = psycopg.connect(
-            connect_timeout=STORE_CONNECT_TIMEOUT_S,
-            autocommit=True,
-            options=f"-c statement_timeout={STORE_STATEMENT_TIMEOUT_MS}",
-            application_name="coordination-readiness",
-            **self._conninfo,
-        )
+        connection = psycopg.connect(self._conninfo, autocommit=True)
         try:
             answer = self._position(connection)
         except psycopg.Error:
@@ -270,7 +268,7 @@ class NodeHealth:
         `budget`, or a 503 problem naming what failed: the store when its check fails, else the time."""
         self.require_store()
         with self._runs_lock:
-            run = self._runs.setdefault(name, SharedRun(f"figures:{name}", function))
+            run: SharedRun[T] = self._runs.setdefault(name, SharedRun(f"figures:{name}", function))
         try:
             return run.result(budget)
         except TimeoutError:

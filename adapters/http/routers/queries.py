@@ -181,8 +181,7 @@ def _percentile(hours: list[float], fraction: float) -> float | None:
 
 @router.get("/operations", operation_id="operations", responses=READ)
 def operations(request: Request, access: Annotated[Access, guard("operations")]) -> OperationsFigures:
-    """Projection lag, the exchange's counters, handoff latency and overdue counts (no personal data); 503
-    within seconds, naming the store, when it does not answer."""
+    """Projection lag, the exchange's counters, handoff latency and overdue counts (no personal data)."""
     health: NodeHealth = request.app.state.health
     node = access.node
     return health.figures("operations", lambda: operations_figures(node))
