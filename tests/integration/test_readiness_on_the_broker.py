@@ -31,6 +31,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+pytestmark = pytest.mark.kafka
+
 BEHIND_S = 3.0  # the test's bound on how long the relay may be behind (production: RELAY_BEHIND_S)
 
 
