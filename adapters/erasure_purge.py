@@ -43,7 +43,12 @@ def views_purger(views: ViewStore, suffix: str, subjects: Subjects) -> Callable[
                 with views.transaction() as tx:
                     tx.execute(sql, params)
             except Exception as error:  # a table a projection has not made yet holds nothing to purge
-                log.warning("erasure.view_not_purged", table=sql.split()[2], error=type(error).__name__)
+                log.warning(
+                    "erasure.view_not_purged",
+                    table=sql.split()[2],
+                    error=type(error).__name__,
+                    exc_info=error,
+                )
         log.info("erasure.views_purged", household_id=str(household_id))
 
     return purge

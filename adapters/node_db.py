@@ -218,6 +218,10 @@ class PostgresDatabase:
                         self._idle.append(connection)
                 else:  # broken, or left in a transaction: not for the next use
                     connection.close()
+                    if connection.broken:
+                        # The server went away (a restart): the idle connections opened to it are dead
+                        # too, and each would fail one more caller before being dropped.
+                        self.close()
 
     def _connect(self) -> psycopg.Connection[Any]:
         connection = psycopg.connect(connect_timeout=self._connect_timeout, autocommit=True, **self._conninfo)

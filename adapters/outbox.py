@@ -125,6 +125,11 @@ class ParkedMessages:
             )
         return [self._parked(row) for row in rows]
 
+    def count(self, consumer: str | None = None) -> int:
+        """How many are parked now (a retry that applied one removed it)."""
+        where, params = ("WHERE consumer = ?", (consumer,)) if consumer is not None else ("", ())
+        return int(self._db.run(f"SELECT count(*) FROM parked_message {where}", params)[0][0])
+
     def remove(self, parked_id: str) -> None:
         with self._db.transaction() as tx:
             tx.execute("DELETE FROM parked_message WHERE id = ?", (parked_id,))

@@ -55,20 +55,26 @@ def keys_dir(data_dir: Path) -> Path:
 
 
 def exchange_figures(node: Node, exchange: Exchange | None = None) -> dict[str, Any]:
-    """The node's relay and consumer counters (no personal data). The consumer's lag (messages on its topics
-    not yet read) is known where the whole exchange is in this process."""
+    """The node's relay and consumer figures (no personal data). The consumer's lag (messages on its topics
+    not yet read) is counted from the exchange where all of it is in this process, else from the broker's
+    offsets as the subscription last saw them (None before its first fetch). `parked` is what is parked
+    now; `parked_total` what was parked since the node started."""
     stats = node.consumer.stats
-    consumer_lag = None
     if exchange is not None:
         published = sum((other.published for other in exchange.nodes), Counter())
         consumer_lag = sum(max(0, published[topic] - node.received[topic]) for topic in node.subscribed)
+    else:
+        consumer_lag = node.consumer_lag()
+    caught_up_at = node.relay.caught_up_at
     return {
         "published": sum(node.published.values()),
         "relay_lag": node.relay.lag(),
+        "relay_caught_up_s_ago": None if caught_up_at is None else round(time.monotonic() - caught_up_at, 1),
         "consumer_lag": consumer_lag,
         "applied": stats.applied,
         "duplicates": stats.duplicates,
-        "parked": stats.parked,
+        "parked": node.consumer.parked_now(),
+        "parked_total": stats.parked,
     }
 
 

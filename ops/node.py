@@ -37,6 +37,7 @@ from adapters.kafka.relay import Relay
 from adapters.kafka.transport import KafkaTransport
 from adapters.node_db import SqlDatabase, database_for
 from adapters.outbox import ParkedMessages, RelayPositions
+from adapters.pool_backoff import cap_reconnect_backoff
 from adapters.settings import NodeSettings, OrganisationRole
 from adapters.shredding import ShreddingMapper
 from adapters.transport import IncomingMessage, OutgoingMessage, Publisher, Subscription, Transport
@@ -75,6 +76,7 @@ def housing_node(settings: NodeSettings) -> HousingOrganisationApp:
 
 def build_app(settings: NodeSettings) -> NodeApplication:
     """The application of the node's organisation role, on the node's own store."""
+    cap_reconnect_backoff()  # back within seconds of the database, not up to half a minute later
     env = settings.store_env()
     if settings.role is OrganisationRole.HOUSING_ORGANISATION:
         return housing_node(settings)
@@ -260,6 +262,12 @@ class Node:
             work += self.read_models.run_once()
         return work
 
+    def consumer_lag(self) -> int | None:
+        """Messages on the node's topics not yet read, as the subscription last saw the broker's offsets
+        (None where the transport cannot say, or before its first fetch)."""
+        lag = getattr(self._subscription, "lag", None)
+        return None if lag is None else lag()
+
     def read_model_lags(self) -> dict[str, int]:
         """Events each projection is behind the node's log (empty when the node runs no read models)."""
         return {} if self.read_models is None else self.read_models.lags()
@@ -397,7 +405,9 @@ def _on_the_broker(settings: NodeSettings, app: NodeApplication, stopping: threa
             )
         except KafkaError as error:
             log = structlog.get_logger()
-            log.warning("node.broker_unavailable", error=type(error).__name__, retry_in_s=backoff)
+            log.warning(
+                "node.broker_unavailable", error=type(error).__name__, retry_in_s=backoff, exc_info=error
+            )
             stopping.wait(backoff)
             backoff = min(backoff * 2, 5.0)
     return None

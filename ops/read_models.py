@@ -208,7 +208,12 @@ class ReadModels:
         try:
             purge(household_id)
         except Exception as error:  # on a thread of its own: said in the log, not lost in a traceback
-            log.error("erasure.late_purge_failed", household_id=str(household_id), error=type(error).__name__)
+            log.error(
+                "erasure.late_purge_failed",
+                household_id=str(household_id),
+                error=type(error).__name__,
+                exc_info=error,
+            )
 
     def attach_to(self, node: NodeApplication) -> None:
         """Lets the node answer `history()` from the timeline, and a housing node's waterbed guard count

@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 
 from adapters.http import problems
 from adapters.http.auth import AuthConfig
+from adapters.http.health import NodeHealth
 from adapters.http.metrics import node_registry
 from adapters.http.node import ApiNode
 from adapters.http.routers import (
@@ -42,6 +43,7 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
     app.state.node = node
     app.state.auth = auth_config
     app.state.metrics = node_registry(node)
+    app.state.health = NodeHealth(node)
     problems.install(app)
     for module in (
         households,

@@ -1,4 +1,4 @@
-"""A node's Prometheus metrics (a registry per node) and its readiness checks; counts and durations only."""
+"""A node's Prometheus metrics (a registry per node): counts and durations only."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ LATENCY_BUCKETS = (
     14 * 86400.0,
     30 * 86400.0,
 )
-READY_PROJECTION_LAG = 100  # events a projection may be behind the log and the node still take traffic
 
 
 class NodeCollector(Collector):
@@ -45,11 +44,17 @@ class NodeCollector(Collector):
                 "duplicates",
                 "Messages received again and not re-applied",
             ),
-            ("coordination_messages_parked", "parked", "Messages this node could not apply and parked"),
+            ("coordination_messages_parked", "parked_total", "Messages this node could not apply and parked"),
         ):
             counter = CounterMetricFamily(name, words, labels=["organisation"])
             counter.add_metric([org], float(figures.get(key, 0)) if figures else 0.0)
             yield counter
+        # The counter above only grows; what is parked now (less what a retry applied) is read from the table.
+        parked = GaugeMetricFamily(
+            "coordination_messages_parked_now", "Messages parked and not yet retried", labels=["organisation"]
+        )
+        parked.add_metric([org], float(figures.get("parked", 0)) if figures else 0.0)
+        yield parked
         lag = GaugeMetricFamily(
             "coordination_lag",
             "How far behind: relay (stored events not yet published), "
@@ -94,32 +99,3 @@ def node_registry(node: ApiNode) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(NodeCollector(node))
     return registry
-
-
-def readiness(node: ApiNode) -> dict[str, dict[str, Any]]:
-    """Each check and whether it passed: store reachable, projections within a bound, exchange running."""
-    checks: dict[str, dict[str, Any]] = {}
-    try:
-        checks["store"] = {"ok": True, "position": node.app.recorder.max_notification_id() or 0}
-    except Exception as error:  # any failure to answer means not ready; the reason names the type only
-        checks["store"] = {"ok": False, "error": type(error).__name__}
-    models = node.read_models
-    if models is not None:
-        try:
-            models.catch_up(max_seconds=2.0)
-        except Exception as error:  # still behind after the bound, or the view store is down
-            checks["catch_up"] = {"ok": True, "error": type(error).__name__}  # judged by the lag below
-        try:
-            behind = max((int(s["lag"]) for s in models.status().values()), default=0)
-            checks["projections"] = {
-                "ok": behind <= READY_PROJECTION_LAG,
-                "max_lag": behind,
-                "bound": READY_PROJECTION_LAG,
-            }
-        except Exception as error:
-            checks["projections"] = {"ok": False, "error": type(error).__name__}
-    running = node.exchange_running
-    checks["exchange"] = (
-        {"ok": True, "running": None} if running is None else {"ok": running(), "running": running()}
-    )
-    return checks

@@ -268,6 +268,11 @@ class Consumer:
     def list_parked(self) -> list[ParkedMessage]:
         return self._parked.list(self.name)
 
+    def parked_now(self) -> int:
+        """Parked and not yet retried, from the table: `stats.parked` counts parks since the start and a
+        retry (perhaps by the CLI, in another process) does not lower it."""
+        return self._parked.count(self.name)
+
     def retry_parked(self, parked_id: str | None = None) -> RetryOutcome:
         """Apply parked messages again (all, or one); those that apply now, or were applied since, leave."""
         applied = duplicates = still = 0

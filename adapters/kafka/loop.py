@@ -62,7 +62,11 @@ class BackgroundLoop:
                 self.failures += 1
                 backoff = min(max(backoff * 2, 0.1), self._max_backoff)
                 log.warning(
-                    "loop.step_failed", loop=self.name, error=type(error).__name__, retry_in_s=backoff
+                    "loop.step_failed",
+                    loop=self.name,
+                    error=type(error).__name__,
+                    retry_in_s=backoff,
+                    exc_info=error,
                 )
                 self._stopping.wait(backoff)
                 continue

@@ -66,6 +66,9 @@ class Relay:
         self._kinds = None if kinds is None else frozenset(kinds)
         self._record_every = record_every
         self._recorded_at = float("-inf")
+        # When a run last reached the end of the log (time.monotonic()): readiness tells a relay that is
+        # behind for a moment from one that does not get its messages out (a broker that takes none).
+        self.caught_up_at: float | None = None
         self._loop = BackgroundLoop(f"relay:{name}", self._step, idle_sleep=poll_interval)
 
     @property
@@ -85,6 +88,7 @@ class Relay:
         position = max(durable, self._passed)
         notifications = self.app.recorder.select_notifications(start=position + 1, limit=max_events)
         if not notifications:
+            self.caught_up_at = time.monotonic()
             if position > durable:
                 # Idle now: store how far it got, so the durable position (the lag others read) reaches
                 # the end.
@@ -102,6 +106,8 @@ class Relay:
                 self._record(last)
         self._passed = last
         self.published += len(messages)
+        if len(notifications) < max_events:
+            self.caught_up_at = time.monotonic()
         if messages:
             log.info("relay.published", relay=self.name, messages=len(messages), notification_id=last)
         return len(notifications)
@@ -162,7 +168,9 @@ class Relay:
                 self._record(self._passed)
         except Exception as error:
             # Only a shortcut for the next start, which otherwise publishes those events again.
-            log.warning("relay.position_not_recorded", relay=self.name, error=type(error).__name__)
+            log.warning(
+                "relay.position_not_recorded", relay=self.name, error=type(error).__name__, exc_info=error
+            )
 
     @property
     def failures(self) -> int:

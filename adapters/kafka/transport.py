@@ -131,8 +131,10 @@ class KafkaSubscription:
             partitions = self._consumer.partitions_for_topic(topic) or set()
             assigned.extend(TopicPartition(topic, number) for number in sorted(partitions))
         self._consumer.assign(assigned)
+        self._assigned = assigned
         self._latest: dict[TopicPartition, OffsetAndMetadata] = {}
         self._close_timeout_ms = settings.request_timeout_ms
+        self._lag: int | None = None
         for partition in assigned:
             committed = self._consumer.committed(partition)
             if committed is None:
@@ -155,7 +157,28 @@ class KafkaSubscription:
                 )
                 for record in records
             )
+        self._lag = self._behind()
         return found
+
+    def lag(self) -> int | None:
+        """Messages on the subscribed partitions not yet read, as of the last poll; None until every
+        partition has been fetched from once. Read by other threads: the consumer is only touched by the
+        thread that polls."""
+        return self._lag
+
+    def _behind(self) -> int | None:
+        # The highwater from the last fetch response, not end_offsets(): Tansu 0.6 answers that with the
+        # last batch's base offset + 1 (NOTES.md).
+        behind = 0
+        for partition in self._assigned:
+            highwater = self._consumer.highwater(partition)
+            if highwater is None:
+                return self._lag  # not fetched from yet: the last figure stands
+            position = self._consumer.position(partition, timeout_ms=0)
+            if position is None:
+                return self._lag
+            behind += max(0, highwater - position)
+        return behind
 
     def commit(self, positions: dict[tuple[str, int], int]) -> None:
         """Asynchronously (the answer is read at a later poll): waiting for it was a broker round trip per
@@ -176,7 +199,7 @@ class KafkaSubscription:
             if latest:
                 self._consumer.commit(latest, timeout_ms=self._close_timeout_ms)
         except (KafkaError, OSError) as error:
-            log.warning("subscription.final_commit_failed", error=type(error).__name__)
+            log.warning("subscription.final_commit_failed", error=type(error).__name__, exc_info=error)
         finally:
             self._consumer.close(autocommit=False)
 
@@ -184,7 +207,12 @@ class KafkaSubscription:
 def _log_failed_commit(offsets: dict[TopicPartition, OffsetAndMetadata], response: object) -> None:
     if isinstance(response, Exception):
         # A later commit (or the one at close) covers these; until then a restart reads them again.
-        log.warning("subscription.commit_failed", error=type(response).__name__, partitions=len(offsets))
+        log.warning(
+            "subscription.commit_failed",
+            error=type(response).__name__,
+            partitions=len(offsets),
+            exc_info=response,
+        )
 
 
 class KafkaTransport:

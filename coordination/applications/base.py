@@ -391,7 +391,12 @@ class NodeApplication(Application[UUID]):
             try:
                 hook(household_id)
             except Exception as error:  # the next still runs; the erasing process ran them all already
-                log.error("erasure.hook_failed", household_id=str(household_id), error=type(error).__name__)
+                log.error(
+                    "erasure.hook_failed",
+                    household_id=str(household_id),
+                    error=type(error).__name__,
+                    exc_info=error,
+                )
 
     def close(self) -> None:
         self._hooks_elsewhere.shutdown(wait=True)

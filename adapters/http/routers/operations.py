@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adapters.http.authorisation import Access, guard
 from adapters.http.dashboard import Dashboard, dashboard
-from adapters.http.metrics import readiness
+from adapters.http.health import NodeHealth
 from adapters.http.problems import ApiProblem, responses
 
 router = APIRouter(tags=["operations"])
@@ -26,6 +26,7 @@ Org = Annotated[
     "/operations/dashboard", operation_id="operations_dashboard", responses=responses(400, 401, 403, 503)
 )
 def operations_dashboard(
+    request: Request,
     access: Annotated[Access, guard("operations")],
     org: Org = None,
     period_from: Annotated[
@@ -43,6 +44,8 @@ def operations_dashboard(
         raise ApiProblem(400, "invalid-request", f"query.from: {start} is after query.to {end}")
     if (end - start).days > 3660:
         raise ApiProblem(400, "invalid-request", "query.from: a period is at most ten years")
+    health: NodeHealth = request.app.state.health
+    health.require_store()  # 503 at once, rather than queueing behind the pool, while the store is down
     models = node.queries()
     figures = node.exchange_figures() if node.exchange_figures else None
     return dashboard(
@@ -74,13 +77,17 @@ def metrics(request: Request) -> Response:
 
 
 @router.get("/livez", include_in_schema=False)
-def livez() -> dict[str, str]:
+async def livez() -> dict[str, str]:
+    """Alive: answered on the event loop, so never queued behind requests that hold the worker threads."""
     return {"status": "alive"}
 
 
 @router.get("/readyz", include_in_schema=False)
-def readyz(request: Request) -> JSONResponse:
-    """Ready: the store answers, every projection is within its bound of the log, the exchange runs."""
-    checks = readiness(request.app.state.node)
+async def readyz(request: Request) -> JSONResponse:
+    """Ready: the store answers, every projection is within its bound of the log, the relay and the consumer
+    run and are not behind for long. Within a second: a check that has not answered by then fails as
+    "timeout"."""
+    health: NodeHealth = request.app.state.health
+    checks = await health.readiness_async()
     ready = all(check["ok"] for check in checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

@@ -8,10 +8,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from adapters.http.authorisation import Access, guard
+from adapters.http.health import NodeHealth
+from adapters.http.node import ApiNode
 from adapters.http.pages import Cursor, Limit, Page, page_after
 from adapters.http.problems import ApiProblem, responses
 from adapters.http.records import AccessEntry, access_cursor
@@ -178,9 +180,15 @@ def _percentile(hours: list[float], fraction: float) -> float | None:
 
 
 @router.get("/operations", operation_id="operations", responses=READ)
-def operations(access: Annotated[Access, guard("operations")]) -> OperationsFigures:
+def operations(request: Request, access: Annotated[Access, guard("operations")]) -> OperationsFigures:
     """Projection lag, the exchange's counters, handoff latency and overdue counts (no personal data)."""
+    health: NodeHealth = request.app.state.health
     node = access.node
+    return health.figures("operations", lambda: operations_figures(node))
+
+
+def operations_figures(node: ApiNode) -> OperationsFigures:
+    """The node's operations figures, read now from its read models and exchange tables."""
     models = node.queries()
     groups: dict[tuple[str, str, str], list[Any]] = {}
     for latency in models.handoffs.latencies():
