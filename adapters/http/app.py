@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from adapters.http import problems
 from adapters.http.auth import AuthConfig
+from adapters.http.bodies import BodyLimit, utf8_body
 from adapters.http.metrics import node_registry
 from adapters.http.node import ApiNode
 from adapters.http.routers import (
@@ -38,7 +39,13 @@ One organisation's node: the commands of its organisation role and the queries o
 
 def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
     """The API of `node`, trusting the organisations' keys in `auth_config`."""
-    app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
+    app = FastAPI(
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        dependencies=[Depends(utf8_body)],
+    )
+    app.add_middleware(BodyLimit)
     app.state.node = node
     app.state.auth = auth_config
     app.state.metrics = node_registry(node)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from adapters.http.authorisation import Access, guard
+from adapters.http.dates import day
 from adapters.http.pages import Cursor, Limit, Page, page_after
 from adapters.http.problems import ApiProblem, responses
 from adapters.http.records import AccessEntry, access_cursor
@@ -45,7 +46,7 @@ def search_vacancy_pool(
     min_rooms: Annotated[int | None, Query(ge=1, le=20)] = None,
     max_rent: Annotated[Decimal | None, Query(ge=0, le=1_000_000, decimal_places=2)] = None,
     area: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
-    available_by: date | None = None,
+    available_by: Annotated[date | None, day("Available on or before this day")] = None,
     accessibility: Accessibility | None = None,
     dwelling_type: DwellingType | None = None,
     limit: Limit = 50,
@@ -73,7 +74,7 @@ def search_vacancy_pool(
 def suitable_vacancies(
     household_id: UUID,
     access: Annotated[Access, guard("suitable_vacancies")],
-    available_by: date | None = None,
+    available_by: Annotated[date | None, day("Available on or before this day")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[PoolVacancy]:
@@ -130,7 +131,7 @@ def household_timeline(
 def receiving_areas(
     access: Annotated[Access, guard("receiving_areas")],
     municipality: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
-    since: date | None = None,
+    since: Annotated[date | None, day("Inflow from this day on")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Page[AreaSummary]:
