@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from adapters.http import problems
 from adapters.http.auth import AuthConfig
 from adapters.http.bodies import BodyLimit, utf8_body
+from adapters.http.document import describe
 from adapters.http.metrics import node_registry
 from adapters.http.node import ApiNode
 from adapters.http.routers import (
@@ -66,7 +67,7 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
         if app.openapi_schema is None:
             schema = get_openapi(title=TITLE, version=VERSION, description=DESCRIPTION, routes=app.routes)
             schema.setdefault("components", {}).setdefault("schemas", {}).update(problems.problem_schemas())
-            app.openapi_schema = schema
+            app.openapi_schema = describe(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
