@@ -34,7 +34,15 @@ One organisation's node: the commands of its organisation role and the queries o
 * Every POST needs an `Idempotency-Key` (a UUID): a repeat returns the first response and has no
   second effect. A POST that changes an existing aggregate needs `If-Match` with its `ETag` (version).
 * Reads of personal data need a purpose (`X-Purpose` header) and are written to the access log.
-* Errors are RFC 9457 `application/problem+json` naming the problem and the field.
+* Errors are RFC 9457 `application/problem+json` naming the problem and the field; a 500 carries an
+  `error_id` that is also in the node's log with the exception (quote it to the operator).
+* Each operation names the roles that may call it (`x-roles`) and whose node and aggregate it must be
+  (`x-node`), and the statuses a request the schema allows may still get, with why.
+* Bodies are JSON in UTF-8 (RFC 8259 §8.1; another encoding is a 400 problem) of at most 1 MiB (a 413
+  problem). Query dates are from 2000-01-01 to 2099-12-31.
+* Refused before the API, so not problem+json: a request the HTTP server cannot parse (a NUL byte in a
+  header, a malformed request line) is answered by the server itself (uvicorn with h11) with
+  `400 text/plain` "Invalid HTTP request received." and the connection is closed.
 """
 
 

@@ -185,3 +185,19 @@ def test_a_body_over_the_limit_is_a_413_problem(consultant: Api) -> None:
     chunks = iter([b'{"padding": "', b"x" * MAX_BODY_BYTES, b'"}'])  # no Content-Length: counted as read
     headers = {**consultant.headers, "Idempotency-Key": str(uuid4()), "Content-Type": "application/json"}
     _problem(consultant.client.post("/vacancies", content=chunks, headers=headers), 413, "at most")
+
+
+def test_a_header_the_http_server_cannot_parse_is_refused_before_the_api_as_the_document_says(
+    memory_organisations: Organisations, served: int
+) -> None:
+    description = memory_organisations.clients[CIVICA].get("/openapi.json").json()["info"]["description"]
+    assert "Refused before the API" in description and "Invalid HTTP request received." in description
+    for request in (b"GET /livez HTTP/1.1\r\nX-Purpose: a\x00b\r\n", b"GET /livez HTTP/9\r\n"):
+        with socket.create_connection(("127.0.0.1", served), timeout=10) as sock:
+            sock.sendall(request + b"Host: 127.0.0.1\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400") and b"text/plain" in head.lower()
+        assert body == b"Invalid HTTP request received."

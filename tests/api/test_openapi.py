@@ -8,8 +8,6 @@ from ops.openapi import DOCUMENT, text
 from ops.reference_scenario import CIVICA
 from tests.api.conftest import Organisations
 
-EXAMPLES = 3  # per operation: bounded, so the suite stays fast
-
 
 def test_the_committed_document_equals_the_generated_one() -> None:
     assert DOCUMENT.read_text() == text(), "docs/api/openapi.json is stale: run `python -m ops.openapi`"
