@@ -138,8 +138,46 @@ def _validation_problems(operation: dict[str, Any]) -> None:
         del responses["422"]
 
 
+# Rules across fields the domain checks (household_values.Member, Household.register) that JSON Schema can say.
+_ADULT = {"type": "object", "properties": {"kind": {"const": "adult"}}, "required": ["kind"]}
+_CROSS_FIELD: dict[str, dict[str, Any]] = {
+    "Member": {
+        "allOf": [
+            {
+                "if": {"properties": {"kind": {"const": "child"}}, "required": ["kind"]},
+                "then": {"required": ["birth_month"], "properties": {"birth_month": {"type": "string"}}},
+            },
+            {
+                "if": _ADULT,
+                "then": {"properties": {"needs_school": {"const": False}, "needs_daycare": {"const": False}}},
+            },
+        ],
+        "description": "A child has a birth month; an adult needs neither school nor daycare.",
+    },
+    "RehousingKind": {
+        "if": {"properties": {"permanence": {"const": "permanent"}}, "required": ["permanence"]},
+        "then": {"properties": {"expected_months": {"type": "null"}}},
+        "description": "Only temporary rehousing has expected_months.",
+    },
+}
+
+
+def _cross_field(schema: dict[str, Any]) -> None:
+    components = schema.get("components", {}).get("schemas", {})
+    for name, rules in _CROSS_FIELD.items():
+        if name in components:
+            description = components[name].get("description", "")
+            components[name].update(rules)
+            components[name]["description"] = f"{description} {rules['description']}".strip()
+    register = components.get("RegisterHousehold", {}).get("properties", {}).get("members")
+    if register is not None:
+        register["contains"] = _ADULT
+        register["description"] = "At least one adult; member ids unique within the household"
+
+
 def describe(schema: dict[str, Any]) -> dict[str, Any]:
     """The document FastAPI generated, told what the authorisation table and the edge enforce."""
+    _cross_field(schema)
     operations = _operations(schema)
     for name, (_, _, operation) in operations.items():
         _validation_problems(operation)

@@ -97,3 +97,16 @@ def test_an_age_is_an_rfc_3339_duration(memory_organisations: Organisations) -> 
     assert ages and all(RFC3339_DURATION.match(age) for age in ages), ages
     assert not RFC3339_DURATION.match("P1Y177DT9H18M28.66S")  # what pydantic wrote before
     assert memory_organisations.clients[CIVICA].get("/openapi.json").json() == _document()
+
+
+def test_rules_across_fields_are_in_the_schema_where_json_schema_can_say_them() -> None:
+    schemas = _document()["components"]["schemas"]
+    child, adult = schemas["Member"]["allOf"]
+    assert child["if"]["properties"]["kind"]["const"] == "child" and child["then"]["required"] == [
+        "birth_month"
+    ]
+    assert adult["then"]["properties"]["needs_daycare"]["const"] is False
+    assert schemas["RehousingKind"]["then"]["properties"]["expected_months"] == {"type": "null"}
+    members = schemas["RegisterHousehold"]["properties"]["members"]
+    assert members["contains"]["properties"]["kind"]["const"] == "adult"
+    assert "unique" in members["description"]  # what JSON Schema cannot say is in the description
