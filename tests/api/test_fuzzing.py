@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
 from tests.api.conftest import ROLES, Organisations, open_organisations
-from tests.api.story import play_over_http
+from tests.api.story import dwelling, family, people, play_over_http, step
 
 SEED = 20261206
 # The budget: examples per operation in the fuzzing phase, and scenarios of linked steps in the stateful one;
@@ -83,10 +83,11 @@ def refused_statuses(document: dict[str, Any]) -> dict[str, list[str]]:
     return found
 
 
-def config_file(document: dict[str, Any], path: Path) -> Path:
-    """schemathesis.toml: the budget, and positive data refused only with what each operation's description
-    names."""
-    lines = [
+def config_file(document: dict[str, Any], path: Path, ids: dict[str, str] | None = None) -> Path:
+    """schemathesis.toml: the budget, the ids of aggregates that exist (so generated requests reach the
+    domain rather than a 404), and positive data refused only with what each operation's description names."""
+    lines = ["[parameters]", *(f'"path.{name}" = "{value}"' for name, value in (ids or {}).items()), ""]
+    lines += [
         "[generation]",
         f"max-examples = {EXAMPLES}",
         "",
@@ -130,13 +131,25 @@ def read_events(path: Path) -> Outcome:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Organisations, dict[str, int]]]:
-    """Every organisation's node on SQLite with the reference scenario played, each on a uvicorn server."""
+def served(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Organisations, dict[str, int], dict[str, dict[str, str]]]]:
+    """Every organisation's node on SQLite with the reference scenario played and a household just
+    registered, each on a uvicorn server; per node, the ids of aggregates it holds."""
     keys = {org: Ed25519PrivateKey.generate() for org in ROLES}
     orgs = open_organisations("sqlite", tmp_path_factory.mktemp("fuzzing"), keys)
-    play_over_http(orgs)
+    story = play_over_http(orgs)
+    consultant = people(orgs).consultant
+    household, _ = step(consultant, "/households", family(), status=201)  # at the start of its life
+    vacancy, _ = step(consultant, "/vacancies", dwelling(estate="Fuzzing", rooms=6), status=201)
+    ids = {
+        CIVICA: {"household_id": household, "vacancy_id": vacancy},
+        BRIDGE_BUILDER: {"referral_id": story.handoff, "link_id": story.support_links[0]},
+        CHILDREN_AND_YOUTH: {"referral_id": story.daycare_referral},
+        KVINFO: {"link_id": story.support_links[-1]},
+    }
     servers = {org: _serve(orgs.clients[org].app) for org in {node for node, _ in RUNS}}
-    yield orgs, {org: port for org, (_, _, port) in servers.items()}
+    yield orgs, {org: port for org, (_, _, port) in servers.items()}, ids
     for server, thread, _ in servers.values():
         server.should_exit = True
         thread.join(timeout=10)
@@ -172,14 +185,14 @@ def fuzz(port: int, token: str, config: Path, events: Path) -> Outcome:
 
 
 def test_no_role_can_make_any_node_fail_or_answer_outside_its_document(
-    served: tuple[Organisations, dict[str, int]], tmp_path: Path
+    served: tuple[Organisations, dict[str, int], dict[str, dict[str, str]]], tmp_path: Path
 ) -> None:
-    orgs, ports = served
+    orgs, ports, ids = served
     document = orgs.clients[CIVICA].get("/openapi.json").json()
-    config = config_file(document, tmp_path / "schemathesis.toml")
     total = Outcome()
     report = []
     for node, role in RUNS:
+        config = config_file(document, tmp_path / f"{node}-{role}.toml", ids[node])
         token = orgs.token(node, f"fuzz-{role}", role)
         outcome = fuzz(ports[node], token, config, tmp_path / f"{node}-{role}.ndjson")
         report.append(f"{node} as {role}: {outcome.cases} cases, statuses {sorted(outcome.statuses.items())}")
