@@ -39,7 +39,8 @@ _NODE = {
     Ownership.ANY: "any organisation this node trusts",
 }
 
-# Why a request the schema allows may still be refused (the statuses an operation documents).
+# Why a request the schema allows may still be refused (the statuses an operation documents; 401 and 428
+# answer what the schema already requires: a token, an If-Match).
 _WHY = {
     400: "a header or query parameter the edge checks beyond the schema (a cursor not of this list, "
     "a period of more than ten years or `from` after `to`)",
@@ -52,7 +53,6 @@ _WHY = {
     422: "a value the domain finds implausible or a rule across fields (e.g. dates relative to the "
     "command's time, a consent's purpose that is no referral kind), or an Idempotency-Key used for "
     "another request",
-    428: "`If-Match` is missing",
 }
 
 
