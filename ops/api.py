@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.routing import Mount
 
+from adapters.http import problems
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig, ensure_key_pair, issue_token, public_keys_in
 from adapters.http.node import ApiNode
@@ -166,6 +167,7 @@ def mounted_app(served: ServedNodes, data_dir: Path) -> FastAPI:
     public_keys = public_keys_in(keys_dir(data_dir))
     apps = {org: create_app(node, AuthConfig(org, public_keys)) for org, node in served.api.items()}
     root = FastAPI(title="Rehousing coordination demo", openapi_url=None, docs_url=None, redoc_url=None)
+    problems.install(root)  # an unknown organisation or path outside every node answers problem+json too
 
     @root.get("/")
     def nodes() -> dict[str, Any]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from adapters.http import problems
 from adapters.http.auth import AuthConfig
+from adapters.http.bodies import BodyLimit, utf8_body
+from adapters.http.document import describe
 from adapters.http.health import NodeHealth
 from adapters.http.metrics import node_registry
 from adapters.http.node import ApiNode
@@ -33,13 +35,27 @@ One organisation's node: the commands of its organisation role and the queries o
 * Every POST needs an `Idempotency-Key` (a UUID): a repeat returns the first response and has no
   second effect. A POST that changes an existing aggregate needs `If-Match` with its `ETag` (version).
 * Reads of personal data need a purpose (`X-Purpose` header) and are written to the access log.
-* Errors are RFC 9457 `application/problem+json` naming the problem and the field.
+* Errors are RFC 9457 `application/problem+json` naming the problem and the field; a 500 carries an
+  `error_id` that is also in the node's log with the exception (quote it to the operator).
+* Each operation names the roles that may call it (`x-roles`) and whose node and aggregate it must be
+  (`x-node`), and the statuses a request the schema allows may still get, with why.
+* Bodies are JSON in UTF-8 (RFC 8259 §8.1; another encoding is a 400 problem) of at most 1 MiB (a 413
+  problem). Query dates are from 2000-01-01 to 2099-12-31.
+* Refused before the API, so not problem+json: a request the HTTP server cannot parse (a NUL byte in a
+  header, a malformed request line) is answered by the server itself (uvicorn with h11) with
+  `400 text/plain` "Invalid HTTP request received." and the connection is closed.
 """
 
 
 def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
     """The API of `node`, trusting the organisations' keys in `auth_config`."""
-    app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
+    app = FastAPI(
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        dependencies=[Depends(utf8_body)],
+    )
+    app.add_middleware(BodyLimit)
     app.state.node = node
     app.state.auth = auth_config
     app.state.metrics = node_registry(node)
@@ -61,7 +77,7 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
         if app.openapi_schema is None:
             schema = get_openapi(title=TITLE, version=VERSION, description=DESCRIPTION, routes=app.routes)
             schema.setdefault("components", {}).setdefault("schemas", {}).update(problems.problem_schemas())
-            app.openapi_schema = schema
+            app.openapi_schema = describe(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

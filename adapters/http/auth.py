@@ -18,6 +18,10 @@ from adapters.http.problems import ApiProblem
 from coordination.domain.values import Actor, Role
 
 ALGORITHM = "EdDSA"
+# The longest a token may live (exp - iat, and exp - now). A token stands for a person's working day (the
+# demo issues 8 hours) and a node keeps no revocation list, so a leaked or forgotten token must die on
+# its own within a day; a token claiming to live for years (exp = 10^20) is refused rather than trusted.
+MAX_LIFETIME = timedelta(hours=24)
 # Roles a person may act in through the API; SYSTEM is the node's own timers and never a caller.
 PERSON_ROLES = tuple(role for role in Role if role is not Role.SYSTEM)
 
@@ -82,6 +86,12 @@ def verify(token: str, config: AuthConfig) -> Principal:
         raise _unauthenticated(f"The bearer token's signature is not {issuer}'s") from None
     except jwt.PyJWTError as error:
         raise _unauthenticated(f"The bearer token is invalid: {error}") from None
+    lifetime, remaining = claims["exp"] - claims["iat"], claims["exp"] - datetime.now(UTC).timestamp()
+    if max(lifetime, remaining - config.leeway.total_seconds()) > MAX_LIFETIME.total_seconds():
+        raise _unauthenticated(
+            f"The bearer token lives longer than {MAX_LIFETIME.total_seconds() / 3600:.0f} hours "
+            "(exp - iat); ask your organisation for a shorter-lived one"
+        )
     # An organisation vouches only for its own people.
     if claims.get("org") != issuer:
         raise _unauthenticated(f"The token's org claim {claims.get('org')!r} is not its issuer {issuer!r}")
@@ -104,7 +114,8 @@ def issue_token(
     now: datetime | None = None,
     ttl: timedelta = timedelta(hours=8),
 ) -> str:
-    """A token for `person` in `role` at `organisation`, addressed to the node of `audience`."""
+    """A token for `person` in `role` at `organisation`, addressed to the node of `audience`; a node refuses
+    one whose `ttl` exceeds MAX_LIFETIME."""
     issued = now or datetime.now(UTC)
     claims = {
         "iss": organisation,

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Request
 
 from adapters.http.auth import Principal, authenticated
 from adapters.http.node import ApiNode
@@ -272,9 +272,8 @@ def guard(operation: str) -> Any:
             x_purpose: Annotated[
                 str | None, Header(alias="X-Purpose", description="Why personal data is read")
             ] = None,
-            purpose: Annotated[str | None, Query(description="The same as X-Purpose")] = None,
         ) -> Access:
-            return _authorise(operation, request, principal, x_purpose or purpose)
+            return _authorise(operation, request, principal, x_purpose)
 
         return Depends(personal)
 

@@ -29,7 +29,7 @@ IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", description='The ETag (aggregate version) the change was decided on, e.g. "3"'),
 ]
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+_ETAG = re.compile(r'^\s*(W/)?("?)(\d{1,9})\2\s*$')
 
 # (command id, at, by) -> the id the command returns
 Run = Callable[[UUID, datetime, Actor], UUID | None]
@@ -62,7 +62,15 @@ def expected_version(if_match: str | None, access: Access) -> int | None:
     found = _ETAG.match(if_match)
     if found is None:
         raise ApiProblem(400, "invalid-request", f'header.If-Match: {if_match!r} is not an ETag like "3"')
-    return int(found.group(1))
+    if found.group(1):
+        # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches, whatever its number.
+        raise ApiProblem(
+            412,
+            "precondition-failed",
+            f"header.If-Match: {if_match.strip()} is a weak tag and If-Match never matches a weak tag "
+            f'(RFC 9110 §13.1.1); send the ETag as it was given, e.g. "{found.group(3)}"',
+        )
+    return int(found.group(3))
 
 
 def _fingerprint(access: Access, payload: BaseModel | None) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import traceback
 from typing import Any
+from uuid import uuid4
 
 import psycopg
+import structlog
 from eventsourcing.persistence import InterfaceError as StoreInterfaceError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
@@ -14,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coordination.domain.errors import (
     ConcurrencyConflict,
@@ -47,8 +51,10 @@ TITLES = {
     409: "Conflict with the current state",
     410: "Gone",
     412: "Precondition failed",
+    413: "Content too large",
     422: "Invalid input",
     428: "Precondition required",
+    500: "Internal server error",
     503: "Store unavailable",
 }
 
@@ -68,6 +74,9 @@ class Problem(BaseModel):
     instance: str | None = None
     errors: list[FieldProblem] | None = None
     rule: str | None = Field(default=None, description="The rule an override with a reason may overrule")
+    error_id: str | None = Field(
+        default=None, description="A 500's id, also in the server's log with the exception: quote it"
+    )
 
 
 class ApiProblem(Exception):
@@ -179,8 +188,59 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 
+class UnexpectedErrors:
+    """ASGI middleware: an exception no handler knows answers 500 problem+json with an error id, and the
+    exception is logged with that id (no stack trace in the body).
+
+    Starlette's own last resort (ServerErrorMiddleware) answers and then re-raises, and uvicorn closes the
+    keep-alive connection on an exception; here the exception ends with the response, so the connection
+    lives on. It sits inside ServerErrorMiddleware, which still sees an exception raised after the response
+    started (nothing can be answered then)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            if started:
+                raise
+            error_id = str(uuid4())
+            # The path's ids are uuids (no personal data); the query string and body are not logged. The
+            # traceback goes as text: a renderer's own (rich, with locals) would print the request's values.
+            structlog.get_logger().error(
+                "http.unexpected_error",
+                error_id=error_id,
+                method=scope.get("method"),
+                path=scope.get("path"),
+                error=type(error).__name__,
+                exception="".join(traceback.format_exception(error)),
+            )
+            request = Request(scope)
+            response = problem_response(
+                request,
+                500,
+                "internal-error",
+                f"The node failed to answer this request; quote error id {error_id} to its operator",
+                error_id=error_id,
+            )
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
     """Every error the API can meet answers as problem+json."""
+    app.add_middleware(UnexpectedErrors)
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain)  # type: ignore[arg-type]
     app.add_exception_handler(ApiProblem, _api)  # type: ignore[arg-type]

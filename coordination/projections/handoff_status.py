@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
 from coordination.domain.household import Household
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
@@ -229,6 +229,26 @@ class HandoffStatusProjection(Projection):
         )
 
 
+def iso_duration(value: timedelta) -> str:
+    """An RFC 3339 duration (JSON Schema's `duration`) of whole days and seconds, e.g. "P542DT9H18M28S".
+
+    pydantic writes "P1Y177DT9H18M28.66S": 365-day years, a year followed by days without months, and
+    fractions of a second, none of which RFC 3339's grammar allows. An age is never negative (a referral
+    stamped later than the reader's clock is zero days old)."""
+    seconds = max(0, int(value.total_seconds()))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, seconds = divmod(rest, 60)
+    return f"P{days}DT{hours}H{minutes}M{seconds}S"
+
+
+Duration = Annotated[
+    timedelta,
+    PlainSerializer(iso_duration, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "duration"}),
+]
+
+
 class ReferralState(BaseModel):
     """An open referral or handoff as of `now`, with its due dates and what is overdue."""
 
@@ -242,7 +262,7 @@ class ReferralState(BaseModel):
     receiver: str
     status: ReferralStatus
     sent_at: datetime
-    age: timedelta
+    age: Duration
     acknowledge_by: datetime
     complete_by: datetime
     acknowledged_at: datetime | None

@@ -42,6 +42,9 @@ def test_a_valid_token_of_the_nodes_own_organisation_is_accepted(memory_organisa
         ("not a role", "not a role"),
         ("HS256", "EdDSA"),
         ("no exp", "exp"),
+        ("exp = 10^20", "lives longer than 24 hours"),
+        ("a 25-hour lifetime", "lives longer than 24 hours"),
+        ("iat and exp years ahead", "iat"),
     ],
 )
 def test_a_bad_token_is_rejected_with_401_naming_the_problem(
@@ -83,6 +86,20 @@ def test_a_bad_token_is_rejected_with_401_naming_the_problem(
         token = jwt.encode({**claims, "role": "system"}, key, algorithm="EdDSA")
     elif case == "not a role":
         token = jwt.encode({**claims, "role": "mayor"}, key, algorithm="EdDSA")
+    elif case == "exp = 10^20":
+        token = jwt.encode({**claims, "exp": 10**20}, key, algorithm="EdDSA")
+    elif case == "a 25-hour lifetime":
+        token = issue_token(
+            key,
+            organisation=CIVICA,
+            person="gk-07",
+            role="rehousing_consultant",
+            audience=CIVICA,
+            ttl=timedelta(hours=25),
+        )
+    elif case == "iat and exp years ahead":
+        years = int((now + timedelta(days=3 * 365)).timestamp())
+        token = jwt.encode({**claims, "iat": years - 3600, "exp": years}, key, algorithm="EdDSA")
     elif case == "HS256":
         token = jwt.encode(claims, "a-shared-secret-that-is-long-enough-for-hs256", algorithm="HS256")
     else:

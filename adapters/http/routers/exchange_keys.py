@@ -27,7 +27,7 @@ class ExchangeKey(BaseModel):
 @router.get(
     "/v1/exchange-keys/{household_id}",
     operation_id=OPERATION,
-    responses={**responses(400, 401, 403, 404, 503), 410: {"description": "The household was erased"}},
+    responses=responses(400, 401, 403, 404, 410, 503),
 )
 def get_exchange_key(
     household_id: UUID,

@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adapters.http.authorisation import Access, guard
 from adapters.http.dashboard import Dashboard, dashboard
+from adapters.http.dates import EARLIEST, day
 from adapters.http.health import NodeHealth
 from adapters.http.problems import ApiProblem, responses
 
@@ -30,16 +31,19 @@ def operations_dashboard(
     access: Annotated[Access, guard("operations")],
     org: Org = None,
     period_from: Annotated[
-        date | None, Query(alias="from", description="first day (default: 18 months ago)")
+        date | None, day("First day (default: 18 months before `to`)", alias="from")
     ] = None,
-    period_to: Annotated[date | None, Query(alias="to", description="last day (default: today)")] = None,
+    period_to: Annotated[date | None, day("Last day (default: today)", alias="to")] = None,
 ) -> Dashboard:
     """Handoff latency percentiles by pair and kind per month, what is overdue, the daycare queue, the vacancy
-    pool, receiving areas' warnings and overrides, lag and parked messages: aggregates only."""
+    pool, receiving areas' warnings and overrides, lag and parked messages: aggregates only.
+
+    `from` and `to` are days from 2000-01-01 to 2099-12-31, `from` not after `to`, at most ten years apart
+    (400 naming the parameter otherwise)."""
     node = access.node
     now = node.clock()
     end = period_to or now.date()
-    start = period_from or (end - timedelta(days=548))
+    start = period_from or max(EARLIEST, end - timedelta(days=548))
     if start > end:
         raise ApiProblem(400, "invalid-request", f"query.from: {start} is after query.to {end}")
     if (end - start).days > 3660:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from adapters.http.authorisation import Access, guard
+from adapters.http.dates import day
 from adapters.http.health import NodeHealth
 from adapters.http.node import ApiNode
 from adapters.http.pages import Cursor, Limit, Page, page_after
@@ -47,7 +48,7 @@ def search_vacancy_pool(
     min_rooms: Annotated[int | None, Query(ge=1, le=20)] = None,
     max_rent: Annotated[Decimal | None, Query(ge=0, le=1_000_000, decimal_places=2)] = None,
     area: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
-    available_by: date | None = None,
+    available_by: Annotated[date | None, day("Available on or before this day")] = None,
     accessibility: Accessibility | None = None,
     dwelling_type: DwellingType | None = None,
     limit: Limit = 50,
@@ -75,7 +76,7 @@ def search_vacancy_pool(
 def suitable_vacancies(
     household_id: UUID,
     access: Annotated[Access, guard("suitable_vacancies")],
-    available_by: date | None = None,
+    available_by: Annotated[date | None, day("Available on or before this day")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[PoolVacancy]:
@@ -132,7 +133,7 @@ def household_timeline(
 def receiving_areas(
     access: Annotated[Access, guard("receiving_areas")],
     municipality: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
-    since: date | None = None,
+    since: Annotated[date | None, day("Inflow from this day on")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Page[AreaSummary]:
