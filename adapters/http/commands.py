@@ -29,7 +29,7 @@ IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", description='The ETag (aggregate version) the change was decided on, e.g. "3"'),
 ]
-_ETAG = re.compile(r'^\s*(W/)?("?)(\d{1,9})\2\s*$')
+_ETAG = re.compile(r'^\s*(W/)?("?)([0-9]{1,9})\2\s*$')  # [0-9], not \d: "٣" is no version of ours
 
 # (command id, at, by) -> the id the command returns
 Run = Callable[[UUID, datetime, Actor], UUID | None]

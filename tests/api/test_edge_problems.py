@@ -201,3 +201,13 @@ def test_a_header_the_http_server_cannot_parse_is_refused_before_the_api_as_the_
         head, _, body = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 400") and b"text/plain" in head.lower()
         assert body == b"Invalid HTTP request received."
+
+
+@pytest.mark.parametrize("max_rent", ["5_000", "\u0665\u0660\u0660\u0660"])  # the second: Arabic-Indic 5000
+def test_a_maximum_rent_in_any_other_form_than_plain_decimal_text_is_a_400(
+    consultant: Api, max_rent: str
+) -> None:
+    answer = consultant.client.get(
+        "/vacancy-pool", params={"municipality": "Odense", "max_rent": max_rent}, headers=consultant.headers
+    )
+    _problem(answer, 400, "query.max_rent")

@@ -4,7 +4,6 @@ and the node's operations figures and access log."""
 import re
 import statistics
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,7 +19,7 @@ from adapters.http.problems import ApiProblem, responses
 from adapters.http.records import AccessEntry, access_cursor
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.views import HistoryEntry
-from coordination.domain.values import Accessibility, DwellingType, NonEmpty
+from coordination.domain.values import Accessibility, Amount, DwellingType, NonEmpty
 from coordination.projections.daycare_queue import QueuedChild, QueueStatus
 from coordination.projections.handoff_status import HouseholdStatus
 from coordination.projections.receiving_areas import AreaSummary
@@ -28,7 +27,7 @@ from coordination.projections.vacancy_pool import PoolVacancy
 
 router = APIRouter(tags=["queries"])
 READ = responses(400, 401, 403, 404, 503)
-_POOL_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_POOL_CURSOR = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _pool_page(found: list[PoolVacancy], limit: int) -> Page[PoolVacancy]:
@@ -46,7 +45,7 @@ def search_vacancy_pool(
     access: Annotated[Access, guard("search_vacancy_pool")],
     municipality: Annotated[NonEmpty, Query(max_length=100)],
     min_rooms: Annotated[int | None, Query(ge=1, le=20)] = None,
-    max_rent: Annotated[Decimal | None, Query(ge=0, le=1_000_000, decimal_places=2)] = None,
+    max_rent: Annotated[Amount | None, Query(ge=0, le=1_000_000, decimal_places=2)] = None,
     area: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     available_by: Annotated[date | None, day("Available on or before this day")] = None,
     accessibility: Accessibility | None = None,
