@@ -179,6 +179,20 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token_minutes(text: str) -> int:
+    """A token's validity: nodes refuse tokens living longer than MAX_LIFETIME, so none is issued."""
+    from adapters.http.auth import MAX_LIFETIME
+
+    longest = int(MAX_LIFETIME.total_seconds() // 60)
+    try:
+        minutes = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of minutes") from None
+    if not 1 <= minutes <= longest:
+        raise argparse.ArgumentTypeError(f"a token lives 1 to {longest} minutes; nodes refuse longer ones")
+    return minutes
+
+
 def _node_settings(args: argparse.Namespace) -> NodeSettings:
     overrides: dict[str, object] = {}
     if args.org:
@@ -278,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     issue.add_argument("--person", required=True, help="the person's staff id (sub)")
     issue.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.SYSTEM])
     issue.add_argument("--audience", help="the node the token is for (aud; default: the organisation's own)")
-    issue.add_argument("--minutes", type=int, default=480, help="validity (default 8 hours)")
+    issue.add_argument(
+        "--minutes", type=_token_minutes, default=480, help="validity, 1 to 1440 (default 8 hours)"
+    )
     issue.add_argument("--data-dir", default="var/demo", help="where the demo keeps keys/<org>.ed25519.pem")
     issue.add_argument("--key-file", help="the private key (PEM); default: the demo's key of --org")
     token.set_defaults(run=_token)

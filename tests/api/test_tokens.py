@@ -161,3 +161,17 @@ def test_the_cli_issues_a_token_the_node_accepts(tmp_path: Path, capsys: pytest.
         )
         == 1
     )
+
+
+@pytest.mark.parametrize("minutes", ["0", "1441", "99999999", "eight hours"])
+def test_the_cli_issues_no_token_a_node_would_refuse_for_its_lifetime(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], minutes: str
+) -> None:
+    from adapters.http.auth import ensure_key_pair
+
+    ensure_key_pair(tmp_path / "keys", CIVICA)
+    arguments = ["token", "issue", "--org", CIVICA, "--person", "civica-gk-07", "--role", "auditor"]
+    with pytest.raises(SystemExit) as refused:
+        main([*arguments, "--data-dir", str(tmp_path), "--minutes", minutes])
+    assert refused.value.code == 2
+    assert "minutes" in capsys.readouterr().err
