@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import re
-import select
+import selectors
 import signal
 import socket
 import sqlite3
@@ -68,9 +68,12 @@ def _interrupted(
     )
     assert demo.stderr is not None
     seen, deadline, at_step = b"", started + 60, 0
+    # A selector, not select.select(): late in a full run this process's descriptors pass 1024.
+    readable = selectors.DefaultSelector()
+    readable.register(demo.stderr, selectors.EVENT_READ)
     try:
         while demo.poll() is None and time.monotonic() < deadline:
-            if select.select([demo.stderr], [], [], 0.002)[0]:
+            if readable.select(0.002):
                 seen += os.read(demo.stderr.fileno(), 65536)
             steps = [int(found) for found in STEPS.findall(seen)]
             at_step = steps[-1] if steps else 0
@@ -82,6 +85,7 @@ def _interrupted(
                 break
         seen += demo.communicate(timeout=60)[1]
     finally:
+        readable.close()
         if demo.poll() is None:
             demo.kill()
             demo.wait(10)
