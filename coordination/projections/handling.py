@@ -35,7 +35,7 @@ class EventHandling:
         failure cannot be isolated without savepoints."""
         if self.reads_views:
             return None
-        ptx = ProjectionTx(self.projection, Unbound())  # type: ignore[arg-type]
+        ptx = ProjectionTx(self.projection, Unbound())
         parked: list[ParkedEvent] = []
         try:
             for notification in batch.notifications:
