@@ -9,23 +9,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import structlog
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification
 
+from coordination.projections.applying import ViewWriter
 from coordination.projections.batch import Batch, Handled, NeedSavepoints, Stale
 from coordination.projections.decoding import EventDecoding
 from coordination.projections.definition import Projection
 from coordination.projections.handling import EventHandling
 from coordination.projections.log_reads import log_reader, reads_concurrently
-from coordination.projections.parking import ParkedEvent, describe, park, parked_event, parked_events
-from coordination.projections.transaction import ProjectionTx
-from coordination.projections.view_store import (
-    PARKED_TABLE,
-    TRACKING_TABLE,
-    StatementFailed,
-    ViewStore,
-    ViewTransaction,
-    now,
-)
+from coordination.projections.parking import ParkedEvent, parked_events
+from coordination.projections.view_store import ViewStore
 
 
 class ProjectionRunner:
@@ -58,6 +50,7 @@ class ProjectionRunner:
         self._read_log = log_reader(app.recorder)
         self._read_ahead = reads_concurrently(app.recorder)
         self.handling = EventHandling(projection, decoding)
+        self.writer = ViewWriter(projection, view_store, self.handling, self.log)
         # Whether stored topics were seen to resolve under their own names (see fetch_batch).
         self._topics_checked = False
         view_store.ensure_tables(projection)
@@ -185,12 +178,12 @@ class ProjectionRunner:
         try:
             try:
                 parked = (
-                    self._apply(batch, with_savepoints=False)
+                    self.writer.apply(batch, with_savepoints=False)
                     if handled is None
-                    else self._write(batch, handled)
+                    else self.writer.write(batch, handled)
                 )
             except NeedSavepoints:
-                parked = self._apply(batch, with_savepoints=True)
+                parked = self.writer.apply(batch, with_savepoints=True)
         except Stale:
             self.log.info("batch skipped as duplicate", after=batch.after, last=batch.last)
             return 0
@@ -207,45 +200,6 @@ class ProjectionRunner:
                 error_type=event.error_type,
             )
         return batch.last - batch.after
-
-    def _write(self, batch: Batch, handled: Handled) -> list[ParkedEvent]:
-        with self.view_store.transaction() as tx:
-            self._claim(tx, batch)
-            try:
-                handled.ptx.flush_into(tx)
-            except StatementFailed as exc:
-                raise NeedSavepoints from exc
-            park(tx, handled.parked)
-        return handled.parked
-
-    def _apply(self, batch: Batch, *, with_savepoints: bool) -> list[ParkedEvent]:
-        parked: list[ParkedEvent] = []
-        with self.view_store.transaction() as tx:
-            self._claim(tx, batch)
-            ptx = ProjectionTx(self.projection, tx)
-            for notification in batch.notifications:
-                if with_savepoints:
-                    failure = self.handling.isolated(notification, ptx, tx)
-                else:
-                    failure = self.handling.optimistically(notification, ptx)
-                if failure is not None:
-                    parked.append(parked_event(self.name, notification, failure))
-            if not with_savepoints:
-                try:
-                    ptx.flush()
-                except StatementFailed as exc:
-                    raise NeedSavepoints from exc
-            park(tx, parked)
-        return parked
-
-    def _claim(self, tx: ViewTransaction, batch: Batch) -> None:
-        # Claim first: the row lock serialises racing runners, and a loser stops before writing.
-        claimed = tx.execute(
-            f"UPDATE {TRACKING_TABLE} SET position = ?, updated_at = ? WHERE projection = ? AND position = ?",
-            (batch.last, now(), self.name, batch.after),
-        )
-        if claimed != 1:
-            raise Stale
 
     # Parked events.
 
@@ -265,33 +219,8 @@ class ProjectionRunner:
                 continue
             found = self.app.recorder.select_notifications(start=event.position, limit=1, stop=event.position)
             if found:
-                self._retry(event, found[0])
+                self.writer.retry(event, found[0])
         return self.parked()
-
-    def _retry(self, event: ParkedEvent, notification: Notification) -> None:
-        where = "WHERE projection = ? AND position = ?"
-        with self.view_store.transaction() as tx:
-            # Claim by attempt count, so two retries of one parked event never both apply it.
-            claimed = tx.execute(
-                f"UPDATE {PARKED_TABLE} SET attempts = attempts + 1 {where} AND attempts = ?",
-                (self.name, event.position, event.attempts),
-            )
-            if claimed != 1:
-                return
-            failure = self.handling.isolated(notification, ProjectionTx(self.projection, tx), tx)
-            if failure is None:
-                tx.execute(f"DELETE FROM {PARKED_TABLE} {where}", (self.name, event.position))
-            else:
-                tx.execute(
-                    f"UPDATE {PARKED_TABLE} SET error_type = ?, error_message = ?, parked_at = ? {where}",
-                    (type(failure).__name__, describe(failure), now(), self.name, event.position),
-                )
-        if failure is None:
-            self.log.info("parked event applied", position=event.position, attempts=event.attempts + 1)
-        else:
-            self.log.warning(
-                "parked event failed again", position=event.position, error_type=type(failure).__name__
-            )
 
     # Following the log in the background.
 
