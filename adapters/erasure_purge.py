@@ -16,8 +16,8 @@ import structlog
 from adapters.outbox import ParkedMessages
 from coordination.domain.personal_fields import ERASED
 from coordination.projections.daycare_queue import DaycareQueueProjection
-from coordination.projections.engine import PARKED_TABLE, ViewStore
 from coordination.projections.receiving_areas import ReceivingAreasProjection
+from coordination.projections.view_store import PARKED_TABLE, ViewStore
 
 log = structlog.get_logger()
 

@@ -36,12 +36,12 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
+from adapters.event_decoding import partial_domain_event
 from adapters.node_db import SqlDatabase, database_for
 from coordination.domain.errors import HouseholdErased
 from coordination.domain.household import Household
 from coordination.domain.personal_fields import is_personal, redaction
 from coordination.domain.vacancy import Vacancy
-from coordination.projections.engine import partial_domain_event
 
 log = structlog.get_logger()
 

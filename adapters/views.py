@@ -15,8 +15,9 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
 from adapters.node_db import hung_up
-from coordination.projections.engine import Params, Projection, SavepointLost, Statement, StatementFailed
+from coordination.projections.definition import Projection
 from coordination.projections.row_writes import InsertRows, UpsertRows
+from coordination.projections.view_store import Params, SavepointLost, Statement, StatementFailed
 from coordination.transient import is_transient
 
 _savepoint_names = itertools.count()

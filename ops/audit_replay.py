@@ -10,8 +10,11 @@ from typing import Any, TextIO
 
 from eventsourcing.application import Application
 
-from coordination.projections.engine import Projection, ProjectionRunner, ViewStore
+from adapters.event_decoding import StoredEventDecoder
+from coordination.projections.definition import Projection
 from coordination.projections.rebuild import Difference, compare, drop
+from coordination.projections.runner import ProjectionRunner
+from coordination.projections.view_store import ViewStore
 
 Progress = Callable[[str, int, int], None]
 
@@ -51,14 +54,18 @@ def replay_all(
     suffix = f"replay_{time.strftime('%Y%m%d%H%M%S')}"
     results = []
     for name, cls in projections.items():
-        live = ProjectionRunner(app, cls("live"), views, batch_size=batch_size)
+        live = ProjectionRunner(
+            app, cls("live"), views, batch_size=batch_size, decoding=StoredEventDecoder(app.mapper)
+        )
         if catch_up_live:
             live.run_until_caught_up(max_seconds=3600)
         target = live.position()
         started = time.perf_counter()
         rebuilt_projection = cls(suffix)
         views.drop_tables(rebuilt_projection)
-        rebuilt = ProjectionRunner(app, rebuilt_projection, views, batch_size=batch_size)
+        rebuilt = ProjectionRunner(
+            app, rebuilt_projection, views, batch_size=batch_size, decoding=StoredEventDecoder(app.mapper)
+        )
         events = 0
         while rebuilt.position() < target:
             batch = rebuilt.fetch_batch(up_to=target)

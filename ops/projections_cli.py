@@ -10,9 +10,10 @@ from pathlib import Path
 
 import structlog
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.settings import NodeSettings, OrganisationRole, Store
-from coordination.projections.engine import ProjectionRunner
 from coordination.projections.rebuild import compare, drop
+from coordination.projections.runner import ProjectionRunner
 from ops.audit_replay import Progress, progress_bar
 from ops.node import build_app, node_read_models
 from ops.read_models import READ_MODELS, ReadModels
@@ -145,7 +146,13 @@ def _rebuild_showing_progress(
     now), a batch at a time so the operator sees its position against that head on standard error."""
     projection = READ_MODELS[name](suffix)
     models.views.drop_tables(projection)  # a rebuild always starts from nothing
-    runner = ProjectionRunner(models.app, projection, models.views, batch_size=REBUILD_BATCH)
+    runner = ProjectionRunner(
+        models.app,
+        projection,
+        models.views,
+        batch_size=REBUILD_BATCH,
+        decoding=StoredEventDecoder(models.app.mapper),
+    )
     head = up_to if up_to is not None else (models.app.recorder.max_notification_id() or 0)
     while runner.position() < head:
         if runner.run_once(up_to=head) == 0:

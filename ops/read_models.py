@@ -16,6 +16,7 @@ from eventsourcing.application import Application
 from psycopg.conninfo import make_conninfo
 
 from adapters.erasure_purge import views_purger
+from adapters.event_decoding import StoredEventDecoder
 from adapters.settings import NodeSettings, Store
 from adapters.shredding import ShreddingMapper
 from adapters.views import PostgresViewStore, SQLiteViewStore
@@ -27,12 +28,14 @@ from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.values import Place
 from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY, WaterbedPolicy, monitoring_status
 from coordination.projections.daycare_queue import DaycareQueue, DaycareQueueProjection
-from coordination.projections.engine import Projection, ProjectionRunner, ViewStore
+from coordination.projections.definition import Projection
 from coordination.projections.handoff_status import HandoffStatus, HandoffStatusProjection
 from coordination.projections.receiving_areas import ReceivingAreas, ReceivingAreasProjection
+from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import Timeline, TimelineProjection
 from coordination.projections.vacancy_letting import VacancyLetting, VacancyLettingProjection
 from coordination.projections.vacancy_pool import VacancyPool, VacancyPoolProjection
+from coordination.projections.view_store import ViewStore
 
 log = structlog.get_logger()
 
@@ -116,7 +119,13 @@ class ReadModels:
 
     def __post_init__(self) -> None:
         self.runners = {
-            name: ProjectionRunner(self.app, cls(self.suffix), self.views, batch_size=self.batch_size)
+            name: ProjectionRunner(
+                self.app,
+                cls(self.suffix),
+                self.views,
+                batch_size=self.batch_size,
+                decoding=StoredEventDecoder(self.app.mapper),
+            )
             for name, cls in READ_MODELS.items()
         }
         self.pool = VacancyPool(

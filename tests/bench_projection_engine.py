@@ -22,10 +22,11 @@ from uuid import uuid4
 import psycopg
 import structlog
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.views import PostgresViewStore, SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
-from coordination.projections.engine import ViewStore
 from coordination.projections.rebuild import rebuild
+from coordination.projections.view_store import ViewStore
 from tests import pgcluster
 from tests import projection_toys as toys
 
@@ -86,7 +87,14 @@ def _measure(name: str, app: Any, views: ViewStore, raw: Callable[[], None] | No
         raw()
     for batch_size in (1000, 5000):
         started = time.perf_counter()
-        runner = rebuild(app, toys.OpenVacanciesByArea, views, f"bench_{batch_size}", batch_size=batch_size)
+        runner = rebuild(
+            app,
+            toys.OpenVacanciesByArea,
+            views,
+            f"bench_{batch_size}",
+            batch_size=batch_size,
+            decoding=StoredEventDecoder(app.mapper),
+        )
         seconds = time.perf_counter() - started
         _rate(f"rebuild, batch {batch_size}", runner.position(), seconds)
 

@@ -29,6 +29,7 @@ import psycopg
 import structlog
 from eventsourcing.persistence import JSONTranscoder, Transcoder
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
 from adapters.views import PostgresViewStore
 from coordination.domain.referral import Referral, ReferralKind
@@ -193,7 +194,14 @@ def main() -> None:
         total = 0.0
         for name, projection in READ_MODELS.items():
             started = time.perf_counter()
-            runner = rebuild(app, projection, views, "live", batch_size=args.batch_size)
+            runner = rebuild(
+                app,
+                projection,
+                views,
+                "live",
+                batch_size=args.batch_size,
+                decoding=StoredEventDecoder(app.mapper),
+            )
             seconds = time.perf_counter() - started
             total += seconds
             handled = _handled(dsn, app, projection)

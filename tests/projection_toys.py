@@ -13,7 +13,8 @@ from eventsourcing.persistence import JSONTranscoder
 from adapters.transcoding import register_domain_transcodings
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, Address, DeclinedBy, Dwelling, Money, Place, Role
-from coordination.projections.engine import Projection, ProjectionTx, handles
+from coordination.projections.definition import Projection, handles
+from coordination.projections.transaction import ProjectionTx
 
 AT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 CONSULTANT = Actor(organisation="civica", person="c-17", role=Role.REHOUSING_CONSULTANT)

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
 
+from adapters.event_decoding import StoredEventDecoder
 from coordination.domain.household import Household, Need
 from coordination.domain.policy import DEFAULT_POLICY
 from coordination.domain.referral import ChildFacts, Referral, ReferralDetails, ReferralKind
@@ -27,8 +28,10 @@ from coordination.domain.values import (
     Role,
     YearMonth,
 )
-from coordination.projections.engine import ProjectionRunner, ProjectionTx, ViewStore
+from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import TimelineProjection
+from coordination.projections.transaction import ProjectionTx
+from coordination.projections.view_store import ViewStore
 from ops.read_models import READ_MODELS
 from tests import household_builders as hb
 
@@ -187,7 +190,9 @@ def link(app: Application, household_id: UUID, *, days: float) -> SupportLink:
 
 def runners(app: Application, views: ViewStore, suffix: str = "live", batch_size: int = 7) -> dict[str, Any]:
     return {
-        name: ProjectionRunner(app, cls(suffix), views, batch_size=batch_size)
+        name: ProjectionRunner(
+            app, cls(suffix), views, batch_size=batch_size, decoding=StoredEventDecoder(app.mapper)
+        )
         for name, cls in READ_MODELS.items()
     }
 

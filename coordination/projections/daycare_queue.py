@@ -13,7 +13,9 @@ from coordination.domain.calendar import copenhagen_day
 from coordination.domain.referral import Referral, ReferralKind, ReferralStatus
 from coordination.domain.values import DeclinedBy
 from coordination.projections.columns import day, from_instant, instant
-from coordination.projections.engine import Projection, ProjectionTx, ViewStore, handles
+from coordination.projections.definition import Projection, handles
+from coordination.projections.transaction import ProjectionTx
+from coordination.projections.view_store import ViewStore
 
 
 class QueueStatus(StrEnum):

@@ -13,8 +13,10 @@ from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.referral import Referral, ReferralKind, ReferralStatus
 from coordination.domain.values import DeclinedBy, Holder
 from coordination.projections.columns import day, from_day, from_instant, instant
-from coordination.projections.engine import Params, Projection, ProjectionTx, ViewStore, handles
+from coordination.projections.definition import Projection, handles
 from coordination.projections.row_writes import Column
+from coordination.projections.transaction import ProjectionTx
+from coordination.projections.view_store import Params, ViewStore
 
 _OPEN = tuple(s.value for s in ReferralStatus if s.is_open)
 _IS_OPEN = f"status IN ({', '.join('?' * len(_OPEN))})"

@@ -9,7 +9,10 @@ from typing import Any, Literal
 
 from eventsourcing.application import Application
 
-from coordination.projections.engine import Projection, ProjectionRunner, ViewStore
+from coordination.projections.decoding import EventDecoding
+from coordination.projections.definition import Projection
+from coordination.projections.runner import ProjectionRunner
+from coordination.projections.view_store import ViewStore
 
 
 def rebuild(
@@ -18,6 +21,7 @@ def rebuild(
     view_store: ViewStore,
     suffix: str | None = None,
     *,
+    decoding: EventDecoding,
     batch_size: int = 5000,
     up_to: int | None = None,
     max_seconds: float = 3600.0,
@@ -31,7 +35,7 @@ def rebuild(
     projection = projection_cls(suffix or f"rebuild_{time.strftime('%Y%m%d%H%M%S')}")
     view_store.drop_tables(projection)
     projection.indexes_deferred = True
-    runner = ProjectionRunner(app, projection, view_store, batch_size=batch_size)
+    runner = ProjectionRunner(app, projection, view_store, batch_size=batch_size, decoding=decoding)
     runner.run_until_caught_up(max_seconds=max_seconds, up_to=up_to)
     projection.indexes_deferred = False
     view_store.ensure_tables(projection)

@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict
 from coordination.domain.household import Household, Need
 from coordination.domain.values import Place
 from coordination.projections.columns import day, from_day, instant, key
-from coordination.projections.engine import Params, Projection, ProjectionTx, ViewStore, handles
+from coordination.projections.definition import Projection, handles
+from coordination.projections.transaction import ProjectionTx
+from coordination.projections.view_store import Params, ViewStore
 
 VULNERABLE_NEEDS = frozenset({Need.MENTAL_HEALTH, Need.PHYSICAL_HEALTH, Need.FINANCIAL_ADVICE})
 

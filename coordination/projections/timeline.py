@@ -23,7 +23,9 @@ from coordination.domain.support_link import SupportLink
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Role
 from coordination.projections.columns import from_instant, instant, stored_id, stored_instant
-from coordination.projections.engine import Projection, ProjectionTx, ViewStore, handles, handles_stored
+from coordination.projections.definition import Projection, handles, handles_stored
+from coordination.projections.transaction import ProjectionTx
+from coordination.projections.view_store import ViewStore
 
 # Only a vacancy's offers are about a household: publishing and withdrawing are not (nor read).
 _OFFERS = (Vacancy.OfferReserved, Vacancy.OfferAccepted, Vacancy.OfferDeclined, Vacancy.OfferExpired)

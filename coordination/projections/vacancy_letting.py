@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from coordination.domain.vacancy import Vacancy
-from coordination.projections.engine import Params, Projection, ProjectionTx, ViewStore, handles
+from coordination.projections.definition import Projection, handles
+from coordination.projections.transaction import ProjectionTx
+from coordination.projections.view_store import Params, ViewStore
 
 
 def _ms(at: datetime) -> int:

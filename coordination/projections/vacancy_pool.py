@@ -20,8 +20,10 @@ from coordination.domain.offer_rules import smallest_suitable_rooms
 from coordination.domain.vacancy import Vacancy, VacancyStatus
 from coordination.domain.values import Money
 from coordination.projections.columns import day, from_ore, instant, key, ore
-from coordination.projections.engine import EventHeader, Projection, ProjectionTx, ViewStore, handles
+from coordination.projections.definition import EventHeader, Projection, handles
 from coordination.projections.receiving_areas import ReceivingAreas
+from coordination.projections.transaction import ProjectionTx
+from coordination.projections.view_store import ViewStore
 
 StatusOf = Callable[[str, str], "str | None"]
 

@@ -102,6 +102,7 @@ def _raw_copy(dsn: str, table: str) -> tuple[int, float]:
 
 
 def rebuilds(results: Results, history: History, repeat: int, batch_size: int = 5000) -> None:
+    from adapters.event_decoding import StoredEventDecoder
     from adapters.views import PostgresViewStore
     from coordination.projections.rebuild import rebuild
 
@@ -118,7 +119,14 @@ def rebuilds(results: Results, history: History, repeat: int, batch_size: int = 
             total = 0.0
             for name, projection in READ_MODELS.items():
                 started = time.perf_counter()
-                runner = rebuild(history.app, projection, views, f"r{run}", batch_size=batch_size)
+                runner = rebuild(
+                    history.app,
+                    projection,
+                    views,
+                    f"r{run}",
+                    batch_size=batch_size,
+                    decoding=StoredEventDecoder(history.app.mapper),
+                )
                 seconds = time.perf_counter() - started
                 total += seconds
                 results.add(

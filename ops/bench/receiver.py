@@ -35,7 +35,7 @@ from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.vacancy import Vacancy
-from coordination.projections.engine import Batch
+from coordination.projections.batch import Batch
 from coordination.projections.vacancy_pool import VacancyPoolProjection
 from ops.interpreter import tune_for_a_node
 from ops.logging import configure

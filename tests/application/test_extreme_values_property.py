@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.views import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import DomainError
@@ -320,7 +321,13 @@ def test_after_any_sequence_of_extreme_values_every_aggregate_loads_and_every_re
             for name, projection in READ_MODELS.items():
                 live[name].run_until_caught_up()
                 assert live[name].parked() == [], name
-                assert compare(live[name], rebuild(app, projection, views, "rebuild_1")) == [], name
+                assert (
+                    compare(
+                        live[name],
+                        rebuild(app, projection, views, "rebuild_1", decoding=StoredEventDecoder(app.mapper)),
+                    )
+                    == []
+                ), name
         finally:
             views.close()
             app.close()

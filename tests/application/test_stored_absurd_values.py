@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.views import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import DomainError, ImplausibleValue
@@ -84,6 +85,14 @@ def test_every_read_model_takes_such_a_household_without_parking_and_equals_a_re
         for name, projection in READ_MODELS.items():
             live[name].run_until_caught_up()
             assert live[name].parked() == [], name
-            assert compare(live[name], rebuild(housing, projection, views, "rebuild_1")) == [], name
+            assert (
+                compare(
+                    live[name],
+                    rebuild(
+                        housing, projection, views, "rebuild_1", decoding=StoredEventDecoder(housing.mapper)
+                    ),
+                )
+                == []
+            ), name
     finally:
         views.close()

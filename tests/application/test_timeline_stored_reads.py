@@ -10,11 +10,12 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.inprocess import InProcessBroker
 from adapters.shredding import ShreddingMapper
 from adapters.views import SQLiteViewStore
-from coordination.projections.engine import ProjectionRunner
 from coordination.projections.rebuild import compare
+from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import TimelineProjection
 from ops.reference_scenario import (
     Nodes,
@@ -35,8 +36,12 @@ def nodes() -> Iterator[Nodes]:
 
 def _both(app: Any) -> tuple[ProjectionRunner, ProjectionRunner]:
     views = SQLiteViewStore()
-    stored = ProjectionRunner(app, CountedTimeline("stored"), views, batch_size=25)
-    decoded = ProjectionRunner(app, TimelineProjection("decoded"), views, batch_size=25)
+    stored = ProjectionRunner(
+        app, CountedTimeline("stored"), views, batch_size=25, decoding=StoredEventDecoder(app.mapper)
+    )
+    decoded = ProjectionRunner(
+        app, TimelineProjection("decoded"), views, batch_size=25, decoding=StoredEventDecoder(app.mapper)
+    )
     decoded.stored_handlers = False
     stored.run_until_caught_up()
     decoded.run_until_caught_up()

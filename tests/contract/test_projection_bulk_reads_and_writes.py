@@ -7,10 +7,12 @@ from typing import Any
 
 from eventsourcing.application import Application
 
+from adapters.event_decoding import StoredEventDecoder
 from coordination.projections.daycare_queue import DaycareQueueProjection
-from coordination.projections.engine import ProjectionRunner, ViewStore
 from coordination.projections.rebuild import compare, rebuild
+from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import TimelineProjection
+from coordination.projections.view_store import ViewStore
 from ops.read_models import READ_MODELS
 from tests import read_model_support as s
 from tests.contract.test_projection_engine import app, open_views  # noqa: F401 (fixtures)
@@ -32,7 +34,9 @@ def test_a_projection_reading_only_its_topics_tracks_to_the_end_of_the_log(
     s.send(app, s.register(app).id, days=1)
     for _ in range(5):
         s.publish(app)  # the log ends with events the daycare queue has no handler for
-    runner = ProjectionRunner(app, DaycareQueueProjection(), open_views(), batch_size=2)
+    runner = ProjectionRunner(
+        app, DaycareQueueProjection(), open_views(), batch_size=2, decoding=StoredEventDecoder(app.mapper)
+    )
 
     consumed = runner.run_until_caught_up()
 
@@ -52,8 +56,12 @@ def test_many_rows_in_one_batch_give_the_same_views_as_one_event_at_a_time(
     views: ViewStore = open_views()
     for name, projection in READ_MODELS.items():
         # Batches of 7 write a few rows each; a batch of 5,000 sends hundreds at once (COPY on PostgreSQL).
-        small = rebuild(app, projection, views, "small", batch_size=7)
-        large = rebuild(app, projection, views, "large", batch_size=5000)
+        small = rebuild(
+            app, projection, views, "small", batch_size=7, decoding=StoredEventDecoder(app.mapper)
+        )
+        large = rebuild(
+            app, projection, views, "large", batch_size=5000, decoding=StoredEventDecoder(app.mapper)
+        )
         assert small.parked() == [], name
         assert large.parked() == [], name
         assert compare(small, large) == [], name
@@ -65,7 +73,7 @@ def test_a_timeline_entry_written_twice_is_refused_and_parked_not_duplicated(
 ) -> None:
     household = s.register(app)
     views: ViewStore = open_views()
-    runner = ProjectionRunner(app, TimelineProjection(), views)
+    runner = ProjectionRunner(app, TimelineProjection(), views, decoding=StoredEventDecoder(app.mapper))
     runner.run_until_caught_up()
     # Force the position back, as a broken tracking row would: the insert-only table refuses the row.
     with views.transaction() as tx:

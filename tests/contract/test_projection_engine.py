@@ -21,18 +21,15 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import MapperDeserialisationError
 from pydantic import ValidationError
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.views import PostgresViewStore, SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Money, Place
-from coordination.projections.engine import (
-    EventHeader,
-    Projection,
-    ProjectionRunner,
-    ProjectionTx,
-    ViewStore,
-    handles,
-)
+from coordination.projections.definition import EventHeader, Projection, handles
 from coordination.projections.rebuild import compare, drop, rebuild
+from coordination.projections.runner import ProjectionRunner
+from coordination.projections.transaction import ProjectionTx
+from coordination.projections.view_store import ViewStore
 from tests.projection_toys import (
     AT,
     CONSULTANT,
@@ -92,7 +89,13 @@ def open_views(
 def runner(
     app: Application, views: ViewStore, projection: Any = None, batch_size: int = 1000
 ) -> ProjectionRunner:
-    return ProjectionRunner(app, projection or OpenVacanciesByArea(), views, batch_size=batch_size)
+    return ProjectionRunner(
+        app,
+        projection or OpenVacanciesByArea(),
+        views,
+        batch_size=batch_size,
+        decoding=StoredEventDecoder(app.mapper),
+    )
 
 
 def test_each_event_is_applied_once_and_the_position_tracked(app: Application, open_views: OpenViews) -> None:
@@ -312,7 +315,9 @@ def test_a_rebuild_under_a_new_suffix_equals_the_live_one(app: Application, open
     withdraw(app, vacancies[2])
     live.run_until_caught_up()
 
-    rebuilt = rebuild(app, OpenVacanciesByArea, open_views(), "rebuild_1")
+    rebuilt = rebuild(
+        app, OpenVacanciesByArea, open_views(), "rebuild_1", decoding=StoredEventDecoder(app.mapper)
+    )
 
     assert rebuilt.projection.table_names["toy_vacancies"] == "toy_vacancies__rebuild_1"
     assert rebuilt.position() == live.position()
@@ -328,7 +333,7 @@ def test_compare_names_every_corrupted_row(app: Application, open_views: OpenVie
     views = open_views()
     live = runner(app, views)
     live.run_until_caught_up()
-    rebuilt = rebuild(app, OpenVacanciesByArea, views, "rebuild_2")
+    rebuilt = rebuild(app, OpenVacanciesByArea, views, "rebuild_2", decoding=StoredEventDecoder(app.mapper))
     vacancies, counts = (
         live.projection.table_names["toy_vacancies"],
         live.projection.table_names["toy_open_by_area"],
@@ -438,7 +443,7 @@ def test_a_header_only_handler_is_not_given_the_decoded_event_nor_parked_when_it
         return decode(stored)
 
     monkeypatch.setattr(app.mapper, "to_domain_event", broken_decoder)
-    live = ProjectionRunner(app, LatestVersions(), open_views())
+    live = ProjectionRunner(app, LatestVersions(), open_views(), decoding=StoredEventDecoder(app.mapper))
 
     live.run_until_caught_up()
 
@@ -458,7 +463,9 @@ def test_a_filtered_read_in_windows_smaller_than_the_log_applies_every_handled_e
             decline(app, vacancy)
         reserve(app, vacancy)
         accept(app, vacancy)  # not handled: the reads skip it
-    live = ProjectionRunner(app, LatestVersions(), open_views(), batch_size=2)
+    live = ProjectionRunner(
+        app, LatestVersions(), open_views(), batch_size=2, decoding=StoredEventDecoder(app.mapper)
+    )
 
     live.run_until_caught_up()
 

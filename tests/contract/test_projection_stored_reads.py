@@ -9,18 +9,15 @@ from typing import Any
 import pytest
 from eventsourcing.application import Application
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.views import SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
-from coordination.projections.engine import (
-    Projection,
-    ProjectionRunner,
-    ProjectionTx,
-    handles,
-    handles_stored,
-)
+from coordination.projections.definition import Projection, handles, handles_stored
 from coordination.projections.log_reads import log_reader
 from coordination.projections.rebuild import compare, rebuild
+from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import TimelineProjection
+from coordination.projections.transaction import ProjectionTx
 from tests import read_model_support as s
 from tests.bench_read_models import _NodeLikeApp
 from tests.contract.test_projection_engine import open_views  # noqa: F401 (fixture)
@@ -50,8 +47,12 @@ def test_the_timeline_built_from_stored_json_equals_the_one_built_from_decoded_e
 ) -> None:
     _history(app, 12)
     views = open_views()
-    stored = ProjectionRunner(app, s.CountedTimeline("stored"), views, batch_size=50)
-    decoded = ProjectionRunner(app, TimelineProjection("decoded"), views, batch_size=50)
+    stored = ProjectionRunner(
+        app, s.CountedTimeline("stored"), views, batch_size=50, decoding=StoredEventDecoder(app.mapper)
+    )
+    decoded = ProjectionRunner(
+        app, TimelineProjection("decoded"), views, batch_size=50, decoding=StoredEventDecoder(app.mapper)
+    )
     decoded.stored_handlers = False
 
     stored.run_until_caught_up()
@@ -117,7 +118,7 @@ def test_an_event_its_stored_handler_declines_goes_to_the_ordinary_handler(
     withdrawn = publish(app, "B")
     withdraw(app, withdrawn)
 
-    runner = rebuild(app, _Notes, open_views(), "declined")
+    runner = rebuild(app, _Notes, open_views(), "declined", decoding=StoredEventDecoder(app.mapper))
 
     assert _notes(runner) == {
         1: (str(vacancy.id), "stored"),
@@ -133,7 +134,7 @@ def test_an_event_whose_stored_handler_fails_is_parked_with_nothing_of_it_writte
     first, failing, last = publish(app, "A"), publish(app, "B"), publish(app, "C")
     _Notes.failing = {str(failing.id)}
     try:
-        runner = rebuild(app, _Notes, open_views(), "failing")
+        runner = rebuild(app, _Notes, open_views(), "failing", decoding=StoredEventDecoder(app.mapper))
     finally:
         _Notes.failing = set()
 
@@ -151,7 +152,7 @@ def test_stored_handlers_are_not_given_compressed_events() -> None:
     views = SQLiteViewStore()
     try:
         vacancy = publish(app, "A")
-        runner = rebuild(app, _Notes, views, "compressed")
+        runner = rebuild(app, _Notes, views, "compressed", decoding=StoredEventDecoder(app.mapper))
 
         assert runner.stored_handlers is False
         assert _notes(runner) == {1: (str(vacancy.id), "decoded")}
@@ -178,13 +179,17 @@ def test_a_rebuild_creates_its_indexes_once_it_has_caught_up_and_a_failed_one_ge
     _history(app, 2)
     views = open_views()
 
-    runner = rebuild(app, TimelineProjection, views, "indexed", batch_size=5)
+    runner = rebuild(
+        app, TimelineProjection, views, "indexed", batch_size=5, decoding=StoredEventDecoder(app.mapper)
+    )
 
     entries = runner.projection.table_names["timeline_entries"]
     assert _indexes(views, entries) == {"timeline_by_subject__indexed"}
     unfinished = TimelineProjection("unfinished")
     unfinished.indexes_deferred = True
-    ProjectionRunner(app, unfinished, views)
+    ProjectionRunner(app, unfinished, views, decoding=StoredEventDecoder(app.mapper))
     assert _indexes(views, unfinished.table_names["timeline_entries"]) == set()
-    ProjectionRunner(app, TimelineProjection("unfinished"), views).run_until_caught_up()
+    ProjectionRunner(
+        app, TimelineProjection("unfinished"), views, decoding=StoredEventDecoder(app.mapper)
+    ).run_until_caught_up()
     assert _indexes(views, unfinished.table_names["timeline_entries"]) == {"timeline_by_subject__unfinished"}

@@ -9,17 +9,18 @@ from typing import Any
 import pytest
 from eventsourcing.application import Application
 
+from adapters.event_decoding import StoredEventDecoder
 from coordination.domain.household import Need
 from coordination.domain.offer_rules import size_is_suitable
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Accessibility, DeclinedBy, DwellingType, Money
 from coordination.projections.daycare_queue import DaycareQueue, QueueStatus
-from coordination.projections.engine import ViewStore
 from coordination.projections.handoff_status import HandoffStatus
 from coordination.projections.rebuild import compare, rebuild
 from coordination.projections.receiving_areas import ReceivingAreas
 from coordination.projections.timeline import Timeline
 from coordination.projections.vacancy_pool import HouseholdFacts, VacancyPool
+from coordination.projections.view_store import ViewStore
 from ops.read_models import READ_MODELS
 from tests import read_model_support as s
 from tests.contract.test_projection_engine import app, open_views  # noqa: F401 (fixtures)
@@ -319,5 +320,12 @@ def test_every_read_model_rebuilt_from_history_equals_the_live_one(
     live = s.runners(app, views)
 
     for name, projection in READ_MODELS.items():
-        rebuilt = rebuild(app, projection, views, "rebuild_1", up_to=live[name].position())
+        rebuilt = rebuild(
+            app,
+            projection,
+            views,
+            "rebuild_1",
+            up_to=live[name].position(),
+            decoding=StoredEventDecoder(app.mapper),
+        )
         assert compare(live[name], rebuilt) == [], name

@@ -14,6 +14,7 @@ from uuid import UUID
 import psycopg
 import pytest
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.views import PostgresViewStore, SQLiteViewStore
 from coordination.projections.daycare_queue import DaycareQueueProjection, QueueStatus
 from coordination.projections.rebuild import compare, rebuild
@@ -82,7 +83,14 @@ class ReadModelChecks:
         assert civica.pool.search("Odense", today=date(2026, 6, 16)) == []
         # As of its publication the vacancy was in the pool: a rebuild up to that event shows it.
         published = _position_of(nodes.civica, "Vacancy.Published")
-        before = rebuild(nodes.civica, VacancyPoolProjection, civica.views, "as_published", up_to=published)
+        before = rebuild(
+            nodes.civica,
+            VacancyPoolProjection,
+            civica.views,
+            "as_published",
+            up_to=published,
+            decoding=StoredEventDecoder(nodes.civica.mapper),
+        )
         [vacancy] = VacancyPool(civica.views, "as_published", areas_suffix="live").search(
             "Odense", today=date(2026, 6, 15)
         )
@@ -136,7 +144,14 @@ class ReadModelChecks:
     def _daycare_statuses_step_by_step(self, nodes: Nodes) -> list[str]:
         """The 4-year-old's place in the department's queue after each event of its log, in turn."""
         views = self.models[CHILDREN_AND_YOUTH].views
-        stepwise = rebuild(nodes.children_and_youth, DaycareQueueProjection, views, "stepwise", up_to=0)
+        stepwise = rebuild(
+            nodes.children_and_youth,
+            DaycareQueueProjection,
+            views,
+            "stepwise",
+            up_to=0,
+            decoding=StoredEventDecoder(nodes.children_and_youth.mapper),
+        )
         seen: list[str] = []
         for position in range(1, (nodes.children_and_youth.recorder.max_notification_id() or 0) + 1):
             stepwise.run_until_caught_up(up_to=position)
@@ -200,5 +215,11 @@ def test_every_read_model_follows_the_reference_family_chapter_by_chapter(
     for node in nodes.all():
         live = models[node.organisation].runners
         for name, projection in READ_MODELS.items():
-            rebuilt = rebuild(node, projection, models[node.organisation].views, "rebuild_1")
+            rebuilt = rebuild(
+                node,
+                projection,
+                models[node.organisation].views,
+                "rebuild_1",
+                decoding=StoredEventDecoder(node.mapper),
+            )
             assert compare(live[name], rebuilt) == [], (node.organisation, name)

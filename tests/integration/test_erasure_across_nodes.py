@@ -20,6 +20,7 @@ from kafka import KafkaConsumer, TopicPartition
 from psycopg import sql
 
 from adapters.audit_chain import verify
+from adapters.event_decoding import StoredEventDecoder
 from adapters.exchange_keys import InProcessKeyDirectory
 from adapters.views import SQLiteViewStore
 from coordination.audit import timeline as audit_timeline
@@ -266,7 +267,9 @@ def test_an_erasure_at_civica_reaches_the_other_nodes_and_leaves_nothing_persona
         for referral in app.referrals_about(household):
             assert referral.status in ("completed", "accepted"), org
         for name, cls in READ_MODELS.items():
-            rebuilt = rebuild(app, cls, read_models[org].views, suffix="rebuilt")
+            rebuilt = rebuild(
+                app, cls, read_models[org].views, suffix="rebuilt", decoding=StoredEventDecoder(app.mapper)
+            )
             assert compare(read_models[org].runners[name], rebuilt) == [], (org, name)
     for node in orgs.exchange.nodes:
         assert verify(node.app, node.db).ok, node.organisation

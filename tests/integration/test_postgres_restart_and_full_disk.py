@@ -24,11 +24,12 @@ from typing import Any
 import psycopg
 import pytest
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.applications.housing import HousingOrganisationApp
-from coordination.projections.engine import ProjectionRunner
 from coordination.projections.rebuild import compare, drop
+from coordination.projections.runner import ProjectionRunner
 from coordination.transient import is_transient
 from ops.node import Node, build_app, node_read_models
 from ops.read_models import READ_MODELS
@@ -220,7 +221,12 @@ def _differences(node: Node) -> dict[str, list[Any]]:
     assert node.read_models is not None
     found = {}
     for name, live in node.read_models.runners.items():
-        rebuilt = ProjectionRunner(node.app, READ_MODELS[name]("rebuilt"), node.read_models.views)
+        rebuilt = ProjectionRunner(
+            node.app,
+            READ_MODELS[name]("rebuilt"),
+            node.read_models.views,
+            decoding=StoredEventDecoder(node.app.mapper),
+        )
         try:
             rebuilt.run_until_caught_up(max_seconds=30, up_to=live.position())
             found[name] = compare(live, rebuilt)

@@ -19,13 +19,16 @@ import psycopg
 import pytest
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.kafka.consumer import Consumer
 from adapters.kafka.envelope import ReceivedEvent
 from adapters.node_db import PostgresDatabase, database_for
 from adapters.outbox import ParkedMessages
 from adapters.views import SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
-from coordination.projections.engine import Projection, ProjectionRunner, ProjectionTx, handles
+from coordination.projections.definition import Projection, handles
+from coordination.projections.runner import ProjectionRunner
+from coordination.projections.transaction import ProjectionTx
 from tests.conftest import _fresh_schema, postgres_env
 from tests.exchange_support import ReceivedLog
 from tests.integration.conftest import Transport
@@ -89,7 +92,7 @@ def test_a_projection_handler_meeting_a_dropped_connection_is_retried_not_parked
     projection = AsksTheStore()
     projection.store = DroppedOnce(store_app, postgres_server)
     views = SQLiteViewStore(":memory:")
-    runner = ProjectionRunner(store_app, projection, views)
+    runner = ProjectionRunner(store_app, projection, views, decoding=StoredEventDecoder(store_app.mapper))
     vacancy_id = publish(store_app, "Vollsmose").id
 
     with pytest.raises(StoreOperationalError) as failed:
@@ -109,7 +112,7 @@ def test_a_running_projection_gets_past_a_dropped_connection_by_itself(
     projection = AsksTheStore()
     projection.store = DroppedOnce(store_app, postgres_server)
     views = SQLiteViewStore(":memory:")
-    runner = ProjectionRunner(store_app, projection, views)
+    runner = ProjectionRunner(store_app, projection, views, decoding=StoredEventDecoder(store_app.mapper))
     publish(store_app, "Vollsmose")
     runner.start(max_sleep=0.1)
     try:

@@ -9,8 +9,8 @@ from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, Mapper, Notification, UUIDAsHex
 
+from adapters.event_decoding import decode_attributes
 from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
-from coordination.projections.engine import decode_attributes
 from tests import read_model_support as s
 from tests.bench_read_models import _household
 

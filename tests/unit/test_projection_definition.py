@@ -8,7 +8,9 @@ from pydantic import ValidationError
 
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Place
-from coordination.projections.engine import Projection, ProjectionTx, describe, handles
+from coordination.projections.definition import Projection, handles
+from coordination.projections.parking import describe
+from coordination.projections.transaction import ProjectionTx
 from tests.projection_toys import OpenVacanciesByArea
 
 

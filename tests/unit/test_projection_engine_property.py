@@ -10,11 +10,12 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.views import SQLiteViewStore
 from coordination.domain.errors import DomainError
 from coordination.domain.vacancy import Vacancy
-from coordination.projections.engine import ProjectionRunner
 from coordination.projections.rebuild import compare, rebuild
+from coordination.projections.runner import ProjectionRunner
 from tests import projection_toys as toys
 
 COMMANDS = {
@@ -48,7 +49,13 @@ def test_a_live_projection_fed_in_random_batches_equals_a_rebuild(steps: list[tu
         def new_runner(batch_size: int) -> ProjectionRunner:
             # A restart is a new process: new store connections and a new runner, same tables.
             stores.append(SQLiteViewStore(path))
-            return ProjectionRunner(app, toys.OpenVacanciesByArea(), stores[-1], batch_size=batch_size)
+            return ProjectionRunner(
+                app,
+                toys.OpenVacanciesByArea(),
+                stores[-1],
+                batch_size=batch_size,
+                decoding=StoredEventDecoder(app.mapper),
+            )
 
         try:
             vacancies: list[Vacancy] = []
@@ -67,7 +74,9 @@ def test_a_live_projection_fed_in_random_batches_equals_a_rebuild(steps: list[tu
                     _duplicate_run(live, new_runner(arg))
 
             live.run_until_caught_up()
-            rebuilt = rebuild(app, toys.OpenVacanciesByArea, stores[0], "rebuild_1")
+            rebuilt = rebuild(
+                app, toys.OpenVacanciesByArea, stores[0], "rebuild_1", decoding=StoredEventDecoder(app.mapper)
+            )
 
             assert compare(live, rebuilt) == []
             assert toys.statuses(live) == {str(v.id): str(v.status) for v in vacancies}

@@ -12,12 +12,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.event_decoding import StoredEventDecoder
 from adapters.views import SQLiteViewStore
 from coordination.domain.errors import DomainError
 from coordination.domain.referral import Referral, ReferralKind
 from coordination.domain.values import DeclinedBy
-from coordination.projections.engine import ProjectionRunner
 from coordination.projections.rebuild import compare, rebuild
+from coordination.projections.runner import ProjectionRunner
 from ops.read_models import READ_MODELS
 from tests import projection_toys as toys
 from tests import read_model_support as s
@@ -94,7 +95,9 @@ def test_every_read_model_fed_in_random_batches_equals_a_rebuild(steps: list[tup
 
             for name, projection in READ_MODELS.items():
                 live[name].run_until_caught_up()
-                rebuilt = rebuild(app, projection, stores[0], "rebuild_1")
+                rebuilt = rebuild(
+                    app, projection, stores[0], "rebuild_1", decoding=StoredEventDecoder(app.mapper)
+                )
                 assert compare(live[name], rebuilt) == [], name
                 assert live[name].parked() == [], name
         finally:

@@ -13,13 +13,15 @@ from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, Mapper, Notif
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.event_decoding import StoredEventDecoder, decode_attributes, stored_state
 from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
 from adapters.views import SQLiteViewStore
 from coordination.domain.errors import DomainError
 from coordination.projections.columns import instant, stored_id, stored_instant
-from coordination.projections.engine import ProjectionRunner, ProjectionTx, decode_attributes, stored_state
 from coordination.projections.rebuild import compare
+from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import TimelineProjection
+from coordination.projections.transaction import ProjectionTx
 from ops.read_models import READ_MODELS
 from tests import read_model_support
 from tests.bench_read_models import _household, _NodeLikeApp, _vacancy
@@ -204,7 +206,9 @@ def test_every_read_model_fed_in_random_batches_as_stored_equals_a_rebuild_from_
                 _command(app, world, step, arg, 10 + t / 2)
         for name, projection in READ_MODELS.items():
             live[name].run_until_caught_up()
-            decoded = ProjectionRunner(app, projection("decoded"), views)
+            decoded = ProjectionRunner(
+                app, projection("decoded"), views, decoding=StoredEventDecoder(app.mapper)
+            )
             decoded.stored_handlers = False
             decoded.run_until_caught_up()
 

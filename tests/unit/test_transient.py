@@ -13,7 +13,7 @@ from eventsourcing.persistence import InterfaceError as StoreInterfaceError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 from eventsourcing.persistence import ProgrammingError as StoreProgrammingError
 
-from coordination.projections.engine import StatementFailed
+from coordination.projections.view_store import StatementFailed
 from coordination.transient import is_transient, retried
 
 
