@@ -200,7 +200,7 @@ def mounted_app(served: ServedNodes, data_dir: Path) -> FastAPI:
 
 
 def write_tokens(data_dir: Path, tokens: dict[str, str], base_url: str) -> Path:
-    """`<data_dir>/tokens.env`, for `source` in a shell (the README's curl session uses it)."""
+    """`<data_dir>/tokens.env`, for `source` in a shell (the curl session of docs/api.md uses it)."""
     path = data_dir / "tokens.env"
     lines = [f"API={base_url}"] + [f"{name}={token}" for name, token in tokens.items()]
     path.write_text("\n".join(lines) + "\n")
