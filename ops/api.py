@@ -241,7 +241,7 @@ def serve(
         f"\nDashboard (no personal data; the operator's token in the fragment stays in the browser):\n"
         f"  {base}/orgs/civica/dashboard#token={operator}"
     )
-    print(f"Ready: {base}/readyz answers 200 once every node is (503 while seeding)")
+    print(f"Readiness of every node: {base}/readyz (200 once all are ready; 503 while seeding)")
     print(f"Metrics: {base}/orgs/<organisation>/metrics; each node's health: .../livez and .../readyz")
     exchange = nodes.exchange if isinstance(nodes.exchange, Exchange) else None
     start_exchange = exchange.start if exchange is not None else lambda: None
