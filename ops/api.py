@@ -7,6 +7,7 @@ what each node publishes to the others.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from starlette.routing import Mount
 
 from adapters.http import problems
@@ -161,8 +163,8 @@ def demo_tokens(data_dir: Path, ttl: timedelta = timedelta(hours=8)) -> dict[str
 
 
 def mounted_app(served: ServedNodes, data_dir: Path) -> FastAPI:
-    """One app: each organisation's node under /orgs/<organisation>; the root lists them and serves the
-    node API's OpenAPI document (the same for every node)."""
+    """One app: each organisation's node under /orgs/<organisation>; the root lists them, serves the node
+    API's OpenAPI document (the same for every node) and the demo's one readiness URL, /readyz."""
     demo_keys(data_dir)
     public_keys = public_keys_in(keys_dir(data_dir))
     apps = {org: create_app(node, AuthConfig(org, public_keys)) for org, node in served.api.items()}
@@ -171,7 +173,22 @@ def mounted_app(served: ServedNodes, data_dir: Path) -> FastAPI:
 
     @root.get("/")
     def nodes() -> dict[str, Any]:
-        return {"nodes": {org: f"/orgs/{org}/" for org in apps}, "openapi": "/openapi.json"}
+        return {
+            "nodes": {org: f"/orgs/{org}/" for org in apps},
+            "openapi": "/openapi.json",
+            "ready": "/readyz",
+        }
+
+    @root.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Every node's readiness at once (each as its own /readyz answers it): 200 when all are ready."""
+        answers = await asyncio.gather(*(app.state.health.readiness_async() for app in apps.values()))
+        nodes = {
+            org: {"ready": all(check["ok"] for check in checks.values()), "checks": checks}
+            for org, checks in zip(apps, answers, strict=True)
+        }
+        ready = all(node["ready"] for node in nodes.values())
+        return JSONResponse({"ready": ready, "nodes": nodes}, status_code=200 if ready else 503)
 
     @root.get("/openapi.json")
     def openapi() -> dict[str, Any]:
@@ -183,7 +200,7 @@ def mounted_app(served: ServedNodes, data_dir: Path) -> FastAPI:
 
 
 def write_tokens(data_dir: Path, tokens: dict[str, str], base_url: str) -> Path:
-    """`<data_dir>/tokens.env`, for `source` in a shell (the README's curl session uses it)."""
+    """`<data_dir>/tokens.env`, for `source` in a shell (the curl session of docs/api.md uses it)."""
     path = data_dir / "tokens.env"
     lines = [f"API={base_url}"] + [f"{name}={token}" for name, token in tokens.items()]
     path.write_text("\n".join(lines) + "\n")
@@ -224,7 +241,8 @@ def serve(
         f"\nDashboard (no personal data; the operator's token in the fragment stays in the browser):\n"
         f"  {base}/orgs/civica/dashboard#token={operator}"
     )
-    print(f"Metrics: {base}/orgs/<organisation>/metrics; health: .../livez and .../readyz")
+    print(f"Readiness of every node: {base}/readyz (200 once all are ready; 503 while seeding)")
+    print(f"Metrics: {base}/orgs/<organisation>/metrics; each node's health: .../livez and .../readyz")
     exchange = nodes.exchange if isinstance(nodes.exchange, Exchange) else None
     start_exchange = exchange.start if exchange is not None else lambda: None
     if seeding is None:

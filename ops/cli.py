@@ -250,9 +250,16 @@ def _node_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="coordination", description="Rehousing coordination backend")
+    parser = argparse.ArgumentParser(
+        prog="coordination",
+        description="Rehousing coordination backend: the commands of a node, its demo and its operator.",
+        epilog="The domain, the rules and the architecture: docs/design.md. The API, running a node and "
+        "its settings: docs/api.md, docs/operations.md, docs/configuration.md.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="play the reference scenario (DESIGN §6) on the embedded default")
+    demo = commands.add_parser(
+        "demo", help="play the reference scenario (docs/design.md §6) on the embedded default"
+    )
     demo.add_argument("--data-dir", default="var/demo", help="where each organisation's store is kept")
     demo.add_argument("--store", default=Store.SQLITE.value, choices=[s.value for s in Store])
     demo.add_argument(

@@ -299,7 +299,8 @@ class Seeding:
 
 
 def readyz_while_seeding(app: Any, seeding: Seeding) -> Any:
-    """The served (ASGI) app, with every node's /readyz answering 503 "seeding" until the seeding is done."""
+    """The served (ASGI) app, with every /readyz (the root's and each node's) answering 503 "seeding" until
+    the seeding is done."""
 
     async def gated(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].endswith("/readyz") and not seeding.ready:

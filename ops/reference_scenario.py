@@ -1,4 +1,4 @@
-"""The reference scenario of DESIGN §6 (Odense, 2023 report), played through the organisations' applications.
+"""The reference scenario of docs/design.md §6 (Odense, 2023 report), played through the organisations' applications.
 
 A single mother with four children (16, 12, 10 and 4) is rehoused by CIVICA from Vollsmose to central
 Odense; the bridge builder holds the family from the move until the bridge holds. Each organisation is its

@@ -1,4 +1,4 @@
-"""Builders for Household tests: the Odense reference family (DESIGN §6) and its dwellings."""
+"""Builders for Household tests: the Odense reference family (docs/design.md §6) and its dwellings."""
 
 from __future__ import annotations
 

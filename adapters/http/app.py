@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from adapters.http import problems
+from adapters.http import docs_pages, problems
 from adapters.http.auth import AuthConfig
 from adapters.http.bodies import BodyLimit, utf8_body
 from adapters.http.document import describe
@@ -54,6 +54,8 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
         version=VERSION,
         description=DESCRIPTION,
         dependencies=[Depends(utf8_body)],
+        docs_url=None,  # served by docs_pages from installed assets, not from a CDN
+        redoc_url=None,
     )
     app.add_middleware(BodyLimit)
     app.state.node = node
@@ -72,6 +74,7 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
         exchange_keys,
     ):
         app.include_router(module.router)
+    docs_pages.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

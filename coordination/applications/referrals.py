@@ -1,4 +1,4 @@
-"""Referral steps every node can take, as referrer or as receiver (the closed loop of DESIGN §3)."""
+"""Referral steps every node can take, as referrer or as receiver (the closed loop of docs/design.md §3)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from coordination.domain.waterbed import AreaWarning
 
 
 class Need(StrEnum):
-    """What the household needs beyond a dwelling (DESIGN §3)."""
+    """What the household needs beyond a dwelling (docs/design.md §3)."""
 
     SCHOOL_CHANGE = "school_change"
     DAYCARE = "daycare"

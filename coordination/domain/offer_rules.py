@@ -1,4 +1,4 @@
-"""The rules a housing offer to a household must pass, as named objects (DESIGN §8, almenlejeloven § 86)."""
+"""The rules a housing offer to a household must pass, as named objects (docs/design.md §8, almenlejeloven § 86)."""
 
 from __future__ import annotations
 

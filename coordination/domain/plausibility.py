@@ -3,7 +3,7 @@
 A date can be well-formed and still not be meant: a move on 9999-12-31, a consent given a year from now,
 a child born in 2199. Such a date is refused before anything is recorded (an ImplausibleValue naming the
 field), because once stored it stays in the household's history for good. Each window is chosen from the
-domain (DESIGN §8) and says why; they are deliberately wide, to catch typing errors and not to second-guess
+domain (docs/design.md §8) and says why; they are deliberately wide, to catch typing errors and not to second-guess
 a caseworker recording something late or planning ahead.
 """
 

@@ -1,4 +1,4 @@
-"""Policy settings: local practice and agreements that an organisation may change (DESIGN §8)."""
+"""Policy settings: local practice and agreements that an organisation may change (docs/design.md §8)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from coordination.domain.values import Value, YearMonth
 
 
 class RehousingPolicy(Value):
-    """The numbers of DESIGN §8 that are practice, not law. Defaults are the sources' figures."""
+    """The numbers of docs/design.md §8 that are practice, not law. Defaults are the sources' figures."""
 
     # Two offers for permanent rehousing (Gellerup, FællesBo), one for temporary (Brabrand).
     offers_for_permanent: int = Field(default=2, ge=1)

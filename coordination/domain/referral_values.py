@@ -13,7 +13,7 @@ __all__ = ["ChildFacts", "ReferralDetails", "ReferralKind", "ReferralStatus", "R
 
 
 class ReferralStatus(StrEnum):
-    """Where a referral is in its closed loop (DESIGN §8), each mapped to an HL7 FHIR Task.status."""
+    """Where a referral is in its closed loop (docs/design.md §8), each mapped to an HL7 FHIR Task.status."""
 
     SENT = "sent"
     ACKNOWLEDGED = "acknowledged"
@@ -72,7 +72,7 @@ class ChildFacts(Value):
 
 
 class ReferralDetails(Value):
-    """Only what the receiver needs to act (DESIGN §4, data minimisation): no names, no CPR, no health."""
+    """Only what the receiver needs to act (docs/design.md §4, data minimisation): no names, no CPR, no health."""
 
     children: list[ChildFacts] = Field(default_factory=list)
     needs: list[NonEmpty] = Field(default_factory=list)

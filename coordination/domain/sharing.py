@@ -1,4 +1,4 @@
-"""What a referral may carry about a household, per kind of recipient (data minimisation, DESIGN §4).
+"""What a referral may carry about a household, per kind of recipient (data minimisation, docs/design.md §4).
 
 This is the one place that decides which of the household's facts leave the node with a referral:
 a daycare allocator learns one child's birth month, the date the place is needed and the new area,

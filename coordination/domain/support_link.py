@@ -14,7 +14,7 @@ from coordination.domain.values import Actor, NonEmpty, Place, Value, checked_re
 
 
 class SupportKind(StrEnum):
-    """The support offers the 2023 report names (DESIGN §6)."""
+    """The support offers the 2023 report names (docs/design.md §6)."""
 
     MENTOR = "mentor"
     YOUTH_CLUB = "youth_club"

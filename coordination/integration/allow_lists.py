@@ -54,7 +54,7 @@ _SENT = frozenset(
 )
 _FACT = frozenset({"household_id", "at", "by"})
 
-# The details a receiver of each kind of referral may learn (DESIGN §4, data minimisation).
+# The details a receiver of each kind of referral may learn (docs/design.md §4, data minimisation).
 DETAILS: dict[ReferralKind, frozenset[str]] = {
     ReferralKind.BRIDGE_BUILDING: frozenset(
         {"children", "needs", "needed_from", "place", "language", "household_size", "note"}

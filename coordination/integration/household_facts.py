@@ -1,5 +1,5 @@
 """Integration events on `rehousing.household-facts.<owner>`: what others learn about a household that
-its housing organisation records (DESIGN §3's settlement criteria, the follow-up visit, settling).
+its housing organisation records (docs/design.md §3's settlement criteria, the follow-up visit, settling).
 
 Sent by the organisation that holds or serves the household (the bridge builder, a municipal
 department) to the organisation that owns it; applied there with the reporter as the actor.

@@ -19,7 +19,7 @@ from coordination.projections.view_store import ViewStore
 
 
 class QueueStatus(StrEnum):
-    """The department's words for where a child is (DESIGN §5), from the referral's status."""
+    """The department's words for where a child is (docs/design.md §5), from the referral's status."""
 
     WAITING = "waiting"
     PLACE_OFFERED = "place_offered"

@@ -1,4 +1,4 @@
-"""The reference scenario (DESIGN §6) through the organisations' HTTP APIs: every command is a request."""
+"""The reference scenario (docs/design.md §6) through the organisations' HTTP APIs: every command is a request."""
 
 from __future__ import annotations
 

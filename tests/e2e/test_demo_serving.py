@@ -13,6 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from ops.nodes import DEMO_ROLES
+
 ROOT = Path(__file__).resolve().parents[2]
 HOUSEHOLDS = "12"
 
@@ -23,9 +25,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _readyz(port: int) -> tuple[int, dict[str, object]]:
+def _readyz(port: int, path: str = "/orgs/civica/readyz") -> tuple[int, dict[str, object]]:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/orgs/civica/readyz", timeout=10) as answer:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -66,11 +68,17 @@ def test_the_first_run_prints_the_url_and_tokens_before_the_seeding_ends_and_a_r
             assert line, f"the demo ended early: {lines[-5:]}"
             lines.append(line.strip())
             if line.startswith("Serving in"):
-                answers.append(_readyz(port))
+                answers += [_readyz(port), _readyz(port, "/readyz")]
         deadline = time.monotonic() + 60
         while (answer := _readyz(port))[0] != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert answer[0] == 200, answer
+        # The demo's one readiness URL: every node's readiness, 200 once all are ready.
+        while (everyone := _readyz(port, "/readyz"))[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert everyone[0] == 200, everyone
+        assert everyone[1]["ready"] is True
+        assert set(everyone[1]["nodes"]) == set(DEMO_ROLES)  # type: ignore[call-overload]
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(60)

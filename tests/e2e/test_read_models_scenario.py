@@ -1,4 +1,4 @@
-"""The reference scenario (DESIGN §6) seen through every read model at each chapter, on every backend."""
+"""The reference scenario (docs/design.md §6) seen through every read model at each chapter, on every backend."""
 
 # The `nodes` fixture is imported from the scenario test, so parameters named after it "redefine" it.
 # ruff: noqa: F811

@@ -1,4 +1,4 @@
-"""The reference scenario of DESIGN §6 through the application layer and the exchange, checked after every chapter."""
+"""The reference scenario of docs/design.md §6 through the applications and the exchange, checked by chapter."""
 
 from __future__ import annotations
 

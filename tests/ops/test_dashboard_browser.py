@@ -135,3 +135,29 @@ def test_the_dashboard_renders_charts_whose_figures_equal_the_api(
         assert same, f"{figure}: page shows {text!r}, the API says {expected!r}"
     assert (ARTEFACTS / "dashboard.png").stat().st_size > 10_000
     assert shutil.which(str(CHROMIUM))
+
+
+def test_the_api_docs_page_renders_every_operation_from_assets_served_by_the_node(
+    server: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    operations = sum(
+        len(methods) for methods in httpx.get(f"{server}/orgs/civica/openapi.json").json()["paths"].values()
+    )
+    requested: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), args=FLAGS
+        )
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: requested.append(request.url))
+            page.goto(f"{server}/orgs/civica/docs", timeout=20_000)
+            page.wait_for_selector(".opblock", timeout=20_000)
+            swagger_shown = page.locator(".opblock").count()
+        finally:
+            browser.close()
+    assert swagger_shown == operations > 20
+    outside = [url for url in requested if not url.startswith(("http://127.0.0.1:", "data:", "blob:"))]
+    assert not outside, f"the docs page asked outside the node: {outside}"

@@ -47,7 +47,7 @@ def consent_for(recipient: str) -> Consent:
 
 
 class ReferralLifecycle(RuleBasedStateMachine):
-    """Every rule tries a step with any actor; a small model of DESIGN §8 says whether it must succeed."""
+    """Every rule tries a step with any actor; a small model of docs/design.md §8 says whether it must succeed."""
 
     def __init__(self) -> None:
         super().__init__()

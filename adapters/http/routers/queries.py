@@ -148,7 +148,7 @@ class ProjectionFigures(BaseModel):
 
 
 class LatencyFigures(BaseModel):
-    """Handoff latency per pair of organisations and kind, in hours (DESIGN §4)."""
+    """Handoff latency per pair of organisations and kind, in hours (docs/design.md §4)."""
 
     from_org: str
     to_org: str
