@@ -27,7 +27,9 @@ from coordination.projections.vacancy_pool import PoolVacancy
 
 router = APIRouter(tags=["queries"])
 READ = responses(400, 401, 403, 404, 503)
-_POOL_CURSOR = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_POOL_CURSOR = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
 
 
 def _pool_page(found: list[PoolVacancy], limit: int) -> Page[PoolVacancy]:
