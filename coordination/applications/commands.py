@@ -15,7 +15,7 @@ from coordination.applications.base import NodeApplication
 
 App = TypeVar("App", bound=NodeApplication)
 P = ParamSpec("P")
-R = TypeVar("R", UUID, UUID | None)
+R = TypeVar("R", bound=UUID | None)
 
 # What a command's body returns: the command's result, and the aggregates it changed (saved by `@command`,
 # with the receipt, in one transaction; the body must not save).
