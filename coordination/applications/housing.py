@@ -148,9 +148,6 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
     def _cpr_digest(self, cpr: str | None) -> str | None:
         return None if cpr is None else cpr_digest(cpr, self._cpr_secret)
 
-    def _household(self, household_id: UUID) -> Household:
-        return self._get(Household, household_id, HOUSEHOLD)
-
     @command(aggregate_id="household_id")
     def record_first_contact(
         self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor

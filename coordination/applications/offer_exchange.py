@@ -15,7 +15,7 @@ from eventsourcing.domain import Aggregate
 
 from coordination.applications.base import derived_id
 from coordination.applications.commands import Decision, command
-from coordination.applications.vacancy_mirror import VacancyMirror, undisclosed_household
+from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.domain.errors import DomainError, InvalidInput, NotPermitted, VacancyOfAnotherOrganisation
 from coordination.domain.household import Household
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus, ReservationRefusal
@@ -49,21 +49,8 @@ class OfferExchange(VacancyMirror):
         """
         offer_id = derived_id("offer", self.organisation, command_id)
         expiry = expires_at or at + timedelta(days=self.policy.offer_validity_days)
-        vacancy = self._vacancy_elsewhere(vacancy_id)
-        self._try_offer(
-            self._get(Household, household_id, "household"), vacancy, offer_id, expiry, overrides, at, by
-        )
-        request = OfferRequest.request(
-            id=offer_id,
-            owner=vacancy.owner,
-            vacancy_id=vacancy_id,
-            household_id=household_id,
-            expires_at=expiry,
-            overrides=list(overrides),
-            at=at,
-            by=by,
-        )
-        return offer_id, [request]
+        vacancy, household = self._vacancy_elsewhere(vacancy_id), self._household(household_id)
+        return offer_id, [self._request(household, vacancy, offer_id, expiry, list(overrides), at, by)]
 
     def _vacancy_elsewhere(self, vacancy_id: UUID) -> Vacancy:
         vacancy = self._get(Vacancy, vacancy_id, "vacancy")
@@ -71,21 +58,38 @@ class OfferExchange(VacancyMirror):
             raise InvalidInput(f"Vacancy {vacancy_id} is {self.organisation}'s own; make the offer directly")
         return vacancy
 
-    def _try_offer(
+    def _request(
         self,
         household: Household,
         vacancy: Vacancy,
         offer_id: UUID,
         expiry: datetime,
-        overrides: Sequence[Override],
+        overrides: list[Override],
         at: datetime,
         by: Actor,
-    ) -> None:
-        """A trial run on copies that are never saved: the household's rules, the vacancy's availability."""
-        self._receive(household, vacancy, offer_id, expiry, list(overrides), at, by)
+    ) -> OfferRequest:
+        """The request to the vacancy's owner, after a trial run on copies that are never saved: the
+        household's rules, the vacancy's availability."""
+        self._receive(household, vacancy, offer_id, expiry, overrides, at, by)
         vacancy.reserve_for_offer(
             offer_id=offer_id, household_id=household.id, expires_at=expiry, at=at, by=by
         )
+        return OfferRequest.request(
+            id=offer_id,
+            owner=vacancy.owner,
+            vacancy_id=vacancy.id,
+            household_id=household.id,
+            expires_at=expiry,
+            overrides=overrides,
+            at=at,
+            by=by,
+        )
+
+    def _household(self, household_id: UUID) -> Household:
+        return self._get(Household, household_id, "household")
+
+    def _request_of(self, offer_id: UUID) -> OfferRequest:
+        return self._get(OfferRequest, offer_id, OFFER_REQUEST)
 
     @command()
     def record_reservation(
@@ -103,14 +107,8 @@ class OfferExchange(VacancyMirror):
         If the household can no longer take it (another offer was accepted meanwhile, the rules now
         fail), the offer is declined by us as provider at once, so the vacancy goes back to the pool.
         """
-        request, vacancy = (
-            self._get(OfferRequest, offer_id, OFFER_REQUEST),
-            self._get(Vacancy, vacancy_id, "vacancy"),
-        )
-        household_id = undisclosed_household(offer_id)
-        vacancy.reserve_for_offer(
-            offer_id=offer_id, household_id=household_id, expires_at=expires_at, at=at, by=by
-        )
+        request, vacancy = self._request_of(offer_id), self._get(Vacancy, vacancy_id, "vacancy")
+        self._reserve_undisclosed(vacancy, offer_id, expires_at, at, by)
         request.record_reserved(at=at)
         return offer_id, [vacancy, request, *self._offer_reserved(request, vacancy, at)]
 
@@ -152,10 +150,7 @@ class OfferExchange(VacancyMirror):
     def accept_requested_offer(
         self, *, command_id: UUID, household_id: UUID, offer_id: UUID, at: datetime, by: Actor
     ) -> Decision[UUID]:
-        request, household = (
-            self._get(OfferRequest, offer_id, OFFER_REQUEST),
-            self._get(Household, household_id, "household"),
-        )
+        request, household = self._request_of(offer_id), self._household(household_id)
         household.accept_offer(offer_id=offer_id, at=at, by=by)
         request.answer(accepted=True, declined_by=None, reason="", at=at, by=by)
         return offer_id, [household, request]
@@ -172,10 +167,7 @@ class OfferExchange(VacancyMirror):
         at: datetime,
         by: Actor,
     ) -> Decision[UUID]:
-        request, household = (
-            self._get(OfferRequest, offer_id, OFFER_REQUEST),
-            self._get(Household, household_id, "household"),
-        )
+        request, household = self._request_of(offer_id), self._household(household_id)
         household.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
         request.answer(accepted=False, declined_by=declined_by, reason=reason, at=at, by=by)
         return offer_id, [household, request]
@@ -197,10 +189,7 @@ class OfferExchange(VacancyMirror):
     def _requested_offer_expired(
         self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, at: datetime
     ) -> Decision[UUID]:
-        request, vacancy = (
-            self._get(OfferRequest, offer_id, OFFER_REQUEST),
-            self._get(Vacancy, vacancy_id, "vacancy"),
-        )
+        request, vacancy = self._request_of(offer_id), self._get(Vacancy, vacancy_id, "vacancy")
         vacancy.expire_offer(offer_id=offer_id, at=at)
         if request.status is not OfferRequestStatus.RESERVED:
             # Answered here before the owner's timer ran: the owner decided; the mirror follows it alone.
@@ -242,10 +231,7 @@ class OfferExchange(VacancyMirror):
         """Reserve our vacancy for another organisation's offer, or record why not (the first request wins)."""
         vacancy = self._own_vacancy(vacancy_id)
         try:
-            household_id = undisclosed_household(offer_id)
-            vacancy.reserve_for_offer(
-                offer_id=offer_id, household_id=household_id, expires_at=expires_at, at=at, by=by
-            )
+            self._reserve_undisclosed(vacancy, offer_id, expires_at, at, by)
         except DomainError as error:
             return offer_id, [self._refusal(offer_id, vacancy_id, str(error), at, by)]
         return offer_id, [vacancy]
@@ -275,19 +261,29 @@ class OfferExchange(VacancyMirror):
         at: datetime,
         by: Actor,
     ) -> Decision[UUID]:
+        vacancy = self._answered_here(vacancy_id)
+        if accepted:
+            vacancy.accept_offer(offer_id=offer_id, at=at, by=by)
+        else:
+            self._declined_for_request(vacancy, offer_id, declined_by, at, by)
+        return vacancy_id, [vacancy]
+
+    def _answered_here(self, vacancy_id: UUID) -> Vacancy:
         vacancy = self._get(Vacancy, vacancy_id, "vacancy")
         if vacancy.owner != self.organisation:
             raise NotPermitted(
                 f"Vacancy {vacancy_id} is {vacancy.owner}'s; {self.organisation} only mirrors it"
             )
-        if accepted:
-            vacancy.accept_offer(offer_id=offer_id, at=at, by=by)
-        else:
-            reason = f"declined; the reason is kept by {by.organisation}"
-            vacancy.decline_offer(
-                offer_id=offer_id, declined_by=declined_by or DeclinedBy.PROVIDER, reason=reason, at=at, by=by
-            )
-        return vacancy_id, [vacancy]
+        return vacancy
+
+    @staticmethod
+    def _declined_for_request(
+        vacancy: Vacancy, offer_id: UUID, declined_by: DeclinedBy | None, at: datetime, by: Actor
+    ) -> None:
+        """The requester's household (or the requester) declined: the reason stays with the requester."""
+        reason = f"declined; the reason is kept by {by.organisation}"
+        declined_by = declined_by or DeclinedBy.PROVIDER
+        vacancy.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
 
     # Shared
 

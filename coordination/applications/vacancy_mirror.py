@@ -51,10 +51,7 @@ class VacancyMirror(NodeApplication):
         by: Actor,
     ) -> Decision[UUID]:
         vacancy = self._mirrored(vacancy_id)
-        household_id = undisclosed_household(offer_id)
-        vacancy.reserve_for_offer(
-            offer_id=offer_id, household_id=household_id, expires_at=expires_at, at=at, by=by
-        )
+        self._reserve_undisclosed(vacancy, offer_id, expires_at, at, by)
         return vacancy_id, [vacancy]
 
     @command(aggregate_id="vacancy_id")
@@ -100,6 +97,16 @@ class VacancyMirror(NodeApplication):
         vacancy = self._mirrored(vacancy_id)
         vacancy.withdraw(reason=reason, at=at, by=by)
         return vacancy_id, [vacancy]
+
+    @staticmethod
+    def _reserve_undisclosed(
+        vacancy: Vacancy, offer_id: UUID, expires_at: datetime, at: datetime, by: Actor
+    ) -> None:
+        """Reserve for an offer to a household this node is not told of (its stand-in is derived from the offer)."""
+        household_id = undisclosed_household(offer_id)
+        vacancy.reserve_for_offer(
+            offer_id=offer_id, household_id=household_id, expires_at=expires_at, at=at, by=by
+        )
 
     def _mirrored(self, vacancy_id: UUID) -> Vacancy:
         """Another organisation's vacancy, as this node mirrors it (its own only its own commands change)."""
