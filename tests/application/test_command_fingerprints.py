@@ -17,9 +17,11 @@ from coordination.applications.base import NodeApplication, derived_id
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, MunicipalDepartmentApp
 from coordination.domain.follow_up import FactKind, HouseholdFact
-from coordination.domain.referral import ReferralKind
-from coordination.domain.values import Consent, DeclinedBy
+from coordination.domain.household import Enrolment, InstitutionKind
+from coordination.domain.referral import Referral, ReferralKind
+from coordination.domain.values import Actor, Consent, DeclinedBy, Role
 from tests.application.builders import (
+    ALLOCATOR,
     BRIDGE,
     BRIDGE_BUILDER,
     CIVICA,
@@ -27,6 +29,8 @@ from tests.application.builders import (
     CPR,
     DAYCARE,
     JOBCENTRE,
+    ODENSE_C,
+    SCHOOLS,
     at,
     dwelling,
     local_contact,
@@ -36,7 +40,7 @@ from tests.application.builders import (
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
-# command id name → (command, fingerprint), as the code before the decorator stored them.
+# command id name → (command, fingerprint), as the code before @command stored them.
 PINNED = {
     "accept": ("accept_offer", "4693c065a772dfe1930ff31384af3d9fa2385c5528641d9338520a2b92b262db"),
     "acknowledge": (
@@ -52,8 +56,18 @@ PINNED = {
         "4d054927db58b4d4aa224b219eb8263a0f2731c604f1c101a7c706a1b063394d",
     ),
     "consent": ("give_consent", "62a2055cee36c9ee386700a26671a7dcb54fd1452c7b3f33ba9650d7f0e2b7e3"),
+    "contact": ("record_contact_person", "74e9b4e8bd822350a151c8d7587ff494ceac618e2cc2ce665413e03066ad4a95"),
+    "contact_ended": (
+        "end_contact_person",
+        "42ea0ac4c819c26f0b0444107ab68fa9b7f50acf034c95896f4645b2b17804c4",
+    ),
     "decline": ("decline_offer", "465f0521a6f79cf00fce9d6e4ee5d053b8ccf3ec567c5c87b0002417a0f55e02"),
+    "decline_referral": (
+        "decline_referral",
+        "2b1cca047bd0d858561e610656f75379bf86909d0613161748441ba535837a54",
+    ),
     "end_link": ("end_support_link", "b4b1db941a84eb08b1aba28da18e1eaf3caaebe951b7756b95160f7aca25e5d4"),
+    "enrolment": ("record_enrolment", "f643c43d6a5e34ccb05431c8468cc0623ec40e0e8089093c60242a845e3b9efa"),
     "erase": ("erase_household", "f5f98ddc8db36a1ba17280de20159ada3e94d73e65cc2a6ee6a84e0b542f6f76"),
     "expire_offer": ("expire_offer", "a321b6f1c93c4edeadf63e57105a889789ae61e32569d3dfcfa8a2ffa8d3febd"),
     "expire_referral": (
@@ -64,6 +78,10 @@ PINNED = {
     "first_contact": (
         "record_first_contact",
         "9ecf4688fc8d76e1ef7a36a48a7a378b512a09e708729a456debbdb06a8fcf14",
+    ),
+    "in_error": (
+        "mark_referral_entered_in_error",
+        "10bd2b7906d7844d7382756e353b40f4fc70c0d4457fed1e577d4757e6390c34",
     ),
     "mirror_expired": (
         "mirror_vacancy_offer_expired",
@@ -89,6 +107,10 @@ PINNED = {
     "offer_0": ("make_offer", "cfca9c1e0f855e82b539519e154cfc0fbabaa27f0d5961586979df09589907d5"),
     "offer_1": ("make_offer", "4b44236850df2aa3436ba85a6db645c36233e1cf10f860755a1add6bc3171572"),
     "offer_2": ("make_offer", "d0fe342337a66a5f13d42e6b872590d119ea282bc33610c9e5b5a26362a6f8ea"),
+    "override": (
+        "override_referral_decline",
+        "2db7783149d8696d3a03f1698ad6b726e8c682de05fe1d0a2124659bbc4be685",
+    ),
     "practical": (
         "record_practical_matters_in_order",
         "e330cb19738d76dca67bfab4b8260ce49efeaa5402c1c492a1aa9ab0239acef1",
@@ -98,9 +120,11 @@ PINNED = {
         "f91a06b6f308e85554cc173db5e4ea0b779a8d38f3a584f7c6199a20e4780115",
     ),
     "publish_0": ("publish_vacancy", "fd47671c9f6a5eeeeade871deb0b9867b15f00eeea3292d02c00c11c88b0d5cf"),
+    "redirect": ("redirect_referral", "ba1d9706aebfd5f3f1caddb3687345ef93b933285338359b71285540bc16a4aa"),
     "refer": ("refer_household", "8b22285eee1053fa7d63fc7b49928af452d70a1cf028aa0811e484d7cedb2f7b"),
     "refer_again": ("refer_household", "9a24e9884fbd5fa0122840fff7fa67954b29197e974d5baacbb883b45d0ef3b2"),
     "register": ("register_household", "7065bd33c2651129269c2c7cfae7fb2bcf0278835b0ba2985e0b69ebfec99714"),
+    "send": ("send_referral", "c2d2633bda8d56f93c405285b82bdd5459035d7157275df7cfa54ff7f535254f"),
     "tasks": ("record_tasks_found", "d8920bf0db782c969179fa20f77f1027f269aeb391fb09103c0200482b3f70df"),
     "tour": ("record_inspiration_tour", "ef548d9d7359539ea95bb2199a2bc3effd7e189634c5c391159902ac3cf73046"),
     "visit": ("record_follow_up_visit", "57e304c25806d681805796cdeb1ec6d135e010113444f3e0a8572638d719344e"),
@@ -235,6 +259,55 @@ def _story(
     )
     housing.record_no_longer_asks_for_help(command_id=c("no_help"), household_id=household, at=at(120), by=by)
 
+    housing.record_enrolment(
+        command_id=c("enrolment"),
+        household_id=household,
+        enrolment=Enrolment(
+            member_id="C2",
+            institution_kind=InstitutionKind.DAYCARE,
+            institution="Ejerslykke",
+            starts_on=date(2026, 9, 1),
+        ),
+        at=at(120),
+        by=by,
+    )
+    contact = derived_id("test", "contact person link")
+    housing.record_contact_person(
+        command_id=c("contact"), household_id=household, link_id=contact, place=ODENSE_C, at=at(120), by=by
+    )
+    housing.end_contact_person(
+        command_id=c("contact_ended"), household_id=household, link_id=contact, at=at(121), by=by
+    )
+    sent = department.send_referral(
+        command_id=c("send"),
+        receiver=JOBCENTRE,
+        kind=ReferralKind.JOBCENTRE,
+        household_id=derived_id("test", "the department's handle"),
+        details=housing._get(Referral, referral, "referral").details,
+        legal_basis="Serviceloven § 12",
+        at=at(2),
+        by=ALLOCATOR,
+    )
+    department.decline_referral(
+        command_id=c("decline_referral"),
+        referral_id=sent,
+        declined_by=DeclinedBy.HOUSEHOLD,
+        reason="not now",
+        at=at(3),
+        by=ALLOCATOR,
+    )
+    coordinator = Actor(organisation=DAYCARE, person="k-1", role=Role.COORDINATOR)
+    department.override_referral_decline(
+        command_id=c("override"), referral_id=sent, reason="asked again", at=at(4), by=coordinator
+    )
+    receiver = Actor(organisation=JOBCENTRE, person="jc-1", role=Role.REHOUSING_CONSULTANT)
+    department.redirect_referral(
+        command_id=c("redirect"), referral_id=sent, to=SCHOOLS, reason="not ours", at=at(5), by=receiver
+    )
+    department.mark_referral_entered_in_error(
+        command_id=c("in_error"), referral_id=sent, reason="wrong family", at=at(6), by=ALLOCATOR
+    )
+
     link = bridge.propose_support_link(
         command_id=c("propose_link"),
         household_id=household,
@@ -284,6 +357,7 @@ def _story(
     )
     elsewhere = {
         **dict.fromkeys(("propose_link", "activate_link", "end_link", "fact"), bridge),
+        **dict.fromkeys(("send", "decline_referral", "override", "redirect", "in_error"), department),
         **dict.fromkeys(
             ("mirror_published", "mirror_reserved", "mirror_expired", "mirror_withdrawn"), department
         ),
