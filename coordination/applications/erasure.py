@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
 from coordination.applications.base import NodeApplication, derived_id, require_time
+from coordination.applications.commands import Decision, command
 from coordination.applications.timers import originators
 from coordination.domain.calendar import add_months, copenhagen_day
 from coordination.domain.household import Household
@@ -26,40 +25,46 @@ class ErasureDesk(NodeApplication):
     def erase_household(
         self, *, command_id: UUID, household_id: UUID, legal_ground: str, at: datetime, by: Actor
     ) -> UUID:
-        def work() -> tuple[UUID, list[Aggregate]]:
-            household = self._get(Household, household_id, "household")
-            household.erase(legal_ground=legal_ground, at=at, by=by)
-            return household_id, [household]
-
-        arguments = {"household_id": household_id, "legal_ground": legal_ground, "at": at, "by": by}
-        self._once("erase_household", command_id, arguments, work)
+        self._record_erasure(
+            command_id=command_id, household_id=household_id, legal_ground=legal_ground, at=at, by=by
+        )
         # After the event is stored, and on every retry: a crash in between is completed by repeating.
         self.shred_household(household_id, at)
         return household_id
+
+    @command("erase_household")
+    def _record_erasure(
+        self, *, command_id: UUID, household_id: UUID, legal_ground: str, at: datetime, by: Actor
+    ) -> Decision[UUID]:
+        household = self._get(Household, household_id, "household")
+        household.erase(legal_ground=legal_ground, at=at, by=by)
+        return household_id, [household]
 
     def propose_erasures(self, *, now: datetime) -> list[UUID]:
         """Record ErasureProposed for every household past retention as of `now`; a caseworker confirms
         each with erase_household. Retention runs from settling, or from the last step recorded on an
         unsettled case (business time, so a replay or a second run decides the same)."""
         today = copenhagen_day(require_time(now))
-        months = self.policy.retention_months
         proposed = []
         for household_id in originators(self, Household.Registered):
             household = self._get(Household, household_id, "household")
             if getattr(household, "erased_at", None) or getattr(household, "erasure_proposed_at", None):
                 continue
-            ends = add_months(_retention_starts(household), months)
-            if ends > today:
+            if self._retention_ends(household) > today:
                 continue
-
-            def work(household: Household = household, ends: object = ends) -> tuple[UUID, list[Aggregate]]:
-                household.propose_erasure(retention_ended_on=ends, at=now)  # type: ignore[arg-type]
-                return household.id, [household]
-
             command_id = derived_id("timer", "propose_erasure", household_id)
-            self._once("propose_erasure", command_id, {"household_id": household_id, "at": now}, work)
+            self._propose_erasure(command_id=command_id, household_id=household_id, at=now)
             proposed.append(household_id)
         return proposed
+
+    @command("propose_erasure")
+    def _propose_erasure(self, *, command_id: UUID, household_id: UUID, at: datetime) -> Decision[UUID]:
+        household = self._get(Household, household_id, "household")
+        household.propose_erasure(retention_ended_on=self._retention_ends(household), at=at)
+        return household_id, [household]
+
+    def _retention_ends(self, household: Household) -> date:
+        return add_months(_retention_starts(household), self.policy.retention_months)
 
 
 def _retention_starts(household: Household) -> date:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
 from coordination.applications.base import NodeApplication, derived_id
+from coordination.applications.commands import Decision, command
 from coordination.domain.follow_up import FollowedHousehold, HouseholdFact
 from coordination.domain.values import Actor
 
@@ -19,6 +18,7 @@ class FollowUpDesk(NodeApplication):
     records it on the household with this organisation's person as the actor.
     """
 
+    @command()
     def report_household_fact(
         self,
         *,
@@ -28,19 +28,14 @@ class FollowUpDesk(NodeApplication):
         fact: HouseholdFact,
         at: datetime,
         by: Actor,
-    ) -> UUID:
+    ) -> Decision[UUID]:
+        followed = self._followed(household_id, owner, at, by)
+        followed.report(fact=fact, at=at, by=by)
+        return followed.id, [followed]
+
+    def _followed(self, household_id: UUID, owner: str, at: datetime, by: Actor) -> FollowedHousehold:
+        """This organisation's record of the household it reports on: the one it has, or a new one."""
         followed_id = derived_id("followed-household", self.organisation, household_id)
-
-        def work() -> tuple[UUID, list[Aggregate]]:
-            if self._exists(followed_id):
-                followed = self._get(FollowedHousehold, followed_id, "followed household")
-            else:
-                followed = FollowedHousehold.follow(
-                    id=followed_id, household_id=household_id, owner=owner, at=at, by=by
-                )
-            followed.report(fact=fact, at=at, by=by)
-            return followed_id, [followed]
-
-        arguments = dict(household_id=household_id, owner=owner, fact=fact, at=at, by=by)
-        self._once("report_household_fact", command_id, arguments, work)
-        return followed_id
+        if self._exists(followed_id):
+            return self._get(FollowedHousehold, followed_id, "followed household")
+        return FollowedHousehold.follow(id=followed_id, household_id=household_id, owner=owner, at=at, by=by)

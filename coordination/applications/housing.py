@@ -17,6 +17,7 @@ from coordination.applications.area_guard import (
     NoAreaIndicators,
 )
 from coordination.applications.base import derived_id, require_time
+from coordination.applications.commands import Decision, command
 from coordination.applications.erasure import ErasureDesk
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
@@ -52,12 +53,8 @@ from coordination.projections.vacancy_pool import HouseholdFacts
 HOUSEHOLD = "household"
 CONSENT_WITHDRAWN = "consent withdrawn"
 VACANCY = "vacancy"
-# An offer of another organisation's vacancy is answered through its request to the owner.
-INSTEAD_ON_A_MIRROR = {
-    "accept_offer": "accept_requested_offer",
-    "decline_offer": "decline_requested_offer",
-    "expire_offer": "the owner's expire_due (its expiry reaches this node on the pool)",
-}
+# An offer of another organisation's vacancy expires by its owner's timer, not this node's.
+EXPIRED_BY_THE_OWNER = "the owner's expire_due (its expiry reaches this node on the pool)"
 
 
 class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
@@ -112,6 +109,7 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
 
     # Households
 
+    @command(also=lambda app, call: {"cpr": app._cpr_digest(call["cpr"])})
     def register_household(
         self,
         *,
@@ -128,149 +126,91 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
         cpr: str | None = None,
         at: datetime,
         by: Actor,
-    ) -> UUID:
-        digest = None if cpr is None else cpr_digest(cpr, self._cpr_secret)
-        household_id = derived_id("household", self.organisation, command_id)
-
-        def work() -> tuple[UUID, list[Aggregate]]:
-            household = Household.register(
-                id=household_id,
-                case_reference=case_reference,
-                cpr_digest=digest,
-                origin=origin,
-                members=list(members),
-                needs=list(needs),
-                language=language,
-                rehousing=rehousing,
-                termination_date=termination_date,
-                preferences=preferences,
-                consents=list(consents),
-                at=at,
-                by=by,
-            )
-            return household.id, [household]
-
-        # The digest, not the CPR number, goes into the command's fingerprint.
-        arguments = dict(
+    ) -> Decision[UUID]:
+        # The digest, not the CPR number, is stored, and goes into the command's fingerprint.
+        household = Household.register(
+            id=derived_id("household", self.organisation, command_id),
             case_reference=case_reference,
-            cpr=digest,
+            cpr_digest=self._cpr_digest(cpr),
             origin=origin,
             members=list(members),
             needs=list(needs),
+            language=language,
             rehousing=rehousing,
             termination_date=termination_date,
             preferences=preferences,
             consents=list(consents),
-            language=language,
             at=at,
             by=by,
         )
-        self._once("register_household", command_id, arguments, work)
-        return household_id
+        return household.id, [household]
 
-    def _on_household(
-        self,
-        command: str,
-        command_id: UUID,
-        household_id: UUID,
-        at: datetime,
-        by: Actor,
-        decide: object,
-        **arguments: object,
-    ) -> UUID:
-        return self._change(
-            Household,
-            HOUSEHOLD,
-            command=command,
-            command_id=command_id,
-            aggregate_id=household_id,
-            at=at,
-            by=by,
-            decide=decide,
-            **arguments,  # type: ignore[arg-type]
-        )
+    def _cpr_digest(self, cpr: str | None) -> str | None:
+        return None if cpr is None else cpr_digest(cpr, self._cpr_secret)
 
-    def record_first_contact(self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor) -> UUID:
-        return self._on_household(
-            "record_first_contact",
-            command_id,
-            household_id,
-            at,
-            by,
-            lambda h: h.record_first_contact(at=at, by=by),
-        )
+    @command(aggregate_id="household_id")
+    def record_first_contact(
+        self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        household.record_first_contact(at=at, by=by)
+        return household_id, [household]
 
+    @command(aggregate_id="household_id")
     def record_inspiration_tour(
         self, *, command_id: UUID, household_id: UUID, areas: Sequence[str], at: datetime, by: Actor
-    ) -> UUID:
-        return self._on_household(
-            "record_inspiration_tour",
-            command_id,
-            household_id,
-            at,
-            by,
-            lambda h: h.record_inspiration_tour(areas=list(areas), at=at, by=by),
-            areas=list(areas),
-        )
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        household.record_inspiration_tour(areas=list(areas), at=at, by=by)
+        return household_id, [household]
 
+    @command(aggregate_id="household_id")
     def record_tasks_found(
         self, *, command_id: UUID, household_id: UUID, tasks: Sequence[str], at: datetime, by: Actor
-    ) -> UUID:
-        return self._on_household(
-            "record_tasks_found",
-            command_id,
-            household_id,
-            at,
-            by,
-            lambda h: h.record_tasks_found(tasks=list(tasks), at=at, by=by),
-            tasks=list(tasks),
-        )
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        household.record_tasks_found(tasks=list(tasks), at=at, by=by)
+        return household_id, [household]
 
-    def start_bridge_building(self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor) -> UUID:
-        return self._on_household(
-            "start_bridge_building",
-            command_id,
-            household_id,
-            at,
-            by,
-            lambda h: h.start_bridge_building(at=at, by=by),
-        )
+    @command(aggregate_id="household_id")
+    def start_bridge_building(
+        self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        household.start_bridge_building(at=at, by=by)
+        return household_id, [household]
 
+    @command(aggregate_id="household_id")
     def give_consent(
         self, *, command_id: UUID, household_id: UUID, consent: Consent, at: datetime, by: Actor
-    ) -> UUID:
-        return self._on_household(
-            "give_consent",
-            command_id,
-            household_id,
-            at,
-            by,
-            lambda h: h.give_consent(consent=consent, at=at, by=by),
-            consent=consent,
-        )
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        household.give_consent(consent=consent, at=at, by=by)
+        return household_id, [household]
 
+    @command(aggregate_id="household_id")
     def withdraw_consent(
         self, *, command_id: UUID, household_id: UUID, recipient: str, purpose: str, at: datetime, by: Actor
-    ) -> UUID:
+    ) -> Decision[UUID]:
         """Withdraw a consent; sharing under it stops (GDPR art. 7(3)).
 
         The open referrals this node sent under that consent are withdrawn in the same transaction with
         the reason "consent withdrawn", so the receiver closes its copy and nothing more about the
         household goes to it under that consent. Referrals resting on a legal basis go on.
         """
+        household = self._household(household_id)
+        household.withdraw_consent(recipient=recipient, purpose=purpose, at=at, by=by)
+        resting = self._withdraw_resting_on_consent(household_id, recipient, purpose, at, by)
+        return household_id, [household, *resting]
 
-        def work() -> tuple[UUID, list[Aggregate]]:
-            household = self._get(Household, household_id, HOUSEHOLD)
-            household.withdraw_consent(recipient=recipient, purpose=purpose, at=at, by=by)
-            resting = self._resting_on_consent(household_id, recipient.lower(), purpose.lower())
-            for referral in resting:
-                # A receiver's step may carry a later time than ours; the withdrawal never reorders history.
-                referral.withdraw(reason=CONSENT_WITHDRAWN, at=max(at, referral.last_step_at), by=by)
-            return household_id, [household, *resting]
-
-        arguments = dict(recipient=recipient, purpose=purpose, aggregate_id=household_id, at=at, by=by)
-        self._once("withdraw_consent", command_id, arguments, work)
-        return household_id
+    def _withdraw_resting_on_consent(
+        self, household_id: UUID, recipient: str, purpose: str, at: datetime, by: Actor
+    ) -> list[Referral]:
+        resting = self._resting_on_consent(household_id, recipient.lower(), purpose.lower())
+        for referral in resting:
+            # A receiver's step may carry a later time than ours; the withdrawal never reorders history.
+            referral.withdraw(reason=CONSENT_WITHDRAWN, at=max(at, referral.last_step_at), by=by)
+        return resting
 
     def _resting_on_consent(self, household_id: UUID, recipient: str, purpose: str) -> list[Referral]:
         ids = {e.aggregate_id for e in self.history(household_id) if e.aggregate == "Referral"}
@@ -285,91 +225,65 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
             and (r.consent.recipient, r.consent.purpose) == (recipient, purpose)
         ]
 
+    @command(aggregate_id="household_id")
     def record_enrolment(
         self, *, command_id: UUID, household_id: UUID, enrolment: Enrolment, at: datetime, by: Actor
-    ) -> UUID:
-        return self._on_household(
-            "record_enrolment",
-            command_id,
-            household_id,
-            at,
-            by,
-            lambda h: h.record_enrolment(enrolment=enrolment, at=at, by=by),
-            enrolment=enrolment,
-        )
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        household.record_enrolment(enrolment=enrolment, at=at, by=by)
+        return household_id, [household]
 
+    @command(aggregate_id="household_id")
     def record_contact_person(
         self, *, command_id: UUID, household_id: UUID, link_id: UUID, place: Place, at: datetime, by: Actor
-    ) -> UUID:
-        return self._on_household(
-            "record_contact_person",
-            command_id,
-            household_id,
-            at,
-            by,
-            lambda h: h.record_contact_person(link_id=link_id, place=place, at=at, by=by),
-            link_id=link_id,
-            place=place,
-        )
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        household.record_contact_person(link_id=link_id, place=place, at=at, by=by)
+        return household_id, [household]
 
+    @command(aggregate_id="household_id")
     def end_contact_person(
         self, *, command_id: UUID, household_id: UUID, link_id: UUID, at: datetime, by: Actor
-    ) -> UUID:
-        return self._on_household(
-            "end_contact_person",
-            command_id,
-            household_id,
-            at,
-            by,
-            lambda h: h.end_contact_person(link_id=link_id, at=at, by=by),
-            link_id=link_id,
-        )
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        household.end_contact_person(link_id=link_id, at=at, by=by)
+        return household_id, [household]
 
+    @command(aggregate_id="household_id")
     def record_practical_matters_in_order(
         self, *, command_id: UUID, household_id: UUID, note: str, at: datetime, by: Actor
-    ) -> UUID:
-        return self._on_household(
-            "record_practical_matters_in_order",
-            command_id,
-            household_id,
-            at,
-            by,
-            lambda h: h.record_practical_matters_in_order(note=note, at=at, by=by),
-            note=note,
-        )
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        household.record_practical_matters_in_order(note=note, at=at, by=by)
+        return household_id, [household]
 
+    @command(aggregate_id="household_id")
     def record_no_longer_asks_for_help(
         self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor
-    ) -> UUID:
-        return self._on_household(
-            "record_no_longer_asks_for_help",
-            command_id,
-            household_id,
-            at,
-            by,
-            lambda h: h.record_no_longer_asks_for_help(at=at, by=by),
-        )
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        household.record_no_longer_asks_for_help(at=at, by=by)
+        return household_id, [household]
 
+    @command(aggregate_id="household_id")
     def record_follow_up_visit(
         self, *, command_id: UUID, household_id: UUID, visited_on: date, at: datetime, by: Actor
-    ) -> UUID:
-        return self._on_household(
-            "record_follow_up_visit",
-            command_id,
-            household_id,
-            at,
-            by,
-            lambda h: h.record_follow_up_visit(visited_on=visited_on, at=at, by=by),
-            visited_on=visited_on,
-        )
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        household.record_follow_up_visit(visited_on=visited_on, at=at, by=by)
+        return household_id, [household]
 
-    def settle_household(self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor) -> UUID:
-        return self._on_household(
-            "settle_household", command_id, household_id, at, by, lambda h: h.settle(at=at, by=by)
-        )
+    @command(aggregate_id="household_id")
+    def settle_household(
+        self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        household.settle(at=at, by=by)
+        return household_id, [household]
 
     # Referrals about this node's households: the details are cut to what the receiver needs.
 
+    @command()
     def refer_household(
         self,
         *,
@@ -382,28 +296,11 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
         note: str | None = None,
         at: datetime,
         by: Actor,
-    ) -> UUID:
+    ) -> Decision[UUID]:
+        household = self._household(household_id)
+        details = referral_details(household, kind, child_id=child_id, needed_from=needed_from, note=note)
         referral_id = derived_id("referral", self.organisation, command_id)
-
-        def work() -> tuple[UUID, list[Aggregate]]:
-            household = self._get(Household, household_id, HOUSEHOLD)
-            details = referral_details(household, kind, child_id=child_id, needed_from=needed_from, note=note)
-            return referral_id, [
-                self._referral_about(household, referral_id, receiver, kind, at, by, details)
-            ]
-
-        arguments = dict(
-            household_id=household_id,
-            receiver=receiver,
-            kind=kind,
-            child_id=child_id,
-            needed_from=needed_from,
-            note=note,
-            at=at,
-            by=by,
-        )
-        self._once("refer_household", command_id, arguments, work)
-        return referral_id
+        return referral_id, [self._referral_about(household, referral_id, receiver, kind, at, by, details)]
 
     def _referral_about(
         self,
@@ -435,42 +332,34 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
             by=by,
         )
 
-    def _consequences(self, referral: Referral, command: str, at: datetime, by: Actor) -> list[Aggregate]:
+    def _acknowledged(self, referral: Referral, at: datetime, by: Actor) -> list[Aggregate]:
         # The bridge builder's acknowledgement of the handoff is the moment it holds the household.
-        if referral.kind == ReferralKind.HANDOFF and command == "acknowledge_referral":
-            household = self._get(Household, referral.household_id, HOUSEHOLD)
+        if referral.kind == ReferralKind.HANDOFF:
+            household = self._household(referral.household_id)
             household.acknowledge_handoff(referral_id=referral.id, at=at, by=by)
             return [household]
         return []
 
     # Vacancies
 
-    def publish_vacancy(self, *, command_id: UUID, dwelling: Dwelling, at: datetime, by: Actor) -> UUID:
+    @command()
+    def publish_vacancy(
+        self, *, command_id: UUID, dwelling: Dwelling, at: datetime, by: Actor
+    ) -> Decision[UUID]:
         vacancy_id = derived_id("vacancy", self.organisation, command_id)
+        return vacancy_id, [Vacancy.publish(id=vacancy_id, dwelling=dwelling, at=at, by=by)]
 
-        def work() -> tuple[UUID, list[Aggregate]]:
-            return vacancy_id, [Vacancy.publish(id=vacancy_id, dwelling=dwelling, at=at, by=by)]
-
-        self._once("publish_vacancy", command_id, dict(dwelling=dwelling, at=at, by=by), work)
-        return vacancy_id
-
+    @command(aggregate_id="vacancy_id")
     def withdraw_vacancy(
         self, *, command_id: UUID, vacancy_id: UUID, reason: str, at: datetime, by: Actor
-    ) -> UUID:
-        return self._change(
-            Vacancy,
-            VACANCY,
-            command="withdraw_vacancy",
-            command_id=command_id,
-            aggregate_id=vacancy_id,
-            at=at,
-            by=by,
-            decide=lambda v: v.withdraw(reason=reason, at=at, by=by),
-            reason=reason,
-        )
+    ) -> Decision[UUID]:
+        vacancy = self._get(Vacancy, vacancy_id, VACANCY)
+        vacancy.withdraw(reason=reason, at=at, by=by)
+        return vacancy_id, [vacancy]
 
     # Offers: the household and the vacancy change in one transaction, or neither does.
 
+    @command()
     def make_offer(
         self,
         *,
@@ -481,48 +370,43 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
         overrides: Sequence[Override] = (),
         at: datetime,
         by: Actor,
-    ) -> UUID:
+    ) -> Decision[UUID]:
         offer_id = derived_id("offer", self.organisation, command_id)
+        household, vacancy = self._household(household_id), self._get(Vacancy, vacancy_id, VACANCY)
+        self._require_own(vacancy, "request_offer, which asks its owner to reserve it")
         expiry = expires_at or at + timedelta(days=self.policy.offer_validity_days)
+        self._offer(household, vacancy, offer_id, expiry, list(overrides), at, by)
+        return offer_id, [household, vacancy]
 
-        def work() -> tuple[UUID, list[Aggregate]]:
-            household = self._get(Household, household_id, HOUSEHOLD)
-            vacancy = self._get(Vacancy, vacancy_id, VACANCY)
-            self._require_own(vacancy, "request_offer, which asks its owner to reserve it")
-            # The guard is assessed now and its warnings recorded with the offer, so a replay never
-            # depends on a later indicators file or a later inflow.
-            household.receive_offer(
-                offer_id=offer_id,
-                vacancy_id=vacancy_id,
-                dwelling=vacancy.dwelling,
-                expires_at=expiry,
-                overrides=list(overrides),
-                policy=self.policy,
-                at=at,
-                by=by,
-                warnings=self.area_warnings(vacancy.dwelling.place, at=at),
-            )
-            vacancy.reserve_for_offer(
-                offer_id=offer_id, household_id=household_id, expires_at=expiry, at=at, by=by
-            )
-            return offer_id, [household, vacancy]
-
-        arguments = dict(
-            household_id=household_id,
-            vacancy_id=vacancy_id,
-            expires_at=expires_at,
-            overrides=list(overrides),
-            at=at,
-            by=by,
+    def _offer(
+        self,
+        household: Household,
+        vacancy: Vacancy,
+        offer_id: UUID,
+        expiry: datetime,
+        overrides: list[Override],
+        at: datetime,
+        by: Actor,
+    ) -> None:
+        # The guard is assessed now and its warnings recorded with the offer, so a replay never depends on
+        # a later indicators file or a later inflow.
+        self._receive(household, vacancy, offer_id, expiry, overrides, at, by)
+        vacancy.reserve_for_offer(
+            offer_id=offer_id, household_id=household.id, expires_at=expiry, at=at, by=by
         )
-        self._once("make_offer", command_id, arguments, work)
-        return offer_id
 
+    # The answers fingerprint a decline's fields with their absent values (as the commands always have).
+
+    @command(also={"declined_by": None, "reason": ""})
     def accept_offer(
         self, *, command_id: UUID, household_id: UUID, offer_id: UUID, at: datetime, by: Actor
-    ) -> UUID:
-        return self._answer_offer("accept_offer", command_id, household_id, offer_id, at, by, None, "")
+    ) -> Decision[UUID]:
+        household, vacancy = self._offered(household_id, offer_id, instead="accept_requested_offer")
+        household.accept_offer(offer_id=offer_id, at=at, by=by)
+        vacancy.accept_offer(offer_id=offer_id, at=at, by=by)
+        return offer_id, [household, vacancy]
 
+    @command()
     def decline_offer(
         self,
         *,
@@ -533,50 +417,28 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
         reason: str,
         at: datetime,
         by: Actor,
-    ) -> UUID:
-        return self._answer_offer(
-            "decline_offer", command_id, household_id, offer_id, at, by, declined_by, reason
-        )
+    ) -> Decision[UUID]:
+        household, vacancy = self._offered(household_id, offer_id, instead="decline_requested_offer")
+        household.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
+        vacancy.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
+        return offer_id, [household, vacancy]
 
-    def expire_offer(self, *, command_id: UUID, household_id: UUID, offer_id: UUID, at: datetime) -> UUID:
-        timer = Actor(organisation=self.organisation, person="offer-expiry-timer", role=Role.SYSTEM)
-        return self._answer_offer("expire_offer", command_id, household_id, offer_id, at, timer, None, "")
+    @command(also=lambda app, call: {"by": app._timer(), "declined_by": None, "reason": ""})
+    def expire_offer(
+        self, *, command_id: UUID, household_id: UUID, offer_id: UUID, at: datetime
+    ) -> Decision[UUID]:
+        household, vacancy = self._offered(household_id, offer_id, instead=EXPIRED_BY_THE_OWNER)
+        household.expire_offer(offer_id=offer_id, at=at)
+        vacancy.expire_offer(offer_id=offer_id, at=at)
+        return offer_id, [household, vacancy]
 
-    def _answer_offer(
-        self,
-        command: str,
-        command_id: UUID,
-        household_id: UUID,
-        offer_id: UUID,
-        at: datetime,
-        by: Actor,
-        declined_by: DeclinedBy | None,
-        reason: str,
-    ) -> UUID:
-        def work() -> tuple[UUID, list[Aggregate]]:
-            household = self._get(Household, household_id, HOUSEHOLD)
-            vacancy_id = household.vacancy_of_offer(offer_id)
-            vacancy = self._get(Vacancy, vacancy_id, VACANCY)
-            self._require_own(vacancy, INSTEAD_ON_A_MIRROR[command])
-            if command == "accept_offer":
-                household.accept_offer(offer_id=offer_id, at=at, by=by)
-                vacancy.accept_offer(offer_id=offer_id, at=at, by=by)
-            elif command == "decline_offer":
-                assert declined_by is not None
-                household.decline_offer(
-                    offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by
-                )
-                vacancy.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
-            else:
-                household.expire_offer(offer_id=offer_id, at=at)
-                vacancy.expire_offer(offer_id=offer_id, at=at)
-            return offer_id, [household, vacancy]
-
-        arguments = dict(
-            household_id=household_id, offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by
-        )
-        self._once(command, command_id, arguments, work)
-        return offer_id
+    def _offered(self, household_id: UUID, offer_id: UUID, *, instead: str) -> tuple[Household, Vacancy]:
+        """The household holding the offer and the vacancy offered, which must be this node's own (an offer
+        of another organisation's vacancy is answered through its request to the owner: `instead`)."""
+        household = self._household(household_id)
+        vacancy = self._get(Vacancy, household.vacancy_of_offer(offer_id), VACANCY)
+        self._require_own(vacancy, instead)
+        return household, vacancy
 
     # Timers
 
@@ -631,6 +493,7 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
 
     # The move, and the handoff to the bridge builder that the move starts.
 
+    @command()
     def record_move(
         self,
         *,
@@ -640,26 +503,23 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
         hand_off_to: str | None = None,
         at: datetime,
         by: Actor,
-    ) -> UUID | None:
+    ) -> Decision[UUID | None]:
         """Record the move; with `hand_off_to`, hand the household to that bridge builder.
 
         Returns the handoff referral's id (pending until the bridge builder acknowledges it).
         """
-        handoff_id = derived_id("handoff", self.organisation, command_id) if hand_off_to else None
+        household = self._household(household_id)
+        household.record_move(move=move, at=at, by=by)
+        if hand_off_to is None:
+            return None, [household]
+        return self._hand_off(
+            household, derived_id("handoff", self.organisation, command_id), hand_off_to, at, by
+        )
 
-        def work() -> tuple[UUID | None, list[Aggregate]]:
-            household = self._get(Household, household_id, HOUSEHOLD)
-            household.record_move(move=move, at=at, by=by)
-            if hand_off_to is None or handoff_id is None:
-                return None, [household]
-            referral = self._referral_about(household, handoff_id, hand_off_to, ReferralKind.HANDOFF, at, by)
-            household.issue_handoff(
-                referral_id=handoff_id,
-                to=Holder(organisation=hand_off_to, role=Role.BRIDGE_BUILDER),
-                at=at,
-                by=by,
-            )
-            return handoff_id, [household, referral]
-
-        arguments = dict(household_id=household_id, move=move, hand_off_to=hand_off_to, at=at, by=by)
-        return self._once("record_move", command_id, arguments, work)
+    def _hand_off(
+        self, household: Household, handoff_id: UUID, to: str, at: datetime, by: Actor
+    ) -> Decision[UUID | None]:
+        referral = self._referral_about(household, handoff_id, to, ReferralKind.HANDOFF, at, by)
+        holder = Holder(organisation=to, role=Role.BRIDGE_BUILDER)
+        household.issue_handoff(referral_id=handoff_id, to=holder, at=at, by=by)
+        return handoff_id, [household, referral]

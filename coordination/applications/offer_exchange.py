@@ -14,7 +14,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from coordination.applications.base import derived_id
-from coordination.applications.vacancy_mirror import VacancyMirror, undisclosed_household
+from coordination.applications.commands import Decision, command
+from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.domain.errors import DomainError, InvalidInput, NotPermitted, VacancyOfAnotherOrganisation
 from coordination.domain.household import Household
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus, ReservationRefusal
@@ -29,6 +30,7 @@ class OfferExchange(VacancyMirror):
 
     # Requester's side
 
+    @command()
     def request_offer(
         self,
         *,
@@ -39,7 +41,7 @@ class OfferExchange(VacancyMirror):
         overrides: Sequence[Override] = (),
         at: datetime,
         by: Actor,
-    ) -> UUID:
+    ) -> Decision[UUID]:
         """Ask the owner of a mirrored vacancy to reserve it for an offer to `household_id`; the offer's id.
 
         The offer rules are checked now (so a caseworker hears at once) and again when the reservation
@@ -47,42 +49,49 @@ class OfferExchange(VacancyMirror):
         """
         offer_id = derived_id("offer", self.organisation, command_id)
         expiry = expires_at or at + timedelta(days=self.policy.offer_validity_days)
+        vacancy, household = self._vacancy_elsewhere(vacancy_id), self._household(household_id)
+        return offer_id, [self._request(household, vacancy, offer_id, expiry, list(overrides), at, by)]
 
-        def work() -> tuple[UUID, list[Aggregate]]:
-            vacancy = self._get(Vacancy, vacancy_id, "vacancy")
-            if vacancy.owner == self.organisation:
-                raise InvalidInput(
-                    f"Vacancy {vacancy_id} is {self.organisation}'s own; make the offer directly"
-                )
-            household = self._get(Household, household_id, "household")
-            # A trial run on a copy that is never saved: the household's rules, the vacancy's availability.
-            self._receive(household, vacancy, offer_id, expiry, list(overrides), at, by)
-            vacancy.reserve_for_offer(
-                offer_id=offer_id, household_id=household_id, expires_at=expiry, at=at, by=by
-            )
-            request = OfferRequest.request(
-                id=offer_id,
-                owner=vacancy.owner,
-                vacancy_id=vacancy_id,
-                household_id=household_id,
-                expires_at=expiry,
-                overrides=list(overrides),
-                at=at,
-                by=by,
-            )
-            return offer_id, [request]
+    def _vacancy_elsewhere(self, vacancy_id: UUID) -> Vacancy:
+        vacancy = self._get(Vacancy, vacancy_id, "vacancy")
+        if vacancy.owner == self.organisation:
+            raise InvalidInput(f"Vacancy {vacancy_id} is {self.organisation}'s own; make the offer directly")
+        return vacancy
 
-        arguments = dict(
-            household_id=household_id,
-            vacancy_id=vacancy_id,
-            expires_at=expires_at,
-            overrides=list(overrides),
+    def _request(
+        self,
+        household: Household,
+        vacancy: Vacancy,
+        offer_id: UUID,
+        expiry: datetime,
+        overrides: list[Override],
+        at: datetime,
+        by: Actor,
+    ) -> OfferRequest:
+        """The request to the vacancy's owner, after a trial run on copies that are never saved: the
+        household's rules, the vacancy's availability."""
+        self._receive(household, vacancy, offer_id, expiry, overrides, at, by)
+        vacancy.reserve_for_offer(
+            offer_id=offer_id, household_id=household.id, expires_at=expiry, at=at, by=by
+        )
+        return OfferRequest.request(
+            id=offer_id,
+            owner=vacancy.owner,
+            vacancy_id=vacancy.id,
+            household_id=household.id,
+            expires_at=expiry,
+            overrides=overrides,
             at=at,
             by=by,
         )
-        self._once("request_offer", command_id, arguments, work)
-        return offer_id
 
+    def _household(self, household_id: UUID) -> Household:
+        return self._get(Household, household_id, "household")
+
+    def _request_of(self, offer_id: UUID) -> OfferRequest:
+        return self._get(OfferRequest, offer_id, OFFER_REQUEST)
+
+    @command()
     def record_reservation(
         self,
         *,
@@ -92,72 +101,61 @@ class OfferExchange(VacancyMirror):
         expires_at: datetime,
         at: datetime,
         by: Actor,
-    ) -> UUID:
+    ) -> Decision[UUID]:
         """The owner reserved the vacancy for our request: the household now holds the offer.
 
         If the household can no longer take it (another offer was accepted meanwhile, the rules now
         fail), the offer is declined by us as provider at once, so the vacancy goes back to the pool.
         """
+        request, vacancy = self._request_of(offer_id), self._get(Vacancy, vacancy_id, "vacancy")
+        self._reserve_undisclosed(vacancy, offer_id, expires_at, at, by)
+        request.record_reserved(at=at)
+        return offer_id, [vacancy, request, *self._offer_reserved(request, vacancy, at)]
 
-        def work() -> tuple[UUID, list[Aggregate]]:
-            request = self._get(OfferRequest, offer_id, OFFER_REQUEST)
-            vacancy = self._get(Vacancy, vacancy_id, "vacancy")
-            vacancy.reserve_for_offer(
-                offer_id=offer_id,
-                household_id=undisclosed_household(offer_id),
-                expires_at=expires_at,
-                at=at,
-                by=by,
+    def _offer_reserved(self, request: OfferRequest, vacancy: Vacancy, at: datetime) -> list[Aggregate]:
+        """Our household receives the reserved offer; or, if it can no longer take it, we decline it."""
+        household = self._get(Household, request.household_id, "household")
+        try:
+            self._receive(
+                household,
+                vacancy,
+                request.id,
+                request.expires_at,
+                request.overrides,
+                at,
+                request.requested_by,
             )
-            request.record_reserved(at=at)
-            household = self._get(Household, request.household_id, "household")
-            try:
-                self._receive(
-                    household,
-                    vacancy,
-                    offer_id,
-                    request.expires_at,
-                    request.overrides,
-                    at,
-                    request.requested_by,
-                )
-            except DomainError as error:
-                request.answer(
-                    accepted=False,
-                    declined_by=DeclinedBy.PROVIDER,
-                    at=at,
-                    by=self._system(),
-                    reason=f"The household could no longer take the offer: {error}",
-                )
-                return offer_id, [vacancy, request]
-            return offer_id, [vacancy, request, household]
+        except DomainError as error:
+            request.answer(
+                accepted=False,
+                declined_by=DeclinedBy.PROVIDER,
+                at=at,
+                by=self._system(),
+                reason=f"The household could no longer take the offer: {error}",
+            )
+            return []
+        return [household]
 
-        arguments = dict(offer_id=offer_id, vacancy_id=vacancy_id, expires_at=expires_at, at=at, by=by)
-        self._once("record_reservation", command_id, arguments, work)
-        return offer_id
-
+    @command(aggregate_id="offer_id", also=lambda app, call: {"by": app._system()})
     def record_reservation_refused(
         self, *, command_id: UUID, offer_id: UUID, reason: str, at: datetime
-    ) -> UUID:
-        return self._change(
-            OfferRequest,
-            OFFER_REQUEST,
-            command="record_reservation_refused",
-            command_id=command_id,
-            aggregate_id=offer_id,
-            at=at,
-            by=self._system(),
-            decide=lambda r: r.record_refused(reason=reason, at=at),
-            reason=reason,
-        )
+    ) -> Decision[UUID]:
+        request = self._get(OfferRequest, offer_id, OFFER_REQUEST)
+        request.record_refused(reason=reason, at=at)
+        return offer_id, [request]
 
+    # The answers fingerprint a decline's fields with their absent values (as the commands always have).
+
+    @command(also={"declined_by": None, "reason": ""})
     def accept_requested_offer(
         self, *, command_id: UUID, household_id: UUID, offer_id: UUID, at: datetime, by: Actor
-    ) -> UUID:
-        return self._answer_request(
-            "accept_requested_offer", command_id, household_id, offer_id, at, by, None, ""
-        )
+    ) -> Decision[UUID]:
+        request, household = self._request_of(offer_id), self._household(household_id)
+        household.accept_offer(offer_id=offer_id, at=at, by=by)
+        request.answer(accepted=True, declined_by=None, reason="", at=at, by=by)
+        return offer_id, [household, request]
 
+    @command()
     def decline_requested_offer(
         self,
         *,
@@ -168,92 +166,58 @@ class OfferExchange(VacancyMirror):
         reason: str,
         at: datetime,
         by: Actor,
-    ) -> UUID:
-        return self._answer_request(
-            "decline_requested_offer", command_id, household_id, offer_id, at, by, declined_by, reason
-        )
-
-    def _answer_request(
-        self,
-        command: str,
-        command_id: UUID,
-        household_id: UUID,
-        offer_id: UUID,
-        at: datetime,
-        by: Actor,
-        declined_by: DeclinedBy | None,
-        reason: str,
-    ) -> UUID:
-        def work() -> tuple[UUID, list[Aggregate]]:
-            request = self._get(OfferRequest, offer_id, OFFER_REQUEST)
-            household = self._get(Household, household_id, "household")
-            if declined_by is None:
-                household.accept_offer(offer_id=offer_id, at=at, by=by)
-            else:
-                household.decline_offer(
-                    offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by
-                )
-            request.answer(accepted=declined_by is None, declined_by=declined_by, reason=reason, at=at, by=by)
-            return offer_id, [household, request]
-
-        arguments = dict(
-            household_id=household_id, offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by
-        )
-        self._once(command, command_id, arguments, work)
-        return offer_id
+    ) -> Decision[UUID]:
+        request, household = self._request_of(offer_id), self._household(household_id)
+        household.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
+        request.answer(accepted=False, declined_by=declined_by, reason=reason, at=at, by=by)
+        return offer_id, [household, request]
 
     def mirror_vacancy_offer_expired(
         self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, at: datetime
     ) -> UUID:
         """The owner expired an offer on its vacancy; when the offer is one of our requests, our household's
         offer and the request lapse with the mirror, in one transaction."""
-        if not self._exists(offer_id):
-            return super().mirror_vacancy_offer_expired(
+        if self._exists(offer_id):
+            return self._requested_offer_expired(
                 command_id=command_id, vacancy_id=vacancy_id, offer_id=offer_id, at=at
             )
+        return super().mirror_vacancy_offer_expired(
+            command_id=command_id, vacancy_id=vacancy_id, offer_id=offer_id, at=at
+        )
 
-        def work() -> tuple[UUID, list[Aggregate]]:
-            request = self._get(OfferRequest, offer_id, OFFER_REQUEST)
-            vacancy = self._get(Vacancy, vacancy_id, "vacancy")
-            vacancy.expire_offer(offer_id=offer_id, at=at)
-            if request.status is not OfferRequestStatus.RESERVED:
-                # Answered here before the owner's timer ran: the owner decided; the mirror follows it alone.
-                return offer_id, [vacancy]
-            request.record_expired(at=at)
-            household = self._get(Household, request.household_id, "household")
-            household.expire_offer(offer_id=offer_id, at=at)
-            return offer_id, [vacancy, request, household]
+    @command("record_offer_expired")
+    def _requested_offer_expired(
+        self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, at: datetime
+    ) -> Decision[UUID]:
+        request, vacancy = self._request_of(offer_id), self._get(Vacancy, vacancy_id, "vacancy")
+        vacancy.expire_offer(offer_id=offer_id, at=at)
+        if request.status is not OfferRequestStatus.RESERVED:
+            # Answered here before the owner's timer ran: the owner decided; the mirror follows it alone.
+            return offer_id, [vacancy]
+        return offer_id, [vacancy, *self._request_lapsed(request, at)]
 
-        arguments = {"vacancy_id": vacancy_id, "offer_id": offer_id, "at": at}
-        self._once("record_offer_expired", command_id, arguments, work)
-        return offer_id
+    def _request_lapsed(self, request: OfferRequest, at: datetime) -> list[Aggregate]:
+        request.record_expired(at=at)
+        household = self._get(Household, request.household_id, "household")
+        household.expire_offer(offer_id=request.id, at=at)
+        return [request, household]
 
     # Owner's side: requests from other organisations, applied with the requester's actor.
 
+    @command(aggregate_id="vacancy_id", also=lambda app, call: {"by": app._timer()})
     def expire_requested_offer(
         self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, at: datetime
-    ) -> UUID:
+    ) -> Decision[UUID]:
         """Our timer: an offer another organisation requested on our vacancy went unanswered past its expiry.
 
         The expiry is published on the pool; the requester learns it there and lapses its household's offer.
         """
+        vacancy = self._get(Vacancy, vacancy_id, "vacancy")
+        self._require_own(vacancy)
+        vacancy.expire_offer(offer_id=offer_id, at=at)
+        return vacancy_id, [vacancy]
 
-        def decide(vacancy: Vacancy) -> None:
-            self._require_own(vacancy)
-            vacancy.expire_offer(offer_id=offer_id, at=at)
-
-        return self._change(
-            Vacancy,
-            "vacancy",
-            command="expire_requested_offer",
-            command_id=command_id,
-            aggregate_id=vacancy_id,
-            at=at,
-            by=self._timer(),
-            decide=decide,
-            offer_id=offer_id,
-        )
-
+    @command()
     def reserve_for_request(
         self,
         *,
@@ -263,36 +227,29 @@ class OfferExchange(VacancyMirror):
         expires_at: datetime,
         at: datetime,
         by: Actor,
-    ) -> UUID:
+    ) -> Decision[UUID]:
         """Reserve our vacancy for another organisation's offer, or record why not (the first request wins)."""
+        vacancy = self._own_vacancy(vacancy_id)
+        try:
+            self._reserve_undisclosed(vacancy, offer_id, expires_at, at, by)
+        except DomainError as error:
+            return offer_id, [self._refusal(offer_id, vacancy_id, str(error), at, by)]
+        return offer_id, [vacancy]
 
-        def work() -> tuple[UUID, list[Aggregate]]:
-            vacancy = self._own_vacancy(vacancy_id)
-            try:
-                vacancy.reserve_for_offer(
-                    offer_id=offer_id,
-                    household_id=undisclosed_household(offer_id),
-                    expires_at=expires_at,
-                    at=at,
-                    by=by,
-                )
-            except DomainError as error:
-                refusal = ReservationRefusal(
-                    id=derived_id("refusal", offer_id),
-                    offer_id=offer_id,
-                    vacancy_id=vacancy_id,
-                    requester=by.organisation,
-                    reason=str(error),
-                    at=at,
-                    by=self._system(),
-                )
-                return offer_id, [refusal]
-            return offer_id, [vacancy]
+    def _refusal(
+        self, offer_id: UUID, vacancy_id: UUID, reason: str, at: datetime, by: Actor
+    ) -> ReservationRefusal:
+        return ReservationRefusal(
+            id=derived_id("refusal", offer_id),
+            offer_id=offer_id,
+            vacancy_id=vacancy_id,
+            requester=by.organisation,
+            reason=reason,
+            at=at,
+            by=self._system(),
+        )
 
-        arguments = dict(offer_id=offer_id, vacancy_id=vacancy_id, expires_at=expires_at, at=at, by=by)
-        self._once("reserve_for_request", command_id, arguments, work)
-        return offer_id
-
+    @command(aggregate_id="vacancy_id")
     def answer_for_request(
         self,
         *,
@@ -303,36 +260,30 @@ class OfferExchange(VacancyMirror):
         declined_by: DeclinedBy | None,
         at: datetime,
         by: Actor,
-    ) -> UUID:
-        def decide(vacancy: Vacancy) -> None:
-            if vacancy.owner != self.organisation:
-                raise NotPermitted(
-                    f"Vacancy {vacancy_id} is {vacancy.owner}'s; {self.organisation} only mirrors it"
-                )
-            if accepted:
-                vacancy.accept_offer(offer_id=offer_id, at=at, by=by)
-            else:
-                vacancy.decline_offer(
-                    offer_id=offer_id,
-                    declined_by=declined_by or DeclinedBy.PROVIDER,
-                    reason=f"declined; the reason is kept by {by.organisation}",
-                    at=at,
-                    by=by,
-                )
+    ) -> Decision[UUID]:
+        vacancy = self._answered_here(vacancy_id)
+        if accepted:
+            vacancy.accept_offer(offer_id=offer_id, at=at, by=by)
+        else:
+            self._declined_for_request(vacancy, offer_id, declined_by, at, by)
+        return vacancy_id, [vacancy]
 
-        return self._change(
-            Vacancy,
-            "vacancy",
-            command="answer_for_request",
-            command_id=command_id,
-            aggregate_id=vacancy_id,
-            at=at,
-            by=by,
-            decide=decide,
-            offer_id=offer_id,
-            accepted=accepted,
-            declined_by=declined_by,
-        )
+    def _answered_here(self, vacancy_id: UUID) -> Vacancy:
+        vacancy = self._get(Vacancy, vacancy_id, "vacancy")
+        if vacancy.owner != self.organisation:
+            raise NotPermitted(
+                f"Vacancy {vacancy_id} is {vacancy.owner}'s; {self.organisation} only mirrors it"
+            )
+        return vacancy
+
+    @staticmethod
+    def _declined_for_request(
+        vacancy: Vacancy, offer_id: UUID, declined_by: DeclinedBy | None, at: datetime, by: Actor
+    ) -> None:
+        """The requester's household (or the requester) declined: the reason stays with the requester."""
+        reason = f"declined; the reason is kept by {by.organisation}"
+        declined_by = declined_by or DeclinedBy.PROVIDER
+        vacancy.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
 
     # Shared
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from coordination.applications.base import NodeApplication, derived_id, require_time
+from coordination.applications.commands import Decision, command
 from coordination.applications.timers import Expiries, originators, timer_command_id
 from coordination.domain.errors import DomainError
 from coordination.domain.referral import Referral, ReferralDetails, ReferralKind, ReferralStatus
@@ -21,6 +21,7 @@ _NOT_YET_ACCEPTED = (ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED)
 class ReferralDesk(NodeApplication):
     """Sending, receiving and answering referrals; shared by every organisation role."""
 
+    @command()
     def send_referral(
         self,
         *,
@@ -33,26 +34,22 @@ class ReferralDesk(NodeApplication):
         legal_basis: str | None = None,
         at: datetime,
         by: Actor,
-    ) -> UUID:
-        referral_id = derived_id("referral", self.organisation, command_id)
-        # One set of arguments: what the referral is sent with is what the receipt's fingerprint covers.
-        arguments = dict(
+    ) -> Decision[UUID]:
+        referral = Referral.send(
+            id=derived_id("referral", self.organisation, command_id),
             receiver=receiver,
             kind=kind,
             household_id=household_id,
             details=details,
             consent=consent,
             legal_basis=legal_basis,
+            policy=self.policy,
             at=at,
             by=by,
         )
+        return referral.id, [referral]
 
-        def work() -> tuple[UUID, list[Aggregate]]:
-            return referral_id, [Referral.send(id=referral_id, policy=self.policy, **arguments)]
-
-        self._once("send_referral", command_id, arguments, work)
-        return referral_id
-
+    @command()
     def receive_referral(
         self,
         *,
@@ -68,14 +65,15 @@ class ReferralDesk(NodeApplication):
         complete_by: datetime,
         at: datetime,
         by: Actor,
-    ) -> UUID:
+    ) -> Decision[UUID]:
         """Keep this node's copy of a referral another organisation sent to it, as it was recorded there.
 
         The due dates are the referrer's recorded ones, not recomputed from this node's policy, so both
         copies agree on what is overdue.
         """
-
-        arguments = dict(
+        referral = Referral(
+            id=referral_id,
+            receiver=self.organisation,
             referrer=referrer,
             kind=kind,
             household_id=household_id,
@@ -87,70 +85,48 @@ class ReferralDesk(NodeApplication):
             at=at,
             by=by,
         )
+        return referral_id, [referral]
 
-        def work() -> tuple[UUID, list[Aggregate]]:
-            return referral_id, [Referral(id=referral_id, receiver=self.organisation, **arguments)]
+    def _referral(self, referral_id: UUID) -> Referral:
+        return self._get(Referral, referral_id, REFERRAL)
 
-        self._once("receive_referral", command_id, {**arguments, "referral_id": referral_id}, work)
-        return referral_id
+    @command()
+    def acknowledge_referral(
+        self, *, command_id: UUID, referral_id: UUID, at: datetime, by: Actor
+    ) -> Decision[UUID]:
+        referral = self._referral(referral_id)
+        referral.acknowledge(at=at, by=by)
+        return referral_id, [referral, *self._acknowledged(referral, at, by)]
 
-    def _step(
-        self,
-        command: str,
-        command_id: UUID,
-        referral_id: UUID,
-        at: datetime,
-        by: Actor,
-        decide: Callable[[Referral], object],
-        **arguments: object,
-    ) -> UUID:
-        def work() -> tuple[UUID, list[Aggregate]]:
-            referral = self._get(Referral, referral_id, REFERRAL)
-            decide(referral)
-            return referral_id, [referral, *self._consequences(referral, command, at, by)]
-
-        arguments.update(referral_id=referral_id, at=at, by=by)
-        self._once(command, command_id, arguments, work)
-        return referral_id
-
-    def _consequences(self, referral: Referral, command: str, at: datetime, by: Actor) -> list[Aggregate]:
-        """Other aggregates of this node that a referral step changes too (in the same transaction)."""
+    def _acknowledged(self, referral: Referral, at: datetime, by: Actor) -> list[Aggregate]:
+        """Other aggregates of this node that an acknowledgement changes too (in the same transaction)."""
         return []
 
-    def acknowledge_referral(self, *, command_id: UUID, referral_id: UUID, at: datetime, by: Actor) -> UUID:
-        return self._step(
-            "acknowledge_referral", command_id, referral_id, at, by, lambda r: r.acknowledge(at=at, by=by)
-        )
-
+    @command()
     def accept_referral(
         self, *, command_id: UUID, referral_id: UUID, assignee: str, at: datetime, by: Actor
-    ) -> UUID:
-        return self._step(
-            "accept_referral",
-            command_id,
-            referral_id,
-            at,
-            by,
-            lambda r: r.accept(assignee=assignee, at=at, by=by),
-            assignee=assignee,
-        )
+    ) -> Decision[UUID]:
+        referral = self._referral(referral_id)
+        referral.accept(assignee=assignee, at=at, by=by)
+        return referral_id, [referral]
 
-    def start_referral(self, *, command_id: UUID, referral_id: UUID, at: datetime, by: Actor) -> UUID:
-        return self._step("start_referral", command_id, referral_id, at, by, lambda r: r.start(at=at, by=by))
+    @command()
+    def start_referral(
+        self, *, command_id: UUID, referral_id: UUID, at: datetime, by: Actor
+    ) -> Decision[UUID]:
+        referral = self._referral(referral_id)
+        referral.start(at=at, by=by)
+        return referral_id, [referral]
 
+    @command()
     def put_referral_on_hold(
         self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
-    ) -> UUID:
-        return self._step(
-            "put_referral_on_hold",
-            command_id,
-            referral_id,
-            at,
-            by,
-            lambda r: r.put_on_hold(reason=reason, at=at, by=by),
-            reason=reason,
-        )
+    ) -> Decision[UUID]:
+        referral = self._referral(referral_id)
+        referral.put_on_hold(reason=reason, at=at, by=by)
+        return referral_id, [referral]
 
+    @command()
     def decline_referral(
         self,
         *,
@@ -160,31 +136,20 @@ class ReferralDesk(NodeApplication):
         reason: str,
         at: datetime,
         by: Actor,
-    ) -> UUID:
-        return self._step(
-            "decline_referral",
-            command_id,
-            referral_id,
-            at,
-            by,
-            lambda r: r.decline(declined_by=declined_by, reason=reason, at=at, by=by),
-            declined_by=declined_by,
-            reason=reason,
-        )
+    ) -> Decision[UUID]:
+        referral = self._referral(referral_id)
+        referral.decline(declined_by=declined_by, reason=reason, at=at, by=by)
+        return referral_id, [referral]
 
+    @command()
     def override_referral_decline(
         self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
-    ) -> UUID:
-        return self._step(
-            "override_referral_decline",
-            command_id,
-            referral_id,
-            at,
-            by,
-            lambda r: r.override_decline(reason=reason, policy=self.policy, at=at, by=by),
-            reason=reason,
-        )
+    ) -> Decision[UUID]:
+        referral = self._referral(referral_id)
+        referral.override_decline(reason=reason, policy=self.policy, at=at, by=by)
+        return referral_id, [referral]
 
+    @command()
     def redirect_referral(
         self,
         *,
@@ -195,62 +160,45 @@ class ReferralDesk(NodeApplication):
         consent: Consent | None = None,
         at: datetime,
         by: Actor,
-    ) -> UUID:
+    ) -> Decision[UUID]:
         """Forward a referral to another organisation; one resting on consent needs a consent naming it."""
-        return self._step(
-            "redirect_referral",
-            command_id,
-            referral_id,
-            at,
-            by,
-            lambda r: r.redirect(to=to, reason=reason, consent=consent, policy=self.policy, at=at, by=by),
-            to=to,
-            reason=reason,
-            consent=consent,
-        )
+        referral = self._referral(referral_id)
+        referral.redirect(to=to, reason=reason, consent=consent, policy=self.policy, at=at, by=by)
+        return referral_id, [referral]
 
+    @command()
     def withdraw_referral(
         self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
-    ) -> UUID:
-        return self._step(
-            "withdraw_referral",
-            command_id,
-            referral_id,
-            at,
-            by,
-            lambda r: r.withdraw(reason=reason, at=at, by=by),
-            reason=reason,
-        )
+    ) -> Decision[UUID]:
+        referral = self._referral(referral_id)
+        referral.withdraw(reason=reason, at=at, by=by)
+        return referral_id, [referral]
 
+    @command()
     def complete_referral(
         self, *, command_id: UUID, referral_id: UUID, outcome: str, at: datetime, by: Actor
-    ) -> UUID:
-        return self._step(
-            "complete_referral",
-            command_id,
-            referral_id,
-            at,
-            by,
-            lambda r: r.complete(outcome=outcome, at=at, by=by),
-            outcome=outcome,
-        )
+    ) -> Decision[UUID]:
+        referral = self._referral(referral_id)
+        referral.complete(outcome=outcome, at=at, by=by)
+        return referral_id, [referral]
 
+    @command()
     def mark_referral_entered_in_error(
         self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
-    ) -> UUID:
-        return self._step(
-            "mark_referral_entered_in_error",
-            command_id,
-            referral_id,
-            at,
-            by,
-            lambda r: r.mark_entered_in_error(reason=reason, at=at, by=by),
-            reason=reason,
-        )
+    ) -> Decision[UUID]:
+        referral = self._referral(referral_id)
+        referral.mark_entered_in_error(reason=reason, at=at, by=by)
+        return referral_id, [referral]
 
-    def expire_referral(self, *, command_id: UUID, referral_id: UUID, at: datetime) -> UUID:
-        timer = Actor(organisation=self.organisation, person="referral-expiry-timer", role=Role.SYSTEM)
-        return self._step("expire_referral", command_id, referral_id, at, timer, lambda r: r.expire(at=at))
+    # The timer is no person: the receipt's fingerprint names its actor.
+    @command(also=lambda app, call: {"by": app._referral_timer()})
+    def expire_referral(self, *, command_id: UUID, referral_id: UUID, at: datetime) -> Decision[UUID]:
+        referral = self._referral(referral_id)
+        referral.expire(at=at)
+        return referral_id, [referral]
+
+    def _referral_timer(self) -> Actor:
+        return Actor(organisation=self.organisation, person="referral-expiry-timer", role=Role.SYSTEM)
 
     # Timers
 

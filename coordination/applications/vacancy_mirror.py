@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
 from coordination.applications.base import NodeApplication, derived_id
+from coordination.applications.commands import Decision, command
 from coordination.applications.views import VacancyView
 from coordination.domain.errors import InvalidInput
 from coordination.domain.vacancy import Vacancy
@@ -33,19 +31,15 @@ class VacancyMirror(NodeApplication):
     def vacancy(self, vacancy_id: UUID) -> VacancyView:
         return VacancyView.of(self._get(Vacancy, vacancy_id, "vacancy"))
 
+    @command()
     def mirror_vacancy_published(
         self, *, command_id: UUID, vacancy_id: UUID, owner: str, dwelling: Dwelling, at: datetime, by: Actor
-    ) -> UUID:
+    ) -> Decision[UUID]:
         if owner == self.organisation:
             raise InvalidInput(f"{owner} keeps its own vacancies, not mirrors of them")
+        return vacancy_id, [Vacancy(id=vacancy_id, owner=owner, dwelling=dwelling, at=at, by=by)]
 
-        def work() -> tuple[UUID, list[Aggregate]]:
-            return vacancy_id, [Vacancy(id=vacancy_id, owner=owner, dwelling=dwelling, at=at, by=by)]
-
-        arguments = dict(vacancy_id=vacancy_id, owner=owner, dwelling=dwelling, at=at, by=by)
-        self._once("mirror_vacancy_published", command_id, arguments, work)
-        return vacancy_id
-
+    @command(aggregate_id="vacancy_id")
     def mirror_vacancy_reserved(
         self,
         *,
@@ -55,37 +49,20 @@ class VacancyMirror(NodeApplication):
         expires_at: datetime,
         at: datetime,
         by: Actor,
-    ) -> UUID:
-        return self._mirror(
-            "mirror_vacancy_reserved",
-            command_id,
-            vacancy_id,
-            at,
-            by,
-            lambda v: v.reserve_for_offer(
-                offer_id=offer_id,
-                household_id=undisclosed_household(offer_id),
-                expires_at=expires_at,
-                at=at,
-                by=by,
-            ),
-            offer_id=offer_id,
-            expires_at=expires_at,
-        )
+    ) -> Decision[UUID]:
+        vacancy = self._mirrored(vacancy_id)
+        self._reserve_undisclosed(vacancy, offer_id, expires_at, at, by)
+        return vacancy_id, [vacancy]
 
+    @command(aggregate_id="vacancy_id")
     def mirror_vacancy_let(
         self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, at: datetime, by: Actor
-    ) -> UUID:
-        return self._mirror(
-            "mirror_vacancy_let",
-            command_id,
-            vacancy_id,
-            at,
-            by,
-            lambda v: v.accept_offer(offer_id=offer_id, at=at, by=by),
-            offer_id=offer_id,
-        )
+    ) -> Decision[UUID]:
+        vacancy = self._mirrored(vacancy_id)
+        vacancy.accept_offer(offer_id=offer_id, at=at, by=by)
+        return vacancy_id, [vacancy]
 
+    @command(aggregate_id="vacancy_id")
     def mirror_vacancy_offer_declined(
         self,
         *,
@@ -95,73 +72,45 @@ class VacancyMirror(NodeApplication):
         declined_by: DeclinedBy,
         at: datetime,
         by: Actor,
-    ) -> UUID:
+    ) -> Decision[UUID]:
+        vacancy = self._mirrored(vacancy_id)
         reason = f"declined; the reason is kept by {by.organisation}"
-        return self._mirror(
-            "mirror_vacancy_offer_declined",
-            command_id,
-            vacancy_id,
-            at,
-            by,
-            lambda v: v.decline_offer(
-                offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by
-            ),
-            offer_id=offer_id,
-            declined_by=declined_by,
-        )
+        vacancy.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
+        return vacancy_id, [vacancy]
 
+    # The owner's timer expired the offer; no person acted here, and the fingerprint names the mirror.
+    @command(aggregate_id="vacancy_id", also=lambda app, call: {"by": app._mirror_timer()})
     def mirror_vacancy_offer_expired(
         self, *, command_id: UUID, vacancy_id: UUID, offer_id: UUID, at: datetime
-    ) -> UUID:
-        timer = Actor(organisation=self.organisation, person="vacancy-mirror", role=Role.SYSTEM)
-        return self._mirror(
-            "mirror_vacancy_offer_expired",
-            command_id,
-            vacancy_id,
-            at,
-            timer,
-            lambda v: v.expire_offer(offer_id=offer_id, at=at),
-            offer_id=offer_id,
-        )
+    ) -> Decision[UUID]:
+        vacancy = self._mirrored(vacancy_id)
+        vacancy.expire_offer(offer_id=offer_id, at=at)
+        return vacancy_id, [vacancy]
 
+    def _mirror_timer(self) -> Actor:
+        return Actor(organisation=self.organisation, person="vacancy-mirror", role=Role.SYSTEM)
+
+    @command(aggregate_id="vacancy_id")
     def mirror_vacancy_withdrawn(
         self, *, command_id: UUID, vacancy_id: UUID, reason: str, at: datetime, by: Actor
-    ) -> UUID:
-        return self._mirror(
-            "mirror_vacancy_withdrawn",
-            command_id,
-            vacancy_id,
-            at,
-            by,
-            lambda v: v.withdraw(reason=reason, at=at, by=by),
-            reason=reason,
+    ) -> Decision[UUID]:
+        vacancy = self._mirrored(vacancy_id)
+        vacancy.withdraw(reason=reason, at=at, by=by)
+        return vacancy_id, [vacancy]
+
+    @staticmethod
+    def _reserve_undisclosed(
+        vacancy: Vacancy, offer_id: UUID, expires_at: datetime, at: datetime, by: Actor
+    ) -> None:
+        """Reserve for an offer to a household this node is not told of (its stand-in is derived from the offer)."""
+        household_id = undisclosed_household(offer_id)
+        vacancy.reserve_for_offer(
+            offer_id=offer_id, household_id=household_id, expires_at=expires_at, at=at, by=by
         )
 
-    def _mirror(
-        self,
-        command: str,
-        command_id: UUID,
-        vacancy_id: UUID,
-        at: datetime,
-        by: Actor,
-        decide: Callable[[Vacancy], object],
-        **arguments: object,
-    ) -> UUID:
-        def checked(vacancy: Vacancy) -> object:
-            if vacancy.owner == self.organisation:
-                raise InvalidInput(
-                    f"Vacancy {vacancy_id} is {self.organisation}'s own; only its node changes it"
-                )
-            return decide(vacancy)
-
-        return self._change(
-            Vacancy,
-            "vacancy",
-            command=command,
-            command_id=command_id,
-            aggregate_id=vacancy_id,
-            at=at,
-            by=by,
-            decide=checked,
-            **arguments,
-        )
+    def _mirrored(self, vacancy_id: UUID) -> Vacancy:
+        """Another organisation's vacancy, as this node mirrors it (its own only its own commands change)."""
+        vacancy = self._get(Vacancy, vacancy_id, "vacancy")
+        if vacancy.owner == self.organisation:
+            raise InvalidInput(f"Vacancy {vacancy_id} is {self.organisation}'s own; only its node changes it")
+        return vacancy

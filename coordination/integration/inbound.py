@@ -7,7 +7,6 @@ transaction as its effect, is what makes a redelivered message change nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from uuid import UUID
 
 import structlog
@@ -16,39 +15,12 @@ from adapters.kafka.consumer import AlreadyApplied
 from adapters.kafka.envelope import ReceivedEvent
 from coordination.applications.base import NodeApplication
 from coordination.domain.errors import ConcurrencyConflict, NotPermitted
-from coordination.integration import household_facts as facts
-from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
-from coordination.integration.erasure import HouseholdErasureNotice
+from coordination.integration.dispatch import handler_for
 from coordination.integration.events import IntegrationEvent
-from coordination.integration.outbound import own_fields
 from coordination.integration.topics import VACANCIES, org_source
 
 log = structlog.get_logger()
-
-REFERRAL_COMMANDS: dict[type[r.ReferralStepTaken], str] = {
-    r.ReferralAcknowledged: "acknowledge_referral",
-    r.ReferralAccepted: "accept_referral",
-    r.ReferralStarted: "start_referral",
-    r.ReferralPutOnHold: "put_referral_on_hold",
-    r.ReferralDeclined: "decline_referral",
-    r.ReferralDeclineOverridden: "override_referral_decline",
-    r.ReferralRedirected: "redirect_referral",
-    r.ReferralWithdrawn: "withdraw_referral",
-    r.ReferralCompleted: "complete_referral",
-    r.ReferralEnteredInError: "mark_referral_entered_in_error",
-}
-
-FACT_COMMANDS: dict[type[facts.HouseholdFactReported], str] = {
-    facts.ChildEnrolmentReported: "record_enrolment",
-    facts.ContactPersonLinkReported: "record_contact_person",
-    facts.ContactPersonUnlinkReported: "end_contact_person",
-    facts.PracticalMattersReported: "record_practical_matters_in_order",
-    facts.NoLongerAsksForHelpReported: "record_no_longer_asks_for_help",
-    facts.FollowUpVisitReported: "record_follow_up_visit",
-    facts.SettlementReported: "settle_household",
-}
-
 
 # What the mirror's commands take (mirror_vacancy_*), apart from a reservation (our request's, or not).
 _MIRRORED = (
@@ -129,122 +101,11 @@ class Inbound:
         if org_source(speaker) != received.source:
             raise NotPermitted(f"{received.source} spoke for {speaker}")
 
-    def _command(self, name: str) -> Callable[..., Any]:
-        command = getattr(self.app, name, None)
-        if command is None:
-            raise NotPermitted(f"{self.organisation} ({type(self.app).__name__}) does not take {name}")
-        return command  # type: ignore[no-any-return]
-
     def _dispatch(self, command_id: UUID, event: IntegrationEvent) -> None:
-        if isinstance(event, r.ReferralSent):
-            if event.receiver != self.organisation:
-                raise NotPermitted(f"A referral to {event.receiver} reached {self.organisation}")
-            # Our copy names us as the receiver itself; everything else is as the referrer recorded it.
-            fields = {
-                name: getattr(event, name)
-                for name in type(event).model_fields
-                if name not in ("receiver", "sealed")
-            }
-            self._command("receive_referral")(command_id=command_id, **fields)
-            return
-        if isinstance(event, r.ReferralStepTaken):
-            self._command(REFERRAL_COMMANDS[type(event)])(
-                command_id=command_id,
-                referral_id=event.referral_id,
-                at=event.at,
-                by=event.by,
-                **own_fields(type(event), r.ReferralStepTaken, event),
-            )
-            return
-        if isinstance(event, r.ReferralExpired):
-            self._command("expire_referral")(
-                command_id=command_id, referral_id=event.referral_id, at=event.at
-            )
-            return
-        if isinstance(event, HouseholdErasureNotice):
-            self._command("forget_household")(
-                command_id=command_id, household_id=event.household_id, at=event.at, by=event.by
-            )
-            return
-        if isinstance(event, facts.HouseholdFactReported):
-            self._command(FACT_COMMANDS[type(event)])(
-                command_id=command_id,
-                household_id=event.household_id,
-                at=event.at,
-                by=event.by,
-                **own_fields(type(event), facts.HouseholdFactReported, event),
-            )
-            return
-        self._vacancy(command_id, event)
-
-    def _vacancy(self, command_id: UUID, e: IntegrationEvent) -> None:
-        c = self._command
-        if isinstance(e, v.VacancyPublished):
-            c("mirror_vacancy_published")(
-                command_id=command_id,
-                vacancy_id=e.vacancy_id,
-                owner=e.owner,
-                dwelling=e.dwelling,
-                at=e.at,
-                by=e.by,
-            )
-        elif isinstance(e, v.VacancyReserved):
-            # Reserved for one of our requests: our household now holds the offer.
-            name = "record_reservation" if e.reserved_for == self.organisation else "mirror_vacancy_reserved"
-            c(name)(
-                command_id=command_id,
-                vacancy_id=e.vacancy_id,
-                offer_id=e.offer_id,
-                expires_at=e.expires_at,
-                at=e.at,
-                by=e.by,
-            )
-        elif isinstance(e, v.VacancyLet):
-            c("mirror_vacancy_let")(
-                command_id=command_id, vacancy_id=e.vacancy_id, offer_id=e.offer_id, at=e.at, by=e.by
-            )
-        elif isinstance(e, v.VacancyOfferDeclined):
-            c("mirror_vacancy_offer_declined")(
-                command_id=command_id,
-                vacancy_id=e.vacancy_id,
-                offer_id=e.offer_id,
-                declined_by=e.declined_by,
-                at=e.at,
-                by=e.by,
-            )
-        elif isinstance(e, v.VacancyOfferExpired):
-            c("mirror_vacancy_offer_expired")(
-                command_id=command_id, vacancy_id=e.vacancy_id, offer_id=e.offer_id, at=e.at
-            )
-        elif isinstance(e, v.VacancyWithdrawn):
-            c("mirror_vacancy_withdrawn")(
-                command_id=command_id, vacancy_id=e.vacancy_id, reason=e.reason, at=e.at, by=e.by
-            )
-        elif isinstance(e, v.OfferRequested):
-            c("reserve_for_request")(
-                command_id=command_id,
-                offer_id=e.offer_id,
-                vacancy_id=e.vacancy_id,
-                expires_at=e.expires_at,
-                at=e.at,
-                by=e.by,
-            )
-        elif isinstance(e, v.OfferAnswered):
-            c("answer_for_request")(
-                command_id=command_id,
-                offer_id=e.offer_id,
-                vacancy_id=e.vacancy_id,
-                accepted=e.accepted,
-                declined_by=e.declined_by,
-                at=e.at,
-                by=e.by,
-            )
-        elif isinstance(e, v.ReservationRefused):
-            c("record_reservation_refused")(
-                command_id=command_id, offer_id=e.offer_id, reason=e.reason, at=e.at
-            )
-        else:
-            raise NotPermitted(f"{self.organisation} has no use for {e.event_type}")
+        handler = handler_for(event)
+        if handler is None:
+            raise NotPermitted(f"{self.organisation} has no use for {event.event_type}")
+        handler(self.app, command_id, event)
 
 
 def _refuse_sealed(event: IntegrationEvent) -> IntegrationEvent:

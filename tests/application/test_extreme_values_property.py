@@ -277,7 +277,17 @@ def _command(world: World, step: str, arg: Any) -> None:
         else:
             consent = Consent(recipient=s.BRIDGE, purpose="jobcentre", given_on=when)
             decide = lambda h: h._consent_given(consent=consent, at=at, by=CONSULTANT)  # noqa: E731
-        app._on_household(step, uuid4(), world.household(index), at, CONSULTANT, decide, when=when)
+        app._change(
+            Household,
+            "household",
+            command=step,
+            command_id=uuid4(),
+            aggregate_id=world.household(index),
+            at=at,
+            by=CONSULTANT,
+            decide=decide,
+            when=when,
+        )
 
 
 def _every_aggregate_loads_and_is_viewed(app: HousingOrganisationApp) -> int:

@@ -14,6 +14,7 @@ from adapters.event_decoding import StoredEventDecoder
 from adapters.views import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import DomainError, ImplausibleValue
+from coordination.domain.household import Household
 from coordination.projections.rebuild import compare, rebuild
 from ops.read_models import READ_MODELS
 from tests import read_model_support as s
@@ -26,13 +27,15 @@ def _stored_as_the_old_code_did(housing: HousingOrganisationApp, moved_on: date)
     application as before, its @event method recording the date as the public method did before it
     checked it (the event and its fields are unchanged)."""
     household_id = register_family(housing)
-    housing._on_household(
-        "record_move",
-        cmd(),
-        household_id,
-        at(1),
-        CONSULTANT,
-        lambda h: h._moved(move=a_move(moved_on=moved_on), at=at(1), by=CONSULTANT),
+    housing._change(
+        Household,
+        "household",
+        command="record_move",
+        command_id=cmd(),
+        aggregate_id=household_id,
+        at=at(1),
+        by=CONSULTANT,
+        decide=lambda h: h._moved(move=a_move(moved_on=moved_on), at=at(1), by=CONSULTANT),
         moved_on=moved_on,
     )
     return household_id

@@ -1,0 +1,308 @@
+"""Which command of a node applies each integration event it receives: one table from the event's type to
+a handler, each handler checked (by mypy, where the table is built) to take events of its type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from coordination.applications.base import NodeApplication
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.offer_exchange import OfferExchange
+from coordination.applications.referrals import ReferralDesk
+from coordination.applications.vacancy_mirror import VacancyMirror
+from coordination.domain.errors import NotPermitted
+from coordination.integration import household_facts as facts
+from coordination.integration import referrals as r
+from coordination.integration import vacancies as v
+from coordination.integration.erasure import HouseholdErasureNotice
+from coordination.integration.events import IntegrationEvent
+
+D = TypeVar("D", bound=NodeApplication)
+E = TypeVar("E", bound=IntegrationEvent)
+# Applies one received event to a node as the node's own command; the command id is the message's id.
+Handler = Callable[[NodeApplication, UUID, Any], object]
+
+
+def _taking(app: NodeApplication, role: type[D], command: str) -> D:
+    """The node as the role whose command `command` is; a node of another role does not take it."""
+    if not isinstance(app, role):
+        raise NotPermitted(f"{app.organisation} ({type(app).__name__}) does not take {command}")
+    return app
+
+
+def _on(
+    event_type: type[E], handler: Callable[[NodeApplication, UUID, E], object]
+) -> tuple[type[E], Handler]:
+    """One entry of the dispatch table: the handler is checked to take events of `event_type`."""
+    return event_type, handler
+
+
+# Referrals: a copy of one sent to us, and each step the other party took on its copy.
+
+
+def _sent(app: NodeApplication, command_id: UUID, e: r.ReferralSent) -> object:
+    if e.receiver != app.organisation:
+        raise NotPermitted(f"A referral to {e.receiver} reached {app.organisation}")
+    # Our copy names us as the receiver itself; everything else is as the referrer recorded it.
+    return _taking(app, ReferralDesk, "receive_referral").receive_referral(
+        command_id=command_id,
+        referral_id=e.referral_id,
+        referrer=e.referrer,
+        kind=e.kind,
+        household_id=e.household_id,
+        details=e.details,
+        consent=e.consent,
+        legal_basis=e.legal_basis,
+        acknowledge_by=e.acknowledge_by,
+        complete_by=e.complete_by,
+        at=e.at,
+        by=e.by,
+    )
+
+
+def _desk(app: NodeApplication, command: str) -> ReferralDesk:
+    return _taking(app, ReferralDesk, command)
+
+
+def _acknowledged(app: NodeApplication, c: UUID, e: r.ReferralAcknowledged) -> object:
+    desk = _desk(app, "acknowledge_referral")
+    return desk.acknowledge_referral(command_id=c, referral_id=e.referral_id, at=e.at, by=e.by)
+
+
+def _accepted(app: NodeApplication, c: UUID, e: r.ReferralAccepted) -> object:
+    desk = _desk(app, "accept_referral")
+    return desk.accept_referral(
+        command_id=c, referral_id=e.referral_id, assignee=e.assignee, at=e.at, by=e.by
+    )
+
+
+def _started(app: NodeApplication, c: UUID, e: r.ReferralStarted) -> object:
+    return _desk(app, "start_referral").start_referral(
+        command_id=c, referral_id=e.referral_id, at=e.at, by=e.by
+    )
+
+
+def _on_hold(app: NodeApplication, c: UUID, e: r.ReferralPutOnHold) -> object:
+    desk = _desk(app, "put_referral_on_hold")
+    return desk.put_referral_on_hold(
+        command_id=c, referral_id=e.referral_id, reason=e.reason, at=e.at, by=e.by
+    )
+
+
+def _declined(app: NodeApplication, c: UUID, e: r.ReferralDeclined) -> object:
+    return _desk(app, "decline_referral").decline_referral(
+        command_id=c, referral_id=e.referral_id, declined_by=e.declined_by, reason=e.reason, at=e.at, by=e.by
+    )
+
+
+def _decline_overridden(app: NodeApplication, c: UUID, e: r.ReferralDeclineOverridden) -> object:
+    return _desk(app, "override_referral_decline").override_referral_decline(
+        command_id=c, referral_id=e.referral_id, reason=e.reason, at=e.at, by=e.by
+    )
+
+
+def _redirected(app: NodeApplication, c: UUID, e: r.ReferralRedirected) -> object:
+    return _desk(app, "redirect_referral").redirect_referral(
+        command_id=c, referral_id=e.referral_id, to=e.to, reason=e.reason, consent=e.consent, at=e.at, by=e.by
+    )
+
+
+def _withdrawn(app: NodeApplication, c: UUID, e: r.ReferralWithdrawn) -> object:
+    desk = _desk(app, "withdraw_referral")
+    return desk.withdraw_referral(command_id=c, referral_id=e.referral_id, reason=e.reason, at=e.at, by=e.by)
+
+
+def _completed(app: NodeApplication, c: UUID, e: r.ReferralCompleted) -> object:
+    desk = _desk(app, "complete_referral")
+    return desk.complete_referral(
+        command_id=c, referral_id=e.referral_id, outcome=e.outcome, at=e.at, by=e.by
+    )
+
+
+def _entered_in_error(app: NodeApplication, c: UUID, e: r.ReferralEnteredInError) -> object:
+    return _desk(app, "mark_referral_entered_in_error").mark_referral_entered_in_error(
+        command_id=c, referral_id=e.referral_id, reason=e.reason, at=e.at, by=e.by
+    )
+
+
+def _expired(app: NodeApplication, c: UUID, e: r.ReferralExpired) -> object:
+    return _desk(app, "expire_referral").expire_referral(command_id=c, referral_id=e.referral_id, at=e.at)
+
+
+def _erased(app: NodeApplication, c: UUID, e: HouseholdErasureNotice) -> object:
+    return app.forget_household(command_id=c, household_id=e.household_id, at=e.at, by=e.by)
+
+
+# Facts about a household we own, reported by the organisation that holds or serves it.
+
+
+def _owner(app: NodeApplication, command: str) -> HousingOrganisationApp:
+    return _taking(app, HousingOrganisationApp, command)
+
+
+def _enrolment(app: NodeApplication, c: UUID, e: facts.ChildEnrolmentReported) -> object:
+    return _owner(app, "record_enrolment").record_enrolment(
+        command_id=c, household_id=e.household_id, enrolment=e.enrolment, at=e.at, by=e.by
+    )
+
+
+def _contact_person(app: NodeApplication, c: UUID, e: facts.ContactPersonLinkReported) -> object:
+    return _owner(app, "record_contact_person").record_contact_person(
+        command_id=c, household_id=e.household_id, link_id=e.link_id, place=e.place, at=e.at, by=e.by
+    )
+
+
+def _contact_person_ended(app: NodeApplication, c: UUID, e: facts.ContactPersonUnlinkReported) -> object:
+    return _owner(app, "end_contact_person").end_contact_person(
+        command_id=c, household_id=e.household_id, link_id=e.link_id, at=e.at, by=e.by
+    )
+
+
+def _practical_matters(app: NodeApplication, c: UUID, e: facts.PracticalMattersReported) -> object:
+    return _owner(app, "record_practical_matters_in_order").record_practical_matters_in_order(
+        command_id=c, household_id=e.household_id, note=e.note, at=e.at, by=e.by
+    )
+
+
+def _no_longer_asks(app: NodeApplication, c: UUID, e: facts.NoLongerAsksForHelpReported) -> object:
+    return _owner(app, "record_no_longer_asks_for_help").record_no_longer_asks_for_help(
+        command_id=c, household_id=e.household_id, at=e.at, by=e.by
+    )
+
+
+def _follow_up_visit(app: NodeApplication, c: UUID, e: facts.FollowUpVisitReported) -> object:
+    return _owner(app, "record_follow_up_visit").record_follow_up_visit(
+        command_id=c, household_id=e.household_id, visited_on=e.visited_on, at=e.at, by=e.by
+    )
+
+
+def _settled(app: NodeApplication, c: UUID, e: facts.SettlementReported) -> object:
+    owner = _owner(app, "settle_household")
+    return owner.settle_household(command_id=c, household_id=e.household_id, at=e.at, by=e.by)
+
+
+# The vacancy pool (kept in mirrors) and the requests to a vacancy's owner.
+
+
+def _mirror(app: NodeApplication, command: str) -> VacancyMirror:
+    return _taking(app, VacancyMirror, command)
+
+
+def _exchange(app: NodeApplication, command: str) -> OfferExchange:
+    return _taking(app, OfferExchange, command)
+
+
+def _published(app: NodeApplication, c: UUID, e: v.VacancyPublished) -> object:
+    return _mirror(app, "mirror_vacancy_published").mirror_vacancy_published(
+        command_id=c, vacancy_id=e.vacancy_id, owner=e.owner, dwelling=e.dwelling, at=e.at, by=e.by
+    )
+
+
+def _reserved(app: NodeApplication, c: UUID, e: v.VacancyReserved) -> object:
+    if e.reserved_for == app.organisation:  # for one of our requests: our household now holds the offer
+        return _exchange(app, "record_reservation").record_reservation(
+            command_id=c,
+            vacancy_id=e.vacancy_id,
+            offer_id=e.offer_id,
+            expires_at=e.expires_at,
+            at=e.at,
+            by=e.by,
+        )
+    return _mirror(app, "mirror_vacancy_reserved").mirror_vacancy_reserved(
+        command_id=c, vacancy_id=e.vacancy_id, offer_id=e.offer_id, expires_at=e.expires_at, at=e.at, by=e.by
+    )
+
+
+def _let(app: NodeApplication, c: UUID, e: v.VacancyLet) -> object:
+    return _mirror(app, "mirror_vacancy_let").mirror_vacancy_let(
+        command_id=c, vacancy_id=e.vacancy_id, offer_id=e.offer_id, at=e.at, by=e.by
+    )
+
+
+def _offer_declined(app: NodeApplication, c: UUID, e: v.VacancyOfferDeclined) -> object:
+    return _mirror(app, "mirror_vacancy_offer_declined").mirror_vacancy_offer_declined(
+        command_id=c,
+        vacancy_id=e.vacancy_id,
+        offer_id=e.offer_id,
+        declined_by=e.declined_by,
+        at=e.at,
+        by=e.by,
+    )
+
+
+def _offer_expired(app: NodeApplication, c: UUID, e: v.VacancyOfferExpired) -> object:
+    return _mirror(app, "mirror_vacancy_offer_expired").mirror_vacancy_offer_expired(
+        command_id=c, vacancy_id=e.vacancy_id, offer_id=e.offer_id, at=e.at
+    )
+
+
+def _vacancy_withdrawn(app: NodeApplication, c: UUID, e: v.VacancyWithdrawn) -> object:
+    return _mirror(app, "mirror_vacancy_withdrawn").mirror_vacancy_withdrawn(
+        command_id=c, vacancy_id=e.vacancy_id, reason=e.reason, at=e.at, by=e.by
+    )
+
+
+def _offer_requested(app: NodeApplication, c: UUID, e: v.OfferRequested) -> object:
+    return _exchange(app, "reserve_for_request").reserve_for_request(
+        command_id=c, offer_id=e.offer_id, vacancy_id=e.vacancy_id, expires_at=e.expires_at, at=e.at, by=e.by
+    )
+
+
+def _offer_answered(app: NodeApplication, c: UUID, e: v.OfferAnswered) -> object:
+    return _exchange(app, "answer_for_request").answer_for_request(
+        command_id=c,
+        offer_id=e.offer_id,
+        vacancy_id=e.vacancy_id,
+        accepted=e.accepted,
+        declined_by=e.declined_by,
+        at=e.at,
+        by=e.by,
+    )
+
+
+def _reservation_refused(app: NodeApplication, c: UUID, e: v.ReservationRefused) -> object:
+    return _exchange(app, "record_reservation_refused").record_reservation_refused(
+        command_id=c, offer_id=e.offer_id, reason=e.reason, at=e.at
+    )
+
+
+# Every integration event a node applies, by its type, to the handler that applies it.
+_ENTRIES = (
+    _on(r.ReferralSent, _sent),
+    _on(r.ReferralAcknowledged, _acknowledged),
+    _on(r.ReferralAccepted, _accepted),
+    _on(r.ReferralStarted, _started),
+    _on(r.ReferralPutOnHold, _on_hold),
+    _on(r.ReferralDeclined, _declined),
+    _on(r.ReferralDeclineOverridden, _decline_overridden),
+    _on(r.ReferralRedirected, _redirected),
+    _on(r.ReferralWithdrawn, _withdrawn),
+    _on(r.ReferralCompleted, _completed),
+    _on(r.ReferralEnteredInError, _entered_in_error),
+    _on(r.ReferralExpired, _expired),
+    _on(HouseholdErasureNotice, _erased),
+    _on(facts.ChildEnrolmentReported, _enrolment),
+    _on(facts.ContactPersonLinkReported, _contact_person),
+    _on(facts.ContactPersonUnlinkReported, _contact_person_ended),
+    _on(facts.PracticalMattersReported, _practical_matters),
+    _on(facts.NoLongerAsksForHelpReported, _no_longer_asks),
+    _on(facts.FollowUpVisitReported, _follow_up_visit),
+    _on(facts.SettlementReported, _settled),
+    _on(v.VacancyPublished, _published),
+    _on(v.VacancyReserved, _reserved),
+    _on(v.VacancyLet, _let),
+    _on(v.VacancyOfferDeclined, _offer_declined),
+    _on(v.VacancyOfferExpired, _offer_expired),
+    _on(v.VacancyWithdrawn, _vacancy_withdrawn),
+    _on(v.OfferRequested, _offer_requested),
+    _on(v.OfferAnswered, _offer_answered),
+    _on(v.ReservationRefused, _reservation_refused),
+)
+HANDLERS: dict[type[IntegrationEvent], Handler] = dict(_ENTRIES)
+
+
+def handler_for(event: IntegrationEvent) -> Handler | None:
+    """The handler of the event's type (or of the type it extends, as a later version may)."""
+    return next((HANDLERS[cls] for cls in type(event).__mro__ if cls in HANDLERS), None)
