@@ -3,7 +3,8 @@
 A single mother with four children (16, 12, 10 and 4) is rehoused by CIVICA from Vollsmose to central
 Odense; the bridge builder holds the family from the move until the bridge holds. Each organisation is its
 own node with its own store; what crosses between them travels over the exchange (`Nodes.exchange`),
-which is settled after each step another organisation must hear about.
+which is settled after each step another organisation must hear about. The family, its dwelling and its
+move are written once, in `ops.reference_family`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import Decimal
 from itertools import count
 from typing import Protocol
 from uuid import UUID
@@ -22,37 +22,21 @@ from coordination.applications.referrals import ReferralDesk
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.domain.calendar import COPENHAGEN
 from coordination.domain.follow_up import FactKind, HouseholdFact
-from coordination.domain.household import (
-    Enrolment,
-    Member,
-    MemberKind,
-    Move,
-    Need,
-    Origin,
-    Permanence,
-    Preferences,
-    RehousingKind,
-    Scope,
-)
+from coordination.domain.household import Enrolment
 from coordination.domain.household_values import InstitutionKind
 from coordination.domain.referral import ReferralKind
 from coordination.domain.support_link import SupportKind, SupportOffer
-from coordination.domain.values import (
-    Actor,
-    Address,
-    Consent,
-    Dwelling,
-    Money,
-    Override,
-    Place,
-    Role,
-    YearMonth,
+from coordination.domain.values import Actor, Override, Role
+from ops.reference_family import (
+    BRIDGE_BUILDER,
+    CHILDREN_AND_YOUTH,
+    CIVICA,
+    KVINFO,
+    ODENSE_C,
+    the_dwelling,
+    the_family,
+    the_move,
 )
-
-CIVICA = "civica"
-BRIDGE_BUILDER = "odense-brobygning"
-CHILDREN_AND_YOUTH = "odense-boern-og-unge"
-KVINFO = "kvinfo-mentornetvaerk"
 
 consultant = Actor(organisation=CIVICA, person="civica-gk-07", role=Role.REHOUSING_CONSULTANT)
 bridge_builder = Actor(organisation=BRIDGE_BUILDER, person="bb-anna", role=Role.BRIDGE_BUILDER)
@@ -61,8 +45,6 @@ daycare_allocator = Actor(
 )
 school_caseworker = Actor(organisation=CHILDREN_AND_YOUTH, person="skole-12", role=Role.DEPARTMENT_CASEWORKER)
 mentor_coordinator = Actor(organisation=KVINFO, person="kvinfo-odense-2", role=Role.CIVIL_ACTOR)
-
-ODENSE_C = Place(municipality="Odense", area="Odense C")
 
 
 def on(day: date, hour: int = 10) -> datetime:
@@ -116,65 +98,6 @@ class ScenarioIds:
     school_referral: UUID
     handoff_referral: UUID
     support_links: list[UUID] = field(default_factory=list)
-
-
-def the_family() -> dict[str, object]:
-    """The household as the consultant registers it: no names, children by birth month only."""
-    return dict(
-        case_reference="CIV-2026-0412",
-        origin=Origin(
-            estate="Bøgeparken", transformation_area="Vollsmose", municipality="Odense", previous_rooms=4
-        ),
-        members=[
-            Member(member_id="A1", kind=MemberKind.ADULT),
-            Member(
-                member_id="C1",
-                kind=MemberKind.CHILD,
-                birth_month=YearMonth(year=2010, month=3),
-                needs_school=True,
-            ),
-            Member(
-                member_id="C2",
-                kind=MemberKind.CHILD,
-                birth_month=YearMonth(year=2014, month=1),
-                needs_school=True,
-            ),
-            Member(
-                member_id="C3",
-                kind=MemberKind.CHILD,
-                birth_month=YearMonth(year=2016, month=5),
-                needs_school=True,
-            ),
-            Member(
-                member_id="C4",
-                kind=MemberKind.CHILD,
-                birth_month=YearMonth(year=2022, month=2),
-                needs_daycare=True,
-            ),
-        ],
-        needs=[Need.SCHOOL_CHANGE, Need.DAYCARE, Need.INTERPRETER, Need.FINANCIAL_ADVICE],
-        language="arabic",
-        rehousing=RehousingKind(scope=Scope.EXTERNAL, permanence=Permanence.PERMANENT),
-        termination_date=date(2026, 10, 31),
-        preferences=Preferences(areas=["Odense C"], min_rooms=5, max_rent=Money(dkk=Decimal("8000"))),
-        consents=[
-            Consent(recipient=BRIDGE_BUILDER, purpose="bridge_building", given_on=date(2026, 6, 2)),
-            Consent(recipient=CHILDREN_AND_YOUTH, purpose="daycare_fast_track", given_on=date(2026, 6, 2)),
-            Consent(recipient=CHILDREN_AND_YOUTH, purpose="school_change", given_on=date(2026, 6, 2)),
-        ],
-    )
-
-
-def the_dwelling() -> Dwelling:
-    return Dwelling(
-        estate="Kochsgade",
-        address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
-        place=ODENSE_C,
-        rooms=5,
-        area_m2=Decimal("112"),
-        rent=Money(dkk=Decimal("7650")),
-        available_from=date(2026, 7, 15),
-    )
 
 
 Checkpoint = Callable[[str, "Nodes", "ScenarioIds | None"], None]
@@ -319,15 +242,7 @@ def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense
         sync()
 
     # July: the move, and the handoff to the bridge builder, pending until acknowledged.
-    move = Move(
-        new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
-        place=ODENSE_C,
-        moved_on=date(2026, 7, 15),
-        old_rent=Money(dkk=Decimal("6120")),
-        new_rent=Money(dkk=Decimal("7650")),
-        rooms=5,
-        permanent=True,
-    )
+    move = the_move()
     handoff = civica.record_move(
         command_id=next(cid),
         household_id=household,

@@ -1,4 +1,5 @@
-"""Builders for Household tests: the Odense reference family (docs/design.md §6) and its dwellings."""
+"""Builders for Household tests: the Odense reference family (`ops.reference_family`, docs/design.md §6)
+registered at T0, and dwellings and moves to try on it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from uuid import UUID, uuid4
 from coordination.domain.household import (
     Household,
     Member,
-    MemberKind,
     Move,
     Origin,
     Permanence,
@@ -26,47 +26,18 @@ from coordination.domain.values import (
     Money,
     Place,
     Role,
-    YearMonth,
 )
+from ops.reference_family import ODENSE_C, VOLLSMOSE, mother_and_four_children
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 CONSULTANT = Actor(organisation="CIVICA", person="gk-17", role=Role.REHOUSING_CONSULTANT)
 BRIDGE_BUILDER = Actor(organisation="Odense bridge builders", person="bb-3", role=Role.BRIDGE_BUILDER)
 BRIDGE_HOLDER = Holder(organisation="Odense bridge builders", role=Role.BRIDGE_BUILDER)
-VOLLSMOSE = Origin(
-    estate="Bøgeparken", transformation_area="Vollsmose", municipality="Odense", previous_rooms=4
-)
-CENTRAL_ODENSE = Place(municipality="Odense", area="Odense C")
+CENTRAL_ODENSE = ODENSE_C
 
 
 def at(days: float = 0) -> datetime:
     return T0 + timedelta(days=days)
-
-
-def mother_and_four_children() -> list[Member]:
-    """The reference family: a single mother with children of 16, 12, 10 and 4 in June 2026."""
-    return [
-        Member(member_id="A1", kind=MemberKind.ADULT),
-        Member(
-            member_id="C1",
-            kind=MemberKind.CHILD,
-            birth_month=YearMonth(year=2010, month=3),
-            needs_school=True,
-        ),
-        Member(
-            member_id="C2",
-            kind=MemberKind.CHILD,
-            birth_month=YearMonth(year=2014, month=1),
-            needs_school=True,
-        ),
-        Member(member_id="C3", kind=MemberKind.CHILD, birth_month=YearMonth(year=2016, month=5)),
-        Member(
-            member_id="C4",
-            kind=MemberKind.CHILD,
-            birth_month=YearMonth(year=2022, month=2),
-            needs_daycare=True,
-        ),
-    ]
 
 
 def permanent() -> RehousingKind:

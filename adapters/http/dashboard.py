@@ -6,20 +6,17 @@ Overdue is judged at `now` (an input: the edge's clock, or a test's), so the fig
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
 from coordination.domain.calendar import COPENHAGEN, add_months
-from coordination.domain.referral import ReferralStatus
+from coordination.percentiles import percentile
 from coordination.projections.daycare_queue import QueueStatus
-from coordination.projections.handoff_status import HandoffStatusProjection
+from coordination.projections.handoff_status import HandoffLatency, HandoffStatus
 from coordination.projections.vacancy_letting import VacancyLetting
 
-_OPEN = tuple(s.value for s in ReferralStatus if s.is_open)
 HOUR_MS = 3_600_000
 
 
@@ -100,16 +97,18 @@ class Dashboard(BaseModel):
 
 
 def percentiles(values: list[float]) -> Percentiles:
-    """Nearest-rank percentiles (each figure is one of the values), rounded to 0.1."""
-    ordered = sorted(values)
+    """The system's percentiles (`coordination.percentiles`: nearest rank) rounded to 0.01, as the dashboard
+    and /operations show them."""
+    return Percentiles(
+        count=len(values),
+        p50=_rounded(percentile(values, 50), 2),
+        p90=_rounded(percentile(values, 90), 2),
+        p99=_rounded(percentile(values, 99), 2),
+    )
 
-    def rank(p: float) -> float | None:
-        if not ordered:
-            return None
-        index = max(0, min(len(ordered) - 1, -(-len(ordered) * p // 100) - 1))
-        return round(ordered[int(index)], 1)
 
-    return Percentiles(count=len(ordered), p50=rank(50), p90=rank(90), p99=rank(99))
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def months(start: date, end: date) -> list[str]:
@@ -123,35 +122,37 @@ def months(start: date, end: date) -> list[str]:
 
 
 def _month_of_ms(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(COPENHAGEN).strftime("%Y-%m")
+    return _month_of(datetime.fromtimestamp(ms / 1000, UTC))
 
 
-def _series(rows: Iterable[dict[str, Any]], key: tuple[str, ...], period: list[str]) -> list[LatencySeries]:
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(row[k] for k in key), []).append(row)
+def _month_of(at: datetime) -> str:
+    return at.astimezone(COPENHAGEN).strftime("%Y-%m")
+
+
+def _hours(latency: HandoffLatency) -> float | None:
+    """Hours from the (latest) issue to the acknowledgement, as /operations measures them."""
+    ack = latency.to_acknowledgement
+    return None if ack is None else ack.total_seconds() / 3600
+
+
+def _series(latencies: list[HandoffLatency], key: tuple[str, ...], period: list[str]) -> list[LatencySeries]:
+    groups: dict[tuple[str, ...], list[HandoffLatency]] = {}
+    for latency in latencies:
+        groups.setdefault(tuple(getattr(latency, k) for k in key), []).append(latency)
     series = []
     for group, found in sorted(groups.items()):
-        hours = [
-            (r["acknowledged_ms"] - r["issued_ms"]) / HOUR_MS
-            for r in found
-            if r["acknowledged_ms"] is not None
+        hours = [(h, _month_of(x.issued_at)) for x in found if (h := _hours(x)) is not None]
+        points = [
+            LatencyPoint(month=month, **percentiles([h for h, m in hours if m == month]).model_dump())
+            for month in period
         ]
-        points = []
-        for month in period:
-            in_month = [
-                (r["acknowledged_ms"] - r["issued_ms"]) / HOUR_MS
-                for r in found
-                if r["acknowledged_ms"] is not None and _month_of_ms(r["issued_ms"]) == month
-            ]
-            points.append(LatencyPoint(month=month, **percentiles(in_month).model_dump()))
         named = dict(zip(key, group, strict=True))
         series.append(
             LatencySeries(
                 from_org=named.get("from_org"),
                 to_org=named.get("to_org"),
                 kind=named.get("kind"),
-                total=percentiles(hours),
+                total=percentiles([h for h, _ in hours]),
                 months=points,
             )
         )
@@ -175,17 +176,8 @@ def dashboard(
     """The figures for referrals issued, households moved and vacancies published in [from, to]."""
     begin, end = _start(period_from), _start(period_to + timedelta(days=1))
     period = months(period_from, period_to)
-    t = HandoffStatusProjection(models.suffix).table_names
-    query = models.views.query
-    where, params = (
-        "issued_ms >= ? AND issued_ms < ?",
-        [int(begin.timestamp() * 1000), int(end.timestamp() * 1000)],
-    )
-    if organisation:
-        where += " AND (from_org = ? OR to_org = ?)"
-        params += [organisation, organisation]
-    latency = query(f"SELECT * FROM {t['hs_latency']} WHERE {where}", params)
-    overdue = _overdue(models, t, organisation, begin, end, now)
+    latency = models.handoffs.latencies(issued=(begin, end), organisation=organisation)
+    overdue = _overdue(models.handoffs, organisation, begin, end, now)
     daycare = _daycare(models, organisation, begin, end, now, period)
     pool = _pool(models.letting, organisation, begin, end, now, period)
     areas = [
@@ -224,40 +216,17 @@ def dashboard(
 
 
 def _overdue(
-    models: Any, t: dict[str, str], organisation: str | None, begin: datetime, end: datetime, now: datetime
+    handoffs: HandoffStatus, organisation: str | None, begin: datetime, end: datetime, now: datetime
 ) -> Overdue:
-    from coordination.projections.columns import instant
-
-    where, params = "sent_at >= ? AND sent_at < ?", [instant(begin), instant(end)]
-    if organisation:
-        where += " AND (referrer = ? OR receiver = ?)"
-        params += [organisation, organisation]
-    rows = models.views.query(
-        f"SELECT receiver, status, acknowledge_by, acknowledged_at, complete_by "
-        f"FROM {t['hs_referrals']} WHERE {where}",
-        params,
-    )
-    at = instant(now)
-    late = [r for r in rows if r["status"] == ReferralStatus.SENT.value and at > r["acknowledge_by"]]
+    referrals = handoffs.sent_between(begin, end, organisation, now)
+    late = [r for r in referrals if r.acknowledgement_overdue]
     by_receiver: dict[str, int] = {}
-    for row in late:
-        by_receiver[row["receiver"]] = by_receiver.get(row["receiver"], 0) + 1
-    households = []
-    if not organisation or organisation in {
-        r["owner"] for r in models.views.query(f"SELECT DISTINCT owner FROM {t['hs_households']}")
-    }:
-        owner_where = "" if not organisation else " AND owner = ?"
-        households = models.views.query(
-            f"SELECT moved_on, visited_on FROM {t['hs_households']} WHERE moved_on IS NOT NULL "
-            f"AND moved_on >= ? AND moved_on < ?{owner_where}",
-            [begin.date().isoformat(), end.date().isoformat(), *([organisation] if organisation else [])],
-        )
-    policy = models.policy
+    for referral in late:
+        by_receiver[referral.receiver] = by_receiver.get(referral.receiver, 0) + 1
+    policy = handoffs.policy
     today = now.astimezone(COPENHAGEN).date()
     due, overdue, done_late = 0, 0, 0
-    for row in households:
-        moved_on = date.fromisoformat(row["moved_on"])
-        visited = date.fromisoformat(row["visited_on"]) if row["visited_on"] else None
+    for moved_on, visited in handoffs.moved_between(begin.date(), end.date(), organisation):
         deadline = policy.follow_up_due(moved_on)
         done = visited is not None and visited >= moved_on
         due += 1
@@ -265,10 +234,8 @@ def _overdue(
         done_late += done and visited is not None and visited > deadline
     return Overdue(
         acknowledgements_overdue=len(late),
-        acknowledged_late=sum(
-            1 for r in rows if r["acknowledged_at"] and r["acknowledged_at"] > r["acknowledge_by"]
-        ),
-        completions_overdue=sum(1 for r in rows if r["status"] in _OPEN and at > r["complete_by"]),
+        acknowledged_late=sum(1 for r in referrals if r.acknowledged_late),
+        completions_overdue=sum(1 for r in referrals if r.completion_overdue),
         follow_ups_due=due,
         follow_ups_overdue=overdue,
         follow_ups_done_late=done_late,
@@ -277,7 +244,7 @@ def _overdue(
 
 
 def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
+    return _rounded(percentile(values, 50), 1)
 
 
 def _daycare(
@@ -359,6 +326,6 @@ def _pool(
         published=len(in_period),
         let=len(days),
         median_days_to_let=_median(days),
-        p90_days_to_let=percentiles(days).p90,
+        p90_days_to_let=_rounded(percentile(days, 90), 1),
         by_month=by_month,
     )

@@ -10,7 +10,7 @@ later than `t` is not part of it, even if it is backdated, because it was not ye
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -24,10 +24,16 @@ from coordination.applications.views import HouseholdView, ReferralView, Support
 from coordination.domain.errors import InvalidInput, NotFound
 from coordination.domain.household import Household
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
-from coordination.domain.referral import Referral, ReferralKind, ReferralStatus
+from coordination.domain.referral import Referral
 from coordination.domain.support_link import SupportLink
 from coordination.domain.vacancy import Vacancy
-from coordination.projections.handoff_status import HouseholdStatus, PendingHandoffState, ReferralState
+from coordination.projections.household_status import (
+    HouseholdStatus,
+    PendingHandoffState,
+    ReferralState,
+    household_status,
+    referral_state,
+)
 
 
 class Clock(StrEnum):
@@ -105,61 +111,44 @@ def handoff_status_as_of(
     model's terms, so an audit can set the two side by side. `household` is None at a node that does
     not own it (there the holder is not known, as in the read model).
     """
-    about = [r for r in referrals if r.household_id == household_id and r.status.is_open]
-    open_referrals = sorted(
-        (_referral_state(r, now, policy) for r in about),
-        key=lambda state: (state.sent_at, str(state.referral_id)),
-    )
+    open_referrals = [
+        _referral_state(r, now, policy)
+        for r in referrals
+        if r.household_id == household_id and r.status.is_open
+    ]
     if household is None:
-        return HouseholdStatus(
-            household_id=household_id,
-            holder=None,
-            pending_handoff=None,
-            moved_on=None,
-            follow_up_due=None,
-            follow_up_done=False,
-            follow_up_overdue=False,
-            open_referrals=open_referrals,
-        )
+        return household_status(household_id, now, policy, open_referrals)
     pending = household.pending_handoff
-    moved_on = None if household.move is None else household.move.moved_on
-    due = household.follow_up_due(policy)
-    done = household.follow_up_visited
-    return HouseholdStatus(
-        household_id=household_id,
+    return household_status(
+        household_id,
+        now,
+        policy,
+        open_referrals,
         holder=household.holder,
         pending_handoff=None
         if pending is None
         else PendingHandoffState(referral_id=pending.referral_id, to=pending.to, issued_at=pending.issued_at),
-        moved_on=moved_on,
-        follow_up_due=due,
-        follow_up_done=done,
-        follow_up_overdue=due is not None and not done and now.date() > due,
-        open_referrals=open_referrals,
+        moved_on=None if household.move is None else household.move.moved_on,
+        visited_on=max(household.follow_up_visits, default=None),
     )
 
 
 def _referral_state(referral: Referral, now: datetime, policy: RehousingPolicy) -> ReferralState:
-    status = referral.status
-    acknowledged_at = referral.acknowledged_at
-    return ReferralState(
+    return referral_state(
+        now,
+        policy,
         referral_id=referral.id,
         household_id=referral.household_id,
         kind=referral.kind,
-        is_handoff=referral.kind is ReferralKind.HANDOFF,
         referrer=referral.referrer,
         receiver=referral.receiver,
-        status=status,
+        status=referral.status,
         sent_at=referral.sent_at,
-        age=referral.age(now),
         acknowledge_by=referral.acknowledge_by,
         complete_by=referral.complete_by,
-        acknowledged_at=acknowledged_at,
+        acknowledged_at=referral.acknowledged_at,
         accepted_at=referral.accepted_at,
-        acknowledgement_overdue=status is ReferralStatus.SENT and now > referral.acknowledge_by,
-        acknowledged_late=acknowledged_at is not None and acknowledged_at > referral.acknowledge_by,
-        completion_overdue=referral.overdue(now),
-        stalled=status.is_open and now - referral.last_step_at > timedelta(days=policy.stalled_after_days),
+        last_step_at=referral.last_step_at,
     )
 
 

@@ -21,8 +21,9 @@ PURPOSE = {kind: kind.value for kind in ReferralKind} | {
 }
 
 # Needs a recipient of each kind may learn about; health needs go only to the bridge builder, who
-# links the household to support, and only under consent.
-_NEEDS_SHARED: dict[ReferralKind, frozenset[Need]] = {
+# links the household to support, and only under consent. The one table: the boundary's allow-lists
+# (coordination.integration.allow_lists) check outgoing referrals against it too.
+NEEDS_SHARED: dict[ReferralKind, frozenset[Need]] = {
     ReferralKind.BRIDGE_BUILDING: frozenset(Need),
     ReferralKind.HANDOFF: frozenset(Need),
     ReferralKind.DAYCARE_FAST_TRACK: frozenset(),
@@ -55,7 +56,7 @@ def referral_details(
     """The minimum the recipient of a `kind` referral needs to know about `household`."""
     kind = ReferralKind(kind)
     place = _new_area(household)
-    needs = [need for need in household.needs if need in _NEEDS_SHARED[kind]]
+    needs = [need for need in household.needs if need in NEEDS_SHARED[kind]]
     return ReferralDetails(
         children=_children(household, kind, child_id),
         # str(), not .value: a household restored from a snapshot holds its needs as plain str.

@@ -20,7 +20,7 @@ import structlog
 from coordination.domain.errors import ConsentMissing
 from coordination.domain.household_values import Need
 from coordination.domain.referral_values import ReferralKind
-from coordination.domain.sharing import PURPOSE
+from coordination.domain.sharing import NEEDS_SHARED, PURPOSE
 from coordination.integration import household_facts as facts
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
@@ -70,18 +70,8 @@ DETAILS: dict[ReferralKind, frozenset[str]] = {
         {"needs", "needed_from", "place", "language", "household_size", "note"}
     ),
 }
-# The needs each kind of receiver may learn of; health needs go only to the bridge builder.
-NEEDS: dict[ReferralKind, frozenset[str]] = {
-    ReferralKind.BRIDGE_BUILDING: frozenset(Need),
-    ReferralKind.HANDOFF: frozenset(Need),
-    ReferralKind.DAYCARE_FAST_TRACK: frozenset(),
-    ReferralKind.SCHOOL_CHANGE: frozenset({Need.SCHOOL_CHANGE, Need.INTERPRETER}),
-    ReferralKind.JOBCENTRE: frozenset({Need.INTERPRETER}),
-    ReferralKind.ELDERLY_HOUSING: frozenset(
-        {Need.ELDERLY_DWELLING, Need.ACCESSIBLE_DWELLING, Need.PHYSICAL_HEALTH}
-    ),
-    ReferralKind.FINANCIAL_COUNSELLING: frozenset({Need.FINANCIAL_ADVICE, Need.INTERPRETER}),
-}
+# The needs each kind of receiver may learn of: the domain's table, checked again at the boundary.
+NEEDS: dict[ReferralKind, frozenset[Need]] = NEEDS_SHARED
 
 _REFERRAL_RECIPIENTS = [*(kind.value for kind in ReferralKind), REFERRER]
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict
 
 from coordination.domain.household import Household
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
@@ -14,6 +14,13 @@ from coordination.domain.referral import Referral, ReferralKind, ReferralStatus
 from coordination.domain.values import DeclinedBy, Holder
 from coordination.projections.columns import day, from_day, from_instant, instant
 from coordination.projections.definition import Projection, handles
+from coordination.projections.household_status import (
+    HouseholdStatus,
+    PendingHandoffState,
+    ReferralState,
+    household_status,
+    referral_state,
+)
 from coordination.projections.row_writes import Column
 from coordination.projections.transaction import ProjectionTx
 from coordination.projections.view_store import Params, ViewStore
@@ -231,73 +238,6 @@ class HandoffStatusProjection(Projection):
         )
 
 
-def iso_duration(value: timedelta) -> str:
-    """An RFC 3339 duration (JSON Schema's `duration`) of whole days and seconds, e.g. "P542DT9H18M28S".
-
-    pydantic writes "P1Y177DT9H18M28.66S": 365-day years, a year followed by days without months, and
-    fractions of a second, none of which RFC 3339's grammar allows. An age is never negative (a referral
-    stamped later than the reader's clock is zero days old)."""
-    seconds = max(0, int(value.total_seconds()))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, seconds = divmod(rest, 60)
-    return f"P{days}DT{hours}H{minutes}M{seconds}S"
-
-
-Duration = Annotated[
-    timedelta,
-    PlainSerializer(iso_duration, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "duration"}),
-]
-
-
-class ReferralState(BaseModel):
-    """An open referral or handoff as of `now`, with its due dates and what is overdue."""
-
-    model_config = ConfigDict(frozen=True)
-
-    referral_id: UUID
-    household_id: UUID
-    kind: ReferralKind
-    is_handoff: bool
-    referrer: str
-    receiver: str
-    status: ReferralStatus
-    sent_at: datetime
-    age: Duration
-    acknowledge_by: datetime
-    complete_by: datetime
-    acknowledged_at: datetime | None
-    accepted_at: datetime | None
-    acknowledgement_overdue: bool  # still not acknowledged after acknowledge_by
-    acknowledged_late: bool  # acknowledged, but after acknowledge_by
-    completion_overdue: bool
-    stalled: bool
-
-
-class PendingHandoffState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    referral_id: UUID
-    to: Holder
-    issued_at: datetime
-
-
-class HouseholdStatus(BaseModel):
-    """Who holds a household now and what is open about it (holder is None where the node does not own it)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    household_id: UUID
-    holder: Holder | None
-    pending_handoff: PendingHandoffState | None
-    moved_on: date | None
-    follow_up_due: date | None
-    follow_up_done: bool
-    follow_up_overdue: bool
-    open_referrals: list[ReferralState]
-
-
 class HandoffLatency(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -305,6 +245,7 @@ class HandoffLatency(BaseModel):
     from_org: str
     to_org: str
     kind: str
+    issued_at: datetime  # the latest issue: sent, redirected or sent again after an overridden decline
     to_acknowledgement: timedelta | None
     to_acceptance: timedelta | None
 
@@ -332,20 +273,8 @@ class HandoffStatus:
         )
         open_referrals = [self._referral(row, now) for row in referrals]
         if not rows:
-            return HouseholdStatus(
-                household_id=household_id,
-                holder=None,
-                pending_handoff=None,
-                moved_on=None,
-                follow_up_due=None,
-                follow_up_done=False,
-                follow_up_overdue=False,
-                open_referrals=open_referrals,
-            )
+            return household_status(household_id, now, self.policy, open_referrals)
         row = rows[0]
-        moved_on, visited_on = from_day(row["moved_on"]), from_day(row["visited_on"])
-        due = None if moved_on is None else self.policy.follow_up_due(moved_on)
-        done = moved_on is not None and visited_on is not None and visited_on >= moved_on
         pending = None
         if row["pending_referral_id"] is not None:
             pending = PendingHandoffState(
@@ -353,15 +282,15 @@ class HandoffStatus:
                 to=Holder(organisation=row["pending_to_org"], role=row["pending_to_role"]),
                 issued_at=from_instant(row["pending_issued_at"]),
             )
-        return HouseholdStatus(
-            household_id=household_id,
+        return household_status(
+            household_id,
+            now,
+            self.policy,
+            open_referrals,
             holder=Holder(organisation=row["holder_org"], role=row["holder_role"]),
             pending_handoff=pending,
-            moved_on=moved_on,
-            follow_up_due=due,
-            follow_up_done=done,
-            follow_up_overdue=due is not None and not done and now.date() > due,
-            open_referrals=open_referrals,
+            moved_on=from_day(row["moved_on"]),
+            visited_on=from_day(row["visited_on"]),
         )
 
     def held_by(self, organisation: str) -> list[UUID]:
@@ -380,49 +309,83 @@ class HandoffStatus:
         )
         return [self._referral(row, now) for row in rows]
 
-    def latencies(self, kind: str | None = None) -> list[HandoffLatency]:
-        where, params = ("WHERE kind = ?", (kind,)) if kind else ("", ())
-        rows = self._query(f"SELECT * FROM {{hs_latency}} {where} ORDER BY referral_id", params)
+    def latencies(
+        self,
+        kind: str | None = None,
+        *,
+        issued: tuple[datetime, datetime] | None = None,
+        organisation: str | None = None,
+    ) -> list[HandoffLatency]:
+        """Handoff latencies, of one `kind`, of referrals (latest) issued in [start, end), or to or from an
+        `organisation`, as asked."""
+        where, params = ["1 = 1"], []
+        if kind:
+            where, params = [*where, "kind = ?"], [*params, kind]
+        if issued is not None:
+            where, params = [*where, "issued_ms >= ? AND issued_ms < ?"], [*params, *map(_ms, issued)]
+        if organisation:
+            where, params = [*where, "(from_org = ? OR to_org = ?)"], [*params, organisation, organisation]
+        rows = self._query(
+            f"SELECT * FROM {{hs_latency}} WHERE {' AND '.join(where)} ORDER BY referral_id", params
+        )
         return [
             HandoffLatency(
                 referral_id=UUID(row["referral_id"]),
                 from_org=row["from_org"],
                 to_org=row["to_org"],
                 kind=row["kind"],
+                issued_at=datetime.fromtimestamp(row["issued_ms"] / 1000, UTC),
                 to_acknowledgement=_delta(row["issued_ms"], row["acknowledged_ms"]),
                 to_acceptance=_delta(row["issued_ms"], row["accepted_ms"]),
             )
             for row in rows
         ]
 
+    def sent_between(
+        self, start: datetime, end: datetime, organisation: str | None, now: datetime
+    ) -> list[ReferralState]:
+        """Referrals and handoffs (open or closed) sent in [start, end), by or to `organisation` if given."""
+        where, params = "sent_at >= ? AND sent_at < ?", [instant(start), instant(end)]
+        if organisation:
+            where, params = (
+                f"{where} AND (referrer = ? OR receiver = ?)",
+                [*params, organisation, organisation],
+            )
+        rows = self._query(
+            f"SELECT * FROM {{hs_referrals}} WHERE {where} ORDER BY sent_at, referral_id", params
+        )
+        return [self._referral(row, now) for row in rows]
+
+    def moved_between(self, start: date, end: date, owner: str | None) -> list[tuple[date, date | None]]:
+        """(moved on, latest follow-up visit) of the households that moved in [start, end), of one `owner`."""
+        where, params = "moved_on IS NOT NULL AND moved_on >= ? AND moved_on < ?", [day(start), day(end)]
+        if owner:
+            where, params = f"{where} AND owner = ?", [*params, owner]
+        rows = self._query(f"SELECT moved_on, visited_on FROM {{hs_households}} WHERE {where}", params)
+        return [(date.fromisoformat(row["moved_on"]), from_day(row["visited_on"])) for row in rows]
+
     def _referral(self, row: dict[str, Any], now: datetime) -> ReferralState:
-        status = ReferralStatus(row["status"])
         sent_at, last_step_at = from_instant(row["sent_at"]), from_instant(row["last_step_at"])
         acknowledge_by, complete_by = from_instant(row["acknowledge_by"]), from_instant(row["complete_by"])
-        acknowledged_at = from_instant(row["acknowledged_at"])
         assert sent_at is not None
         assert last_step_at is not None
         assert acknowledge_by is not None
         assert complete_by is not None
-        kind = ReferralKind(row["kind"])
-        return ReferralState(
+        return referral_state(
+            now,
+            self.policy,
             referral_id=UUID(row["referral_id"]),
             household_id=UUID(row["household_id"]),
-            kind=kind,
-            is_handoff=kind is ReferralKind.HANDOFF,
+            kind=ReferralKind(row["kind"]),
             referrer=row["referrer"],
             receiver=row["receiver"],
-            status=status,
+            status=ReferralStatus(row["status"]),
             sent_at=sent_at,
-            age=now - sent_at,
             acknowledge_by=acknowledge_by,
             complete_by=complete_by,
-            acknowledged_at=acknowledged_at,
+            acknowledged_at=from_instant(row["acknowledged_at"]),
             accepted_at=from_instant(row["accepted_at"]),
-            acknowledgement_overdue=status is ReferralStatus.SENT and now > acknowledge_by,
-            acknowledged_late=acknowledged_at is not None and acknowledged_at > acknowledge_by,
-            completion_overdue=status.is_open and now > complete_by,
-            stalled=status.is_open and now - last_step_at > timedelta(days=self.policy.stalled_after_days),
+            last_step_at=last_step_at,
         )
 
 

@@ -30,6 +30,7 @@ from coordination.applications.group_commit import GroupCommit
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Override
+from coordination.percentiles import percentile
 from ops.bench.infra import Postgres
 from ops.bench.report import Results, at_least, at_most
 from ops.reference_scenario import BRIDGE_BUILDER, consultant, on, the_dwelling, the_family
@@ -104,8 +105,8 @@ def _case(app: HousingOrganisationApp, timed: Timed) -> None:
 @dataclass(frozen=True)
 class Outcome:
     per_second: float
-    p50: float
-    p99: float
+    p50: float | None
+    p99: float | None
     commands_per_transaction: float
     cpu_ms: float  # this process's CPU time per command (all threads): the ceiling of one process
 
@@ -219,13 +220,6 @@ def _drive_at_rate(app: HousingOrganisationApp, commands: int, rate: float, clie
     if errors:
         raise errors[0]
     return _outcome(app, latencies, max(finished) - schedule.started, cpu_seconds)
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    index = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values) + 0.5) - 1))
-    return sorted_values[index]
 
 
 # Raw limits: the same kind of write, without the application.

@@ -32,7 +32,7 @@ from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscri
 from adapters.settings import NodeSettings, OrganisationRole
 from adapters.transport import OutgoingMessage
 from coordination.applications.housing import HousingOrganisationApp
-from ops.bench.commands import percentile
+from coordination.percentiles import percentile
 from ops.bench.infra import ROOT, Broker, Postgres
 from ops.bench.receiver import STORE_ENV
 from ops.bench.report import Results, at_least, at_most
@@ -272,7 +272,7 @@ def _raw_kafka(broker: Broker, messages: int, rate: float | None) -> tuple[list[
 
 
 def run(results: Results, postgres: Postgres, broker: Broker, events: int, repeat: int) -> None:
-    def add(key: str, label: str, unit: str, value: float, **kwargs: Any) -> None:
+    def add(key: str, label: str, unit: str, value: float | None, **kwargs: Any) -> None:
         results.add("b", key, label, unit, value, **kwargs)
 
     with _pair(postgres, broker) as pair:

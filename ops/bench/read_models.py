@@ -168,7 +168,7 @@ def _latencies(fn: Callable[[int], Any], runs: int) -> list[float]:
 def queries(results: Results, history: History, sizes: Sizes, repeat: int) -> None:
     from adapters.views import PostgresViewStore
     from coordination.audit.as_of import aggregate_as_of
-    from ops.bench.commands import percentile
+    from coordination.percentiles import percentile
     from tests import read_model_support as s
     from tests.bench_read_models import AREAS
 

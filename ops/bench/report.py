@@ -76,8 +76,11 @@ class Results:
             )
         return self.figures[full]
 
-    def add(self, scenario: str, key: str, label: str, unit: str, value: float, **kwargs: Any) -> None:
-        self.figure(scenario, key, label, unit, **kwargs).runs.append(value)
+    def add(self, scenario: str, key: str, label: str, unit: str, value: float | None, **kwargs: Any) -> None:
+        """One run's `value` of the figure; None (a percentile of no latencies) is recorded as NaN."""
+        self.figure(scenario, key, label, unit, **kwargs).runs.append(
+            float("nan") if value is None else value
+        )
 
     def table(self) -> str:
         columns = f"{'median':>10}{'min':>10}{'max':>10}  {'unit':<11}{'raw limit':>11}  target"

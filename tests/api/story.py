@@ -7,14 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coordination.domain.values import Role
-from ops.reference_scenario import (
-    BRIDGE_BUILDER,
-    CHILDREN_AND_YOUTH,
-    CIVICA,
-    KVINFO,
-    the_dwelling,
-    the_family,
-)
+from ops import reference_family as reference
+from ops.reference_family import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, the_dwelling, the_family
 from tests.api.conftest import Api, Organisations
 
 
@@ -33,16 +27,8 @@ def dwelling(**changes: Any) -> dict[str, Any]:
     return {**plain(the_dwelling()), **changes}
 
 
-MOVE = {
-    "new_address": {"street": "Kochsgade 31, 2. th", "postcode": "5000", "city": "Odense C"},
-    "place": {"municipality": "Odense", "area": "Odense C"},
-    "moved_on": "2026-07-15",
-    "old_rent": {"dkk": "6120"},
-    "new_rent": {"dkk": "7650"},
-    "rooms": 5,
-    "permanent": True,
-}
-ODENSE_C = {"municipality": "Odense", "area": "Odense C"}
+MOVE = plain(reference.the_move())
+ODENSE_C = plain(reference.ODENSE_C)
 
 
 @dataclass

@@ -247,6 +247,34 @@ def test_handoff_status_shows_the_holder_the_pending_handoff_and_what_is_overdue
     assert latency.to_acknowledgement.days == 6
 
 
+def test_handoff_status_answers_the_dashboards_questions_for_a_period_and_an_organisation(
+    app: Application,  # noqa: F811
+    views: ViewStore,
+) -> None:
+    household = s.register(app)
+    handoff = s.move_and_hand_off(app, household, moved_on=date(2026, 7, 15), days=44)
+    handoff.acknowledge(at=s.at(50), by=s.BRIDGE_BUILDER)
+    app.save(handoff)
+    catch_up(app, views)
+    status = HandoffStatus(views)
+    july = (s.at(30), s.at(60))
+
+    [latency] = status.latencies(issued=july, organisation=s.BRIDGE)
+    assert (latency.referral_id, latency.issued_at) == (handoff.id, s.at(44))
+    assert latency.to_acknowledgement is not None
+    assert latency.to_acknowledgement.days == 6
+    assert status.latencies(issued=(s.at(45), s.at(60))) == []
+    assert status.latencies(issued=july, organisation="aarhus-kommune") == []
+
+    [sent] = status.sent_between(*july, s.CIVICA, s.at(51))
+    assert (sent.referral_id, sent.acknowledged_late, sent.completion_overdue) == (handoff.id, True, False)
+    assert status.sent_between(s.at(45), s.at(60), None, s.at(51)) == []
+
+    assert status.moved_between(date(2026, 7, 1), date(2026, 8, 1), s.CIVICA) == [(date(2026, 7, 15), None)]
+    assert status.moved_between(date(2026, 7, 16), date(2026, 8, 1), None) == []
+    assert status.moved_between(date(2026, 7, 1), date(2026, 8, 1), s.BRIDGE) == []
+
+
 def test_the_receiving_area_monitor_counts_moves_vulnerable_households_and_overrides(
     app: Application,  # noqa: F811
     views: ViewStore,

@@ -24,7 +24,7 @@ from coordination.audit.as_of import Clock, aggregate_as_of, household_status_as
 from coordination.domain.errors import NotFound
 from coordination.domain.household import Household
 from coordination.domain.referral import Referral
-from coordination.projections.handoff_status import HouseholdStatus
+from coordination.projections.household_status import HouseholdStatus
 from ops.nodes import DEMO_ROLES, on_exchange
 from ops.read_models import ReadModels
 from ops.reference_scenario import (

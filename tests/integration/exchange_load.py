@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from random import Random
 from typing import Any
 from uuid import UUID, uuid4
@@ -18,12 +17,12 @@ from coordination.domain.errors import ConcurrencyConflict, NotFound
 from coordination.domain.household import Move
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
 from coordination.domain.referral import ReferralKind
-from coordination.domain.values import Actor, Address, DeclinedBy, Money, Override, Role
+from coordination.domain.values import Actor, DeclinedBy, Override, Role
+from ops.reference_family import the_move
 from ops.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
     CIVICA,
-    ODENSE_C,
     on,
     the_dwelling,
     the_family,
@@ -321,12 +320,4 @@ class Load:
 
 
 def _move() -> Move:
-    return Move(
-        new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
-        place=ODENSE_C,
-        moved_on=date(2026, 8, 1),
-        old_rent=Money(dkk=Decimal("6120")),
-        new_rent=Money(dkk=Decimal("7650")),
-        rooms=5,
-        permanent=True,
-    )
+    return the_move().model_copy(update={"moved_on": date(2026, 8, 1)})

@@ -6,21 +6,19 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date
-from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
 
 from coordination.domain.errors import DomainError
-from coordination.domain.household import Move
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
 from coordination.domain.referral import ReferralKind
-from coordination.domain.values import Address, Money, Override
+from coordination.domain.values import Override
+from ops.reference_family import the_move
 from ops.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
     CIVICA,
-    ODENSE_C,
     bridge_builder,
     consultant,
     daycare_allocator,
@@ -260,15 +258,7 @@ def test_at_the_move_the_household_is_handed_to_the_bridge_builder_pending_until
     orgs: Organisations,
 ) -> None:
     household = register(orgs.civica, consultant, "CIV-2026-0004")
-    move = Move(
-        new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
-        place=ODENSE_C,
-        moved_on=date(2026, 7, 15),
-        old_rent=Money(dkk=Decimal("6120")),
-        new_rent=Money(dkk=Decimal("7650")),
-        rooms=5,
-        permanent=True,
-    )
+    move = the_move()
     handoff = orgs.civica.record_move(
         command_id=uuid4(),
         household_id=household,

@@ -16,13 +16,12 @@ import pytest
 from adapters.settings import Store
 from adapters.views import SQLiteViewStore
 from coordination.domain.calendar import COPENHAGEN
-from coordination.domain.household import Move
 from coordination.domain.referral import ReferralKind
-from coordination.domain.values import Address, Money
 from ops.api import ServedNodes, demo_api_nodes, demo_tokens, mounted_app
 from ops.nodes import demo_nodes
 from ops.read_models import ReadModels
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, ODENSE_C, Nodes, consultant, the_family
+from ops.reference_family import the_move
+from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, Nodes, consultant, the_family
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -67,15 +66,7 @@ class Story:
         return referral
 
     def move(self, household: UUID, moved_on: date) -> None:
-        move = Move(
-            new_address=Address(street="Kochsgade 31, 2. th", postcode="5000", city="Odense C"),
-            place=ODENSE_C,
-            moved_on=moved_on,
-            old_rent=Money(dkk=6120),
-            new_rent=Money(dkk=7650),
-            rooms=5,
-            permanent=True,
-        )
+        move = the_move().model_copy(update={"moved_on": moved_on})
         self.nodes.civica.record_move(
             command_id=uuid4(),
             household_id=household,

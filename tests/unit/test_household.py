@@ -77,6 +77,7 @@ def bridge_that_holds(*, without: str = "", contact_in: Place = CENTRAL_ODENSE) 
     """The reference family after the bridge builder's work: every criterion met, except the one `without`."""
     household = moved_household()
     enrol(household, "C1", InstitutionKind.SCHOOL)
+    enrol(household, "C3", InstitutionKind.SCHOOL)
     if without != "school":
         enrol(household, "C2", InstitutionKind.SCHOOL)
     if without != "daycare":

@@ -2,7 +2,6 @@
 and the node's operations figures and access log."""
 
 import re
-import statistics
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from adapters.http.authorisation import Access, guard
+from adapters.http.dashboard import percentiles
 from adapters.http.dates import day
 from adapters.http.health import NodeHealth
 from adapters.http.node import ApiNode
@@ -173,14 +173,6 @@ class OperationsFigures(BaseModel):
     stalled: int
 
 
-def _percentile(hours: list[float], fraction: float) -> float | None:
-    if not hours:
-        return None
-    if len(hours) == 1:
-        return round(hours[0], 2)
-    return round(statistics.quantiles(hours, n=100, method="inclusive")[int(fraction * 100) - 1], 2)
-
-
 @router.get("/operations", operation_id="operations", responses=READ)
 def operations(request: Request, access: Annotated[Access, guard("operations")]) -> OperationsFigures:
     """Projection lag, the exchange's counters, handoff latency and overdue counts (no personal data)."""
@@ -199,6 +191,8 @@ def operations_figures(node: ApiNode) -> OperationsFigures:
     for (from_org, to_org, kind), found in sorted(groups.items()):
         ack = [x.to_acknowledgement.total_seconds() / 3600 for x in found if x.to_acknowledgement is not None]
         acc = [x.to_acceptance.total_seconds() / 3600 for x in found if x.to_acceptance is not None]
+        # The dashboard's percentiles (one definition, one rounding), so the two pages agree.
+        to_ack, to_acc = percentiles(ack), percentiles(acc)
         figures.append(
             LatencyFigures(
                 from_org=from_org,
@@ -206,9 +200,9 @@ def operations_figures(node: ApiNode) -> OperationsFigures:
                 kind=kind,
                 referrals=len(found),
                 acknowledged=len(ack),
-                p50_hours_to_acknowledgement=_percentile(ack, 0.5),
-                p90_hours_to_acknowledgement=_percentile(ack, 0.9),
-                p50_hours_to_acceptance=_percentile(acc, 0.5),
+                p50_hours_to_acknowledgement=to_ack.p50,
+                p90_hours_to_acknowledgement=to_ack.p90,
+                p50_hours_to_acceptance=to_acc.p50,
             )
         )
     owed = models.handoffs.owed_by(node.organisation, node.clock())
