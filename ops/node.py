@@ -29,8 +29,8 @@ from adapters.exchange_keys import (
     ExchangeSealer,
     KeyDirectory,
     forget_on_erasure,
-    key_directory,
 )
+from adapters.http.key_client import key_directory
 from adapters.http.key_server import serve_exchange_keys
 from adapters.kafka.consumer import Consumer
 from adapters.kafka.relay import Relay

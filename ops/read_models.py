@@ -22,7 +22,7 @@ from adapters.views import PostgresViewStore, SQLiteViewStore
 from coordination.applications.area_guard import AreaIndicatorsSource
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
-from coordination.applications.views import HistoryEntry
+from coordination.projections.history import HistoryEntry
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.values import Place
 from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY, WaterbedPolicy, monitoring_status

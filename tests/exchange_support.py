@@ -12,14 +12,14 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from adapters.kafka.consumer import AlreadyApplied, Consumer
-from adapters.kafka.envelope import ReceivedEvent
+from adapters.kafka.consumer import Consumer
 from adapters.node_db import SqlDatabase
 from adapters.settings import NodeSettings
 from adapters.transport import Transport
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.integration.events import IntegrationEvent
+from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from ops.nodes import DEMO_ROLES, on_exchange
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes
 

@@ -26,7 +26,7 @@ from adapters.transcoding import FastJSONTranscoder, register_domain_transcoding
 from coordination.applications.committed import CommittedAggregates
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.replay import NodeRepository, replay
-from coordination.applications.views import HistoryEntry, ReferralView, SupportLinkView
+from coordination.applications.views import ReferralView, SupportLinkView
 from coordination.domain.errors import (
     CommandIdReused,
     ConcurrencyConflict,
@@ -40,6 +40,7 @@ from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.referral import Referral
 from coordination.domain.support_link import SupportLink
 from coordination.domain.values import Actor
+from coordination.projections.history import HistoryEntry
 
 A = TypeVar("A", bound=Aggregate)
 

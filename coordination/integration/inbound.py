@@ -12,8 +12,6 @@ from uuid import UUID
 
 import structlog
 
-from adapters.kafka.consumer import AlreadyApplied
-from adapters.kafka.envelope import ReceivedEvent
 from coordination.applications.base import NodeApplication
 from coordination.domain.errors import ConcurrencyConflict, NotPermitted
 from coordination.integration import household_facts as facts
@@ -22,6 +20,7 @@ from coordination.integration import vacancies as v
 from coordination.integration.erasure import HouseholdErasureNotice
 from coordination.integration.events import IntegrationEvent
 from coordination.integration.outbound import own_fields
+from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from coordination.integration.topics import VACANCIES, org_source
 
 log = structlog.get_logger()

@@ -15,8 +15,8 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
-from adapters.kafka.consumer import AlreadyApplied, Consumer, _Item, _lanes
-from adapters.kafka.envelope import ReceivedEvent, encode
+from adapters.kafka.consumer import Consumer, _Item, _lanes
+from adapters.kafka.envelope import encode
 from adapters.node_db import SqlDatabase
 from adapters.outbox import ParkedMessages
 from adapters.transport import IncomingMessage, OutgoingMessage
@@ -25,6 +25,7 @@ from coordination.applications.housing import HousingOrganisationApp
 from coordination.integration import vacancies as v
 from coordination.integration.events import IntegrationEvent
 from coordination.integration.inbound import Inbound
+from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from coordination.integration.topics import org_source
 from ops.reference_scenario import CIVICA, consultant, on, the_dwelling
 from tests.exchange_support import SOURCE, Case, CaseNoted, run_until_handled

@@ -20,11 +20,11 @@ import pytest
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
 from adapters.kafka.consumer import Consumer
-from adapters.kafka.envelope import ReceivedEvent
 from adapters.node_db import PostgresDatabase, database_for
 from adapters.outbox import ParkedMessages
 from adapters.views import SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
+from coordination.integration.received import ReceivedEvent
 from coordination.projections.engine import Projection, ProjectionRunner, ProjectionTx, handles
 from tests.conftest import _fresh_schema, postgres_env
 from tests.exchange_support import ReceivedLog
