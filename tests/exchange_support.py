@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from adapters.kafka.consumer import Consumer
 from adapters.node_db import SqlDatabase
 from adapters.settings import NodeSettings
+from adapters.storage import ShreddingStorage
 from adapters.transport import Transport
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
@@ -131,10 +132,14 @@ def reference_nodes(broker: Transport, *, topic_prefix: str = "", poll_timeout: 
     """The reference scenario's four organisations in memory, on `broker` (close them when done)."""
     memory = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     nodes = Nodes(
-        civica=HousingOrganisationApp(organisation=CIVICA, env=memory, cpr_secret=b"s" * 32),
-        bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=memory),
-        children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=memory),
-        kvinfo=CivilActorApp(organisation=KVINFO, env=memory),
+        civica=HousingOrganisationApp(
+            storage=ShreddingStorage(), organisation=CIVICA, env=memory, cpr_secret=b"s" * 32
+        ),
+        bridge_builder=BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE_BUILDER, env=memory),
+        children_and_youth=MunicipalDepartmentApp(
+            storage=ShreddingStorage(), organisation=CHILDREN_AND_YOUTH, env=memory
+        ),
+        kvinfo=CivilActorApp(storage=ShreddingStorage(), organisation=KVINFO, env=memory),
     )
     settings = {
         org: NodeSettings(organisation=org, role=role, kafka_topic_prefix=topic_prefix)

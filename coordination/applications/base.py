@@ -17,15 +17,13 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording, Transcoder
-from eventsourcing.utils import Environment, EnvType, get_topic
+from eventsourcing.utils import Environment, EnvType
 from pydantic import BaseModel
 
-from adapters.pg_events import NodeEventsRecorder
-from adapters.shredding import ShreddingMapper, delete_snapshots, shredding_mapper
-from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
 from coordination.applications.committed import CommittedAggregates
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.replay import NodeRepository, replay
+from coordination.applications.storage import HouseholdKeys, NodeStorage
 from coordination.applications.views import ReferralView, SupportLinkView
 from coordination.domain.errors import (
     CommandIdReused,
@@ -158,10 +156,13 @@ class NodeApplication(Application[UUID]):
         self,
         *,
         organisation: str,
+        storage: NodeStorage,
         env: dict[str, str] | None = None,
         policy: RehousingPolicy = DEFAULT_POLICY,
     ) -> None:
         self.organisation = organisation
+        # The store's technology (adapters/storage.py): asked at the library's construction hooks below.
+        self.storage = storage
         self.policy = policy
         # Set by the composition root when the node has read models (the timeline projection answers it).
         self.history_source: Callable[[UUID], list[HistoryEntry]] | None = None
@@ -182,21 +183,18 @@ class NodeApplication(Application[UUID]):
         super().__init__(env=env)
         intervals = self.snapshotting_intervals.values() if self.snapshots is not None else ()
         self._first_snapshot: int | None = min(intervals, default=None)
-        if isinstance(self.mapper, ShreddingMapper):
-            self.mapper.recorder = self.recorder
-            self.mapper.keys.on_erased_elsewhere(self._forget_erased)
+        # Each household's key to its personal data; None when the store does not shred.
+        self.household_keys: HouseholdKeys | None = storage.household_keys(self)
+        if self.household_keys is not None:
+            self.household_keys.on_erased_elsewhere(self._forget_erased)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        """The library's env; on PostgreSQL, saves go through NodeEventsRecorder unless told otherwise."""
-        environment = super().construct_env(name, env)
-        postgres = environment.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
-        if postgres and not environment.get("APPLICATION_RECORDER_TOPIC"):
-            environment["APPLICATION_RECORDER_TOPIC"] = get_topic(NodeEventsRecorder)
-        return environment
+        """The library's env with the store's choices (on PostgreSQL, the node's events recorder)."""
+        return self.storage.environment(super().construct_env(name, env))
 
     def construct_mapper(self) -> Mapper[UUID]:
-        """Each household's personal attributes under its own key (crypto-shredding, adapters/shredding.py)."""
-        return shredding_mapper(self)
+        """The store's mapper: each household's personal attributes under its own key (crypto-shredding)."""
+        return self.storage.mapper(self)
 
     def construct_repository(self) -> Repository[UUID]:
         repository = super().construct_repository()
@@ -229,13 +227,13 @@ class NodeApplication(Application[UUID]):
         super()._notify(recordings)
 
     def construct_transcoder(self) -> Transcoder:
-        transcoder = FastJSONTranscoder()
+        transcoder = self.storage.transcoder()
         self.register_transcodings(transcoder)
         return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        register_domain_transcodings(transcoder)
+        self.storage.register_transcodings(transcoder)
 
     # Loading
 
@@ -260,8 +258,8 @@ class NodeApplication(Application[UUID]):
         borrowing = _borrowing.get()
         aggregate = None
         if borrowing is not None and not borrowing.from_store:
-            if isinstance(self.mapper, ShreddingMapper):
-                self.mapper.keys.notice_erasures()  # what another process erased is not lent out
+            if self.household_keys is not None:
+                self.household_keys.notice_erasures()  # what another process erased is not lent out
             aggregate = self._committed.take(aggregate_id)
             if aggregate is not None:
                 borrowing.unchecked[aggregate_id] = aggregate.version
@@ -366,12 +364,12 @@ class NodeApplication(Application[UUID]):
 
         Idempotent, so a retried erasure (or a redelivered notice) completes what a crash interrupted.
         """
-        if not isinstance(self.mapper, ShreddingMapper):
+        if self.household_keys is None:
             raise TypeError("This application's store does not shred personal data")
-        subjects = [household_id, *self.mapper.keys.subjects_of(household_id)]
-        self.mapper.keys.erase(household_id, at)
+        subjects = [household_id, *self.household_keys.subjects_of(household_id)]
+        self.household_keys.erase(household_id, at)
         self._committed.forget(subjects)
-        delete_snapshots(self, subjects)
+        self.storage.delete_snapshots(self, subjects)
         for hook in self.erasure_hooks:
             hook(household_id)
 
@@ -382,8 +380,8 @@ class NodeApplication(Application[UUID]):
 
         Noticed on whichever thread used a key, perhaps a projection's amid a write, so the hooks run on a
         thread of their own."""
-        assert isinstance(self.mapper, ShreddingMapper)
-        self._committed.forget([household_id, *self.mapper.keys.subjects_of(household_id)])
+        assert self.household_keys is not None
+        self._committed.forget([household_id, *self.household_keys.subjects_of(household_id)])
         if self.erasure_hooks:
             self._hooks_elsewhere.submit(self._run_erasure_hooks, household_id)
 
@@ -405,10 +403,10 @@ class NodeApplication(Application[UUID]):
 
     def referrals_about(self, household_id: UUID) -> list[Referral]:
         """This node's referrals (sent or received copies) about a household."""
-        if not isinstance(self.mapper, ShreddingMapper):
+        if self.household_keys is None:
             return []
         found = []
-        for subject in self.mapper.keys.subjects_of(household_id):
+        for subject in self.household_keys.subjects_of(household_id):
             try:
                 aggregate = self.repository.get(subject)
             except AggregateNotFoundError:

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from adapters.storage import ShreddingStorage
 from adapters.views import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import DomainError
@@ -302,7 +303,10 @@ def test_after_any_sequence_of_extreme_values_every_aggregate_loads_and_every_re
     steps: list[tuple[str, Any]],
 ) -> None:
     app = HousingOrganisationApp(
-        organisation="civica", env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, cpr_secret=b"k" * 32
+        storage=ShreddingStorage(),
+        organisation="civica",
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        cpr_secret=b"k" * 32,
     )
     world = World(app)
     with tempfile.TemporaryDirectory() as directory:

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
+from adapters.storage import ShreddingStorage
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, MunicipalDepartmentApp
@@ -56,10 +57,14 @@ def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitSta
         return postgres_env(server, stack.enter_context(_fresh_schema(server)))
 
     apps: dict[str, NodeApplication] = {
-        CIVICA: HousingOrganisationApp(organisation=CIVICA, env=env(), cpr_secret=b"c" * 32),
-        FAB: FabApp(organisation=FAB, env=env(), cpr_secret=b"f" * 32),
-        BRIDGE_BUILDER: BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=env()),
-        CHILDREN_AND_YOUTH: MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=env()),
+        CIVICA: HousingOrganisationApp(
+            storage=ShreddingStorage(), organisation=CIVICA, env=env(), cpr_secret=b"c" * 32
+        ),
+        FAB: FabApp(storage=ShreddingStorage(), organisation=FAB, env=env(), cpr_secret=b"f" * 32),
+        BRIDGE_BUILDER: BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE_BUILDER, env=env()),
+        CHILDREN_AND_YOUTH: MunicipalDepartmentApp(
+            storage=ShreddingStorage(), organisation=CHILDREN_AND_YOUTH, env=env()
+        ),
     }
     for app in apps.values():
         stack.callback(app.close)

@@ -19,6 +19,7 @@ from adapters.kafka.consumer import Consumer, _Item, _lanes
 from adapters.kafka.envelope import encode
 from adapters.node_db import SqlDatabase
 from adapters.outbox import ParkedMessages
+from adapters.storage import ShreddingStorage
 from adapters.transport import IncomingMessage, OutgoingMessage
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.housing import HousingOrganisationApp
@@ -37,7 +38,9 @@ AT = on(the_dwelling().available_from)
 @pytest.fixture
 def fab(store_env: dict[str, str]) -> Iterator[HousingOrganisationApp]:
     """FAB's node application with a group commit, as the node wires it."""
-    app = HousingOrganisationApp(organisation="fab", env=store_env, cpr_secret=b"f" * 32)
+    app = HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation="fab", env=store_env, cpr_secret=b"f" * 32
+    )
     app.group_commit = GroupCommit(app)
     yield app
     app.close()
