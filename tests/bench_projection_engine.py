@@ -26,8 +26,8 @@ from adapters.views import PostgresViewStore, SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.engine import ViewStore
 from coordination.projections.rebuild import rebuild
-from tests import pgcluster
-from tests import projection_toys as toys
+from ops.bench.fixtures import projection_toys as toys
+from ops.devservices import pgcluster
 
 
 class _Deferred:

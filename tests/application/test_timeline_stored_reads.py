@@ -16,6 +16,7 @@ from adapters.views import SQLiteViewStore
 from coordination.projections.engine import ProjectionRunner
 from coordination.projections.rebuild import compare
 from coordination.projections.timeline import TimelineProjection
+from ops.bench.fixtures.read_model_support import CountedTimeline
 from ops.reference_scenario import (
     Nodes,
     consultant,
@@ -23,7 +24,6 @@ from ops.reference_scenario import (
     play,
 )
 from tests.exchange_support import reference_nodes
-from tests.read_model_support import CountedTimeline
 
 
 @pytest.fixture

@@ -24,9 +24,9 @@ from adapters.pg_events import NodeEventsRecorder
 from adapters.storage import ShreddingStorage
 from coordination.applications.base import derived_id
 from coordination.applications.housing import HousingOrganisationApp
+from ops.devservices.pgcluster import PostgresServer
 from ops.reference_scenario import consultant, on, the_dwelling
 from tests.conftest import _fresh_schema, postgres_env
-from tests.pgcluster import PostgresServer
 
 pytestmark = pytest.mark.postgres
 

@@ -11,8 +11,8 @@ from coordination.projections.daycare_queue import DaycareQueueProjection
 from coordination.projections.engine import ProjectionRunner, ViewStore
 from coordination.projections.rebuild import compare, rebuild
 from coordination.projections.timeline import TimelineProjection
+from ops.bench.fixtures import read_model_support as s
 from ops.read_models import READ_MODELS
-from tests import read_model_support as s
 from tests.contract.test_projection_engine import app, open_views  # noqa: F401 (fixtures)
 
 

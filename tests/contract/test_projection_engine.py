@@ -33,7 +33,7 @@ from coordination.projections.engine import (
     handles,
 )
 from coordination.projections.rebuild import compare, drop, rebuild
-from tests.projection_toys import (
+from ops.bench.fixtures.projection_toys import (
     AT,
     CONSULTANT,
     OpenVacanciesByArea,

@@ -17,6 +17,7 @@ from adapters.storage import ShreddingStorage
 from adapters.transport import Transport
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
+from ops.devservices.pgcluster import PostgresServer
 from ops.nodes import DEMO_ROLES, on_exchange
 from ops.reference_scenario import (
     BRIDGE_BUILDER,
@@ -30,7 +31,6 @@ from ops.reference_scenario import (
 )
 from tests.conftest import _fresh_schema, postgres_env
 from tests.integration.conftest import BrokerProcess
-from tests.pgcluster import PostgresServer
 
 TODAY = date(2026, 11, 22)
 

@@ -16,10 +16,10 @@ from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, MunicipalDepartmentApp
 from coordination.domain.values import Actor, Role
+from ops.devservices.pgcluster import PostgresServer
 from ops.node import Exchange, Node
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, on, the_family
 from tests.conftest import _fresh_schema, postgres_env
-from tests.pgcluster import PostgresServer
 
 FAB = "fab"
 ROLES = {

@@ -16,6 +16,7 @@ from coordination.domain.household import Move
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Address, Money, Override
+from ops.devservices.pgcluster import PostgresServer
 from ops.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
@@ -29,7 +30,6 @@ from ops.reference_scenario import (
 )
 from tests.integration.conftest import BrokerProcess
 from tests.integration.flow_support import FAB, Organisations, fab_consultant, organisations, register
-from tests.pgcluster import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
 TODAY = date(2026, 11, 22)

@@ -26,12 +26,12 @@ from adapters.views import SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
 from coordination.integration.received import ReceivedEvent
 from coordination.projections.engine import Projection, ProjectionRunner, ProjectionTx, handles
+from ops.bench.fixtures.projection_toys import StoreApp, publish
+from ops.devservices.pgcluster import PostgresServer
 from tests.conftest import _fresh_schema, postgres_env
 from tests.exchange_support import ReceivedLog
 from tests.integration.conftest import Transport
 from tests.integration.test_consumer import _noted
-from tests.pgcluster import PostgresServer
-from tests.projection_toys import StoreApp, publish
 
 pytestmark = pytest.mark.postgres
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Place
 from coordination.projections.engine import Projection, ProjectionTx, describe, handles
-from tests.projection_toys import OpenVacanciesByArea
+from ops.bench.fixtures.projection_toys import OpenVacanciesByArea
 
 
 class LetVacancies(OpenVacanciesByArea):

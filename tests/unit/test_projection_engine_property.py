@@ -15,7 +15,7 @@ from coordination.domain.errors import DomainError
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.engine import ProjectionRunner
 from coordination.projections.rebuild import compare, rebuild
-from tests import projection_toys as toys
+from ops.bench.fixtures import projection_toys as toys
 
 COMMANDS = {
     "reserve": toys.reserve,
