@@ -31,7 +31,10 @@ class Shredding(Application[UUID]):
     organisation: str
     storage: NodeStorage
     household_keys: HouseholdKeys | None
-    _committed: CommittedAggregates
+    _committed: CommittedAggregates  # the kept aggregates (kept.py)
+    # The idempotent command runner's (base.py).
+    has_handled: Callable[[UUID], bool]
+    _once: Callable[..., UUID | None]
 
     def __init__(self, **kwargs: Any) -> None:
         # Set by the composition root: what else must forget an erased household (views, parked messages).
@@ -115,7 +118,3 @@ class Shredding(Application[UUID]):
             lambda: (household_id, []),
         )
         return household_id
-
-    # Of the idempotent command runner (base.py).
-    has_handled: Callable[[UUID], bool]
-    _once: Callable[..., UUID | None]
