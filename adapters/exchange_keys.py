@@ -17,8 +17,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -31,7 +30,6 @@ from eventsourcing.persistence import Cipher
 from adapters.node_db import SqlDatabase
 from adapters.shredding import HouseholdKeys
 from coordination.domain.errors import HouseholdErased, NotPermitted
-from coordination.domain.values import Role
 from coordination.integration.events import IntegrationEvent, SealedFields
 from coordination.integration.personal import personal_fields, stand_in
 
@@ -307,38 +305,6 @@ class ExchangeOpener:
         if key is None:
             log.info("exchange.key_erased", event_type=event.event_type, owner=sealed.owner)
         return open_sealed(event, key)
-
-
-def service_token(private_key_file: Path, organisation: str) -> Callable[[str], str]:
-    """Bearer tokens of `organisation`'s node for asking others' APIs (signed with its Ed25519 key)."""
-    from adapters.http.auth import issue_token, load_private_key
-
-    private_key = load_private_key(private_key_file)
-
-    def token(audience: str) -> str:
-        return issue_token(
-            private_key,
-            organisation=organisation,
-            person=NODE_PERSON,
-            role=Role.OPERATOR,
-            audience=audience,
-            ttl=timedelta(minutes=5),
-        )
-
-    return token
-
-
-def key_directory(
-    organisation: str, peer_urls: dict[str, str], private_key_file: Path | None
-) -> KeyDirectory:
-    """The owners' APIs when peers are configured (one node per process), else the nodes in this process."""
-    if not peer_urls:
-        return InProcessKeyDirectory(organisation)
-    if private_key_file is None:
-        raise ValueError(
-            "COORDINATION_PEER_URLS needs COORDINATION_PRIVATE_KEY_FILE: the node signs its key requests"
-        )
-    return HttpKeyDirectory(organisation, peer_urls, service_token(private_key_file, organisation))
 
 
 def forget_on_erasure(keys: ExchangeKeys, directory: KeyDirectory) -> Callable[[UUID], None]:

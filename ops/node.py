@@ -29,8 +29,8 @@ from adapters.exchange_keys import (
     ExchangeSealer,
     KeyDirectory,
     forget_on_erasure,
-    key_directory,
 )
+from adapters.http.key_client import key_directory
 from adapters.http.key_server import serve_exchange_keys
 from adapters.kafka.consumer import Consumer
 from adapters.kafka.relay import Relay
@@ -40,6 +40,7 @@ from adapters.outbox import ParkedMessages, RelayPositions
 from adapters.pool_backoff import cap_reconnect_backoff
 from adapters.settings import NodeSettings, OrganisationRole
 from adapters.shredding import ShreddingMapper
+from adapters.storage import ShreddingStorage
 from adapters.transport import IncomingMessage, OutgoingMessage, Publisher, Subscription, Transport
 from coordination.applications.base import NodeApplication
 from coordination.applications.group_commit import GroupCommit
@@ -67,6 +68,7 @@ def housing_node(settings: NodeSettings) -> HousingOrganisationApp:
     """A housing organisation's node, with the waterbed guard's area indicators when a file is configured."""
     indicators = settings.area_indicators_file
     return HousingOrganisationApp(
+        storage=ShreddingStorage(),
         organisation=settings.organisation,
         env=settings.store_env(),
         cpr_secret=settings.cpr_secret_bytes(),
@@ -85,7 +87,7 @@ def build_app(settings: NodeSettings) -> NodeApplication:
         OrganisationRole.MUNICIPAL_DEPARTMENT: MunicipalDepartmentApp,
         OrganisationRole.CIVIL_ACTOR: CivilActorApp,
     }[settings.role]
-    return cls(organisation=settings.organisation, env=env)
+    return cls(storage=ShreddingStorage(), organisation=settings.organisation, env=env)
 
 
 def node_read_models(settings: NodeSettings, app: NodeApplication) -> ReadModels:

@@ -23,13 +23,13 @@ from adapters.views import PostgresViewStore, SQLiteViewStore
 from coordination.applications.area_guard import AreaIndicatorsSource
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
-from coordination.applications.views import HistoryEntry
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.values import Place
 from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY, WaterbedPolicy, monitoring_status
 from coordination.projections.daycare_queue import DaycareQueue, DaycareQueueProjection
 from coordination.projections.definition import Projection
 from coordination.projections.handoff_status import HandoffStatus, HandoffStatusProjection
+from coordination.projections.history import HistoryEntry
 from coordination.projections.receiving_areas import ReceivingAreas, ReceivingAreasProjection
 from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import Timeline, TimelineProjection

@@ -27,8 +27,8 @@ from adapters.views import PostgresViewStore, SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.rebuild import rebuild
 from coordination.projections.view_store import ViewStore
-from tests import pgcluster
-from tests import projection_toys as toys
+from ops.bench.fixtures import projection_toys as toys
+from ops.devservices import pgcluster
 
 
 class _Deferred:

@@ -20,91 +20,22 @@ import random
 import statistics
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import orjson
 import psycopg
 import structlog
-from eventsourcing.persistence import JSONTranscoder, Transcoder
 
 from adapters.event_decoding import StoredEventDecoder
-from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
 from adapters.views import PostgresViewStore
-from coordination.domain.referral import Referral, ReferralKind
-from coordination.domain.values import DeclinedBy, Holder, Role
 from coordination.projections.rebuild import rebuild
+from ops.bench.fixtures import read_model_support as s
+from ops.bench.fixtures.history import AREAS, NodeLikeApp, write_events
 from ops.interpreter import tune_for_a_node
 from ops.read_models import READ_MODELS, ReadModels
-from tests import projection_toys as toys
-from tests import read_model_support as s
 from tests.bench_projection_engine import _postgres_database, _rate, _raw_postgres, _read_all, _timed
-
-AREAS = [f"area-{i}" for i in range(50)]
-
-
-def _vacancy(i: int) -> Any:
-    vacancy = s.Vacancy.publish(
-        id=uuid4(),
-        dwelling=s.dwelling(
-            AREAS[i % 50],
-            rooms=2 + i % 5,
-            rent=str(5000 + (i * 37) % 5000),
-            available_from=date(2026, 1, 1) + timedelta(days=i % 365),
-        ),
-        at=s.at(),
-        by=s.CONSULTANT,
-    )
-    for answer in (toys.decline, toys.expire, toys.accept if i % 2 else toys.decline):
-        toys.reserve(_Deferred(), vacancy)
-        answer(_Deferred(), vacancy)
-    return vacancy
-
-
-def _household(i: int) -> list[Any]:
-    household = s.hb.register(by=s.CONSULTANT)
-    household.record_move(
-        move=s.hb.a_move(moved_on=date(2025, 1, 1) + timedelta(days=i % 700), place=s.hb.CENTRAL_ODENSE),
-        at=s.at(40),
-        by=s.CONSULTANT,
-    )
-    handoff = s.send(_Deferred(), household.id, ReferralKind.HANDOFF, receiver=s.BRIDGE, days=40, save=False)
-    household.issue_handoff(
-        referral_id=handoff.id,
-        to=Holder(organisation=s.BRIDGE, role=Role.BRIDGE_BUILDER),
-        at=s.at(40),
-        by=s.CONSULTANT,
-    )
-    handoff.acknowledge(at=s.at(41), by=s.BRIDGE_BUILDER)
-    handoff.accept(assignee="bb-1", at=s.at(42), by=s.BRIDGE_BUILDER)
-    household.acknowledge_handoff(referral_id=handoff.id, at=s.at(41), by=s.BRIDGE_BUILDER)
-    household.record_follow_up_visit(visited_on=date(2026, 12, 31), at=s.at(215), by=s.BRIDGE_BUILDER)
-    daycare: Referral = s.send(_Deferred(), household.id, days=20, save=False)
-    daycare.acknowledge(at=s.at(21), by=s.ALLOCATOR)
-    daycare.accept(assignee="p-3", at=s.at(22), by=s.ALLOCATOR)
-    if i % 2:
-        daycare.complete(outcome="Place from August", at=s.at(25), by=s.ALLOCATOR)
-    else:
-        daycare.decline(
-            declined_by=DeclinedBy.HOUSEHOLD, reason="Moved elsewhere", at=s.at(25), by=s.CONSULTANT
-        )
-    return [household, handoff, daycare]
-
-
-class _NodeLikeApp(toys.StoreApp):
-    """The toy store app decoding as a node does (orjson, values rebuilt without re-validation)."""
-
-    name = "StoreApp"
-
-    def construct_transcoder(self) -> Transcoder:
-        transcoder = FastJSONTranscoder()
-        self.register_transcodings(transcoder)
-        return transcoder
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        register_domain_transcodings(transcoder)
 
 
 def _raw_select_and_json(dsn: str, table: str) -> None:
@@ -124,29 +55,6 @@ def _handled(dsn: str, app: Any, projection: Any) -> int:
         table = app.recorder.events_table_name
         found = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE topic = ANY(%s)", [list(topics)]).fetchone()
         return int(found[0]) if found else 0
-
-
-class _Deferred:
-    def save(self, *_: Any) -> None:
-        pass
-
-
-def _history(app: Any, vacancies: int, households: int) -> list[UUID]:
-    chunk: list[Any] = []
-    household_ids = []
-    for i in range(max(vacancies, households)):
-        if i < vacancies:
-            chunk.append(_vacancy(i))
-        if i < households:
-            built = _household(i)
-            household_ids.append(built[0].id)
-            chunk += built
-        if len(chunk) >= 600:
-            app.save(*chunk)
-            chunk = []
-    if chunk:
-        app.save(*chunk)
-    return household_ids
 
 
 def _latency(label: str, fn: Callable[[int], Any], runs: int = 2000) -> None:
@@ -173,9 +81,9 @@ def main() -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     with _postgres_database() as (_, dsn, env):
-        app = _NodeLikeApp(env=env)
+        app = NodeLikeApp(env=env)
         started = time.perf_counter()
-        household_ids = _history(app, args.vacancies, args.households)
+        household_ids = write_events(app, args.vacancies, args.households)
         events = app.recorder.max_notification_id() or 0
         print(f"PostgreSQL history of {events} events written in {time.perf_counter() - started:.1f} s")
         print("Reading the same rows, for comparison:")

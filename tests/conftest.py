@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests import pgcluster
-from tests.pgcluster import PostgresServer
+from ops.devservices import pgcluster
+from ops.devservices.pgcluster import PostgresServer
 
 
 @pytest.fixture(scope="session")

@@ -12,14 +12,15 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from adapters.kafka.consumer import AlreadyApplied, Consumer
-from adapters.kafka.envelope import ReceivedEvent
+from adapters.kafka.consumer import Consumer
 from adapters.node_db import SqlDatabase
 from adapters.settings import NodeSettings
+from adapters.storage import ShreddingStorage
 from adapters.transport import Transport
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.integration.events import IntegrationEvent
+from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from ops.nodes import DEMO_ROLES, on_exchange
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes
 
@@ -131,10 +132,14 @@ def reference_nodes(broker: Transport, *, topic_prefix: str = "", poll_timeout: 
     """The reference scenario's four organisations in memory, on `broker` (close them when done)."""
     memory = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     nodes = Nodes(
-        civica=HousingOrganisationApp(organisation=CIVICA, env=memory, cpr_secret=b"s" * 32),
-        bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=memory),
-        children_and_youth=MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=memory),
-        kvinfo=CivilActorApp(organisation=KVINFO, env=memory),
+        civica=HousingOrganisationApp(
+            storage=ShreddingStorage(), organisation=CIVICA, env=memory, cpr_secret=b"s" * 32
+        ),
+        bridge_builder=BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE_BUILDER, env=memory),
+        children_and_youth=MunicipalDepartmentApp(
+            storage=ShreddingStorage(), organisation=CHILDREN_AND_YOUTH, env=memory
+        ),
+        kvinfo=CivilActorApp(storage=ShreddingStorage(), organisation=KVINFO, env=memory),
     )
     settings = {
         org: NodeSettings(organisation=org, role=role, kafka_topic_prefix=topic_prefix)

@@ -14,9 +14,9 @@ from adapters.http.problems import ApiProblem
 from adapters.http.records import ApiRecords
 from adapters.node_db import SqlDatabase
 from coordination.applications.base import NodeApplication
-from coordination.applications.views import HistoryEntry
 from coordination.projections.daycare_queue import DaycareQueue
 from coordination.projections.handoff_status import HandoffStatus
+from coordination.projections.history import HistoryEntry
 from coordination.projections.receiving_areas import ReceivingAreas
 from coordination.projections.vacancy_pool import VacancyPool
 

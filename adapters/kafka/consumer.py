@@ -11,17 +11,14 @@ from uuid import UUID
 
 import structlog
 
-from adapters.kafka.envelope import DecodeError, ReceivedEvent, decode
+from adapters.kafka.envelope import DecodeError, decode
 from adapters.kafka.loop import BackgroundLoop
 from adapters.outbox import ParkedMessage, ParkedMessages
 from adapters.transport import IncomingMessage, Subscription, next_positions
+from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from coordination.transient import is_transient
 
 log = structlog.get_logger()
-
-
-class AlreadyApplied(Exception):
-    """Raised by an `apply` function for a message whose CloudEvents id it has already applied."""
 
 
 Apply = Callable[[ReceivedEvent], None]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -16,6 +15,7 @@ from pydantic import ValidationError
 
 from adapters.transport import IncomingMessage, OutgoingMessage
 from coordination.integration.events import IntegrationEvent, UnknownEventType, event_class
+from coordination.integration.received import ReceivedEvent
 
 CONTENT_TYPE = "application/json"
 TRACEPARENT = "traceparent"
@@ -31,24 +31,6 @@ class DecodeError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.ce_id = ce_id
-
-
-@dataclass(frozen=True)
-class ReceivedEvent:
-    """A decoded message: the integration event with its CloudEvents attributes and trace context."""
-
-    id: str
-    source: str
-    type: str
-    subject: str
-    time: datetime
-    traceparent: str | None
-    event: IntegrationEvent = field(repr=False)
-
-    @property
-    def trace_id(self) -> str | None:
-        """The W3C trace id from the publisher's header: its logs and ours name the same trace."""
-        return self.traceparent.split("-")[1] if self.traceparent else None
 
 
 def message_id(source: str, originator_id: UUID, originator_version: int, index: int) -> str:

@@ -1,12 +1,10 @@
-"""Replaying an aggregate from its events, without the library's per-event Protocol check."""
+"""Replaying an aggregate from its events, without the library's per-event Protocol check (the node's
+repository uses it: library_patches.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from uuid import UUID
-
-from eventsourcing.application import ProjectorFunction, Repository
 
 
 def replay(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -19,17 +17,3 @@ def replay(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
-
-
-class NodeRepository(Repository[UUID]):
-    """The library's repository, replaying with `replay` unless told otherwise."""
-
-    def get(
-        self,
-        aggregate_id: UUID,
-        *,
-        version: int | None = None,
-        projector_func: ProjectorFunction[Any, Any] = replay,
-        **kw: Any,
-    ) -> Any:
-        return super().get(aggregate_id, version=version, projector_func=projector_func, **kw)

@@ -165,18 +165,3 @@ class SupportLinkView(View):
             contact_person=link.contact_person,
             status=str(link.status),
         )
-
-
-class HistoryEntry(View):
-    """One recorded fact about a household, with who recorded it and when (no personal data)."""
-
-    position: int
-    aggregate: str
-    aggregate_id: UUID
-    version: int
-    event: str
-    at: datetime | None
-    recorded_at: datetime
-    organisation: str | None
-    person: str | None
-    role: str | None

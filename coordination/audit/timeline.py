@@ -17,11 +17,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from coordination.applications.views import HistoryEntry
 from coordination.domain.follow_up import HouseholdFact
 from coordination.domain.household_values import Move
 from coordination.domain.support_link import SupportOffer
 from coordination.domain.values import Consent, Dwelling, Holder, Place
+from coordination.projections.history import HistoryEntry
 
 # The attributes of stored events a summary may show, in this order: none of them is personal data.
 SUMMARY_FIELDS = (

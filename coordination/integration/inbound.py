@@ -11,13 +11,12 @@ from uuid import UUID
 
 import structlog
 
-from adapters.kafka.consumer import AlreadyApplied
-from adapters.kafka.envelope import ReceivedEvent
 from coordination.applications.base import NodeApplication
 from coordination.domain.errors import ConcurrencyConflict, NotPermitted
 from coordination.integration import vacancies as v
 from coordination.integration.dispatch import handler_for
 from coordination.integration.events import IntegrationEvent
+from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from coordination.integration.topics import VACANCIES, org_source
 
 log = structlog.get_logger()

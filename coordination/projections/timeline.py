@@ -14,7 +14,6 @@ from uuid import UUID
 
 from eventsourcing.utils import resolve_topic
 
-from coordination.applications.views import HistoryEntry
 from coordination.domain.follow_up import FollowedHousehold
 from coordination.domain.household import Household
 from coordination.domain.offer_request import OfferRequest
@@ -24,6 +23,7 @@ from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Role
 from coordination.projections.columns import from_instant, instant, stored_id, stored_instant
 from coordination.projections.definition import Projection, handles, handles_stored
+from coordination.projections.history import HistoryEntry
 from coordination.projections.transaction import ProjectionTx
 from coordination.projections.view_store import ViewStore
 

@@ -45,7 +45,7 @@ class Sizes:
     def of(cls, quick: bool) -> Sizes:
         if quick:
             return cls(100, 4, 200, 1_000, 200, 100, 100, 3.0)
-        # 100,000 vacancies x 7 + 25,000 households x 12 = 1,000,000 events (tests/bench_read_models.py).
+        # 100,000 vacancies x 7 + 25,000 households x 12 = 1,000,000 events (ops/bench/fixtures/history.py).
         return cls(2_000, 8, 1_000, 100_000, 25_000, 500, 2_000, 10.0)
 
 

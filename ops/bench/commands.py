@@ -26,6 +26,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 
+from adapters.storage import ShreddingStorage
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.referral import ReferralKind
@@ -288,7 +289,9 @@ def raw_sqlite_rate(directory: Path, transactions: int) -> float:
 
 @contextmanager
 def _app(env: dict[str, str], grouped: bool) -> Iterator[HousingOrganisationApp]:
-    app = HousingOrganisationApp(organisation="civica", env=env, cpr_secret=b"b" * 32)
+    app = HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation="civica", env=env, cpr_secret=b"b" * 32
+    )
     if grouped:
         app.group_commit = GroupCommit(app)
     try:

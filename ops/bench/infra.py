@@ -1,12 +1,11 @@
 """What the benchmarks run against, started here and stopped afterwards: PostgreSQL 15 and Tansu.
 
-The bench runs from a source checkout: it reuses the test suite's PostgreSQL set-up (tests/pgcluster.py)
-and history builders, so the repository root goes on the import path.
+PostgreSQL and Tansu are started as the tests start them (ops/devservices/), and the histories are built
+with the tests' builders (ops/bench/fixtures/).
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,14 +17,6 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
-
-
-def use_source_checkout() -> None:
-    """Make `tests` importable (builders and the PostgreSQL set-up live there)."""
-    if not (ROOT / "tests" / "pgcluster.py").exists():
-        raise RuntimeError(f"coordination bench needs the source checkout (no tests/ under {ROOT})")
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
 
 
 @dataclass(frozen=True)
@@ -66,8 +57,7 @@ class Postgres:
 @contextmanager
 def postgres() -> Iterator[Postgres]:
     """PostgreSQL 15 as the tests get it: 15/main (started if down, stopped again) or a throwaway cluster."""
-    use_source_checkout()
-    from tests import pgcluster
+    from ops.devservices import pgcluster
 
     cluster = pgcluster.start()
     try:
@@ -95,8 +85,7 @@ class Broker(Protocol):
 @contextmanager
 def tansu() -> Iterator[Broker]:
     """Tansu (memory storage) on a free loopback port, started like the tests start it; stopped by PID."""
-    use_source_checkout()
-    from tests.tansu import running_tansu
+    from ops.devservices.tansu import running_tansu
 
     with running_tansu(Path(tempfile.mkdtemp(prefix="coordination-bench-tansu-"))) as broker:
         yield broker

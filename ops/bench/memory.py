@@ -19,6 +19,7 @@ from uuid import UUID, uuid4
 
 from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
+from adapters.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from ops.bench.infra import ROOT, Broker, Postgres
 from ops.bench.report import Results, at_most
@@ -90,7 +91,9 @@ def _once(
         "COORDINATION_KAFKA_TOPIC_PREFIX": prefix,
     }
     log = Path(data_dir) / "node.log"
-    civica = HousingOrganisationApp(organisation="civica", env=env_store, cpr_secret=b"c" * 32)
+    civica = HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation="civica", env=env_store, cpr_secret=b"c" * 32
+    )
     fab_settings = NodeSettings(
         organisation="fab",
         role=OrganisationRole.HOUSING_ORGANISATION,
@@ -98,7 +101,10 @@ def _once(
         kafka_bootstrap_servers=broker.bootstrap_servers,
     )
     fab = HousingOrganisationApp(
-        organisation="fab", env=postgres.env(schema=f"{schema}_fab", pool_size=4), cpr_secret=b"f" * 32
+        storage=ShreddingStorage(),
+        organisation="fab",
+        env=postgres.env(schema=f"{schema}_fab", pool_size=4),
+        cpr_secret=b"f" * 32,
     )
     fab_node = Node(fab_settings, fab, KafkaTransport(fab_settings.kafka()))
     with log.open("wb") as out:

@@ -30,6 +30,7 @@ from uuid import UUID, uuid4
 
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription, KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
+from adapters.storage import ShreddingStorage
 from adapters.transport import OutgoingMessage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.percentiles import percentile
@@ -153,7 +154,9 @@ def _pair(
         arrivals = stack.enter_context(
             _receiver(postgres, broker, prefix, read_models=fab_read_models, profile=profile)
         )
-        app = HousingOrganisationApp(organisation="civica", env=env, cpr_secret=secrets.token_bytes(32))
+        app = HousingOrganisationApp(
+            storage=ShreddingStorage(), organisation="civica", env=env, cpr_secret=secrets.token_bytes(32)
+        )
         stack.callback(app.close)
         node = Node(settings, app, KafkaTransport(settings.kafka()))
         stack.callback(node.close)

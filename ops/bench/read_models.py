@@ -1,6 +1,6 @@
 """Scenarios c and d on one stored history: rebuild rates beside raw reads, then query latencies.
 
-The history is tests/bench_read_models.py's (7 events per vacancy, 12 per household; the full sizes make
+The history is ops/bench/fixtures/history.py's (7 events per vacancy, 12 per household; the full sizes make
 1,000,000 events), written once on PostgreSQL and shared by both scenarios.
 """
 
@@ -18,7 +18,7 @@ from uuid import UUID, uuid4
 import orjson
 import psycopg
 
-from ops.bench.infra import Postgres, use_source_checkout
+from ops.bench.infra import Postgres
 from ops.bench.report import Results, at_least, at_most
 from ops.read_models import READ_MODELS, ReadModels
 
@@ -42,13 +42,12 @@ class History:
 
 
 def write_history(postgres: Postgres, sizes: Sizes) -> History:
-    use_source_checkout()
-    from tests.bench_read_models import _history, _NodeLikeApp
+    from ops.bench.fixtures.history import NodeLikeApp, write_events
 
-    # Decoding as a node does (orjson, values rebuilt without re-validation), as tests/bench_read_models.py.
-    app = _NodeLikeApp(env=postgres.env(schema=f"bench_rm_{secrets.token_hex(4)}"))
+    # Decoding as a node does (orjson, values rebuilt without re-validation), as ops/bench/fixtures/history.py.
+    app = NodeLikeApp(env=postgres.env(schema=f"bench_rm_{secrets.token_hex(4)}"))
     started = time.perf_counter()
-    household_ids = _history(app, sizes.vacancies, sizes.households)
+    household_ids = write_events(app, sizes.vacancies, sizes.households)
     long_household, moments = _long_household(app, sizes.household_events)
     events = app.recorder.max_notification_id() or 0
     print(f"    history of {events:,} events written in {time.perf_counter() - started:.0f} s", flush=True)
@@ -57,7 +56,7 @@ def write_history(postgres: Postgres, sizes: Sizes) -> History:
 
 def _long_household(app: Any, events: int) -> tuple[UUID, list[Any]]:
     """One household with `events` events: registered, then inspiration tours and tasks found, a day apart."""
-    from tests import household_builders as hb
+    from ops.bench.fixtures import household_builders as hb
 
     household = hb.register()
     moments = []
@@ -169,8 +168,8 @@ def queries(results: Results, history: History, sizes: Sizes, repeat: int) -> No
     from adapters.views import PostgresViewStore
     from coordination.audit.as_of import aggregate_as_of
     from coordination.percentiles import percentile
-    from tests import read_model_support as s
-    from tests.bench_read_models import AREAS
+    from ops.bench.fixtures import read_model_support as s
+    from ops.bench.fixtures.history import AREAS
 
     views = PostgresViewStore(history.dsn, schema=f"bench_q_{secrets.token_hex(4)}")
     try:

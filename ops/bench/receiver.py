@@ -33,6 +33,7 @@ from uuid import UUID
 
 from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
+from adapters.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.batch import Batch
@@ -170,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         kafka_bootstrap_servers=args.bootstrap,
     )
     app = HousingOrganisationApp(
-        organisation=ORGANISATION, env=json.loads(os.environ[STORE_ENV]), cpr_secret=secrets.token_bytes(32)
+        storage=ShreddingStorage(),
+        organisation=ORGANISATION,
+        env=json.loads(os.environ[STORE_ENV]),
+        cpr_secret=secrets.token_bytes(32),
     )
     try:
         read_models = node_read_models(settings, app) if args.read_models else None

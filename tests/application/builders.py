@@ -12,7 +12,7 @@ from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.household import Member, MemberKind, Move, Need, Origin, Preferences
 from coordination.domain.support_link import SupportKind, SupportOffer
 from coordination.domain.values import Actor, Address, Consent, Dwelling, Money, Place, Role, YearMonth
-from tests.household_builders import permanent
+from ops.bench.fixtures.household_builders import permanent
 
 CIVICA = "civica"
 BRIDGE = "odense-brobygning"

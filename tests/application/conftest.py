@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from adapters.storage import ShreddingStorage
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
@@ -36,7 +37,7 @@ def open_node(store_env: dict[str, str]) -> Iterator[Callable[..., NodeApplicati
         if cls is HousingOrganisationApp:
             kwargs.setdefault("cpr_secret", b"k" * 32)
         env = {**node_env(store_env, organisation), **kwargs.pop("extra_env", {})}
-        app = cls(organisation=organisation, env=env, **kwargs)
+        app = cls(storage=ShreddingStorage(), organisation=organisation, env=env, **kwargs)
         opened.append(app)
         return app
 

@@ -23,10 +23,10 @@ from coordination.domain.policy import DEFAULT_POLICY
 from coordination.domain.support_link import SupportLink
 from coordination.domain.values import Override
 from ops.audit_replay import progress_bar, replay_all
+from ops.bench.fixtures import read_model_support as rm
+from ops.devservices.pgcluster import PostgresServer
 from ops.read_models import READ_MODELS
-from tests import read_model_support as rm
 from tests.conftest import _fresh_schema, postgres_env
-from tests.pgcluster import PostgresServer
 
 FAMILIES = 920  # eleven events each: 10,120 in all
 

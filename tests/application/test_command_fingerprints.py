@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pytest
 
+from adapters.storage import ShreddingStorage
 from coordination.applications.base import NodeApplication, derived_id
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, MunicipalDepartmentApp
@@ -156,9 +157,11 @@ def _stored(app: NodeApplication, name: str) -> tuple[str, str]:
 
 @pytest.fixture
 def apps() -> Iterator[tuple[HousingOrganisationApp, BridgeBuilderApp, MunicipalDepartmentApp]]:
-    housing = HousingOrganisationApp(organisation=CIVICA, env=MEMORY, cpr_secret=b"k" * 32)
-    bridge = BridgeBuilderApp(organisation=BRIDGE, env=MEMORY)
-    department = MunicipalDepartmentApp(organisation=DAYCARE, env=MEMORY)
+    housing = HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation=CIVICA, env=MEMORY, cpr_secret=b"k" * 32
+    )
+    bridge = BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE, env=MEMORY)
+    department = MunicipalDepartmentApp(storage=ShreddingStorage(), organisation=DAYCARE, env=MEMORY)
     yield housing, bridge, department
     for app in (housing, bridge, department):
         app.close()

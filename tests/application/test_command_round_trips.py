@@ -11,6 +11,7 @@ from uuid import UUID
 
 import pytest
 
+from adapters.storage import ShreddingStorage
 from coordination.applications.area_guard import MovesIndex, moved_in_since
 from coordination.applications.base import derived_id
 from coordination.applications.group_commit import GroupCommit
@@ -162,7 +163,9 @@ def test_the_moves_index_reads_on_past_what_this_process_committed_and_counts_ot
     shared_store_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     here, elsewhere = (
-        HousingOrganisationApp(organisation="civica", env=shared_store_env, cpr_secret=b"k" * 32)
+        HousingOrganisationApp(
+            storage=ShreddingStorage(), organisation="civica", env=shared_store_env, cpr_secret=b"k" * 32
+        )
         for _ in range(2)
     )
     try:

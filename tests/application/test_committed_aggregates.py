@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.domain import Aggregate, event
 
+from adapters.storage import ShreddingStorage
 from coordination.applications.committed import CommittedAggregates
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import ConcurrencyConflict, ConsentMissing, NotFound, VacancyNotAvailable
@@ -34,7 +35,9 @@ from tests.application.builders import (
 def two_processes(shared_store_env: dict[str, str]) -> Iterator[tuple[HousingOrganisationApp, ...]]:
     """Two applications on one store, as two processes of one node would have."""
     apps = tuple(
-        HousingOrganisationApp(organisation="civica", env=shared_store_env, cpr_secret=b"k" * 32)
+        HousingOrganisationApp(
+            storage=ShreddingStorage(), organisation="civica", env=shared_store_env, cpr_secret=b"k" * 32
+        )
         for _ in range(2)
     )
     yield apps

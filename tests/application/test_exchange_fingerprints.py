@@ -12,6 +12,7 @@ import pytest
 
 from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole
+from adapters.storage import ShreddingStorage
 from coordination.applications.base import CommandReceipt, NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp
@@ -157,9 +158,13 @@ def c(name: str) -> UUID:
 @pytest.fixture
 def nodes() -> Iterator[tuple[HousingOrganisationApp, HousingOrganisationApp, BridgeBuilderApp, Exchange]]:
     broker = InProcessBroker()
-    civica = HousingOrganisationApp(organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32)
-    fab = HousingOrganisationApp(organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32)
-    bridge = BridgeBuilderApp(organisation=BRIDGE, env=MEMORY)
+    civica = HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32
+    )
+    fab = HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32
+    )
+    bridge = BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE, env=MEMORY)
     roles = {
         CIVICA: OrganisationRole.HOUSING_ORGANISATION,
         FAB: OrganisationRole.HOUSING_ORGANISATION,

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from adapters.event_decoding import StoredEventDecoder
+from adapters.storage import ShreddingStorage
 from adapters.views import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import DomainError
@@ -49,8 +50,8 @@ from coordination.domain.values import (
     YearMonth,
 )
 from coordination.projections.rebuild import compare, rebuild
+from ops.bench.fixtures import read_model_support as s
 from ops.read_models import READ_MODELS
-from tests import read_model_support as s
 from tests.application.builders import CONSULTANT
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -313,7 +314,10 @@ def test_after_any_sequence_of_extreme_values_every_aggregate_loads_and_every_re
     steps: list[tuple[str, Any]],
 ) -> None:
     app = HousingOrganisationApp(
-        organisation="civica", env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, cpr_secret=b"k" * 32
+        storage=ShreddingStorage(),
+        organisation="civica",
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        cpr_secret=b"k" * 32,
     )
     world = World(app)
     with tempfile.TemporaryDirectory() as directory:

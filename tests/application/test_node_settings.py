@@ -11,6 +11,7 @@ from eventsourcing.cryptography import AESCipher
 from pydantic import ValidationError
 
 from adapters.settings import NodeSettings, Profile, Store
+from adapters.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from tests.application.builders import CASE_REFERENCE, T0, register_family
 
@@ -108,7 +109,10 @@ def test_a_development_cpr_secret_is_made_once_and_kept_beside_the_store(tmp_pat
 def test_a_node_opened_from_its_settings_stores_encrypted_and_reads_back(tmp_path: Path) -> None:
     settings = NodeSettings(data_dir=tmp_path, cipher_key=KEY)
     app = HousingOrganisationApp(
-        organisation=settings.organisation, env=settings.store_env(), cpr_secret=settings.cpr_secret_bytes()
+        storage=ShreddingStorage(),
+        organisation=settings.organisation,
+        env=settings.store_env(),
+        cpr_secret=settings.cpr_secret_bytes(),
     )
     try:
         household_id = register_family(app)

@@ -12,6 +12,7 @@ import pytest
 
 from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole
+from adapters.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp
 from coordination.applications.timers import Expiries
@@ -50,9 +51,13 @@ class Organisations:
 @pytest.fixture
 def orgs() -> Iterator[Organisations]:
     broker = InProcessBroker()
-    civica = HousingOrganisationApp(organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32)
-    fab = HousingOrganisationApp(organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32)
-    bridge = BridgeBuilderApp(organisation=BRIDGE, env=MEMORY)
+    civica = HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32
+    )
+    fab = HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32
+    )
+    bridge = BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE, env=MEMORY)
     roles = {
         CIVICA: OrganisationRole.HOUSING_ORGANISATION,
         FAB: OrganisationRole.HOUSING_ORGANISATION,

@@ -16,10 +16,10 @@ from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import DomainError, ImplausibleValue
 from coordination.domain.household import Household
 from coordination.projections.rebuild import compare, rebuild
+from ops.bench.fixtures import read_model_support as s
+from ops.bench.fixtures.household_builders import a_move
 from ops.read_models import READ_MODELS
-from tests import read_model_support as s
 from tests.application.builders import CONSULTANT, at, cmd, register_family
-from tests.household_builders import a_move
 
 
 def _stored_as_the_old_code_did(housing: HousingOrganisationApp, moved_on: date) -> UUID:

@@ -17,6 +17,7 @@ from adapters.views import SQLiteViewStore
 from coordination.projections.rebuild import compare
 from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import TimelineProjection
+from ops.bench.fixtures.read_model_support import CountedTimeline
 from ops.reference_scenario import (
     Nodes,
     consultant,
@@ -24,7 +25,6 @@ from ops.reference_scenario import (
     play,
 )
 from tests.exchange_support import reference_nodes
-from tests.read_model_support import CountedTimeline
 
 
 @pytest.fixture

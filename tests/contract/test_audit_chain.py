@@ -19,7 +19,7 @@ from eventsourcing.persistence import JSONTranscoder
 from adapters.audit_chain import Anchor, Sealer, verify
 from adapters.node_db import database_for
 from adapters.transcoding import register_domain_transcodings
-from tests import read_model_support as rm
+from ops.bench.fixtures import read_model_support as rm
 
 
 class _Store(Application):

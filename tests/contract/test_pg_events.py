@@ -21,11 +21,12 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.pg_events import NodeEventsRecorder
+from adapters.storage import ShreddingStorage
 from coordination.applications.base import derived_id
 from coordination.applications.housing import HousingOrganisationApp
+from ops.devservices.pgcluster import PostgresServer
 from ops.reference_scenario import consultant, on, the_dwelling
 from tests.conftest import _fresh_schema, postgres_env
-from tests.pgcluster import PostgresServer
 
 pytestmark = pytest.mark.postgres
 
@@ -41,7 +42,9 @@ def env(postgres_server: PostgresServer) -> Iterator[dict[str, str]]:
 
 @pytest.fixture
 def app(env: dict[str, str]) -> Iterator[HousingOrganisationApp]:
-    app = HousingOrganisationApp(organisation="civica", env=env, cpr_secret=b"k" * 32)
+    app = HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation="civica", env=env, cpr_secret=b"k" * 32
+    )
     yield app
     app.close()
 
@@ -65,7 +68,10 @@ def test_a_node_on_postgresql_saves_through_one_call(app: HousingOrganisationApp
 
 def test_a_recorder_the_env_names_is_kept(env: dict[str, str]) -> None:
     app = HousingOrganisationApp(
-        organisation="civica", env={**env, "APPLICATION_RECORDER_TOPIC": STOCK}, cpr_secret=b"k" * 32
+        storage=ShreddingStorage(),
+        organisation="civica",
+        env={**env, "APPLICATION_RECORDER_TOPIC": STOCK},
+        cpr_secret=b"k" * 32,
     )
     try:
         assert type(app.recorder) is PostgresApplicationRecorder
@@ -158,14 +164,19 @@ def test_listeners_are_notified_of_each_save(app: HousingOrganisationApp) -> Non
 
 def test_a_store_the_library_created_carries_on(env: dict[str, str]) -> None:
     stock = HousingOrganisationApp(
-        organisation="civica", env={**env, "APPLICATION_RECORDER_TOPIC": STOCK}, cpr_secret=b"k" * 32
+        storage=ShreddingStorage(),
+        organisation="civica",
+        env={**env, "APPLICATION_RECORDER_TOPIC": STOCK},
+        cpr_secret=b"k" * 32,
     )
     earlier = uuid4()
     try:
         (first,) = stock.recorder.insert_events(_events(earlier, range(1, 2))) or []
     finally:
         stock.close()
-    app = HousingOrganisationApp(organisation="civica", env=env, cpr_secret=b"k" * 32)
+    app = HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation="civica", env=env, cpr_secret=b"k" * 32
+    )
     try:
         later = uuid4()
         assert app.recorder.insert_events(_events(later, range(1, 3))) == [first + 1, first + 2]

@@ -30,7 +30,7 @@ from coordination.projections.rebuild import compare, drop, rebuild
 from coordination.projections.runner import ProjectionRunner
 from coordination.projections.transaction import ProjectionTx
 from coordination.projections.view_store import ViewStore
-from tests.projection_toys import (
+from ops.bench.fixtures.projection_toys import (
     AT,
     CONSULTANT,
     OpenVacanciesByArea,

@@ -18,16 +18,16 @@ from coordination.projections.rebuild import compare, rebuild
 from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import TimelineProjection
 from coordination.projections.transaction import ProjectionTx
-from tests import read_model_support as s
-from tests.bench_read_models import _NodeLikeApp
+from ops.bench.fixtures import read_model_support as s
+from ops.bench.fixtures.history import NodeLikeApp
+from ops.bench.fixtures.projection_toys import publish, reserve, withdraw
 from tests.contract.test_projection_engine import open_views  # noqa: F401 (fixture)
-from tests.projection_toys import publish, reserve, withdraw
 
 
 @pytest.fixture
 def app(store_env: dict[str, str]) -> Iterator[Application]:
     """An application decoding its log as a node does (orjson, attribute by attribute)."""
-    app = _NodeLikeApp(env=store_env)
+    app = NodeLikeApp(env=store_env)
     yield app
     app.close()
 
@@ -143,7 +143,7 @@ def test_an_event_whose_stored_handler_fails_is_parked_with_nothing_of_it_writte
 
 
 def test_stored_handlers_are_not_given_compressed_events() -> None:
-    app = _NodeLikeApp(
+    app = NodeLikeApp(
         env={
             "PERSISTENCE_MODULE": "eventsourcing.popo",
             "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",

@@ -21,8 +21,8 @@ from coordination.projections.receiving_areas import ReceivingAreas
 from coordination.projections.timeline import Timeline
 from coordination.projections.vacancy_pool import HouseholdFacts, VacancyPool
 from coordination.projections.view_store import ViewStore
+from ops.bench.fixtures import read_model_support as s
 from ops.read_models import READ_MODELS
-from tests import read_model_support as s
 from tests.contract.test_projection_engine import app, open_views  # noqa: F401 (fixtures)
 
 TODAY = date(2026, 11, 1)

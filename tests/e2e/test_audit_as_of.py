@@ -17,6 +17,7 @@ import pytest
 from adapters.audit_chain import verify
 from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings
+from adapters.storage import ShreddingStorage
 from adapters.views import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
@@ -58,12 +59,16 @@ def nodes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Nodes]:
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / f"{org}.db")}
 
     built = Nodes(
-        civica=HousingOrganisationApp(organisation=CIVICA, env=env(CIVICA), cpr_secret=b"s" * 32),
-        bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=env(BRIDGE_BUILDER)),
-        children_and_youth=MunicipalDepartmentApp(
-            organisation=CHILDREN_AND_YOUTH, env=env(CHILDREN_AND_YOUTH)
+        civica=HousingOrganisationApp(
+            storage=ShreddingStorage(), organisation=CIVICA, env=env(CIVICA), cpr_secret=b"s" * 32
         ),
-        kvinfo=CivilActorApp(organisation=KVINFO, env=env(KVINFO)),
+        bridge_builder=BridgeBuilderApp(
+            storage=ShreddingStorage(), organisation=BRIDGE_BUILDER, env=env(BRIDGE_BUILDER)
+        ),
+        children_and_youth=MunicipalDepartmentApp(
+            storage=ShreddingStorage(), organisation=CHILDREN_AND_YOUTH, env=env(CHILDREN_AND_YOUTH)
+        ),
+        kvinfo=CivilActorApp(storage=ShreddingStorage(), organisation=KVINFO, env=env(KVINFO)),
     )
     settings = {org: NodeSettings(organisation=org, role=role) for org, role in DEMO_ROLES.items()}
     on_exchange(built, settings, InProcessBroker())

@@ -16,11 +16,11 @@ import psycopg
 import pytest
 
 from adapters.settings import NodeSettings, Store
+from ops.bench.fixtures import read_model_support as s
 from ops.cli import main
+from ops.devservices.pgcluster import PostgresServer
 from ops.node import build_app
-from tests import read_model_support as s
 from tests.conftest import _fresh_schema
-from tests.pgcluster import PostgresServer
 
 REFUSAL = "refused by the test"
 

@@ -13,9 +13,11 @@ import pytest
 from adapters.inprocess import InProcessBroker
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings
+from adapters.storage import ShreddingStorage
 from adapters.transport import Transport
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
+from ops.devservices.pgcluster import PostgresServer
 from ops.nodes import DEMO_ROLES, on_exchange
 from ops.reference_scenario import (
     BRIDGE_BUILDER,
@@ -29,7 +31,6 @@ from ops.reference_scenario import (
 )
 from tests.conftest import _fresh_schema, postgres_env
 from tests.integration.conftest import BrokerProcess
-from tests.pgcluster import PostgresServer
 
 TODAY = date(2026, 11, 22)
 
@@ -61,12 +62,16 @@ def nodes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Nodes]:
                 return postgres_env(server, stack.enter_context(_fresh_schema(server)))
 
         built = Nodes(
-            civica=HousingOrganisationApp(organisation=CIVICA, env=env_for(CIVICA), cpr_secret=b"s" * 32),
-            bridge_builder=BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=env_for(BRIDGE_BUILDER)),
-            children_and_youth=MunicipalDepartmentApp(
-                organisation=CHILDREN_AND_YOUTH, env=env_for(CHILDREN_AND_YOUTH)
+            civica=HousingOrganisationApp(
+                storage=ShreddingStorage(), organisation=CIVICA, env=env_for(CIVICA), cpr_secret=b"s" * 32
             ),
-            kvinfo=CivilActorApp(organisation=KVINFO, env=env_for(KVINFO)),
+            bridge_builder=BridgeBuilderApp(
+                storage=ShreddingStorage(), organisation=BRIDGE_BUILDER, env=env_for(BRIDGE_BUILDER)
+            ),
+            children_and_youth=MunicipalDepartmentApp(
+                storage=ShreddingStorage(), organisation=CHILDREN_AND_YOUTH, env=env_for(CHILDREN_AND_YOUTH)
+            ),
+            kvinfo=CivilActorApp(storage=ShreddingStorage(), organisation=KVINFO, env=env_for(KVINFO)),
         )
         stack.callback(built.close)  # closed before the schemas are dropped
         if request.param == "postgres-kafka":

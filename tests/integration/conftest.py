@@ -18,7 +18,7 @@ from adapters.inprocess import InProcessBroker
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription
 from adapters.node_db import SqlDatabase, database_for
 from adapters.transport import Publisher, Subscription
-from tests.tansu import BrokerProcess, running_tansu
+from ops.devservices.tansu import BrokerProcess, running_tansu
 
 
 @pytest.fixture(scope="session")

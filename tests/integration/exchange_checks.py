@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
+from adapters.storage import ShreddingStorage
 from coordination.applications.base import CommandReceipt, NodeApplication
 from coordination.domain.household import Household
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
@@ -39,7 +40,11 @@ def replayed_equals_live(app: NodeApplication, page_size: int = 1000) -> NodeSta
     """Put the node's stored events, as its own mapper reads them, into a fresh in-memory application of the
     same mapping, rebuild every aggregate there from its first event, and require it equal (all of `vars`) to
     what the node's own repository returns (from its snapshots where it has them)."""
-    fresh = NodeApplication(organisation=app.organisation, env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    fresh = NodeApplication(
+        storage=ShreddingStorage(),
+        organisation=app.organisation,
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+    )
     first_topic: dict[UUID, str] = {}
     position, events = 0, 0
     while page := app.recorder.select_notifications(

@@ -31,9 +31,9 @@ from adapters.settings import NodeSettings, OrganisationRole
 from adapters.transport import IncomingMessage
 from coordination.applications.base import NodeApplication, derived_id
 from coordination.integration.topics import org_source
+from ops.devservices.pgcluster import PostgresServer
 from ops.node import Node, build_app
 from tests.conftest import _fresh_schema
-from tests.pgcluster import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DUPLICATE_LOG_EVENT = "consumer.duplicate_suppressed"

@@ -11,14 +11,15 @@ from uuid import UUID, uuid4
 
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
+from adapters.storage import ShreddingStorage
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, MunicipalDepartmentApp
 from coordination.domain.values import Actor, Role
+from ops.devservices.pgcluster import PostgresServer
 from ops.node import Exchange, Node
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, on, the_family
 from tests.conftest import _fresh_schema, postgres_env
-from tests.pgcluster import PostgresServer
 
 FAB = "fab"
 ROLES = {
@@ -56,10 +57,14 @@ def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitSta
         return postgres_env(server, stack.enter_context(_fresh_schema(server)))
 
     apps: dict[str, NodeApplication] = {
-        CIVICA: HousingOrganisationApp(organisation=CIVICA, env=env(), cpr_secret=b"c" * 32),
-        FAB: FabApp(organisation=FAB, env=env(), cpr_secret=b"f" * 32),
-        BRIDGE_BUILDER: BridgeBuilderApp(organisation=BRIDGE_BUILDER, env=env()),
-        CHILDREN_AND_YOUTH: MunicipalDepartmentApp(organisation=CHILDREN_AND_YOUTH, env=env()),
+        CIVICA: HousingOrganisationApp(
+            storage=ShreddingStorage(), organisation=CIVICA, env=env(), cpr_secret=b"c" * 32
+        ),
+        FAB: FabApp(storage=ShreddingStorage(), organisation=FAB, env=env(), cpr_secret=b"f" * 32),
+        BRIDGE_BUILDER: BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE_BUILDER, env=env()),
+        CHILDREN_AND_YOUTH: MunicipalDepartmentApp(
+            storage=ShreddingStorage(), organisation=CHILDREN_AND_YOUTH, env=env()
+        ),
     }
     for app in apps.values():
         stack.callback(app.close)

@@ -15,10 +15,11 @@ import structlog
 import structlog.testing
 
 from adapters.kafka.consumer import Apply, Consumer
-from adapters.kafka.envelope import ReceivedEvent, encode
+from adapters.kafka.envelope import encode
 from adapters.node_db import SqlDatabase
 from adapters.outbox import ParkedMessages
 from adapters.transport import OutgoingMessage, Subscription
+from coordination.integration.received import ReceivedEvent
 from tests.exchange_support import SOURCE, CaseNoted, ReceivedLog, run_until_handled
 from tests.integration.conftest import Transport
 

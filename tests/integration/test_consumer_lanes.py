@@ -15,16 +15,18 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
-from adapters.kafka.consumer import AlreadyApplied, Consumer, _Item, _lanes
-from adapters.kafka.envelope import ReceivedEvent, encode
+from adapters.kafka.consumer import Consumer, _Item, _lanes
+from adapters.kafka.envelope import encode
 from adapters.node_db import SqlDatabase
 from adapters.outbox import ParkedMessages
+from adapters.storage import ShreddingStorage
 from adapters.transport import IncomingMessage, OutgoingMessage
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.integration import vacancies as v
 from coordination.integration.events import IntegrationEvent
 from coordination.integration.inbound import Inbound
+from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from coordination.integration.topics import org_source
 from ops.reference_scenario import CIVICA, consultant, on, the_dwelling
 from tests.exchange_support import SOURCE, Case, CaseNoted, run_until_handled
@@ -36,7 +38,9 @@ AT = on(the_dwelling().available_from)
 @pytest.fixture
 def fab(store_env: dict[str, str]) -> Iterator[HousingOrganisationApp]:
     """FAB's node application with a group commit, as the node wires it."""
-    app = HousingOrganisationApp(organisation="fab", env=store_env, cpr_secret=b"f" * 32)
+    app = HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation="fab", env=store_env, cpr_secret=b"f" * 32
+    )
     app.group_commit = GroupCommit(app)
     yield app
     app.close()

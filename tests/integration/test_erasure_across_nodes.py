@@ -30,6 +30,7 @@ from coordination.domain.referral import ReferralKind
 from coordination.domain.support_link import SupportKind, SupportOffer
 from coordination.domain.values import Address, Money
 from coordination.projections.rebuild import compare, rebuild
+from ops.devservices.pgcluster import PostgresServer
 from ops.logging import configure
 from ops.read_models import READ_MODELS, ReadModels
 from ops.reference_scenario import (
@@ -45,7 +46,6 @@ from ops.reference_scenario import (
 )
 from tests.integration.conftest import BrokerProcess
 from tests.integration.flow_support import Organisations, organisations
-from tests.pgcluster import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
 

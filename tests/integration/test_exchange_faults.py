@@ -28,12 +28,12 @@ import pytest
 
 from adapters.settings import OrganisationRole
 from coordination.integration.topics import Topics, org_source
+from ops.devservices.pgcluster import PostgresServer
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA
 from tests.integration.conftest import BrokerProcess
 from tests.integration.exchange_checks import no_effect_applied_twice, replayed_equals_live
 from tests.integration.exchange_load import FAB, HOUSING, Load
 from tests.integration.fault_support import ROOT, Deployment, Figures
-from tests.pgcluster import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka, pytest.mark.timeout(240)]
 

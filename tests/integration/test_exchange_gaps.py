@@ -13,6 +13,7 @@ from coordination.applications.timers import Expiries
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Consent, Override
+from ops.devservices.pgcluster import PostgresServer
 from ops.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
@@ -25,7 +26,6 @@ from ops.reference_scenario import (
 )
 from tests.integration.conftest import BrokerProcess
 from tests.integration.flow_support import Organisations, fab_consultant, organisations, register
-from tests.pgcluster import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
 

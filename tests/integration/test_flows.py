@@ -14,6 +14,7 @@ from coordination.domain.errors import DomainError
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Override
+from ops.devservices.pgcluster import PostgresServer
 from ops.reference_family import the_move
 from ops.reference_scenario import (
     BRIDGE_BUILDER,
@@ -27,7 +28,6 @@ from ops.reference_scenario import (
 )
 from tests.integration.conftest import BrokerProcess
 from tests.integration.flow_support import FAB, Organisations, fab_consultant, organisations, register
-from tests.pgcluster import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
 TODAY = date(2026, 11, 22)

@@ -17,6 +17,7 @@ from adapters.inprocess import InProcessBroker
 from adapters.kafka.envelope import decode
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings
+from adapters.storage import ShreddingStorage
 from adapters.transport import IncomingMessage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.values import Override
@@ -47,7 +48,10 @@ def wire(kafka_broker: BrokerProcess) -> Iterator[tuple[list[IncomingMessage], S
     transport = KafkaTransport(KafkaSettings(bootstrap_servers=kafka_broker.bootstrap_servers))
     nodes = reference_nodes(transport, topic_prefix=prefix, poll_timeout=0.05)
     fab = HousingOrganisationApp(
-        organisation=FAB, env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, cpr_secret=b"f" * 32
+        storage=ShreddingStorage(),
+        organisation=FAB,
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        cpr_secret=b"f" * 32,
     )
     assert nodes.exchange is not None
     nodes.exchange.nodes.append(

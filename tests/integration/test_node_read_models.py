@@ -16,9 +16,9 @@ from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, Store
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.values import Place
+from ops.bench.fixtures import read_model_support as s
 from ops.node import Node, build_app, node_read_models
 from ops.read_models import READ_MODELS
-from tests import read_model_support as s
 
 ODENSE_AREAS = Path(__file__).resolve().parents[2] / "ops" / "areas" / "odense.csv"
 T = TypeVar("T")

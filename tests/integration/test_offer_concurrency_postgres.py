@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from adapters.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import ConcurrencyConflict, VacancyAlreadyOffered
 from coordination.domain.vacancy import Vacancy
@@ -22,7 +23,8 @@ def apps(store_env: dict[str, str]) -> Iterator[list[HousingOrganisationApp]]:
     # Small pools: 21 applications with the default pool of 5 would come near PostgreSQL's 100 connections.
     env = {**store_env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1", "SQLITE_LOCK_TIMEOUT": "30"}
     opened = [
-        HousingOrganisationApp(organisation=CIVICA, env=env, cpr_secret=b"k" * 32) for _ in range(WRITERS + 1)
+        HousingOrganisationApp(storage=ShreddingStorage(), organisation=CIVICA, env=env, cpr_secret=b"k" * 32)
+        for _ in range(WRITERS + 1)
     ]
     yield opened
     for app in opened:

@@ -31,10 +31,8 @@ from coordination.applications.housing import HousingOrganisationApp
 from coordination.projections.rebuild import compare, drop
 from coordination.projections.runner import ProjectionRunner
 from coordination.transient import is_transient
-from ops.node import Node, build_app, node_read_models
-from ops.read_models import READ_MODELS
-from tests import read_model_support as s
-from tests.pgcluster import (
+from ops.bench.fixtures import read_model_support as s
+from ops.devservices.pgcluster import (
     PG_VERSION,
     Cluster,
     _drop_throwaway,
@@ -43,6 +41,8 @@ from tests.pgcluster import (
     create_database,
     psql,
 )
+from ops.node import Node, build_app, node_read_models
+from ops.read_models import READ_MODELS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
 

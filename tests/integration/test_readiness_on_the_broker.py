@@ -23,9 +23,9 @@ from adapters.node_db import database_for
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from adapters.transport import OutgoingMessage
 from ops.api import exchange_figures, exchange_running
+from ops.devservices.tansu import BrokerProcess, running_tansu
 from ops.node import Node, build_app
 from ops.reference_scenario import CIVICA, consultant, the_dwelling
-from tests.tansu import BrokerProcess, running_tansu
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

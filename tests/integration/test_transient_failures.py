@@ -21,20 +21,20 @@ from eventsourcing.persistence import OperationalError as StoreOperationalError
 
 from adapters.event_decoding import StoredEventDecoder
 from adapters.kafka.consumer import Consumer
-from adapters.kafka.envelope import ReceivedEvent
 from adapters.node_db import PostgresDatabase, database_for
 from adapters.outbox import ParkedMessages
 from adapters.views import SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
+from coordination.integration.received import ReceivedEvent
 from coordination.projections.definition import Projection, handles
 from coordination.projections.runner import ProjectionRunner
 from coordination.projections.transaction import ProjectionTx
+from ops.bench.fixtures.projection_toys import StoreApp, publish
+from ops.devservices.pgcluster import PostgresServer
 from tests.conftest import _fresh_schema, postgres_env
 from tests.exchange_support import ReceivedLog
 from tests.integration.conftest import Transport
 from tests.integration.test_consumer import _noted
-from tests.pgcluster import PostgresServer
-from tests.projection_toys import StoreApp, publish
 
 pytestmark = pytest.mark.postgres
 

@@ -26,11 +26,11 @@ from adapters.node_db import database_for
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.domain.values import Role
 from ops.api import exchange_figures, exchange_running
+from ops.bench.fixtures import read_model_support as rm
+from ops.devservices import pgcluster
+from ops.devservices.tansu import free_port
 from ops.logging import configure
 from ops.node import Node, build_app, node_read_models
-from tests import pgcluster
-from tests import read_model_support as rm
-from tests.tansu import free_port
 
 pytestmark = pytest.mark.postgres
 

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.settings import NodeSettings
+from adapters.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp
 from ops.timers import NodeTimers, start_timers
@@ -19,7 +20,9 @@ MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 @pytest.fixture
 def civica() -> Iterator[HousingOrganisationApp]:
-    app = HousingOrganisationApp(organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32)
+    app = HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32
+    )
     yield app
     app.close()
 
@@ -58,7 +61,7 @@ def test_an_offer_past_its_expiry_is_expired_by_the_timer_once_and_only_once(
 
 
 def test_a_node_without_offers_or_households_runs_only_the_timers_it_has() -> None:
-    bridge = BridgeBuilderApp(organisation=BRIDGE, env=MEMORY)
+    bridge = BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE, env=MEMORY)
     try:
         done = NodeTimers(bridge, interval_s=3600, clock=lambda: at(400)).run_once()
     finally:

@@ -11,8 +11,8 @@ from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, Mapper, Notif
 
 from adapters.event_decoding import decode_attributes
 from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
-from tests import read_model_support as s
-from tests.bench_read_models import _household
+from ops.bench.fixtures import read_model_support as s
+from ops.bench.fixtures.history import household_with_referrals
 
 READS = ("timestamp", "at", "by", "household_id")
 
@@ -38,7 +38,7 @@ def _stored(mapper: Mapper[Any], domain_event: Any) -> Notification:
 
 def test_the_declared_attributes_are_decoded_as_the_whole_event_would_have_them_and_no_others() -> None:
     mapper = _mapper()
-    for aggregate in _household(1):
+    for aggregate in household_with_referrals(1):
         for domain_event in aggregate.collect_events():
             notification = _stored(mapper, domain_event)
             whole = vars(mapper.to_domain_event(notification))

@@ -38,7 +38,7 @@ from coordination.domain.household import (
 )
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.values import Actor, Consent, Holder, Place, Role, YearMonth
-from tests.household_builders import (
+from ops.bench.fixtures.household_builders import (
     BRIDGE_BUILDER,
     BRIDGE_HOLDER,
     CENTRAL_ODENSE,

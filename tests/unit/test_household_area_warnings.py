@@ -11,7 +11,7 @@ from coordination.domain.household import Household
 from coordination.domain.policy import DEFAULT_POLICY
 from coordination.domain.values import Override
 from coordination.domain.waterbed import INFLOW, NEAR_THRESHOLD, AreaWarning
-from tests.household_builders import CONSULTANT, at, dwelling, register
+from ops.bench.fixtures.household_builders import CONSULTANT, at, dwelling, register
 from tests.support import new_memory_app
 
 NEAR = AreaWarning(rule=NEAR_THRESHOLD, message="Bolbro (Odense) is within 10 % of the list thresholds")

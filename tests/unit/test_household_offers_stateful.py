@@ -20,7 +20,7 @@ from coordination.domain.errors import (
 from coordination.domain.household import Household, Member, MemberKind, OfferStatus
 from coordination.domain.policy import DEFAULT_POLICY
 from coordination.domain.values import DeclinedBy, Override, Place, YearMonth
-from tests.household_builders import (
+from ops.bench.fixtures.household_builders import (
     CONSULTANT,
     VOLLSMOSE,
     a_move,

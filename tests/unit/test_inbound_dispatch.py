@@ -11,6 +11,7 @@ from uuid import uuid4
 import pytest
 
 import coordination.integration
+from adapters.storage import ShreddingStorage
 from coordination.applications.roles import BridgeBuilderApp
 from coordination.domain.errors import NotPermitted
 from coordination.integration import vacancies as v
@@ -21,7 +22,9 @@ from tests.application.builders import BRIDGE, CIVICA, CONSULTANT, T0, dwelling
 
 @pytest.fixture
 def bridge() -> Iterator[BridgeBuilderApp]:
-    app = BridgeBuilderApp(organisation=BRIDGE, env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app = BridgeBuilderApp(
+        storage=ShreddingStorage(), organisation=BRIDGE, env={"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    )
     yield app
     app.close()
 

@@ -18,7 +18,7 @@ from coordination.domain.household import Household, Member, MemberKind, OfferSt
 from coordination.domain.offer_rules import RULES, check_offer, municipality, offer_limit, suitable_size
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.values import DeclinedBy, Dwelling, Override, Place
-from tests.household_builders import CONSULTANT, a_move, at, dwelling, register, temporary
+from ops.bench.fixtures.household_builders import CONSULTANT, a_move, at, dwelling, register, temporary
 
 AARHUS = Place(municipality="Aarhus", area="Gellerup")
 

@@ -28,7 +28,7 @@ from coordination.domain.referral_values import ChildFacts
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Address, Consent, Dwelling, Money, Place, YearMonth
 from coordination.personal_data import cpr_digest
-from tests.household_builders import (
+from ops.bench.fixtures.household_builders import (
     BRIDGE_BUILDER,
     CONSULTANT,
     VOLLSMOSE,

@@ -11,7 +11,7 @@ from coordination.domain.values import Place
 from coordination.projections.definition import Projection, handles
 from coordination.projections.parking import describe
 from coordination.projections.transaction import ProjectionTx
-from tests.projection_toys import OpenVacanciesByArea
+from ops.bench.fixtures.projection_toys import OpenVacanciesByArea
 
 
 class LetVacancies(OpenVacanciesByArea):

@@ -16,7 +16,7 @@ from coordination.domain.errors import DomainError
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.rebuild import compare, rebuild
 from coordination.projections.runner import ProjectionRunner
-from tests import projection_toys as toys
+from ops.bench.fixtures import projection_toys as toys
 
 COMMANDS = {
     "reserve": toys.reserve,

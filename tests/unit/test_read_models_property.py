@@ -19,9 +19,9 @@ from coordination.domain.referral import Referral, ReferralKind
 from coordination.domain.values import DeclinedBy
 from coordination.projections.rebuild import compare, rebuild
 from coordination.projections.runner import ProjectionRunner
+from ops.bench.fixtures import projection_toys as toys
+from ops.bench.fixtures import read_model_support as s
 from ops.read_models import READ_MODELS
-from tests import projection_toys as toys
-from tests import read_model_support as s
 
 REFERRAL_STEPS: dict[str, Callable[[Referral, float], None]] = {
     "acknowledge": lambda r, t: r.acknowledge(at=s.at(t), by=_receiver(r)),

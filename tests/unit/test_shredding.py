@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder
 
 from adapters.shredding import ShreddingMapper
+from adapters.storage import ShreddingStorage
 from adapters.transcoding import register_domain_transcodings
 from coordination.applications.base import CommandReceipt
 from coordination.applications.housing import HousingOrganisationApp
@@ -104,7 +105,9 @@ def _housing(path: Path, *, cipher: str | None = None) -> HousingOrganisationApp
     env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
     if cipher:
         env.update(CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=cipher)
-    return HousingOrganisationApp(organisation="civica", env=env, cpr_secret=b"k" * 32)
+    return HousingOrganisationApp(
+        storage=ShreddingStorage(), organisation="civica", env=env, cpr_secret=b"k" * 32
+    )
 
 
 def _raw(path: Path) -> bytes:

@@ -22,9 +22,9 @@ from coordination.projections.rebuild import compare
 from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import TimelineProjection
 from coordination.projections.transaction import ProjectionTx
+from ops.bench.fixtures import read_model_support
+from ops.bench.fixtures.history import NodeLikeApp, household_with_referrals, vacancy_with_offers
 from ops.read_models import READ_MODELS
-from tests import read_model_support
-from tests.bench_read_models import _household, _NodeLikeApp, _vacancy
 from tests.unit.test_read_models_property import _command
 from tests.unit.test_read_models_property import steps as read_model_steps
 
@@ -88,7 +88,12 @@ def _both(mapper: Mapper[Any], notification: Any) -> tuple[Any, Any]:
 
 
 def _events() -> list[Any]:
-    aggregates = [*_household(1), *_household(2), _vacancy(1), _vacancy(2)]
+    aggregates = [
+        *household_with_referrals(1),
+        *household_with_referrals(2),
+        vacancy_with_offers(1),
+        vacancy_with_offers(2),
+    ]
     return [domain_event for aggregate in aggregates for domain_event in aggregate.collect_events()]
 
 
@@ -110,7 +115,7 @@ def test_every_event_of_a_history_is_written_the_same_from_its_stored_json() -> 
 
 
 def _reserved() -> Any:
-    return next(e for e in _vacancy(1).collect_events() if type(e).__name__ == "OfferReserved")
+    return next(e for e in vacancy_with_offers(1).collect_events() if type(e).__name__ == "OfferReserved")
 
 
 def _typed(name: str, data: Any) -> dict[str, Any]:
@@ -191,7 +196,7 @@ def test_a_stored_id_is_the_text_of_the_decoded_id() -> None:
 def test_every_read_model_fed_in_random_batches_as_stored_equals_a_rebuild_from_decoded_events(
     steps: list[tuple[str, Any]],
 ) -> None:
-    app = _NodeLikeApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app = NodeLikeApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     views = SQLiteViewStore()
     try:
         live = read_model_support.runners(app, views, batch_size=3)

@@ -9,7 +9,7 @@ import pytest
 from coordination.domain.errors import InvalidInput, SupportLinkEnded, SupportLinkNotProposed
 from coordination.domain.support_link import SupportKind, SupportLink, SupportLinkStatus, SupportOffer
 from coordination.domain.values import Place
-from tests.household_builders import BRIDGE_BUILDER, CENTRAL_ODENSE, at
+from ops.bench.fixtures.household_builders import BRIDGE_BUILDER, CENTRAL_ODENSE, at
 from tests.support import new_memory_app
 
 NEIGHBOUR = SupportOffer(

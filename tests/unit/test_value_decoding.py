@@ -15,7 +15,7 @@ from adapters.transcoding import FastJSONTranscoder, ValueTranscoding, register_
 from adapters.value_decoding import trusted_decoder
 from coordination.domain.household_values import Member, RehousingKind
 from coordination.domain.values import Actor, Dwelling, Money, Role
-from tests import bench_read_models as bench
+from ops.bench.fixtures import history as bench
 
 
 class _FastApp(Application):
@@ -68,7 +68,7 @@ def _same(a: Any, b: Any, where: str = "") -> None:
 def test_every_value_of_a_varied_history_loads_as_validation_would_build_it() -> None:
     app = _FastApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     for i in range(6):
-        app.save(bench._vacancy(i), *bench._household(i))
+        app.save(bench.vacancy_with_offers(i), *bench.household_with_referrals(i))
     validating = _validating_transcoder()
     trusting = app.mapper.transcoder
     notifications = app.recorder.select_notifications(start=1, limit=10_000)

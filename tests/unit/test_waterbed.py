@@ -23,7 +23,7 @@ from coordination.domain.waterbed import (
     covering_overrides,
     monitoring_status,
 )
-from tests.household_builders import CONSULTANT
+from ops.bench.fixtures.household_builders import CONSULTANT
 
 POLICY = DEFAULT_WATERBED_POLICY
 

@@ -18,10 +18,10 @@ from adapters.http.pages import Cursor, Limit, Page, page_after
 from adapters.http.problems import ApiProblem, responses
 from adapters.http.records import AccessEntry, access_cursor
 from coordination.applications.housing import HousingOrganisationApp
-from coordination.applications.views import HistoryEntry
 from coordination.domain.values import Accessibility, Amount, DwellingType, NonEmpty
 from coordination.projections.daycare_queue import QueuedChild, QueueStatus
 from coordination.projections.handoff_status import HouseholdStatus
+from coordination.projections.history import HistoryEntry
 from coordination.projections.receiving_areas import AreaSummary
 from coordination.projections.vacancy_pool import PoolVacancy
 

@@ -1,0 +1,59 @@
+"""A household's history read from the whole log, when no timeline projection answers for the node."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+
+from coordination.domain.values import Actor
+from coordination.projections.history import HistoryEntry
+
+
+def _history_entry(position: int, domain_event: Any) -> HistoryEntry:
+    by: Actor | None = getattr(domain_event, "by", None)
+    event_class = type(domain_event)
+    return HistoryEntry(
+        position=position,
+        aggregate=event_class.__qualname__.split(".")[0],
+        aggregate_id=domain_event.originator_id,
+        version=domain_event.originator_version,
+        event=event_class.__name__,
+        at=getattr(domain_event, "at", None),
+        recorded_at=domain_event.timestamp,
+        organisation=by.organisation if by else None,
+        person=by.person if by else None,
+        role=str(by.role) if by else None,
+    )
+
+
+class HistoryFromLog(Application[UUID]):
+    """`history`: from `history_source` (the timeline projection) when the node has one, else the log."""
+
+    # Set by the composition root when the node has read models (the timeline projection answers it).
+    history_source: Callable[[UUID], list[HistoryEntry]] | None = None
+
+    def history(self, household_id: UUID, page_size: int = 500) -> list[HistoryEntry]:
+        """Every fact this node recorded about a household, its referrals and support links, in order.
+
+        Answered by the timeline projection when one is attached (`history_source`); without one, by
+        reading the whole log of this node.
+        """
+        if self.history_source is not None:
+            return self.history_source(household_id)
+        related = {household_id}
+        entries: list[HistoryEntry] = []
+        position = 0
+        while page := self.recorder.select_notifications(
+            start=position, limit=page_size, inclusive_of_start=False
+        ):
+            for notification in page:
+                position = notification.id
+                domain_event = self.mapper.to_domain_event(notification)
+                if getattr(domain_event, "household_id", None) == household_id:
+                    related.add(domain_event.originator_id)
+                if domain_event.originator_id in related:
+                    entries.append(_history_entry(notification.id, domain_event))
+        return entries

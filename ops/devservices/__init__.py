@@ -1,0 +1,1 @@
+"""Development services the tests and the bench start for themselves: a PostgreSQL cluster, a Tansu broker."""
