@@ -13,7 +13,7 @@ from uuid import UUID
 
 import structlog
 
-from adapters.outbox import ParkedMessages
+from adapters.exchange.tables import ParkedMessages
 from coordination.domain.personal_fields import ERASED
 from coordination.projections.daycare_queue import DaycareQueueProjection
 from coordination.projections.receiving_areas import ReceivingAreasProjection

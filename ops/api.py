@@ -23,8 +23,8 @@ from adapters.http import problems
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig, ensure_key_pair, issue_token, public_keys_in
 from adapters.http.node import ApiNode
-from adapters.node_db import database_for
 from adapters.settings import NodeSettings, Store
+from adapters.sql.node_db import database_for
 from coordination.applications.base import NodeApplication
 from coordination.domain.values import Actor, Role
 from ops.demo import Seeding, readyz_while_seeding

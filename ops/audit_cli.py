@@ -16,13 +16,13 @@ from uuid import UUID
 
 import structlog
 
-from adapters.audit_chain import Sealer, read_anchors, verify
+from adapters.eventstore.audit_chain import Sealer, read_anchors, verify
 from adapters.http.records import AccessEntry, ApiRecords, access_cursor
-from adapters.node_db import database_for
 from adapters.settings import NodeSettings, OrganisationRole, Store
+from adapters.sql.node_db import database_for
 from coordination.applications.base import NodeApplication
 from coordination.audit.as_of import Clock, aggregate_as_of, household_status_as_of, view_of
-from coordination.audit.timeline import timeline, write
+from coordination.audit.trail import timeline, write
 from coordination.domain.errors import DomainError
 from coordination.domain.household import Household
 from coordination.projections.timeline import TimelineProjection

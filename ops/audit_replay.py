@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from eventsourcing.application import Application
 
-from adapters.event_decoding import StoredEventDecoder
+from adapters.eventstore.event_decoding import StoredEventDecoder
 from coordination.projections.definition import Projection
 from coordination.projections.rebuild import Difference, compare, drop
 from coordination.projections.runner import ProjectionRunner

@@ -10,7 +10,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from adapters.inprocess import InProcessBroker
+from adapters.exchange.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.domain.values import Role
 from ops.audit_cli import add_commands as add_audit_commands

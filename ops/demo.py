@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from starlette.responses import JSONResponse
 
-from adapters.node_db import SqliteDatabase
+from adapters.sql.node_db import SqliteDatabase
 from coordination.applications.housing import HousingOrganisationApp
 from ops.demo_seed import FAB, JOBCENTRE, Desks, Progress, seed
 from ops.node import Exchange

@@ -20,9 +20,12 @@ import structlog
 from kafka.errors import KafkaError
 
 from adapters.area_indicators import load_area_indicators
-from adapters.audit_chain import Sealer, SealingLoop
 from adapters.erasure_purge import parked_purger
-from adapters.exchange_keys import (
+from adapters.eventstore.audit_chain import Sealer, SealingLoop
+from adapters.eventstore.shredding import ShreddingMapper
+from adapters.eventstore.storage import ShreddingStorage
+from adapters.exchange.consumer import Consumer
+from adapters.exchange.keys import (
     IN_THIS_PROCESS,
     ExchangeKeys,
     ExchangeOpener,
@@ -30,18 +33,15 @@ from adapters.exchange_keys import (
     KeyDirectory,
     forget_on_erasure,
 )
+from adapters.exchange.relay import Relay
+from adapters.exchange.tables import ParkedMessages, RelayPositions
+from adapters.exchange.transport import IncomingMessage, OutgoingMessage, Publisher, Subscription, Transport
 from adapters.http.key_client import key_directory
 from adapters.http.key_server import serve_exchange_keys
-from adapters.kafka.consumer import Consumer
-from adapters.kafka.relay import Relay
 from adapters.kafka.transport import KafkaTransport
-from adapters.node_db import SqlDatabase, database_for
-from adapters.outbox import ParkedMessages, RelayPositions
-from adapters.pool_backoff import cap_reconnect_backoff
 from adapters.settings import NodeSettings, OrganisationRole
-from adapters.shredding import ShreddingMapper
-from adapters.storage import ShreddingStorage
-from adapters.transport import IncomingMessage, OutgoingMessage, Publisher, Subscription, Transport
+from adapters.sql.node_db import SqlDatabase, database_for
+from adapters.sql.pool_backoff import cap_reconnect_backoff
 from coordination.applications.base import NodeApplication
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.housing import HousingOrganisationApp

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.inprocess import InProcessBroker
+from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.transport import Transport
 from adapters.settings import NodeSettings, OrganisationRole, Store
-from adapters.transport import Transport
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from ops.demo_seed import FAB, JOBCENTRE

@@ -10,8 +10,8 @@ from typing import Any
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig
 from adapters.http.node import ApiNode
-from adapters.node_db import database_for
 from adapters.settings import NodeSettings, Store
+from adapters.sql.node_db import database_for
 from ops.node import build_app
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "api" / "openapi.json"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import structlog
 
-from adapters.event_decoding import StoredEventDecoder
+from adapters.eventstore.event_decoding import StoredEventDecoder
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.projections.rebuild import compare, drop
 from coordination.projections.runner import ProjectionRunner

@@ -16,10 +16,10 @@ from eventsourcing.application import Application
 from psycopg.conninfo import make_conninfo
 
 from adapters.erasure_purge import views_purger
-from adapters.event_decoding import StoredEventDecoder
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.eventstore.shredding import ShreddingMapper
 from adapters.settings import NodeSettings, Store
-from adapters.shredding import ShreddingMapper
-from adapters.views import PostgresViewStore, SQLiteViewStore
+from adapters.sql.view_stores import PostgresViewStore, SQLiteViewStore
 from coordination.applications.area_guard import AreaIndicatorsSource
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp

@@ -14,8 +14,8 @@ import structlog
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig, public_keys_in
 from adapters.http.node import ApiNode
-from adapters.node_db import database_for
 from adapters.settings import NodeSettings, Profile
+from adapters.sql.node_db import database_for
 from ops.api import exchange_figures, exchange_running
 from ops.logging import configure
 from ops.node import _on_the_broker, build_app

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from adapters.kafka.loop import BackgroundLoop
+from adapters.background_loop import BackgroundLoop
 from adapters.settings import NodeSettings
 from coordination.applications.base import NodeApplication
 

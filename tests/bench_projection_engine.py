@@ -22,8 +22,8 @@ from uuid import uuid4
 import psycopg
 import structlog
 
-from adapters.event_decoding import StoredEventDecoder
-from adapters.views import PostgresViewStore, SQLiteViewStore
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.sql.view_stores import PostgresViewStore, SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.rebuild import rebuild
 from coordination.projections.view_store import ViewStore

@@ -28,8 +28,8 @@ import orjson
 import psycopg
 import structlog
 
-from adapters.event_decoding import StoredEventDecoder
-from adapters.views import PostgresViewStore
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.sql.view_stores import PostgresViewStore
 from coordination.projections.rebuild import rebuild
 from ops.bench.fixtures import read_model_support as s
 from ops.bench.fixtures.history import AREAS, NodeLikeApp, write_events

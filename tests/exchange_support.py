@@ -12,11 +12,11 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from adapters.kafka.consumer import Consumer
-from adapters.node_db import SqlDatabase
+from adapters.eventstore.storage import ShreddingStorage
+from adapters.exchange.consumer import Consumer
+from adapters.exchange.transport import Transport
 from adapters.settings import NodeSettings
-from adapters.storage import ShreddingStorage
-from adapters.transport import Transport
+from adapters.sql.node_db import SqlDatabase
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.integration.events import IntegrationEvent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 
-from adapters.transcoding import register_domain_transcodings
+from adapters.eventstore.transcoding import register_domain_transcodings
 
 
 class _MemoryApp(Application):

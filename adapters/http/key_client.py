@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from adapters.exchange_keys import NODE_PERSON, HttpKeyDirectory, InProcessKeyDirectory, KeyDirectory
+from adapters.exchange.keys import NODE_PERSON, HttpKeyDirectory, InProcessKeyDirectory, KeyDirectory
 from adapters.http.auth import issue_token, load_private_key
 from coordination.domain.values import Role
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import structlog
 
-from adapters.exchange_keys import ExchangeKeys
-from adapters.node_db import database_for
+from adapters.exchange.keys import ExchangeKeys
 from adapters.settings import NodeSettings
+from adapters.sql.node_db import database_for
 from coordination.applications.base import NodeApplication
 
 log = structlog.get_logger()

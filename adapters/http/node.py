@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from adapters.exchange_keys import ExchangeKeys
+from adapters.exchange.keys import ExchangeKeys
 from adapters.http.problems import ApiProblem
 from adapters.http.records import ApiRecords
-from adapters.node_db import SqlDatabase
+from adapters.sql.node_db import SqlDatabase
 from coordination.applications.base import NodeApplication
 from coordination.projections.daycare_queue import DaycareQueue
 from coordination.projections.handoff_status import HandoffStatus

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel
 
-from adapters.node_db import SqlDatabase
+from adapters.sql.node_db import SqlDatabase
 
 RESPONSES = "api_idempotent_responses"
 ACCESS_LOG = "api_access_log"

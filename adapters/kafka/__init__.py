@@ -1,1 +1,1 @@
-"""The exchange between organisations over the Kafka protocol: envelope, relay, consumer, transport."""
+"""The transport over the Kafka protocol (the exchange itself is adapters/exchange/, whatever carries it)."""

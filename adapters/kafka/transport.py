@@ -12,7 +12,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
-from adapters.transport import IncomingMessage, OutgoingMessage, PublishFailed
+from adapters.exchange.transport import IncomingMessage, OutgoingMessage, PublishFailed
 
 log = structlog.get_logger()
 

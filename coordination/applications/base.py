@@ -24,6 +24,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Tr
 from eventsourcing.utils import Environment, EnvType
 from pydantic import BaseModel
 
+from coordination.applications.answers import ReferralView, SupportLinkView
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.history import HistoryFromLog
 from coordination.applications.kept import KeptAggregates
@@ -31,7 +32,6 @@ from coordination.applications.library_patches import LibraryShortcuts
 from coordination.applications.replay import replay
 from coordination.applications.shredding import Shredding
 from coordination.applications.storage import HouseholdKeys, NodeStorage
-from coordination.applications.views import ReferralView, SupportLinkView
 from coordination.domain.errors import (
     CommandIdReused,
     ConcurrencyConflict,
@@ -128,7 +128,7 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
         policy: RehousingPolicy = DEFAULT_POLICY,
     ) -> None:
         self.organisation = organisation
-        # The store's technology (adapters/storage.py): asked at the library's construction hooks below.
+        # The store's technology (adapters/eventstore/storage.py): asked at the library's construction hooks below.
         self.storage = storage
         self.policy = policy
         # Set by the composition root to share store transactions between concurrent commands.

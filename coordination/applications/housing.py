@@ -10,6 +10,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from coordination.applications.answers import HouseholdView, VacancyView
 from coordination.applications.area_guard import (
     AreaIndicatorsSource,
     InflowProvider,
@@ -23,7 +24,6 @@ from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
 from coordination.applications.timers import Expiries, originators, timer_command_id
 from coordination.applications.vacancy_mirror import undisclosed_household
-from coordination.applications.views import HouseholdView, VacancyView
 from coordination.domain.calendar import add_months, copenhagen_day
 from coordination.domain.errors import ConsentMissing, DomainError
 from coordination.domain.household import (

@@ -1,7 +1,7 @@
 """The ports a node application is stored through: the store's technology, and the household keys.
 
 The application decides; how its events are recorded, encoded and encrypted is the store's. A node's
-composition passes the store in (adapters/storage.py has the one the nodes use), and the application
+composition passes the store in (adapters/eventstore/storage.py has the one the nodes use), and the application
 asks it at the library's construction hooks (`construct_env`, `construct_transcoder`, `construct_mapper`)
 and when it erases a household.
 """

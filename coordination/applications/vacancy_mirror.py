@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from coordination.applications.answers import VacancyView
 from coordination.applications.base import NodeApplication, derived_id
 from coordination.applications.commands import Decision, command
-from coordination.applications.views import VacancyView
 from coordination.domain.errors import InvalidInput
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, DeclinedBy, Dwelling, Role

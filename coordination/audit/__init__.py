@@ -1,1 +1,1 @@
-"""Audit: timelines, state as of any moment, and the views auditors read (no personal data in logs)."""
+"""Audit: a household's trail (who did what, when) and state as of any moment; no personal data in logs."""

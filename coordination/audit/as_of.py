@@ -19,8 +19,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from pydantic import BaseModel
 
+from coordination.applications.answers import HouseholdView, ReferralView, SupportLinkView, VacancyView
 from coordination.applications.replay import replay
-from coordination.applications.views import HouseholdView, ReferralView, SupportLinkView, VacancyView
 from coordination.domain.errors import InvalidInput, NotFound
 from coordination.domain.household import Household
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy

@@ -1,7 +1,7 @@
 """Which stored event attributes are a household's personal data, and what each reads as once erased.
 
 One allow-list: per event class, the attributes that are NOT personal. Every other attribute is personal
-and is stored encrypted under the household's own key (adapters/shredding.py), so erasing the key erases
+and is stored encrypted under the household's own key (adapters/eventstore/shredding.py), so erasing the key erases
 it. A personal attribute may keep a non-personal part in clear (a move keeps its receiving area, date and
 rents; only the address goes), so the history of timestamps, counts and states still replays after the
 erasure and the views still render, with "[erased]" where the personal data was.

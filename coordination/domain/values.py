@@ -32,7 +32,7 @@ _REASON: TypeAdapter[str] = TypeAdapter(Reason)
 # underscores ("5_000"), and pydantic's lax mode takes true for 1 and "3" for 3. The edge takes numbers
 # as JSON numbers and amounts as plain decimal text in ASCII, so a slip is refused rather than misread.
 # These are Annotated metadata, not validator methods: loading a stored value never re-checks it
-# (adapters/value_decoding.py), so whatever was stored before keeps loading.
+# (adapters/eventstore/value_decoding.py), so whatever was stored before keeps loading.
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
@@ -76,7 +76,7 @@ class Value(BaseModel):
     """Base of every domain value: immutable, validated, no extra fields.
 
     Every subclass is registered with the event store's transcoder under its
-    class name (see adapters/transcoding.py), so the class name is part of the
+    class name (see adapters/eventstore/transcoding.py), so the class name is part of the
     stored data: rename one only with an alias there.
     """
 
@@ -216,7 +216,7 @@ ConsentPurpose = Annotated[
 class Consent(Value):
     """The household's consent to share its data with a named recipient for a purpose (a referral kind)."""
 
-    # Consents stored before the purpose was checked keep loading as they were (adapters/value_decoding.py
+    # Consents stored before the purpose was checked keep loading as they were (adapters/eventstore/value_decoding.py
     # does not re-validate); they were never consulted, as a referral looks for its own kind's purpose.
 
     recipient: Annotated[NonEmpty, AfterValidator(str.lower)]

@@ -37,7 +37,7 @@ from coordination.integration.topics import HOUSEHOLD_FACTS, REFERRALS, VACANCIE
 log = structlog.get_logger()
 
 # Seals an event's personal fields for the organisation `to` under this node's exchange key of the household
-# (adapters/exchange_keys.py ExchangeSealer): the last step before the message leaves.
+# (adapters/exchange/keys.py ExchangeSealer): the last step before the message leaves.
 Seal = Callable[[IntegrationEvent, UUID, str], IntegrationEvent]
 
 # Referral steps whose integration event carries the domain event's own fields under the same names.

@@ -2,7 +2,7 @@
 
 Decided by the domain event whose attributes each integration event carries under the same names
 (coordination/domain/personal_fields.py): a field personal there is personal on the wire. The sender seals
-such a field under its exchange key of the household (adapters/exchange_keys.py) and leaves in the clear
+such a field under its exchange key of the household (adapters/exchange/keys.py) and leaves in the clear
 data the stand-in the store reads once a household is erased, so the message still matches its schema and
 a recipient whose key is gone applies the stand-in. Ids, organisations, kinds and times are not personal.
 """

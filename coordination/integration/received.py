@@ -1,6 +1,6 @@
 """What a node receives from another, whatever carried it: the decoded event, and the answer to a repeat.
 
-The ports between the transport (adapters/kafka: decoding, the consumer) and the inbound handler here:
+The ports between the transport (adapters/exchange: decoding, the consumer) and the inbound handler here:
 the consumer hands each decoded message to `Inbound` as a `ReceivedEvent`, and `Inbound` raises
 `AlreadyApplied` for a message whose id it applied before, which the consumer counts as a duplicate.
 """

@@ -1,4 +1,4 @@
-"""The port a projection runner decodes stored events through (adapters/event_decoding.py implements it)."""
+"""The port a projection runner decodes stored events through (adapters/eventstore/event_decoding.py implements it)."""
 
 from __future__ import annotations
 

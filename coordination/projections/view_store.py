@@ -1,4 +1,4 @@
-"""The port a view store implements (adapters/views.py), and the bookkeeping tables it holds beside the views."""
+"""The port a view store implements (adapters/sql/view_stores.py) and the bookkeeping tables it holds."""
 
 from __future__ import annotations
 

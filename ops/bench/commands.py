@@ -26,7 +26,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 
-from adapters.storage import ShreddingStorage
+from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.referral import ReferralKind
@@ -227,7 +227,7 @@ def _drive_at_rate(app: HousingOrganisationApp, commands: int, rate: float, clie
 
 
 def raw_postgres_rate(dsn: str, transactions: int, clients: int) -> float:
-    """Transactions/s of: take the writers' lock as a node's save does (adapters/pg_events.py: an advisory
+    """Transactions/s of: take the writers' lock as a node's save does (adapters/eventstore/pg_events.py: an advisory
     lock keyed by the table's oid), insert one row, commit."""
     table = f"bench_raw_{secrets.token_hex(4)}"
     with psycopg.connect(dsn, autocommit=True) as conn:

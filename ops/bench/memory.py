@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from uuid import UUID, uuid4
 
+from adapters.eventstore.storage import ShreddingStorage
 from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
-from adapters.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from ops.bench.infra import ROOT, Broker, Postgres
 from ops.bench.report import Results, at_most

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from uuid import UUID, uuid4
 
+from adapters.eventstore.storage import ShreddingStorage
+from adapters.exchange.transport import OutgoingMessage
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription, KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
-from adapters.storage import ShreddingStorage
-from adapters.transport import OutgoingMessage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.percentiles import percentile
 from ops.bench.infra import ROOT, Broker, Postgres

@@ -101,8 +101,8 @@ def _raw_copy(dsn: str, table: str) -> tuple[int, float]:
 
 
 def rebuilds(results: Results, history: History, repeat: int, batch_size: int = 5000) -> None:
-    from adapters.event_decoding import StoredEventDecoder
-    from adapters.views import PostgresViewStore
+    from adapters.eventstore.event_decoding import StoredEventDecoder
+    from adapters.sql.view_stores import PostgresViewStore
     from coordination.projections.rebuild import rebuild
 
     table = history.app.recorder.events_table_name
@@ -165,7 +165,7 @@ def _latencies(fn: Callable[[int], Any], runs: int) -> list[float]:
 
 
 def queries(results: Results, history: History, sizes: Sizes, repeat: int) -> None:
-    from adapters.views import PostgresViewStore
+    from adapters.sql.view_stores import PostgresViewStore
     from coordination.audit.as_of import aggregate_as_of
     from coordination.percentiles import percentile
     from ops.bench.fixtures import read_model_support as s

@@ -31,9 +31,9 @@ from collections.abc import Callable
 from typing import IO, Any
 from uuid import UUID
 
+from adapters.eventstore.storage import ShreddingStorage
 from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
-from adapters.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.batch import Batch

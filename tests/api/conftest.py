@@ -17,10 +17,10 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapters.exchange.inprocess import InProcessBroker
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig, issue_token
 from adapters.http.node import ApiNode
-from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.domain.values import Role
 from ops.api import api_node

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
-from adapters.exchange_keys import NODE_PERSON, HttpKeyDirectory, KeyNotShared, KeyUnavailable
+from adapters.exchange.keys import NODE_PERSON, HttpKeyDirectory, KeyNotShared, KeyUnavailable
 from coordination.domain.values import Actor, Role
 from ops.reference_scenario import BRIDGE_BUILDER, CIVICA, KVINFO
 from tests.api.conftest import Organisations

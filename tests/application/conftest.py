@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from adapters.storage import ShreddingStorage
+from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp

@@ -16,8 +16,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent
 
-from adapters.transcoding import register_domain_transcodings
-from adapters.views import SQLiteViewStore
+from adapters.eventstore.transcoding import register_domain_transcodings
+from adapters.sql.view_stores import SQLiteViewStore
 from coordination.domain.household import Household
 from coordination.domain.policy import DEFAULT_POLICY
 from coordination.domain.support_link import SupportLink

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import pytest
 
-from adapters.storage import ShreddingStorage
+from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.area_guard import MovesIndex, moved_in_since
 from coordination.applications.base import derived_id
 from coordination.applications.group_commit import GroupCommit

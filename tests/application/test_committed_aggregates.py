@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.domain import Aggregate, event
 
-from adapters.storage import ShreddingStorage
+from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.committed import CommittedAggregates
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import ConcurrencyConflict, ConsentMissing, NotFound, VacancyNotAvailable
@@ -215,7 +215,7 @@ def test_another_processs_erasure_leaves_nothing_of_the_household_kept_or_readab
         command_id=cmd(), household_id=household, legal_ground="GDPR art. 17(1)(a)", at=at(3), by=CONSULTANT
     )
 
-    # Noticed at the next use of a key after at most a second (adapters/shredding.py), not at a restart.
+    # Noticed at the next use of a key after at most a second (adapters/eventstore/shredding.py), not at a restart.
     deadline = time.monotonic() + 5
     while here.household(household, today=at(4).date()).case_reference != ERASED:
         assert time.monotonic() < deadline, "the other process's erasure was not noticed"

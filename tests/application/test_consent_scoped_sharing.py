@@ -12,9 +12,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from adapters.exchange_keys import ExchangeOpener, InProcessKeyDirectory, KeyNotShared
-from adapters.inprocess import InProcessBroker
-from adapters.kafka.envelope import decode
+from adapters.exchange.envelope import decode
+from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.keys import ExchangeOpener, InProcessKeyDirectory, KeyNotShared
 from coordination.applications.housing import CONSENT_WITHDRAWN, HousingOrganisationApp
 from coordination.domain.errors import ConsentMissing
 from coordination.domain.household import Household

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from adapters.event_decoding import StoredEventDecoder
-from adapters.storage import ShreddingStorage
-from adapters.views import SQLiteViewStore
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.eventstore.storage import ShreddingStorage
+from adapters.sql.view_stores import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import DomainError
 from coordination.domain.household import (

@@ -10,8 +10,8 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 from pydantic import ValidationError
 
+from adapters.eventstore.storage import ShreddingStorage
 from adapters.settings import NodeSettings, Profile, Store
-from adapters.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from tests.application.builders import CASE_REFERENCE, T0, register_family
 

@@ -10,9 +10,9 @@ from uuid import UUID
 
 import pytest
 
-from adapters.inprocess import InProcessBroker
+from adapters.eventstore.storage import ShreddingStorage
+from adapters.exchange.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole
-from adapters.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp
 from coordination.applications.timers import Expiries

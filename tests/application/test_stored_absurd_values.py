@@ -10,8 +10,8 @@ from uuid import UUID
 
 import pytest
 
-from adapters.event_decoding import StoredEventDecoder
-from adapters.views import SQLiteViewStore
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.sql.view_stores import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import DomainError, ImplausibleValue
 from coordination.domain.household import Household

@@ -10,10 +10,10 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.event_decoding import StoredEventDecoder
-from adapters.inprocess import InProcessBroker
-from adapters.shredding import ShreddingMapper
-from adapters.views import SQLiteViewStore
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.eventstore.shredding import ShreddingMapper
+from adapters.exchange.inprocess import InProcessBroker
+from adapters.sql.view_stores import SQLiteViewStore
 from coordination.projections.rebuild import compare
 from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import TimelineProjection

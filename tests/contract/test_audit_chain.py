@@ -16,9 +16,9 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 
-from adapters.audit_chain import Anchor, Sealer, verify
-from adapters.node_db import database_for
-from adapters.transcoding import register_domain_transcodings
+from adapters.eventstore.audit_chain import Anchor, Sealer, verify
+from adapters.eventstore.transcoding import register_domain_transcodings
+from adapters.sql.node_db import database_for
 from ops.bench.fixtures import read_model_support as rm
 
 

@@ -12,8 +12,8 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.node_db import SqlDatabase, Tx, database_for
-from adapters.shredding import HouseholdKeys
+from adapters.eventstore.shredding import HouseholdKeys
+from adapters.sql.node_db import SqlDatabase, Tx, database_for
 from coordination.domain.errors import HouseholdErased
 
 AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

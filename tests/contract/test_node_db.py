@@ -1,4 +1,4 @@
-"""A node's own database (adapters/node_db.py) on SQLite and PostgreSQL: a transaction is all or nothing,
+"""A node's own database (adapters/sql/node_db.py) on SQLite and PostgreSQL: a transaction is all or nothing,
 a single statement commits by itself, and both are seen at once by another connection."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.node_db import PostgresDatabase, SqliteDatabase, database_for
+from adapters.sql.node_db import PostgresDatabase, SqliteDatabase, database_for
 
 
 @pytest.fixture

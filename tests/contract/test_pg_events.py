@@ -1,4 +1,4 @@
-"""A node's PostgreSQL event store (adapters/pg_events.py): one call per save, with the library's guarantees.
+"""A node's PostgreSQL event store (adapters/eventstore/pg_events.py): one call per save, with the library's guarantees.
 
 Each save is all or nothing, a version already taken fails the whole save, concurrent saves get
 notification ids in commit order (one save's ids are never interleaved with another's), listeners are
@@ -20,8 +20,8 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from adapters.pg_events import NodeEventsRecorder
-from adapters.storage import ShreddingStorage
+from adapters.eventstore.pg_events import NodeEventsRecorder
+from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.base import derived_id
 from coordination.applications.housing import HousingOrganisationApp
 from ops.devservices.pgcluster import PostgresServer
@@ -111,7 +111,7 @@ def test_a_taken_version_fails_the_whole_save_and_keeps_what_was_stored(app: Hou
 
 def test_concurrent_saves_take_their_places_one_whole_save_after_another(env: dict[str, str]) -> None:
     app = Application[UUID](
-        env={**env, "APPLICATION_RECORDER_TOPIC": "adapters.pg_events:NodeEventsRecorder"}
+        env={**env, "APPLICATION_RECORDER_TOPIC": "adapters.eventstore.pg_events:NodeEventsRecorder"}
     )
     recorder = app.recorder
     assert isinstance(recorder, NodeEventsRecorder)
@@ -240,7 +240,7 @@ def test_saves_through_the_library_s_table_lock_and_through_this_recorder_keep_i
 ) -> None:
     # A reader that reads up to the highest id it sees must never find a gap that is filled later.
     ours = Application[UUID](
-        env={**env, "APPLICATION_RECORDER_TOPIC": "adapters.pg_events:NodeEventsRecorder"}
+        env={**env, "APPLICATION_RECORDER_TOPIC": "adapters.eventstore.pg_events:NodeEventsRecorder"}
     )
     stock = Application[UUID](env={**env, "APPLICATION_RECORDER_TOPIC": STOCK})
     writers_done = threading.Event()

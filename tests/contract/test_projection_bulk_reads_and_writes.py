@@ -7,7 +7,7 @@ from typing import Any
 
 from eventsourcing.application import Application
 
-from adapters.event_decoding import StoredEventDecoder
+from adapters.eventstore.event_decoding import StoredEventDecoder
 from coordination.projections.daycare_queue import DaycareQueueProjection
 from coordination.projections.rebuild import compare, rebuild
 from coordination.projections.runner import ProjectionRunner

@@ -21,8 +21,8 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import MapperDeserialisationError
 from pydantic import ValidationError
 
-from adapters.event_decoding import StoredEventDecoder
-from adapters.views import PostgresViewStore, SQLiteViewStore
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.sql.view_stores import PostgresViewStore, SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Money, Place
 from coordination.projections.definition import EventHeader, Projection, handles

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from eventsourcing.application import Application
 
-from adapters.event_decoding import StoredEventDecoder
-from adapters.views import SQLiteViewStore
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.sql.view_stores import SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.definition import Projection, handles, handles_stored
 from coordination.projections.log_reads import log_reader

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from eventsourcing.application import Application
 
-from adapters.event_decoding import StoredEventDecoder
+from adapters.eventstore.event_decoding import StoredEventDecoder
 from coordination.domain.household import Need
 from coordination.domain.offer_rules import size_is_suitable
 from coordination.domain.referral import ReferralKind

@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
-from adapters.transcoding import register_domain_transcodings
+from adapters.eventstore.transcoding import register_domain_transcodings
 from coordination.domain.vacancy import Vacancy, VacancyStatus
 from coordination.domain.values import Actor, Address, Dwelling, Money, Place, Role
 

@@ -14,11 +14,11 @@ from uuid import UUID
 
 import pytest
 
-from adapters.audit_chain import verify
-from adapters.inprocess import InProcessBroker
+from adapters.eventstore.audit_chain import verify
+from adapters.eventstore.storage import ShreddingStorage
+from adapters.exchange.inprocess import InProcessBroker
 from adapters.settings import NodeSettings
-from adapters.storage import ShreddingStorage
-from adapters.views import SQLiteViewStore
+from adapters.sql.view_stores import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.audit.as_of import Clock, aggregate_as_of, household_status_as_of, version_as_of

@@ -11,10 +11,10 @@ from uuid import UUID
 
 import pytest
 
-from adapters.audit_chain import Anchor
+from adapters.eventstore.audit_chain import Anchor
 from adapters.http.records import ApiRecords
-from adapters.node_db import SqliteDatabase
 from adapters.settings import Store
+from adapters.sql.node_db import SqliteDatabase
 from ops.cli import main
 from ops.nodes import demo_nodes
 from ops.read_models import READ_MODELS

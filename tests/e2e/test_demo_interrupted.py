@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters.outbox import ParkedMessages
+from adapters.exchange.tables import ParkedMessages
 from adapters.settings import Store
 from ops.demo import AREAS_FILE
 from ops.logging import configure

@@ -14,8 +14,8 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from adapters.event_decoding import StoredEventDecoder
-from adapters.views import PostgresViewStore, SQLiteViewStore
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.sql.view_stores import PostgresViewStore, SQLiteViewStore
 from coordination.projections.daycare_queue import DaycareQueueProjection, QueueStatus
 from coordination.projections.rebuild import compare, rebuild
 from coordination.projections.vacancy_pool import HouseholdFacts, VacancyPool, VacancyPoolProjection

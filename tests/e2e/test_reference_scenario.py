@@ -10,11 +10,11 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.inprocess import InProcessBroker
+from adapters.eventstore.storage import ShreddingStorage
+from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.transport import Transport
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings
-from adapters.storage import ShreddingStorage
-from adapters.transport import Transport
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from ops.devservices.pgcluster import PostgresServer

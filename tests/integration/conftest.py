@@ -14,10 +14,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import kafka  # noqa: F401
 
-from adapters.inprocess import InProcessBroker
+from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.transport import Publisher, Subscription
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription
-from adapters.node_db import SqlDatabase, database_for
-from adapters.transport import Publisher, Subscription
+from adapters.sql.node_db import SqlDatabase, database_for
 from ops.devservices.tansu import BrokerProcess, running_tansu
 
 

@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from adapters.storage import ShreddingStorage
+from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.base import CommandReceipt, NodeApplication
 from coordination.domain.household import Household
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus

@@ -24,11 +24,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.transport import IncomingMessage
 from adapters.http.auth import ensure_key_pair, private_key_path
-from adapters.inprocess import InProcessBroker
 from adapters.kafka.transport import KafkaSettings, ensure_topics
 from adapters.settings import NodeSettings, OrganisationRole
-from adapters.transport import IncomingMessage
 from coordination.applications.base import NodeApplication, derived_id
 from coordination.integration.topics import org_source
 from ops.devservices.pgcluster import PostgresServer

@@ -9,9 +9,9 @@ from datetime import date
 from itertools import count
 from uuid import UUID, uuid4
 
+from adapters.eventstore.storage import ShreddingStorage
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
-from adapters.storage import ShreddingStorage
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, MunicipalDepartmentApp

@@ -14,11 +14,11 @@ import pytest
 import structlog
 import structlog.testing
 
-from adapters.kafka.consumer import Apply, Consumer
-from adapters.kafka.envelope import encode
-from adapters.node_db import SqlDatabase
-from adapters.outbox import ParkedMessages
-from adapters.transport import OutgoingMessage, Subscription
+from adapters.exchange.consumer import Apply, Consumer
+from adapters.exchange.envelope import encode
+from adapters.exchange.tables import ParkedMessages
+from adapters.exchange.transport import OutgoingMessage, Subscription
+from adapters.sql.node_db import SqlDatabase
 from coordination.integration.received import ReceivedEvent
 from tests.exchange_support import SOURCE, CaseNoted, ReceivedLog, run_until_handled
 from tests.integration.conftest import Transport

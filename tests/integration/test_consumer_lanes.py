@@ -15,12 +15,12 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
-from adapters.kafka.consumer import Consumer, _Item, _lanes
-from adapters.kafka.envelope import encode
-from adapters.node_db import SqlDatabase
-from adapters.outbox import ParkedMessages
-from adapters.storage import ShreddingStorage
-from adapters.transport import IncomingMessage, OutgoingMessage
+from adapters.eventstore.storage import ShreddingStorage
+from adapters.exchange.consumer import Consumer, _Item, _lanes
+from adapters.exchange.envelope import encode
+from adapters.exchange.tables import ParkedMessages
+from adapters.exchange.transport import IncomingMessage, OutgoingMessage
+from adapters.sql.node_db import SqlDatabase
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.integration import vacancies as v

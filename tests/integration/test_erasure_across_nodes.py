@@ -19,11 +19,11 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from psycopg import sql
 
-from adapters.audit_chain import verify
-from adapters.event_decoding import StoredEventDecoder
-from adapters.exchange_keys import InProcessKeyDirectory
-from adapters.views import SQLiteViewStore
-from coordination.audit import timeline as audit_timeline
+from adapters.eventstore.audit_chain import verify
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.exchange.keys import InProcessKeyDirectory
+from adapters.sql.view_stores import SQLiteViewStore
+from coordination.audit import trail as audit_timeline
 from coordination.domain.follow_up import FactKind, HouseholdFact
 from coordination.domain.household import Household, Move
 from coordination.domain.referral import ReferralKind

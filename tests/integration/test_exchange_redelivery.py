@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from adapters.inprocess import InProcessBroker
-from adapters.kafka.consumer import Consumer
-from adapters.outbox import ParkedMessages
+from adapters.exchange.consumer import Consumer
+from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.tables import ParkedMessages
 from coordination.integration.inbound import Inbound
 from ops.reference_scenario import play
 from tests.exchange_support import reference_nodes

@@ -9,8 +9,8 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.exchange.transport import OutgoingMessage
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription
-from adapters.transport import OutgoingMessage
 
 MESSAGES = 200
 RATE = 200  # per second

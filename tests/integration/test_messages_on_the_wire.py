@@ -12,13 +12,13 @@ from uuid import UUID, uuid4
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from adapters.exchange_keys import ExchangeOpener, InProcessKeyDirectory
-from adapters.inprocess import InProcessBroker
-from adapters.kafka.envelope import decode
+from adapters.eventstore.storage import ShreddingStorage
+from adapters.exchange.envelope import decode
+from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.keys import ExchangeOpener, InProcessKeyDirectory
+from adapters.exchange.transport import IncomingMessage
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings
-from adapters.storage import ShreddingStorage
-from adapters.transport import IncomingMessage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.values import Override
 from ops.node import Node

@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 
 from adapters.area_indicators import load_area_indicators
-from adapters.inprocess import InProcessBroker
+from adapters.exchange.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, Store
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.values import Place

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from adapters.storage import ShreddingStorage
+from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import ConcurrencyConflict, VacancyAlreadyOffered
 from coordination.domain.vacancy import Vacancy

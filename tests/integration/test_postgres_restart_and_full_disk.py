@@ -24,8 +24,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from adapters.event_decoding import StoredEventDecoder
-from adapters.inprocess import InProcessBroker
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.exchange.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.projections.rebuild import compare, drop

@@ -14,14 +14,14 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.exchange.transport import OutgoingMessage
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig
 from adapters.http.health import RELAY_LAG_BOUND, NodeHealth
 from adapters.http.node import ApiNode
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription, KafkaTransport
-from adapters.node_db import database_for
 from adapters.settings import NodeSettings, OrganisationRole, Store
-from adapters.transport import OutgoingMessage
+from adapters.sql.node_db import database_for
 from ops.api import exchange_figures, exchange_running
 from ops.devservices.tansu import BrokerProcess, running_tansu
 from ops.node import Node, build_app

@@ -12,12 +12,12 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.application import Application
 
-from adapters.kafka.consumer import Consumer
-from adapters.kafka.relay import Relay
+from adapters.exchange.consumer import Consumer
+from adapters.exchange.relay import Relay
+from adapters.exchange.tables import ParkedMessages, RelayPositions
+from adapters.exchange.transport import OutgoingMessage, Publisher, PublishFailed
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings
-from adapters.node_db import SqliteDatabase, database_for
-from adapters.outbox import ParkedMessages, RelayPositions
-from adapters.transport import OutgoingMessage, Publisher, PublishFailed
+from adapters.sql.node_db import SqliteDatabase, database_for
 from tests.exchange_support import SOURCE, Case, ReceivedLog, case_messages, new_case_app
 from tests.integration.conftest import Transport
 

@@ -19,11 +19,11 @@ import psycopg
 import pytest
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
-from adapters.event_decoding import StoredEventDecoder
-from adapters.kafka.consumer import Consumer
-from adapters.node_db import PostgresDatabase, database_for
-from adapters.outbox import ParkedMessages
-from adapters.views import SQLiteViewStore
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.exchange.consumer import Consumer
+from adapters.exchange.tables import ParkedMessages
+from adapters.sql.node_db import PostgresDatabase, database_for
+from adapters.sql.view_stores import SQLiteViewStore
 from coordination.domain.vacancy import Vacancy
 from coordination.integration.received import ReceivedEvent
 from coordination.projections.definition import Projection, handles

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from adapters.transport import IncomingMessage, OutgoingMessage, Subscription, next_positions
+from adapters.exchange.transport import IncomingMessage, OutgoingMessage, Subscription, next_positions
 from tests.integration.conftest import Transport
 
 

@@ -17,13 +17,13 @@ import httpx
 import pytest
 import uvicorn
 
+from adapters.exchange.inprocess import InProcessBroker
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig, ensure_key_pair, issue_token, public_keys_in
 from adapters.http.health import OPERATIONS_BUDGET_S
 from adapters.http.node import ApiNode
-from adapters.inprocess import InProcessBroker
-from adapters.node_db import database_for
 from adapters.settings import NodeSettings, OrganisationRole, Store
+from adapters.sql.node_db import database_for
 from coordination.domain.values import Role
 from ops.api import exchange_figures, exchange_running
 from ops.bench.fixtures import read_model_support as rm
@@ -193,7 +193,7 @@ def test_with_the_store_down_health_answers_within_a_second_and_readiness_return
         print(f"\nready {back:.2f} s after the store accepted connections again")
         assert client.get("/operations", headers=served.operator).status_code == 200
     # Ready means the event store's pool works: none of its connections is one that died with the server
-    # (each would fail one command). The node's own tables' connections are adapters/node_db.py's.
+    # (each would fail one command). The node's own tables' connections are adapters/sql/node_db.py's.
     recorder = served.node.app.recorder
     for _ in range(20):
         assert recorder.max_notification_id() == 5

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from pydantic import ValidationError
 
+from adapters.eventstore.storage import ShreddingStorage
 from adapters.settings import NodeSettings
-from adapters.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp
 from ops.timers import NodeTimers, start_timers

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.outbox import ParkedMessages
+from adapters.exchange.tables import ParkedMessages
+from adapters.exchange.transport import OutgoingMessage
 from adapters.settings import Store
-from adapters.transport import OutgoingMessage
 from ops.api import ServedNodes, demo_api_nodes, demo_tokens, mounted_app
 from ops.node import Exchange
 from ops.nodes import demo_nodes

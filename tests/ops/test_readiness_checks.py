@@ -13,8 +13,8 @@ import pytest
 
 from adapters.http.health import CONSUMER_LAG_BOUND, READY_BUDGET_S, NodeHealth
 from adapters.http.node import ApiNode
-from adapters.node_db import database_for
 from adapters.settings import NodeSettings, OrganisationRole, Store
+from adapters.sql.node_db import database_for
 from coordination.applications.base import NodeApplication
 from ops.node import build_app
 

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from adapters.settings import Store
-from adapters.views import SQLiteViewStore
+from adapters.sql.view_stores import SQLiteViewStore
 from coordination.domain.calendar import COPENHAGEN
 from coordination.domain.referral import ReferralKind
 from ops.api import ServedNodes, demo_api_nodes, demo_tokens, mounted_app

@@ -60,8 +60,8 @@ def _graph() -> dict[str, set[str]]:
 
 
 def _unit(module: str) -> str:
-    """The package a module is counted in for cycles: `coordination.applications`, `adapters.kafka`,
-    `adapters.shredding` (a module directly in a layer is a unit of its own), `ops.bench`."""
+    """The package a module is counted in for cycles: `coordination.applications`, `adapters.exchange`,
+    `adapters.settings` (a module directly in a layer is a unit of its own), `ops.bench`."""
     return ".".join(module.split(".")[:2])
 
 

@@ -9,8 +9,8 @@ from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, Mapper, Notification, UUIDAsHex
 
-from adapters.event_decoding import decode_attributes
-from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
+from adapters.eventstore.event_decoding import decode_attributes
+from adapters.eventstore.transcoding import FastJSONTranscoder, register_domain_transcodings
 from ops.bench.fixtures import read_model_support as s
 from ops.bench.fixtures.history import household_with_referrals
 

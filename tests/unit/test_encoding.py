@@ -1,4 +1,4 @@
-"""Stored events are encoded with orjson (adapters/transcoding.py FastJSONTranscoder.encode) into the very
+"""Stored events are encoded with orjson (adapters/eventstore/transcoding.py FastJSONTranscoder.encode) into the very
 bytes the library's encoder writes: every event of the reference scenario, and the odd values the fast
 path leaves to the library."""
 
@@ -14,9 +14,9 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 
-from adapters.inprocess import InProcessBroker
-from adapters.shredding import ShreddedTranscoding
-from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
+from adapters.eventstore.shredding import ShreddedTranscoding
+from adapters.eventstore.transcoding import FastJSONTranscoder, register_domain_transcodings
+from adapters.exchange.inprocess import InProcessBroker
 from coordination.domain.values import Actor, Role
 from ops.reference_scenario import play
 from tests.exchange_support import reference_nodes

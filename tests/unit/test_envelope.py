@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.kafka.envelope import DecodeError, decode, encode, message_id, new_traceparent
-from adapters.transport import IncomingMessage, OutgoingMessage
+from adapters.exchange.envelope import DecodeError, decode, encode, message_id, new_traceparent
+from adapters.exchange.transport import IncomingMessage, OutgoingMessage
 from coordination.integration.events import IntegrationEvent, event_class, registered_events
 from tests.exchange_support import SOURCE, TOPIC, CaseNoted
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from uuid import uuid4
 
 from adapters.erasure_purge import parked_purger
-from adapters.node_db import SqliteDatabase
-from adapters.outbox import ParkedMessages
-from adapters.transport import IncomingMessage
+from adapters.exchange.tables import ParkedMessages
+from adapters.exchange.transport import IncomingMessage
+from adapters.sql.node_db import SqliteDatabase
 
 
 def _message(offset: int, subject: str, value: bytes) -> IncomingMessage:

@@ -9,7 +9,8 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.exchange_keys import (
+from adapters.exchange.envelope import encode
+from adapters.exchange.keys import (
     ExchangeKeys,
     ExchangeOpener,
     ExchangeSealer,
@@ -21,8 +22,7 @@ from adapters.exchange_keys import (
     open_sealed,
     seal,
 )
-from adapters.kafka.envelope import encode
-from adapters.node_db import SqliteDatabase
+from adapters.sql.node_db import SqliteDatabase
 from coordination.domain.personal_fields import ERASED
 from coordination.domain.referral_values import ChildFacts, ReferralDetails, ReferralKind
 from coordination.domain.values import Actor, Consent, Role, YearMonth

@@ -10,7 +10,7 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 
-from adapters.transcoding import register_domain_transcodings
+from adapters.eventstore.transcoding import register_domain_transcodings
 from coordination.domain.errors import (
     ConsentMissing,
     ContactPersonNotLinked,

@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 
 import coordination.integration
-from adapters.storage import ShreddingStorage
+from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.roles import BridgeBuilderApp
 from coordination.domain.errors import NotPermitted
 from coordination.integration import vacancies as v

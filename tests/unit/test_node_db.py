@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.node_db import SqliteDatabase
+from adapters.sql.node_db import SqliteDatabase
 
 
 def _database(tmp_path: Path, *, keep_connections: bool = True) -> SqliteDatabase:

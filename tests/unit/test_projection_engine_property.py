@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.event_decoding import StoredEventDecoder
-from adapters.views import SQLiteViewStore
+from adapters.eventstore.event_decoding import StoredEventDecoder
+from adapters.sql.view_stores import SQLiteViewStore
 from coordination.domain.errors import DomainError
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.rebuild import compare, rebuild

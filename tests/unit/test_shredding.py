@@ -14,9 +14,9 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder
 
-from adapters.shredding import ShreddingMapper
-from adapters.storage import ShreddingStorage
-from adapters.transcoding import register_domain_transcodings
+from adapters.eventstore.shredding import ShreddingMapper
+from adapters.eventstore.storage import ShreddingStorage
+from adapters.eventstore.transcoding import register_domain_transcodings
 from coordination.applications.base import CommandReceipt
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import HouseholdErased

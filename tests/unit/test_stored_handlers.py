@@ -13,9 +13,9 @@ from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, Mapper, Notif
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.event_decoding import StoredEventDecoder, decode_attributes, stored_state
-from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
-from adapters.views import SQLiteViewStore
+from adapters.eventstore.event_decoding import StoredEventDecoder, decode_attributes, stored_state
+from adapters.eventstore.transcoding import FastJSONTranscoder, register_domain_transcodings
+from adapters.sql.view_stores import SQLiteViewStore
 from coordination.domain.errors import DomainError
 from coordination.projections.columns import instant, stored_id, stored_instant
 from coordination.projections.rebuild import compare

@@ -11,8 +11,8 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Transcoder, UUIDAsHex
 from pydantic import BaseModel, ValidationError, field_validator
 
-from adapters.transcoding import FastJSONTranscoder, ValueTranscoding, register_domain_transcodings
-from adapters.value_decoding import trusted_decoder
+from adapters.eventstore.transcoding import FastJSONTranscoder, ValueTranscoding, register_domain_transcodings
+from adapters.eventstore.value_decoding import trusted_decoder
 from coordination.domain.household_values import Member, RehousingKind
 from coordination.domain.values import Actor, Dwelling, Money, Role
 from ops.bench.fixtures import history as bench

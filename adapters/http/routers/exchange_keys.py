@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Header
 from pydantic import BaseModel
 
-from adapters.exchange_keys import KeyNotShared
+from adapters.exchange.keys import KeyNotShared
 from adapters.http.authorisation import Access, guard
 from adapters.http.problems import ApiProblem, responses
 

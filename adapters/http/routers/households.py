@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.http.authorisation import Access, guard
 from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
 from adapters.http.problems import responses
+from coordination.applications.answers import HouseholdView
 from coordination.applications.housing import HousingOrganisationApp
-from coordination.applications.views import HouseholdView
 from coordination.domain.household import Enrolment, Member, Move, Need, Origin, Preferences, RehousingKind
 from coordination.domain.values import Consent, NonEmpty, Place
 

@@ -12,8 +12,8 @@ from adapters.http.authorisation import DEPARTMENT, Access, guard
 from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
 from adapters.http.pages import Cursor, Limit, Page, page_after
 from adapters.http.problems import responses
+from coordination.applications.answers import ReferralView
 from coordination.applications.housing import HousingOrganisationApp
-from coordination.applications.views import ReferralView
 from coordination.domain.referral import ReferralDetails, ReferralKind
 from coordination.domain.values import Consent, DeclinedBy, NonEmpty, Reason
 from coordination.projections.handoff_status import ReferralState

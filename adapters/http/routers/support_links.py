@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 from adapters.http.authorisation import Access, guard
 from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
 from adapters.http.problems import responses
+from coordination.applications.answers import SupportLinkView
 from coordination.applications.follow_up import FollowUpDesk
 from coordination.applications.support import SupportDesk
-from coordination.applications.views import SupportLinkView
 from coordination.domain.follow_up import HouseholdFact
 from coordination.domain.support_link import SupportOffer
 from coordination.domain.values import NonEmpty, Reason

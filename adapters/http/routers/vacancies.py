@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 from adapters.http.authorisation import Access, guard
 from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
 from adapters.http.problems import responses
+from coordination.applications.answers import VacancyView
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.vacancy_mirror import VacancyMirror
-from coordination.applications.views import VacancyView
 from coordination.domain.values import Dwelling, Reason
 
 router = APIRouter(prefix="/vacancies", tags=["vacancies"])

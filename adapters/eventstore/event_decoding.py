@@ -1,7 +1,7 @@
 """Decoding stored events for projection runners: whole, attribute by attribute, or left as stored JSON.
 
 Implements coordination/projections/decoding.py's `EventDecoding` for the library's mapper (and mappers
-that add to it, such as adapters/shredding.py's). Partial decoding builds events the way the library's
+that add to it, such as adapters/eventstore/shredding.py's). Partial decoding builds events the way the library's
 mapper does, without the attributes a handler does not read; why it exists: docs/performance.md,
 "Projection engine shims".
 """

@@ -10,10 +10,10 @@ import structlog
 from eventsourcing.application import Application
 from eventsourcing.utils import TopicError, resolve_topic
 
-from adapters.kafka.envelope import encode, new_traceparent
-from adapters.kafka.loop import BackgroundLoop
-from adapters.outbox import RelayPositions
-from adapters.transport import OutgoingMessage, Publisher
+from adapters.background_loop import BackgroundLoop
+from adapters.exchange.envelope import encode, new_traceparent
+from adapters.exchange.tables import RelayPositions
+from adapters.exchange.transport import OutgoingMessage, Publisher
 from coordination.integration.events import Addressed, IntegrationEvent
 
 log = structlog.get_logger()

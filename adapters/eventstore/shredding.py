@@ -36,8 +36,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
-from adapters.event_decoding import partial_domain_event
-from adapters.node_db import SqlDatabase, database_for
+from adapters.eventstore.event_decoding import partial_domain_event
+from adapters.sql.node_db import SqlDatabase, database_for
 from coordination.domain.errors import HouseholdErased
 from coordination.domain.household import Household
 from coordination.domain.personal_fields import is_personal, redaction

@@ -24,8 +24,8 @@ import structlog
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
-from adapters.kafka.loop import BackgroundLoop
-from adapters.node_db import SqlDatabase
+from adapters.background_loop import BackgroundLoop
+from adapters.sql.node_db import SqlDatabase
 
 log = structlog.get_logger()
 

@@ -14,7 +14,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
-from adapters.node_db import hung_up
+from adapters.sql.node_db import hung_up
 from coordination.projections.definition import Projection
 from coordination.projections.row_writes import InsertRows, UpsertRows
 from coordination.projections.view_store import Params, SavepointLost, Statement, StatementFailed

@@ -13,9 +13,9 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder, Mapper
 from eventsourcing.utils import Environment, get_topic
 
-from adapters.pg_events import NodeEventsRecorder
-from adapters.shredding import HouseholdKeys, ShreddingMapper, delete_snapshots, shredding_mapper
-from adapters.transcoding import FastJSONTranscoder, register_domain_transcodings
+from adapters.eventstore.pg_events import NodeEventsRecorder
+from adapters.eventstore.shredding import HouseholdKeys, ShreddingMapper, delete_snapshots, shredding_mapper
+from adapters.eventstore.transcoding import FastJSONTranscoder, register_domain_transcodings
 
 
 class ShreddingStorage:

@@ -8,8 +8,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from adapters.node_db import SqlDatabase
-from adapters.transport import IncomingMessage
+from adapters.exchange.transport import IncomingMessage
+from adapters.sql.node_db import SqlDatabase
 
 
 class RelayPositions:

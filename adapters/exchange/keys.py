@@ -27,8 +27,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Cipher
 
-from adapters.node_db import SqlDatabase
-from adapters.shredding import HouseholdKeys
+from adapters.eventstore.shredding import HouseholdKeys
+from adapters.sql.node_db import SqlDatabase
 from coordination.domain.errors import HouseholdErased, NotPermitted
 from coordination.integration.events import IntegrationEvent, SealedFields
 from coordination.integration.personal import personal_fields, stand_in

@@ -1,4 +1,4 @@
-"""A household's audit timeline: who did what and when, with a short summary that names no person served.
+"""A household's audit trail: who did what and when, with a short summary that names no person served.
 
 The entries come from the node's history (the timeline read model when attached, else a log scan); each
 summary is built from an allow-list of non-personal attributes (kinds, organisations, purposes, ids,

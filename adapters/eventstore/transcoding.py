@@ -12,14 +12,14 @@ from uuid import UUID, SafeUUID
 import orjson
 from eventsourcing.persistence import JSONTranscoder, Transcoding, TranscodingNotRegisteredError
 
-from adapters.value_decoding import trusted_decoder
+from adapters.eventstore.value_decoding import trusted_decoder
 from coordination.domain.values import Value
 
 
 class ValueTranscoding(Transcoding):
     """Stores a Value as its JSON-mode dump under its class name; loading trusts what was validated.
 
-    Loading rebuilds the value without validating it again (adapters/value_decoding.py): it was valid
+    Loading rebuilds the value without validating it again (adapters/eventstore/value_decoding.py): it was valid
     when it was stored. Data in any other shape is validated as before.
     """
 

@@ -13,7 +13,7 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from pydantic import ValidationError
 
-from adapters.transport import IncomingMessage, OutgoingMessage
+from adapters.exchange.transport import IncomingMessage, OutgoingMessage
 from coordination.integration.events import IntegrationEvent, UnknownEventType, event_class
 from coordination.integration.received import ReceivedEvent
 

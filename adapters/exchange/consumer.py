@@ -11,10 +11,10 @@ from uuid import UUID
 
 import structlog
 
-from adapters.kafka.envelope import DecodeError, decode
-from adapters.kafka.loop import BackgroundLoop
-from adapters.outbox import ParkedMessage, ParkedMessages
-from adapters.transport import IncomingMessage, Subscription, next_positions
+from adapters.background_loop import BackgroundLoop
+from adapters.exchange.envelope import DecodeError, decode
+from adapters.exchange.tables import ParkedMessage, ParkedMessages
+from adapters.exchange.transport import IncomingMessage, Subscription, next_positions
 from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from coordination.transient import is_transient
 

@@ -7,7 +7,7 @@ import time
 import zlib
 from collections.abc import Iterable, Sequence
 
-from adapters.transport import IncomingMessage, OutgoingMessage
+from adapters.exchange.transport import IncomingMessage, OutgoingMessage
 
 
 class InProcessBroker:
