@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from adapters.exchange_keys import KeyOwners
 from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from adapters.transport import Transport
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
+from ops.bootstrap import build_app, housing_node, node_read_models
 from ops.demo_seed import FAB, JOBCENTRE
-from ops.node import Exchange, Node, build_app, housing_node, node_read_models
+from ops.node import Exchange, Node
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes
 
 __all__ = ["DEMO_ROLES", "demo_nodes", "housing_node", "on_exchange"]
@@ -29,10 +31,14 @@ DEMO_ROLES: dict[str, OrganisationRole] = {
 def on_exchange(
     apps: Nodes, settings: dict[str, NodeSettings], transport: Transport, **options: float
 ) -> Nodes:
-    """The same organisations, each wired to the exchange as a node (relay, consumer, parked messages)."""
+    """The same organisations, each wired to the exchange as a node (relay, consumer, parked messages);
+    they ask each other for exchange keys through one `KeyOwners` (the exchange's `key_owners`)."""
+    owners = KeyOwners()
     # Every node keeps its read models (pool, queues, timeline) caught up as it runs.
     nodes = [
-        Node(settings[org], app, transport, read_models=node_read_models(settings[org], app))
+        Node(
+            settings[org], app, transport, read_models=node_read_models(settings[org], app), key_owners=owners
+        )
         for app in apps.all()
         for org in [app.organisation]
     ]
@@ -40,7 +46,7 @@ def on_exchange(
         # Nothing published survives the process: what a previous one may not have delivered goes again.
         for node in nodes:
             node.publish_again_after_delivered()
-    apps.exchange = Exchange(nodes, poll_timeout=options.get("poll_timeout", 0.0))
+    apps.exchange = Exchange(nodes, poll_timeout=options.get("poll_timeout", 0.0), key_owners=owners)
     return apps
 
 
@@ -64,7 +70,8 @@ def demo_nodes(
         )
         for org, role in DEMO_ROLES.items()
     }
-    apps = {org: build_app(s) for org, s in settings.items()}
+    # The apps share store transactions between the lanes their consumers apply messages in.
+    apps = {org: build_app(s, group_commit=True) for org, s in settings.items()}
     civica, bb, cyd, kvinfo, fab, jobcentre = (apps[org] for org in DEMO_ROLES)
     assert isinstance(civica, HousingOrganisationApp) and isinstance(bb, BridgeBuilderApp)
     assert isinstance(cyd, MunicipalDepartmentApp) and isinstance(kvinfo, CivilActorApp)

@@ -109,7 +109,7 @@ def _once(
     fab_node = Node(fab_settings, fab, KafkaTransport(fab_settings.kafka()))
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ops.node"],
+            [sys.executable, "-m", "ops.serve_node"],
             env=node_env,
             cwd=ROOT,
             stdout=out,

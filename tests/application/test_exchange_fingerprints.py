@@ -10,6 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pytest
 
+from adapters.exchange_keys import KeyOwners
 from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole
 from adapters.storage import ShreddingStorage
@@ -170,9 +171,15 @@ def nodes() -> Iterator[tuple[HousingOrganisationApp, HousingOrganisationApp, Br
         FAB: OrganisationRole.HOUSING_ORGANISATION,
         BRIDGE: OrganisationRole.BRIDGE_BUILDER,
     }
+    owners = KeyOwners()  # the nodes in this process ask each other for exchange keys
     exchange = Exchange(
         [
-            Node(NodeSettings(organisation=a.organisation, role=roles[a.organisation]), a, broker)
+            Node(
+                NodeSettings(organisation=a.organisation, role=roles[a.organisation]),
+                a,
+                broker,
+                key_owners=owners,
+            )
             for a in (civica, fab, bridge)
         ]
     )

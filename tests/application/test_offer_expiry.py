@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 
+from adapters.exchange_keys import KeyOwners
 from adapters.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole
 from adapters.storage import ShreddingStorage
@@ -63,8 +64,14 @@ def orgs() -> Iterator[Organisations]:
         FAB: OrganisationRole.HOUSING_ORGANISATION,
         BRIDGE: OrganisationRole.BRIDGE_BUILDER,
     }
+    owners = KeyOwners()  # the nodes in this process ask each other for exchange keys
     nodes = [
-        Node(NodeSettings(organisation=app.organisation, role=roles[app.organisation]), app, broker)
+        Node(
+            NodeSettings(organisation=app.organisation, role=roles[app.organisation]),
+            app,
+            broker,
+            key_owners=owners,
+        )
         for app in (civica, fab, bridge)
     ]
     exchange = Exchange(nodes)

@@ -9,6 +9,7 @@ from datetime import date
 from itertools import count
 from uuid import UUID, uuid4
 
+from adapters.exchange_keys import KeyOwners
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
 from adapters.storage import ShreddingStorage
@@ -68,8 +69,14 @@ def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitSta
     }
     for app in apps.values():
         stack.callback(app.close)
+    owners = KeyOwners()  # the nodes in this process ask each other for exchange keys
     nodes = [
-        Node(NodeSettings(organisation=org, role=ROLES[org], kafka_topic_prefix=prefix), app, transport)
+        Node(
+            NodeSettings(organisation=org, role=ROLES[org], kafka_topic_prefix=prefix),
+            app,
+            transport,
+            key_owners=owners,
+        )
         for org, app in apps.items()
     ]
     exchange = Exchange(nodes, poll_timeout=0.05)
