@@ -268,11 +268,17 @@ class Exchange:
     by any of them has been read by every one of them that subscribes to its topic."""
 
     def __init__(
-        self, nodes: Sequence[Node], *, poll_timeout: float = 0.0, key_owners: KeyOwners | None = None
+        self,
+        nodes: Sequence[Node],
+        *,
+        poll_timeout: float = 0.0,
+        key_owners: KeyOwners | None = None,
+        closing: Sequence[Callable[[], None]] = (),
     ) -> None:
         """`key_owners`: the nodes' exchange keys, as they ask each other for them (by default the first
-        node's)."""
+        node's); `closing`: what `close()` closes after the nodes (the databases they were given)."""
         self.nodes = list(nodes)
+        self._closing = list(closing)
         if key_owners is None:
             key_owners = self.nodes[0].key_owners if self.nodes else KeyOwners()
         self.key_owners = key_owners
@@ -314,6 +320,8 @@ class Exchange:
     def close(self) -> None:
         for node in self.nodes:
             node.close()
+        for close in self._closing:
+            close()
 
 
 def exchange_figures(node: Node, exchange: Exchange | None = None) -> dict[str, Any]:
