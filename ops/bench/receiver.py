@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-models", action="store_true", help="run FAB's read models too")
     parser.add_argument("--profile", help="write cProfile stats (CPU clock, all node threads) here")
     args = parser.parse_args(argv)
-    tune_for_a_node()  # as `python -m ops.node` does
+    tune_for_a_node()  # as `python -m ops.serve_node` does
     configure(json=False, level=logging.WARNING)
     out = os.fdopen(args.report_fd, "w", buffering=1)
     reporter = Reporter(out, projections=args.read_models)
