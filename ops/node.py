@@ -330,6 +330,7 @@ def exchange_figures(node: Node, exchange: Exchange | None = None) -> dict[str, 
     offsets as the subscription last saw them (None before its first fetch). `parked` is what is parked
     now; `parked_total` what was parked since the node started."""
     stats = node.consumer.stats
+    consumer_lag: int | None
     if exchange is not None:
         published = sum((other.published for other in exchange.nodes), Counter())
         consumer_lag = sum(max(0, published[topic] - node.received[topic]) for topic in node.subscribed)
