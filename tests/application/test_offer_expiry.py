@@ -53,12 +53,12 @@ class Organisations:
 def orgs() -> Iterator[Organisations]:
     broker = InProcessBroker()
     civica = HousingOrganisationApp(
-        storage=ShreddingStorage(), organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32
+        storage=ShreddingStorage(), group_commit=True, organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32
     )
     fab = HousingOrganisationApp(
-        storage=ShreddingStorage(), organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32
+        storage=ShreddingStorage(), group_commit=True, organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32
     )
-    bridge = BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE, env=MEMORY)
+    bridge = BridgeBuilderApp(storage=ShreddingStorage(), group_commit=True, organisation=BRIDGE, env=MEMORY)
     roles = {
         CIVICA: OrganisationRole.HOUSING_ORGANISATION,
         FAB: OrganisationRole.HOUSING_ORGANISATION,

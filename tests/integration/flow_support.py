@@ -59,12 +59,20 @@ def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitSta
 
     apps: dict[str, NodeApplication] = {
         CIVICA: HousingOrganisationApp(
-            storage=ShreddingStorage(), organisation=CIVICA, env=env(), cpr_secret=b"c" * 32
+            storage=ShreddingStorage(),
+            group_commit=True,
+            organisation=CIVICA,
+            env=env(),
+            cpr_secret=b"c" * 32,
         ),
-        FAB: FabApp(storage=ShreddingStorage(), organisation=FAB, env=env(), cpr_secret=b"f" * 32),
-        BRIDGE_BUILDER: BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE_BUILDER, env=env()),
+        FAB: FabApp(
+            storage=ShreddingStorage(), group_commit=True, organisation=FAB, env=env(), cpr_secret=b"f" * 32
+        ),
+        BRIDGE_BUILDER: BridgeBuilderApp(
+            storage=ShreddingStorage(), group_commit=True, organisation=BRIDGE_BUILDER, env=env()
+        ),
         CHILDREN_AND_YOUTH: MunicipalDepartmentApp(
-            storage=ShreddingStorage(), organisation=CHILDREN_AND_YOUTH, env=env()
+            storage=ShreddingStorage(), group_commit=True, organisation=CHILDREN_AND_YOUTH, env=env()
         ),
     }
     for app in apps.values():
