@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +27,7 @@ from adapters.sql.node_db import database_for
 from coordination.applications.base import NodeApplication
 from coordination.domain.values import Actor, Role
 from ops.demo import Seeding, readyz_while_seeding
-from ops.node import Exchange, Node
+from ops.node import Exchange, Node, exchange_figures, exchange_running
 from ops.nodes import DEMO_ROLES
 from ops.read_models import ReadModels, open_views
 from ops.reference_scenario import (
@@ -57,37 +56,6 @@ def keys_dir(data_dir: Path) -> Path:
     return data_dir / "keys"
 
 
-def exchange_figures(node: Node, exchange: Exchange | None = None) -> dict[str, Any]:
-    """The node's relay and consumer figures (no personal data). The consumer's lag (messages on its topics
-    not yet read) is counted from the exchange where all of it is in this process, else from the broker's
-    offsets as the subscription last saw them (None before its first fetch). `parked` is what is parked
-    now; `parked_total` what was parked since the node started."""
-    stats = node.consumer.stats
-    if exchange is not None:
-        published = sum((other.published for other in exchange.nodes), Counter())
-        consumer_lag = sum(max(0, published[topic] - node.received[topic]) for topic in node.subscribed)
-    else:
-        consumer_lag = node.consumer_lag()
-    caught_up_at = node.relay.caught_up_at
-    return {
-        "published": sum(node.published.values()),
-        "relay_lag": node.relay.lag(),
-        "relay_caught_up_s_ago": None if caught_up_at is None else round(time.monotonic() - caught_up_at, 1),
-        "consumer_lag": consumer_lag,
-        "applied": stats.applied,
-        "duplicates": stats.duplicates,
-        "parked": node.consumer.parked_now(),
-        "parked_total": stats.parked,
-    }
-
-
-def exchange_running(node: Node) -> bool:
-    """The node's relay and consumer loops are running in the background."""
-    return all(
-        getattr(getattr(part, "_loop", None), "running", False) for part in (node.relay, node.consumer)
-    )
-
-
 @dataclass
 class ServedNodes:
     """The API nodes of the demo's organisations, with what must be closed when serving stops."""
@@ -112,14 +80,15 @@ def api_node(
     exchange_node: Node | None = None,
     exchange: Exchange | None = None,
 ) -> ApiNode:
-    """One node as the API serves it: its application, its read models (history from the timeline), its DB."""
+    """One node as the API serves it: its application, its read models (history from the timeline), its DB
+    (the node's on the exchange when it has one)."""
     models = ReadModels(app, open_views(settings))
     models.attach_to(app)
     if exchange_node is None:
         return ApiNode(app=app, db=database_for(app.env), read_models=models)
     return ApiNode(
         app=app,
-        db=database_for(app.env),
+        db=exchange_node.db,
         read_models=models,
         exchange_figures=lambda: exchange_figures(exchange_node, exchange),
         exchange_running=lambda: exchange_running(exchange_node),

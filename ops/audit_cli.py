@@ -19,7 +19,7 @@ import structlog
 from adapters.eventstore.audit_chain import Sealer, read_anchors, verify
 from adapters.http.records import AccessEntry, ApiRecords, access_cursor
 from adapters.settings import NodeSettings, OrganisationRole, Store
-from adapters.sql.node_db import database_for
+from adapters.sql.node_db import SqlDatabase
 from coordination.applications.base import NodeApplication
 from coordination.audit.as_of import Clock, aggregate_as_of, household_status_as_of, view_of
 from coordination.audit.trail import timeline, write
@@ -27,7 +27,7 @@ from coordination.domain.errors import DomainError
 from coordination.domain.household import Household
 from coordination.projections.timeline import TimelineProjection
 from ops.audit_replay import progress_bar, replay_all
-from ops.node import build_app
+from ops.bootstrap import NodeParts
 from ops.read_models import READ_MODELS, ReadModels, open_views, views_path
 
 
@@ -101,19 +101,18 @@ def _settings(args: argparse.Namespace) -> NodeSettings:
 
 
 @contextmanager
-def _node(args: argparse.Namespace) -> Iterator[tuple[NodeSettings, NodeApplication]]:
+def _node(args: argparse.Namespace) -> Iterator[tuple[NodeSettings, NodeApplication, SqlDatabase]]:
     # What is printed is the audit; the runners' per-batch logs would drown it.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    settings = _settings(args)
-    app = build_app(settings)
+    parts = NodeParts(_settings(args), group_commit=False)
     try:
-        yield settings, app
+        yield parts.settings, parts.app, parts.db
     finally:
-        app.close()
+        parts.close()
 
 
 def _timeline(args: argparse.Namespace) -> int:
-    with _node(args) as (settings, app):
+    with _node(args) as (settings, app, _):
         source, views = "a scan of the log", None
         if args.source == "auto" and (settings.store is not Store.SQLITE or views_path(settings).exists()):
             views = open_views(settings)
@@ -139,7 +138,7 @@ def _timeline(args: argparse.Namespace) -> int:
 
 
 def _as_of(args: argparse.Namespace) -> int:
-    with _node(args) as (_, app):
+    with _node(args) as (_, app, _db):
         try:
             aggregate = aggregate_as_of(
                 app, args.aggregate, moment=args.moment, version=args.version, clock=Clock(args.clock)
@@ -164,7 +163,7 @@ def _as_of(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    with _node(args) as (settings, app):
+    with _node(args) as (settings, app, _):
         views = open_views(settings)
         try:
             results = replay_all(
@@ -192,8 +191,8 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _seal(args: argparse.Namespace) -> int:
-    with _node(args) as (_, app):
-        sealer = Sealer(app, database_for(app.env))
+    with _node(args) as (_, app, db):
+        sealer = Sealer(app, db)
         sealed = sealer.seal()
         anchor = sealer.anchor()
         print(f"sealed {sealed} event(s); head: {anchor.to_json() if anchor else 'nothing sealed'}")
@@ -201,8 +200,8 @@ def _seal(args: argparse.Namespace) -> int:
 
 
 def _anchor(args: argparse.Namespace) -> int:
-    with _node(args) as (_, app):
-        anchor = Sealer(app, database_for(app.env)).anchor()
+    with _node(args) as (_, app, db):
+        anchor = Sealer(app, db).anchor()
         if anchor is None:
             print("nothing is sealed yet: run `coordination audit seal` first", file=sys.stderr)
             return 1
@@ -215,16 +214,16 @@ def _anchor(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     anchors = read_anchors(args.anchors.read_text().splitlines()) if args.anchors else []
-    with _node(args) as (_, app):
-        verdict = verify(app, database_for(app.env), anchors=anchors)
+    with _node(args) as (_, app, db):
+        verdict = verify(app, db, anchors=anchors)
         print(f"{app.organisation}: {verdict}")
     return 0 if verdict.ok else 1
 
 
 def _access_log(args: argparse.Namespace) -> int:
     """The API's access log (written by adapters/http), read page by page in time order."""
-    with _node(args) as (_, app):
-        records = ApiRecords(database_for(app.env))
+    with _node(args) as (_, app, db):
+        records = ApiRecords(db)
         entries, after = [], None
         while page := records.access_log(limit=1000, after=after, subject=args.subject):
             entries += page

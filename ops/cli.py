@@ -16,6 +16,7 @@ from coordination.domain.values import Role
 from ops.audit_cli import add_commands as add_audit_commands
 from ops.audit_replay import progress_bar
 from ops.bench.cli import add_commands as add_bench_commands
+from ops.bootstrap import NodeParts
 from ops.demo import (
     AREAS_FILE,
     DEFAULT_HOUSEHOLDS,
@@ -29,7 +30,7 @@ from ops.demo import (
 )
 from ops.interpreter import tune_for_a_node
 from ops.logging import configure
-from ops.node import Exchange, Node, build_app, node_read_models
+from ops.node import Exchange
 from ops.nodes import demo_nodes
 from ops.projections_cli import add_commands as add_projection_commands
 from ops.reference_scenario import Nodes, play
@@ -204,11 +205,10 @@ def _node_settings(args: argparse.Namespace) -> NodeSettings:
 
 def _parked(args: argparse.Namespace) -> int:
     settings = _node_settings(args)
-    app = build_app(settings)
+    parts = NodeParts(settings)
     # Parked messages are retried through the node's own apply; nothing is read from the broker here. A
     # retried erasure notice purges the views' personal columns too, through the read models' hook.
-    read_models = node_read_models(settings, app) if args.action == "retry" else None
-    node = Node(settings, app, InProcessBroker(), read_models=read_models)
+    node = parts.on_exchange(InProcessBroker(), read_models=args.action == "retry")
     try:
         if args.action == "list":
             parked = node.consumer.list_parked()
@@ -226,13 +226,12 @@ def _parked(args: argparse.Namespace) -> int:
             )
             return 1 if outcome.still_parked else 0
     finally:
-        node.close()
-        app.close()
+        parts.close()
     return 0
 
 
 def _node(args: argparse.Namespace) -> int:
-    from ops.node import main as run_node
+    from ops.serve_node import run_node
 
     argv = [
         *(["--org", args.org] if args.org else []),

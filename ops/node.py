@@ -1,106 +1,48 @@
 """One organisation's node on the exchange: its application, relay, consumer and parked messages.
 
-`python -m ops.node --org civica` runs one node as its own OS process (settings from COORDINATION_*
-and an optional .env-style file) until SIGTERM; the demo runs every organisation's node in one process.
+ops/bootstrap.py builds a node; `python -m ops.serve_node --org civica` runs one as its own OS process,
+the demo runs every organisation's node in one process.
 """
 
 from __future__ import annotations
 
-import argparse
-import signal
-import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-import structlog
-from kafka.errors import KafkaError
-
-from adapters.area_indicators import load_area_indicators
 from adapters.erasure_purge import parked_purger
 from adapters.eventstore.audit_chain import Sealer, SealingLoop
 from adapters.eventstore.shredding import ShreddingMapper
-from adapters.eventstore.storage import ShreddingStorage
 from adapters.exchange.consumer import Consumer
 from adapters.exchange.keys import (
-    IN_THIS_PROCESS,
     ExchangeKeys,
     ExchangeOpener,
     ExchangeSealer,
     KeyDirectory,
+    KeyOwners,
     forget_on_erasure,
 )
 from adapters.exchange.relay import Relay
 from adapters.exchange.tables import ParkedMessages, RelayPositions
 from adapters.exchange.transport import IncomingMessage, OutgoingMessage, Publisher, Subscription, Transport
 from adapters.http.key_client import key_directory
-from adapters.http.key_server import serve_exchange_keys
-from adapters.kafka.transport import KafkaTransport
-from adapters.settings import NodeSettings, OrganisationRole
+from adapters.settings import NodeSettings
 from adapters.sql.node_db import SqlDatabase, database_for
-from adapters.sql.pool_backoff import cap_reconnect_backoff
 from coordination.applications.base import NodeApplication
-from coordination.applications.group_commit import GroupCommit
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.offer_exchange import OfferExchange
-from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.applications.vacancy_mirror import VacancyMirror
-from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY
 from coordination.integration.inbound import Inbound
 from coordination.integration.outbound import Outbound
 from coordination.integration.topics import Topics, org_source, slug
-from ops.interpreter import tune_for_a_node
-from ops.logging import configure
-from ops.read_models import ReadModels, open_views_beside
-from ops.timers import start_timers
+from ops.read_models import ReadModels
 
 EXCHANGE = "exchange"
 # Up to where every message the relay published was applied by every reader (the exchange settled).
 DELIVERED = f"{EXCHANGE}.delivered"
 # Lanes of received messages applied at once: enough to fill a group commit while others wait on reads.
 CONSUMER_CONCURRENCY = 8
-
-
-def housing_node(settings: NodeSettings) -> HousingOrganisationApp:
-    """A housing organisation's node, with the waterbed guard's area indicators when a file is configured."""
-    indicators = settings.area_indicators_file
-    return HousingOrganisationApp(
-        storage=ShreddingStorage(),
-        organisation=settings.organisation,
-        env=settings.store_env(),
-        cpr_secret=settings.cpr_secret_bytes(),
-        area_indicators=None if indicators is None else load_area_indicators(indicators),
-    )
-
-
-def build_app(settings: NodeSettings) -> NodeApplication:
-    """The application of the node's organisation role, on the node's own store."""
-    cap_reconnect_backoff()  # back within seconds of the database, not up to half a minute later
-    env = settings.store_env()
-    if settings.role is OrganisationRole.HOUSING_ORGANISATION:
-        return housing_node(settings)
-    cls = {
-        OrganisationRole.BRIDGE_BUILDER: BridgeBuilderApp,
-        OrganisationRole.MUNICIPAL_DEPARTMENT: MunicipalDepartmentApp,
-        OrganisationRole.CIVIL_ACTOR: CivilActorApp,
-    }[settings.role]
-    return cls(storage=ShreddingStorage(), organisation=settings.organisation, env=env)
-
-
-def node_read_models(settings: NodeSettings, app: NodeApplication) -> ReadModels:
-    """The node's projections in a view store beside its event store (wherever the app's env puts that),
-    with the area indicators file when one is configured."""
-    indicators = settings.area_indicators_file
-    return ReadModels(
-        app,
-        open_views_beside(app.env),
-        policy=app.policy,
-        area_indicators=None if indicators is None else load_area_indicators(indicators),
-        waterbed_policy=getattr(app, "waterbed_policy", DEFAULT_WATERBED_POLICY),
-    )
 
 
 class _CountingPublisher:
@@ -166,26 +108,34 @@ class Node:
         poll_timeout: float = 0.2,
         read_models: ReadModels | None = None,
         keys: KeyDirectory | None = None,
+        key_owners: KeyOwners | None = None,
         consumer_concurrency: int = CONSUMER_CONCURRENCY,
     ) -> None:
         """`read_models`, when given, are kept caught up with the node's log (and attached to the app).
 
-        The consumer applies a poll's messages in up to `consumer_concurrency` lanes at once, and the app
-        gets a group commit (unless it has one) so their saves share store transactions.
+        `db` is the node's database beside its store (ops/bootstrap.py opens one per process and closes
+        it); without it the node opens one of its own and closes it with itself. `key_owners` are the
+        exchange keys of the nodes in this process: this node's are listed there while it runs, and
+        without peers (`keys`) it asks the others there for theirs.
+
+        The consumer applies a poll's messages in up to `consumer_concurrency` lanes at once; their saves
+        share store transactions when the app was built with a group commit (ops/bootstrap.py does).
         """
         self.settings = settings
         self.app = app
         self.organisation = app.organisation
         self.topics = Topics(settings.kafka_topic_prefix)
-        self.db = db or database_for(app.env)
+        self._owns_db = db is None
+        self.db = database_for(app.env) if db is None else db
+        self.key_owners = KeyOwners() if key_owners is None else key_owners
         self.published: Counter[str] = Counter()
         self.received: Counter[str] = Counter()
         self.subscribed = self.entitled_topics()
         # Personal fields leave sealed under this node's exchange keys; `keys` finds the senders' keys.
         self.exchange_keys = ExchangeKeys(self.db, getattr(app.mapper, "cipher", None))
-        IN_THIS_PROCESS.register(self.organisation, self.exchange_keys)
+        self.key_owners.register(self.organisation, self.exchange_keys)
         self.key_directory = keys or key_directory(
-            self.organisation, settings.peer_urls, settings.private_key_file
+            self.organisation, settings.peer_urls, settings.private_key_file, self.key_owners
         )
         self._forget_keys = forget_on_erasure(self.exchange_keys, self.key_directory)
         app.erasure_hooks.append(self._forget_keys)
@@ -206,8 +156,6 @@ class Node:
         self._subscription = transport.subscribe(self.subscribed, group=self.group)
         # Tamper evidence: the hash chain over this node's stored events, kept beside them.
         self.sealer = SealingLoop(Sealer(app, self.db))
-        if consumer_concurrency > 1 and app.group_commit is None:
-            app.group_commit = GroupCommit(app)
         self.consumer = Consumer(
             _CountingSubscription(self._subscription, self.received),
             Inbound(app, open_sealed=ExchangeOpener(self.key_directory)),
@@ -305,11 +253,11 @@ class Node:
         self.stop()
         if self._forget_keys in self.app.erasure_hooks:
             self.app.erasure_hooks.remove(self._forget_keys)
-        IN_THIS_PROCESS.unregister(self.organisation, self.exchange_keys)
+        self.key_owners.unregister(self.organisation, self.exchange_keys)
         self._publisher.close()
         self._subscription.close()
         close = getattr(self.db, "close", None)
-        if close is not None:
+        if self._owns_db and close is not None:
             close()
         if self.read_models is not None:
             getattr(self.read_models.views, "close", lambda: None)()
@@ -319,8 +267,21 @@ class Exchange:
     """Several nodes run together in one process (the demo, tests): settled when every message published
     by any of them has been read by every one of them that subscribes to its topic."""
 
-    def __init__(self, nodes: Sequence[Node], *, poll_timeout: float = 0.0) -> None:
+    def __init__(
+        self,
+        nodes: Sequence[Node],
+        *,
+        poll_timeout: float = 0.0,
+        key_owners: KeyOwners | None = None,
+        closing: Sequence[Callable[[], None]] = (),
+    ) -> None:
+        """`key_owners`: the nodes' exchange keys, as they ask each other for them (by default the first
+        node's); `closing`: what `close()` closes after the nodes (the databases they were given)."""
         self.nodes = list(nodes)
+        self._closing = list(closing)
+        if key_owners is None:
+            key_owners = self.nodes[0].key_owners if self.nodes else KeyOwners()
+        self.key_owners = key_owners
         self._poll_timeout = poll_timeout
 
     def settle(self, max_seconds: float = 30.0) -> int:
@@ -359,61 +320,37 @@ class Exchange:
     def close(self) -> None:
         for node in self.nodes:
             node.close()
+        for close in self._closing:
+            close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.node", description="Run one organisation's node")
-    parser.add_argument("--org", help="the organisation (default: COORDINATION_ORGANISATION)")
-    parser.add_argument("--config", type=Path, help="a .env-style file of COORDINATION_* settings")
-    args = parser.parse_args(argv)
-    tune_for_a_node()
-    overrides = {"organisation": args.org} if args.org else {}
-    settings = NodeSettings.from_file(args.config, **overrides)
-    configure(json=settings.profile.value == "production")
-    structlog.contextvars.bind_contextvars(organisation=settings.organisation)
-    app = build_app(settings)
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
-    node = _on_the_broker(settings, app, stopping)
-    if node is None:
-        app.close()
-        return 0
-    node.start()
-    # Peers in other processes ask this node's API for the keys that open its sealed fields.
-    stop_api = serve_exchange_keys(settings, app, node.exchange_keys)
-    timers = start_timers(settings, app)
-    structlog.get_logger().info("node.started", subscribed=len(node.subscribed))
-    try:
-        stopping.wait()
-    finally:
-        if timers is not None:
-            timers.stop()
-        if stop_api is not None:
-            stop_api()
-        node.close()
-        app.close()
-    return 0
+def exchange_figures(node: Node, exchange: Exchange | None = None) -> dict[str, Any]:
+    """The node's relay and consumer figures (no personal data). The consumer's lag (messages on its topics
+    not yet read) is counted from the exchange where all of it is in this process, else from the broker's
+    offsets as the subscription last saw them (None before its first fetch). `parked` is what is parked
+    now; `parked_total` what was parked since the node started."""
+    stats = node.consumer.stats
+    consumer_lag: int | None
+    if exchange is not None:
+        published = sum((other.published for other in exchange.nodes), Counter())
+        consumer_lag = sum(max(0, published[topic] - node.received[topic]) for topic in node.subscribed)
+    else:
+        consumer_lag = node.consumer_lag()
+    caught_up_at = node.relay.caught_up_at
+    return {
+        "published": sum(node.published.values()),
+        "relay_lag": node.relay.lag(),
+        "relay_caught_up_s_ago": None if caught_up_at is None else round(time.monotonic() - caught_up_at, 1),
+        "consumer_lag": consumer_lag,
+        "applied": stats.applied,
+        "duplicates": stats.duplicates,
+        "parked": node.consumer.parked_now(),
+        "parked_total": stats.parked,
+    }
 
 
-def _on_the_broker(settings: NodeSettings, app: NodeApplication, stopping: threading.Event) -> Node | None:
-    """The node, once the broker answers: a node started while the broker is down (a restart during an
-    outage) waits for it instead of exiting; None when asked to stop first."""
-    backoff = 0.5
-    while not stopping.is_set():
-        try:
-            return Node(
-                settings, app, KafkaTransport(settings.kafka()), read_models=node_read_models(settings, app)
-            )
-        except KafkaError as error:
-            log = structlog.get_logger()
-            log.warning(
-                "node.broker_unavailable", error=type(error).__name__, retry_in_s=backoff, exc_info=error
-            )
-            stopping.wait(backoff)
-            backoff = min(backoff * 2, 5.0)
-    return None
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def exchange_running(node: Node) -> bool:
+    """The node's relay and consumer loops are running in the background."""
+    return all(
+        getattr(getattr(part, "_loop", None), "running", False) for part in (node.relay, node.consumer)
+    )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.keys import KeyOwners
 from adapters.exchange.transport import Transport
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
+from ops.bootstrap import NodeDatabase, build_app, housing_node, node_database, node_read_models
 from ops.demo_seed import FAB, JOBCENTRE
-from ops.node import Exchange, Node, build_app, housing_node, node_read_models
+from ops.node import Exchange, Node
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes
 
 __all__ = ["DEMO_ROLES", "demo_nodes", "housing_node", "on_exchange"]
@@ -27,12 +30,30 @@ DEMO_ROLES: dict[str, OrganisationRole] = {
 
 
 def on_exchange(
-    apps: Nodes, settings: dict[str, NodeSettings], transport: Transport, **options: float
+    apps: Nodes,
+    settings: dict[str, NodeSettings],
+    transport: Transport,
+    *,
+    databases: Mapping[str, NodeDatabase] | None = None,
+    **options: float,
 ) -> Nodes:
-    """The same organisations, each wired to the exchange as a node (relay, consumer, parked messages)."""
+    """The same organisations, each wired to the exchange as a node (relay, consumer, parked messages);
+    they ask each other for exchange keys through one `KeyOwners` (the exchange's `key_owners`).
+
+    `databases`: each organisation's database as its app was built with (ops/bootstrap.py), for its node
+    too; closed with the exchange."""
+    owners = KeyOwners()
+    databases = databases or {}
     # Every node keeps its read models (pool, queues, timeline) caught up as it runs.
     nodes = [
-        Node(settings[org], app, transport, read_models=node_read_models(settings[org], app))
+        Node(
+            settings[org],
+            app,
+            transport,
+            db=databases.get(org),
+            read_models=node_read_models(settings[org], app),
+            key_owners=owners,
+        )
         for app in apps.all()
         for org in [app.organisation]
     ]
@@ -40,7 +61,12 @@ def on_exchange(
         # Nothing published survives the process: what a previous one may not have delivered goes again.
         for node in nodes:
             node.publish_again_after_delivered()
-    apps.exchange = Exchange(nodes, poll_timeout=options.get("poll_timeout", 0.0))
+    apps.exchange = Exchange(
+        nodes,
+        poll_timeout=options.get("poll_timeout", 0.0),
+        key_owners=owners,
+        closing=[db.close for db in databases.values()],
+    )
     return apps
 
 
@@ -64,7 +90,10 @@ def demo_nodes(
         )
         for org, role in DEMO_ROLES.items()
     }
-    apps = {org: build_app(s) for org, s in settings.items()}
+    # One database per organisation, for its household keys and its node's tables; the apps share store
+    # transactions between the lanes their consumers apply messages in.
+    databases = {org: node_database(s) for org, s in settings.items()}
+    apps = {org: build_app(s, databases[org], group_commit=True) for org, s in settings.items()}
     civica, bb, cyd, kvinfo, fab, jobcentre = (apps[org] for org in DEMO_ROLES)
     assert isinstance(civica, HousingOrganisationApp) and isinstance(bb, BridgeBuilderApp)
     assert isinstance(cyd, MunicipalDepartmentApp) and isinstance(kvinfo, CivilActorApp)
@@ -72,4 +101,4 @@ def demo_nodes(
     nodes = Nodes(
         civica=civica, bridge_builder=bb, children_and_youth=cyd, kvinfo=kvinfo, extra=[fab, jobcentre]
     )
-    return on_exchange(nodes, settings, transport or InProcessBroker())
+    return on_exchange(nodes, settings, transport or InProcessBroker(), databases=databases)

@@ -9,22 +9,19 @@ from typing import Any
 
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig
-from adapters.http.node import ApiNode
 from adapters.settings import NodeSettings, Store
-from adapters.sql.node_db import database_for
-from ops.node import build_app
+from ops.bootstrap import NodeParts
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "api" / "openapi.json"
 
 
 def document() -> dict[str, Any]:
     """The document every node serves at /openapi.json (the same routes on every node)."""
-    app = build_app(NodeSettings(organisation="civica", store=Store.MEMORY))
+    parts = NodeParts(NodeSettings(organisation="civica", store=Store.MEMORY), group_commit=False)
     try:
-        api = create_app(ApiNode(app=app, db=database_for(app.env)), AuthConfig(audience="civica"))
-        return api.openapi()
+        return create_app(parts.api_node(), AuthConfig(audience="civica")).openapi()
     finally:
-        app.close()
+        parts.close()
 
 
 def text() -> str:

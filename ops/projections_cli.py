@@ -15,7 +15,7 @@ from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.projections.rebuild import compare, drop
 from coordination.projections.runner import ProjectionRunner
 from ops.audit_replay import Progress, progress_bar
-from ops.node import build_app, node_read_models
+from ops.bootstrap import NodeParts
 from ops.read_models import READ_MODELS, ReadModels
 
 
@@ -66,8 +66,7 @@ def _open(args: argparse.Namespace) -> ReadModels:
     )
     # The node's own application, so its events table (named after the application class on PostgreSQL),
     # its mapper and its household keys are the node's.
-    app = build_app(settings)
-    return node_read_models(settings, app)
+    return NodeParts(settings, group_commit=False).with_read_models()
 
 
 def _close(models: ReadModels) -> None:

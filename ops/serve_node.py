@@ -1,4 +1,8 @@
-"""Production mode: one organisation's node per process, its API served, on PostgreSQL and Kafka.
+"""Production mode: one organisation's node per process, on PostgreSQL and Kafka, its API served or not.
+
+`python -m ops.serve_node --org civica` (`coordination node`) runs one node without its full API (settings
+from COORDINATION_* and an optional .env-style file) until SIGTERM; with peers it still answers their
+exchange-key requests.
 
 `coordination serve --org civica [--config node.env]` reads NodeSettings (COORDINATION_* from the
 environment or the file), waits for the broker, starts the node's relay, consumer and read models, and
@@ -7,19 +11,20 @@ serves the API (with /dashboard, /metrics, /livez and /readyz) on COORDINATION_H
 
 from __future__ import annotations
 
+import argparse
+import signal
+import sys
 import threading
+from pathlib import Path
 
 import structlog
 
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig, public_keys_in
-from adapters.http.node import ApiNode
 from adapters.settings import NodeSettings, Profile
-from adapters.sql.node_db import database_for
-from ops.api import exchange_figures, exchange_running
+from ops.bootstrap import NodeParts
+from ops.interpreter import tune_for_a_node
 from ops.logging import configure
-from ops.node import _on_the_broker, build_app
-from ops.timers import start_timers
 
 
 def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | None = None) -> int:
@@ -33,26 +38,19 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         log.error("serve.no_public_keys", setting="COORDINATION_PUBLIC_KEYS_DIR")
         return 1
     public_keys = public_keys_in(settings.public_keys_dir)
-    app = build_app(settings)
-    node = _on_the_broker(settings, app, threading.Event())
-    assert node is not None  # only None when asked to stop while waiting, and nobody asks here
-    api = ApiNode(
-        app=app,
-        db=database_for(app.env),
-        read_models=node.read_models,
-        exchange_figures=lambda: exchange_figures(node),
-        exchange_running=lambda: exchange_running(node),
-        exchange_keys=node.exchange_keys,
-    )
-    node.start()
-    timers = start_timers(settings, app)
-    log.info(
-        "node.serving",
-        host=host or settings.http_host,
-        port=port or settings.http_port,
-        trusted=sorted(public_keys),
-    )
+    parts = NodeParts(settings)
     try:
+        node = parts.on_the_broker(threading.Event())
+        assert node is not None  # only None when asked to stop while waiting, and nobody asks here
+        api = parts.api_node()
+        node.start()
+        parts.start_timers()
+        log.info(
+            "node.serving",
+            host=host or settings.http_host,
+            port=port or settings.http_port,
+            trusted=sorted(public_keys),
+        )
         uvicorn.run(
             create_app(api, AuthConfig(settings.organisation, public_keys)),
             host=host or settings.http_host,
@@ -60,8 +58,40 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
             log_level="warning",
         )
     finally:
-        if timers is not None:
-            timers.stop()
-        node.close()
-        app.close()
+        parts.close()
     return 0
+
+
+def run_node(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ops.serve_node", description="Run one organisation's node"
+    )
+    parser.add_argument("--org", help="the organisation (default: COORDINATION_ORGANISATION)")
+    parser.add_argument("--config", type=Path, help="a .env-style file of COORDINATION_* settings")
+    args = parser.parse_args(argv)
+    tune_for_a_node()
+    overrides = {"organisation": args.org} if args.org else {}
+    settings = NodeSettings.from_file(args.config, **overrides)
+    configure(json=settings.profile.value == "production")
+    structlog.contextvars.bind_contextvars(organisation=settings.organisation)
+    parts = NodeParts(settings)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    try:
+        node = parts.on_the_broker(stopping)
+        if node is None:
+            return 0
+        node.start()
+        # Peers in other processes ask this node's API for the keys that open its sealed fields.
+        parts.serve_exchange_keys()
+        parts.start_timers()
+        structlog.get_logger().info("node.started", subscribed=len(node.subscribed))
+        stopping.wait()
+    finally:
+        parts.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_node())

@@ -423,15 +423,15 @@ def _aad(domain_event: Any, name: str) -> bytes:
     return f"{domain_event.originator_id}|{domain_event.originator_version}|{name}".encode()
 
 
-def shredding_mapper(app: Any) -> ShreddingMapper:
+def shredding_mapper(app: Any, db: SqlDatabase | None = None) -> ShreddingMapper:
     """The mapper for an application on a node's store: the library's (its transcoder, compressor and
-    cipher from the app's env) with the household keys in the database of that store."""
+    cipher from the app's env) with the household keys in `db`, by default the database of that store."""
     stock = app.factory.mapper(transcoder=app.construct_transcoder())
-    keys = HouseholdKeys(database_for(app.env), stock.cipher)
+    keys = HouseholdKeys(database_for(app.env) if db is None else db, stock.cipher)
     return ShreddingMapper(stock.transcoder, keys, compressor=stock.compressor, cipher=stock.cipher)
 
 
-def delete_snapshots(app: Any, originator_ids: list[UUID]) -> None:
+def delete_snapshots(app: Any, originator_ids: list[UUID], db: SqlDatabase | None = None) -> None:
     """Delete the stored snapshots of these aggregates: a snapshot holds personal state under one key, and
     the aggregates replay from their events without it. (Snapshots are not sealed by the audit chain.)"""
     if app.snapshots is None or not originator_ids:
@@ -444,12 +444,13 @@ def delete_snapshots(app: Any, originator_ids: list[UUID]) -> None:
             if store is not None:
                 store.pop(str(originator_id), None)
         return
-    db = database_for(app.env)
+    own = db is None  # opened here for this deletion, and closed after it
+    db = database_for(app.env) if db is None else db
     with db.transaction() as tx:
         for originator_id in originator_ids:
             tx.execute(f"DELETE FROM {table} WHERE originator_id = ?", (_id_param(db, originator_id),))
     close = getattr(db, "close", None)
-    if close is not None:
+    if own and close is not None:
         close()
 
 

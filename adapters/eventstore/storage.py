@@ -16,10 +16,19 @@ from eventsourcing.utils import Environment, get_topic
 from adapters.eventstore.pg_events import NodeEventsRecorder
 from adapters.eventstore.shredding import HouseholdKeys, ShreddingMapper, delete_snapshots, shredding_mapper
 from adapters.eventstore.transcoding import FastJSONTranscoder, register_domain_transcodings
+from adapters.sql.node_db import SqlDatabase
 
 
 class ShreddingStorage:
-    """A node's store: on PostgreSQL, saves go through NodeEventsRecorder unless the env says otherwise."""
+    """A node's store: on PostgreSQL, saves go through NodeEventsRecorder unless the env says otherwise.
+
+    `db` is the node's own database beside the store (ops/bootstrap.py opens one per process): the
+    household keys and the snapshot deletions use it. Without one, each opens the database the app's env
+    names.
+    """
+
+    def __init__(self, db: SqlDatabase | None = None) -> None:
+        self.db = db
 
     def environment(self, environment: Environment) -> Environment:
         postgres = environment.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
@@ -34,7 +43,7 @@ class ShreddingStorage:
         register_domain_transcodings(transcoder)
 
     def mapper(self, application: Any) -> Mapper[UUID]:
-        return shredding_mapper(application)
+        return shredding_mapper(application, self.db)
 
     def household_keys(self, application: Any) -> HouseholdKeys | None:
         mapper = application.mapper
@@ -44,4 +53,4 @@ class ShreddingStorage:
         return mapper.keys
 
     def delete_snapshots(self, application: Any, originator_ids: list[UUID]) -> None:
-        delete_snapshots(application, originator_ids)
+        delete_snapshots(application, originator_ids, self.db)

@@ -222,13 +222,10 @@ class KeyOwners:
         return keys
 
 
-IN_THIS_PROCESS = KeyOwners()
-
-
 class InProcessKeyDirectory:
     """Asks the owner's node in the same process, as `requester`, with the same rules as its API."""
 
-    def __init__(self, requester: str, owners: KeyOwners = IN_THIS_PROCESS) -> None:
+    def __init__(self, requester: str, owners: KeyOwners) -> None:
         self.requester = requester
         self._owners = owners
         self._cache = _Cache()

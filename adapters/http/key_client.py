@@ -6,7 +6,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from adapters.exchange.keys import NODE_PERSON, HttpKeyDirectory, InProcessKeyDirectory, KeyDirectory
+from adapters.exchange.keys import (
+    NODE_PERSON,
+    HttpKeyDirectory,
+    InProcessKeyDirectory,
+    KeyDirectory,
+    KeyOwners,
+)
 from adapters.http.auth import issue_token, load_private_key
 from coordination.domain.values import Role
 
@@ -29,11 +35,11 @@ def service_token(private_key_file: Path, organisation: str) -> Callable[[str], 
 
 
 def key_directory(
-    organisation: str, peer_urls: dict[str, str], private_key_file: Path | None
+    organisation: str, peer_urls: dict[str, str], private_key_file: Path | None, in_this_process: KeyOwners
 ) -> KeyDirectory:
     """The owners' APIs when peers are configured (one node per process), else the nodes in this process."""
     if not peer_urls:
-        return InProcessKeyDirectory(organisation)
+        return InProcessKeyDirectory(organisation, in_this_process)
     if private_key_file is None:
         raise ValueError(
             "COORDINATION_PEER_URLS needs COORDINATION_PRIVATE_KEY_FILE: the node signs its key requests"

@@ -14,14 +14,14 @@ import structlog
 
 from adapters.exchange.keys import ExchangeKeys
 from adapters.settings import NodeSettings
-from adapters.sql.node_db import database_for
+from adapters.sql.node_db import SqlDatabase
 from coordination.applications.base import NodeApplication
 
 log = structlog.get_logger()
 
 
 def serve_exchange_keys(
-    settings: NodeSettings, app: NodeApplication, keys: ExchangeKeys
+    settings: NodeSettings, app: NodeApplication, keys: ExchangeKeys, db: SqlDatabase
 ) -> Callable[[], None] | None:
     """Serve the node's API on COORDINATION_HTTP_HOST:HTTP_PORT in a thread; the function that stops it
     (None when the node has no peers, or no public keys to check their tokens with)."""
@@ -37,7 +37,7 @@ def serve_exchange_keys(
     if settings.public_keys_dir is None or not settings.public_keys_dir.is_dir():
         log.error("exchange_keys.no_public_keys", setting="COORDINATION_PUBLIC_KEYS_DIR")
         return None
-    node = ApiNode(app=app, db=database_for(app.env), exchange_keys=keys)
+    node = ApiNode(app=app, db=db, exchange_keys=keys)
     api = create_app(node, AuthConfig(settings.organisation, public_keys_in(settings.public_keys_dir)))
     server = uvicorn.Server(
         uvicorn.Config(api, host=settings.http_host, port=settings.http_port, log_level="warning")

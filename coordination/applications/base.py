@@ -126,14 +126,18 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
         storage: NodeStorage,
         env: dict[str, str] | None = None,
         policy: RehousingPolicy = DEFAULT_POLICY,
+        group_commit: bool = False,
     ) -> None:
+        """`group_commit`: concurrent commands share store transactions (a node whose consumer applies
+        messages in several lanes at once)."""
         self.organisation = organisation
         # The store's technology (adapters/eventstore/storage.py): asked at the library's construction hooks below.
         self.storage = storage
         self.policy = policy
-        # Set by the composition root to share store transactions between concurrent commands.
         self.group_commit: GroupCommit | None = None
         super().__init__(env=env)
+        if group_commit:
+            self.group_commit = GroupCommit(self)
         # Each household's key to its personal data; None when the store does not shred.
         self.household_keys: HouseholdKeys | None = storage.household_keys(self)
         if self.household_keys is not None:

@@ -1,4 +1,4 @@
-"""Scenario e: resident memory of a node process (`python -m ops.node`) at idle and under load.
+"""Scenario e: resident memory of a node process (`python -m ops.serve_node`) at idle and under load.
 
 The node runs CIVICA on PostgreSQL and Tansu as in production. Load is both directions of its exchange
 at once: commands written to its store (its relay publishes them) and FAB's vacancies arriving (its
@@ -109,7 +109,7 @@ def _once(
     fab_node = Node(fab_settings, fab, KafkaTransport(fab_settings.kafka()))
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ops.node"],
+            [sys.executable, "-m", "ops.serve_node"],
             env=node_env,
             cwd=ROOT,
             stdout=out,
@@ -125,7 +125,7 @@ def _once(
         results.add(
             "e",
             "idle_rss",
-            "idle node (python -m ops.node, PostgreSQL, Tansu): RSS",
+            "idle node (python -m ops.serve_node, PostgreSQL, Tansu): RSS",
             "MB",
             _mb(idle),
             target=at_most(150),

@@ -38,9 +38,10 @@ from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.batch import Batch
 from coordination.projections.vacancy_pool import VacancyPoolProjection
+from ops.bootstrap import node_read_models
 from ops.interpreter import tune_for_a_node
 from ops.logging import configure
-from ops.node import Node, after_each_commit, node_read_models
+from ops.node import Node, after_each_commit
 
 STORE_ENV = "COORDINATION_BENCH_STORE_ENV"
 ORGANISATION = "fab"
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-models", action="store_true", help="run FAB's read models too")
     parser.add_argument("--profile", help="write cProfile stats (CPU clock, all node threads) here")
     args = parser.parse_args(argv)
-    tune_for_a_node()  # as `python -m ops.node` does
+    tune_for_a_node()  # as `python -m ops.serve_node` does
     configure(json=False, level=logging.WARNING)
     out = os.fdopen(args.report_fd, "w", buffering=1)
     reporter = Reporter(out, projections=args.read_models)
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         organisation=ORGANISATION,
         env=json.loads(os.environ[STORE_ENV]),
         cpr_secret=secrets.token_bytes(32),
+        group_commit=True,  # as ops/bootstrap.py builds a node's app: its consumer applies in lanes
     )
     try:
         read_models = node_read_models(settings, app) if args.read_models else None

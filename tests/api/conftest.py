@@ -18,13 +18,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.keys import KeyOwners
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig, issue_token
 from adapters.http.node import ApiNode
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.domain.values import Role
 from ops.api import api_node
-from ops.node import Exchange, Node, build_app
+from ops.bootstrap import NodeParts
+from ops.node import Exchange
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
 
 with warnings.catch_warnings():
@@ -144,11 +146,13 @@ def open_organisations(
     """Every organisation's node on the `kind` of store, on one in-process exchange, each behind its API."""
     found = Organisations(keys=keys)
     broker = InProcessBroker()
+    owners = KeyOwners()  # the nodes in this process ask each other for exchange keys
     exchange_nodes = []
     for org in organisations:
         settings = _settings(org, kind, tmp_path, server)
-        app = build_app(settings)
-        exchange_node = Node(settings, app, broker)
+        parts = NodeParts(settings, key_owners=owners)
+        app = parts.app
+        exchange_node = parts.on_exchange(broker, read_models=False)
         exchange_nodes.append(exchange_node)
         node = api_node(app, settings, exchange_node)
         found.nodes[org] = node
@@ -156,14 +160,7 @@ def open_organisations(
         found.clients[org] = client
         assert node.read_models is not None
         views = node.read_models.views  # type: ignore[attr-defined]
-        found._closers += [
-            app.close,
-            exchange_node.close,
-            getattr(views, "close", lambda: None),
-            client.close,
-        ]
-        if hasattr(node.db, "close"):
-            found._closers.append(node.db.close)
+        found._closers += [parts.close, getattr(views, "close", lambda: None), client.close]
     found.exchange = Exchange(exchange_nodes)
     return found
 

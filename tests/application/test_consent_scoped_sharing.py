@@ -115,7 +115,7 @@ def test_on_the_wire_the_allowed_personal_fields_are_sealed_and_only_their_recip
         assert event.sealed.owner == received.source.rsplit(":", 1)[1]
         # The recipient opens them with the sender's key (obtained outside Kafka), and what it reads is
         # still only what its allow-list lets it have.
-        clear = ExchangeOpener(InProcessKeyDirectory(recipient))(event)
+        clear = ExchangeOpener(InProcessKeyDirectory(recipient, exchange.key_owners))(event)
         allowed = set().union(*ALLOWED[event.event_type].values())
         assert carried(clear) <= allowed
         if isinstance(clear, r.ReferralSent):
@@ -132,7 +132,9 @@ def test_on_the_wire_the_allowed_personal_fields_are_sealed_and_only_their_recip
         ]
         assert strangers
         with pytest.raises(KeyNotShared):
-            InProcessKeyDirectory(strangers[0]).key(event.sealed.owner, event.sealed.household_id)
+            InProcessKeyDirectory(strangers[0], exchange.key_owners).key(
+                event.sealed.owner, event.sealed.household_id
+            )
         opened += 1
     assert opened >= 5
 

@@ -12,6 +12,7 @@ import pytest
 
 from adapters.eventstore.storage import ShreddingStorage
 from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.keys import KeyOwners
 from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.base import CommandReceipt, NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
@@ -159,20 +160,26 @@ def c(name: str) -> UUID:
 def nodes() -> Iterator[tuple[HousingOrganisationApp, HousingOrganisationApp, BridgeBuilderApp, Exchange]]:
     broker = InProcessBroker()
     civica = HousingOrganisationApp(
-        storage=ShreddingStorage(), organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32
+        storage=ShreddingStorage(), group_commit=True, organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32
     )
     fab = HousingOrganisationApp(
-        storage=ShreddingStorage(), organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32
+        storage=ShreddingStorage(), group_commit=True, organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32
     )
-    bridge = BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE, env=MEMORY)
+    bridge = BridgeBuilderApp(storage=ShreddingStorage(), group_commit=True, organisation=BRIDGE, env=MEMORY)
     roles = {
         CIVICA: OrganisationRole.HOUSING_ORGANISATION,
         FAB: OrganisationRole.HOUSING_ORGANISATION,
         BRIDGE: OrganisationRole.BRIDGE_BUILDER,
     }
+    owners = KeyOwners()  # the nodes in this process ask each other for exchange keys
     exchange = Exchange(
         [
-            Node(NodeSettings(organisation=a.organisation, role=roles[a.organisation]), a, broker)
+            Node(
+                NodeSettings(organisation=a.organisation, role=roles[a.organisation]),
+                a,
+                broker,
+                key_owners=owners,
+            )
             for a in (civica, fab, bridge)
         ]
     )

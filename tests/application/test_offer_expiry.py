@@ -12,6 +12,7 @@ import pytest
 
 from adapters.eventstore.storage import ShreddingStorage
 from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.keys import KeyOwners
 from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp
@@ -52,19 +53,25 @@ class Organisations:
 def orgs() -> Iterator[Organisations]:
     broker = InProcessBroker()
     civica = HousingOrganisationApp(
-        storage=ShreddingStorage(), organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32
+        storage=ShreddingStorage(), group_commit=True, organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32
     )
     fab = HousingOrganisationApp(
-        storage=ShreddingStorage(), organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32
+        storage=ShreddingStorage(), group_commit=True, organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32
     )
-    bridge = BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE, env=MEMORY)
+    bridge = BridgeBuilderApp(storage=ShreddingStorage(), group_commit=True, organisation=BRIDGE, env=MEMORY)
     roles = {
         CIVICA: OrganisationRole.HOUSING_ORGANISATION,
         FAB: OrganisationRole.HOUSING_ORGANISATION,
         BRIDGE: OrganisationRole.BRIDGE_BUILDER,
     }
+    owners = KeyOwners()  # the nodes in this process ask each other for exchange keys
     nodes = [
-        Node(NodeSettings(organisation=app.organisation, role=roles[app.organisation]), app, broker)
+        Node(
+            NodeSettings(organisation=app.organisation, role=roles[app.organisation]),
+            app,
+            broker,
+            key_owners=owners,
+        )
         for app in (civica, fab, bridge)
     ]
     exchange = Exchange(nodes)

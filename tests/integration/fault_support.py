@@ -20,19 +20,22 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 
+from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.transport import IncomingMessage
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.transport import IncomingMessage
+from adapters.exchange.keys import KeyOwners
 from adapters.http.auth import ensure_key_pair, private_key_path
 from adapters.kafka.transport import KafkaSettings, ensure_topics
 from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.base import NodeApplication, derived_id
 from coordination.integration.topics import org_source
+from ops.bootstrap import build_app
 from ops.devservices.pgcluster import PostgresServer
-from ops.node import Node, build_app
+from ops.node import Node
 from tests.conftest import _fresh_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +46,7 @@ SMALL_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "3"}
 
 
 class NodeProcess:
-    """`python -m ops.node --org ORG` with its settings in the environment; each start logs to a new file."""
+    """`python -m ops.serve_node --org ORG` with its settings in the environment; each start logs to a new file."""
 
     def __init__(self, organisation: str, env: dict[str, str], logs: Path) -> None:
         self.organisation = organisation
@@ -59,7 +62,7 @@ class NodeProcess:
         log = self.logs / f"{self.organisation}-{self.starts:02d}.log"
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ops.node", "--org", self.organisation],
+                [sys.executable, "-m", "ops.serve_node", "--org", self.organisation],
                 cwd=ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -187,6 +190,7 @@ class Deployment:
         self.schemas: dict[str, str] = {}
         base = {key: value for key, value in os.environ.items() if not key.startswith("COORDINATION_")}
         peers = _peers(roles, logs / "keys")
+        owners = KeyOwners()  # the nodes in this process, as the demo's share theirs
         for organisation, role in roles.items():
             schema = stack.enter_context(_fresh_schema(server))
             fields: dict[str, Any] = dict(
@@ -215,9 +219,9 @@ class Deployment:
             with pytest.MonkeyPatch.context() as patch:
                 for name, value in SMALL_POOL.items():
                     patch.setenv(name, value)
-                app = build_app(settings)
+                app = build_app(settings, group_commit=True)
             stack.callback(app.close)
-            node = Node(settings, app, InProcessBroker())
+            node = Node(settings, app, InProcessBroker(), key_owners=owners)
             stack.callback(node.close)
             env = {
                 **base,

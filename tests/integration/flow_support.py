@@ -10,6 +10,7 @@ from itertools import count
 from uuid import UUID, uuid4
 
 from adapters.eventstore.storage import ShreddingStorage
+from adapters.exchange.keys import KeyOwners
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.base import NodeApplication
@@ -58,18 +59,32 @@ def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitSta
 
     apps: dict[str, NodeApplication] = {
         CIVICA: HousingOrganisationApp(
-            storage=ShreddingStorage(), organisation=CIVICA, env=env(), cpr_secret=b"c" * 32
+            storage=ShreddingStorage(),
+            group_commit=True,
+            organisation=CIVICA,
+            env=env(),
+            cpr_secret=b"c" * 32,
         ),
-        FAB: FabApp(storage=ShreddingStorage(), organisation=FAB, env=env(), cpr_secret=b"f" * 32),
-        BRIDGE_BUILDER: BridgeBuilderApp(storage=ShreddingStorage(), organisation=BRIDGE_BUILDER, env=env()),
+        FAB: FabApp(
+            storage=ShreddingStorage(), group_commit=True, organisation=FAB, env=env(), cpr_secret=b"f" * 32
+        ),
+        BRIDGE_BUILDER: BridgeBuilderApp(
+            storage=ShreddingStorage(), group_commit=True, organisation=BRIDGE_BUILDER, env=env()
+        ),
         CHILDREN_AND_YOUTH: MunicipalDepartmentApp(
-            storage=ShreddingStorage(), organisation=CHILDREN_AND_YOUTH, env=env()
+            storage=ShreddingStorage(), group_commit=True, organisation=CHILDREN_AND_YOUTH, env=env()
         ),
     }
     for app in apps.values():
         stack.callback(app.close)
+    owners = KeyOwners()  # the nodes in this process ask each other for exchange keys
     nodes = [
-        Node(NodeSettings(organisation=org, role=ROLES[org], kafka_topic_prefix=prefix), app, transport)
+        Node(
+            NodeSettings(organisation=org, role=ROLES[org], kafka_topic_prefix=prefix),
+            app,
+            transport,
+            key_owners=owners,
+        )
         for org, app in apps.items()
     ]
     exchange = Exchange(nodes, poll_timeout=0.05)

@@ -37,11 +37,10 @@ AT = on(the_dwelling().available_from)
 
 @pytest.fixture
 def fab(store_env: dict[str, str]) -> Iterator[HousingOrganisationApp]:
-    """FAB's node application with a group commit, as the node wires it."""
+    """FAB's node application with a group commit, as ops/bootstrap.py builds it."""
     app = HousingOrganisationApp(
-        storage=ShreddingStorage(), organisation="fab", env=store_env, cpr_secret=b"f" * 32
+        storage=ShreddingStorage(), organisation="fab", env=store_env, cpr_secret=b"f" * 32, group_commit=True
     )
-    app.group_commit = GroupCommit(app)
     yield app
     app.close()
 

@@ -1,7 +1,7 @@
 """Faults of issue 3 with every organisation's node a separate OS process (PostgreSQL schema each, one broker).
 
 CIVICA and FAB (housing organisations), the bridge builder and the children and youth department run as
-`python -m ops.node --org ...`; the test issues commands at each node's own store (the store is the outbox,
+`python -m ops.serve_node --org ...`; the test issues commands at each node's own store (the store is the outbox,
 so the node process publishes them) with a seeded load, injects one fault per scenario, waits until every
 message is applied or parked everywhere it is due, and then requires every node's state to equal a replay
 of its history from scratch and no effect to have been applied twice. Each scenario prints its figures:

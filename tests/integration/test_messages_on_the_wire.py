@@ -15,7 +15,7 @@ from kafka import KafkaConsumer, TopicPartition
 from adapters.eventstore.storage import ShreddingStorage
 from adapters.exchange.envelope import decode
 from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.keys import ExchangeOpener, InProcessKeyDirectory
+from adapters.exchange.keys import ExchangeOpener, InProcessKeyDirectory, KeyOwners
 from adapters.exchange.transport import IncomingMessage
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings
@@ -41,7 +41,7 @@ TRACEPARENT = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 
 @pytest.fixture(scope="module")
-def wire(kafka_broker: BrokerProcess) -> Iterator[tuple[list[IncomingMessage], ScenarioIds, str]]:
+def wire(kafka_broker: BrokerProcess) -> Iterator[tuple[list[IncomingMessage], ScenarioIds, str, KeyOwners]]:
     """The reference scenario and an offer across organisations played over the broker (in-memory stores);
     every message of the run's topics, read back with a plain consumer."""
     prefix = f"wire{uuid4().hex[:8]}."
@@ -52,11 +52,13 @@ def wire(kafka_broker: BrokerProcess) -> Iterator[tuple[list[IncomingMessage], S
         organisation=FAB,
         env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
         cpr_secret=b"f" * 32,
+        group_commit=True,
     )
     assert nodes.exchange is not None
-    nodes.exchange.nodes.append(
-        Node(NodeSettings(organisation=FAB, kafka_topic_prefix=prefix), fab, transport)
-    )  # type: ignore[attr-defined]
+    owners = nodes.exchange.key_owners  # type: ignore[attr-defined]
+    nodes.exchange.nodes.append(  # type: ignore[attr-defined]
+        Node(NodeSettings(organisation=FAB, kafka_topic_prefix=prefix), fab, transport, key_owners=owners)
+    )
     try:
         ids = play(nodes)
         # FAB asks CIVICA to reserve a second vacancy for a FAB household: the requests topics carry it.
@@ -74,7 +76,7 @@ def wire(kafka_broker: BrokerProcess) -> Iterator[tuple[list[IncomingMessage], S
             by=fab_consultant,
         )
         nodes.sync()
-        yield _read_all(kafka_broker.bootstrap_servers, prefix), ids, str(household)
+        yield _read_all(kafka_broker.bootstrap_servers, prefix), ids, str(household), owners
     finally:
         nodes.close()
         fab.close()
@@ -115,9 +117,9 @@ def _read_all(bootstrap_servers: str, prefix: str) -> list[IncomingMessage]:
 
 @pytest.mark.kafka
 def test_every_message_on_every_topic_is_a_binary_mode_cloudevent_keyed_by_its_aggregate(
-    wire: tuple[list[IncomingMessage], ScenarioIds, str],
+    wire: tuple[list[IncomingMessage], ScenarioIds, str, KeyOwners],
 ) -> None:
-    messages, _, _ = wire
+    messages, _, _, _ = wire
     families = {m.topic.split(".", 1)[1].rsplit(".", 1)[0] for m in messages}
     assert families == {
         "rehousing.referrals",
@@ -141,9 +143,9 @@ def test_every_message_on_every_topic_is_a_binary_mode_cloudevent_keyed_by_its_a
 
 @pytest.mark.kafka
 def test_no_personal_data_travels_in_topic_names_keys_or_headers(
-    wire: tuple[list[IncomingMessage], ScenarioIds, str],
+    wire: tuple[list[IncomingMessage], ScenarioIds, str, KeyOwners],
 ) -> None:
-    messages, ids, fab_household = wire
+    messages, ids, fab_household, _ = wire
     family = the_family()
     personal = [
         family["case_reference"],
@@ -170,9 +172,9 @@ def test_no_personal_data_travels_in_topic_names_keys_or_headers(
 
 @pytest.mark.kafka
 def test_a_daycare_referral_carries_one_child_and_no_needs_size_or_language(
-    wire: tuple[list[IncomingMessage], ScenarioIds, str],
+    wire: tuple[list[IncomingMessage], ScenarioIds, str, KeyOwners],
 ) -> None:
-    messages, _, _ = wire
+    messages, _, _, owners = wire
     [message] = [
         m
         for m in messages
@@ -184,7 +186,7 @@ def test_a_daycare_referral_carries_one_child_and_no_needs_size_or_language(
     assert on_the_wire["details"]["children"] == [] and on_the_wire["sealed"]["owner"] == CIVICA
     assert "details" in on_the_wire["sealed"]["fields"]
     # What the department reads, with CIVICA's key obtained outside Kafka:
-    opened = ExchangeOpener(InProcessKeyDirectory(CHILDREN_AND_YOUTH))(decode(message).event)
+    opened = ExchangeOpener(InProcessKeyDirectory(CHILDREN_AND_YOUTH, owners))(decode(message).event)
     daycare = opened.model_dump(mode="json")
     details = daycare["details"]
     assert details["children"] == [{"member_id": "C4", "birth_month": {"year": 2022, "month": 2}}]

@@ -13,11 +13,13 @@ import pytest
 
 from adapters.area_indicators import load_area_indicators
 from adapters.exchange.inprocess import InProcessBroker
+from adapters.exchange.keys import KeyOwners
 from adapters.settings import NodeSettings, Store
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.values import Place
 from ops.bench.fixtures import read_model_support as s
-from ops.node import Node, build_app, node_read_models
+from ops.bootstrap import NodeParts
+from ops.node import Node
 from ops.read_models import READ_MODELS
 
 ODENSE_AREAS = Path(__file__).resolve().parents[2] / "ops" / "areas" / "odense.csv"
@@ -36,20 +38,20 @@ def _within(seconds: float, found: Callable[[], T]) -> T:
 
 @pytest.fixture
 def two_housing_nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
-    broker = InProcessBroker()
-    nodes = []
-    for org in (s.CIVICA, s.FAB):
-        settings = NodeSettings(
-            organisation=org, store=Store.MEMORY, data_dir=tmp_path, area_indicators_file=ODENSE_AREAS
+    broker, owners = InProcessBroker(), KeyOwners()
+    parts = [
+        NodeParts(
+            NodeSettings(
+                organisation=org, store=Store.MEMORY, data_dir=tmp_path, area_indicators_file=ODENSE_AREAS
+            ),
+            key_owners=owners,
         )
-        app = build_app(settings)
-        nodes.append(
-            Node(settings, app, broker, poll_timeout=0.02, read_models=node_read_models(settings, app))
-        )
+        for org in (s.CIVICA, s.FAB)
+    ]
+    nodes = [each.on_exchange(broker, poll_timeout=0.02) for each in parts]
     yield nodes[0], nodes[1]
-    for node in nodes:
-        node.close()
-        node.app.close()
+    for each in parts:
+        each.close()
 
 
 def test_a_vacancy_published_by_another_organisation_shows_in_the_running_nodes_pool(

@@ -32,6 +32,7 @@ from coordination.projections.rebuild import compare, drop
 from coordination.projections.runner import ProjectionRunner
 from coordination.transient import is_transient
 from ops.bench.fixtures import read_model_support as s
+from ops.bootstrap import build_app, node_read_models
 from ops.devservices.pgcluster import (
     PG_VERSION,
     Cluster,
@@ -41,7 +42,7 @@ from ops.devservices.pgcluster import (
     create_database,
     psql,
 )
-from ops.node import Node, build_app, node_read_models
+from ops.node import Node
 from ops.read_models import READ_MODELS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
@@ -189,7 +190,7 @@ def _nodes(
             municipalities=["Odense"],
             timers_interval_s=0,
         )
-        app = build_app(settings)
+        app = build_app(settings, group_commit=True)
         stack.callback(app.close)
         node = Node(settings, app, broker, poll_timeout=0.02, read_models=node_read_models(settings, app))
         stack.callback(node.close)

@@ -22,9 +22,9 @@ from adapters.http.node import ApiNode
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription, KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from adapters.sql.node_db import database_for
-from ops.api import exchange_figures, exchange_running
+from ops.bootstrap import build_app
 from ops.devservices.tansu import BrokerProcess, running_tansu
-from ops.node import Node, build_app
+from ops.node import Node, exchange_figures, exchange_running
 from ops.reference_scenario import CIVICA, consultant, the_dwelling
 
 with warnings.catch_warnings():
@@ -67,7 +67,7 @@ def test_readyz_reports_a_relay_stalled_by_a_paused_broker_and_recovers_after_it
         data_dir=tmp_path,
         kafka_topic_prefix=f"pause{uuid4().hex[:8]}.",
     )
-    app = build_app(settings)
+    app = build_app(settings, group_commit=True)
     node = Node(settings, app, KafkaTransport(_settings(own_broker)), poll_timeout=0.05)
     api = ApiNode(
         app=app,

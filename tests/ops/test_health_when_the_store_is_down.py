@@ -25,12 +25,12 @@ from adapters.http.node import ApiNode
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from adapters.sql.node_db import database_for
 from coordination.domain.values import Role
-from ops.api import exchange_figures, exchange_running
 from ops.bench.fixtures import read_model_support as rm
+from ops.bootstrap import build_app, node_read_models
 from ops.devservices import pgcluster
 from ops.devservices.tansu import free_port
 from ops.logging import configure
-from ops.node import Node, build_app, node_read_models
+from ops.node import Node, exchange_figures, exchange_running
 
 pytestmark = pytest.mark.postgres
 
@@ -79,7 +79,7 @@ def served_on_a_throwaway_cluster(tmp_path: Path) -> Iterator[Served]:
             postgres_password=server.password,  # type: ignore[arg-type]
             postgres_dbname=server.dbname,
         )
-        app = build_app(settings)
+        app = build_app(settings, group_commit=True)
         stops.append(app.close)
         node = Node(settings, app, InProcessBroker(), read_models=node_read_models(settings, app))
         stops.insert(0, node.close)

@@ -1,0 +1,190 @@
+"""The composition root: from a node's settings, its database, application, read models, node on the
+exchange, API node and timers, each given what it uses when it is built.
+
+One database object per process for the node's store (`NodeParts.db`): the household keys, the relay's
+positions and parked messages, the audit chain, the API's records and the snapshot deletions all use it.
+Every entry point builds its nodes here: `coordination serve --org`, `python -m ops.serve_node`, the demo's
+nodes (ops/nodes.py), the CLIs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from kafka.errors import KafkaError
+
+from adapters.area_indicators import load_area_indicators
+from adapters.eventstore.storage import ShreddingStorage
+from adapters.exchange.keys import KeyOwners
+from adapters.exchange.transport import Transport
+from adapters.http.key_server import serve_exchange_keys
+from adapters.http.node import ApiNode
+from adapters.kafka.transport import KafkaTransport
+from adapters.settings import NodeSettings, OrganisationRole
+from adapters.sql.node_db import PostgresDatabase, SqliteDatabase, database_for
+from adapters.sql.pool_backoff import cap_reconnect_backoff
+from coordination.applications.base import NodeApplication
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
+from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY
+from ops.node import Node, exchange_figures, exchange_running
+from ops.read_models import ReadModels, open_views_beside
+from ops.timers import NodeTimers, start_timers
+
+NodeDatabase = SqliteDatabase | PostgresDatabase
+
+
+def node_database(settings: NodeSettings) -> NodeDatabase:
+    """The node's own database: the one its store is in (a private in-memory one for the memory store)."""
+    return database_for(settings.store_env())
+
+
+def housing_node(
+    settings: NodeSettings, db: NodeDatabase | None = None, *, group_commit: bool = False
+) -> HousingOrganisationApp:
+    """A housing organisation's node, with the waterbed guard's area indicators when a file is configured."""
+    indicators = settings.area_indicators_file
+    return HousingOrganisationApp(
+        storage=ShreddingStorage(db),
+        organisation=settings.organisation,
+        env=settings.store_env(),
+        cpr_secret=settings.cpr_secret_bytes(),
+        area_indicators=None if indicators is None else load_area_indicators(indicators),
+        group_commit=group_commit,
+    )
+
+
+def build_app(
+    settings: NodeSettings, db: NodeDatabase | None = None, *, group_commit: bool = False
+) -> NodeApplication:
+    """The application of the node's organisation role, on the node's own store; its household keys in
+    `db` (by default a database of their own on that store). `group_commit` for a node whose consumer
+    applies messages in several lanes at once."""
+    cap_reconnect_backoff()  # back within seconds of the database, not up to half a minute later
+    if settings.role is OrganisationRole.HOUSING_ORGANISATION:
+        return housing_node(settings, db, group_commit=group_commit)
+    cls = {
+        OrganisationRole.BRIDGE_BUILDER: BridgeBuilderApp,
+        OrganisationRole.MUNICIPAL_DEPARTMENT: MunicipalDepartmentApp,
+        OrganisationRole.CIVIL_ACTOR: CivilActorApp,
+    }[settings.role]
+    return cls(
+        storage=ShreddingStorage(db),
+        organisation=settings.organisation,
+        env=settings.store_env(),
+        group_commit=group_commit,
+    )
+
+
+def node_read_models(settings: NodeSettings, app: NodeApplication) -> ReadModels:
+    """The node's projections in a view store beside its event store (wherever the app's env puts that),
+    with the area indicators file when one is configured."""
+    indicators = settings.area_indicators_file
+    return ReadModels(
+        app,
+        open_views_beside(app.env),
+        policy=app.policy,
+        area_indicators=None if indicators is None else load_area_indicators(indicators),
+        waterbed_policy=getattr(app, "waterbed_policy", DEFAULT_WATERBED_POLICY),
+    )
+
+
+class NodeParts:
+    """One organisation's node as this process runs it: its database (one object, shared), its
+    application, and on demand its read models, node on the exchange, API node and timers.
+
+    `key_owners` are the exchange keys of the nodes running in this process (the demo passes one to all
+    its organisations); `close()` closes what was built here, the node before the app before the database.
+    """
+
+    def __init__(
+        self,
+        settings: NodeSettings,
+        *,
+        key_owners: KeyOwners | None = None,
+        group_commit: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.db = node_database(settings)
+        self.app = build_app(settings, self.db, group_commit=group_commit)
+        self.key_owners = KeyOwners() if key_owners is None else key_owners
+        self.read_models: ReadModels | None = None
+        self.node: Node | None = None
+        self.timers: NodeTimers | None = None
+        self._stop_key_server: Callable[[], None] | None = None
+
+    def with_read_models(self) -> ReadModels:
+        """The node's read models (built once)."""
+        if self.read_models is None:
+            self.read_models = node_read_models(self.settings, self.app)
+        return self.read_models
+
+    def on_exchange(self, transport: Transport, *, read_models: bool = True, **options: Any) -> Node:
+        """The node on the exchange over `transport`, on the shared database, with its read models unless
+        `read_models` is False."""
+        self.node = Node(
+            self.settings,
+            self.app,
+            transport,
+            db=self.db,
+            read_models=self.with_read_models() if read_models else None,
+            key_owners=self.key_owners,
+            **options,
+        )
+        return self.node
+
+    def on_the_broker(self, stopping: threading.Event) -> Node | None:
+        """The node on the configured Kafka broker, once it answers: a node started while the broker is
+        down (a restart during an outage) waits for it instead of exiting; None when asked to stop first."""
+        backoff = 0.5
+        while not stopping.is_set():
+            try:
+                return self.on_exchange(KafkaTransport(self.settings.kafka()))
+            except KafkaError as error:
+                log = structlog.get_logger()
+                log.warning(
+                    "node.broker_unavailable", error=type(error).__name__, retry_in_s=backoff, exc_info=error
+                )
+                stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        return None
+
+    def api_node(self) -> ApiNode:
+        """The node as the API serves it: with its read models, and its exchange when it has one."""
+        node = self.node
+        if node is None:
+            return ApiNode(app=self.app, db=self.db, read_models=self.read_models)
+        return ApiNode(
+            app=self.app,
+            db=self.db,
+            read_models=node.read_models,
+            exchange_figures=lambda: exchange_figures(node),
+            exchange_running=lambda: exchange_running(node),
+            exchange_keys=node.exchange_keys,
+        )
+
+    def serve_exchange_keys(self) -> None:
+        """Without its full API, the node still answers its peers' exchange-key requests (when it has
+        peers); stopped by `close()`."""
+        assert self.node is not None
+        self._stop_key_server = serve_exchange_keys(self.settings, self.app, self.node.exchange_keys, self.db)
+
+    def start_timers(self) -> NodeTimers | None:
+        """The node's timers, started, unless the settings turn them off; stopped by `close()`."""
+        self.timers = start_timers(self.settings, self.app)
+        return self.timers
+
+    def close(self) -> None:
+        if self.timers is not None:
+            self.timers.stop()
+        if self._stop_key_server is not None:
+            self._stop_key_server()
+        if self.node is not None:
+            self.node.close()
+        elif self.read_models is not None:
+            getattr(self.read_models.views, "close", lambda: None)()
+        self.app.close()
+        self.db.close()
