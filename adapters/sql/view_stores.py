@@ -6,7 +6,7 @@ import itertools
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,32 @@ class _Transaction:
         self._cursor.execute(f"RELEASE SAVEPOINT {name}")
 
 
-class SQLiteViewStore:
+class _TablesAndTracking:
+    """What both view stores do alike through their own `transaction` and `query`."""
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def ensure_tables(self, projection: Projection) -> None:
+        self._run_all(projection.setup_statements())
+
+    def drop_tables(self, projection: Projection) -> None:
+        self._run_all(projection.teardown_statements())
+
+    def _run_all(self, statements: Sequence[tuple[str, Params]]) -> None:
+        with self.transaction() as tx:
+            for sql, params in statements:
+                tx.execute(sql, params)
+
+    def tracking_position(self, name: str) -> int:
+        rows = self.query("SELECT position FROM projection_tracking WHERE projection = ?", (name,))
+        return int(rows[0]["position"]) if rows else 0
+
+
+class SQLiteViewStore(_TablesAndTracking):
     """Views in a SQLite file (WAL, one writer at a time, a separate reader) or in memory (":memory:").
 
     Keep it in a file of its own, not the event store's: SQLite has one write lock per file.
@@ -161,21 +186,6 @@ class SQLiteViewStore:
     def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         with self._read_lock:
             return list(self._reader.execute(sql, params).fetchall())
-
-    def ensure_tables(self, projection: Projection) -> None:
-        self._run_all(projection.setup_statements())
-
-    def drop_tables(self, projection: Projection) -> None:
-        self._run_all(projection.teardown_statements())
-
-    def _run_all(self, statements: Sequence[tuple[str, Params]]) -> None:
-        with self.transaction() as tx:
-            for sql, params in statements:
-                tx.execute(sql, params)
-
-    def tracking_position(self, name: str) -> int:
-        rows = self.query("SELECT position FROM projection_tracking WHERE projection = ?", (name,))
-        return int(rows[0]["position"]) if rows else 0
 
     def close(self) -> None:
         self._writer.close()
@@ -266,7 +276,7 @@ class _PostgresTransaction(_Transaction):
 _COPY_FROM_ROWS = 50
 
 
-class PostgresViewStore:
+class PostgresViewStore(_TablesAndTracking):
     """Views in a PostgreSQL schema: one writing connection (transactions) and one reading (autocommit)."""
 
     def __init__(
@@ -306,21 +316,6 @@ class PostgresViewStore:
                 self._reader.close()
                 self._reader = self._connect(autocommit=True)
             return self._reader.execute(_pg_placeholders(sql), params).fetchall()
-
-    def ensure_tables(self, projection: Projection) -> None:
-        self._run_all(projection.setup_statements())
-
-    def drop_tables(self, projection: Projection) -> None:
-        self._run_all(projection.teardown_statements())
-
-    def _run_all(self, statements: Sequence[tuple[str, Params]]) -> None:
-        with self.transaction() as tx:
-            for sql, params in statements:
-                tx.execute(sql, params)
-
-    def tracking_position(self, name: str) -> int:
-        rows = self.query("SELECT position FROM projection_tracking WHERE projection = ?", (name,))
-        return int(rows[0]["position"]) if rows else 0
 
     def close(self) -> None:
         self._writer.close()
