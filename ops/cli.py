@@ -100,7 +100,9 @@ def _demo(args: argparse.Namespace) -> int:
                 seeding=seeding,
             )
         else:
-            print("Not serving the API (--no-serve, or not from a terminal): `coordination serve` serves it.")
+            print(
+                "Not serving the API (--no-serve, or not from a terminal): `.venv/bin/coordination serve` serves it."
+            )
     finally:
         nodes.close()
     return 0
