@@ -10,16 +10,12 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pytest
 
-from adapters.eventstore.storage import ShreddingStorage
-from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.keys import KeyOwners
-from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.base import CommandReceipt, NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp
 from coordination.domain.follow_up import FactKind, HouseholdFact
 from coordination.domain.values import Actor, DeclinedBy, Role
-from ops.node import Exchange, Node
+from ops.node import Exchange
 from tests.application.builders import (
     BRIDGE,
     BRIDGE_BUILDER,
@@ -30,10 +26,9 @@ from tests.application.builders import (
     register_family,
     the_move,
 )
+from tests.application.three_nodes import FAB, three_nodes
 
-FAB = "fab"
 FAB_CONSULTANT = Actor(organisation=FAB, person="fab-gk-02", role=Role.REHOUSING_CONSULTANT)
-MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 # (organisation, command, fingerprint) of every receipt the story stores, sorted.
 PINNED: list[tuple[str, str, str]] = [
@@ -158,35 +153,8 @@ def c(name: str) -> UUID:
 
 @pytest.fixture
 def nodes() -> Iterator[tuple[HousingOrganisationApp, HousingOrganisationApp, BridgeBuilderApp, Exchange]]:
-    broker = InProcessBroker()
-    civica = HousingOrganisationApp(
-        storage=ShreddingStorage(), group_commit=True, organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32
-    )
-    fab = HousingOrganisationApp(
-        storage=ShreddingStorage(), group_commit=True, organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32
-    )
-    bridge = BridgeBuilderApp(storage=ShreddingStorage(), group_commit=True, organisation=BRIDGE, env=MEMORY)
-    roles = {
-        CIVICA: OrganisationRole.HOUSING_ORGANISATION,
-        FAB: OrganisationRole.HOUSING_ORGANISATION,
-        BRIDGE: OrganisationRole.BRIDGE_BUILDER,
-    }
-    owners = KeyOwners()  # the nodes in this process ask each other for exchange keys
-    exchange = Exchange(
-        [
-            Node(
-                NodeSettings(organisation=a.organisation, role=roles[a.organisation]),
-                a,
-                broker,
-                key_owners=owners,
-            )
-            for a in (civica, fab, bridge)
-        ]
-    )
-    yield civica, fab, bridge, exchange
-    exchange.close()
-    for app in (civica, fab, bridge):
-        app.close()
+    with three_nodes() as opened:
+        yield opened
 
 
 def _receipts(app: NodeApplication) -> list[tuple[str, str, str]]:

@@ -10,10 +10,6 @@ from uuid import UUID
 
 import pytest
 
-from adapters.eventstore.storage import ShreddingStorage
-from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.keys import KeyOwners
-from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp
 from coordination.applications.timers import Expiries
@@ -21,10 +17,9 @@ from coordination.domain.errors import VacancyOfAnotherOrganisation
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Actor, DeclinedBy, Role
-from ops.node import Exchange, Node
+from ops.node import Exchange
 from tests.application.builders import (
     BRIDGE,
-    CIVICA,
     CONSULTANT,
     at,
     cmd,
@@ -32,10 +27,9 @@ from tests.application.builders import (
     register_family,
     stored_events,
 )
+from tests.application.three_nodes import FAB, three_nodes
 
-FAB = "fab"
 FAB_CONSULTANT = Actor(organisation=FAB, person="fab-gk-02", role=Role.REHOUSING_CONSULTANT)
-MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 
 @dataclass
@@ -51,34 +45,8 @@ class Organisations:
 
 @pytest.fixture
 def orgs() -> Iterator[Organisations]:
-    broker = InProcessBroker()
-    civica = HousingOrganisationApp(
-        storage=ShreddingStorage(), group_commit=True, organisation=CIVICA, env=MEMORY, cpr_secret=b"c" * 32
-    )
-    fab = HousingOrganisationApp(
-        storage=ShreddingStorage(), group_commit=True, organisation=FAB, env=MEMORY, cpr_secret=b"f" * 32
-    )
-    bridge = BridgeBuilderApp(storage=ShreddingStorage(), group_commit=True, organisation=BRIDGE, env=MEMORY)
-    roles = {
-        CIVICA: OrganisationRole.HOUSING_ORGANISATION,
-        FAB: OrganisationRole.HOUSING_ORGANISATION,
-        BRIDGE: OrganisationRole.BRIDGE_BUILDER,
-    }
-    owners = KeyOwners()  # the nodes in this process ask each other for exchange keys
-    nodes = [
-        Node(
-            NodeSettings(organisation=app.organisation, role=roles[app.organisation]),
-            app,
-            broker,
-            key_owners=owners,
-        )
-        for app in (civica, fab, bridge)
-    ]
-    exchange = Exchange(nodes)
-    yield Organisations(civica, fab, bridge, exchange)
-    exchange.close()
-    for app in (civica, fab, bridge):
-        app.close()
+    with three_nodes() as nodes:
+        yield Organisations(*nodes)
 
 
 def _requested(orgs: Organisations) -> tuple[UUID, UUID, UUID]:
