@@ -22,11 +22,15 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from random import Random
-from uuid import uuid4
+from uuid import UUID, uuid4
 
+import httpx
 import pytest
 
+from adapters.exchange.keys import NODE_PERSON
+from adapters.http.auth import issue_token, load_private_key, private_key_path
 from adapters.settings import OrganisationRole
+from coordination.domain.values import Role
 from coordination.integration.topics import Topics, org_source
 from ops.devservices.pgcluster import PostgresServer
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA
@@ -330,3 +334,39 @@ def test_a_malformed_message_and_an_unknown_type_mid_partition_are_parked_and_th
     )
     assert f"6 parked message(s) at {BRIDGE_BUILDER}" in listed.stdout
     assert listed.stdout.count(topic) == 6
+
+
+def test_a_households_exchange_key_crosses_processes_only_to_the_organisations_it_was_sent_to(
+    deployment: Deployment, load: Load
+) -> None:
+    """CIVICA's node process hands a household's exchange key to the node of each organisation it sent the
+    household to, and refuses every other organisation's node: FAB and the department were sent nothing
+    about the second household, the department something about the first."""
+    wave = load.wave("keys", households=2, vacancies=1)
+    deployment.settle()
+    both, bridge_only = wave.households[CIVICA]  # the first is also referred to the department
+    port = deployment.processes[CIVICA].env["COORDINATION_HTTP_PORT"]
+    keys = deployment.logs / "keys"
+
+    def ask(household: UUID, organisation: str) -> int:
+        token = issue_token(
+            load_private_key(private_key_path(keys, organisation)),
+            organisation=organisation,
+            person=NODE_PERSON,
+            role=Role.OPERATOR,
+            audience=CIVICA,
+        )
+        headers = {"Authorization": f"Bearer {token}", "X-Purpose": "open received integration events"}
+        url = f"http://127.0.0.1:{port}/v1/exchange-keys/{household}"
+        return httpx.get(url, headers=headers, timeout=10).status_code
+
+    assert {org: ask(bridge_only, org) for org in (BRIDGE_BUILDER, FAB, CHILDREN_AND_YOUTH)} == {
+        BRIDGE_BUILDER: 200,
+        FAB: 403,
+        CHILDREN_AND_YOUTH: 403,
+    }
+    assert {org: ask(both, org) for org in (BRIDGE_BUILDER, FAB, CHILDREN_AND_YOUTH)} == {
+        BRIDGE_BUILDER: 200,
+        FAB: 403,
+        CHILDREN_AND_YOUTH: 200,
+    }
