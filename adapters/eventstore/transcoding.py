@@ -62,6 +62,7 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     # Import every module that defines values, so none is missing from the list below.
     import coordination.domain.follow_up
     import coordination.domain.household_values
+    import coordination.domain.network
     import coordination.domain.referral_values
     import coordination.domain.support_link  # noqa: F401
 

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
+from coordination.domain.network import Item, ItemKind, Membership, NetworkPicture
 from coordination.domain.policy import RehousingPolicy
 from coordination.domain.referral import ReferralKind, ReferralStatus
 from coordination.domain.values import Holder
@@ -84,6 +85,13 @@ class HouseholdStatus(BaseModel):
     follow_up_done: bool
     follow_up_overdue: bool
     open_referrals: list[ReferralState]
+    # From the household's network (docs/design.md §4): the same at the owner's node and every member's.
+    owner: str | None = None
+    members: list[Membership] = []
+    open_support_links: list[Item] = []
+    settlement_gaps: list[str] = []
+    settled_at: datetime | None = None
+    network_version: int | None = None  # the owner's version of the network this answer is from
 
 
 def referral_state(
@@ -150,4 +158,54 @@ def household_status(
         follow_up_done=done,
         follow_up_overdue=due is not None and not done and now.date() > due,
         open_referrals=sorted(open_referrals, key=lambda state: (state.sent_at, str(state.referral_id))),
+    )
+
+
+def status_from_picture(picture: NetworkPicture, now: datetime, policy: RehousingPolicy) -> HouseholdStatus:
+    """A household's status at `now` from its network's picture: what the owner's node and every member's
+    node answer alike (the overdue flags are worked out from the picture's due dates at `now`)."""
+    open_referrals = [
+        referral_state(
+            now,
+            policy,
+            referral_id=item.item_id,
+            household_id=picture.household_id,
+            kind=ReferralKind(item.subtype),
+            referrer=item.from_org,
+            receiver=item.to_org,
+            status=ReferralStatus(item.state),
+            sent_at=item.opened_at,
+            acknowledge_by=item.acknowledge_by or item.opened_at,
+            complete_by=item.complete_by or item.opened_at,
+            acknowledged_at=item.acknowledged_at,
+            accepted_at=item.accepted_at,
+            last_step_at=item.last_step_at,
+        )
+        for item in picture.open_items()
+        if item.kind is not ItemKind.SUPPORT_LINK
+    ]
+    household = picture.household
+    pending = None
+    if household is not None and household.pending_handoff is not None:
+        handoff = household.pending_handoff
+        pending = PendingHandoffState(
+            referral_id=handoff.referral_id, to=handoff.to, issued_at=handoff.issued_at
+        )
+    due = household.follow_up_due if household is not None else None
+    done = household is not None and household.follow_up_done
+    return HouseholdStatus(
+        household_id=picture.household_id,
+        holder=household.holder if household is not None else None,
+        pending_handoff=pending,
+        moved_on=household.moved_on if household is not None else None,
+        follow_up_due=due,
+        follow_up_done=done,
+        follow_up_overdue=due is not None and not done and now.date() > due,
+        open_referrals=sorted(open_referrals, key=lambda state: (state.sent_at, str(state.referral_id))),
+        owner=picture.owner,
+        members=picture.members,
+        open_support_links=[i for i in picture.open_items() if i.kind is ItemKind.SUPPORT_LINK],
+        settlement_gaps=household.settlement_gaps if household is not None else [],
+        settled_at=household.settled_at if household is not None else None,
+        network_version=picture.version,
     )
