@@ -148,3 +148,16 @@ def test_a_reserved_offer_the_household_can_no_longer_take_is_listed_as_declined
         (requested, "declined_by_provider"),
     ]
     assert shown.offers[1].reason == request.reason
+
+
+def test_a_reserved_request_the_owner_expires_shows_when_it_lapsed(orgs: Owners) -> None:
+    household, _, offer = _request(orgs)
+    orgs.settle()
+
+    orgs.civica.expire_due(now=at(15))
+    orgs.settle()
+
+    assert [state for state, _ in _states(orgs, offer)] == ["requested", "reserved", "expired"]
+    assert _states(orgs, offer)[-1] == ("expired", at(15))
+    shown = orgs.fab.household(household, today=at(15).date())
+    assert [(o.offer_id, o.status) for o in shown.offers] == [(offer, "expired")]
