@@ -19,6 +19,7 @@ from adapters.http.auth import Principal, authenticated
 from adapters.http.node import ApiNode
 from adapters.http.problems import ApiProblem
 from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.support import SupportDesk
 from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.domain.values import Role
@@ -128,6 +129,9 @@ POLICY: dict[str, Rule] = {
     # A node's service token (an operator of its organisation) asking for an exchange key; the route lets
     # only the organisations the key's household was sent to have it, and logs every key handed out.
     "get_exchange_key": Rule(frozenset({R.OPERATOR}), Ownership.ANY),
+    # An offer of another organisation's vacancy, followed by the organisation that asked for it (the
+    # owner of the household; the vacancy's owner keeps its own record and never this one).
+    "get_offer_request": Rule(HOUSING_READERS, Ownership.OWNER, "offer_request", personal=True),
 }
 
 
@@ -163,11 +167,17 @@ def _support_link(node: ApiNode, id: UUID) -> Subject:
     return Subject("support_link", id, view.version, owner=view.owner)
 
 
+def _offer_request(node: ApiNode, id: UUID) -> Subject:
+    view = node.serving(OfferExchange, "offer requests").offer_request(id)
+    return Subject("offer_request", id, view.version, owner=view.requested_by)
+
+
 SUBJECTS: dict[str, tuple[str, Callable[[ApiNode, UUID], Subject]]] = {
     "household": ("household_id", _household),
     "vacancy": ("vacancy_id", _vacancy),
     "referral": ("referral_id", _referral),
     "support_link": ("link_id", _support_link),
+    "offer_request": ("request_id", _offer_request),
 }
 
 

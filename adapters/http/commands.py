@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -39,6 +40,15 @@ class CommandResult(BaseModel):
     """What a command returns: the id of what it created or changed (None when it created nothing)."""
 
     id: UUID | None
+
+
+@dataclass(frozen=True)
+class Followed:
+    """A command whose outcome another organisation decides: answered 202 Accepted, with the Location of
+    the resource that follows it (`/{collection}/{id}`) and that resource as the command left it."""
+
+    collection: str
+    resource: Callable[[UUID], BaseModel]
 
 
 def etag(version: int) -> str:
@@ -87,12 +97,14 @@ def run_command(
     run: Run,
     *,
     created: str | None = None,
+    followed: Followed | None = None,
 ) -> JSONResponse:
     """Run the command once per idempotency key and return its first response.
 
     The key is the command id, so the application's receipts make a repeat have no second effect even
     when two repeats race; the first response is kept in the node's database and returned to repeats.
-    `created` names the kind of aggregate a create makes (for its Location and ETag).
+    `created` names the kind of aggregate a create makes (for its Location and ETag); `followed`, the
+    resource a command that another organisation decides is followed at (202 and its Location).
     """
     node, organisation = access.node, access.principal.organisation
     fingerprint = _fingerprint(access, payload)
@@ -116,6 +128,11 @@ def run_command(
         elif target is not None:
             headers["ETag"] = etag(load_subject(node, target.kind, target.id).version)
         body = CommandResult(id=result).model_dump(mode="json")
+        if followed is not None and result is not None:
+            status = 202
+            root = access.request.scope.get("root_path", "")
+            headers["Location"] = f"{root}/{followed.collection}/{result}"
+            body = followed.resource(result).model_dump(mode="json")
         first = node.records.keep_first(
             organisation,
             key,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from coordination.domain.household import Household
 from coordination.domain.household_values import Move, OfferRecord, PendingHandoff
+from coordination.domain.offer_request import OfferRequest, OfferRequestStep
 from coordination.domain.policy import RehousingPolicy
 from coordination.domain.referral import Referral, ReferralDetails
 from coordination.domain.support_link import SupportLink, SupportOffer
@@ -41,7 +43,15 @@ class HouseholdView(View):
     settled_at: datetime | None
 
     @classmethod
-    def of(cls, household: Household, policy: RehousingPolicy, today: date) -> HouseholdView:
+    def of(
+        cls,
+        household: Household,
+        policy: RehousingPolicy,
+        today: date,
+        requested: Sequence[OfferRecord] = (),
+    ) -> HouseholdView:
+        """`requested`: the offers of other organisations' vacancies the household does not hold (not yet
+        reserved, refused, or declined at the reservation), listed after the offers it holds."""
         return cls(
             id=household.id,
             version=household.version,
@@ -53,7 +63,7 @@ class HouseholdView(View):
             members=len(household.members),
             children=sum(1 for m in household.members if m.kind == "child"),
             live_offer=household.live_offer,
-            offers=list(household.offers),
+            offers=[*household.offers, *requested],
             move=household.move,
             rent_rise=household.rent_rise,
             right_to_permanent=household.has_right_to_permanent(today, policy),
@@ -164,4 +174,40 @@ class SupportLinkView(View):
             offer=link.offer,
             contact_person=link.contact_person,
             status=str(link.status),
+        )
+
+
+class OfferRequestView(View):
+    """An offer of another organisation's vacancy as the requesting organisation follows it: requested,
+    then reserved (the household holds the offer until `expires_at`) or refused with the owner's reason,
+    then accepted, declined or expired."""
+
+    id: UUID
+    version: int
+    household_id: UUID
+    vacancy_id: UUID
+    vacancy_owner: str  # asked to reserve its vacancy
+    requested_by: str
+    state: str
+    reason: str | None  # the owner's, when it refused; the decline's, when declined
+    declined_by: str | None
+    expires_at: datetime
+    requested_at: datetime
+    history: list[OfferRequestStep]
+
+    @classmethod
+    def of(cls, request: OfferRequest) -> OfferRequestView:
+        return cls(
+            id=request.id,
+            version=request.version,
+            household_id=request.household_id,
+            vacancy_id=request.vacancy_id,
+            vacancy_owner=request.owner,
+            requested_by=request.requested_by.organisation,
+            state=str(request.status),
+            reason=request.reason,
+            declined_by=None if request.declined_by is None else str(request.declined_by),
+            expires_at=request.expires_at,
+            requested_at=request.requested_at,
+            history=list(request.history),
         )

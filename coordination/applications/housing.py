@@ -87,7 +87,8 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
     # Queries
 
     def household(self, household_id: UUID, *, today: date) -> HouseholdView:
-        return HouseholdView.of(self._get(Household, household_id, HOUSEHOLD), self.policy, today)
+        household = self._get(Household, household_id, HOUSEHOLD)
+        return HouseholdView.of(household, self.policy, today, requested=self.offers_not_held(household))
 
     def vacancy(self, vacancy_id: UUID) -> VacancyView:
         return VacancyView.of(self._get(Vacancy, vacancy_id, VACANCY))

@@ -13,11 +13,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from coordination.applications.answers import OfferRequestView
 from coordination.applications.base import derived_id
 from coordination.applications.commands import Decision, command
 from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.domain.errors import DomainError, InvalidInput, NotPermitted, VacancyOfAnotherOrganisation
 from coordination.domain.household import Household
+from coordination.domain.household_values import OfferRecord, OfferStatus
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus, ReservationRefusal
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, DeclinedBy, Override, Role
@@ -42,15 +44,20 @@ class OfferExchange(VacancyMirror):
         at: datetime,
         by: Actor,
     ) -> Decision[UUID]:
-        """Ask the owner of a mirrored vacancy to reserve it for an offer to `household_id`; the offer's id.
+        """Ask the owner of a mirrored vacancy to reserve it for an offer to `household_id`; the offer's id,
+        which is also the request's.
 
         The offer rules are checked now (so a caseworker hears at once) and again when the reservation
-        comes back, against the household as it is then.
+        comes back, against the household as it is then. The household records the request, so its offers
+        list the request while the owner decides, and after a refusal.
         """
         offer_id = derived_id("offer", self.organisation, command_id)
         expiry = expires_at or at + timedelta(days=self.policy.offer_validity_days)
-        vacancy, household = self._vacancy_elsewhere(vacancy_id), self._household(household_id)
-        return offer_id, [self._request(household, vacancy, offer_id, expiry, list(overrides), at, by)]
+        vacancy, trial = self._vacancy_elsewhere(vacancy_id), self._household(household_id)
+        request = self._request(trial, vacancy, offer_id, expiry, list(overrides), at, by)
+        household = self._household(household_id)  # the trial's copy holds an offer it must not save
+        household.request_offer(offer_id=offer_id, vacancy_id=vacancy_id, at=at, by=by)
+        return offer_id, [household, request]
 
     def _vacancy_elsewhere(self, vacancy_id: UUID) -> Vacancy:
         vacancy = self._get(Vacancy, vacancy_id, "vacancy")
@@ -87,6 +94,44 @@ class OfferExchange(VacancyMirror):
 
     def _household(self, household_id: UUID) -> Household:
         return self._get(Household, household_id, "household")
+
+    def offer_request(self, offer_id: UUID) -> OfferRequestView:
+        """A request of ours as it stands (its id is the offer's)."""
+        return OfferRequestView.of(self._request_of(offer_id))
+
+    def offers_not_held(self, household: Household) -> list[OfferRecord]:
+        """The household's requests whose offer it does not hold: waiting for the owner, refused by it, or
+        declined by us at the reservation; each as an offer with the request's state and reason."""
+        held = {offer.offer_id for offer in household.offers}
+        return [
+            self._as_offer(self._request_of(offer_id))
+            for offer_id in household.offer_requests
+            if offer_id not in held
+        ]
+
+    def _as_offer(self, request: OfferRequest) -> OfferRecord:
+        declined = (
+            OfferStatus.DECLINED_BY_HOUSEHOLD
+            if request.declined_by == DeclinedBy.HOUSEHOLD
+            else OfferStatus.DECLINED_BY_PROVIDER
+        )
+        status = {
+            OfferRequestStatus.REQUESTED: OfferStatus.REQUESTED,
+            OfferRequestStatus.RESERVED: OfferStatus.LIVE,
+            OfferRequestStatus.REFUSED: OfferStatus.REFUSED,
+            OfferRequestStatus.ACCEPTED: OfferStatus.ACCEPTED,
+            OfferRequestStatus.DECLINED: declined,
+            OfferRequestStatus.EXPIRED: OfferStatus.EXPIRED,
+        }[request.status]
+        return OfferRecord(
+            offer_id=request.id,
+            vacancy_id=request.vacancy_id,
+            dwelling=self._get(Vacancy, request.vacancy_id, "vacancy").dwelling,
+            expires_at=request.expires_at,
+            status=status,
+            overrides=request.overrides,
+            reason=request.reason,
+        )
 
     def _request_of(self, offer_id: UUID) -> OfferRequest:
         return self._get(OfferRequest, offer_id, OFFER_REQUEST)

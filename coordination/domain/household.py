@@ -115,6 +115,10 @@ class Household(Aggregate):
     handoff is acknowledged, the bridge builder's until the bridge holds (settled).
     """
 
+    # A class default, not set in __init__ alone: a snapshot taken before requests were recorded here has
+    # no such attribute, and its household asked for none.
+    offer_requests: tuple[UUID, ...] = ()
+
     class Registered(Aggregate.Created):
         owner: str
         holder: Holder
@@ -168,6 +172,15 @@ class Household(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             # Offers made before the waterbed guard existed were never assessed, so they carried no warning.
             state["warnings"] = []
+
+    class OfferRequested(Aggregate.Event):
+        """An offer of another organisation's vacancy was asked of its owner; the household holds the offer
+        only once the owner reserves the vacancy (the OfferRequest with this id says how it stands)."""
+
+        offer_id: UUID
+        vacancy_id: UUID
+        at: datetime
+        by: Actor
 
     class OfferAccepted(Aggregate.Event):
         offer_id: UUID
@@ -506,6 +519,12 @@ class Household(Aggregate):
             by=by,
         )
 
+    def request_offer(self, *, offer_id: UUID, vacancy_id: UUID, at: datetime, by: Actor) -> None:
+        """Record that the owner of `vacancy_id` was asked to reserve it for an offer to this household."""
+        if offer_id in self.offer_requests or any(offer.offer_id == offer_id for offer in self.offers):
+            raise RuleViolated(f"Offer {offer_id} was already requested for household {self.case_reference}")
+        self._offer_requested(offer_id=offer_id, vacancy_id=vacancy_id, at=at, by=by)
+
     def accept_offer(self, *, offer_id: UUID, at: datetime, by: Actor) -> None:
         offer = self._require_live(offer_id)
         if at >= offer.expires_at:
@@ -684,6 +703,10 @@ class Household(Aggregate):
                 warnings=list(warnings),
             )
         )
+
+    @event(OfferRequested)
+    def _offer_requested(self, offer_id: UUID, vacancy_id: UUID, at: datetime, by: Actor) -> None:
+        self.offer_requests = (*self.offer_requests, offer_id)
 
     @event(OfferAccepted)
     def _offer_accepted(self, offer_id: UUID, at: datetime, by: Actor) -> None:

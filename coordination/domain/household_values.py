@@ -125,6 +125,10 @@ class OfferStatus(StrEnum):
     DECLINED_BY_HOUSEHOLD = "declined_by_household"
     DECLINED_BY_PROVIDER = "declined_by_provider"
     EXPIRED = "expired"
+    # An offer of another organisation's vacancy that its owner has not reserved (yet, or ever): shown with
+    # the household's offers, never held by the household (the household's record starts at the reservation).
+    REQUESTED = "requested"
+    REFUSED = "refused"
 
 
 class OfferRecord(Value):

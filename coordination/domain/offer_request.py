@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from coordination.domain.errors import InvalidInput, OfferNotLive, RuleViolated
-from coordination.domain.values import Actor, DeclinedBy, Override, checked_reason
+from coordination.domain.values import Actor, DeclinedBy, Override, Value, checked_reason
 
 
 class OfferRequestStatus(StrEnum):
@@ -19,6 +19,13 @@ class OfferRequestStatus(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     EXPIRED = "expired"
+
+
+class OfferRequestStep(Value):
+    """One state the request reached, and when (the time of the step as its event says)."""
+
+    state: OfferRequestStatus
+    at: datetime
 
 
 class OfferRequest(Aggregate):
@@ -78,6 +85,8 @@ class OfferRequest(Aggregate):
         self.requested_by = by
         self.status = OfferRequestStatus.REQUESTED
         self.reason: str | None = None
+        self.declined_by: DeclinedBy | None = None
+        self.history = [OfferRequestStep(state=self.status, at=at)]
 
     @classmethod
     def request(
@@ -144,25 +153,34 @@ class OfferRequest(Aggregate):
         if self.status != status:
             raise OfferNotLive(f"Offer {self.id} is {self.status}; it cannot be {step}")
 
+    @property
+    def requested_at(self) -> datetime:
+        return self.history[0].at
+
+    def _step(self, status: OfferRequestStatus, at: datetime) -> None:
+        self.status = status
+        self.history = [*self.history, OfferRequestStep(state=status, at=at)]
+
     @event(Reserved)
     def _reserved(self, at: datetime) -> None:
-        self.status = OfferRequestStatus.RESERVED
+        self._step(OfferRequestStatus.RESERVED, at)
 
     @event(Refused)
     def _refused(self, reason: str, at: datetime) -> None:
-        self.status = OfferRequestStatus.REFUSED
+        self._step(OfferRequestStatus.REFUSED, at)
         self.reason = reason
 
     @event(Expired)
     def _expired(self, at: datetime) -> None:
-        self.status = OfferRequestStatus.EXPIRED
+        self._step(OfferRequestStatus.EXPIRED, at)
 
     @event(Answered)
     def _answered(
         self, accepted: bool, declined_by: DeclinedBy | None, reason: str, at: datetime, by: Actor
     ) -> None:
-        self.status = OfferRequestStatus.ACCEPTED if accepted else OfferRequestStatus.DECLINED
+        self._step(OfferRequestStatus.ACCEPTED if accepted else OfferRequestStatus.DECLINED, at)
         self.reason = reason or None
+        self.declined_by = None if declined_by is None else DeclinedBy(declined_by)
 
 
 class ReservationRefusal(Aggregate):

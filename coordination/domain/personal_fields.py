@@ -37,6 +37,7 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     Household.TasksFoundOutsideRehousing: frozenset(),
     Household.BridgeBuildingStarted: frozenset(),
     Household.OfferReceived: frozenset({"offer_id", "vacancy_id", "expires_at", "warnings"}),
+    Household.OfferRequested: frozenset({"offer_id", "vacancy_id"}),
     Household.OfferAccepted: frozenset({"offer_id"}),
     Household.OfferDeclined: frozenset({"offer_id", "declined_by"}),
     Household.OfferExpired: frozenset({"offer_id"}),

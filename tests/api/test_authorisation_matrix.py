@@ -14,11 +14,19 @@ import httpx
 from fastapi.routing import APIRoute
 
 from adapters.http.auth import PERSON_ROLES
-from adapters.http.routers import households, offers, queries, referrals, support_links, vacancies
+from adapters.http.routers import (
+    households,
+    offer_requests,
+    offers,
+    queries,
+    referrals,
+    support_links,
+    vacancies,
+)
 from coordination.domain.values import Role
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
 from tests.api.conftest import FAB, ROLES, Organisations
-from tests.api.story import family, play_over_http, step
+from tests.api.story import dwelling, family, play_over_http, step
 
 R = Role
 HOUSING = {R.REHOUSING_CONSULTANT, R.COORDINATOR}
@@ -83,6 +91,8 @@ EXPECTED: dict[str, tuple[set[Role], str]] = {
     "receiving_areas": (HOUSING | {R.AUDITOR, R.BRIDGE_BUILDER}, "anyone"),
     "operations": ({R.OPERATOR, R.AUDITOR}, "own node"),
     "access_log": ({R.AUDITOR}, "own node"),
+    # Read by the organisation that asked, at its node (the request's owner), as it reads the household.
+    "get_offer_request": (HOUSING | {R.AUDITOR}, "owner"),
 }
 
 
@@ -111,6 +121,14 @@ def _subjects(orgs: Organisations) -> dict[str, dict[str, dict[str, str]]]:
     ids = play_over_http(orgs)
     fab = orgs.api(FAB, role=R.REHOUSING_CONSULTANT)
     fab_household, _ = step(fab, "/households", {**family(), "case_reference": "FAB-1"}, status=201)
+    fab_vacancy, _ = step(fab, "/vacancies", dwelling(rooms=6), status=201)
+    orgs.settle()
+    # CIVICA asks FAB to reserve FAB's vacancy for a CIVICA household: the request is kept at CIVICA only.
+    civica = orgs.api(CIVICA, role=R.REHOUSING_CONSULTANT)
+    asking, etag = step(civica, "/households", {**family(), "case_reference": "CIV-9"}, status=201)
+    request, _ = step(
+        civica, f"/households/{asking}/offers", {"vacancy_id": fab_vacancy}, etag=etag, status=202
+    )
     orgs.settle()
     household = {"id": ids.household, "owner": CIVICA}
     vacancy = {"id": ids.vacancy, "owner": CIVICA}  # FAB and the department keep mirrors of it
@@ -121,6 +139,7 @@ def _subjects(orgs: Organisations) -> dict[str, dict[str, dict[str, str]]]:
             "vacancy_id": vacancy,
             "referral_id": referral,
             "offer_id": {"id": ids.offer},
+            "request_id": {"id": request, "owner": CIVICA},
         },
         FAB: {
             "household_id": {"id": fab_household, "owner": FAB},
@@ -164,7 +183,7 @@ def test_every_combination_that_must_be_denied_is_denied(
 ) -> None:
     orgs = memory_organisations
     subjects = _subjects(orgs)
-    modules = (households, offers, vacancies, referrals, support_links, queries)
+    modules = (households, offers, offer_requests, vacancies, referrals, support_links, queries)
     routes = [r for m in modules for r in m.router.routes if isinstance(r, APIRoute)]
     assert {r.operation_id for r in routes} == set(EXPECTED), "every operation is in the matrix"
     tokens = {

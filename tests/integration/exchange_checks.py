@@ -106,6 +106,10 @@ def no_effect_applied_twice(
         for request in states[org].of(OfferRequest):
             held = request.status not in (OfferRequestStatus.REQUESTED, OfferRequestStatus.REFUSED)
             assert reserved[request.id] == (1 if held else 0), f"request {request.id} is {request.status}"
+            household = states[org].aggregates.get(request.household_id)
+            assert isinstance(household, Household) and request.id in household.offer_requests, (
+                f"request {request.id} is not listed by its household"
+            )
             checked["requests"] += 1
         for household in states[org].of(Household):
             offers = [offer.offer_id for offer in household.offers]

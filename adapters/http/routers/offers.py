@@ -1,11 +1,12 @@
 """Offers of a vacancy to a household: made, accepted or declined (household and vacancy change together).
 
 An offer of another organisation's vacancy (one this node mirrors) is a request to its owner over the
-exchange; the same routes take it, and the household's answer goes to the owner the same way.
+exchange; the same routes take it, and the household's answer goes to the owner the same way. Making one
+answers 202 with the request to follow (GET /offer-requests/{id}, routers/offer_requests.py).
 """
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from adapters.http.authorisation import Access, guard
-from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, run_command
+from adapters.http.commands import Followed, IdempotencyKey, IfMatch, command_responses, run_command
 from adapters.http.problems import responses
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.offer_request import OfferRequest
@@ -38,6 +39,30 @@ class OfferIn(BaseModel):
     overrides: list[OverrideIn] = []
 
 
+class OfferRequested(BaseModel):
+    """An offer of another organisation's vacancy, asked of its owner: the request's id (the offer's) and
+    its state; follow it at the Location."""
+
+    id: UUID
+    state: str
+
+
+OFFER_REQUESTED: dict[int | str, Any] = {
+    202: {
+        "model": OfferRequested,
+        "description": "The vacancy is another organisation's: its owner was asked to reserve it; follow "
+        "the request at the Location (GET /offer-requests/{id})",
+        "headers": {
+            "Location": {"description": "The request: /offer-requests/{id}", "schema": {"type": "string"}},
+            "ETag": {
+                "description": "The household's version after the request",
+                "schema": {"type": "string"},
+            },
+        },
+    }
+}
+
+
 class OfferDecline(BaseModel):
     model_config = ConfigDict(extra="forbid")
     declined_by: DeclinedBy
@@ -53,7 +78,7 @@ def _requested(app: HousingOrganisationApp, offer_id: UUID) -> bool:
     return offer_id in app.repository and isinstance(app.repository.get(offer_id), OfferRequest)
 
 
-@router.post("", operation_id="make_offer", responses=COMMAND)
+@router.post("", operation_id="make_offer", responses={**COMMAND, **OFFER_REQUESTED})
 def make_offer(
     household_id: UUID,
     body: OfferIn,
@@ -62,7 +87,8 @@ def make_offer(
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Offer a vacancy to the household; the id returned is the offer's. Waterbed warnings and the
-    offer rules each need an override with a reason."""
+    offer rules each need an override with a reason. The offer of another organisation's vacancy is a
+    request to its owner: 202 with the request's Location, where it is reserved or refused."""
     app = _housing(access)
     mirrored = app.vacancy(body.vacancy_id).owner != app.organisation
 
@@ -79,7 +105,13 @@ def make_offer(
             by=by,
         )
 
-    return run_command(access, key, if_match, body, run)
+    if not mirrored:
+        return run_command(access, key, if_match, body, run)
+
+    def requested(offer_id: UUID) -> OfferRequested:
+        return OfferRequested(id=offer_id, state=app.offer_request(offer_id).state)
+
+    return run_command(access, key, if_match, body, run, followed=Followed("offer-requests", requested))
 
 
 @router.post("/{offer_id}/acceptance", operation_id="accept_offer", responses=COMMAND)
