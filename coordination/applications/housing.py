@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -20,6 +22,7 @@ from coordination.applications.area_guard import (
 from coordination.applications.base import derived_id, require_time
 from coordination.applications.commands import Decision, command
 from coordination.applications.erasure import ErasureDesk
+from coordination.applications.municipal_picture import MunicipalPictureDesk
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
 from coordination.applications.timers import Expiries, originators, timer_command_id
@@ -57,7 +60,7 @@ VACANCY = "vacancy"
 EXPIRED_BY_THE_OWNER = "the owner's expire_due (its expiry reaches this node on the pool)"
 
 
-class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
+class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk, MunicipalPictureDesk):
     """A housing organisation (boligorganisation) such as CIVICA or FAB: leases, households, dwellings."""
 
     snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Household: 50, Vacancy: 50, Referral: 50}
@@ -79,6 +82,14 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
         self._inflow: InflowProvider = inflow or (lambda place, since: moves.moved_in_since(place, since))
         self.waterbed_policy = waterbed_policy
         super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    def fact_id(self, *parts: object) -> UUID:
+        """The id of a fact this node shares with the municipality (a placement, an offer's outcome): a
+        digest of its cause under the node's own secret, the same on every re-publish, and no other node
+        can tie it to a household even knowing the household's id."""
+        text = "/".join(str(part) for part in (self.organisation, *parts))
+        digest = hmac.new(self._cpr_secret, text.encode(), hashlib.sha256).digest()
+        return UUID(bytes=digest[:16], version=5)
 
     def use_inflow_provider(self, inflow: InflowProvider) -> None:
         """Counts the guard's inflow with `inflow` (the receiving-areas projection, when the node runs it)."""

@@ -12,6 +12,7 @@ REFERRALS = "rehousing.referrals"
 VACANCIES = "rehousing.vacancies"
 VACANCY_REQUESTS = "rehousing.vacancy-requests"
 HOUSEHOLD_FACTS = "rehousing.household-facts"
+PLACEMENTS = "rehousing.placements"
 
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 _NOT_ALLOWED = re.compile(r"[^a-z0-9_.-]+")
@@ -51,3 +52,8 @@ class Topics:
     def household_facts(self, organisation: str) -> str:
         """Facts others record about households `organisation` owns (enrolments, contact persons, ...)."""
         return f"{self.prefix}{HOUSEHOLD_FACTS}.{slug(organisation)}"
+
+    def placements(self, municipality: str) -> str:
+        """The municipality's picture: every organisation's placements, offer outcomes and referral timings
+        there, with no household in them (coordination/integration/placements.py)."""
+        return f"{self.prefix}{PLACEMENTS}.{slug(municipality)}"
