@@ -17,6 +17,7 @@ from adapters.http.node import ApiNode
 from adapters.http.routers import (
     exchange_keys,
     households,
+    municipal,
     offers,
     operations,
     queries,
@@ -72,6 +73,7 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
         queries,
         operations,
         exchange_keys,
+        municipal,
     ):
         app.include_router(module.router)
     docs_pages.install(app)
