@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from adapters.eventstore.storage import ShreddingStorage
+from adapters.exchange.envelope import decode
 from adapters.exchange.inprocess import InProcessBroker
 from adapters.exchange.keys import KeyOwners
 from adapters.settings import NodeSettings, OrganisationRole
@@ -62,7 +63,7 @@ def _housing(organisation: str, limit: int) -> HousingOrganisationApp:
 
 @contextmanager
 def municipality(
-    limit: int = 10,
+    limit: int = 10, broker: InProcessBroker | None = None
 ) -> Iterator[tuple[HousingOrganisationApp, HousingOrganisationApp, MunicipalDepartmentApp, Exchange]]:
     civica, fab = _housing(CIVICA, limit), _housing(FAB, limit)
     department = MunicipalDepartmentApp(storage=ShreddingStorage(), organisation=MUNICIPALITY, env=MEMORY)
@@ -71,7 +72,7 @@ def municipality(
         FAB: OrganisationRole.HOUSING_ORGANISATION,
         MUNICIPALITY: OrganisationRole.MUNICIPAL_DEPARTMENT,
     }
-    broker, owners = InProcessBroker(), KeyOwners()
+    broker, owners = broker or InProcessBroker(), KeyOwners()
     apps: list[NodeApplication] = [civica, fab, department]
     exchange = Exchange(
         [
@@ -288,3 +289,19 @@ def test_every_role_subscribes_to_the_municipalitys_picture() -> None:
     with municipality() as (_, _, _, exchange):
         topic = Topics().placements("Odense")
         assert all(topic in node.subscribed for node in exchange.nodes)
+
+
+def test_on_the_wire_a_placements_subject_and_key_are_its_own_id_and_nothing_names_the_household() -> None:
+    broker = InProcessBroker()
+    observer = broker.subscribe([Topics().placements("Odense")], group="observer")
+    with municipality(broker=broker) as (civica, _, _, exchange):
+        household_id = placed(civica, RISING, date(2026, 3, 14))
+        exchange.settle()
+        messages = observer.poll(0.0)
+
+    [message] = messages
+    received = decode(message)
+    assert isinstance(received.event, p.PlacementRecorded)
+    assert received.subject == str(received.event.fact_id) == message.key.decode()
+    assert str(household_id) not in message.value.decode() + str(message.headers) + message.key.decode()
+    assert received.event.fact_id == civica.fact_id("placement", household_id, 2)  # under CIVICA's own secret
