@@ -15,6 +15,7 @@ from coordination.integration import erasure, household_facts, placements, refer
 from coordination.integration.events import IntegrationEvent, registered_events
 from coordination.integration.topics import (
     HOUSEHOLD_FACTS,
+    MUNICIPAL_PICTURE,
     PLACEMENTS,
     REFERRALS,
     VACANCIES,
@@ -63,12 +64,21 @@ CHANNELS: dict[str, dict[str, Any]] = {
     PLACEMENTS: {
         "key": "placements",
         "parameter": "municipality",
-        "description": "The municipality's picture: every housing organisation's placements into receiving "
-        "areas (area, month, permanent or temporary, from which transformation area, rents, overridden rules), "
-        "its offers' outcomes (declines by category) and every receiver's referral timings. No household: the "
-        "subject and key are the fact's own id. Every node keeps them; the waterbed guard counts them.",
-        "publishers": ["housing_organisation", "bridge_builder", "municipal_department", "civil_actor"],
+        "description": "Every housing organisation's placements into the municipality's receiving areas "
+        "(area, month, permanent or temporary, from which transformation area, rents, overridden rules). No "
+        "household: the subject and key are the fact's own id. Every node keeps them; its waterbed guard, "
+        "pool and receiving-area monitor count them.",
+        "publishers": ["housing_organisation"],
         "consumers": ["housing_organisation", "bridge_builder", "municipal_department", "civil_actor"],
+    },
+    MUNICIPAL_PICTURE: {
+        "key": "municipalPicture",
+        "parameter": "municipality",
+        "description": "The rest of the municipal coordinator's picture, for the municipality's own nodes: "
+        "offers' outcomes (declines by category, overridden rules) and every receiver's time to acknowledge "
+        "and accept a referral. No household: the subject and key are the fact's own id.",
+        "publishers": ["housing_organisation", "bridge_builder", "municipal_department", "civil_actor"],
+        "consumers": ["municipal_department"],
     },
 }
 

@@ -33,6 +33,7 @@ from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.municipal_picture import MunicipalPictureDesk
 from coordination.applications.offer_exchange import OfferExchange
+from coordination.applications.roles import MunicipalDepartmentApp
 from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.integration.inbound import Inbound
 from coordination.integration.outbound import Outbound
@@ -210,8 +211,10 @@ class Node:
             topics.append(self.topics.vacancy_requests(self.organisation))
         if isinstance(self.app, HousingOrganisationApp):
             topics.append(self.topics.household_facts(self.organisation))
-        if isinstance(self.app, MunicipalPictureDesk):  # every role: the municipality's shared picture
+        if isinstance(self.app, MunicipalPictureDesk):  # every role: each placement in the municipality
             topics += [self.topics.placements(m) for m in self.settings.municipalities]
+        if isinstance(self.app, MunicipalDepartmentApp):  # the municipality's own: its coordinator's picture
+            topics += [self.topics.municipal_picture(m) for m in self.settings.municipalities]
         return topics
 
     def run_once(self, timeout: float = 0.0) -> int:

@@ -39,7 +39,14 @@ from coordination.integration.allow_lists import (
 )
 from coordination.integration.erasure import ERASURE_RECIPIENT, HouseholdErasureNotice
 from coordination.integration.events import Addressed, IntegrationEvent
-from coordination.integration.topics import HOUSEHOLD_FACTS, PLACEMENTS, REFERRALS, VACANCIES, Topics
+from coordination.integration.topics import (
+    HOUSEHOLD_FACTS,
+    MUNICIPAL_PICTURE,
+    PLACEMENTS,
+    REFERRALS,
+    VACANCIES,
+    Topics,
+)
 
 log = structlog.get_logger()
 
@@ -165,7 +172,7 @@ class Outbound:
         """What the message's recipient is to this node, as the allow-lists name it."""
         if isinstance(event, HouseholdErasureNotice):
             return ERASURE_RECIPIENT
-        if event.topic == PLACEMENTS:
+        if event.topic in (PLACEMENTS, MUNICIPAL_PICTURE):
             return MUNICIPALITY
         if event.topic == REFERRALS:
             if isinstance(event, r.ReferralSent):
@@ -382,7 +389,11 @@ class Outbound:
 
     def _shared(self, event: IntegrationEvent, municipality: str) -> list[Addressed]:
         fact_id = event.fact_id  # type: ignore[attr-defined]
-        return [Addressed(event, self.topics.placements(municipality), subject=fact_id)]
+        if event.topic == PLACEMENTS:
+            topic = self.topics.placements(municipality)
+        else:
+            topic = self.topics.municipal_picture(municipality)
+        return [Addressed(event, topic, subject=fact_id)]
 
     def _placement(self, e: Household.Moved) -> list[Addressed]:
         household: Household = self._at_version(e)

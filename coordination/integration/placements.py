@@ -1,7 +1,9 @@
-"""Integration events of the municipality's picture (`rehousing.placements.<municipality>`): every
-organisation's placements into receiving areas, its offers' outcomes and its referrals' timings, shared
-with every node of the municipality so that each waterbed guard counts every placement and a municipal
-coordinator sees across housing organisations.
+"""Integration events of the municipality's picture: every housing organisation's placements into
+receiving areas, shared with every node of the municipality (`rehousing.placements.<municipality>`) so
+that each waterbed guard counts every placement; and its offers' outcomes and every receiver's referral
+timings, shared with the municipality's own nodes (`rehousing.municipal-picture.<municipality>`), where
+the municipal coordinator sees across housing organisations. Nobody else needs those (data minimisation),
+and each message told to every node is applied at every node.
 
 Nothing about a household crosses here: no household id (the message's subject and key are `fact_id`, a
 digest the sender derives under its own secret), no address, no names, no reasons in the household's
@@ -19,7 +21,7 @@ from pydantic import Field
 
 from coordination.domain.values import DeclinedBy, Money, NonEmpty, Place, YearMonth
 from coordination.integration.events import IntegrationEvent
-from coordination.integration.topics import PLACEMENTS
+from coordination.integration.topics import MUNICIPAL_PICTURE, PLACEMENTS
 
 RuleName = NonEmpty
 
@@ -52,7 +54,7 @@ class OfferOutcomeRecorded(IntegrationEvent):
     the household or the provider: the category, never the words) or expired."""
 
     event_type: ClassVar[str] = "dk.rehousing.placement.offer_outcome.v1"
-    topic: ClassVar[str] = PLACEMENTS
+    topic: ClassVar[str] = MUNICIPAL_PICTURE
 
     fact_id: UUID
     reported_by: NonEmpty
@@ -70,7 +72,7 @@ class ReferralTimed(IntegrationEvent):
     its latest issue. Sent by the receiver's node, so each timing is told once."""
 
     event_type: ClassVar[str] = "dk.rehousing.placement.referral_timed.v1"
-    topic: ClassVar[str] = PLACEMENTS
+    topic: ClassVar[str] = MUNICIPAL_PICTURE
 
     fact_id: UUID
     timing_id: UUID = Field(description="The same for one issue's acknowledgement and acceptance")

@@ -13,6 +13,7 @@ VACANCIES = "rehousing.vacancies"
 VACANCY_REQUESTS = "rehousing.vacancy-requests"
 HOUSEHOLD_FACTS = "rehousing.household-facts"
 PLACEMENTS = "rehousing.placements"
+MUNICIPAL_PICTURE = "rehousing.municipal-picture"
 
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 _NOT_ALLOWED = re.compile(r"[^a-z0-9_.-]+")
@@ -54,6 +55,11 @@ class Topics:
         return f"{self.prefix}{HOUSEHOLD_FACTS}.{slug(organisation)}"
 
     def placements(self, municipality: str) -> str:
-        """The municipality's picture: every organisation's placements, offer outcomes and referral timings
-        there, with no household in them (coordination/integration/placements.py)."""
+        """Every housing organisation's placements into the municipality's receiving areas, for every node
+        of the municipality (each waterbed guard counts them); no household in them."""
         return f"{self.prefix}{PLACEMENTS}.{slug(municipality)}"
+
+    def municipal_picture(self, municipality: str) -> str:
+        """The rest of the coordinator's picture, for the municipality's own nodes only: offers' outcomes
+        and referral timings (coordination/integration/placements.py); no household in them."""
+        return f"{self.prefix}{MUNICIPAL_PICTURE}.{slug(municipality)}"

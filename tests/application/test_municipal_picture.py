@@ -21,7 +21,7 @@ from adapters.settings import NodeSettings, OrganisationRole
 from adapters.sql.view_stores import SQLiteViewStore
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
-from coordination.applications.roles import MunicipalDepartmentApp
+from coordination.applications.roles import BridgeBuilderApp, MunicipalDepartmentApp
 from coordination.domain.errors import OverrideRequired
 from coordination.domain.municipal_picture import SharedOfferOutcome, SharedPlacement, SharedReferralTiming
 from coordination.domain.values import Actor, Consent, DeclinedBy, Place, ReferralKind, Role
@@ -33,6 +33,8 @@ from coordination.integration.topics import Topics, org_source
 from ops.node import Exchange, Node
 from ops.read_models import ReadModels
 from tests.application.builders import (
+    BRIDGE,
+    BRIDGE_BUILDER,
     CIVICA,
     CONSULTANT,
     T0,
@@ -67,13 +69,17 @@ def municipality(
 ) -> Iterator[tuple[HousingOrganisationApp, HousingOrganisationApp, MunicipalDepartmentApp, Exchange]]:
     civica, fab = _housing(CIVICA, limit), _housing(FAB, limit)
     department = MunicipalDepartmentApp(storage=ShreddingStorage(), organisation=MUNICIPALITY, env=MEMORY)
+    bridge = BridgeBuilderApp(
+        storage=ShreddingStorage(), organisation=BRIDGE, env=MEMORY
+    )  # exchange.nodes[3]
     roles = {
         CIVICA: OrganisationRole.HOUSING_ORGANISATION,
         FAB: OrganisationRole.HOUSING_ORGANISATION,
         MUNICIPALITY: OrganisationRole.MUNICIPAL_DEPARTMENT,
+        BRIDGE: OrganisationRole.BRIDGE_BUILDER,
     }
     broker, owners = broker or InProcessBroker(), KeyOwners()
-    apps: list[NodeApplication] = [civica, fab, department]
+    apps: list[NodeApplication] = [civica, fab, department, bridge]
     exchange = Exchange(
         [
             Node(
@@ -183,10 +189,15 @@ def test_the_pool_and_the_receiving_area_monitor_count_every_organisations_place
                 assert vacancy.area_inflow == 3
 
 
-def test_offers_their_answers_and_referral_timings_reach_the_municipal_node() -> None:
+def test_offers_their_answers_and_referral_timings_reach_only_the_municipal_node() -> None:
     with municipality() as (civica, fab, department, exchange):
-        consent = Consent(recipient=MUNICIPALITY, purpose="jobcentre", given_on=date(2026, 5, 1))
-        household_id = register_family(civica, given=[consent])
+        bridge = exchange.nodes[3].app
+        assert isinstance(bridge, BridgeBuilderApp)
+        consents = [
+            Consent(recipient=MUNICIPALITY, purpose="jobcentre", given_on=date(2026, 5, 1)),
+            Consent(recipient=BRIDGE, purpose="bridge_building", given_on=date(2026, 5, 1)),
+        ]
+        household_id = register_family(civica, given=consents)
         home = dwelling().model_copy(update={"place": RISING})
         vacancy_id = civica.publish_vacancy(command_id=cmd(), dwelling=home, at=T0, by=CONSULTANT)
         offer_id = civica.make_offer(
@@ -201,34 +212,63 @@ def test_offers_their_answers_and_referral_timings_reach_the_municipal_node() ->
             at=at(2),
             by=CONSULTANT,
         )
-        referral_id = civica.refer_household(
-            command_id=cmd(),
-            household_id=household_id,
-            receiver=MUNICIPALITY,
-            kind=ReferralKind.JOBCENTRE,
-            at=at(3),
-            by=CONSULTANT,
+        jobcentre, bridging = (
+            civica.refer_household(
+                command_id=cmd(),
+                household_id=household_id,
+                receiver=to,
+                kind=kind,
+                at=at(3),
+                by=CONSULTANT,
+            )
+            for to, kind in (
+                (MUNICIPALITY, ReferralKind.JOBCENTRE),
+                (BRIDGE, ReferralKind.BRIDGE_BUILDING),
+            )
         )
         exchange.settle()
         department.acknowledge_referral(
-            command_id=cmd(), referral_id=referral_id, at=at(3, minutes=90), by=CASEWORKER
+            command_id=cmd(), referral_id=jobcentre, at=at(3, minutes=90), by=CASEWORKER
         )
+        bridge.acknowledge_referral(command_id=cmd(), referral_id=bridging, at=at(4), by=BRIDGE_BUILDER)
         exchange.settle()
 
-        outcomes = sorted((o.outcome, o.declined_by) for o in kept(fab, SharedOfferOutcome))
+        outcomes = sorted((o.outcome, o.declined_by) for o in kept(department, SharedOfferOutcome))
         assert outcomes == [("declined", "household"), ("made", None)]
-        assert all(
-            "grandmother" not in json.dumps(o.__dict__, default=str) for o in kept(fab, SharedOfferOutcome)
-        )
-        [timing] = kept(civica, SharedReferralTiming)
-        assert (timing.from_org, timing.to_org, timing.kind, timing.milestone) == (
+        told = json.dumps([o.__dict__ for o in kept(department, SharedOfferOutcome)], default=str)
+        assert "grandmother" not in told
+        [timing] = kept(department, SharedReferralTiming)  # the bridge builder's; its own is its own
+        assert (timing.from_org, timing.to_org, timing.kind, timing.milestone, timing.seconds) == (
             CIVICA,
-            MUNICIPALITY,
-            "jobcentre",
+            BRIDGE,
+            "bridge_building",
             "acknowledged",
+            24 * 3600,
         )
-        assert timing.seconds == 90 * 60
-        assert kept(department, SharedReferralTiming) == []  # its own timing, in its own history
+        for app in (civica, fab, bridge):  # only the municipality's own nodes are told these
+            assert kept(app, SharedOfferOutcome) == kept(app, SharedReferralTiming) == []
+
+        models = ReadModels(department, SQLiteViewStore(":memory:"))
+        models.catch_up()
+        own = [x for x in models.handoffs.latencies() if x.to_org == MUNICIPALITY]
+        picture = models.picture.picture(
+            "Odense",
+            "2026-01",
+            "2026-12",
+            now=at(5),
+            indicators=models.area_indicators_of,
+            status_of=models.area_status,
+            own_latencies=own,
+        )
+        assert {(x.to_org, x.kind, x.referrals) for x in picture.latency} == {
+            (BRIDGE, "bridge_building", "<5"),
+            (MUNICIPALITY, "jobcentre", "<5"),
+        }
+        assert (picture.offers.made, picture.offers.declined, picture.offers.declined_by) == (
+            "<5",
+            "<5",
+            {"household": "<5"},
+        )
 
 
 def _received(event: p.PlacementRecorded, ce_id: str, source: str | None = None) -> ReceivedEvent:
