@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Literal
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -206,7 +205,3 @@ class SharedReferralTiming(Aggregate):
         if seconds < 0:
             raise InvalidInput(f"A referral cannot be answered before it was issued ({seconds} s)")
         return cls(id=id, at=at, milestone=milestone, seconds=seconds, **fact)  # type: ignore[arg-type]
-
-
-Outcome = Literal["made", "accepted", "declined", "expired"]
-Milestone = Literal["acknowledged", "accepted"]
