@@ -368,7 +368,8 @@ class Outbound:
         return [Addressed(reported, self.topics.household_facts(followed.owner), followed.owner)]
 
     # The municipality's picture (coordination/integration/placements.py): facts without a household,
-    # to every node of the municipality. The message's subject is the fact's own id, never the household's.
+    # placements to every node of the municipality, offers' outcomes and referral timings to its own nodes.
+    # The message's subject (and key) is the fact's own id, never the household's.
 
     def _picture(self) -> dict[type[Any], Callable[[Any], list[Addressed]]]:
         return {

@@ -92,3 +92,15 @@ def test_only_the_municipalitys_coordinator_or_auditor_at_its_own_node_reads_the
     coordinator = orgs.api(CHILDREN_AND_YOUTH, role=Role.MUNICIPAL_COORDINATOR)
     bad = coordinator.get("/municipal-picture", purpose=None, municipality="Odense", **{"from": "2026-13"})
     assert bad.status_code == 400
+
+
+def test_the_municipal_dashboard_page_and_its_script_hold_no_data_and_ask_the_picture_with_the_token(
+    memory_organisations: Organisations,
+) -> None:
+    client = memory_organisations.clients[CHILDREN_AND_YOUTH]
+    page, script = client.get("/municipal-dashboard"), client.get("/municipal-dashboard.js")
+
+    assert page.status_code == script.status_code == 200
+    assert page.headers["content-type"].startswith("text/html") and "municipal-dashboard.js" in page.text
+    assert "municipal-picture?" in script.text and "Authorization" in script.text
+    assert "innerHTML = `" not in script.text  # text goes in through textContent only
