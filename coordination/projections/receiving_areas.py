@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from coordination.domain.household import Household, Need
-from coordination.domain.municipal_picture import SharedPlacement, last_day
+from coordination.domain.municipal_picture import SharedPlacement, last_day, suppressed
 from coordination.domain.values import Place
 from coordination.projections.columns import day, from_day, instant, key
 from coordination.projections.definition import Projection, handles
@@ -150,6 +150,48 @@ class AreaSummary(BaseModel):
     from_other_organisations: int = 0  # of `moved_in`, the placements other organisations shared
 
 
+Shown = int | str  # a count, or "<5"
+
+
+class ShownAreaSummary(BaseModel):
+    """A receiving area as the monitor shows it over the API: a figure that holds another organisation's
+    placements (or any figure, to a caller from another organisation) reads "<5" for 1-4 (small cells)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    municipality: str
+    area: str
+    moved_in: Shown
+    vulnerable: Shown
+    vulnerable_share: float | None
+    overrides: dict[str, Shown]
+    warnings: dict[str, Shown]
+    from_other_organisations: Shown
+
+    @classmethod
+    def of(cls, summary: AreaSummary, *, own: bool) -> ShownAreaSummary:
+        """`own`: the caller is of the organisation whose node this is (its own moves, offers and rules are
+        its own to see exactly; the total with others' placements is not)."""
+
+        def shown(count: int) -> Shown:
+            return count if own else suppressed(count)
+
+        own_moves = summary.moved_in - summary.from_other_organisations
+        share_shown = own or own_moves >= 5
+        return cls(
+            municipality=summary.municipality,
+            area=summary.area,
+            moved_in=summary.moved_in
+            if own and not summary.from_other_organisations
+            else suppressed(summary.moved_in),
+            vulnerable=shown(summary.vulnerable),
+            vulnerable_share=round(summary.vulnerable_share, 3) if share_shown else None,
+            overrides={rule: shown(n) for rule, n in summary.overrides.items()},
+            warnings={rule: shown(n) for rule, n in summary.warnings.items()},
+            from_other_organisations=suppressed(summary.from_other_organisations),
+        )
+
+
 class ReceivingAreas:
     """Questions asked of the receiving-area monitor of one view store."""
 
@@ -191,16 +233,24 @@ class ReceivingAreas:
     def inflows(self, municipality: str, since: date) -> dict[str, int]:
         """Inflow since `since` of every area of a municipality that had any, by area key (case-folded):
         every organisation's placements."""
-        found: dict[str, int] = {}
-        for table, column in (("{ra_moves}", "moved_on"), ("{ra_shared_moves}", "counted_on")):
-            rows = self._query(
-                f"SELECT area_key, COUNT(*) AS n FROM {table} WHERE municipality_key = ? AND {column} >= ? "
-                "GROUP BY area_key",
-                (key(municipality), day(since)),
-            )
-            for row in rows:
-                found[row["area_key"]] = found.get(row["area_key"], 0) + int(row["n"])
+        found = self.shared_inflows(municipality, since)
+        rows = self._query(
+            "SELECT area_key, COUNT(*) AS n FROM {ra_moves} WHERE municipality_key = ? AND moved_on >= ? "
+            "GROUP BY area_key",
+            (key(municipality), day(since)),
+        )
+        for row in rows:
+            found[row["area_key"]] = found.get(row["area_key"], 0) + int(row["n"])
         return found
+
+    def shared_inflows(self, municipality: str, since: date) -> dict[str, int]:
+        """Of the inflow, the placements other organisations shared, by area key."""
+        rows = self._query(
+            "SELECT area_key, COUNT(*) AS n FROM {ra_shared_moves} WHERE municipality_key = ? "
+            "AND counted_on >= ? GROUP BY area_key",
+            (key(municipality), day(since)),
+        )
+        return {row["area_key"]: int(row["n"]) for row in rows}
 
     def inflow_provider(self) -> Callable[[Place, date], int]:
         """The inflow as the waterbed guard asks for it: (receiving place, since) → households moved in."""

@@ -14,6 +14,7 @@ from coordination.domain.municipal_picture import SUPPRESSED, last_day, suppress
 from coordination.domain.values import YearMonth
 from coordination.projections.handoff_status import HandoffLatency
 from coordination.projections.municipal_picture import MunicipalPictureProjection, MunicipalPictureQueries
+from coordination.projections.receiving_areas import AreaSummary, ShownAreaSummary
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -155,3 +156,37 @@ def test_a_mean_or_percentile_over_fewer_than_five_is_not_shown(
     assert (jobcentre.referrals, jobcentre.p50_hours_to_acknowledgement) == (SUPPRESSED, None)
     assert (department.referrals, department.p50_hours_to_acknowledgement) == (5, 3.0)
     assert department.p50_hours_to_acceptance is None
+
+
+def _area(moved_in: int, others: int, vulnerable: int = 2) -> AreaSummary:
+    own = moved_in - others
+    return AreaSummary(
+        municipality="Odense",
+        area="Rising",
+        moved_in=moved_in,
+        vulnerable=vulnerable,
+        vulnerable_share=vulnerable / own if own else 0.0,
+        overrides={"waterbed_inflow": 2},
+        warnings={"waterbed_inflow": 7},
+        from_other_organisations=others,
+    )
+
+
+def test_the_monitor_shows_its_own_organisation_its_own_figures_and_suppresses_what_holds_others() -> None:
+    alone, mixed, many = (
+        ShownAreaSummary.of(_area(3, 0), own=True),
+        ShownAreaSummary.of(_area(4, 1), own=True),
+        ShownAreaSummary.of(_area(9, 2), own=True),
+    )
+
+    assert (alone.moved_in, alone.from_other_organisations, alone.vulnerable) == (3, 0, 2)
+    assert (mixed.moved_in, mixed.from_other_organisations, mixed.vulnerable) == (SUPPRESSED, SUPPRESSED, 2)
+    assert (many.moved_in, many.from_other_organisations) == (9, SUPPRESSED)  # 2 others: not told exactly
+    assert many.overrides == {"waterbed_inflow": 2}
+
+
+def test_the_monitor_suppresses_every_small_count_for_a_caller_from_another_organisation() -> None:
+    shown = ShownAreaSummary.of(_area(4, 0), own=False)
+
+    assert (shown.moved_in, shown.vulnerable, shown.vulnerable_share) == (SUPPRESSED, SUPPRESSED, None)
+    assert shown.overrides == {"waterbed_inflow": SUPPRESSED} and shown.warnings == {"waterbed_inflow": 7}
