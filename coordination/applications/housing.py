@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -82,14 +80,6 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk, Municipal
         self._inflow: InflowProvider = inflow or (lambda place, since: moves.moved_in_since(place, since))
         self.waterbed_policy = waterbed_policy
         super().__init__(**kwargs)  # type: ignore[arg-type]
-
-    def fact_id(self, *parts: object) -> UUID:
-        """The id of a fact this node shares with the municipality (a placement, an offer's outcome): a
-        digest of its cause under the node's own secret, the same on every re-publish, and no other node
-        can tie it to a household even knowing the household's id."""
-        text = "/".join(str(part) for part in (self.organisation, *parts))
-        digest = hmac.new(self._cpr_secret, text.encode(), hashlib.sha256).digest()
-        return UUID(bytes=digest[:16], version=5)
 
     def use_inflow_provider(self, inflow: InflowProvider) -> None:
         """Counts the guard's inflow with `inflow` (the receiving-areas projection, when the node runs it)."""

@@ -383,10 +383,11 @@ class Outbound:
         }
 
     def _fact_id(self, *parts: object) -> UUID:
-        """The fact's id: a digest under the node's own secret where it has one (a housing organisation's),
-        so no other node can tell which household a fact came from, even knowing the household's id."""
-        keyed = getattr(self.app, "fact_id", None)
-        return keyed(*parts) if callable(keyed) else derived_id("shared-fact", self.organisation, *parts)
+        """The fact's id, derived from the stored event it is told from (the same on every re-publish, and
+        the same for the same seed: the demo's history is deterministic). It is a one-way digest: only an
+        organisation that already knows the household's id (one in its network) could test a fact against
+        it; a digest under a per-node secret would close that, at the cost of that determinism."""
+        return derived_id("shared-fact", self.organisation, *parts)
 
     def _shared(self, event: IntegrationEvent, municipality: str) -> list[Addressed]:
         fact_id = event.fact_id  # type: ignore[attr-defined]

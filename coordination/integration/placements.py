@@ -6,7 +6,7 @@ the municipal coordinator sees across housing organisations. Nobody else needs t
 and each message told to every node is applied at every node.
 
 Nothing about a household crosses here: no household id (the message's subject and key are `fact_id`, a
-digest the sender derives under its own secret), no address, no names, no reasons in the household's
+one-way digest of the stored event it is told from), no address, no names, no reasons in the household's
 words; a month instead of a day. `reported_by` is the organisation whose node speaks (checked against the
 message's source on receipt).
 """

@@ -267,93 +267,14 @@ def _story(
     return sorted(receipt for app in (civica, fab, bridge) for receipt in _receipts(app))
 
 
-# The receipts of the municipality's picture (issue 19): every node keeps the others' facts, pinned since.
+# The receipts of the municipality's picture (issue 19): every node keeps the others' placements (these three
+# nodes have no municipal department, which alone keeps offers' outcomes and referral timings).
 PINNED_PICTURE: list[tuple[str, str, str]] = [
-    (
-        "civica",
-        "keep_shared_offer_outcome",
-        "1996a11281301dac874345729a13931e8746e65ea9c3c872a1725cf0eb4c429b",
-    ),
-    (
-        "civica",
-        "keep_shared_offer_outcome",
-        "84631c2a4e11281b099ea8052e74c5c8f1455fc0076e5eff373e11fbe41faf12",
-    ),
-    (
-        "civica",
-        "keep_shared_offer_outcome",
-        "999dae9005d14b4ad87ffa1a78dbacba663bc14d8334f043cb9f321b64875526",
-    ),
-    (
-        "civica",
-        "keep_shared_offer_outcome",
-        "a2cd4a15d8f6de00b86f55e6402d1d7306a20ea50380f22aca34326515d47ffe",
-    ),
-    (
-        "civica",
-        "keep_shared_offer_outcome",
-        "a5a326db76889b59aa9262d5f0f96fb845d9089e9858f4388a830823dc849d57",
-    ),
-    (
-        "civica",
-        "keep_shared_offer_outcome",
-        "b9e74ea2f222fc06cafce945570c4512ea02d50c4bf7356a9f7e601dd7b01f6d",
-    ),
-    (
-        "civica",
-        "keep_shared_referral_timing",
-        "3cc5b1399259e442b1dca89f489eb03adacd2a68240e4e2244eb6a38aab16426",
-    ),
-    (
-        "civica",
-        "keep_shared_referral_timing",
-        "745585d340922d935a555cabbb2b6951b821c1f973677d0bbabb456aa672ce40",
-    ),
-    ("fab", "keep_shared_placement", "09cc10cdcfbe0af342fba08c955b59d279852e07935972141b8d405964968039"),
-    (
-        "fab",
-        "keep_shared_referral_timing",
-        "3cc5b1399259e442b1dca89f489eb03adacd2a68240e4e2244eb6a38aab16426",
-    ),
-    (
-        "fab",
-        "keep_shared_referral_timing",
-        "745585d340922d935a555cabbb2b6951b821c1f973677d0bbabb456aa672ce40",
-    ),
-    (
-        "odense-brobygning",
-        "keep_shared_offer_outcome",
-        "1996a11281301dac874345729a13931e8746e65ea9c3c872a1725cf0eb4c429b",
-    ),
-    (
-        "odense-brobygning",
-        "keep_shared_offer_outcome",
-        "84631c2a4e11281b099ea8052e74c5c8f1455fc0076e5eff373e11fbe41faf12",
-    ),
-    (
-        "odense-brobygning",
-        "keep_shared_offer_outcome",
-        "999dae9005d14b4ad87ffa1a78dbacba663bc14d8334f043cb9f321b64875526",
-    ),
-    (
-        "odense-brobygning",
-        "keep_shared_offer_outcome",
-        "a2cd4a15d8f6de00b86f55e6402d1d7306a20ea50380f22aca34326515d47ffe",
-    ),
-    (
-        "odense-brobygning",
-        "keep_shared_offer_outcome",
-        "a5a326db76889b59aa9262d5f0f96fb845d9089e9858f4388a830823dc849d57",
-    ),
-    (
-        "odense-brobygning",
-        "keep_shared_offer_outcome",
-        "b9e74ea2f222fc06cafce945570c4512ea02d50c4bf7356a9f7e601dd7b01f6d",
-    ),
+    ("fab", "keep_shared_placement", "cbd797f8e6c880236d22af4cff566413b0446bc9e980babf2dc2b06b56e03cd3"),
     (
         "odense-brobygning",
         "keep_shared_placement",
-        "09cc10cdcfbe0af342fba08c955b59d279852e07935972141b8d405964968039",
+        "cbd797f8e6c880236d22af4cff566413b0446bc9e980babf2dc2b06b56e03cd3",
     ),
 ]
 

@@ -19,7 +19,7 @@ from adapters.exchange.inprocess import InProcessBroker
 from adapters.exchange.keys import KeyOwners
 from adapters.settings import NodeSettings, OrganisationRole
 from adapters.sql.view_stores import SQLiteViewStore
-from coordination.applications.base import NodeApplication
+from coordination.applications.base import NodeApplication, derived_id
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, MunicipalDepartmentApp
 from coordination.domain.errors import OverrideRequired
@@ -345,4 +345,4 @@ def test_on_the_wire_a_placements_subject_and_key_are_its_own_id_and_nothing_nam
     assert isinstance(received.event, p.PlacementRecorded)
     assert received.subject == str(received.event.fact_id) == message.key.decode()
     assert str(household_id) not in message.value.decode() + str(message.headers) + message.key.decode()
-    assert received.event.fact_id == civica.fact_id("placement", household_id, 2)  # under CIVICA's own secret
+    assert received.event.fact_id == derived_id("shared-fact", CIVICA, "placement", household_id, 2)
