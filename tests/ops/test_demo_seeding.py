@@ -31,12 +31,14 @@ STEPS = 213
 # Events per node and a digest of them (tests/ops/demo_history.py) after seeding 12 households from the
 # default seed. Re-pin only for a deliberate change of what the stored events hold, and say so.
 PINNED = {
-    "civica": (296, "3cd836b84bb24ba4"),
-    "odense-brobygning": (162, "c1d4d773a4c9b8b3"),
-    "odense-boern-og-unge": (210, "a290e256f6a86a3a"),
-    "kvinfo-mentornetvaerk": (0, "e3b0c44298fc1c14"),
-    "fab": (298, "3e37be2d3dd04238"),
-    "jobcentre-odense": (118, "28adefbf75322b45"),
+    # Re-pinned for issue 19: every node keeps the municipality's placements, and the municipal departments
+    # its offers' outcomes and referral timings (coordination/domain/municipal_picture.py).
+    "civica": (306, "c5a272b49422cd17"),
+    "odense-brobygning": (184, "966889f198d8d5ca"),
+    "odense-boern-og-unge": (376, "567af4b3c5735c47"),
+    "kvinfo-mentornetvaerk": (22, "d2ce931cfe1fad84"),
+    "fab": (310, "bc3c711a1c47b925"),
+    "jobcentre-odense": (328, "df4afaf2c5e87b74"),
 }
 
 
