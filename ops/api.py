@@ -87,7 +87,12 @@ def api_node(
 ) -> ApiNode:
     """One node as the API serves it: its application, its read models (history from the timeline), its DB
     (the node's on the exchange when it has one)."""
-    models = ReadModels(app, open_views(settings))
+    # The area indicators the node's own read models were given (the demo's file), so the pool and the
+    # municipal picture show each receiving area's status here too.
+    indicators = (
+        None if exchange_node is None else getattr(exchange_node.read_models, "area_indicators", None)
+    )
+    models = ReadModels(app, open_views(settings), area_indicators=indicators)
     models.attach_to(app)
     if exchange_node is None:
         return ApiNode(app=app, db=database_for(app.env), read_models=models)
