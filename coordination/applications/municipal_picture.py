@@ -33,7 +33,7 @@ class MunicipalPictureDesk(NodeApplication):
             raise InvalidInput(f"{reported_by}'s own facts are in its own history, not kept as shared")
         aggregate_id = shared_fact_id(reported_by, fact_id)
         if self._exists(aggregate_id):
-            return aggregate_id, []  # told again (a re-publish under a new message id): kept once
+            return aggregate_id, []  # told again under another message id (not a re-publish): kept once
         keep = make.keep  # type: ignore[attr-defined]
         return aggregate_id, [keep(id=aggregate_id, reported_by=reported_by, fact_id=fact_id, **fact)]
 

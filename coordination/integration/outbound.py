@@ -375,9 +375,11 @@ class Outbound:
         return {
             Household.Moved: self._placement,
             Household.OfferReceived: self._offer_made,
-            Household.OfferAccepted: self._offer_outcome,
-            Household.OfferDeclined: self._offer_outcome,
-            Household.OfferExpired: self._offer_outcome,
+            # An offer's answer is told by the vacancy's owner, whose step on the vacancy it is (the vacancy
+            # as the step left it is loaded once for both messages), whoever's household held the offer.
+            Vacancy.OfferAccepted: self._offer_outcome,
+            Vacancy.OfferDeclined: self._offer_outcome,
+            Vacancy.OfferExpired: self._offer_outcome,
             Referral.Acknowledged: self._referral_timed,
             Referral.Accepted: self._referral_timed,
         }
@@ -433,25 +435,25 @@ class Outbound:
         return self._shared(made, e.dwelling.place.municipality)
 
     def _offer_outcome(self, e: Any) -> list[Addressed]:
-        household: Household = self._at_version(e)
-        offer = next((o for o in household.offers if o.offer_id == e.offer_id), None)
-        if offer is None:
-            return []
+        vacancy: Vacancy = self._at_version(e)
+        if vacancy.owner != self.organisation:
+            return []  # a mirror of another's vacancy: its owner tells
         outcome = {
-            Household.OfferAccepted: "accepted",
-            Household.OfferDeclined: "declined",
-            Household.OfferExpired: "expired",
+            Vacancy.OfferAccepted: "accepted",
+            Vacancy.OfferDeclined: "declined",
+            Vacancy.OfferExpired: "expired",
         }[type(e)]
+        place = vacancy.dwelling.place
         answered = p.OfferOutcomeRecorded(
             fact_id=self._fact_id("offer", e.offer_id, outcome),
             reported_by=self.organisation,
-            place=offer.dwelling.place,
+            place=place,
             month=_month(e.at),
             outcome=outcome,
             declined_by=getattr(e, "declined_by", None),
             at=e.at,
         )
-        return self._shared(answered, offer.dwelling.place.municipality)
+        return self._shared(answered, place.municipality)
 
     def _referral_timed(self, e: Any) -> list[Addressed]:
         if e.by.organisation != self.organisation or not self.municipalities:
