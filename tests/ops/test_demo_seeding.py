@@ -36,10 +36,10 @@ PINNED = {
     # into the area of the dwelling it accepted.
     "civica": (306, "88aa573829fc0aab"),
     "odense-brobygning": (184, "52631f8a58922294"),
-    "odense-boern-og-unge": (376, "68aa065c79af9acd"),
+    "odense-boern-og-unge": (376, "1abecaba52f35e55"),
     "kvinfo-mentornetvaerk": (22, "038c18121b7f0715"),
     "fab": (310, "ccb4ede50abbbd72"),
-    "jobcentre-odense": (328, "07e3ffd0298fe2d2"),
+    "jobcentre-odense": (328, "2db23fcc594ca5a6"),
 }
 
 
