@@ -31,6 +31,7 @@ from ops.node import Exchange, Node, exchange_figures, exchange_running
 from ops.nodes import DEMO_ROLES
 from ops.read_models import ReadModels, open_views
 from ops.reference_scenario import (
+    CHILDREN_AND_YOUTH,
     CIVICA,
     Nodes,
     bridge_builder,
@@ -49,6 +50,10 @@ DEMO_PEOPLE: dict[str, Actor] = {
     "KVINFO_MENTOR_COORDINATOR": mentor_coordinator,
     "CIVICA_AUDITOR": Actor(organisation=CIVICA, person="civica-audit-1", role=Role.AUDITOR),
     "CIVICA_OPERATOR": Actor(organisation=CIVICA, person="civica-ops-1", role=Role.OPERATOR),
+    # The municipality's coordinator, at the municipal node (the children and youth department's)
+    "MUNICIPAL_COORDINATOR": Actor(
+        organisation=CHILDREN_AND_YOUTH, person="odense-ko-1", role=Role.MUNICIPAL_COORDINATOR
+    ),
 }
 
 
@@ -82,7 +87,12 @@ def api_node(
 ) -> ApiNode:
     """One node as the API serves it: its application, its read models (history from the timeline), its DB
     (the node's on the exchange when it has one)."""
-    models = ReadModels(app, open_views(settings))
+    # The area indicators the node's own read models were given (the demo's file), so the pool and the
+    # municipal picture show each receiving area's status here too.
+    indicators = (
+        None if exchange_node is None else getattr(exchange_node.read_models, "area_indicators", None)
+    )
+    models = ReadModels(app, open_views(settings), area_indicators=indicators)
     models.attach_to(app)
     if exchange_node is None:
         return ApiNode(app=app, db=database_for(app.env), read_models=models)
@@ -209,6 +219,10 @@ def serve(
     print(
         f"\nDashboard (no personal data; the operator's token in the fragment stays in the browser):\n"
         f"  {base}/orgs/civica/dashboard#token={operator}"
+    )
+    print(
+        f"The municipality's picture (every housing organisation's placements; counts under 5 as \"<5\"):\n"
+        f"  {base}/orgs/{CHILDREN_AND_YOUTH}/municipal-dashboard#token={tokens['MUNICIPAL_COORDINATOR']}"
     )
     print(f"Readiness of every node: {base}/readyz (200 once all are ready; 503 while seeding)")
     print(f"Metrics: {base}/orgs/<organisation>/metrics; each node's health: .../livez and .../readyz")

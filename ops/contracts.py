@@ -11,13 +11,20 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from coordination.integration import erasure, household_facts, referrals, vacancies
+from coordination.integration import erasure, household_facts, placements, referrals, vacancies
 from coordination.integration.events import IntegrationEvent, registered_events
-from coordination.integration.topics import HOUSEHOLD_FACTS, REFERRALS, VACANCIES, VACANCY_REQUESTS
+from coordination.integration.topics import (
+    HOUSEHOLD_FACTS,
+    MUNICIPAL_PICTURE,
+    PLACEMENTS,
+    REFERRALS,
+    VACANCIES,
+    VACANCY_REQUESTS,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "docs" / "contracts"
-MODULES = (referrals, vacancies, household_facts, erasure)
+MODULES = (referrals, vacancies, household_facts, erasure, placements)
 _SCHEMA_REF = "#/components/schemas/{model}"
 
 # Who publishes and who consumes each topic family (organisation roles, docs/design.md §4).
@@ -54,6 +61,25 @@ CHANNELS: dict[str, dict[str, Any]] = {
         "publishers": ["bridge_builder", "municipal_department"],
         "consumers": ["housing_organisation"],
     },
+    PLACEMENTS: {
+        "key": "placements",
+        "parameter": "municipality",
+        "description": "Every housing organisation's placements into the municipality's receiving areas "
+        "(area, month, permanent or temporary, from which transformation area, rents, overridden rules). No "
+        "household: the subject and key are the fact's own id. Every node keeps them; its waterbed guard, "
+        "pool and receiving-area monitor count them.",
+        "publishers": ["housing_organisation"],
+        "consumers": ["housing_organisation", "bridge_builder", "municipal_department", "civil_actor"],
+    },
+    MUNICIPAL_PICTURE: {
+        "key": "municipalPicture",
+        "parameter": "municipality",
+        "description": "The rest of the municipal coordinator's picture, for the municipality's own nodes: "
+        "offers' outcomes (declines by category, overridden rules) and every receiver's time to acknowledge "
+        "and accept a referral. No household: the subject and key are the fact's own id.",
+        "publishers": ["housing_organisation", "bridge_builder", "municipal_department", "civil_actor"],
+        "consumers": ["municipal_department"],
+    },
 }
 
 CLOUD_EVENT_HEADERS: dict[str, Any] = {
@@ -85,7 +111,8 @@ CLOUD_EVENT_HEADERS: dict[str, Any] = {
         "ce_subject": {
             "type": "string",
             "format": "uuid",
-            "description": "The aggregate id (also the Kafka key)",
+            "description": "The aggregate id (also the Kafka key); on the placements topics the fact's own "
+            "id, never a household's",
         },
         "ce_time": {"type": "string", "format": "date-time"},
         "ce_dataschema": {"type": "string", "description": "urn:dk:rehousing:schema:<type>"},

@@ -139,6 +139,7 @@ class _Household:
         self.members, self.needs = self._members()
         self.plan = Plan()
         self.household_id: UUID | None = None
+        self.moves_to: str | None = None  # the receiving area of the dwelling it accepted
 
     def _members(self) -> tuple[list[Member], list[Need]]:
         rng = self.rng
@@ -376,6 +377,7 @@ class _Household:
         if not plan.add(offered, lambda: offer.append(self._offer(vacancy[0], offered))):
             return None
         if accept:
+            self.moves_to = area
             step: Step = lambda: app.accept_offer(  # noqa: E731
                 command_id=next(cid), household_id=self._id(), offer_id=offer[0], at=answered, by=by
             )
@@ -419,7 +421,11 @@ class _Household:
     def _move(self, moved_on: date, rooms: int) -> None:
         rng, app, cid, bb = self.rng, self.app, self.cid, self.desks.bridge_builder
         moved_at = _at(moved_on, 15)
-        area = rng.choice(RECEIVING_AREAS)
+        # The household moves into the area of the dwelling it accepted, so the municipality's picture ties
+        # each placement to its offer's overridden rules; the draw stays, so the rest is drawn as before.
+        area = self.moves_to or rng.choice(RECEIVING_AREAS)
+        if self.moves_to is not None:
+            rng.choice(RECEIVING_AREAS)
         move = Move(
             new_address=Address(
                 street=f"{STREETS[area]} {rng.randint(1, 80)}", postcode=POSTCODES[area], city="Odense"

@@ -31,7 +31,9 @@ from adapters.settings import NodeSettings
 from adapters.sql.node_db import SqlDatabase, database_for
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.municipal_picture import MunicipalPictureDesk
 from coordination.applications.offer_exchange import OfferExchange
+from coordination.applications.roles import MunicipalDepartmentApp
 from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.integration.inbound import Inbound
 from coordination.integration.outbound import Outbound
@@ -140,7 +142,12 @@ class Node:
         self._forget_keys = forget_on_erasure(self.exchange_keys, self.key_directory)
         app.erasure_hooks.append(self._forget_keys)
         self._publisher = transport.publisher()
-        outbound = Outbound(app, self.topics, ExchangeSealer(self.exchange_keys, self.organisation))
+        outbound = Outbound(
+            app,
+            self.topics,
+            ExchangeSealer(self.exchange_keys, self.organisation),
+            municipalities=settings.municipalities,
+        )
         self._positions = RelayPositions(self.db)
         self.relay = Relay(
             app,
@@ -195,7 +202,8 @@ class Node:
         return f"{self.topics.prefix}coordination.{slug(self.organisation)}"
 
     def entitled_topics(self) -> list[str]:
-        """Only what this organisation may see: referrals to it, and per role the pool and its requests."""
+        """Only what this organisation may see: referrals to it, per role the pool and its requests, and the
+        municipality's picture (no household in it)."""
         topics = [self.topics.referrals(self.organisation)]
         if isinstance(self.app, VacancyMirror):
             topics += [self.topics.vacancies(m) for m in self.settings.municipalities]
@@ -203,6 +211,10 @@ class Node:
             topics.append(self.topics.vacancy_requests(self.organisation))
         if isinstance(self.app, HousingOrganisationApp):
             topics.append(self.topics.household_facts(self.organisation))
+        if isinstance(self.app, MunicipalPictureDesk):  # every role: each placement in the municipality
+            topics += [self.topics.placements(m) for m in self.settings.municipalities]
+        if isinstance(self.app, MunicipalDepartmentApp):  # the municipality's own: its coordinator's picture
+            topics += [self.topics.municipal_picture(m) for m in self.settings.municipalities]
         return topics
 
     def run_once(self, timeout: float = 0.0) -> int:

@@ -25,11 +25,17 @@ from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.values import Place
-from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY, WaterbedPolicy, monitoring_status
+from coordination.domain.waterbed import (
+    DEFAULT_WATERBED_POLICY,
+    AreaIndicators,
+    WaterbedPolicy,
+    monitoring_status,
+)
 from coordination.projections.daycare_queue import DaycareQueue, DaycareQueueProjection
 from coordination.projections.definition import Projection
 from coordination.projections.handoff_status import HandoffStatus, HandoffStatusProjection
 from coordination.projections.history import HistoryEntry
+from coordination.projections.municipal_picture import MunicipalPictureProjection, MunicipalPictureQueries
 from coordination.projections.receiving_areas import ReceivingAreas, ReceivingAreasProjection
 from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import Timeline, TimelineProjection
@@ -52,6 +58,7 @@ READ_MODELS: dict[str, type[Projection]] = {
         ReceivingAreasProjection,
         TimelineProjection,
         VacancyLettingProjection,
+        MunicipalPictureProjection,
     )
 }
 
@@ -139,6 +146,7 @@ class ReadModels:
         self.areas = ReceivingAreas(self.views, self.suffix)
         self.timeline = Timeline(self.views, self.suffix)
         self.letting = VacancyLetting(self.views, self.suffix)
+        self.picture = MunicipalPictureQueries(self.views, self.suffix)
 
     def catch_up(self, max_seconds: float = 60.0) -> dict[str, int]:
         """Applies every projection up to the log's end; returns how many events each consumed."""
@@ -180,6 +188,12 @@ class ReadModels:
         if self.area_indicators is not None:
             indicators = self.area_indicators.indicators(Place(municipality=municipality, area=area))
         return str(monitoring_status(indicators, self.waterbed_policy))
+
+    def area_indicators_of(self, municipality: str, area: str) -> AreaIndicators | None:
+        """The receiving area's list indicators, when an indicators file lists it."""
+        if self.area_indicators is None:
+            return None
+        return self.area_indicators.indicators(Place(municipality=municipality, area=area))
 
     def inflow(self, place: Place, since: date) -> int:
         """Households moved into `place` since `since`, for the waterbed guard, caught up first so that

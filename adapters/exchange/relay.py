@@ -134,7 +134,7 @@ class Relay:
             message = encode(
                 addressed.event,
                 source=self.source,
-                originator_id=domain_event.originator_id,
+                originator_id=addressed.subject or domain_event.originator_id,
                 originator_version=domain_event.originator_version,
                 index=index,
                 time=domain_event.timestamp,

@@ -17,6 +17,7 @@ from adapters.http.node import ApiNode
 from adapters.http.routers import (
     exchange_keys,
     households,
+    municipal,
     offer_requests,
     offers,
     operations,
@@ -74,6 +75,7 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
         operations,
         exchange_keys,
         offer_requests,
+        municipal,
     ):
         app.include_router(module.router)
     docs_pages.install(app)

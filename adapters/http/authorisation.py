@@ -123,6 +123,10 @@ POLICY: dict[str, Rule] = {
     # Read models
     "daycare_queue": Rule(frozenset({R.DAYCARE_ALLOCATOR, *HOUSING_READERS}), Ownership.ANY, personal=True),
     "receiving_areas": Rule(HOUSING_READERS | {R.BRIDGE_BUILDER}, Ownership.ANY),
+    # The municipality's picture across housing organisations: no household in it, counts suppressed
+    # under 5; the municipality's own coordinator (and auditor) at its own node.
+    "municipal_picture": Rule(frozenset({R.MUNICIPAL_COORDINATOR, AUDITOR}), Ownership.NODE),
+    "municipal_picture_csv": Rule(frozenset({R.MUNICIPAL_COORDINATOR, AUDITOR}), Ownership.NODE),
     # Operations figures carry no personal data; the access log is for auditors only.
     "operations": Rule(frozenset({R.OPERATOR, AUDITOR}), Ownership.NODE),
     "access_log": Rule(frozenset({AUDITOR}), Ownership.NODE),

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from coordination.domain.calendar import COPENHAGEN, add_months
+from coordination.domain.municipal_picture import suppressed
 from coordination.percentiles import percentile
 from coordination.projections.daycare_queue import QueueStatus
 from coordination.projections.handoff_status import HandoffLatency, HandoffStatus
@@ -72,7 +73,7 @@ class Pool(BaseModel):
 
 class Area(BaseModel):
     area: str
-    moved_in: int
+    moved_in: int | str  # "<5" for 1-4 when other organisations' placements are among them
     vulnerable_share: float
     warnings: int
     overrides: int
@@ -183,7 +184,7 @@ def dashboard(
     areas = [
         Area(
             area=a.area,
-            moved_in=a.moved_in,
+            moved_in=suppressed(a.moved_in) if a.from_other_organisations else a.moved_in,
             vulnerable_share=round(a.vulnerable_share, 3),
             warnings=sum(a.warnings.values()),
             overrides=sum(a.overrides.values()),

@@ -14,9 +14,11 @@ from adapters.http.problems import ApiProblem
 from adapters.http.records import ApiRecords
 from adapters.sql.node_db import SqlDatabase
 from coordination.applications.base import NodeApplication
+from coordination.domain.waterbed import AreaIndicators
 from coordination.projections.daycare_queue import DaycareQueue
 from coordination.projections.handoff_status import HandoffStatus
 from coordination.projections.history import HistoryEntry
+from coordination.projections.municipal_picture import MunicipalPictureQueries
 from coordination.projections.receiving_areas import ReceivingAreas
 from coordination.projections.vacancy_pool import VacancyPool
 
@@ -30,6 +32,11 @@ class Queries(Protocol):
     daycare: DaycareQueue
     handoffs: HandoffStatus
     areas: ReceivingAreas
+    picture: MunicipalPictureQueries
+
+    def area_status(self, municipality: str, area: str) -> str: ...
+
+    def area_indicators_of(self, municipality: str, area: str) -> AreaIndicators | None: ...
 
     def catch_up(self, max_seconds: float = 60.0) -> dict[str, int]: ...
 

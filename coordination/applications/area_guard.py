@@ -12,6 +12,7 @@ from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
 from coordination.domain.household import Household
+from coordination.domain.municipal_picture import SharedPlacement, last_day
 from coordination.domain.values import Place
 from coordination.domain.waterbed import AreaIndicators
 from coordination.projections.log_reads import ReadLog, log_reader
@@ -34,10 +35,12 @@ class NoAreaIndicators:
 
 
 _MOVED = get_topic(Household.Moved)
+_SHARED = get_topic(SharedPlacement.Recorded)
 
 
 def moved_in_since(app: Application[UUID], place: Place, since: date, page_size: int = 500) -> int:
-    """Distinct households this node recorded as moved into `place` with a move date on or after `since`.
+    """Distinct households this node recorded as moved into `place` with a move date on or after `since`,
+    and the placements other organisations shared (counted from their month's last day).
 
     Reads the node's whole log of moves on every call; `MovesIndex` answers the same from what it read
     before plus the moves recorded since, and the receiving-areas projection from a view store.
@@ -46,7 +49,9 @@ def moved_in_since(app: Application[UUID], place: Place, since: date, page_size:
 
 
 class MovesIndex:
-    """The moves this node recorded, by receiving area: each household's latest move date into it.
+    """The moves this node recorded, by receiving area: each household's latest move date into it; and
+    each placement another organisation shared, under its own id (no household), dated by the last day of
+    its month (so a placement in the window's first month counts: the guard errs towards warning).
 
     Each question first reads the moves recorded after where the last one stopped (one query, usually
     empty), so an answer counts every move committed before it was asked, as a scan of the whole log
@@ -76,15 +81,19 @@ class MovesIndex:
         committed = getattr(app, "committed_through", 0)  # read before the query: see the class's text
         read = self._read = self._read or log_reader(app.recorder)
         while True:
-            page = read(self._position, self._page_size, None, [_MOVED])
+            page = read(self._position, self._page_size, None, [_MOVED, _SHARED])
             for notification in page:
                 self._position = notification.id
                 moved = app.mapper.to_domain_event(notification)
-                assert isinstance(moved, Household.Moved)
-                households = self._latest.setdefault(_area(moved.move.place), {})
+                if isinstance(moved, SharedPlacement.Recorded):
+                    place, moved_on = moved.place, last_day(moved.month)
+                else:
+                    assert isinstance(moved, Household.Moved)
+                    place, moved_on = moved.move.place, moved.move.moved_on
+                households = self._latest.setdefault(_area(place), {})
                 latest = households.get(moved.originator_id)
-                if latest is None or moved.move.moved_on > latest:
-                    households[moved.originator_id] = moved.move.moved_on
+                if latest is None or moved_on > latest:
+                    households[moved.originator_id] = moved_on
             if len(page) < self._page_size:
                 self._position = max(self._position, committed)
                 return

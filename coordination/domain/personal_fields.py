@@ -16,6 +16,7 @@ from typing import Any
 from coordination.domain.follow_up import FollowedHousehold, HouseholdFact
 from coordination.domain.household import Household
 from coordination.domain.household_values import Enrolment, Member, Preferences
+from coordination.domain.municipal_picture import SharedOfferOutcome, SharedPlacement, SharedReferralTiming
 from coordination.domain.offer_request import OfferRequest, ReservationRefusal
 from coordination.domain.referral import Referral
 from coordination.domain.referral_values import ChildFacts, ReferralDetails
@@ -86,6 +87,37 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     OfferRequest.Expired: frozenset(),
     OfferRequest.Answered: frozenset({"accepted", "declined_by"}),
     ReservationRefusal.Recorded: frozenset({"offer_id", "vacancy_id", "requester", "reason"}),
+    # The municipality's picture holds no household: every attribute is clear.
+    SharedPlacement.Recorded: frozenset(
+        {
+            "reported_by",
+            "fact_id",
+            "place",
+            "month",
+            "permanent",
+            "from_area",
+            "old_rent",
+            "new_rent",
+            "overrides",
+            "warnings",
+        }
+    ),
+    SharedOfferOutcome.Recorded: frozenset(
+        {"reported_by", "fact_id", "place", "month", "outcome", "declined_by", "overrides", "warnings"}
+    ),
+    SharedReferralTiming.Recorded: frozenset(
+        {
+            "reported_by",
+            "fact_id",
+            "timing_id",
+            "from_org",
+            "to_org",
+            "kind",
+            "milestone",
+            "issued_month",
+            "seconds",
+        }
+    ),
 }
 
 

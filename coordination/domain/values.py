@@ -95,6 +95,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     OPERATOR = "operator"
     SYSTEM = "system"  # timers: expiry of offers and referrals
+    # Steers placements across housing organisations from the municipality's picture (no household in it).
+    MUNICIPAL_COORDINATOR = "municipal_coordinator"
 
 
 class Actor(Value):

@@ -22,6 +22,7 @@ from coordination.domain.household_values import Need
 from coordination.domain.referral_values import ReferralKind
 from coordination.domain.sharing import NEEDS_SHARED, PURPOSE
 from coordination.integration import household_facts as facts
+from coordination.integration import placements as p
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
 from coordination.integration.erasure import ERASURE_RECIPIENT, HouseholdErasureNotice
@@ -34,6 +35,8 @@ VACANCY_OWNER = "vacancy_owner"
 REQUESTER = "offer_requester"
 HOUSEHOLD_OWNER = "household_owner"
 REFERRER = "referrer"
+# Every node of a municipality, for its picture (coordination/integration/placements.py): no household.
+MUNICIPALITY = "municipality"
 
 _STEP = frozenset({"referral_id", "at", "by"})
 _SENT = frozenset(
@@ -119,6 +122,56 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     facts.NoLongerAsksForHelpReported.event_type: {HOUSEHOLD_OWNER: _FACT},
     facts.FollowUpVisitReported.event_type: {HOUSEHOLD_OWNER: _FACT | {"visited_on"}},
     facts.SettlementReported.event_type: {HOUSEHOLD_OWNER: _FACT},
+    # Every field of these is meant for the whole municipality; the list still names them, so a field
+    # added later does not leave until someone decides it may.
+    p.PlacementRecorded.event_type: {
+        MUNICIPALITY: frozenset(
+            {
+                "fact_id",
+                "reported_by",
+                "place",
+                "month",
+                "permanent",
+                "from_area",
+                "old_rent",
+                "new_rent",
+                "overrides",
+                "warnings",
+                "at",
+            }
+        )
+    },
+    p.OfferOutcomeRecorded.event_type: {
+        MUNICIPALITY: frozenset(
+            {
+                "fact_id",
+                "reported_by",
+                "place",
+                "month",
+                "outcome",
+                "declined_by",
+                "overrides",
+                "warnings",
+                "at",
+            }
+        )
+    },
+    p.ReferralTimed.event_type: {
+        MUNICIPALITY: frozenset(
+            {
+                "fact_id",
+                "timing_id",
+                "reported_by",
+                "from_org",
+                "to_org",
+                "kind",
+                "milestone",
+                "issued_month",
+                "seconds",
+                "at",
+            }
+        )
+    },
 }
 
 

@@ -9,11 +9,13 @@ from uuid import UUID
 
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.municipal_picture import MunicipalPictureDesk
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
 from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.domain.errors import NotPermitted
 from coordination.integration import household_facts as facts
+from coordination.integration import placements as p
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
 from coordination.integration.erasure import HouseholdErasureNotice
@@ -268,6 +270,61 @@ def _reservation_refused(app: NodeApplication, c: UUID, e: v.ReservationRefused)
     )
 
 
+# The municipality's picture: every node keeps what the others share (no household in it).
+
+
+def _picture(app: NodeApplication, command: str) -> MunicipalPictureDesk:
+    return _taking(app, MunicipalPictureDesk, command)
+
+
+def _placement(app: NodeApplication, c: UUID, e: p.PlacementRecorded) -> object:
+    return _picture(app, "keep_shared_placement").keep_shared_placement(
+        command_id=c,
+        reported_by=e.reported_by,
+        fact_id=e.fact_id,
+        place=e.place,
+        month=e.month,
+        permanent=e.permanent,
+        from_area=e.from_area,
+        old_rent=e.old_rent,
+        new_rent=e.new_rent,
+        overrides=e.overrides,
+        warnings=e.warnings,
+        at=e.at,
+    )
+
+
+def _offer_outcome(app: NodeApplication, c: UUID, e: p.OfferOutcomeRecorded) -> object:
+    return _picture(app, "keep_shared_offer_outcome").keep_shared_offer_outcome(
+        command_id=c,
+        reported_by=e.reported_by,
+        fact_id=e.fact_id,
+        place=e.place,
+        month=e.month,
+        outcome=e.outcome,
+        declined_by=e.declined_by,
+        overrides=e.overrides,
+        warnings=e.warnings,
+        at=e.at,
+    )
+
+
+def _referral_timed(app: NodeApplication, c: UUID, e: p.ReferralTimed) -> object:
+    return _picture(app, "keep_shared_referral_timing").keep_shared_referral_timing(
+        command_id=c,
+        reported_by=e.reported_by,
+        fact_id=e.fact_id,
+        timing_id=e.timing_id,
+        from_org=e.from_org,
+        to_org=e.to_org,
+        kind=e.kind,
+        milestone=e.milestone,
+        issued_month=e.issued_month,
+        seconds=e.seconds,
+        at=e.at,
+    )
+
+
 # Every integration event a node applies, by its type, to the handler that applies it.
 _ENTRIES = (
     _on(r.ReferralSent, _sent),
@@ -299,6 +356,9 @@ _ENTRIES = (
     _on(v.OfferRequested, _offer_requested),
     _on(v.OfferAnswered, _offer_answered),
     _on(v.ReservationRefused, _reservation_refused),
+    _on(p.PlacementRecorded, _placement),
+    _on(p.OfferOutcomeRecorded, _offer_outcome),
+    _on(p.ReferralTimed, _referral_timed),
 )
 HANDLERS: dict[type[IntegrationEvent], Handler] = dict(_ENTRIES)
 

@@ -105,11 +105,15 @@ def registered_events() -> dict[str, type[IntegrationEvent]]:
 class Addressed:
     """An integration event with the topic it travels on: its class's topic family, addressed to one
     organisation or municipality (e.g. "rehousing.referrals.civica"); `to` names the recipient organisation
-    when the event may carry a household's personal fields (whom the sender's exchange key is shared with)."""
+    when the event may carry a household's personal fields (whom the sender's exchange key is shared with).
+
+    `subject`, when given, stands for the stored event's aggregate as the message's subject, key and id
+    seed: a fact made from a household's event but shared without the household names its own id."""
 
     event: IntegrationEvent
     topic: str
     to: str | None = None
+    subject: UUID | None = None
 
     def __post_init__(self) -> None:
         if not _TOPIC.match(self.topic):

@@ -16,6 +16,7 @@ from coordination.domain.errors import ConcurrencyConflict, NotPermitted
 from coordination.integration import vacancies as v
 from coordination.integration.dispatch import handler_for
 from coordination.integration.events import IntegrationEvent
+from coordination.integration.placements import MUNICIPAL_FACTS
 from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from coordination.integration.topics import VACANCIES, org_source
 
@@ -28,6 +29,7 @@ _MIRRORED = (
     v.VacancyOfferDeclined,
     v.VacancyOfferExpired,
     v.VacancyWithdrawn,
+    *MUNICIPAL_FACTS,  # kept once per fact by the picture's own commands
 )
 
 
@@ -90,6 +92,8 @@ class Inbound:
         event = received.event
         if isinstance(event, v.VacancyPublished):
             speaker = event.owner
+        elif isinstance(event, MUNICIPAL_FACTS):
+            speaker = event.reported_by  # a fact of the municipality's picture: its reporter speaks
         elif event.topic == VACANCIES:
             speaker = self.app.vacancy(event.vacancy_id).owner  # type: ignore[attr-defined]
         else:

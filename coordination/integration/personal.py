@@ -21,6 +21,7 @@ from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
 from coordination.integration.erasure import HouseholdErasureNotice
 from coordination.integration.events import IntegrationEvent
+from coordination.integration.placements import MUNICIPAL_FACTS
 
 # The domain event each integration event carries the attributes of.
 SOURCES: dict[type[IntegrationEvent], type[Any]] = {
@@ -58,6 +59,8 @@ NOTHING_PERSONAL: frozenset[type[IntegrationEvent]] = frozenset(
         v.OfferRequested,
         v.OfferAnswered,
         v.ReservationRefused,
+        # The municipality's picture: no household, a month for a day, rule names for reasons.
+        *MUNICIPAL_FACTS,
     }
 )
 # Fields an integration event adds to its domain event's: ids (random, meaningless elsewhere) and the

@@ -12,6 +12,8 @@ REFERRALS = "rehousing.referrals"
 VACANCIES = "rehousing.vacancies"
 VACANCY_REQUESTS = "rehousing.vacancy-requests"
 HOUSEHOLD_FACTS = "rehousing.household-facts"
+PLACEMENTS = "rehousing.placements"
+MUNICIPAL_PICTURE = "rehousing.municipal-picture"
 
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 _NOT_ALLOWED = re.compile(r"[^a-z0-9_.-]+")
@@ -51,3 +53,13 @@ class Topics:
     def household_facts(self, organisation: str) -> str:
         """Facts others record about households `organisation` owns (enrolments, contact persons, ...)."""
         return f"{self.prefix}{HOUSEHOLD_FACTS}.{slug(organisation)}"
+
+    def placements(self, municipality: str) -> str:
+        """Every housing organisation's placements into the municipality's receiving areas, for every node
+        of the municipality (each waterbed guard counts them); no household in them."""
+        return f"{self.prefix}{PLACEMENTS}.{slug(municipality)}"
+
+    def municipal_picture(self, municipality: str) -> str:
+        """The rest of the coordinator's picture, for the municipality's own nodes only: offers' outcomes
+        and referral timings (coordination/integration/placements.py); no household in them."""
+        return f"{self.prefix}{MUNICIPAL_PICTURE}.{slug(municipality)}"

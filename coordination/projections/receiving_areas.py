@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from coordination.domain.household import Household, Need
+from coordination.domain.municipal_picture import SharedPlacement, last_day, suppressed
 from coordination.domain.values import Place
 from coordination.projections.columns import day, from_day, instant, key
 from coordination.projections.definition import Projection, handles
@@ -40,9 +41,17 @@ class ReceivingAreasProjection(Projection):
         "household_id TEXT NOT NULL, municipality TEXT NOT NULL, area TEXT NOT NULL, "
         "municipality_key TEXT NOT NULL, area_key TEXT NOT NULL, at TEXT NOT NULL, "
         "PRIMARY KEY (offer_id, kind, rule)",
+        # Other organisations' placements, as the municipality shares them: a month, no household. For
+        # the window they count from the month's last day (`counted_on`), so a placement in the window's
+        # first month counts: the guard errs towards warning.
+        "ra_shared_moves": "placement_id TEXT PRIMARY KEY, reported_by TEXT NOT NULL, "
+        "municipality TEXT NOT NULL, area TEXT NOT NULL, municipality_key TEXT NOT NULL, "
+        "area_key TEXT NOT NULL, month TEXT NOT NULL, counted_on TEXT NOT NULL, permanent INTEGER NOT NULL, "
+        "origin_area TEXT NOT NULL",
     }
     indexes = {
         "ra_moves_by_area": ("ra_moves", "municipality_key, area_key, moved_on"),
+        "ra_shared_by_area": ("ra_shared_moves", "municipality_key, area_key, counted_on"),
         "ra_rules_by_area": ("ra_offer_rules", "municipality_key, area_key"),
     }
 
@@ -72,6 +81,25 @@ class ReceivingAreasProjection(Projection):
                 "area_key": key(place.area),
                 "moved_on": day(event.move.moved_on),
                 "permanent": int(event.move.permanent),
+            },
+        )
+
+    @handles(SharedPlacement.Recorded)
+    def shared_placement(self, event: SharedPlacement.Recorded, tx: ProjectionTx) -> None:
+        place, month = event.place, event.month
+        tx.upsert(
+            "ra_shared_moves",
+            {
+                "placement_id": str(event.originator_id),
+                "reported_by": event.reported_by,
+                "municipality": place.municipality,
+                "area": place.area,
+                "municipality_key": key(place.municipality),
+                "area_key": key(place.area),
+                "month": str(month),
+                "counted_on": day(last_day(month)),
+                "permanent": int(event.permanent),
+                "origin_area": event.from_area,
             },
         )
 
@@ -114,11 +142,54 @@ class AreaSummary(BaseModel):
 
     municipality: str
     area: str
-    moved_in: int
+    moved_in: int  # every organisation's placements: this node's own and those the municipality shares
     vulnerable: int
-    vulnerable_share: float
+    vulnerable_share: float  # of this node's own moves: other organisations do not share needs
     overrides: dict[str, int]
     warnings: dict[str, int]
+    from_other_organisations: int = 0  # of `moved_in`, the placements other organisations shared
+
+
+Shown = int | str  # a count, or "<5"
+
+
+class ShownAreaSummary(BaseModel):
+    """A receiving area as the monitor shows it over the API: a figure that holds another organisation's
+    placements (or any figure, to a caller from another organisation) reads "<5" for 1-4 (small cells)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    municipality: str
+    area: str
+    moved_in: Shown
+    vulnerable: Shown
+    vulnerable_share: float | None
+    overrides: dict[str, Shown]
+    warnings: dict[str, Shown]
+    from_other_organisations: Shown
+
+    @classmethod
+    def of(cls, summary: AreaSummary, *, own: bool) -> ShownAreaSummary:
+        """`own`: the caller is of the organisation whose node this is (its own moves, offers and rules are
+        its own to see exactly; the total with others' placements is not)."""
+
+        def shown(count: int) -> Shown:
+            return count if own else suppressed(count)
+
+        own_moves = summary.moved_in - summary.from_other_organisations
+        share_shown = own or own_moves >= 5
+        return cls(
+            municipality=summary.municipality,
+            area=summary.area,
+            moved_in=summary.moved_in
+            if own and not summary.from_other_organisations
+            else suppressed(summary.moved_in),
+            vulnerable=shown(summary.vulnerable),
+            vulnerable_share=round(summary.vulnerable_share, 3) if share_shown else None,
+            overrides={rule: shown(n) for rule, n in summary.overrides.items()},
+            warnings={rule: shown(n) for rule, n in summary.warnings.items()},
+            from_other_organisations=suppressed(summary.from_other_organisations),
+        )
 
 
 class ReceivingAreas:
@@ -132,28 +203,51 @@ class ReceivingAreas:
         return self._views.query(sql.format_map(self._t), params)
 
     def inflow(self, municipality: str, area: str, since: date) -> int:
-        """Households that moved into the area on or after `since` (each move counts)."""
+        """Households that moved into the area on or after `since` (each move counts), this node's own and
+        every other organisation's (each placement once: a node keeps only others' as shared)."""
         rows = self._query(
             "SELECT COUNT(*) AS n FROM {ra_moves} "
             "WHERE municipality_key = ? AND area_key = ? AND moved_on >= ?",
             (key(municipality), key(area), day(since)),
         )
-        return int(rows[0]["n"])
+        return int(rows[0]["n"]) + self._shared_inflow(municipality, area, since)
 
     def households_moved_in(self, municipality: str, area: str, since: date) -> int:
-        """Distinct households that moved into the area on or after `since` (the waterbed guard's count)."""
+        """Distinct households that moved into the area on or after `since` (the waterbed guard's count):
+        this node's own, and every placement the other organisations shared."""
         rows = self._query(
             "SELECT COUNT(DISTINCT household_id) AS n FROM {ra_moves} "
             "WHERE municipality_key = ? AND area_key = ? AND moved_on >= ?",
             (key(municipality), key(area), day(since)),
         )
+        return int(rows[0]["n"]) + self._shared_inflow(municipality, area, since)
+
+    def _shared_inflow(self, municipality: str, area: str, since: date) -> int:
+        rows = self._query(
+            "SELECT COUNT(*) AS n FROM {ra_shared_moves} "
+            "WHERE municipality_key = ? AND area_key = ? AND counted_on >= ?",
+            (key(municipality), key(area), day(since)),
+        )
         return int(rows[0]["n"])
 
     def inflows(self, municipality: str, since: date) -> dict[str, int]:
-        """Inflow since `since` of every area of a municipality that had any, by area key (case-folded)."""
+        """Inflow since `since` of every area of a municipality that had any, by area key (case-folded):
+        every organisation's placements."""
+        found = self.shared_inflows(municipality, since)
         rows = self._query(
             "SELECT area_key, COUNT(*) AS n FROM {ra_moves} WHERE municipality_key = ? AND moved_on >= ? "
             "GROUP BY area_key",
+            (key(municipality), day(since)),
+        )
+        for row in rows:
+            found[row["area_key"]] = found.get(row["area_key"], 0) + int(row["n"])
+        return found
+
+    def shared_inflows(self, municipality: str, since: date) -> dict[str, int]:
+        """Of the inflow, the placements other organisations shared, by area key."""
+        rows = self._query(
+            "SELECT area_key, COUNT(*) AS n FROM {ra_shared_moves} WHERE municipality_key = ? "
+            "AND counted_on >= ? GROUP BY area_key",
             (key(municipality), day(since)),
         )
         return {row["area_key"]: int(row["n"]) for row in rows}
@@ -194,6 +288,13 @@ class ReceivingAreas:
             f"WHERE {' AND '.join(where)} GROUP BY m.municipality_key, m.area_key",
             params,
         )
+        shared_where = ["counted_on >= ?"] + (["municipality_key = ?"] if municipality is not None else [])
+        shared = self._query(
+            "SELECT municipality_key, area_key, MIN(municipality) AS municipality, MIN(area) AS area, "
+            f"COUNT(*) AS n FROM {{ra_shared_moves}} WHERE {' AND '.join(shared_where)} "
+            "GROUP BY municipality_key, area_key",
+            params,
+        )
         rule_where = "" if municipality is None else "WHERE municipality_key = ?"
         rules = self._query(
             "SELECT municipality_key, area_key, MIN(municipality) AS municipality, MIN(area) AS area, "
@@ -210,7 +311,22 @@ class ReceivingAreas:
                 "vulnerable": int(row["vulnerable"] or 0),
                 "override": {},
                 "warning": {},
+                "shared": 0,
             }
+        for row in shared:
+            found = areas.setdefault(
+                (row["municipality_key"], row["area_key"]),
+                {
+                    "municipality": row["municipality"],
+                    "area": row["area"],
+                    "moved_in": 0,
+                    "vulnerable": 0,
+                    "override": {},
+                    "warning": {},
+                    "shared": 0,
+                },
+            )
+            found["shared"] = int(row["n"])
         for row in rules:
             found = areas.setdefault(
                 (row["municipality_key"], row["area_key"]),
@@ -221,6 +337,7 @@ class ReceivingAreas:
                     "vulnerable": 0,
                     "override": {},
                     "warning": {},
+                    "shared": 0,
                 },
             )
             found[row["kind"]][row["rule"]] = int(row["n"])
@@ -228,11 +345,12 @@ class ReceivingAreas:
             AreaSummary(
                 municipality=a["municipality"],
                 area=a["area"],
-                moved_in=a["moved_in"],
+                moved_in=a["moved_in"] + a["shared"],
                 vulnerable=a["vulnerable"],
                 vulnerable_share=a["vulnerable"] / a["moved_in"] if a["moved_in"] else 0.0,
                 overrides=a["override"],
                 warnings=a["warning"],
+                from_other_organisations=a["shared"],
             )
             for a in areas.values()
         ]

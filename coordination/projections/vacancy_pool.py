@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from coordination.domain.calendar import add_months
 from coordination.domain.household import Household
+from coordination.domain.municipal_picture import suppressed
 from coordination.domain.offer_rules import smallest_suitable_rooms
 from coordination.domain.vacancy import Vacancy, VacancyStatus
 from coordination.domain.values import Money
@@ -111,7 +112,7 @@ class PoolVacancy(BaseModel):
     available_from: date
     accessibility: str
     dwelling_type: str
-    area_inflow: int
+    area_inflow: int | str  # every organisation's placements; "<5" for 1-4 when others' are among them
     inflow_months: int
     area_status: str | None
 
@@ -261,11 +262,14 @@ class VacancyPool:
     def _with_areas(self, rows: list[dict[str, Any]], today: date) -> list[PoolVacancy]:
         since = add_months(today, -self.inflow_months)
         inflows: dict[str, dict[str, int]] = {}
+        shared: dict[str, dict[str, int]] = {}
         found = []
         for row in rows:
             municipality = row["municipality_key"]
             if municipality not in inflows:
                 inflows[municipality] = self._areas.inflows(row["municipality"], since)
+                shared[municipality] = self._areas.shared_inflows(row["municipality"], since)
+            inflow = inflows[municipality].get(row["area_key"], 0)
             found.append(
                 PoolVacancy(
                     vacancy_id=UUID(row["vacancy_id"]),
@@ -280,7 +284,8 @@ class VacancyPool:
                     available_from=date.fromisoformat(row["available_from"]),
                     accessibility=row["accessibility"],
                     dwelling_type=row["dwelling_type"],
-                    area_inflow=inflows[municipality].get(row["area_key"], 0),
+                    # Other organisations' placements among them: a small count is suppressed.
+                    area_inflow=suppressed(inflow) if shared[municipality].get(row["area_key"]) else inflow,
                     inflow_months=self.inflow_months,
                     area_status=self.status_of(row["municipality"], row["area"]),
                 )

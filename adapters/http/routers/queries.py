@@ -22,7 +22,7 @@ from coordination.domain.values import Accessibility, Amount, DwellingType, NonE
 from coordination.projections.daycare_queue import QueuedChild, QueueStatus
 from coordination.projections.handoff_status import HouseholdStatus
 from coordination.projections.history import HistoryEntry
-from coordination.projections.receiving_areas import AreaSummary
+from coordination.projections.receiving_areas import ShownAreaSummary
 from coordination.projections.vacancy_pool import PoolVacancy
 
 router = APIRouter(tags=["queries"])
@@ -137,9 +137,14 @@ def receiving_areas(
     since: Annotated[date | None, day("Inflow from this day on")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> Page[AreaSummary]:
-    """Receiving areas: inflow of rehoused households, the vulnerable share, warnings and overrides."""
-    areas = access.node.queries().areas.monitor(municipality, since)
+) -> Page[ShownAreaSummary]:
+    """Receiving areas: inflow of rehoused households (every organisation's), the vulnerable share, warnings
+    and overrides. A count that holds other organisations' placements, and any count to a caller from
+    another organisation, reads "<5" for 1-4."""
+    own = access.own_node()
+    areas = [
+        ShownAreaSummary.of(a, own=own) for a in access.node.queries().areas.monitor(municipality, since)
+    ]
     return page_after(areas, lambda a: f"{a.municipality}/{a.area}", cursor, limit)
 
 
