@@ -1,0 +1,142 @@
+"""Keeping each household's network at its owner's node, in the same transaction as the step that changes it.
+
+Whatever command changes a household this node owns, or a referral about one (its own, or its copy of the
+other side's step), also notes the change on the household's `HouseholdNetwork`; `@command` saves both
+with the receipt. Steps other members report arrive as commands here too (`note_network_item`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from coordination.applications.base import NodeApplication, derived_id
+from coordination.domain.household import Household
+from coordination.domain.network import HouseholdNetwork, HouseholdState, Item, ItemKind, NetworkPicture
+from coordination.domain.referral import Referral, ReferralKind
+
+A = TypeVar("A", bound=Aggregate)
+
+
+def network_id(household_id: UUID) -> UUID:
+    """The id of a household's network at its owner and of every member's copy of it."""
+    return derived_id("network", household_id)
+
+
+def household_state(household: Household, app: NodeApplication) -> HouseholdState:
+    return HouseholdState(
+        phase=str(household.phase),
+        holder=household.holder,
+        pending_handoff=household.pending_handoff,
+        moved_on=None if household.move is None else household.move.moved_on,
+        follow_up_due=household.follow_up_due(app.policy),
+        follow_up_done=household.follow_up_visited,
+        settlement_gaps=household.settlement_gaps(),
+        settled_at=household.settled_at,
+    )
+
+
+def referral_item(referral: Referral) -> Item:
+    return Item(
+        item_id=referral.id,
+        kind=ItemKind.HANDOFF if referral.kind is ReferralKind.HANDOFF else ItemKind.REFERRAL,
+        subtype=str(referral.kind),
+        from_org=referral.referrer,
+        to_org=referral.receiver,
+        state=str(referral.status),
+        open=referral.status.is_open,
+        opened_at=referral.sent_at,
+        last_step_at=referral.last_step_at,
+        acknowledge_by=referral.acknowledge_by,
+        complete_by=referral.complete_by,
+        acknowledged_at=referral.acknowledged_at,
+        accepted_at=referral.accepted_at,
+    )
+
+
+def _last_at(aggregate: Aggregate) -> datetime | None:
+    for pending in reversed(aggregate.pending_events):
+        at = getattr(pending, "at", None)
+        if isinstance(at, datetime):
+            return at
+    return None
+
+
+class NetworkKeeper(NodeApplication):
+    """The owner's side of the household's network (mixed into the housing organisation's application)."""
+
+    def network_picture(self, household_id: UUID) -> NetworkPicture | None:
+        """The household's network as this node keeps it; None if this node does not own the household.
+        A household registered before networks were kept gets its network worked out, not saved."""
+        network = self._loaded(HouseholdNetwork, network_id(household_id))
+        if network is not None:
+            return network.picture()
+        household = self._loaded(Household, household_id)
+        return None if household is None else self._opened(household, household.registered_at).picture()
+
+    def _loaded(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate if this node has it (as a command borrows it: kept, or replayed), else None."""
+        try:
+            aggregate = self._load(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def _also_changed(self, changed: Sequence[Aggregate]) -> list[Aggregate]:
+        """The networks the changed households and referrals about them are noted on."""
+        networks: dict[UUID, HouseholdNetwork] = {}
+        for aggregate in changed:
+            at = _last_at(aggregate)
+            if at is None:
+                continue
+            if isinstance(aggregate, Household):
+                if aggregate.erased_at is None:
+                    self._network_for(aggregate, at, networks, changed).note_household(
+                        household_state(aggregate, self), at
+                    )
+            elif isinstance(aggregate, Referral):
+                household = self._household_in(aggregate.household_id, changed)
+                if household is not None and household.erased_at is None:
+                    network = self._network_for(household, at, networks, changed)
+                    network.note_item(referral_item(aggregate), at)
+        return [network for network in networks.values() if network.pending_events]
+
+    def _household_in(self, household_id: UUID, changed: Sequence[Aggregate]) -> Household | None:
+        """The household if this node owns it (as changed by this command, or as stored)."""
+        for aggregate in changed:
+            if aggregate.id == household_id and isinstance(aggregate, Household):
+                return aggregate
+        return self._loaded(Household, household_id)
+
+    def _network_for(
+        self,
+        household: Household,
+        at: datetime,
+        networks: dict[UUID, HouseholdNetwork],
+        changed: Sequence[Aggregate],
+    ) -> HouseholdNetwork:
+        if household.id not in networks:
+            kept = self._loaded(HouseholdNetwork, network_id(household.id))
+            networks[household.id] = kept if kept is not None else self._opened(household, at, changed)
+        return networks[household.id]
+
+    def _opened(
+        self, household: Household, at: datetime, changed: Sequence[Aggregate] = ()
+    ) -> HouseholdNetwork:
+        """A new network; for a household registered before networks were kept, with what this node knows
+        of it already (its state, its referrals), so nothing earlier is missing from the picture."""
+        network = HouseholdNetwork.open(
+            id=network_id(household.id), household_id=household.id, owner=household.owner, at=at
+        )
+        if household.version > 1 or not household.pending_events:
+            network.note_household(household_state(household, self), at)
+            in_this_command = {a.id for a in changed}
+            for referral in self.referrals_about(household.id):
+                if referral.id not in in_this_command:
+                    network.note_item(referral_item(referral), referral.last_step_at)
+        return network
