@@ -20,7 +20,8 @@ from coordination.applications.area_guard import (
 from coordination.applications.base import derived_id, require_time
 from coordination.applications.commands import Decision, command
 from coordination.applications.erasure import ErasureDesk
-from coordination.applications.network import NetworkKeeper
+from coordination.applications.network_copies import NetworkCopies
+from coordination.applications.network_reports import NetworkReports
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
 from coordination.applications.timers import Expiries, originators, timer_command_id
@@ -58,7 +59,7 @@ VACANCY = "vacancy"
 EXPIRED_BY_THE_OWNER = "the owner's expire_due (its expiry reaches this node on the pool)"
 
 
-class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk, NetworkKeeper):
+class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk, NetworkReports, NetworkCopies):
     """A housing organisation (boligorganisation) such as CIVICA or FAB: leases, households, dwellings."""
 
     snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Household: 50, Vacancy: 50, Referral: 50}

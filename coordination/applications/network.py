@@ -89,7 +89,9 @@ class NetworkKeeper(NodeApplication):
 
     def _also_changed(self, changed: Sequence[Aggregate]) -> list[Aggregate]:
         """The networks the changed households and referrals about them are noted on."""
-        networks: dict[UUID, HouseholdNetwork] = {}
+        # A command that changed a network itself (a member's report) has it noted on, not a second copy.
+        networks = {a.household_id: a for a in changed if isinstance(a, HouseholdNetwork)}
+        already = set(networks)
         for aggregate in changed:
             at = _last_at(aggregate)
             if at is None:
@@ -104,7 +106,7 @@ class NetworkKeeper(NodeApplication):
                 if household is not None and household.erased_at is None:
                     network = self._network_for(household, at, networks, changed)
                     network.note_item(referral_item(aggregate), at)
-        return [network for network in networks.values() if network.pending_events]
+        return [n for key, n in networks.items() if key not in already and n.pending_events]
 
     def _household_in(self, household_id: UUID, changed: Sequence[Aggregate]) -> Household | None:
         """The household if this node owns it (as changed by this command, or as stored)."""

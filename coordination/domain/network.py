@@ -289,9 +289,15 @@ class NetworkCopy(Aggregate):
     class Updated(Aggregate.Event):
         picture: NetworkPicture
 
+    class Forgotten(Aggregate.Event):
+        """The owner erased the household: this copy reads as gone, and later pictures change nothing."""
+
+        at: datetime
+
     @event(Received)
     def __init__(self, id: UUID, picture: NetworkPicture) -> None:
         self.picture = picture
+        self.forgotten_at: datetime | None = None
 
     @classmethod
     def receive(cls, *, id: UUID, picture: NetworkPicture) -> NetworkCopy:
@@ -300,9 +306,48 @@ class NetworkCopy(Aggregate):
     def update(self, picture: NetworkPicture) -> None:
         if picture.household_id != self.picture.household_id:
             raise ValueError("A picture of another household")
-        if picture.version > self.picture.version:
+        if picture.version > self.picture.version and self.forgotten_at is None:
             self._updated(picture=picture)
+
+    def forget(self, at: datetime) -> None:
+        if self.forgotten_at is None:
+            self._forgotten(at=at)
 
     @event(Updated)
     def _updated(self, picture: NetworkPicture) -> None:
         self.picture = picture
+
+    @event(Forgotten)
+    def _forgotten(self, at: datetime) -> None:
+        self.forgotten_at = at
+
+
+class RefusedReports(Aggregate):
+    """A reporter's record of the steps it reported about one household that the owner refused, with the
+    owner's reasons (id: derived from the household's id). Kept by whoever reported, member or not."""
+
+    class Started(Aggregate.Created):
+        household_id: UUID
+        owner: str
+
+    class Recorded(Aggregate.Event):
+        refusal: RefusedFact
+
+    @event(Started)
+    def __init__(self, id: UUID, household_id: UUID, owner: str) -> None:
+        self.household_id = household_id
+        self.owner = owner
+        self.refusals: list[RefusedFact] = []
+
+    @classmethod
+    def start(cls, *, id: UUID, household_id: UUID, owner: str) -> RefusedReports:
+        return cls(id=id, household_id=household_id, owner=owner)
+
+    def record(self, refusal: RefusedFact) -> None:
+        """The owner's refusal of a reported step (its reason names the step); recorded once."""
+        if refusal not in self.refusals:
+            self._recorded(refusal=refusal)
+
+    @event(Recorded)
+    def _recorded(self, refusal: RefusedFact) -> None:
+        self.refusals.append(refusal)

@@ -74,7 +74,7 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     Referral.Expired: frozenset({"reason"}),  # the timer's own words
     Referral.Completed: frozenset(),
     Referral.EnteredInError: frozenset(),
-    SupportLink.Proposed: frozenset({"owner", "household_id", "contact_person"}),
+    SupportLink.Proposed: frozenset({"owner", "household_id", "contact_person", "household_owner"}),
     SupportLink.Activated: frozenset(),
     SupportLink.Ended: frozenset(),
     FollowedHousehold.Followed: frozenset({"household_id", "owner"}),

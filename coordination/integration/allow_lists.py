@@ -22,6 +22,7 @@ from coordination.domain.household_values import Need
 from coordination.domain.referral_values import ReferralKind
 from coordination.domain.sharing import NEEDS_SHARED, PURPOSE
 from coordination.integration import household_facts as facts
+from coordination.integration import network as n
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
 from coordination.integration.erasure import ERASURE_RECIPIENT, HouseholdErasureNotice
@@ -34,6 +35,8 @@ VACANCY_OWNER = "vacancy_owner"
 REQUESTER = "offer_requester"
 HOUSEHOLD_OWNER = "household_owner"
 REFERRER = "referrer"
+NETWORK_MEMBER = "network_member"  # an organisation that is or was in a household's network (its picture)
+NETWORK_REPORTER = "network_reporter"  # a member whose reported step the owner refused
 
 _STEP = frozenset({"referral_id", "at", "by"})
 _SENT = frozenset(
@@ -119,6 +122,9 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     facts.NoLongerAsksForHelpReported.event_type: {HOUSEHOLD_OWNER: _FACT},
     facts.FollowUpVisitReported.event_type: {HOUSEHOLD_OWNER: _FACT | {"visited_on"}},
     facts.SettlementReported.event_type: {HOUSEHOLD_OWNER: _FACT},
+    n.NetworkPictureSent.event_type: {NETWORK_MEMBER: frozenset({"picture"})},
+    n.NetworkStepReported.event_type: {HOUSEHOLD_OWNER: _FACT | {"item", "contact_person"}},
+    n.NetworkReportRefused.event_type: {NETWORK_REPORTER: _FACT | {"refusal"}},
 }
 
 

@@ -9,11 +9,14 @@ from uuid import UUID
 
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.network_copies import NetworkCopies
+from coordination.applications.network_reports import NetworkReports
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
 from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.domain.errors import NotPermitted
 from coordination.integration import household_facts as facts
+from coordination.integration import network as n
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
 from coordination.integration.erasure import HouseholdErasureNotice
@@ -268,6 +271,32 @@ def _reservation_refused(app: NodeApplication, c: UUID, e: v.ReservationRefused)
     )
 
 
+# The household's network: the owner's pictures to its members, their step reports to it, its refusals.
+
+
+def _picture(app: NodeApplication, c: UUID, e: n.NetworkPictureSent) -> object:
+    return _taking(app, NetworkCopies, "receive_network_picture").receive_network_picture(
+        command_id=c, picture=e.picture, at=e.picture.changed_at
+    )
+
+
+def _step_reported(app: NodeApplication, c: UUID, e: n.NetworkStepReported) -> object:
+    return _taking(app, NetworkReports, "apply_network_report").apply_network_report(
+        command_id=c,
+        household_id=e.household_id,
+        item=e.item,
+        contact_person=e.contact_person,
+        at=e.at,
+        by=e.by,
+    )
+
+
+def _report_refused(app: NodeApplication, c: UUID, e: n.NetworkReportRefused) -> object:
+    return _taking(app, NetworkCopies, "record_refused_report").record_refused_report(
+        command_id=c, household_id=e.household_id, refusal=e.refusal, at=e.at, by=e.by
+    )
+
+
 # Every integration event a node applies, by its type, to the handler that applies it.
 _ENTRIES = (
     _on(r.ReferralSent, _sent),
@@ -299,6 +328,9 @@ _ENTRIES = (
     _on(v.OfferRequested, _offer_requested),
     _on(v.OfferAnswered, _offer_answered),
     _on(v.ReservationRefused, _reservation_refused),
+    _on(n.NetworkPictureSent, _picture),
+    _on(n.NetworkStepReported, _step_reported),
+    _on(n.NetworkReportRefused, _report_refused),
 )
 HANDLERS: dict[type[IntegrationEvent], Handler] = dict(_ENTRIES)
 

@@ -13,6 +13,7 @@ from uuid import UUID
 import structlog
 
 from coordination.applications.base import NodeApplication
+from coordination.applications.network import NetworkKeeper
 from coordination.domain.follow_up import FactKind, FollowedHousehold
 from coordination.domain.household import Household
 from coordination.domain.offer_request import OfferRequest, ReservationRefusal
@@ -23,6 +24,8 @@ from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
 from coordination.integration.allow_lists import (
     HOUSEHOLD_OWNER,
+    NETWORK_MEMBER,
+    NETWORK_REPORTER,
     POOL,
     REFERRER,
     REQUESTER,
@@ -32,7 +35,9 @@ from coordination.integration.allow_lists import (
 )
 from coordination.integration.erasure import ERASURE_RECIPIENT, HouseholdErasureNotice
 from coordination.integration.events import Addressed, IntegrationEvent
-from coordination.integration.topics import HOUSEHOLD_FACTS, REFERRALS, VACANCIES, Topics
+from coordination.integration.network import NetworkPictureSent, NetworkReportRefused
+from coordination.integration.network_messages import NetworkMessages
+from coordination.integration.topics import HOUSEHOLD_FACTS, NETWORK, REFERRALS, VACANCIES, Topics
 
 log = structlog.get_logger()
 
@@ -96,6 +101,10 @@ class Outbound:
             FollowedHousehold.FactReported: self._fact_reported,
             Household.Erased: self._household_erased,
         }
+        # The household's network: pictures from the owner, step reports to it (network_messages.py).
+        network = NetworkMessages(app, topics, self._at_version)
+        self._map.update(network.mapping())
+        self._also: dict[type[Any], Callable[[Any], list[Addressed]]] = network.also()
 
     @property
     def kinds(self) -> frozenset[type[Any]]:
@@ -111,8 +120,11 @@ class Outbound:
 
     def __call__(self, domain_event: Any) -> list[Addressed]:
         mapping = self._map.get(type(domain_event))
+        also = self._also.get(type(domain_event))
         try:
             messages = mapping(domain_event) if mapping is not None else []
+            if also is not None:
+                messages += also(domain_event)
             return [allowed for m in messages if (allowed := self._allowed(m, domain_event)) is not None]
         finally:
             self._loaded = None
@@ -155,6 +167,10 @@ class Outbound:
             return POOL
         if event.topic == HOUSEHOLD_FACTS:
             return HOUSEHOLD_OWNER
+        if event.topic == NETWORK:
+            if isinstance(event, NetworkPictureSent):
+                return NETWORK_MEMBER
+            return NETWORK_REPORTER if isinstance(event, NetworkReportRefused) else HOUSEHOLD_OWNER
         return REQUESTER if isinstance(event, v.ReservationRefused) else VACANCY_OWNER
 
     def _at_version(self, domain_event: Any) -> Any:
@@ -318,18 +334,26 @@ class Outbound:
         )
         return [Addressed(refused, self.topics.vacancy_requests(e.requester))]
 
-    # Erasure: every organisation the household was referred to (or redirected to) erases it too
+    # Erasure: every organisation the household was referred to (or redirected to) erases it too, and
+    # every other organisation in its network (a mentor network through its link, a jobcentre the bridge
+    # builder referred it to)
 
     def _household_erased(self, e: Household.Erased) -> list[Addressed]:
         told = {self.organisation}
         out = []
-        for referral in self.app.referrals_about(e.originator_id):
-            for organisation in [referral.receiver, *(step.organisation for step in referral.history)]:
-                if organisation is not None and organisation not in told:
-                    told.add(organisation)
-                    notice = HouseholdErasureNotice(household_id=e.originator_id, at=e.at, by=e.by)
-                    out.append(Addressed(notice, self.topics.referrals(organisation), organisation))
+        for organisation in self._erasure_recipients(e.originator_id):
+            if organisation is not None and organisation not in told:
+                told.add(organisation)
+                notice = HouseholdErasureNotice(household_id=e.originator_id, at=e.at, by=e.by)
+                out.append(Addressed(notice, self.topics.referrals(organisation), organisation))
         return out
+
+    def _erasure_recipients(self, household_id: UUID) -> list[str | None]:
+        recipients: list[str | None] = []
+        for referral in self.app.referrals_about(household_id):
+            recipients += [referral.receiver, *(step.organisation for step in referral.history)]
+        network = self.app.network_picture(household_id) if isinstance(self.app, NetworkKeeper) else None
+        return recipients + ([] if network is None else network.organisations())
 
     # Facts about households others own
 

@@ -17,6 +17,7 @@ from coordination.domain.personal_fields import is_personal, redaction
 from coordination.domain.referral import Referral
 from coordination.domain.referral_values import ReferralDetails
 from coordination.integration import household_facts as facts
+from coordination.integration import network as n
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
 from coordination.integration.erasure import HouseholdErasureNotice
@@ -58,6 +59,10 @@ NOTHING_PERSONAL: frozenset[type[IntegrationEvent]] = frozenset(
         v.OfferRequested,
         v.OfferAnswered,
         v.ReservationRefused,
+        # A household's network: organisations, kinds, states and dates only (coordination/domain/network.py).
+        n.NetworkPictureSent,
+        n.NetworkStepReported,
+        n.NetworkReportRefused,
     }
 )
 # Fields an integration event adds to its domain event's: ids (random, meaningless elsewhere) and the

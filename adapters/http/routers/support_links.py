@@ -26,6 +26,8 @@ class SupportLinkProposal(BaseModel):
     household_id: UUID
     offer: SupportOffer
     contact_person: bool = False
+    # The housing organisation that owns the household: the link's steps are reported to it.
+    household_owner: NonEmpty | None = None
 
 
 class SupportLinkEnd(BaseModel):
@@ -65,6 +67,7 @@ def propose_support_link(
             household_id=body.household_id,
             offer=body.offer,
             contact_person=body.contact_person,
+            household_owner=body.household_owner,
             at=at,
             by=by,
         ),
