@@ -104,7 +104,8 @@ class NetworkKeeper(NodeApplication):
                 if household is not None and household.erased_at is None:
                     network = self._network_for(household, at, networks, changed)
                     network.note_item(referral_item(aggregate), at)
-        return [network for network in networks.values() if network.pending_events]
+        saved = {id(aggregate) for aggregate in changed}
+        return [n for n in networks.values() if n.pending_events and id(n) not in saved]
 
     def _household_in(self, household_id: UUID, changed: Sequence[Aggregate]) -> Household | None:
         """The household if this node owns it (as changed by this command, or as stored)."""
@@ -121,7 +122,11 @@ class NetworkKeeper(NodeApplication):
         changed: Sequence[Aggregate],
     ) -> HouseholdNetwork:
         if household.id not in networks:
-            kept = self._loaded(HouseholdNetwork, network_id(household.id))
+            # A network the command changed itself (a reported fact's answer) is the one noted on.
+            kept = next(
+                (a for a in changed if isinstance(a, HouseholdNetwork) and a.household_id == household.id),
+                None,
+            ) or self._loaded(HouseholdNetwork, network_id(household.id))
             networks[household.id] = kept if kept is not None else self._opened(household, at, changed)
         return networks[household.id]
 

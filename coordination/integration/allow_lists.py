@@ -34,6 +34,7 @@ VACANCY_OWNER = "vacancy_owner"
 REQUESTER = "offer_requester"
 HOUSEHOLD_OWNER = "household_owner"
 REFERRER = "referrer"
+FACT_REPORTER = "fact_reporter"
 
 _STEP = frozenset({"referral_id", "at", "by"})
 _SENT = frozenset(
@@ -119,6 +120,22 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     facts.NoLongerAsksForHelpReported.event_type: {HOUSEHOLD_OWNER: _FACT},
     facts.FollowUpVisitReported.event_type: {HOUSEHOLD_OWNER: _FACT | {"visited_on"}},
     facts.SettlementReported.event_type: {HOUSEHOLD_OWNER: _FACT},
+    # Version 2 of each fact: the same fields and the reporter's id of the fact.
+    **{
+        cls.event_type: {HOUSEHOLD_OWNER: ALLOWED_V1 | {"fact_id"}}
+        for cls, ALLOWED_V1 in (
+            (facts.ChildEnrolmentReportedV2, _FACT | {"enrolment"}),
+            (facts.ContactPersonLinkReportedV2, _FACT | {"link_id", "place"}),
+            (facts.ContactPersonUnlinkReportedV2, _FACT | {"link_id"}),
+            (facts.PracticalMattersReportedV2, _FACT | {"note"}),
+            (facts.NoLongerAsksForHelpReportedV2, _FACT),
+            (facts.FollowUpVisitReportedV2, _FACT | {"visited_on"}),
+            (facts.SettlementReportedV2, _FACT),
+        )
+    },
+    facts.FactOutcome.event_type: {
+        FACT_REPORTER: frozenset({"household_id", "fact_id", "fact_kind", "applied", "reason", "at", "by"})
+    },
 }
 
 

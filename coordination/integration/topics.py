@@ -12,6 +12,7 @@ REFERRALS = "rehousing.referrals"
 VACANCIES = "rehousing.vacancies"
 VACANCY_REQUESTS = "rehousing.vacancy-requests"
 HOUSEHOLD_FACTS = "rehousing.household-facts"
+NETWORK = "rehousing.network"
 
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 _NOT_ALLOWED = re.compile(r"[^a-z0-9_.-]+")
@@ -51,3 +52,7 @@ class Topics:
     def household_facts(self, organisation: str) -> str:
         """Facts others record about households `organisation` owns (enrolments, contact persons, ...)."""
         return f"{self.prefix}{HOUSEHOLD_FACTS}.{slug(organisation)}"
+
+    def network(self, organisation: str) -> str:
+        """What a household's network tells `organisation`: pictures, and the answers to its reports."""
+        return f"{self.prefix}{NETWORK}.{slug(organisation)}"
