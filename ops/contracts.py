@@ -13,7 +13,7 @@ from pydantic.json_schema import models_json_schema
 
 from coordination.integration import erasure, household_facts, referrals, vacancies
 from coordination.integration.events import IntegrationEvent, registered_events
-from coordination.integration.topics import HOUSEHOLD_FACTS, REFERRALS, VACANCIES, VACANCY_REQUESTS
+from coordination.integration.topics import HOUSEHOLD_FACTS, NETWORK, REFERRALS, VACANCIES, VACANCY_REQUESTS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "docs" / "contracts"
@@ -53,6 +53,14 @@ CHANNELS: dict[str, dict[str, Any]] = {
         "persons, practical matters, help no longer asked for, the follow-up visit, settling.",
         "publishers": ["bridge_builder", "municipal_department"],
         "consumers": ["housing_organisation"],
+    },
+    NETWORK: {
+        "key": "network",
+        "parameter": "organisation",
+        "description": "What the networks of the households the organisation works with tell it: the owner's "
+        "answer to each fact it reported (applied, or refused with the reason).",
+        "publishers": ["housing_organisation"],
+        "consumers": ["bridge_builder", "municipal_department"],
     },
 }
 

@@ -30,6 +30,7 @@ from adapters.http.key_client import key_directory
 from adapters.settings import NodeSettings
 from adapters.sql.node_db import SqlDatabase, database_for
 from coordination.applications.base import NodeApplication
+from coordination.applications.follow_up import FollowUpDesk
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.vacancy_mirror import VacancyMirror
@@ -204,6 +205,8 @@ class Node:
             topics.append(self.topics.vacancy_requests(self.organisation))
         if isinstance(self.app, HousingOrganisationApp):
             topics.append(self.topics.household_facts(self.organisation))
+        if isinstance(self.app, FollowUpDesk):
+            topics.append(self.topics.network(self.organisation))  # the owners' answers to its facts
         return topics
 
     def run_once(self, timeout: float = 0.0) -> int:

@@ -119,6 +119,7 @@ POLICY: dict[str, Rule] = {
     "end_support_link": Rule(SUPPORTERS, Ownership.OWNER, "support_link", precondition=True),
     "get_support_link": Rule(SUPPORTERS | {AUDITOR}, Ownership.OWNER, "support_link", personal=True),
     "report_household_fact": Rule(frozenset({R.BRIDGE_BUILDER, *DEPARTMENT}), Ownership.NODE),
+    "reported_household_facts": Rule(frozenset({R.BRIDGE_BUILDER, *DEPARTMENT, AUDITOR}), Ownership.NODE),
     # Read models
     "daycare_queue": Rule(frozenset({R.DAYCARE_ALLOCATOR, *HOUSING_READERS}), Ownership.ANY, personal=True),
     "receiving_areas": Rule(HOUSING_READERS | {R.BRIDGE_BUILDER}, Ownership.ANY),

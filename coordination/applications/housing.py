@@ -24,6 +24,7 @@ from coordination.applications.network_copies import NetworkCopies
 from coordination.applications.network_reports import NetworkReports
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
+from coordination.applications.reported_facts import ReportedFactsDesk
 from coordination.applications.timers import Expiries, originators, timer_command_id
 from coordination.applications.vacancy_mirror import undisclosed_household
 from coordination.domain.calendar import add_months, copenhagen_day
@@ -59,7 +60,9 @@ VACANCY = "vacancy"
 EXPIRED_BY_THE_OWNER = "the owner's expire_due (its expiry reaches this node on the pool)"
 
 
-class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk, NetworkReports, NetworkCopies):
+class HousingOrganisationApp(
+    ReferralDesk, OfferExchange, ErasureDesk, ReportedFactsDesk, NetworkReports, NetworkCopies
+):
     """A housing organisation (boligorganisation) such as CIVICA or FAB: leases, households, dwellings."""
 
     snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Household: 50, Vacancy: 50, Referral: 50}

@@ -123,7 +123,11 @@ class NetworkKeeper(NodeApplication):
         changed: Sequence[Aggregate],
     ) -> HouseholdNetwork:
         if household.id not in networks:
-            kept = self._loaded(HouseholdNetwork, network_id(household.id))
+            # A network the command changed itself (a reported fact's answer) is the one noted on.
+            kept = next(
+                (a for a in changed if isinstance(a, HouseholdNetwork) and a.household_id == household.id),
+                None,
+            ) or self._loaded(HouseholdNetwork, network_id(household.id))
             networks[household.id] = kept if kept is not None else self._opened(household, at, changed)
         return networks[household.id]
 

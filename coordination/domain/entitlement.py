@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from uuid import UUID
 
+from coordination.domain.errors import NotPermitted
 from coordination.domain.follow_up import FactKind
 from coordination.domain.network import ItemKind, NetworkPicture, Relation
 from coordination.domain.values import ReferralKind
+
+
+class NotEntitled(NotPermitted):
+    """The reporter's relation to the household does not entitle it to report this fact."""
+
 
 # Facts about holding the household after the move: its holder's work, or the work it handed on.
 HOLDING_FACTS = frozenset(

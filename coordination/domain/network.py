@@ -97,6 +97,17 @@ class RefusedFact(Value):
     reason: str
     reported_at: datetime
     at: datetime
+    fact_id: UUID | None = None  # the reporter's id of the fact (a household fact), to answer it by
+
+
+class AppliedFact(Value):
+    """A fact a member reported that the owner applied to the household, as answered to the reporter."""
+
+    reporter: str
+    fact_kind: str
+    fact_id: UUID
+    reported_at: datetime
+    at: datetime
 
 
 class NetworkPicture(Value):
@@ -165,6 +176,9 @@ class HouseholdNetwork(Aggregate):
     class FactRefused(Aggregate.Event):
         refusal: RefusedFact
 
+    class FactApplied(Aggregate.Event):
+        applied: AppliedFact
+
     @event(Opened)
     def __init__(self, id: UUID, household_id: UUID, owner: str, at: datetime) -> None:
         self.household_id = household_id
@@ -173,6 +187,7 @@ class HouseholdNetwork(Aggregate):
         self.members: list[Membership] = [Membership(organisation=owner, relation=Relation.OWNER, since=at)]
         self.items: dict[UUID, Item] = {}
         self.refused: list[RefusedFact] = []
+        self.applied: list[AppliedFact] = []
         self.changed_at = at
 
     @classmethod
@@ -210,6 +225,10 @@ class HouseholdNetwork(Aggregate):
 
     def refuse_fact(self, refusal: RefusedFact) -> None:
         self._fact_refused(refusal=refusal)
+
+    def note_fact_applied(self, applied: AppliedFact) -> None:
+        """A member's fact applied to the household (in the same transaction), to be answered to it."""
+        self._fact_applied(applied=applied)
 
     def _join(self, organisation: str, relation: Relation, item_id: UUID | None, at: datetime) -> None:
         if not any(
@@ -261,6 +280,10 @@ class HouseholdNetwork(Aggregate):
     @event(FactRefused)
     def _fact_refused(self, refusal: RefusedFact) -> None:
         self.refused.append(refusal)
+
+    @event(FactApplied)
+    def _fact_applied(self, applied: AppliedFact) -> None:
+        self.applied.append(applied)
 
     # Queries
 

@@ -79,6 +79,8 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     SupportLink.Ended: frozenset(),
     FollowedHousehold.Followed: frozenset({"household_id", "owner"}),
     FollowedHousehold.FactReported: frozenset(),
+    FollowedHousehold.FactApplied: frozenset({"fact_id"}),
+    FollowedHousehold.FactRefused: frozenset({"fact_id"}),  # the owner's reason may quote the household
     OfferRequest.Requested: frozenset({"owner", "vacancy_id", "household_id", "expires_at"}),
     OfferRequest.Reserved: frozenset(),
     OfferRequest.Refused: frozenset({"reason"}),  # the vacancy owner's reason about its dwelling

@@ -37,6 +37,7 @@ HOUSEHOLD_OWNER = "household_owner"
 REFERRER = "referrer"
 NETWORK_MEMBER = "network_member"  # an organisation that is or was in a household's network (its picture)
 NETWORK_REPORTER = "network_reporter"  # a member whose reported step the owner refused
+FACT_REPORTER = "fact_reporter"
 
 _STEP = frozenset({"referral_id", "at", "by"})
 _SENT = frozenset(
@@ -125,6 +126,22 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     n.NetworkPictureSent.event_type: {NETWORK_MEMBER: frozenset({"picture"})},
     n.NetworkStepReported.event_type: {HOUSEHOLD_OWNER: _FACT | {"item", "contact_person"}},
     n.NetworkReportRefused.event_type: {NETWORK_REPORTER: _FACT | {"refusal"}},
+    # Version 2 of each fact: the same fields and the reporter's id of the fact.
+    **{
+        cls.event_type: {HOUSEHOLD_OWNER: ALLOWED_V1 | {"fact_id"}}
+        for cls, ALLOWED_V1 in (
+            (facts.ChildEnrolmentReportedV2, _FACT | {"enrolment"}),
+            (facts.ContactPersonLinkReportedV2, _FACT | {"link_id", "place"}),
+            (facts.ContactPersonUnlinkReportedV2, _FACT | {"link_id"}),
+            (facts.PracticalMattersReportedV2, _FACT | {"note"}),
+            (facts.NoLongerAsksForHelpReportedV2, _FACT),
+            (facts.FollowUpVisitReportedV2, _FACT | {"visited_on"}),
+            (facts.SettlementReportedV2, _FACT),
+        )
+    },
+    facts.FactOutcome.event_type: {
+        FACT_REPORTER: frozenset({"household_id", "fact_id", "fact_kind", "applied", "reason", "at", "by"})
+    },
 }
 
 

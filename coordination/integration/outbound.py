@@ -14,15 +14,18 @@ import structlog
 
 from coordination.applications.base import NodeApplication
 from coordination.applications.network import NetworkKeeper
-from coordination.domain.follow_up import FactKind, FollowedHousehold
+from coordination.domain.follow_up import FactKind, FollowedHousehold, reported_fact_id
 from coordination.domain.household import Household
+from coordination.domain.network import HouseholdNetwork
 from coordination.domain.offer_request import OfferRequest, ReservationRefusal
 from coordination.domain.referral import Referral
 from coordination.domain.vacancy import Vacancy
+from coordination.domain.values import Actor, Role
 from coordination.integration import household_facts as facts
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
 from coordination.integration.allow_lists import (
+    FACT_REPORTER,
     HOUSEHOLD_OWNER,
     NETWORK_MEMBER,
     NETWORK_REPORTER,
@@ -99,11 +102,17 @@ class Outbound:
             OfferRequest.Answered: self._offer_answered,
             ReservationRefusal.Recorded: self._reservation_refused,
             FollowedHousehold.FactReported: self._fact_reported,
+            HouseholdNetwork.FactApplied: self._fact_answered,
+            HouseholdNetwork.FactRefused: self._fact_answered,
             Household.Erased: self._household_erased,
         }
         # The household's network: pictures from the owner, step reports to it (network_messages.py).
         network = NetworkMessages(app, topics, self._at_version)
         self._map.update(network.mapping())
+        # A refusal on the network answers either a member's step report (the network's message) or a
+        # household fact (by its fact_id): each sends nothing for the other's, so both are asked.
+        refused_step = self._map[HouseholdNetwork.FactRefused]
+        self._map[HouseholdNetwork.FactRefused] = lambda e: [*refused_step(e), *self._fact_answered(e)]
         self._also: dict[type[Any], Callable[[Any], list[Addressed]]] = network.also()
 
     @property
@@ -158,6 +167,8 @@ class Outbound:
         """What the message's recipient is to this node, as the allow-lists name it."""
         if isinstance(event, HouseholdErasureNotice):
             return ERASURE_RECIPIENT
+        if isinstance(event, facts.FactOutcome):
+            return FACT_REPORTER
         if event.topic == REFERRALS:
             if isinstance(event, r.ReferralSent):
                 return str(event.kind)
@@ -359,6 +370,29 @@ class Outbound:
 
     def _fact_reported(self, e: FollowedHousehold.FactReported) -> list[Addressed]:
         followed: FollowedHousehold = self._at_version(e)
-        cls = FACTS[FactKind(e.fact.kind)]
-        reported = cls(household_id=followed.household_id, at=e.at, by=e.by, **e.fact.arguments())
+        cls = facts.REPORTED[FactKind(e.fact.kind)]
+        fact_id = reported_fact_id(e.originator_id, e.originator_version)
+        reported = cls(
+            household_id=followed.household_id, at=e.at, by=e.by, fact_id=fact_id, **e.fact.arguments()
+        )
         return [Addressed(reported, self.topics.household_facts(followed.owner), followed.owner)]
+
+    def _fact_answered(
+        self, e: HouseholdNetwork.FactApplied | HouseholdNetwork.FactRefused
+    ) -> list[Addressed]:
+        """The owner's answer to a reported fact, to its reporter (a fact reported without an id, by a node
+        that sends version 1, cannot be answered)."""
+        answer = e.applied if isinstance(e, HouseholdNetwork.FactApplied) else e.refusal
+        if answer.fact_id is None:
+            return []
+        network: HouseholdNetwork = self._at_version(e)
+        outcome = facts.FactOutcome(
+            household_id=network.household_id,
+            fact_id=answer.fact_id,
+            fact_kind=answer.fact_kind,
+            applied=isinstance(e, HouseholdNetwork.FactApplied),
+            reason=getattr(answer, "reason", None),
+            at=answer.at,
+            by=Actor(organisation=self.organisation, person="household-network", role=Role.SYSTEM),
+        )
+        return [Addressed(outcome, self.topics.network(answer.reporter))]

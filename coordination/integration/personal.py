@@ -43,6 +43,13 @@ SOURCES: dict[type[IntegrationEvent], type[Any]] = {
     facts.NoLongerAsksForHelpReported: Household.NoLongerAsksForHelp,
     facts.FollowUpVisitReported: Household.FollowUpVisitDone,
     facts.SettlementReported: Household.Settled,
+    facts.ChildEnrolmentReportedV2: Household.ChildEnrolled,
+    facts.ContactPersonLinkReportedV2: Household.ContactPersonLinked,
+    facts.ContactPersonUnlinkReportedV2: Household.ContactPersonUnlinked,
+    facts.PracticalMattersReportedV2: Household.PracticalMattersInOrder,
+    facts.NoLongerAsksForHelpReportedV2: Household.NoLongerAsksForHelp,
+    facts.FollowUpVisitReportedV2: Household.FollowUpVisitDone,
+    facts.SettlementReportedV2: Household.Settled,
 }
 # Events about dwellings, offers and timers, and the erasure notice: nothing in them is about a person
 # (the pool learns which organisation holds an offer, never for whom; a withdrawal's reason is the owner's).
@@ -63,11 +70,12 @@ NOTHING_PERSONAL: frozenset[type[IntegrationEvent]] = frozenset(
         n.NetworkPictureSent,
         n.NetworkStepReported,
         n.NetworkReportRefused,
+        facts.FactOutcome,  # organisations, kinds and the owner's reason, which names no person
     }
 )
 # Fields an integration event adds to its domain event's: ids (random, meaningless elsewhere) and the
 # sealed part itself.
-ADDED = frozenset({"referral_id", "household_id", "at", "by", "sealed"})
+ADDED = frozenset({"referral_id", "household_id", "at", "by", "sealed", "fact_id"})
 
 
 def _details(details: ReferralDetails) -> ReferralDetails:

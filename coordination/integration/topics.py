@@ -55,5 +55,6 @@ class Topics:
 
     def network(self, organisation: str) -> str:
         """The networks of households: pictures from their owners to `organisation` as a member, steps its
-        members report to `organisation` as an owner, and the owner's refusals back to a reporter."""
+        members report to `organisation` as an owner, the owner's refusals back to a reporter,
+        and the answers to the household facts `organisation` reported."""
         return f"{self.prefix}{NETWORK}.{slug(organisation)}"

@@ -79,6 +79,7 @@ EXPECTED: dict[str, tuple[set[Role], str]] = {
     "end_support_link": (SUPPORT, "owner"),
     "get_support_link": (SUPPORT | {R.AUDITOR}, "owner"),
     "report_household_fact": ({R.BRIDGE_BUILDER} | DEPT, "own node"),
+    "reported_household_facts": ({R.BRIDGE_BUILDER, R.AUDITOR} | DEPT, "own node"),
     "daycare_queue": ({R.DAYCARE_ALLOCATOR, R.AUDITOR} | HOUSING, "anyone"),
     "receiving_areas": (HOUSING | {R.AUDITOR, R.BRIDGE_BUILDER}, "anyone"),
     "operations": ({R.OPERATOR, R.AUDITOR}, "own node"),

@@ -1,9 +1,10 @@
 """Support links (mentor, youth club, contact person, ...) and facts followers report to the owner."""
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -13,9 +14,10 @@ from adapters.http.problems import responses
 from coordination.applications.answers import SupportLinkView
 from coordination.applications.follow_up import FollowUpDesk
 from coordination.applications.support import SupportDesk
-from coordination.domain.follow_up import HouseholdFact
+from coordination.domain.entitlement import NotEntitled
+from coordination.domain.follow_up import FactKind, HouseholdFact, ReportedFact
 from coordination.domain.support_link import SupportOffer
-from coordination.domain.values import NonEmpty, Reason
+from coordination.domain.values import Actor, NonEmpty, Reason
 
 router = APIRouter(tags=["support links"])
 PROBLEMS = responses(400, 401, 403, 404, 409, 412, 422, 428, 503)
@@ -42,6 +44,26 @@ class HouseholdFactReport(BaseModel):
     household_id: UUID
     owner: NonEmpty
     fact: HouseholdFact
+
+
+class ReportedFactView(BaseModel):
+    """A fact this organisation reported, with what the owner made of it."""
+
+    fact_id: UUID
+    kind: FactKind
+    reported_at: datetime
+    state: str  # "reported", "applied" or "refused: <the owner's reason>"
+    answered_at: datetime | None = None
+
+    @classmethod
+    def of(cls, fact: ReportedFact) -> "ReportedFactView":
+        return cls(
+            fact_id=fact.fact_id,
+            kind=fact.kind,
+            reported_at=fact.reported_at,
+            state=fact.shown,
+            answered_at=fact.answered_at,
+        )
 
 
 def _desk(access: Access) -> SupportDesk:
@@ -138,14 +160,35 @@ def report_household_fact(
     body: HouseholdFactReport, key: IdempotencyKey, access: Annotated[Access, guard("report_household_fact")]
 ) -> JSONResponse:
     """Record what this organisation learnt (an enrolment, a follow-up visit, a new contact person, ...);
-    the household's owner records it on the household when the exchange delivers it."""
+    the household's owner records it on the household when the exchange delivers it, or refuses it, and
+    says which (`GET /household-facts?household_id=`). Returns the fact's id.
+
+    Only what this organisation's relation to the household entitles it to, by its copy of the
+    household's network (403 `not-entitled` naming the relation missing; no copy: not a member)."""
     desk = access.node.serving(FollowUpDesk, "followed households")
-    return run_command(
-        access,
-        key,
-        None,
-        body,
-        lambda cid, at, by: desk.report_household_fact(
-            command_id=cid, household_id=body.household_id, owner=body.owner, fact=body.fact, at=at, by=by
-        ),
+    return run_command(access, key, None, body, lambda cid, at, by: _entitled_report(desk, body, cid, at, by))
+
+
+def _entitled_report(
+    desk: FollowUpDesk, body: HouseholdFactReport, cid: UUID, at: datetime, by: Actor
+) -> UUID:
+    refusal = desk.fact_refusal(body.household_id, body.fact)
+    if refusal is not None:
+        raise NotEntitled(refusal)
+    return desk.report_household_fact(
+        command_id=cid, household_id=body.household_id, owner=body.owner, fact=body.fact, at=at, by=by
     )
+
+
+@router.get(
+    "/household-facts",
+    operation_id="reported_household_facts",
+    responses=responses(400, 401, 403, 404, 422, 503),
+)
+def reported_household_facts(
+    household_id: Annotated[UUID, Query()], access: Annotated[Access, guard("reported_household_facts")]
+) -> list[ReportedFactView]:
+    """The facts this organisation reported about a household, oldest first, each with its state:
+    `reported` until the owner answers, then `applied` or `refused: <reason>`."""
+    desk = access.node.serving(FollowUpDesk, "followed households")
+    return [ReportedFactView.of(fact) for fact in desk.reported_facts(household_id)]
