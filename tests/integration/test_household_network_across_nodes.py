@@ -126,22 +126,20 @@ def _refused_fact(integrator: Integrator, reporter: Actor, body: dict[str, Any])
         return answer.problem()
     assert answer.status == 200, answer.problem()
     state = wait_for(
-        lambda: _fact_state(integrator, reporter, body),
-        lambda state: state is not None and state != "reported",
+        lambda: _fact_state(integrator, reporter, UUID(body["household_id"]), UUID(answer.body["id"])),
+        lambda state: state not in (None, "reported"),
         f"the owner's answer to {reporter.organisation}'s {body['fact']['kind']} reaching it",
     )
     assert state is not None and state.startswith("refused: "), state
     return state
 
 
-def _fact_state(integrator: Integrator, reporter: Actor, body: dict[str, Any]) -> str | None:
-    """The state of the reporter's latest fact of this kind about the household, as its own node shows it."""
-    answer = integrator.get(reporter, f"/household-facts?household_id={body['household_id']}")
-    if answer.status != 200:
-        return None
-    kind = body["fact"]["kind"]
-    facts = [f for f in answer.body.get("items", []) if f.get("fact", {}).get("kind") == kind]
-    return facts[-1].get("state") if facts else None
+def _fact_state(integrator: Integrator, reporter: Actor, household: UUID, fact: UUID) -> str | None:
+    """The state of a fact the reporter reported, as its own node shows it (`reported`, `applied` or
+    `refused: <reason>`)."""
+    answer = integrator.get(reporter, f"/household-facts?household_id={household}")
+    assert answer.status == 200, answer.problem()
+    return next((f["state"] for f in answer.body if f["fact_id"] == str(fact)), None)
 
 
 def test_a_non_member_can_neither_read_the_household_nor_write_about_it_and_is_told_so(
@@ -312,6 +310,7 @@ def test_after_each_step_every_member_node_shows_the_owners_status_until_the_fam
         "/support-links",
         {
             "household_id": str(household),
+            "household_owner": CIVICA,
             "offer": {
                 "provider": KVINFO,
                 "service": "Mentor for job search and Danish",
@@ -336,6 +335,7 @@ def test_after_each_step_every_member_node_shows_the_owners_status_until_the_fam
         "/support-links",
         {
             "household_id": str(household),
+            "household_owner": CIVICA,
             "offer": {
                 "provider": BRIDGE_BUILDER,
                 "service": "Neighbour as new contact person",
