@@ -16,6 +16,7 @@ from typing import Any
 from coordination.domain.follow_up import FollowedHousehold, HouseholdFact
 from coordination.domain.household import Household
 from coordination.domain.household_values import Enrolment, Member, Preferences
+from coordination.domain.network import HouseholdNetwork, NetworkCopy, RefusedReports
 from coordination.domain.offer_request import OfferRequest, ReservationRefusal
 from coordination.domain.referral import Referral
 from coordination.domain.referral_values import ChildFacts, ReferralDetails
@@ -87,6 +88,18 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     OfferRequest.Expired: frozenset(),
     OfferRequest.Answered: frozenset({"accepted", "declined_by"}),
     ReservationRefusal.Recorded: frozenset({"offer_id", "vacancy_id", "requester", "reason"}),
+    # The household's network: organisations, kinds, states and dates, never a person (network.py).
+    HouseholdNetwork.Opened: frozenset({"household_id", "owner"}),
+    HouseholdNetwork.HouseholdNoted: frozenset({"state"}),
+    HouseholdNetwork.ItemNoted: frozenset({"item"}),
+    HouseholdNetwork.MemberJoined: frozenset({"membership"}),
+    HouseholdNetwork.RelationEnded: frozenset({"organisation", "relation", "item_id"}),
+    HouseholdNetwork.FactRefused: frozenset({"refusal"}),
+    NetworkCopy.Received: frozenset({"picture"}),
+    NetworkCopy.Updated: frozenset({"picture"}),
+    NetworkCopy.Forgotten: frozenset(),
+    RefusedReports.Started: frozenset({"household_id", "owner"}),
+    RefusedReports.Recorded: frozenset({"refusal"}),
 }
 
 

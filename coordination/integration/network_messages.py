@@ -92,6 +92,8 @@ class NetworkMessages:
 
     def _network_changed(self, e: Any) -> list[Addressed]:
         network: HouseholdNetwork = self._at_version(e)
+        if network.owner != self.organisation:
+            return []  # only its owner speaks for a household's network (its members refuse anyone else)
         picture = network.picture()
         message = n.NetworkPictureSent(picture=picture)
         return [
