@@ -36,6 +36,7 @@ from ops.reference_family import (
     CIVICA,
     KVINFO,
     ODENSE_C,
+    the_dwelling,
     the_family,
     the_move,
 )
@@ -74,6 +75,7 @@ READERS = {
     KVINFO: mentor_coordinator,
     FAB: fab_consultant,
 }
+SIZE_OVERRIDE = "The mother chose this central dwelling near the schools over a larger one in Bolbro"
 TIMINGS: dict[str, float] = {}
 
 
@@ -209,6 +211,19 @@ def test_after_each_step_every_member_node_shows_the_owners_status_until_the_fam
 
     network.household = household = _register(integrator, "CIV-2026-0412")
     agree("registered", Expected(holder=CIVICA, open_items=set(), members={CIVICA}))
+
+    # The five rooms in central Odense, one short of "members + 1": offered with the consultant's reason.
+    vacancy = integrator.command(consultant, "/vacancies", as_json(the_dwelling()))
+    offer = integrator.command(
+        consultant,
+        f"/households/{household}/offers",
+        {"vacancy_id": str(vacancy), "overrides": [{"rule": "suitable_size", "reason": SIZE_OVERRIDE}]},
+        etag_of=f"/households/{household}",
+    )
+    integrator.command(
+        consultant, f"/households/{household}/offers/{offer}/acceptance", etag_of=f"/households/{household}"
+    )
+    agree("offer accepted", Expected(holder=CIVICA, open_items=set(), members={CIVICA}))
 
     # The 4-year-old on the daycare list; the department acknowledges, accepts and answers.
     daycare = integrator.command(
