@@ -16,6 +16,7 @@ from typing import Any
 from coordination.domain.follow_up import FollowedHousehold, HouseholdFact
 from coordination.domain.household import Household
 from coordination.domain.household_values import Enrolment, Member, Preferences
+from coordination.domain.network import HouseholdNetwork
 from coordination.domain.offer_request import OfferRequest, ReservationRefusal
 from coordination.domain.referral import Referral
 from coordination.domain.referral_values import ChildFacts, ReferralDetails
@@ -85,6 +86,14 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     OfferRequest.Expired: frozenset(),
     OfferRequest.Answered: frozenset({"accepted", "declined_by"}),
     ReservationRefusal.Recorded: frozenset({"offer_id", "vacancy_id", "requester", "reason"}),
+    # The network names who worked with the family: all of it goes with the household (read as None once
+    # erased, so the network replays empty); only which household it is, and whose, stay.
+    HouseholdNetwork.Opened: frozenset({"household_id", "owner"}),
+    HouseholdNetwork.HouseholdNoted: frozenset(),
+    HouseholdNetwork.ItemNoted: frozenset(),
+    HouseholdNetwork.MemberJoined: frozenset(),
+    HouseholdNetwork.RelationEnded: frozenset(),
+    HouseholdNetwork.FactRefused: frozenset(),
 }
 
 
@@ -182,6 +191,11 @@ REDACTIONS: dict[tuple[type[Any], str], Redaction] = {
     (SupportLink.Proposed, "offer"): _kept(lambda offer: offer.model_copy(update={"service": ERASED})),
     (FollowedHousehold.FactReported, "fact"): _kept(_fact),
     (OfferRequest.Requested, "overrides"): _each(_override),
+    (HouseholdNetwork.HouseholdNoted, "state"): _constant(None),
+    (HouseholdNetwork.ItemNoted, "item"): _constant(None),
+    (HouseholdNetwork.MemberJoined, "membership"): _constant(None),
+    (HouseholdNetwork.RelationEnded, "organisation"): _constant(None),
+    (HouseholdNetwork.FactRefused, "refusal"): _constant(None),
 }
 
 
