@@ -245,26 +245,29 @@ class HouseholdNetwork(Aggregate):
         ):
             self._relation_ended(organisation=organisation, relation=relation, item_id=item_id, at=at)
 
-    # Events
+    # Events. Once the household is erased, what they noted reads as None (personal_fields.py): the
+    # network then replays as opened, naming no one but its owner.
 
     @event(HouseholdNoted)
-    def _household_noted(self, state: HouseholdState, at: datetime) -> None:
+    def _household_noted(self, state: HouseholdState | None, at: datetime) -> None:
         self.household = state
         self.changed_at = at
 
     @event(ItemNoted)
-    def _item_noted(self, item: Item, at: datetime) -> None:
-        self.items[item.item_id] = item
+    def _item_noted(self, item: Item | None, at: datetime) -> None:
+        if item is not None:
+            self.items[item.item_id] = item
         self.changed_at = at
 
     @event(MemberJoined)
-    def _member_joined(self, membership: Membership) -> None:
-        self.members.append(membership)
-        self.changed_at = max(self.changed_at, membership.since)
+    def _member_joined(self, membership: Membership | None) -> None:
+        if membership is not None:
+            self.members.append(membership)
+            self.changed_at = max(self.changed_at, membership.since)
 
     @event(RelationEnded)
     def _relation_ended(
-        self, organisation: str, relation: Relation, item_id: UUID | None, at: datetime
+        self, organisation: str | None, relation: Relation, item_id: UUID | None, at: datetime
     ) -> None:
         self.members = [
             m.model_copy(update={"until": at})
@@ -278,8 +281,9 @@ class HouseholdNetwork(Aggregate):
         self.changed_at = at
 
     @event(FactRefused)
-    def _fact_refused(self, refusal: RefusedFact) -> None:
-        self.refused.append(refusal)
+    def _fact_refused(self, refusal: RefusedFact | None) -> None:
+        if refusal is not None:
+            self.refused.append(refusal)
 
     @event(FactApplied)
     def _fact_applied(self, applied: AppliedFact) -> None:

@@ -88,13 +88,16 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     OfferRequest.Expired: frozenset(),
     OfferRequest.Answered: frozenset({"accepted", "declined_by"}),
     ReservationRefusal.Recorded: frozenset({"offer_id", "vacancy_id", "requester", "reason"}),
-    # The household's network: organisations, kinds, states and dates, never a person (network.py).
+    # The network names who worked with the family: all of it goes with the household (read as None once
+    # erased, so the network replays empty); only which household it is, and whose, stay.
     HouseholdNetwork.Opened: frozenset({"household_id", "owner"}),
-    HouseholdNetwork.HouseholdNoted: frozenset({"state"}),
-    HouseholdNetwork.ItemNoted: frozenset({"item"}),
-    HouseholdNetwork.MemberJoined: frozenset({"membership"}),
-    HouseholdNetwork.RelationEnded: frozenset({"organisation", "relation", "item_id"}),
-    HouseholdNetwork.FactRefused: frozenset({"refusal"}),
+    HouseholdNetwork.HouseholdNoted: frozenset(),
+    HouseholdNetwork.ItemNoted: frozenset(),
+    HouseholdNetwork.MemberJoined: frozenset(),
+    HouseholdNetwork.RelationEnded: frozenset(),
+    HouseholdNetwork.FactRefused: frozenset(),
+    HouseholdNetwork.FactApplied: frozenset(),
+    # A member's copy of the picture, and the refusals of its reports (network_copies.py).
     NetworkCopy.Received: frozenset({"picture"}),
     NetworkCopy.Updated: frozenset({"picture"}),
     NetworkCopy.Forgotten: frozenset(),
@@ -197,6 +200,11 @@ REDACTIONS: dict[tuple[type[Any], str], Redaction] = {
     (SupportLink.Proposed, "offer"): _kept(lambda offer: offer.model_copy(update={"service": ERASED})),
     (FollowedHousehold.FactReported, "fact"): _kept(_fact),
     (OfferRequest.Requested, "overrides"): _each(_override),
+    (HouseholdNetwork.HouseholdNoted, "state"): _constant(None),
+    (HouseholdNetwork.ItemNoted, "item"): _constant(None),
+    (HouseholdNetwork.MemberJoined, "membership"): _constant(None),
+    (HouseholdNetwork.RelationEnded, "organisation"): _constant(None),
+    (HouseholdNetwork.FactRefused, "refusal"): _constant(None),
 }
 
 
