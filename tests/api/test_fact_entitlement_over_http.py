@@ -4,7 +4,6 @@ as the owner answered it — also for a report that bypassed the edge."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -159,7 +158,23 @@ def test_a_report_that_bypassed_the_edge_is_refused_by_the_owner_and_the_reporte
         f"refused: {BRIDGE_BUILDER} is not in this household's network: only its members may report "
         "no longer asks for help"
     )
-    assert "no_longer_asks_for_help" not in str(
-        p.consultant.ok(p.consultant.get(f"/households/{household}")).get("facts", "")
-    )
-    assert date.today()  # the clocks are the nodes' own: nothing here depends on the day it runs
+    gaps = p.consultant.ok(p.consultant.get(f"/households/{household}"))["settlement_gaps"]
+    assert "the household still asks for help" in gaps  # not applied at the owner
+
+
+def test_the_owner_applies_the_enrolment_of_the_child_the_school_receivers_referral_names(
+    memory_organisations: Organisations,
+) -> None:
+    orgs = memory_organisations
+    household = _household_with_referrals(orgs)
+    school = _reporter(orgs, "school receiver", household)
+    body = {
+        "household_id": household,
+        "owner": CIVICA,
+        "fact": FACTS["child_enrolled (the referral's child)"],
+    }
+    fact_id = school.ok(school.post("/household-facts", body))["id"]
+    orgs.settle()
+
+    [fact] = school.ok(school.get("/household-facts", household_id=household))
+    assert (fact["fact_id"], fact["kind"], fact["state"]) == (fact_id, "child_enrolled", "applied")
