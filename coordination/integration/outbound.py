@@ -62,16 +62,6 @@ REFERRAL_STEPS: dict[type[Any], type[r.ReferralStepTaken]] = {
     Referral.EnteredInError: r.ReferralEnteredInError,
 }
 
-FACTS: dict[FactKind, type[facts.HouseholdFactReported]] = {
-    FactKind.CHILD_ENROLLED: facts.ChildEnrolmentReported,
-    FactKind.CONTACT_PERSON_LINKED: facts.ContactPersonLinkReported,
-    FactKind.CONTACT_PERSON_UNLINKED: facts.ContactPersonUnlinkReported,
-    FactKind.PRACTICAL_MATTERS_IN_ORDER: facts.PracticalMattersReported,
-    FactKind.NO_LONGER_ASKS_FOR_HELP: facts.NoLongerAsksForHelpReported,
-    FactKind.FOLLOW_UP_VISIT_DONE: facts.FollowUpVisitReported,
-    FactKind.SETTLED: facts.SettlementReported,
-}
-
 
 def own_fields(model: type[Any], base: type[Any], source: Any) -> dict[str, Any]:
     """The values of the fields `model` adds to `base`, read from `source` by the same names."""

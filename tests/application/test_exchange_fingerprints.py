@@ -33,6 +33,8 @@ FAB_CONSULTANT = Actor(organisation=FAB, person="fab-gk-02", role=Role.REHOUSING
 
 # (organisation, command, fingerprint) of every receipt the story stores, sorted: as the code before
 # networks stored them (the steps on the bridge-building referral were pinned from that code, 4efa659).
+# Reported facts are taken by the owner's take_reported_fact (checked against the household's network) since
+# the owner answers them; a receipt stored under the old record_* name is found by its id before dispatch.
 PINNED: list[tuple[str, str, str]] = [
     ("civica", "accept_referral", "a15270d94e700cf1faac1a71086ed2e6f59697ed2536cad1acfdc58e12e18fe9"),
     ("civica", "acknowledge_referral", "81e89d5b65e280a64503212bca9d4418caf02859382636b67e9297a14df43b92"),
@@ -48,18 +50,7 @@ PINNED: list[tuple[str, str, str]] = [
     ("civica", "publish_vacancy", "fd47671c9f6a5eeeeade871deb0b9867b15f00eeea3292d02c00c11c88b0d5cf"),
     ("civica", "publish_vacancy", "fd47671c9f6a5eeeeade871deb0b9867b15f00eeea3292d02c00c11c88b0d5cf"),
     ("civica", "put_referral_on_hold", "d07e32b6c074af1d3f5c1c9a5634b948a4915d13e03cbec26cf788f77e1af011"),
-    ("civica", "record_follow_up_visit", "b48f53004a258620988ced8a9f86e5b3fbef0a844164b4b2d4f4f18634c8bcf1"),
     ("civica", "record_move", "0de34595965f7bd4823fa743cb9f04e7721ac674fb5565c359c83ac937ef3926"),
-    (
-        "civica",
-        "record_no_longer_asks_for_help",
-        "e955e3050247de518c7beb03463c9fc1355ba3aa96fc4d820a717c6cf07297a1",
-    ),
-    (
-        "civica",
-        "record_practical_matters_in_order",
-        "fa6c97e1007df5cb7f1e0305d9ebb35157c827fa9b2de35a10a8fc7554be7be8",
-    ),
     ("civica", "refer_household", "4834851ebb54ff8779479b3ae727f3aee751f1a91921a8fa84beaeb3f105d56b"),
     ("civica", "register_household", "cbbcf1a92b8c1ab658749011b63c44d1dd0a66c0072bd254d95297de8c357a43"),
     ("civica", "register_household", "cfb26934719f90eb1e2bb964e8011aca00d1142e96bfa7c589b3309db97d5d86"),
@@ -68,6 +59,9 @@ PINNED: list[tuple[str, str, str]] = [
     ("civica", "reserve_for_request", "f53e0efe0002d541c2078b4b952ba46462e7c8d4e0e99834e21362ff981c17d9"),
     ("civica", "start_referral", "91dca3128a6e460b1bbb5e891d43271eb771c10a741e8b8d2366f171b00b49ec"),
     ("civica", "start_referral", "91dca3128a6e460b1bbb5e891d43271eb771c10a741e8b8d2366f171b00b49ec"),
+    ("civica", "take_reported_fact", "960d83186bebfb6a27c877aaa2df48a023e65aeb02eff91e49b593704f08af9b"),
+    ("civica", "take_reported_fact", "d1e12e6f7626d1c06404ce7134d885bd171a8df2349951e52698cd079225b57d"),
+    ("civica", "take_reported_fact", "d3ccaebf80af20eb322a21b7b73d3846effc67b2ddff0124682b41b80aea5861"),
     ("fab", "accept_requested_offer", "38b75683e717dabf3a49934a7e337a987a1bae33561fe4377158f4484c6bdbc4"),
     ("fab", "decline_requested_offer", "0616d962fe4f5f7f3b17d93db426b41d0ce91f47d16797cf596dbbbc26eb5a94"),
     ("fab", "mirror_vacancy_let", "dbb32fe3984f8569afa1844a4bfa2aad2be6637d96319a50ea52e6ea2a27b928"),
@@ -132,6 +126,21 @@ PINNED: list[tuple[str, str, str]] = [
         "odense-brobygning",
         "receive_referral",
         "804b106e3484633549121c7c33182f26b209821d1fd95cd5abb3afd432364772",
+    ),
+    (
+        "odense-brobygning",
+        "record_fact_outcome",
+        "5ff67c71ee5a42c66b141a1f5ad3bc8003f529dad99b7f0af36f817b4994384a",
+    ),
+    (
+        "odense-brobygning",
+        "record_fact_outcome",
+        "a2e661c6ea9c5e0be3abd9c28ed618802b142c34178ce110c84887dfa00d85a1",
+    ),
+    (
+        "odense-brobygning",
+        "record_fact_outcome",
+        "a85e3359382238efc61b6b202959e4179d12151f09a151592687830573cf5bde",
     ),
     (
         "odense-brobygning",
