@@ -335,15 +335,17 @@ def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense
         on(date(2026, 9, 1)),
     )
     report(HouseholdFact(kind=FactKind.NO_LONGER_ASKS_FOR_HELP), on(date(2026, 11, 2)))
-    report(HouseholdFact(kind=FactKind.SETTLED), on(date(2026, 11, 2), 11))
-    sync()
+    # The bridge builder closes its referral, then reports the household settled: settling waits for
+    # every open item of the household's network.
     bb.complete_referral(
         command_id=next(cid),
         referral_id=bridge_referral,
         outcome="The bridge holds",
-        at=on(date(2026, 11, 2), 12),
+        at=on(date(2026, 11, 2), 10),
         by=bridge_builder,
     )
+    sync()
+    report(HouseholdFact(kind=FactKind.SETTLED), on(date(2026, 11, 2), 11))
     sync()
     check("settled", nodes, ids)
     return ids

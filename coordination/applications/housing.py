@@ -283,7 +283,7 @@ class HousingOrganisationApp(
         self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor
     ) -> Decision[UUID]:
         household = self._household(household_id)
-        household.settle(at=at, by=by)
+        household.settle(at=at, by=by, network_gaps=self.network_gaps(household))
         return household_id, [household]
 
     # Referrals about this node's households: the details are cut to what the receiver needs.

@@ -16,9 +16,19 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from coordination.applications.base import NodeApplication, derived_id
+from coordination.applications.commands import Decision, command
+from coordination.domain.errors import HouseholdErased
 from coordination.domain.household import Household
-from coordination.domain.network import HouseholdNetwork, HouseholdState, Item, ItemKind, NetworkPicture
+from coordination.domain.network import (
+    HouseholdNetwork,
+    HouseholdState,
+    Item,
+    ItemKind,
+    NetworkPicture,
+    RefusedFact,
+)
 from coordination.domain.referral import Referral, ReferralKind
+from coordination.domain.values import Actor
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -71,13 +81,49 @@ class NetworkKeeper(NodeApplication):
     """The owner's side of the household's network (mixed into the housing organisation's application)."""
 
     def network_picture(self, household_id: UUID) -> NetworkPicture | None:
-        """The household's network as this node keeps it; None if this node does not own the household.
-        A household registered before networks were kept gets its network worked out, not saved."""
+        """The household's network as this node keeps it; None if this node does not own the household
+        (or erased it). A household registered before networks were kept gets its network worked out,
+        not saved."""
+        household = self._loaded(Household, household_id)
+        if household is None or household.erased_at is not None:
+            return None
         network = self._loaded(HouseholdNetwork, network_id(household_id))
         if network is not None:
             return network.picture()
-        household = self._loaded(Household, household_id)
-        return None if household is None else self._opened(household, household.registered_at).picture()
+        return self._opened(household, household.registered_at).picture()
+
+    @command()
+    def note_network_item(
+        self, *, command_id: UUID, household_id: UUID, item: Item, at: datetime, by: Actor
+    ) -> Decision[UUID]:
+        """A member reported a step of its item (a referral it sent on, its support link): noted on the
+        network as it stands. Whether `by` may report it is checked before (the inbound exchange)."""
+        network = self._network_of(household_id, at)
+        network.note_item(item, at)
+        return network.id, [network]
+
+    @command(also=lambda app, arguments: {"at": arguments["refusal"].at})  # when it was refused
+    def refuse_network_report(
+        self, *, command_id: UUID, household_id: UUID, refusal: RefusedFact
+    ) -> Decision[UUID]:
+        """A member's report the owner refused, recorded with its reason (and sent back to the reporter)."""
+        network = self._network_of(household_id, refusal.at)
+        network.refuse_fact(refusal)
+        return network.id, [network]
+
+    def network_gaps(self, household: Household) -> list[str]:
+        """What the household's network still has open, as a settlement gap (none when nothing is)."""
+        kept = self._loaded(HouseholdNetwork, network_id(household.id))
+        network = kept if kept is not None else self._opened(household, household.registered_at)
+        return network.picture().settlement_gaps()
+
+    def _network_of(self, household_id: UUID, at: datetime) -> HouseholdNetwork:
+        """The network of a household this node owns, for a command (opened if it has none yet)."""
+        household = self._get(Household, household_id, "household")
+        if household.erased_at is not None:
+            raise HouseholdErased(f"Household {household_id} was erased; its network with it")
+        kept = self._loaded(HouseholdNetwork, network_id(household_id))
+        return kept if kept is not None else self._opened(household, at)
 
     def _loaded(self, cls: type[A], aggregate_id: UUID) -> A | None:
         """The aggregate if this node has it (as a command borrows it: kept, or replayed), else None."""

@@ -557,10 +557,12 @@ class Household(Aggregate):
         VISITED_ON.check(visited_on, at=at, field="visited_on", what="The follow-up visit")
         self._follow_up_visit_done(visited_on=visited_on, at=at, by=by)
 
-    def settle(self, *, at: datetime, by: Actor) -> None:
+    def settle(self, *, at: datetime, by: Actor, network_gaps: Sequence[str] = ()) -> None:
+        """`network_gaps`: what the household's network still has open (its items, network.py); the
+        household is not settled while anyone working with it has an item open."""
         if self.settled_at is not None:
             raise RuleViolated(f"Household {self.case_reference} is already settled")
-        gaps = self.settlement_gaps()
+        gaps = [*self.settlement_gaps(), *network_gaps]
         if gaps:
             raise NotSettled(f"Household {self.case_reference} is not settled: " + "; ".join(gaps))
         self._settled(at=at, by=by)

@@ -12,6 +12,7 @@ sends it to every organisation that is or was in the network, and each keeps the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
@@ -139,6 +140,22 @@ class NetworkPicture(Value):
 
     def open_items(self) -> list[Item]:
         return [item for item in self.items if item.open]
+
+    def settlement_gaps(self) -> list[str]:
+        """What the network adds to the household's settlement gaps: its open items, named."""
+        return open_items_gap(self.open_items())
+
+
+def open_items_gap(items: Sequence[Item]) -> list[str]:
+    """The settlement gap of open items ("open items: …", each named by kind, parties and state); none
+    when nothing is open. A household is not settled while anyone working with it has an item open."""
+    if not items:
+        return []
+    named = [
+        f"{item.subtype.replace('_', ' ')} {item.from_org} → {item.to_org} ({item.state.replace('_', ' ')})"
+        for item in items
+    ]
+    return ["open items: " + ", ".join(named)]
 
 
 _RECEIVER_RELATION = {

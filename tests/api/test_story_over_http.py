@@ -23,6 +23,10 @@ def test_every_query_answers_over_http_after_the_story(organisations: Organisati
     assert consultant.ok(consultant.get(f"/vacancies/{ids.vacancy}"))["status"] == "let"
     status = consultant.ok(consultant.get(f"/households/{ids.household}/status"))
     assert status["holder"]["organisation"] == BRIDGE_BUILDER and status["pending_handoff"] is None
+    # At the owner's node, from the household's network: the acknowledged handoff is complete.
+    assert (status["owner"], status["network_version"] > 0) == (CIVICA, True)
+    assert [r["referral_id"] for r in status["open_referrals"]] == [ids.bridge_referral]
+    assert any(m["organisation"] == BRIDGE_BUILDER and m["relation"] == "holder" for m in status["members"])
     timeline = consultant.ok(consultant.get(f"/households/{ids.household}/timeline", limit=5))
     assert len(timeline["items"]) == 5 and timeline["next_cursor"]
     rest = consultant.ok(
@@ -40,7 +44,7 @@ def test_every_query_answers_over_http_after_the_story(organisations: Organisati
     full = consultant.ok(consultant.get(f"/referrals/{ids.daycare_referral}"))
     assert full["history"] and full["status"] == "completed"
     owed = p.bridge_builder.ok(p.bridge_builder.get("/referrals"))
-    assert {r["referral_id"] for r in owed["items"]} == {ids.bridge_referral, ids.handoff}
+    assert {r["referral_id"] for r in owed["items"]} == {ids.bridge_referral}  # the handoff is complete
     link = p.bridge_builder.ok(p.bridge_builder.get(f"/support-links/{ids.support_links[0]}"))
     assert link["status"] == "active" and link["contact_person"]
     operator = organisations.api(CIVICA, role=Role.OPERATOR, person="ops-1")
@@ -84,6 +88,20 @@ def test_the_remaining_commands_answer_over_http(organisations: Organisations) -
     for child in ("C1", "C2", "C3"):
         school = {**enrolment, "member_id": child}
         _, h = step(c, f"{hh}/enrolments", school, etag=h)
+    # Settling waits for every open item of the household's network: the bridge builder closes its
+    # referral first.
+    refused = c.post(f"{hh}/settlement", None, if_match=h)
+    assert refused.status_code == 409, refused.text
+    assert "open items: bridge building" in refused.json()["detail"]
+    bb = p.bridge_builder
+    bridge_referral = f"/referrals/{ids.bridge_referral}"
+    step(
+        bb,
+        f"{bridge_referral}/completion",
+        {"outcome": "The bridge holds"},
+        etag=etag_of(bb, bridge_referral),
+    )
+    organisations.settle()
     _, h = step(c, f"{hh}/settlement", etag=h)
     assert c.ok(c.get(hh))["settled_at"] is not None
 
