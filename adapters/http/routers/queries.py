@@ -18,10 +18,12 @@ from adapters.http.pages import Cursor, Limit, Page, page_after
 from adapters.http.problems import ApiProblem, responses
 from adapters.http.records import AccessEntry, access_cursor
 from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.network_copies import NetworkCopies
 from coordination.domain.values import Accessibility, Amount, DwellingType, NonEmpty
 from coordination.projections.daycare_queue import QueuedChild, QueueStatus
 from coordination.projections.handoff_status import HouseholdStatus
 from coordination.projections.history import HistoryEntry
+from coordination.projections.household_status import status_from_picture
 from coordination.projections.receiving_areas import AreaSummary
 from coordination.projections.vacancy_pool import PoolVacancy
 
@@ -113,8 +115,14 @@ def daycare_queue(
 def household_status(
     household_id: UUID, access: Annotated[Access, guard("household_status")]
 ) -> HouseholdStatus:
-    """Who holds the household now, the pending handoff, open referrals with their age, what is overdue."""
-    return access.node.queries().handoffs.for_household(household_id, access.node.clock())
+    """Who holds the household now, the pending handoff, open items across its network with their age and
+    due dates, what is overdue, the follow-up visit and what settlement still needs: the same answer at the
+    owner's node and at every member's (from the owner's picture of the household's network)."""
+    node = access.node
+    picture = node.app.known_network(household_id) if isinstance(node.app, NetworkCopies) else None
+    if picture is not None:
+        return status_from_picture(picture, node.clock(), node.app.policy)
+    return node.queries().handoffs.for_household(household_id, node.clock())
 
 
 @router.get("/households/{household_id}/timeline", operation_id="household_timeline", responses=READ)
