@@ -59,7 +59,8 @@ EXPECTED: dict[str, tuple[set[Role], str]] = {
     "register_household": (HOUSING, "own node"),
     "get_household": (HOUSING | {R.AUDITOR}, "owner"),
     "household_timeline": (HOUSING | {R.AUDITOR}, "owner"),
-    "household_status": (HOUSING | {R.AUDITOR}, "owner"),
+    # Any staff of an organisation in the household's network, at its own node or at the owner's.
+    "household_status": (PARTIES | {R.AUDITOR}, "member"),
     "suitable_vacancies": (HOUSING, "owner"),
     **dict.fromkeys(HOUSEHOLD_STEPS, (HOUSING, "owner")),
     "publish_vacancy": (HOUSING, "own node"),
@@ -96,6 +97,8 @@ def allowed(operation: str, node: str, org: str, role: Role, subject: dict[str, 
         return True
     if whose == "party anywhere":
         return org in parties
+    if whose == "member":
+        return org in subject["members"].split(",") and node in (org, subject["owner"])
     if org != node:  # every change, and every other read, only by the node's own organisation
         return False
     return {
@@ -113,7 +116,10 @@ def _subjects(orgs: Organisations) -> dict[str, dict[str, dict[str, str]]]:
     fab = orgs.api(FAB, role=R.REHOUSING_CONSULTANT)
     fab_household, _ = step(fab, "/households", {**family(), "case_reference": "FAB-1"}, status=201)
     orgs.settle()
-    household = {"id": ids.household, "owner": CIVICA}
+    # The reference family's network: the bridge builder (bridge building, the handoff), the department
+    # (the daycare referral) and KVINFO (its mentor link, reported to CIVICA).
+    members = ",".join((CIVICA, BRIDGE_BUILDER, CHILDREN_AND_YOUTH, KVINFO))
+    household = {"id": ids.household, "owner": CIVICA, "members": members}
     vacancy = {"id": ids.vacancy, "owner": CIVICA}  # FAB and the department keep mirrors of it
     referral = {"id": ids.bridge_referral, "referrer": CIVICA, "receiver": BRIDGE_BUILDER}
     return {
@@ -124,19 +130,21 @@ def _subjects(orgs: Organisations) -> dict[str, dict[str, dict[str, str]]]:
             "offer_id": {"id": ids.offer},
         },
         FAB: {
-            "household_id": {"id": fab_household, "owner": FAB},
+            "household_id": {"id": fab_household, "owner": FAB, "members": FAB},
             "vacancy_id": vacancy,
             "offer_id": {"id": ids.offer},
         },
         BRIDGE_BUILDER: {
+            "household_id": household,
             "referral_id": referral,
             "link_id": {"id": ids.support_links[0], "owner": BRIDGE_BUILDER},
         },
         CHILDREN_AND_YOUTH: {
+            "household_id": household,
             "vacancy_id": vacancy,
             "referral_id": {"id": ids.daycare_referral, "referrer": CIVICA, "receiver": CHILDREN_AND_YOUTH},
         },
-        KVINFO: {"link_id": {"id": ids.support_links[1], "owner": KVINFO}},
+        KVINFO: {"household_id": household, "link_id": {"id": ids.support_links[1], "owner": KVINFO}},
     }
 
 
@@ -149,6 +157,8 @@ SERVES = {  # which operations each kind of node keeps (others answer 404 whoeve
 
 
 def _served(operation: str, path: str, node: str) -> bool:
+    if operation == "household_status":
+        return True  # every member's node answers it from its copy of the network
     if operation in ("publish_vacancy", "withdraw_vacancy") or path.startswith("/households"):
         return node in SERVES["households"]
     if path.startswith("/vacancies"):

@@ -350,3 +350,34 @@ def test_a_step_reported_by_an_organisation_that_did_not_take_it_is_refused_reco
     refused = network.jobcentre.refused_reports(household)
     assert [(r.reporter, r.fact_kind) for r in refused] == [(JOBCENTRE, "referral")]
     assert "jobcenter-odense did not send referral" in refused[0].reason
+
+
+def test_the_owners_erasure_reaches_every_organisation_in_the_network_which_forgets_its_copy(
+    network: Network,
+) -> None:
+    household = network.handed_to_the_bridge_builder()
+    network.referred_to_the_jobcentre(household)
+    offer = SupportOffer(
+        provider=KVINFO, service="Mentor for job search", kind=SupportKind.MENTOR, place=ODENSE_C
+    )
+    network.kvinfo.propose_support_link(
+        command_id=cmd(),
+        household_id=household,
+        offer=offer,
+        household_owner=CIVICA,
+        at=at(95),
+        by=MENTOR_COORDINATOR,
+    )
+    network.settle()
+    assert all(member.network_copy(household) is not None for member in network.members)
+
+    network.civica.erase_household(
+        command_id=cmd(), household_id=household, legal_ground="GDPR art. 17(1)(a)", at=at(200), by=CONSULTANT
+    )
+    network.settle()
+
+    # KVINFO (through its link) and the jobcentre (referred by the bridge builder, not by CIVICA) were told
+    # too, and every member's copy of the network is gone with the household.
+    for member in network.members:
+        assert member.network_copy(household) is None, member.organisation
+    assert sum(node.consumer.stats.parked for node in network.exchange.nodes) == 0

@@ -18,8 +18,7 @@ from adapters.http.pages import Cursor, Limit, Page, page_after
 from adapters.http.problems import ApiProblem, responses
 from adapters.http.records import AccessEntry, access_cursor
 from coordination.applications.housing import HousingOrganisationApp
-from coordination.applications.network import NetworkKeeper
-from coordination.domain.network import NetworkPicture
+from coordination.applications.network_copies import NetworkCopies
 from coordination.domain.values import Accessibility, Amount, DwellingType, NonEmpty
 from coordination.projections.daycare_queue import QueuedChild, QueueStatus
 from coordination.projections.handoff_status import HouseholdStatus
@@ -117,22 +116,13 @@ def household_status(
     household_id: UUID, access: Annotated[Access, guard("household_status")]
 ) -> HouseholdStatus:
     """Who holds the household now, the pending handoff, open items across its network with their age and
-    what is overdue, the follow-up visit and what settlement still lacks: at the owner's node from the
-    household's network (the same picture every member's node answers from)."""
+    due dates, what is overdue, the follow-up visit and what settlement still needs: the same answer at the
+    owner's node and at every member's (from the owner's picture of the household's network)."""
     node = access.node
-    picture = _network_picture(node, household_id)
+    picture = node.app.known_network(household_id) if isinstance(node.app, NetworkCopies) else None
     if picture is not None:
         return status_from_picture(picture, node.clock(), node.app.policy)
     return node.queries().handoffs.for_household(household_id, node.clock())
-
-
-def _network_picture(node: ApiNode, household_id: UUID) -> NetworkPicture | None:
-    """The household's network at this node if it owns the household. (A member's node answers from its
-    copy of the owner's picture, NetworkCopy: the network exchange's side, not yet here; until then a
-    node that does not own the household answers from its read models as before.)"""
-    if isinstance(node.app, NetworkKeeper):
-        return node.app.network_picture(household_id)
-    return None
 
 
 @router.get("/households/{household_id}/timeline", operation_id="household_timeline", responses=READ)
