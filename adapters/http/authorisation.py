@@ -170,12 +170,11 @@ def _support_link(node: ApiNode, id: UUID) -> Subject:
 
 
 def _network(node: ApiNode, id: UUID) -> Subject:
-    """The household's network as this node knows it; a node that knows none has no members to admit
-    (a housing organisation's node answers 404 for a household it does not have, as for its other reads)."""
+    """The household's network as this node knows it; a node that knows none has no members to admit: 403
+    for everyone, at a housing organisation's node too (a non-member's read of the status is refused
+    wherever it asks; a household this node owns always has a network to answer from)."""
     picture = node.app.known_network(id) if isinstance(node.app, NetworkCopies) else None
     if picture is None:
-        if isinstance(node.app, HousingOrganisationApp):
-            return _household(node, id)  # 404 for an unknown household; a household of another owner
         return Subject("household", id, 0)
     members = frozenset(picture.organisations())
     return Subject("household", id, picture.version, owner=picture.owner, members=members)
