@@ -8,7 +8,7 @@ same transaction as the command's receipt, so a redelivered report changes nothi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -22,8 +22,11 @@ from coordination.domain.network import AppliedFact, HouseholdNetwork, RefusedFa
 from coordination.domain.values import Actor
 
 
-def apply_fact(household: Household, fact: HouseholdFact, at: datetime, by: Actor) -> None:
-    """The household's command for the fact's kind (each checks its own rules)."""
+def apply_fact(
+    household: Household, fact: HouseholdFact, at: datetime, by: Actor, network_gaps: Sequence[str] = ()
+) -> None:
+    """The household's command for the fact's kind (each checks its own rules); `network_gaps`: what the
+    household's network still has open, which a reported settlement may not leave behind either."""
     kind = FactKind(fact.kind)
     if kind is FactKind.CHILD_ENROLLED:
         assert fact.enrolment is not None
@@ -43,7 +46,7 @@ def apply_fact(household: Household, fact: HouseholdFact, at: datetime, by: Acto
         assert fact.visited_on is not None
         household.record_follow_up_visit(visited_on=fact.visited_on, at=at, by=by)
     else:
-        household.settle(at=at, by=by)
+        household.settle(at=at, by=by, network_gaps=network_gaps)
 
 
 class ReportedFactsDesk(NetworkKeeper):
@@ -63,7 +66,7 @@ class ReportedFactsDesk(NetworkKeeper):
         """Apply a reported fact if the reporter is entitled to it and the household takes it; otherwise
         refuse it with the reason. Either way the answer is noted on the household's network."""
         household = self._get(Household, household_id, "household")
-        network = self._network_of(household, at)
+        network = self._kept_network(household, at)
         child = None if fact.enrolment is None else fact.enrolment.member_id
         reason = fact_refusal(
             FactKind(fact.kind),
@@ -74,7 +77,7 @@ class ReportedFactsDesk(NetworkKeeper):
         )
         if reason is None:
             try:
-                apply_fact(household, fact, at, by)
+                apply_fact(household, fact, at, by, network.picture().settlement_gaps())
             except DomainError as refusal:
                 # The household's words, with its id for its case reference (personal: not for the network).
                 reason = str(refusal).replace(household.case_reference, str(household_id))
@@ -97,7 +100,8 @@ class ReportedFactsDesk(NetworkKeeper):
             network.note_fact_applied(applied)
         return household_id, [household, network]
 
-    def _network_of(self, household: Household, at: datetime) -> HouseholdNetwork:
+    def _kept_network(self, household: Household, at: datetime) -> HouseholdNetwork:
+        # Not `_network_of`: NetworkKeeper's, by household id, is the owner's for its own commands.
         kept = self._loaded(HouseholdNetwork, network_id(household.id))
         return kept if kept is not None else self._opened(household, at)
 
