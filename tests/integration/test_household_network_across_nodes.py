@@ -335,7 +335,15 @@ def test_after_each_step_every_member_node_shows_the_owners_status_until_the_fam
         },
     )
     in_network.add(KVINFO)
-    agree("mentor proposed", Expected(BRIDGE_BUILDER, {("mentor", KVINFO, KVINFO, "proposed")}, in_network))
+    mentor_item = ("mentor", KVINFO, KVINFO, "proposed")
+    agree(
+        "mentor proposed", Expected(BRIDGE_BUILDER, {mentor_item}, in_network, gaps_present=("open items",))
+    )
+    # The holder may report the settlement, but not while something is open: its own node lets the report
+    # through, CIVICA refuses it with the gaps (the open mentor link among them) and the answer comes back.
+    early = _refused_fact(integrator, bridge_builder, _fact(household, "settled"))
+    assert early.startswith("refused: ") and "open items" in early, early
+    agree("early settlement refused", Expected(BRIDGE_BUILDER, {mentor_item}, in_network, settled=False))
     integrator.command(
         mentor_coordinator, f"/support-links/{mentor}/activation", etag_of=f"/support-links/{mentor}"
     )
@@ -406,4 +414,5 @@ def test_after_each_step_every_member_node_shows_the_owners_status_until_the_fam
     TIMINGS["story test"] = time.monotonic() - started
     print(f"\nstep propagation (owner and every member agree):\n{network.report()}")
     print(f"the jobcentre's follow-up visit, as the jobcentre saw it: {refusal}")
+    print(f"the bridge builder's early settlement, as its node shows it: {early}")
     print(f"{integrator.calls} HTTP calls; " + ", ".join(f"{k} {v:.1f} s" for k, v in TIMINGS.items()))
