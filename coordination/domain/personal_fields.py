@@ -54,7 +54,7 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     Household.PracticalMattersInOrder: frozenset(),
     Household.NoLongerAsksForHelp: frozenset(),
     Household.ErasureProposed: frozenset({"retention_ended_on"}),
-    Household.Erased: frozenset({"legal_ground"}),
+    Household.Erased: frozenset({"legal_ground", "notified"}),
     Vacancy.Published: frozenset({"owner", "dwelling"}),  # a dwelling, not a person
     Vacancy.OfferReserved: frozenset({"offer_id", "household_id", "expires_at"}),
     Vacancy.OfferAccepted: frozenset({"offer_id"}),
