@@ -13,7 +13,6 @@ from uuid import UUID
 import structlog
 
 from coordination.applications.base import NodeApplication
-from coordination.applications.network import NetworkKeeper
 from coordination.domain.follow_up import FactKind, FollowedHousehold, reported_fact_id
 from coordination.domain.household import Household
 from coordination.domain.network import HouseholdNetwork
@@ -100,9 +99,17 @@ class Outbound:
         network = NetworkMessages(app, topics, self._at_version)
         self._map.update(network.mapping())
         # A refusal on the network answers either a member's step report (the network's message) or a
-        # household fact (by its fact_id): each sends nothing for the other's, so both are asked.
+        # household fact (by its fact_id): each sends nothing for the other's, so both are asked. Every event
+        # on the network moves its version, so an answer sends the picture too: each member's status then
+        # names the owner's network_version, not the one before the answer.
+        picture = network.mapping()[HouseholdNetwork.HouseholdNoted]
         refused_step = self._map[HouseholdNetwork.FactRefused]
-        self._map[HouseholdNetwork.FactRefused] = lambda e: [*refused_step(e), *self._fact_answered(e)]
+        self._map[HouseholdNetwork.FactRefused] = lambda e: [
+            *refused_step(e),
+            *self._fact_answered(e),
+            *picture(e),
+        ]
+        self._map[HouseholdNetwork.FactApplied] = lambda e: [*self._fact_answered(e), *picture(e)]
         self._also: dict[type[Any], Callable[[Any], list[Addressed]]] = network.also()
 
     @property
@@ -342,7 +349,7 @@ class Outbound:
     def _household_erased(self, e: Household.Erased) -> list[Addressed]:
         told = {self.organisation}
         out = []
-        for organisation in self._erasure_recipients(e.originator_id):
+        for organisation in [*self._erasure_recipients(e.originator_id), *e.notified]:
             if organisation is not None and organisation not in told:
                 told.add(organisation)
                 notice = HouseholdErasureNotice(household_id=e.originator_id, at=e.at, by=e.by)
@@ -350,11 +357,11 @@ class Outbound:
         return out
 
     def _erasure_recipients(self, household_id: UUID) -> list[str | None]:
+        # The household's network is erased with it: the erasure names its organisations (e.notified).
         recipients: list[str | None] = []
         for referral in self.app.referrals_about(household_id):
             recipients += [referral.receiver, *(step.organisation for step in referral.history)]
-        network = self.app.network_picture(household_id) if isinstance(self.app, NetworkKeeper) else None
-        return recipients + ([] if network is None else network.organisations())
+        return recipients
 
     # Facts about households others own
 

@@ -94,3 +94,21 @@ def test_a_settlement_reported_by_the_handoff_receiver_is_refused_while_the_hand
     (answer,) = bridge.reported_facts(household)
     assert answer.state is FactState.REFUSED
     assert answer.reason is not None and "open items: handoff" in answer.reason, answer.reason
+
+
+def test_after_the_owner_answers_a_reported_fact_every_member_holds_the_owners_version_of_the_network(
+    nodes: Nodes,
+) -> None:
+    """The answer is an event on the network (its version moves), so the picture goes out with it: a
+    member's status names the same network_version as the owner's, refused fact or applied."""
+    civica, _, bridge, exchange = nodes
+    household = _moved_with_every_criterion_met(civica)
+    for fact in (HouseholdFact(kind=FactKind.SETTLED), HouseholdFact(kind=FactKind.NO_LONGER_ASKS_FOR_HELP)):
+        bridge.report_household_fact(
+            command_id=cmd(), household_id=household, owner=CIVICA, fact=fact, at=at(102), by=BRIDGE_BUILDER
+        )
+        exchange.settle(max_seconds=10)
+        owners, copy = civica.network_picture(household), bridge.network_copy(household)
+        assert owners is not None and copy is not None
+        assert copy.version == owners.version, fact.kind
+    assert [f.state for f in bridge.reported_facts(household)] == [FactState.REFUSED, FactState.APPLIED]
