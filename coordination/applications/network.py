@@ -135,47 +135,57 @@ class NetworkKeeper(NodeApplication):
 
     def _also_changed(self, changed: Sequence[Aggregate]) -> list[Aggregate]:
         """The networks the changed households and referrals about them are noted on."""
-        # A command that changed a network itself (a member's report) has it noted on, not a second copy.
-        networks = {a.household_id: a for a in changed if isinstance(a, HouseholdNetwork)}
+        # A command that changed a network itself (a member's report, the answer to a reported fact) has
+        # it noted on, not a second copy.
+        networks: dict[UUID, HouseholdNetwork | None] = {
+            a.household_id: a for a in changed if isinstance(a, HouseholdNetwork)
+        }
         already = set(networks)
         for aggregate in changed:
             at = _last_at(aggregate)
             if at is None:
                 continue
             if isinstance(aggregate, Household):
-                if aggregate.erased_at is None:
-                    self._network_for(aggregate, at, networks, changed).note_household(
-                        household_state(aggregate, self), at
-                    )
+                network = self._network_for(aggregate.id, at, networks, changed)
+                if network is not None:
+                    network.note_household(household_state(aggregate, self), at)
             elif isinstance(aggregate, Referral):
-                household = self._household_in(aggregate.household_id, changed)
-                if household is not None and household.erased_at is None:
-                    network = self._network_for(household, at, networks, changed)
+                network = self._network_for(aggregate.household_id, at, networks, changed)
+                if network is not None:
                     network.note_item(referral_item(aggregate), at)
-        return [n for key, n in networks.items() if key not in already and n.pending_events]
-
-    def _household_in(self, household_id: UUID, changed: Sequence[Aggregate]) -> Household | None:
-        """The household if this node owns it (as changed by this command, or as stored)."""
-        for aggregate in changed:
-            if aggregate.id == household_id and isinstance(aggregate, Household):
-                return aggregate
-        return self._loaded(Household, household_id)
+        return [
+            network
+            for key, network in networks.items()
+            if key not in already and network is not None and network.pending_events
+        ]
 
     def _network_for(
         self,
-        household: Household,
+        household_id: UUID,
         at: datetime,
-        networks: dict[UUID, HouseholdNetwork],
+        networks: dict[UUID, HouseholdNetwork | None],
         changed: Sequence[Aggregate],
-    ) -> HouseholdNetwork:
-        if household.id not in networks:
-            # A network the command changed itself (a reported fact's answer) is the one noted on.
-            kept = next(
-                (a for a in changed if isinstance(a, HouseholdNetwork) and a.household_id == household.id),
-                None,
-            ) or self._loaded(HouseholdNetwork, network_id(household.id))
-            networks[household.id] = kept if kept is not None else self._opened(household, at, changed)
-        return networks[household.id]
+    ) -> HouseholdNetwork | None:
+        """The household's network for this command; None if this node does not own the household, or it
+        is erased. The network is asked first: most commands need not load the household for it."""
+        if household_id not in networks:
+            networks[household_id] = self._network_or_none(household_id, at, changed)
+        return networks[household_id]
+
+    def _network_or_none(
+        self, household_id: UUID, at: datetime, changed: Sequence[Aggregate]
+    ) -> HouseholdNetwork | None:
+        household = next((a for a in changed if a.id == household_id and isinstance(a, Household)), None)
+        if household is not None and household.erased_at is not None:
+            return None
+        kept = self._loaded(HouseholdNetwork, network_id(household_id))
+        if kept is not None:
+            # A network always notes its household when opened; once erased, what it noted reads as None.
+            return kept if kept.household is not None else None
+        household = household or self._loaded(Household, household_id)
+        if household is None or household.erased_at is not None:
+            return None
+        return self._opened(household, at, changed)
 
     def _opened(
         self, household: Household, at: datetime, changed: Sequence[Aggregate] = ()
