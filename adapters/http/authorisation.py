@@ -73,6 +73,8 @@ POLICY: dict[str, Rule] = {
     "get_household": Rule(HOUSING_READERS, Ownership.OWNER, "household", personal=True),
     "household_timeline": Rule(HOUSING_READERS, Ownership.OWNER, "household", personal=True),
     "household_status": Rule(STAFF_READERS, Ownership.MEMBER, "network", personal=True),
+    # What the owner refused of this node's own reports about a household (organisations and reasons).
+    "refused_reports": Rule(STAFF_READERS, Ownership.NODE),
     "suitable_vacancies": Rule(HOUSING_WRITERS, Ownership.OWNER, "household", personal=True),
     **{
         name: _household_step()

@@ -30,12 +30,9 @@ def report_refusal(picture: NetworkPicture, item: Item, reporter: str) -> str | 
     support link's are its provider's (who joins the network through it). Handoffs are the owner's own.
     """
     known = next((i for i in picture.items if i.item_id == item.item_id), None)
-    if known is not None and (known.kind, known.from_org, known.to_org) != (
-        item.kind,
-        item.from_org,
-        item.to_org,
-    ):
-        return f"{item.kind} {item.item_id} is between {known.from_org} and {known.to_org}, as noted before"
+    # The receiver may change (a redirected referral); the kind and who sent it may not.
+    if known is not None and (known.kind, known.from_org) != (item.kind, item.from_org):
+        return f"{known.kind} {item.item_id} was sent by {known.from_org}, as noted before"
     if item.kind is ItemKind.HANDOFF:
         return f"Only {picture.owner}, the owner, hands household {picture.household_id} off"
     if item.kind is ItemKind.SUPPORT_LINK:

@@ -61,6 +61,7 @@ EXPECTED: dict[str, tuple[set[Role], str]] = {
     "household_timeline": (HOUSING | {R.AUDITOR}, "owner"),
     # Any staff of an organisation in the household's network, at its own node or at the owner's.
     "household_status": (PARTIES | {R.AUDITOR}, "member"),
+    "refused_reports": (PARTIES | {R.AUDITOR}, "own node"),
     "suitable_vacancies": (HOUSING, "owner"),
     **dict.fromkeys(HOUSEHOLD_STEPS, (HOUSING, "owner")),
     "publish_vacancy": (HOUSING, "own node"),
@@ -157,8 +158,8 @@ SERVES = {  # which operations each kind of node keeps (others answer 404 whoeve
 
 
 def _served(operation: str, path: str, node: str) -> bool:
-    if operation == "household_status":
-        return True  # every member's node answers it from its copy of the network
+    if operation in ("household_status", "refused_reports"):
+        return True  # every member's node answers these from its copy of the network and its records
     if operation in ("publish_vacancy", "withdraw_vacancy") or path.startswith("/households"):
         return node in SERVES["households"]
     if path.startswith("/vacancies"):

@@ -8,10 +8,13 @@ with the reason, at the owner's node and at its own, and may not refer the house
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from coordination.domain.values import Role
+from coordination.applications.housing import HousingOrganisationApp
+from coordination.domain.network import Item, ItemKind
+from coordination.domain.values import Actor, Role
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
 from tests.api.conftest import FAB, Organisations
 from tests.api.story import people, play_over_http
@@ -88,3 +91,40 @@ def test_an_organisation_outside_the_households_network_may_not_refer_it_on(
     bridge = people(orgs).bridge_builder
     assert bridge.post("/referrals", body).status_code == 201
     assert bridge.post("/referrals", {**body, "household_id": str(uuid4())}).status_code == 403
+
+
+def test_a_report_the_owner_refused_shows_with_its_reason_in_the_reporters_api(
+    memory_organisations: Organisations,
+) -> None:
+    orgs = memory_organisations
+    ids = play_over_http(orgs)
+    civica: HousingOrganisationApp = orgs.clients[CIVICA].app.state.node.app
+    # A report as FAB's node would send it had it referred the household to the jobcentre (FAB's own edge
+    # refuses that; a node of another make might not): the owner applies it as it arrives.
+    forged = Item(
+        item_id=uuid4(),
+        kind=ItemKind.REFERRAL,
+        subtype="jobcentre",
+        from_org=FAB,
+        to_org=CHILDREN_AND_YOUTH,
+        state="sent",
+        open=True,
+        opened_at=datetime(2026, 9, 1, tzinfo=UTC),
+        last_step_at=datetime(2026, 9, 1, tzinfo=UTC),
+    )
+    civica.apply_network_report(
+        command_id=uuid4(),
+        household_id=ids.household,
+        item=forged,
+        at=datetime(2026, 9, 1, tzinfo=UTC),
+        by=Actor(organisation=FAB, person="fab-9", role=Role.COORDINATOR),
+    )
+    orgs.settle()
+
+    path = f"/households/{ids.household}/refused-reports"
+    fab = orgs.api(FAB, role=Role.COORDINATOR)
+    (refused,) = fab.ok(fab.get(path, purpose=None))["items"]
+    assert (refused["reporter"], refused["fact_kind"]) == (FAB, "referral")
+    assert refused["reason"] == f"fab is not in the network of household {ids.household}"
+    bridge = people(orgs).bridge_builder
+    assert bridge.ok(bridge.get(path, purpose=None))["items"] == []

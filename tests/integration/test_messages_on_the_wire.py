@@ -126,6 +126,7 @@ def test_every_message_on_every_topic_is_a_binary_mode_cloudevent_keyed_by_its_a
         "rehousing.vacancies",
         "rehousing.vacancy-requests",
         "rehousing.household-facts",
+        "rehousing.network",
     }
     for message in messages:
         headers = dict(message.headers)

@@ -19,6 +19,7 @@ from adapters.http.problems import ApiProblem, responses
 from adapters.http.records import AccessEntry, access_cursor
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.network_copies import NetworkCopies
+from coordination.domain.network import RefusedFact
 from coordination.domain.values import Accessibility, Amount, DwellingType, NonEmpty
 from coordination.projections.daycare_queue import QueuedChild, QueueStatus
 from coordination.projections.handoff_status import HouseholdStatus
@@ -123,6 +124,20 @@ def household_status(
     if picture is not None:
         return status_from_picture(picture, node.clock(), node.app.policy)
     return node.queries().handoffs.for_household(household_id, node.clock())
+
+
+@router.get("/households/{household_id}/refused-reports", operation_id="refused_reports", responses=READ)
+def refused_reports(
+    household_id: UUID,
+    access: Annotated[Access, guard("refused_reports")],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[RefusedFact]:
+    """The steps this organisation reported about a household (its referrals, its support links) that the
+    household's owner refused, each with the owner's reason; oldest first."""
+    app = access.node.app
+    refused = app.refused_reports(household_id) if isinstance(app, NetworkCopies) else []
+    return page_after(refused, lambda r: r.reported_at.isoformat() + r.reason, cursor, limit)
 
 
 @router.get("/households/{household_id}/timeline", operation_id="household_timeline", responses=READ)
