@@ -63,9 +63,13 @@ class NetworkReports(NetworkKeeper):
         """Note a member's step on the household's network, or record why it is refused. An activated
         contact-person link is also the household's contact person (and an ended one no longer)."""
         household = self._get(Household, household_id, "household")
-        if household.owner != self.organisation or household.erased_at is not None:
+        network = (
+            self._network_for(household_id, at, {}, (household,))
+            if household.owner == self.organisation
+            else None
+        )
+        if network is None:  # not this node's household, or erased
             raise NotPermitted(f"{self.organisation} keeps no network of household {household_id}")
-        network = self._network_for(household, at, {}, ())
         reason = report_refusal(network.picture(), item, by.organisation)
         if reason is not None:
             network.refuse_fact(
