@@ -45,6 +45,11 @@ def test_every_query_answers_over_http_after_the_story(organisations: Organisati
     assert full["history"] and full["status"] == "completed"
     owed = p.bridge_builder.ok(p.bridge_builder.get("/referrals"))
     assert {r["referral_id"] for r in owed["items"]} == {ids.bridge_referral}  # the handoff is complete
+    handoff = f"/referrals/{ids.handoff}"
+    again = p.bridge_builder.post(
+        f"{handoff}/completion", {"outcome": "again"}, if_match=etag_of(p.bridge_builder, handoff)
+    )
+    assert again.status_code == 409 and again.json()["type"].endswith(":referral-not-open"), again.text
     link = p.bridge_builder.ok(p.bridge_builder.get(f"/support-links/{ids.support_links[0]}"))
     assert link["status"] == "active" and link["contact_person"]
     operator = organisations.api(CIVICA, role=Role.OPERATOR, person="ops-1")
