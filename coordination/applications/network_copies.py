@@ -68,6 +68,8 @@ class NetworkCopies(NodeApplication):
         """Keep the owner's picture if it is newer than the one kept (a late older one changes nothing)."""
         if picture.owner == self.organisation:
             raise NotPermitted(f"{self.organisation} keeps its own households' networks; it takes no copy")
+        if not picture.is_member(self.organisation):
+            raise NotPermitted(f"{picture.owner} sent {self.organisation} a network it is not in")
         copy = self._network_copy(picture.household_id)
         if copy is None:
             copy = NetworkCopy.receive(id=network_id(picture.household_id), picture=picture)

@@ -91,6 +91,10 @@ class NetworkMessages:
     # The owner: pictures to the members, refusals to the reporters
 
     def _network_changed(self, e: Any) -> list[Addressed]:
+        # A member keeps the newest picture, and each holds all before it: when the network has changed
+        # again since (the same command's next event, or a later one), that change's picture is enough.
+        if self.app.recorder.select_events(e.originator_id, gt=e.originator_version, limit=1):
+            return []
         network: HouseholdNetwork = self._at_version(e)
         if network.owner != self.organisation:
             return []  # only its owner speaks for a household's network (its members refuse anyone else)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -19,7 +19,8 @@ from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.network_copies import NetworkCopies
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
-from coordination.domain.network import Item, ItemKind, NetworkPicture, Relation
+from coordination.domain.errors import NotPermitted
+from coordination.domain.network import HouseholdNetwork, Item, ItemKind, NetworkPicture, Relation
 from coordination.domain.referral import ReferralDetails, ReferralKind
 from coordination.domain.support_link import SupportKind, SupportOffer
 from coordination.domain.values import Actor, Consent, Role
@@ -381,3 +382,36 @@ def test_the_owners_erasure_reaches_every_organisation_in_the_network_which_forg
     for member in network.members:
         assert member.network_copy(household) is None, member.organisation
     assert sum(node.consumer.stats.parked for node in network.exchange.nodes) == 0
+
+
+def test_a_member_keeps_the_newest_picture_and_refuses_one_it_is_not_in_or_from_another_owner(
+    network: Network,
+) -> None:
+    keeper = HouseholdNetwork.open(id=uuid4(), household_id=uuid4(), owner=CIVICA, at=at(0))
+    first = keeper.picture()
+    with pytest.raises(NotPermitted, match="a network it is not in"):
+        network.bridge.receive_network_picture(command_id=cmd(), picture=first, at=at(0))
+
+    referral = Item(
+        item_id=uuid4(),
+        kind=ItemKind.REFERRAL,
+        subtype="bridge_building",
+        from_org=CIVICA,
+        to_org=BRIDGE,
+        state="sent",
+        open=True,
+        opened_at=at(1),
+        last_step_at=at(1),
+    )
+    keeper.note_item(referral, at(1))
+    joined = keeper.picture()
+    keeper.note_item(referral.model_copy(update={"state": "acknowledged", "last_step_at": at(2)}), at(2))
+    newest = keeper.picture()
+    network.bridge.receive_network_picture(command_id=cmd(), picture=newest, at=at(2))
+    network.bridge.receive_network_picture(command_id=cmd(), picture=joined, at=at(1))  # late and older
+    assert network.bridge.network_copy(first.household_id) == newest
+
+    claimed = newest.model_copy(update={"owner": FAB, "version": newest.version + 1})
+    with pytest.raises(NotPermitted, match="a household civica owns"):
+        network.bridge.receive_network_picture(command_id=cmd(), picture=claimed, at=at(3))
+    assert network.bridge.network_copy(first.household_id) == newest
