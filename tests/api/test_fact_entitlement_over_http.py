@@ -49,17 +49,18 @@ ENTITLED = {
 }
 
 
-def _household_with_referrals(orgs: Organisations) -> str:
-    """CIVICA's household, referred to the bridge builder (bridge building) and to the municipality's
-    schools (a school change: it names the school children C1-C3, not C4)."""
+def _household_with_referrals(orgs: Organisations, *, to_the_bridge_builder: bool = True) -> str:
+    """CIVICA's household, referred to the bridge builder (bridge building; unless not) and to the
+    municipality's schools (a school change: it names the school children C1-C3, not C4)."""
     p = people(orgs)
     household, _ = step(p.consultant, "/households", family(), status=201)
-    step(
-        p.consultant,
-        f"/households/{household}/referrals",
-        {"receiver": BRIDGE_BUILDER, "kind": "bridge_building"},
-        status=201,
-    )
+    if to_the_bridge_builder:
+        step(
+            p.consultant,
+            f"/households/{household}/referrals",
+            {"receiver": BRIDGE_BUILDER, "kind": "bridge_building"},
+            status=201,
+        )
     step(
         p.consultant,
         f"/households/{household}/referrals",
@@ -77,7 +78,7 @@ def _reporter(orgs: Organisations, relation: str, household: str) -> Api:
         return p.school
     if relation == "open bridge-building receiver":
         copy_network(orgs, household, BRIDGE_BUILDER)
-    return p.bridge_builder  # "not a member": the bridge builder without a copy of the network
+    return p.bridge_builder  # "not a member": the bridge builder, sent nothing about the household
 
 
 @pytest.mark.parametrize("relation", sorted(ENTITLED))
@@ -85,7 +86,9 @@ def test_the_reporters_edge_lets_through_exactly_the_facts_its_relation_entitles
     memory_organisations: Organisations, relation: str
 ) -> None:
     orgs = memory_organisations
-    household = _household_with_referrals(orgs)
+    # The owner sends its picture of the network to every organisation a referral went to: the bridge
+    # builder is outside the network only if the household was never referred to it.
+    household = _household_with_referrals(orgs, to_the_bridge_builder=relation != "not a member")
     api = _reporter(orgs, relation, household)
     for name, fact in FACTS.items():
         response = api.post("/household-facts", {"household_id": household, "owner": CIVICA, "fact": fact})
