@@ -116,9 +116,8 @@ def daycare_queue(
 def household_status(
     household_id: UUID, access: Annotated[Access, guard("household_status")]
 ) -> HouseholdStatus:
-    """Who holds the household now, the pending handoff, open items across its network with their age and
-    what is overdue, the follow-up visit and what settlement still lacks: at the owner's node from the
-    household's network (the same picture every member's node answers from)."""
+    """Who holds the household now, the pending handoff, open referrals with their age, what is overdue."""
+    # At the owner's node: from the household's network, the picture every member's node answers from.
     node = access.node
     picture = _network_picture(node, household_id)
     if picture is not None:
