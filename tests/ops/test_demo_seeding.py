@@ -30,12 +30,15 @@ HOUSEHOLDS = 12
 STEPS = 213
 # Events per node and a digest of them (tests/ops/demo_history.py) after seeding 12 households from the
 # default seed. Re-pin only for a deliberate change of what the stored events hold, and say so.
+# Re-pinned when the owners began keeping each household's network: civica's and fab's histories now
+# end with each network as it ends (tests/ops/demo_history.py); without them they are what they were,
+# (296, "3cd836b84bb24ba4") and (298, "3e37be2d3dd04238").
 PINNED = {
-    "civica": (296, "3cd836b84bb24ba4"),
+    "civica": (302, "ec108e3114dfb0be"),
     "odense-brobygning": (162, "c1d4d773a4c9b8b3"),
     "odense-boern-og-unge": (210, "a290e256f6a86a3a"),
     "kvinfo-mentornetvaerk": (0, "e3b0c44298fc1c14"),
-    "fab": (298, "3e37be2d3dd04238"),
+    "fab": (304, "cb6d39ed011a94e8"),
     "jobcentre-odense": (118, "28adefbf75322b45"),
 }
 

@@ -116,9 +116,9 @@ def daycare_queue(
 def household_status(
     household_id: UUID, access: Annotated[Access, guard("household_status")]
 ) -> HouseholdStatus:
-    """Who holds the household now, the pending handoff, open items across its network with their age and
-    due dates, what is overdue, the follow-up visit and what settlement still needs: the same answer at the
-    owner's node and at every member's (from the owner's picture of the household's network)."""
+    """Who holds the household now, the pending handoff, open referrals with their age, what is overdue."""
+    # At the owner's node and at every member's: from the household's network (the owner's own, or the
+    # copy of its picture the owner sent), so every node answers alike.
     node = access.node
     picture = node.app.known_network(household_id) if isinstance(node.app, NetworkCopies) else None
     if picture is not None:
