@@ -17,7 +17,7 @@ from coordination.domain.network import Item, ItemKind
 from coordination.domain.values import Actor, Role
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
 from tests.api.conftest import FAB, Organisations
-from tests.api.story import people, play_over_http
+from tests.api.story import ODENSE_C, people, play_over_http
 
 NETWORK_FIELDS = ("holder", "open_referrals", "open_support_links", "members", "owner", "network_version")
 
@@ -128,3 +128,28 @@ def test_a_report_the_owner_refused_shows_with_its_reason_in_the_reporters_api(
     assert refused["reason"] == f"fab is not in the network of household {ids.household}"
     bridge = people(orgs).bridge_builder
     assert bridge.ok(bridge.get(path, purpose=None))["items"] == []
+
+
+def test_a_support_link_is_proposed_only_to_a_households_owner_the_node_knows_or_names(
+    memory_organisations: Organisations,
+) -> None:
+    orgs = memory_organisations
+    ids = play_over_http(orgs)
+    offer = {"provider": KVINFO, "service": "Mentor", "kind": "mentor", "place": ODENSE_C}
+    stranger = uuid4()
+    mentor = orgs.api(KVINFO, role=Role.CIVIL_ACTOR)
+    refused = mentor.post("/support-links", {"household_id": str(stranger), "offer": offer})
+    assert refused.status_code == 403
+    assert "name the household's owner" in refused.json()["detail"]
+    # The bridge builder's copy says whose the family is: another owner named is refused.
+    bridge = people(orgs).bridge_builder
+    wrong = bridge.post(
+        "/support-links", {"household_id": str(ids.household), "offer": offer, "household_owner": FAB}
+    )
+    assert (
+        wrong.status_code == 403
+        and wrong.json()["detail"] == f"Household {ids.household} is civica's, not fab's"
+    )
+    assert (
+        bridge.post("/support-links", {"household_id": str(ids.household), "offer": offer}).status_code == 201
+    )

@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict
 
 from adapters.http.authorisation import Access, guard
 from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
-from adapters.http.problems import responses
+from adapters.http.problems import ApiProblem, responses
 from coordination.applications.answers import SupportLinkView
 from coordination.applications.follow_up import FollowUpDesk
+from coordination.applications.network_copies import NetworkCopies
 from coordination.applications.support import SupportDesk
 from coordination.domain.entitlement import NotEntitled
 from coordination.domain.follow_up import FactKind, HouseholdFact, ReportedFact
@@ -79,6 +80,7 @@ def propose_support_link(
     body: SupportLinkProposal, key: IdempotencyKey, access: Annotated[Access, guard("propose_support_link")]
 ) -> JSONResponse:
     desk = _desk(access)
+    _refuse_without_an_owner(access, body)
     return run_command(
         access,
         key,
@@ -95,6 +97,26 @@ def propose_support_link(
         ),
         created="support_link",
     )
+
+
+def _refuse_without_an_owner(access: Access, body: SupportLinkProposal) -> None:
+    """A link's steps go to the household's owner: named in the proposal, or as this node's copy of the
+    household's network says. Without either the link would reach no one, so it is refused."""
+    app = access.node.app
+    copy = app.network_copy(body.household_id) if isinstance(app, NetworkCopies) else None
+    if copy is None and body.household_owner is None:
+        raise ApiProblem(
+            403,
+            "not-permitted",
+            f"{access.principal.organisation} is not in the network of household {body.household_id}: "
+            "name the household's owner (household_owner) to link it",
+        )
+    if copy is not None and body.household_owner not in (None, copy.owner):
+        raise ApiProblem(
+            403,
+            "not-permitted",
+            f"Household {body.household_id} is {copy.owner}'s, not {body.household_owner}'s",
+        )
 
 
 @router.get(
