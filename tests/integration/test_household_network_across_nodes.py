@@ -198,6 +198,10 @@ def test_a_non_member_can_neither_read_the_household_nor_write_about_it_and_is_t
 def test_after_each_step_every_member_node_shows_the_owners_status_until_the_family_settles(
     deployment: Deployment, integrator: Integrator
 ) -> None:
+    """The reference family's story, each step taken at its organisation's own node; after each, the owner's
+    status says what the step did and every member reads the same status at its node and at CIVICA's.
+    FAB's reads are refused at every step; the jobcentre's follow-up visit and the bridge builder's early
+    settlement are refused and their refusals reach them; settled, nothing is open at any node."""
     started = time.monotonic()
     network = Network(integrator, consultant, READERS)
 
