@@ -16,6 +16,7 @@ from coordination.integration.events import IntegrationEvent, registered_events
 from coordination.integration.topics import (
     HOUSEHOLD_FACTS,
     MUNICIPAL_PICTURE,
+    NETWORK,
     PLACEMENTS,
     REFERRALS,
     VACANCIES,
@@ -79,6 +80,16 @@ CHANNELS: dict[str, dict[str, Any]] = {
         "and accept a referral. No household: the subject and key are the fact's own id.",
         "publishers": ["housing_organisation", "bridge_builder", "municipal_department", "civil_actor"],
         "consumers": ["municipal_department"],
+    },
+    NETWORK: {
+        "key": "network",
+        "parameter": "organisation",
+        "description": "The networks of the households the organisation works with: each owner's picture of "
+        "a household's network to every member (organisations, relations, open items and due dates; no "
+        "personal data), the steps members report to the owner, and the owner's answers back (a refused "
+        "report, and each reported fact applied or refused with the reason).",
+        "publishers": ["housing_organisation", "bridge_builder", "municipal_department", "civil_actor"],
+        "consumers": ["housing_organisation", "bridge_builder", "municipal_department", "civil_actor"],
     },
 }
 

@@ -202,9 +202,10 @@ class Node:
         return f"{self.topics.prefix}coordination.{slug(self.organisation)}"
 
     def entitled_topics(self) -> list[str]:
-        """Only what this organisation may see: referrals to it, per role the pool and its requests, and the
-        municipality's picture (no household in it)."""
-        topics = [self.topics.referrals(self.organisation)]
+        """Only what this organisation may see: referrals to it, the networks of the households it is in
+        (or owns, and the owners' answers to the facts it reported), per role the pool and its requests, and
+        the municipality's picture (no household in it)."""
+        topics = [self.topics.referrals(self.organisation), self.topics.network(self.organisation)]
         if isinstance(self.app, VacancyMirror):
             topics += [self.topics.vacancies(m) for m in self.settings.municipalities]
         if isinstance(self.app, OfferExchange):

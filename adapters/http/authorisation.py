@@ -19,6 +19,7 @@ from adapters.http.auth import Principal, authenticated
 from adapters.http.node import ApiNode
 from adapters.http.problems import ApiProblem
 from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.network_copies import NetworkCopies
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.support import SupportDesk
 from coordination.applications.vacancy_mirror import VacancyMirror
@@ -35,6 +36,9 @@ class Ownership(StrEnum):
     PARTY = "party"  # ... and it sent or received the referral
     PARTY_ANYWHERE = "party_anywhere"  # any organisation that sent or received the referral (reads)
     ANY = "any"  # any organisation this node trusts (reads of data without persons in it)
+    # ... is or was in the household's network as this node knows it (its own as the owner, or its copy),
+    # reading at its own node or at the owner's
+    MEMBER = "member"
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,9 @@ POLICY: dict[str, Rule] = {
     "register_household": Rule(HOUSING_WRITERS, Ownership.NODE),
     "get_household": Rule(HOUSING_READERS, Ownership.OWNER, "household", personal=True),
     "household_timeline": Rule(HOUSING_READERS, Ownership.OWNER, "household", personal=True),
-    "household_status": Rule(HOUSING_READERS, Ownership.OWNER, "household", personal=True),
+    "household_status": Rule(STAFF_READERS, Ownership.MEMBER, "network", personal=True),
+    # What the owner refused of this node's own reports about a household (organisations and reasons).
+    "refused_reports": Rule(STAFF_READERS, Ownership.NODE),
     "suitable_vacancies": Rule(HOUSING_WRITERS, Ownership.OWNER, "household", personal=True),
     **{
         name: _household_step()
@@ -120,6 +126,7 @@ POLICY: dict[str, Rule] = {
     "end_support_link": Rule(SUPPORTERS, Ownership.OWNER, "support_link", precondition=True),
     "get_support_link": Rule(SUPPORTERS | {AUDITOR}, Ownership.OWNER, "support_link", personal=True),
     "report_household_fact": Rule(frozenset({R.BRIDGE_BUILDER, *DEPARTMENT}), Ownership.NODE),
+    "reported_household_facts": Rule(frozenset({R.BRIDGE_BUILDER, *DEPARTMENT, AUDITOR}), Ownership.NODE),
     # Read models
     "daycare_queue": Rule(frozenset({R.DAYCARE_ALLOCATOR, *HOUSING_READERS}), Ownership.ANY, personal=True),
     "receiving_areas": Rule(HOUSING_READERS | {R.BRIDGE_BUILDER}, Ownership.ANY),
@@ -149,6 +156,7 @@ class Subject:
     owner: str | None = None
     referrer: str | None = None
     receiver: str | None = None
+    members: frozenset[str] = frozenset()  # a household's network: every organisation that is or was in it
 
 
 def _household(node: ApiNode, id: UUID) -> Subject:
@@ -176,7 +184,19 @@ def _offer_request(node: ApiNode, id: UUID) -> Subject:
     return Subject("offer_request", id, view.version, owner=view.requested_by)
 
 
+def _network(node: ApiNode, id: UUID) -> Subject:
+    """The household's network as this node knows it; a node that knows none has no members to admit: 403
+    for everyone, at a housing organisation's node too (a non-member's read of the status is refused
+    wherever it asks; a household this node owns always has a network to answer from)."""
+    picture = node.app.known_network(id) if isinstance(node.app, NetworkCopies) else None
+    if picture is None:
+        return Subject("household", id, 0)
+    members = frozenset(picture.organisations())
+    return Subject("household", id, picture.version, owner=picture.owner, members=members)
+
+
 SUBJECTS: dict[str, tuple[str, Callable[[ApiNode, UUID], Subject]]] = {
+    "network": ("household_id", _network),
     "household": ("household_id", _household),
     "vacancy": ("vacancy_id", _vacancy),
     "referral": ("referral_id", _referral),
@@ -197,6 +217,13 @@ def permitted(
     if principal.role not in rule.roles:
         return f"A {principal.role} may not do this"
     if rule.ownership is Ownership.ANY:
+        return None
+    if rule.ownership is Ownership.MEMBER:
+        assert subject is not None
+        if org not in subject.members:
+            return f"{org} is not in the network of household {subject.id} as {node_organisation}'s node knows it"
+        if org != node_organisation and node_organisation != subject.owner:
+            return f"{org} reads household {subject.id}'s network at its own node or its owner's, not here"
         return None
     if rule.ownership is Ownership.PARTY_ANYWHERE:
         assert subject is not None

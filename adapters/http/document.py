@@ -37,6 +37,10 @@ _NODE = {
     Ownership.PARTY: "only the organisation running this node, on a referral it sent or received",
     Ownership.PARTY_ANYWHERE: "any organisation that sent or received the referral",
     Ownership.ANY: "any organisation this node trusts",
+    Ownership.MEMBER: (
+        "any organisation that is or was in the household's network as this node knows it, at its own node"
+        " or at the household's owner's"
+    ),
 }
 
 # Why a request the schema allows may still be refused (the statuses an operation documents; 401 and 428

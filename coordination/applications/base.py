@@ -295,6 +295,7 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
         changed: Sequence[Aggregate] = ()
         try:
             result_id, changed = work()
+            changed = [*changed, *self._also_changed(changed)]
             self._check_kept(changed)
             receipt = CommandReceipt(
                 id=receipt_id,
@@ -326,6 +327,10 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
             raise
         self._saved(changed)
         return result_id, changed
+
+    def _also_changed(self, changed: Sequence[Aggregate]) -> list[Aggregate]:
+        """What else a command's changes change, saved with them (the owner's household networks)."""
+        return []
 
     def _receipt(self, receipt_id: UUID) -> CommandReceipt | None:
         # Every command asks, and receipts are never snapshotted: read the receipt's events directly

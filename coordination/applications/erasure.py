@@ -7,6 +7,7 @@ from uuid import UUID
 
 from coordination.applications.base import NodeApplication, derived_id, require_time
 from coordination.applications.commands import Decision, command
+from coordination.applications.network import NetworkKeeper
 from coordination.applications.timers import originators
 from coordination.domain.calendar import add_months, copenhagen_day
 from coordination.domain.household import Household
@@ -37,8 +38,16 @@ class ErasureDesk(NodeApplication):
         self, *, command_id: UUID, household_id: UUID, legal_ground: str, at: datetime, by: Actor
     ) -> Decision[UUID]:
         household = self._get(Household, household_id, "household")
-        household.erase(legal_ground=legal_ground, at=at, by=by)
+        household.erase(
+            legal_ground=legal_ground, at=at, by=by, notified=self._network_of_erased(household_id)
+        )
         return household_id, [household]
+
+    def _network_of_erased(self, household_id: UUID) -> list[str]:
+        """The organisations in the household's network as it stands before the erasure, which erases it
+        too (none where this node keeps no networks)."""
+        picture = self.network_picture(household_id) if isinstance(self, NetworkKeeper) else None
+        return [] if picture is None else picture.organisations()
 
     def propose_erasures(self, *, now: datetime) -> list[UUID]:
         """Record ErasureProposed for every household past retention as of `now`; a caseworker confirms

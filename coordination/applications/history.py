@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
+from coordination.domain.network import HouseholdNetwork
 from coordination.domain.values import Actor
 from coordination.projections.history import HistoryEntry
 
@@ -36,7 +37,8 @@ class HistoryFromLog(Application[UUID]):
     history_source: Callable[[UUID], list[HistoryEntry]] | None = None
 
     def history(self, household_id: UUID, page_size: int = 500) -> list[HistoryEntry]:
-        """Every fact this node recorded about a household, its referrals and support links, in order.
+        """Every fact this node recorded about a household, its referrals and support links, in order
+        (the steps themselves: not the notes on its network the steps made).
 
         Answered by the timeline projection when one is attached (`history_source`); without one, by
         reading the whole log of this node.
@@ -52,6 +54,8 @@ class HistoryFromLog(Application[UUID]):
             for notification in page:
                 position = notification.id
                 domain_event = self.mapper.to_domain_event(notification)
+                if isinstance(domain_event, HouseholdNetwork.Event):
+                    continue  # derived from the steps listed here (nor does the timeline file it)
                 if getattr(domain_event, "household_id", None) == household_id:
                     related.add(domain_event.originator_id)
                 if domain_event.originator_id in related:

@@ -21,8 +21,11 @@ from coordination.applications.base import derived_id, require_time
 from coordination.applications.commands import Decision, command
 from coordination.applications.erasure import ErasureDesk
 from coordination.applications.municipal_picture import MunicipalPictureDesk
+from coordination.applications.network_copies import NetworkCopies
+from coordination.applications.network_reports import NetworkReports
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
+from coordination.applications.reported_facts import ReportedFactsDesk
 from coordination.applications.timers import Expiries, originators, timer_command_id
 from coordination.applications.vacancy_mirror import undisclosed_household
 from coordination.domain.calendar import add_months, copenhagen_day
@@ -58,7 +61,15 @@ VACANCY = "vacancy"
 EXPIRED_BY_THE_OWNER = "the owner's expire_due (its expiry reaches this node on the pool)"
 
 
-class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk, MunicipalPictureDesk):
+class HousingOrganisationApp(
+    ReferralDesk,
+    OfferExchange,
+    ErasureDesk,
+    ReportedFactsDesk,
+    NetworkReports,
+    NetworkCopies,
+    MunicipalPictureDesk,
+):
     """A housing organisation (boligorganisation) such as CIVICA or FAB: leases, households, dwellings."""
 
     snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Household: 50, Vacancy: 50, Referral: 50}
@@ -280,7 +291,7 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk, Municipal
         self, *, command_id: UUID, household_id: UUID, at: datetime, by: Actor
     ) -> Decision[UUID]:
         household = self._household(household_id)
-        household.settle(at=at, by=by)
+        household.settle(at=at, by=by, network_gaps=self.network_gaps(household))
         return household_id, [household]
 
     # Referrals about this node's households: the details are cut to what the receiver needs.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from coordination.domain.errors import InvalidInput
+from coordination.domain.errors import InvalidInput, NotFound, NotPermitted
 from coordination.domain.household_values import Enrolment
 from coordination.domain.plausibility import STARTS_ON, VISITED_ON
 from coordination.domain.values import Actor, Place, Value, checked_reason
@@ -50,6 +50,37 @@ class HouseholdFact(Value):
         return {name: getattr(self, name) for name in _NEEDS[FactKind(self.kind)]}
 
 
+_FACT_IDS = UUID("8f0c2a52-5d0e-4f7e-9f3b-6a1d2c4e7b90")
+
+
+def reported_fact_id(followed_id: UUID, version: int) -> UUID:
+    """The id of the fact a FollowedHousehold recorded at `version`: worked out the same way by the
+    aggregate, by the message that reports it and for facts stored before facts had ids."""
+    return uuid5(_FACT_IDS, f"{followed_id}/{version}")
+
+
+class FactState(StrEnum):
+    REPORTED = "reported"  # sent to the owner, no answer yet
+    APPLIED = "applied"
+    REFUSED = "refused"
+
+
+class ReportedFact(Value):
+    """One fact this organisation reported, and what the owner made of it."""
+
+    fact_id: UUID
+    kind: FactKind
+    reported_at: datetime
+    state: FactState = FactState.REPORTED
+    reason: str | None = None  # why the owner refused it
+    answered_at: datetime | None = None
+
+    @property
+    def shown(self) -> str:
+        """`reported`, `applied` or `refused: <reason>`, as the reporter's API shows it."""
+        return f"refused: {self.reason}" if self.state is FactState.REFUSED else self.state.value
+
+
 class FollowedHousehold(Aggregate):
     """A household owned by another organisation that this one follows (bridge builder, department).
 
@@ -69,11 +100,21 @@ class FollowedHousehold(Aggregate):
         at: datetime
         by: Actor
 
+    class FactApplied(Aggregate.Event):
+        fact_id: UUID
+        at: datetime
+
+    class FactRefused(Aggregate.Event):
+        fact_id: UUID
+        reason: str
+        at: datetime
+
     @event(Followed)
     def __init__(self, id: UUID, household_id: UUID, owner: str, at: datetime, by: Actor) -> None:
         self.household_id = household_id
         self.owner = owner
         self.facts: list[HouseholdFact] = []
+        self.reported: dict[UUID, ReportedFact] = {}
 
     @classmethod
     def follow(
@@ -101,6 +142,41 @@ class FollowedHousehold(Aggregate):
             fact = fact.model_copy(update={"note": checked_reason(fact.note, what="note")})
         self._fact_reported(fact=fact, at=at, by=by)
 
+    @property
+    def last_fact_id(self) -> UUID:
+        """The id of the fact reported last (what the report returns)."""
+        return next(reversed(self.reported))
+
+    def record_outcome(self, *, fact_id: UUID, reason: str | None, at: datetime, owner: str) -> None:
+        """The owner applied the fact (`reason` None) or refused it for `reason`; only the owner answers,
+        and its first answer stands (a redelivered answer records nothing)."""
+        if owner != self.owner:
+            raise NotPermitted(f"{owner} answered for a fact reported to {self.owner}")
+        reported = self.reported.get(fact_id)
+        if reported is None:
+            raise NotFound(f"No fact {fact_id} was reported about household {self.household_id}")
+        if reported.state is not FactState.REPORTED:
+            return
+        if reason is None:
+            self._fact_applied(fact_id=fact_id, at=at)
+        else:
+            self._fact_refused(fact_id=fact_id, reason=reason, at=at)
+
     @event(FactReported)
     def _fact_reported(self, fact: HouseholdFact, at: datetime, by: Actor) -> None:
         self.facts.append(fact)
+        # The event is applied before the version moves on: this fact's version is the next one.
+        reported_id = reported_fact_id(self.id, self.version + 1)
+        self.reported[reported_id] = ReportedFact(fact_id=reported_id, kind=fact.kind, reported_at=at)
+
+    @event(FactApplied)
+    def _fact_applied(self, fact_id: UUID, at: datetime) -> None:
+        self.reported[fact_id] = self.reported[fact_id].model_copy(
+            update={"state": FactState.APPLIED, "answered_at": at}
+        )
+
+    @event(FactRefused)
+    def _fact_refused(self, fact_id: UUID, reason: str, at: datetime) -> None:
+        self.reported[fact_id] = self.reported[fact_id].model_copy(
+            update={"state": FactState.REFUSED, "reason": reason, "answered_at": at}
+        )

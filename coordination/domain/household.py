@@ -266,11 +266,22 @@ class Household(Aggregate):
         at: datetime
 
     class Erased(Aggregate.Event):
-        """The household's personal data was erased (GDPR art. 17): its key is deleted after this."""
+        """The household's personal data was erased (GDPR art. 17): its key is deleted after this.
+
+        v2 added `notified`: the organisations in the household's network when it was erased, each told
+        of the erasure (the network itself is erased with the household, so it can no longer name them)."""
+
+        class_version = 2
 
         legal_ground: str
+        notified: list[str]
         at: datetime
         by: Actor
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Erased before networks were kept: the referrals about the household named whom to tell.
+            state["notified"] = []
 
     @event(Registered)
     def __init__(
@@ -576,10 +587,12 @@ class Household(Aggregate):
         VISITED_ON.check(visited_on, at=at, field="visited_on", what="The follow-up visit")
         self._follow_up_visit_done(visited_on=visited_on, at=at, by=by)
 
-    def settle(self, *, at: datetime, by: Actor) -> None:
+    def settle(self, *, at: datetime, by: Actor, network_gaps: Sequence[str] = ()) -> None:
+        """`network_gaps`: what the household's network still has open (its items, network.py); the
+        household is not settled while anyone working with it has an item open."""
         if self.settled_at is not None:
             raise RuleViolated(f"Household {self.case_reference} is already settled")
-        gaps = self.settlement_gaps()
+        gaps = [*self.settlement_gaps(), *network_gaps]
         if gaps:
             raise NotSettled(f"Household {self.case_reference} is not settled: " + "; ".join(gaps))
         self._settled(at=at, by=by)
@@ -649,13 +662,17 @@ class Household(Aggregate):
             raise HouseholdErased(f"Household {self.id} is already erased or proposed for erasure")
         self._erasure_proposed(retention_ended_on=retention_ended_on, at=at)
 
-    def erase(self, *, legal_ground: str, at: datetime, by: Actor) -> None:
+    def erase(self, *, legal_ground: str, at: datetime, by: Actor, notified: Sequence[str] = ()) -> None:
+        """`notified`: the organisations of the household's network, to be told of the erasure."""
         erased_at = getattr(self, "erased_at", None)
         if erased_at is not None:
             raise HouseholdErased(f"Household {self.id} was erased at {erased_at.isoformat()}")
         if by.organisation != self.owner:
             raise NotPermitted(f"Only {self.owner}, which owns household {self.id}, may erase it")
-        self._erased(legal_ground=checked_reason(legal_ground, what="legal ground"), at=at, by=by)
+        others = sorted({organisation for organisation in notified if organisation != self.owner})
+        self._erased(
+            legal_ground=checked_reason(legal_ground, what="legal ground"), notified=others, at=at, by=by
+        )
 
     def _require_live(self, offer_id: UUID) -> OfferRecord:
         live = self.live_offer
@@ -788,7 +805,7 @@ class Household(Aggregate):
         self.erasure_proposed_at = at
 
     @event(Erased)
-    def _erased(self, legal_ground: str, at: datetime, by: Actor) -> None:
+    def _erased(self, legal_ground: str, notified: list[str], at: datetime, by: Actor) -> None:
         self.erased_at = at
 
 

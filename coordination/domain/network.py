@@ -12,6 +12,7 @@ sends it to every organisation that is or was in the network, and each keeps the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
@@ -97,6 +98,17 @@ class RefusedFact(Value):
     reason: str
     reported_at: datetime
     at: datetime
+    fact_id: UUID | None = None  # the reporter's id of the fact (a household fact), to answer it by
+
+
+class AppliedFact(Value):
+    """A fact a member reported that the owner applied to the household, as answered to the reporter."""
+
+    reporter: str
+    fact_kind: str
+    fact_id: UUID
+    reported_at: datetime
+    at: datetime
 
 
 class NetworkPicture(Value):
@@ -128,6 +140,22 @@ class NetworkPicture(Value):
 
     def open_items(self) -> list[Item]:
         return [item for item in self.items if item.open]
+
+    def settlement_gaps(self) -> list[str]:
+        """What the network adds to the household's settlement gaps: its open items, named."""
+        return open_items_gap(self.open_items())
+
+
+def open_items_gap(items: Sequence[Item]) -> list[str]:
+    """The settlement gap of open items ("open items: …", each named by kind, parties and state); none
+    when nothing is open. A household is not settled while anyone working with it has an item open."""
+    if not items:
+        return []
+    named = [
+        f"{item.subtype.replace('_', ' ')} {item.from_org} → {item.to_org} ({item.state.replace('_', ' ')})"
+        for item in items
+    ]
+    return ["open items: " + ", ".join(named)]
 
 
 _RECEIVER_RELATION = {
@@ -165,6 +193,9 @@ class HouseholdNetwork(Aggregate):
     class FactRefused(Aggregate.Event):
         refusal: RefusedFact
 
+    class FactApplied(Aggregate.Event):
+        applied: AppliedFact
+
     @event(Opened)
     def __init__(self, id: UUID, household_id: UUID, owner: str, at: datetime) -> None:
         self.household_id = household_id
@@ -173,6 +204,7 @@ class HouseholdNetwork(Aggregate):
         self.members: list[Membership] = [Membership(organisation=owner, relation=Relation.OWNER, since=at)]
         self.items: dict[UUID, Item] = {}
         self.refused: list[RefusedFact] = []
+        self.applied: list[AppliedFact] = []
         self.changed_at = at
 
     @classmethod
@@ -211,6 +243,10 @@ class HouseholdNetwork(Aggregate):
     def refuse_fact(self, refusal: RefusedFact) -> None:
         self._fact_refused(refusal=refusal)
 
+    def note_fact_applied(self, applied: AppliedFact) -> None:
+        """A member's fact applied to the household (in the same transaction), to be answered to it."""
+        self._fact_applied(applied=applied)
+
     def _join(self, organisation: str, relation: Relation, item_id: UUID | None, at: datetime) -> None:
         if not any(
             m.organisation == organisation and m.relation == relation and m.item_id == item_id and m.current
@@ -226,26 +262,29 @@ class HouseholdNetwork(Aggregate):
         ):
             self._relation_ended(organisation=organisation, relation=relation, item_id=item_id, at=at)
 
-    # Events
+    # Events. Once the household is erased, what they noted reads as None (personal_fields.py): the
+    # network then replays as opened, naming no one but its owner.
 
     @event(HouseholdNoted)
-    def _household_noted(self, state: HouseholdState, at: datetime) -> None:
+    def _household_noted(self, state: HouseholdState | None, at: datetime) -> None:
         self.household = state
         self.changed_at = at
 
     @event(ItemNoted)
-    def _item_noted(self, item: Item, at: datetime) -> None:
-        self.items[item.item_id] = item
+    def _item_noted(self, item: Item | None, at: datetime) -> None:
+        if item is not None:
+            self.items[item.item_id] = item
         self.changed_at = at
 
     @event(MemberJoined)
-    def _member_joined(self, membership: Membership) -> None:
-        self.members.append(membership)
-        self.changed_at = max(self.changed_at, membership.since)
+    def _member_joined(self, membership: Membership | None) -> None:
+        if membership is not None:
+            self.members.append(membership)
+            self.changed_at = max(self.changed_at, membership.since)
 
     @event(RelationEnded)
     def _relation_ended(
-        self, organisation: str, relation: Relation, item_id: UUID | None, at: datetime
+        self, organisation: str | None, relation: Relation, item_id: UUID | None, at: datetime
     ) -> None:
         self.members = [
             m.model_copy(update={"until": at})
@@ -259,8 +298,13 @@ class HouseholdNetwork(Aggregate):
         self.changed_at = at
 
     @event(FactRefused)
-    def _fact_refused(self, refusal: RefusedFact) -> None:
-        self.refused.append(refusal)
+    def _fact_refused(self, refusal: RefusedFact | None) -> None:
+        if refusal is not None:
+            self.refused.append(refusal)
+
+    @event(FactApplied)
+    def _fact_applied(self, applied: AppliedFact) -> None:
+        self.applied.append(applied)
 
     # Queries
 
@@ -289,9 +333,15 @@ class NetworkCopy(Aggregate):
     class Updated(Aggregate.Event):
         picture: NetworkPicture
 
+    class Forgotten(Aggregate.Event):
+        """The owner erased the household: this copy reads as gone, and later pictures change nothing."""
+
+        at: datetime
+
     @event(Received)
     def __init__(self, id: UUID, picture: NetworkPicture) -> None:
         self.picture = picture
+        self.forgotten_at: datetime | None = None
 
     @classmethod
     def receive(cls, *, id: UUID, picture: NetworkPicture) -> NetworkCopy:
@@ -300,9 +350,48 @@ class NetworkCopy(Aggregate):
     def update(self, picture: NetworkPicture) -> None:
         if picture.household_id != self.picture.household_id:
             raise ValueError("A picture of another household")
-        if picture.version > self.picture.version:
+        if picture.version > self.picture.version and self.forgotten_at is None:
             self._updated(picture=picture)
+
+    def forget(self, at: datetime) -> None:
+        if self.forgotten_at is None:
+            self._forgotten(at=at)
 
     @event(Updated)
     def _updated(self, picture: NetworkPicture) -> None:
         self.picture = picture
+
+    @event(Forgotten)
+    def _forgotten(self, at: datetime) -> None:
+        self.forgotten_at = at
+
+
+class RefusedReports(Aggregate):
+    """A reporter's record of the steps it reported about one household that the owner refused, with the
+    owner's reasons (id: derived from the household's id). Kept by whoever reported, member or not."""
+
+    class Started(Aggregate.Created):
+        household_id: UUID
+        owner: str
+
+    class Recorded(Aggregate.Event):
+        refusal: RefusedFact
+
+    @event(Started)
+    def __init__(self, id: UUID, household_id: UUID, owner: str) -> None:
+        self.household_id = household_id
+        self.owner = owner
+        self.refusals: list[RefusedFact] = []
+
+    @classmethod
+    def start(cls, *, id: UUID, household_id: UUID, owner: str) -> RefusedReports:
+        return cls(id=id, household_id=household_id, owner=owner)
+
+    def record(self, refusal: RefusedFact) -> None:
+        """The owner's refusal of a reported step (its reason names the step); recorded once."""
+        if refusal not in self.refusals:
+            self._recorded(refusal=refusal)
+
+    @event(Recorded)
+    def _recorded(self, refusal: RefusedFact) -> None:
+        self.refusals.append(refusal)

@@ -17,6 +17,7 @@ from coordination.domain.follow_up import FollowedHousehold, HouseholdFact
 from coordination.domain.household import Household
 from coordination.domain.household_values import Enrolment, Member, Preferences
 from coordination.domain.municipal_picture import SharedOfferOutcome, SharedPlacement, SharedReferralTiming
+from coordination.domain.network import HouseholdNetwork, NetworkCopy, RefusedReports
 from coordination.domain.offer_request import OfferRequest, ReservationRefusal
 from coordination.domain.referral import Referral
 from coordination.domain.referral_values import ChildFacts, ReferralDetails
@@ -55,7 +56,7 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     Household.PracticalMattersInOrder: frozenset(),
     Household.NoLongerAsksForHelp: frozenset(),
     Household.ErasureProposed: frozenset({"retention_ended_on"}),
-    Household.Erased: frozenset({"legal_ground"}),
+    Household.Erased: frozenset({"legal_ground", "notified"}),
     Vacancy.Published: frozenset({"owner", "dwelling"}),  # a dwelling, not a person
     Vacancy.OfferReserved: frozenset({"offer_id", "household_id", "expires_at"}),
     Vacancy.OfferAccepted: frozenset({"offer_id"}),
@@ -76,11 +77,13 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     Referral.Expired: frozenset({"reason"}),  # the timer's own words
     Referral.Completed: frozenset(),
     Referral.EnteredInError: frozenset(),
-    SupportLink.Proposed: frozenset({"owner", "household_id", "contact_person"}),
+    SupportLink.Proposed: frozenset({"owner", "household_id", "contact_person", "household_owner"}),
     SupportLink.Activated: frozenset(),
     SupportLink.Ended: frozenset(),
     FollowedHousehold.Followed: frozenset({"household_id", "owner"}),
     FollowedHousehold.FactReported: frozenset(),
+    FollowedHousehold.FactApplied: frozenset({"fact_id"}),
+    FollowedHousehold.FactRefused: frozenset({"fact_id"}),  # the owner's reason may quote the household
     OfferRequest.Requested: frozenset({"owner", "vacancy_id", "household_id", "expires_at"}),
     OfferRequest.Reserved: frozenset(),
     OfferRequest.Refused: frozenset({"reason"}),  # the vacancy owner's reason about its dwelling
@@ -118,6 +121,21 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
             "seconds",
         }
     ),
+    # The network names who worked with the family: all of it goes with the household (read as None once
+    # erased, so the network replays empty); only which household it is, and whose, stay.
+    HouseholdNetwork.Opened: frozenset({"household_id", "owner"}),
+    HouseholdNetwork.HouseholdNoted: frozenset(),
+    HouseholdNetwork.ItemNoted: frozenset(),
+    HouseholdNetwork.MemberJoined: frozenset(),
+    HouseholdNetwork.RelationEnded: frozenset(),
+    HouseholdNetwork.FactRefused: frozenset(),
+    HouseholdNetwork.FactApplied: frozenset(),
+    # A member's copy of the picture, and the refusals of its reports (network_copies.py).
+    NetworkCopy.Received: frozenset({"picture"}),
+    NetworkCopy.Updated: frozenset({"picture"}),
+    NetworkCopy.Forgotten: frozenset(),
+    RefusedReports.Started: frozenset({"household_id", "owner"}),
+    RefusedReports.Recorded: frozenset({"refusal"}),
 }
 
 
@@ -215,6 +233,11 @@ REDACTIONS: dict[tuple[type[Any], str], Redaction] = {
     (SupportLink.Proposed, "offer"): _kept(lambda offer: offer.model_copy(update={"service": ERASED})),
     (FollowedHousehold.FactReported, "fact"): _kept(_fact),
     (OfferRequest.Requested, "overrides"): _each(_override),
+    (HouseholdNetwork.HouseholdNoted, "state"): _constant(None),
+    (HouseholdNetwork.ItemNoted, "item"): _constant(None),
+    (HouseholdNetwork.MemberJoined, "membership"): _constant(None),
+    (HouseholdNetwork.RelationEnded, "organisation"): _constant(None),
+    (HouseholdNetwork.FactRefused, "refusal"): _constant(None),
 }
 
 

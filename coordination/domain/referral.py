@@ -38,13 +38,16 @@ _OPEN = tuple(s for s in ReferralStatus if s.is_open)
 _NOT_YET_ACCEPTED = (ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED)
 _DECLINED = (ReferralStatus.DECLINED_BY_RECEIVER, ReferralStatus.DECLINED_BY_HOUSEHOLD)
 _ALL_BUT_ENTERED_IN_ERROR = tuple(s for s in ReferralStatus if s is not ReferralStatus.ENTERED_IN_ERROR)
+# A handoff is complete once acknowledged: the outcome it records then.
+HANDOFF_OUTCOME = "The new holder acknowledged the handoff"
 
 
 class Referral(Aggregate):
     """A referral (henvisning) from one organisation to another about a household.
 
     Sent under the household's consent or a legal basis → acknowledged → accepted
-    with an assignee → in progress / on hold → completed with an outcome; or
+    with an assignee → in progress / on hold → completed with an outcome (a handoff
+    is completed by its acknowledgement: it transfers holding, nothing more); or
     declined (by the receiver or the household), redirected, withdrawn, expired
     by the timer, or entered in error. Due dates are fixed when it is sent and
     recorded, so a replay never depends on today's policy. The same class is kept
@@ -363,6 +366,13 @@ class Referral(Aggregate):
     def _acknowledged(self, at: datetime, by: Actor) -> None:
         self.acknowledged_at = at
         self._step(ReferralStatus.ACKNOWLEDGED, at, by.organisation)
+        if self.kind == ReferralKind.HANDOFF:  # == : a snapshot's kind comes back as a plain str
+            # A handoff's purpose is the transfer of holding, done when the new holder acknowledges it; its
+            # work goes on as the household's follow-up visit and settlement. A rule of the state, so the
+            # stored histories of acknowledged handoffs close on replay too.
+            self.outcome = HANDOFF_OUTCOME
+            self.completed_at = at
+            self._step(ReferralStatus.COMPLETED, at, by.organisation)
 
     @event(Accepted)
     def _accepted(self, assignee: str, at: datetime, by: Actor) -> None:

@@ -51,14 +51,16 @@ class SupportLink(Aggregate):
     """
 
     class Proposed(Aggregate.Created):
-        """v2 added `contact_person`; a v1 proposal predates contact persons counting for settlement."""
+        """v2 added `contact_person`; a v1 proposal predates contact persons counting for settlement.
+        v3 added `household_owner`: the housing organisation the link's steps are reported to."""
 
-        class_version = 2
+        class_version = 3
 
         owner: str
         household_id: UUID
         offer: SupportOffer
         contact_person: bool
+        household_owner: str | None
         at: datetime
         by: Actor
 
@@ -66,6 +68,11 @@ class SupportLink(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             # Nothing in a v1 proposal said the person was a contact person, so it counts as not one.
             state["contact_person"] = False
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            # An earlier proposal named no owner: its provider finds it in its copy of the network, if any.
+            state["household_owner"] = None
 
     class Activated(Aggregate.Event):
         at: datetime
@@ -84,6 +91,7 @@ class SupportLink(Aggregate):
         household_id: UUID,
         offer: SupportOffer,
         contact_person: bool,
+        household_owner: str | None,
         at: datetime,
         by: Actor,
     ) -> None:
@@ -91,6 +99,7 @@ class SupportLink(Aggregate):
         self.household_id = household_id
         self.offer = offer
         self.contact_person = contact_person
+        self.household_owner = household_owner
         self.status = SupportLinkStatus.PROPOSED
         self.proposed_at = at
         self.activated_at: datetime | None = None
@@ -105,6 +114,7 @@ class SupportLink(Aggregate):
         household_id: UUID,
         offer: SupportOffer,
         contact_person: bool,
+        household_owner: str | None = None,
         at: datetime,
         by: Actor,
     ) -> SupportLink:
@@ -114,6 +124,7 @@ class SupportLink(Aggregate):
             household_id=household_id,
             offer=offer,
             contact_person=contact_person,
+            household_owner=household_owner,
             at=at,
             by=by,
         )

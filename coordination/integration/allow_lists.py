@@ -22,6 +22,7 @@ from coordination.domain.household_values import Need
 from coordination.domain.referral_values import ReferralKind
 from coordination.domain.sharing import NEEDS_SHARED, PURPOSE
 from coordination.integration import household_facts as facts
+from coordination.integration import network as n
 from coordination.integration import placements as p
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
@@ -37,6 +38,9 @@ HOUSEHOLD_OWNER = "household_owner"
 REFERRER = "referrer"
 # Every node of a municipality, for its picture (coordination/integration/placements.py): no household.
 MUNICIPALITY = "municipality"
+NETWORK_MEMBER = "network_member"  # an organisation that is or was in a household's network (its picture)
+NETWORK_REPORTER = "network_reporter"  # a member whose reported step the owner refused
+FACT_REPORTER = "fact_reporter"
 
 _STEP = frozenset({"referral_id", "at", "by"})
 _SENT = frozenset(
@@ -171,6 +175,25 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
                 "at",
             }
         )
+    },
+    n.NetworkPictureSent.event_type: {NETWORK_MEMBER: frozenset({"picture"})},
+    n.NetworkStepReported.event_type: {HOUSEHOLD_OWNER: _FACT | {"item", "contact_person"}},
+    n.NetworkReportRefused.event_type: {NETWORK_REPORTER: _FACT | {"refusal"}},
+    # Version 2 of each fact: the same fields and the reporter's id of the fact.
+    **{
+        cls.event_type: {HOUSEHOLD_OWNER: ALLOWED_V1 | {"fact_id"}}
+        for cls, ALLOWED_V1 in (
+            (facts.ChildEnrolmentReportedV2, _FACT | {"enrolment"}),
+            (facts.ContactPersonLinkReportedV2, _FACT | {"link_id", "place"}),
+            (facts.ContactPersonUnlinkReportedV2, _FACT | {"link_id"}),
+            (facts.PracticalMattersReportedV2, _FACT | {"note"}),
+            (facts.NoLongerAsksForHelpReportedV2, _FACT),
+            (facts.FollowUpVisitReportedV2, _FACT | {"visited_on"}),
+            (facts.SettlementReportedV2, _FACT),
+        )
+    },
+    facts.FactOutcome.event_type: {
+        FACT_REPORTER: frozenset({"household_id", "fact_id", "fact_kind", "applied", "reason", "at", "by"})
     },
 }
 

@@ -8,13 +8,17 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from coordination.applications.base import NodeApplication
-from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.follow_up import FollowUpDesk
 from coordination.applications.municipal_picture import MunicipalPictureDesk
+from coordination.applications.network_copies import NetworkCopies
+from coordination.applications.network_reports import NetworkReports
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
+from coordination.applications.reported_facts import ReportedFactsDesk
 from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.domain.errors import NotPermitted
 from coordination.integration import household_facts as facts
+from coordination.integration import network as n
 from coordination.integration import placements as p
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
@@ -140,49 +144,32 @@ def _erased(app: NodeApplication, c: UUID, e: HouseholdErasureNotice) -> object:
 # Facts about a household we own, reported by the organisation that holds or serves it.
 
 
-def _owner(app: NodeApplication, command: str) -> HousingOrganisationApp:
-    return _taking(app, HousingOrganisationApp, command)
-
-
-def _enrolment(app: NodeApplication, c: UUID, e: facts.ChildEnrolmentReported) -> object:
-    return _owner(app, "record_enrolment").record_enrolment(
-        command_id=c, household_id=e.household_id, enrolment=e.enrolment, at=e.at, by=e.by
+def _reported(app: NodeApplication, c: UUID, e: facts.HouseholdFactReported) -> object:
+    """Every kind of fact, every version: applied or refused by the owner's check of the reporter's
+    relation to the household, and answered to the reporter either way (never parked for it)."""
+    owner = _taking(app, ReportedFactsDesk, "take_reported_fact")
+    return owner.take_reported_fact(
+        command_id=c,
+        household_id=e.household_id,
+        fact=facts.reported_fact(e),
+        fact_id=facts.fact_id_of(e),
+        at=e.at,
+        by=e.by,
     )
 
 
-def _contact_person(app: NodeApplication, c: UUID, e: facts.ContactPersonLinkReported) -> object:
-    return _owner(app, "record_contact_person").record_contact_person(
-        command_id=c, household_id=e.household_id, link_id=e.link_id, place=e.place, at=e.at, by=e.by
+# The owner's answer to a fact this organisation reported.
+
+
+def _fact_outcome(app: NodeApplication, c: UUID, e: facts.FactOutcome) -> object:
+    return _taking(app, FollowUpDesk, "record_fact_outcome").record_fact_outcome(
+        command_id=c,
+        household_id=e.household_id,
+        fact_id=e.fact_id,
+        reason=None if e.applied else (e.reason or "refused"),
+        at=e.at,
+        by=e.by,
     )
-
-
-def _contact_person_ended(app: NodeApplication, c: UUID, e: facts.ContactPersonUnlinkReported) -> object:
-    return _owner(app, "end_contact_person").end_contact_person(
-        command_id=c, household_id=e.household_id, link_id=e.link_id, at=e.at, by=e.by
-    )
-
-
-def _practical_matters(app: NodeApplication, c: UUID, e: facts.PracticalMattersReported) -> object:
-    return _owner(app, "record_practical_matters_in_order").record_practical_matters_in_order(
-        command_id=c, household_id=e.household_id, note=e.note, at=e.at, by=e.by
-    )
-
-
-def _no_longer_asks(app: NodeApplication, c: UUID, e: facts.NoLongerAsksForHelpReported) -> object:
-    return _owner(app, "record_no_longer_asks_for_help").record_no_longer_asks_for_help(
-        command_id=c, household_id=e.household_id, at=e.at, by=e.by
-    )
-
-
-def _follow_up_visit(app: NodeApplication, c: UUID, e: facts.FollowUpVisitReported) -> object:
-    return _owner(app, "record_follow_up_visit").record_follow_up_visit(
-        command_id=c, household_id=e.household_id, visited_on=e.visited_on, at=e.at, by=e.by
-    )
-
-
-def _settled(app: NodeApplication, c: UUID, e: facts.SettlementReported) -> object:
-    owner = _owner(app, "settle_household")
-    return owner.settle_household(command_id=c, household_id=e.household_id, at=e.at, by=e.by)
 
 
 # The vacancy pool (kept in mirrors) and the requests to a vacancy's owner.
@@ -325,6 +312,32 @@ def _referral_timed(app: NodeApplication, c: UUID, e: p.ReferralTimed) -> object
     )
 
 
+# The household's network: the owner's pictures to its members, their step reports to it, its refusals.
+
+
+def _network_picture(app: NodeApplication, c: UUID, e: n.NetworkPictureSent) -> object:
+    return _taking(app, NetworkCopies, "receive_network_picture").receive_network_picture(
+        command_id=c, picture=e.picture, at=e.picture.changed_at
+    )
+
+
+def _step_reported(app: NodeApplication, c: UUID, e: n.NetworkStepReported) -> object:
+    return _taking(app, NetworkReports, "apply_network_report").apply_network_report(
+        command_id=c,
+        household_id=e.household_id,
+        item=e.item,
+        contact_person=e.contact_person,
+        at=e.at,
+        by=e.by,
+    )
+
+
+def _report_refused(app: NodeApplication, c: UUID, e: n.NetworkReportRefused) -> object:
+    return _taking(app, NetworkCopies, "record_refused_report").record_refused_report(
+        command_id=c, household_id=e.household_id, refusal=e.refusal, at=e.at, by=e.by
+    )
+
+
 # Every integration event a node applies, by its type, to the handler that applies it.
 _ENTRIES = (
     _on(r.ReferralSent, _sent),
@@ -340,13 +353,21 @@ _ENTRIES = (
     _on(r.ReferralEnteredInError, _entered_in_error),
     _on(r.ReferralExpired, _expired),
     _on(HouseholdErasureNotice, _erased),
-    _on(facts.ChildEnrolmentReported, _enrolment),
-    _on(facts.ContactPersonLinkReported, _contact_person),
-    _on(facts.ContactPersonUnlinkReported, _contact_person_ended),
-    _on(facts.PracticalMattersReported, _practical_matters),
-    _on(facts.NoLongerAsksForHelpReported, _no_longer_asks),
-    _on(facts.FollowUpVisitReported, _follow_up_visit),
-    _on(facts.SettlementReported, _settled),
+    _on(facts.ChildEnrolmentReported, _reported),
+    _on(facts.ContactPersonLinkReported, _reported),
+    _on(facts.ContactPersonUnlinkReported, _reported),
+    _on(facts.PracticalMattersReported, _reported),
+    _on(facts.NoLongerAsksForHelpReported, _reported),
+    _on(facts.FollowUpVisitReported, _reported),
+    _on(facts.SettlementReported, _reported),
+    _on(facts.ChildEnrolmentReportedV2, _reported),
+    _on(facts.ContactPersonLinkReportedV2, _reported),
+    _on(facts.ContactPersonUnlinkReportedV2, _reported),
+    _on(facts.PracticalMattersReportedV2, _reported),
+    _on(facts.NoLongerAsksForHelpReportedV2, _reported),
+    _on(facts.FollowUpVisitReportedV2, _reported),
+    _on(facts.SettlementReportedV2, _reported),
+    _on(facts.FactOutcome, _fact_outcome),
     _on(v.VacancyPublished, _published),
     _on(v.VacancyReserved, _reserved),
     _on(v.VacancyLet, _let),
@@ -359,6 +380,9 @@ _ENTRIES = (
     _on(p.PlacementRecorded, _placement),
     _on(p.OfferOutcomeRecorded, _offer_outcome),
     _on(p.ReferralTimed, _referral_timed),
+    _on(n.NetworkPictureSent, _network_picture),
+    _on(n.NetworkStepReported, _step_reported),
+    _on(n.NetworkReportRefused, _report_refused),
 )
 HANDLERS: dict[type[IntegrationEvent], Handler] = dict(_ENTRIES)
 

@@ -16,6 +16,7 @@ from coordination.domain.errors import ConcurrencyConflict, NotPermitted
 from coordination.integration import vacancies as v
 from coordination.integration.dispatch import handler_for
 from coordination.integration.events import IntegrationEvent
+from coordination.integration.network import NetworkPictureSent
 from coordination.integration.placements import MUNICIPAL_FACTS
 from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from coordination.integration.topics import VACANCIES, org_source
@@ -94,6 +95,8 @@ class Inbound:
             speaker = event.owner
         elif isinstance(event, MUNICIPAL_FACTS):
             speaker = event.reported_by  # a fact of the municipality's picture: its reporter speaks
+        elif isinstance(event, NetworkPictureSent):
+            speaker = event.picture.owner  # only a household's owner speaks for its network
         elif event.topic == VACANCIES:
             speaker = self.app.vacancy(event.vacancy_id).owner  # type: ignore[attr-defined]
         else:

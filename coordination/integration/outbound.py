@@ -15,21 +15,25 @@ import structlog
 
 from coordination.applications.base import NodeApplication, derived_id
 from coordination.domain.calendar import copenhagen_day
-from coordination.domain.follow_up import FactKind, FollowedHousehold
+from coordination.domain.follow_up import FactKind, FollowedHousehold, reported_fact_id
 from coordination.domain.household import Household
 from coordination.domain.household_values import OfferStatus
+from coordination.domain.network import HouseholdNetwork
 from coordination.domain.offer_request import OfferRequest, ReservationRefusal
 from coordination.domain.referral import Referral
 from coordination.domain.referral_values import ReferralStatus
 from coordination.domain.vacancy import Vacancy
-from coordination.domain.values import YearMonth
+from coordination.domain.values import Actor, Role, YearMonth
 from coordination.integration import household_facts as facts
 from coordination.integration import placements as p
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
 from coordination.integration.allow_lists import (
+    FACT_REPORTER,
     HOUSEHOLD_OWNER,
     MUNICIPALITY,
+    NETWORK_MEMBER,
+    NETWORK_REPORTER,
     POOL,
     REFERRER,
     REQUESTER,
@@ -39,9 +43,12 @@ from coordination.integration.allow_lists import (
 )
 from coordination.integration.erasure import ERASURE_RECIPIENT, HouseholdErasureNotice
 from coordination.integration.events import Addressed, IntegrationEvent
+from coordination.integration.network import NetworkPictureSent, NetworkReportRefused
+from coordination.integration.network_messages import NetworkMessages
 from coordination.integration.topics import (
     HOUSEHOLD_FACTS,
     MUNICIPAL_PICTURE,
+    NETWORK,
     PLACEMENTS,
     REFERRALS,
     VACANCIES,
@@ -66,16 +73,6 @@ REFERRAL_STEPS: dict[type[Any], type[r.ReferralStepTaken]] = {
     Referral.Withdrawn: r.ReferralWithdrawn,
     Referral.Completed: r.ReferralCompleted,
     Referral.EnteredInError: r.ReferralEnteredInError,
-}
-
-FACTS: dict[FactKind, type[facts.HouseholdFactReported]] = {
-    FactKind.CHILD_ENROLLED: facts.ChildEnrolmentReported,
-    FactKind.CONTACT_PERSON_LINKED: facts.ContactPersonLinkReported,
-    FactKind.CONTACT_PERSON_UNLINKED: facts.ContactPersonUnlinkReported,
-    FactKind.PRACTICAL_MATTERS_IN_ORDER: facts.PracticalMattersReported,
-    FactKind.NO_LONGER_ASKS_FOR_HELP: facts.NoLongerAsksForHelpReported,
-    FactKind.FOLLOW_UP_VISIT_DONE: facts.FollowUpVisitReported,
-    FactKind.SETTLED: facts.SettlementReported,
 }
 
 
@@ -117,8 +114,26 @@ class Outbound:
             OfferRequest.Answered: self._offer_answered,
             ReservationRefusal.Recorded: self._reservation_refused,
             FollowedHousehold.FactReported: self._fact_reported,
+            HouseholdNetwork.FactApplied: self._fact_answered,
+            HouseholdNetwork.FactRefused: self._fact_answered,
             Household.Erased: self._household_erased,
         }
+        # The household's network: pictures from the owner, step reports to it (network_messages.py).
+        network = NetworkMessages(app, topics, self._at_version)
+        self._map.update(network.mapping())
+        # A refusal on the network answers either a member's step report (the network's message) or a
+        # household fact (by its fact_id): each sends nothing for the other's, so both are asked. Every event
+        # on the network moves its version, so an answer sends the picture too: each member's status then
+        # names the owner's network_version, not the one before the answer.
+        picture = network.mapping()[HouseholdNetwork.HouseholdNoted]
+        refused_step = self._map[HouseholdNetwork.FactRefused]
+        self._map[HouseholdNetwork.FactRefused] = lambda e: [
+            *refused_step(e),
+            *self._fact_answered(e),
+            *picture(e),
+        ]
+        self._map[HouseholdNetwork.FactApplied] = lambda e: [*self._fact_answered(e), *picture(e)]
+        self._also: dict[type[Any], Callable[[Any], list[Addressed]]] = network.also()
         # The municipality's picture is told beside whatever else the same stored events become.
         for kind, shared in self._picture().items():
             self._map[kind] = _both(self._map[kind], shared) if kind in self._map else shared
@@ -137,8 +152,11 @@ class Outbound:
 
     def __call__(self, domain_event: Any) -> list[Addressed]:
         mapping = self._map.get(type(domain_event))
+        also = self._also.get(type(domain_event))
         try:
             messages = mapping(domain_event) if mapping is not None else []
+            if also is not None:
+                messages += also(domain_event)
             return [allowed for m in messages if (allowed := self._allowed(m, domain_event)) is not None]
         finally:
             self._loaded = None
@@ -174,6 +192,8 @@ class Outbound:
             return ERASURE_RECIPIENT
         if event.topic in (PLACEMENTS, MUNICIPAL_PICTURE):
             return MUNICIPALITY
+        if isinstance(event, facts.FactOutcome):
+            return FACT_REPORTER
         if event.topic == REFERRALS:
             if isinstance(event, r.ReferralSent):
                 return str(event.kind)
@@ -183,6 +203,10 @@ class Outbound:
             return POOL
         if event.topic == HOUSEHOLD_FACTS:
             return HOUSEHOLD_OWNER
+        if event.topic == NETWORK:
+            if isinstance(event, NetworkPictureSent):
+                return NETWORK_MEMBER
+            return NETWORK_REPORTER if isinstance(event, NetworkReportRefused) else HOUSEHOLD_OWNER
         return REQUESTER if isinstance(event, v.ReservationRefused) else VACANCY_OWNER
 
     def _at_version(self, domain_event: Any) -> Any:
@@ -346,26 +370,57 @@ class Outbound:
         )
         return [Addressed(refused, self.topics.vacancy_requests(e.requester))]
 
-    # Erasure: every organisation the household was referred to (or redirected to) erases it too
+    # Erasure: every organisation the household was referred to (or redirected to) erases it too, and
+    # every other organisation in its network (a mentor network through its link, a jobcentre the bridge
+    # builder referred it to)
 
     def _household_erased(self, e: Household.Erased) -> list[Addressed]:
         told = {self.organisation}
         out = []
-        for referral in self.app.referrals_about(e.originator_id):
-            for organisation in [referral.receiver, *(step.organisation for step in referral.history)]:
-                if organisation is not None and organisation not in told:
-                    told.add(organisation)
-                    notice = HouseholdErasureNotice(household_id=e.originator_id, at=e.at, by=e.by)
-                    out.append(Addressed(notice, self.topics.referrals(organisation), organisation))
+        for organisation in [*self._erasure_recipients(e.originator_id), *e.notified]:
+            if organisation is not None and organisation not in told:
+                told.add(organisation)
+                notice = HouseholdErasureNotice(household_id=e.originator_id, at=e.at, by=e.by)
+                out.append(Addressed(notice, self.topics.referrals(organisation), organisation))
         return out
+
+    def _erasure_recipients(self, household_id: UUID) -> list[str | None]:
+        # The household's network is erased with it: the erasure names its organisations (e.notified).
+        recipients: list[str | None] = []
+        for referral in self.app.referrals_about(household_id):
+            recipients += [referral.receiver, *(step.organisation for step in referral.history)]
+        return recipients
 
     # Facts about households others own
 
     def _fact_reported(self, e: FollowedHousehold.FactReported) -> list[Addressed]:
         followed: FollowedHousehold = self._at_version(e)
-        cls = FACTS[FactKind(e.fact.kind)]
-        reported = cls(household_id=followed.household_id, at=e.at, by=e.by, **e.fact.arguments())
+        cls = facts.REPORTED[FactKind(e.fact.kind)]
+        fact_id = reported_fact_id(e.originator_id, e.originator_version)
+        reported = cls(
+            household_id=followed.household_id, at=e.at, by=e.by, fact_id=fact_id, **e.fact.arguments()
+        )
         return [Addressed(reported, self.topics.household_facts(followed.owner), followed.owner)]
+
+    def _fact_answered(
+        self, e: HouseholdNetwork.FactApplied | HouseholdNetwork.FactRefused
+    ) -> list[Addressed]:
+        """The owner's answer to a reported fact, to its reporter (a fact reported without an id, by a node
+        that sends version 1, cannot be answered)."""
+        answer = e.applied if isinstance(e, HouseholdNetwork.FactApplied) else e.refusal
+        if answer.fact_id is None:
+            return []
+        network: HouseholdNetwork = self._at_version(e)
+        outcome = facts.FactOutcome(
+            household_id=network.household_id,
+            fact_id=answer.fact_id,
+            fact_kind=answer.fact_kind,
+            applied=isinstance(e, HouseholdNetwork.FactApplied),
+            reason=getattr(answer, "reason", None),
+            at=answer.at,
+            by=Actor(organisation=self.organisation, person="household-network", role=Role.SYSTEM),
+        )
+        return [Addressed(outcome, self.topics.network(answer.reporter))]
 
     # The municipality's picture (coordination/integration/placements.py): facts without a household,
     # placements to every node of the municipality, offers' outcomes and referral timings to its own nodes.

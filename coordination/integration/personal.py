@@ -17,6 +17,7 @@ from coordination.domain.personal_fields import is_personal, redaction
 from coordination.domain.referral import Referral
 from coordination.domain.referral_values import ReferralDetails
 from coordination.integration import household_facts as facts
+from coordination.integration import network as n
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
 from coordination.integration.erasure import HouseholdErasureNotice
@@ -43,6 +44,13 @@ SOURCES: dict[type[IntegrationEvent], type[Any]] = {
     facts.NoLongerAsksForHelpReported: Household.NoLongerAsksForHelp,
     facts.FollowUpVisitReported: Household.FollowUpVisitDone,
     facts.SettlementReported: Household.Settled,
+    facts.ChildEnrolmentReportedV2: Household.ChildEnrolled,
+    facts.ContactPersonLinkReportedV2: Household.ContactPersonLinked,
+    facts.ContactPersonUnlinkReportedV2: Household.ContactPersonUnlinked,
+    facts.PracticalMattersReportedV2: Household.PracticalMattersInOrder,
+    facts.NoLongerAsksForHelpReportedV2: Household.NoLongerAsksForHelp,
+    facts.FollowUpVisitReportedV2: Household.FollowUpVisitDone,
+    facts.SettlementReportedV2: Household.Settled,
 }
 # Events about dwellings, offers and timers, and the erasure notice: nothing in them is about a person
 # (the pool learns which organisation holds an offer, never for whom; a withdrawal's reason is the owner's).
@@ -61,11 +69,16 @@ NOTHING_PERSONAL: frozenset[type[IntegrationEvent]] = frozenset(
         v.ReservationRefused,
         # The municipality's picture: no household, a month for a day, rule names for reasons.
         *MUNICIPAL_FACTS,
+        # A household's network: organisations, kinds, states and dates only (coordination/domain/network.py).
+        n.NetworkPictureSent,
+        n.NetworkStepReported,
+        n.NetworkReportRefused,
+        facts.FactOutcome,  # organisations, kinds and the owner's reason, which names no person
     }
 )
 # Fields an integration event adds to its domain event's: ids (random, meaningless elsewhere) and the
 # sealed part itself.
-ADDED = frozenset({"referral_id", "household_id", "at", "by", "sealed"})
+ADDED = frozenset({"referral_id", "household_id", "at", "by", "sealed", "fact_id"})
 
 
 def _details(details: ReferralDetails) -> ReferralDetails:

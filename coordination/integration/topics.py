@@ -14,6 +14,7 @@ VACANCY_REQUESTS = "rehousing.vacancy-requests"
 HOUSEHOLD_FACTS = "rehousing.household-facts"
 PLACEMENTS = "rehousing.placements"
 MUNICIPAL_PICTURE = "rehousing.municipal-picture"
+NETWORK = "rehousing.network"
 
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 _NOT_ALLOWED = re.compile(r"[^a-z0-9_.-]+")
@@ -63,3 +64,9 @@ class Topics:
         """The rest of the coordinator's picture, for the municipality's own nodes only: offers' outcomes
         and referral timings (coordination/integration/placements.py); no household in them."""
         return f"{self.prefix}{MUNICIPAL_PICTURE}.{slug(municipality)}"
+
+    def network(self, organisation: str) -> str:
+        """The networks of households: pictures from their owners to `organisation` as a member, steps its
+        members report to `organisation` as an owner, the owner's refusals back to a reporter,
+        and the answers to the household facts `organisation` reported."""
+        return f"{self.prefix}{NETWORK}.{slug(organisation)}"

@@ -159,7 +159,16 @@ class HandoffStatusProjection(Projection):
 
     @handles(Referral.Acknowledged)
     def acknowledged(self, event: Referral.Acknowledged, tx: ProjectionTx) -> None:
-        self._step(tx, event, ReferralStatus.ACKNOWLEDGED, acknowledged_at=instant(event.at))
+        at = instant(event.at)
+        self._step(tx, event, ReferralStatus.ACKNOWLEDGED, acknowledged_at=at)
+        # A handoff is complete once acknowledged, as the Referral's own state rule has it.
+        tx.update_where(
+            "hs_referrals",
+            (str(event.originator_id),),
+            when={"kind": ReferralKind.HANDOFF.value},
+            status=ReferralStatus.COMPLETED.value,
+            completed_at=at,
+        )
         tx.update("hs_latency", (str(event.originator_id),), acknowledged_ms=_ms(event.at))
 
     @handles(Referral.Accepted)

@@ -205,7 +205,10 @@ def status_from_picture(picture: NetworkPicture, now: datetime, policy: Rehousin
         owner=picture.owner,
         members=picture.members,
         open_support_links=[i for i in picture.open_items() if i.kind is ItemKind.SUPPORT_LINK],
-        settlement_gaps=household.settlement_gaps if household is not None else [],
+        # The household's own criteria, and anything still open across its network (settling waits).
+        settlement_gaps=[*household.settlement_gaps, *picture.settlement_gaps()]
+        if household is not None
+        else [],
         settled_at=household.settled_at if household is not None else None,
         network_version=picture.version,
     )

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
+from coordination.applications.network import network_id
+from coordination.domain.network import NetworkCopy
 from coordination.domain.values import Role
 from ops import reference_family as reference
 from ops.reference_family import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, the_dwelling, the_family
@@ -78,6 +81,20 @@ def step(
     return response.json()["id"], response.headers.get("ETag", "")
 
 
+def copy_network(orgs: Organisations, household: str, to: str) -> None:
+    """`to` gets the owner's picture of the household's network, unless the exchange brought it already (a
+    stand-in where the owner does not yet send pictures to members)."""
+    picture = orgs.nodes[CIVICA].app.network_picture(UUID(household))  # type: ignore[attr-defined]
+    app = orgs.nodes[to].app
+    copy_id = network_id(UUID(household))
+    if copy_id in app.repository:
+        copy = app.repository.get(copy_id)
+        copy.update(picture)
+    else:
+        copy = NetworkCopy.receive(id=copy_id, picture=picture)
+    app.save(copy)
+
+
 def play_over_http(orgs: Organisations) -> StoryIds:
     """The story until the bridge holds, each organisation acting on its own node through its API."""
     p, ids = people(orgs), StoryIds()
@@ -148,6 +165,7 @@ def play_over_http(orgs: Organisations) -> StoryIds:
     )
     orgs.settle()
 
+    copy_network(orgs, household, BRIDGE_BUILDER)  # it reports as the household's holder now
     fact = {"kind": "follow_up_visit_done", "visited_on": "2026-07-24"}
     step(p.bridge_builder, "/household-facts", {"household_id": household, "owner": CIVICA, "fact": fact})
     enrolment = {
@@ -173,7 +191,9 @@ def play_over_http(orgs: Organisations) -> StoryIds:
         link, e = step(
             api,
             "/support-links",
-            {"household_id": household, "offer": offer, "contact_person": contact},
+            # The household's owner: the link's steps are reported to it (KVINFO has no copy of the
+            # household's network yet to find it in).
+            {"household_id": household, "offer": offer, "contact_person": contact, "household_owner": CIVICA},
             status=201,
         )
         step(api, f"/support-links/{link}/activation", etag=e)

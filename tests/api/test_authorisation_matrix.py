@@ -67,7 +67,9 @@ EXPECTED: dict[str, tuple[set[Role], str]] = {
     "register_household": (HOUSING, "own node"),
     "get_household": (HOUSING | {R.AUDITOR}, "owner"),
     "household_timeline": (HOUSING | {R.AUDITOR}, "owner"),
-    "household_status": (HOUSING | {R.AUDITOR}, "owner"),
+    # Any staff of an organisation in the household's network, at its own node or at the owner's.
+    "household_status": (PARTIES | {R.AUDITOR}, "member"),
+    "refused_reports": (PARTIES | {R.AUDITOR}, "own node"),
     "suitable_vacancies": (HOUSING, "owner"),
     **dict.fromkeys(HOUSEHOLD_STEPS, (HOUSING, "owner")),
     "publish_vacancy": (HOUSING, "own node"),
@@ -87,6 +89,7 @@ EXPECTED: dict[str, tuple[set[Role], str]] = {
     "end_support_link": (SUPPORT, "owner"),
     "get_support_link": (SUPPORT | {R.AUDITOR}, "owner"),
     "report_household_fact": ({R.BRIDGE_BUILDER} | DEPT, "own node"),
+    "reported_household_facts": ({R.BRIDGE_BUILDER, R.AUDITOR} | DEPT, "own node"),
     "daycare_queue": ({R.DAYCARE_ALLOCATOR, R.AUDITOR} | HOUSING, "anyone"),
     "receiving_areas": (HOUSING | {R.AUDITOR, R.BRIDGE_BUILDER}, "anyone"),
     "operations": ({R.OPERATOR, R.AUDITOR}, "own node"),
@@ -105,6 +108,8 @@ def allowed(operation: str, node: str, org: str, role: Role, subject: dict[str, 
         return True
     if whose == "party anywhere":
         return org in parties
+    if whose == "member":
+        return org in subject["members"].split(",") and node in (org, subject["owner"])
     if org != node:  # every change, and every other read, only by the node's own organisation
         return False
     return {
@@ -130,7 +135,10 @@ def _subjects(orgs: Organisations) -> dict[str, dict[str, dict[str, str]]]:
         civica, f"/households/{asking}/offers", {"vacancy_id": fab_vacancy}, etag=etag, status=202
     )
     orgs.settle()
-    household = {"id": ids.household, "owner": CIVICA}
+    # The reference family's network: the bridge builder (bridge building, the handoff), the department
+    # (the daycare referral) and KVINFO (its mentor link, reported to CIVICA).
+    members = ",".join((CIVICA, BRIDGE_BUILDER, CHILDREN_AND_YOUTH, KVINFO))
+    household = {"id": ids.household, "owner": CIVICA, "members": members}
     vacancy = {"id": ids.vacancy, "owner": CIVICA}  # FAB and the department keep mirrors of it
     referral = {"id": ids.bridge_referral, "referrer": CIVICA, "receiver": BRIDGE_BUILDER}
     return {
@@ -142,19 +150,21 @@ def _subjects(orgs: Organisations) -> dict[str, dict[str, dict[str, str]]]:
             "request_id": {"id": request, "owner": CIVICA},
         },
         FAB: {
-            "household_id": {"id": fab_household, "owner": FAB},
+            "household_id": {"id": fab_household, "owner": FAB, "members": FAB},
             "vacancy_id": vacancy,
             "offer_id": {"id": ids.offer},
         },
         BRIDGE_BUILDER: {
+            "household_id": household,
             "referral_id": referral,
             "link_id": {"id": ids.support_links[0], "owner": BRIDGE_BUILDER},
         },
         CHILDREN_AND_YOUTH: {
+            "household_id": household,
             "vacancy_id": vacancy,
             "referral_id": {"id": ids.daycare_referral, "referrer": CIVICA, "receiver": CHILDREN_AND_YOUTH},
         },
-        KVINFO: {"link_id": {"id": ids.support_links[1], "owner": KVINFO}},
+        KVINFO: {"household_id": household, "link_id": {"id": ids.support_links[1], "owner": KVINFO}},
     }
 
 
@@ -167,6 +177,8 @@ SERVES = {  # which operations each kind of node keeps (others answer 404 whoeve
 
 
 def _served(operation: str, path: str, node: str) -> bool:
+    if operation in ("household_status", "refused_reports"):
+        return True  # every member's node answers these from its copy of the network and its records
     if operation in ("publish_vacancy", "withdraw_vacancy") or path.startswith("/households"):
         return node in SERVES["households"]
     if path.startswith("/vacancies"):

@@ -23,6 +23,10 @@ def test_every_query_answers_over_http_after_the_story(organisations: Organisati
     assert consultant.ok(consultant.get(f"/vacancies/{ids.vacancy}"))["status"] == "let"
     status = consultant.ok(consultant.get(f"/households/{ids.household}/status"))
     assert status["holder"]["organisation"] == BRIDGE_BUILDER and status["pending_handoff"] is None
+    # At the owner's node, from the household's network: the acknowledged handoff is complete.
+    assert (status["owner"], status["network_version"] > 0) == (CIVICA, True)
+    assert [r["referral_id"] for r in status["open_referrals"]] == [ids.bridge_referral]
+    assert any(m["organisation"] == BRIDGE_BUILDER and m["relation"] == "holder" for m in status["members"])
     timeline = consultant.ok(consultant.get(f"/households/{ids.household}/timeline", limit=5))
     assert len(timeline["items"]) == 5 and timeline["next_cursor"]
     rest = consultant.ok(
@@ -40,7 +44,12 @@ def test_every_query_answers_over_http_after_the_story(organisations: Organisati
     full = consultant.ok(consultant.get(f"/referrals/{ids.daycare_referral}"))
     assert full["history"] and full["status"] == "completed"
     owed = p.bridge_builder.ok(p.bridge_builder.get("/referrals"))
-    assert {r["referral_id"] for r in owed["items"]} == {ids.bridge_referral, ids.handoff}
+    assert {r["referral_id"] for r in owed["items"]} == {ids.bridge_referral}  # the handoff is complete
+    handoff = f"/referrals/{ids.handoff}"
+    again = p.bridge_builder.post(
+        f"{handoff}/completion", {"outcome": "again"}, if_match=etag_of(p.bridge_builder, handoff)
+    )
+    assert again.status_code == 409 and again.json()["type"].endswith(":referral-not-open"), again.text
     link = p.bridge_builder.ok(p.bridge_builder.get(f"/support-links/{ids.support_links[0]}"))
     assert link["status"] == "active" and link["contact_person"]
     operator = organisations.api(CIVICA, role=Role.OPERATOR, person="ops-1")
@@ -75,7 +84,9 @@ def test_the_remaining_commands_answer_over_http(organisations: Organisations) -
     link = "7d1f0f9e-3c44-4c59-9b0e-2d7f3f3d0001"
     _, h = step(c, f"{hh}/contact-persons", {"link_id": link, "place": ODENSE_C}, etag=h)
     _, h = step(c, f"{hh}/contact-person-ends", {"link_id": link}, etag=h)
-    _, h = step(c, f"{hh}/contact-persons", {"link_id": ids.support_links[0], "place": ODENSE_C}, etag=h)
+    # The bridge builder's activated contact-person link is the household's contact person already (its
+    # step reached CIVICA over the household's network): no second entry.
+    assert not [gap for gap in c.ok(c.get(hh))["settlement_gaps"] if "contact person" in gap]
     _, h = step(
         c, f"{hh}/practical-matters-in-order", {"note": "Deposit loan and housing benefit granted"}, etag=h
     )
@@ -84,6 +95,20 @@ def test_the_remaining_commands_answer_over_http(organisations: Organisations) -
     for child in ("C1", "C2", "C3"):
         school = {**enrolment, "member_id": child}
         _, h = step(c, f"{hh}/enrolments", school, etag=h)
+    # Settling waits for every open item of the household's network: the bridge builder closes its
+    # referral first.
+    refused = c.post(f"{hh}/settlement", None, if_match=h)
+    assert refused.status_code == 409, refused.text
+    assert "open items: bridge building" in refused.json()["detail"]
+    bb = p.bridge_builder
+    bridge_referral = f"/referrals/{ids.bridge_referral}"
+    step(
+        bb,
+        f"{bridge_referral}/completion",
+        {"outcome": "The bridge holds"},
+        etag=etag_of(bb, bridge_referral),
+    )
+    organisations.settle()
     _, h = step(c, f"{hh}/settlement", etag=h)
     assert c.ok(c.get(hh))["settled_at"] is not None
 

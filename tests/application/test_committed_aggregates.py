@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.committed import CommittedAggregates
 from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.network import network_id
 from coordination.domain.errors import ConcurrencyConflict, ConsentMissing, NotFound, VacancyNotAvailable
 from coordination.domain.household import Household
 from coordination.domain.personal_fields import ERASED
@@ -79,7 +80,8 @@ def test_another_processs_change_to_a_kept_aggregate_is_never_written_over(
     offer = here.make_offer(
         command_id=cmd(), household_id=household, vacancy_id=vacancy, at=at(1), by=CONSULTANT
     )
-    assert len(here._committed) == 2  # the household and the vacancy, as this process committed them
+    # The household, its network and the vacancy, as this process committed them.
+    assert len(here._committed) == 3
 
     # Another process moves both on: the household accepts and the vacancy is let.
     elsewhere.accept_offer(command_id=cmd(), household_id=household, offer_id=offer, at=at(2), by=CONSULTANT)
@@ -192,14 +194,16 @@ def test_an_erased_household_leaves_nothing_kept(housing: HousingOrganisationApp
     housing.make_offer(command_id=cmd(), household_id=household, vacancy_id=vacancy, at=at(1), by=CONSULTANT)
 
     _tasks_found(housing, household, at(2))
-    assert len(housing._committed) == 2  # the household and the vacancy holding its offer
+    assert len(housing._committed) == 3  # the household, its network and the vacancy holding its offer
 
     housing.erase_household(
         command_id=cmd(), household_id=household, legal_ground="GDPR art. 17(1)(a)", at=at(3), by=CONSULTANT
     )
 
-    # The erasure command's own household is not given back, nor is anything of the household kept.
+    # The erasure command's own household is not given back, nor is anything of the household kept:
+    # not its network either, which names who worked with the family.
     assert housing._committed.take(household) is None
+    assert housing._committed.take(network_id(household)) is None
     assert housing._committed.take(vacancy) is not None
 
 
@@ -209,7 +213,7 @@ def test_another_processs_erasure_leaves_nothing_of_the_household_kept_or_readab
     here, elsewhere = two_processes
     household = register_family(here)
     _tasks_found(here, household, at(2))
-    assert len(here._committed) == 1  # the household, with its personal data decrypted
+    assert len(here._committed) == 2  # the household and its network, with their personal data decrypted
 
     elsewhere.erase_household(
         command_id=cmd(), household_id=household, legal_ground="GDPR art. 17(1)(a)", at=at(3), by=CONSULTANT
@@ -221,6 +225,7 @@ def test_another_processs_erasure_leaves_nothing_of_the_household_kept_or_readab
         assert time.monotonic() < deadline, "the other process's erasure was not noticed"
         time.sleep(0.05)
     assert here._committed.take(household) is None
+    assert here._committed.take(network_id(household)) is None
 
 
 def test_another_processs_erasure_runs_this_processs_erasure_hooks_too(

@@ -86,7 +86,7 @@ def test_every_message_of_the_reference_scenario_carries_only_what_its_recipient
     assert {
         "dk.rehousing.referral.sent.v1",
         "dk.rehousing.vacancy.published.v1",
-        "dk.rehousing.household.child_enrolled.v1",
+        "dk.rehousing.household.child_enrolled.v2",
     } <= seen
 
 

@@ -75,17 +75,65 @@ def test_a_link_loaded_from_a_v1_proposal_takes_new_steps_recorded_in_the_curren
     assert [type(e).__name__ for e in bridge.events.get(link_id)] == ["Proposed", "Activated"]
 
 
-def test_a_new_proposal_is_stored_as_version_2_with_its_contact_person(bridge: BridgeBuilderApp) -> None:
+def test_a_new_proposal_is_stored_as_version_3_with_its_contact_person_and_the_households_owner(
+    bridge: BridgeBuilderApp,
+) -> None:
     link_id = bridge.propose_support_link(
         command_id=cmd(),
         household_id=uuid4(),
         offer=local_contact(),
         contact_person=True,
+        household_owner="civica",
         at=at(1),
         by=BRIDGE_BUILDER,
     )
 
     (stored,) = bridge.recorder.select_events(link_id)
     state = json.loads(stored.state)
-    assert (stored.topic, state["class_version"], state["contact_person"]) == (PROPOSED, 2, True)
+    assert (stored.topic, state["class_version"], state["contact_person"], state["household_owner"]) == (
+        PROPOSED,
+        3,
+        True,
+        "civica",
+    )
     assert bridge.support_link(link_id).contact_person is True
+
+
+class ProposedV2(Aggregate.Created):
+    """SupportLink.Proposed as the second version wrote it: before it named the household's owner."""
+
+    class_version = 2
+
+    owner: str
+    household_id: UUID
+    offer: SupportOffer
+    contact_person: bool
+    at: datetime
+    by: Actor
+
+
+def test_a_support_link_proposed_by_the_second_version_loads_naming_no_households_owner(
+    bridge: BridgeBuilderApp,
+) -> None:
+    link_id = uuid4()
+    v2 = ProposedV2(
+        originator_id=link_id,
+        originator_version=1,
+        timestamp=ProposedV2.create_timestamp(),
+        originator_topic=get_topic(SupportLink),
+        owner=bridge.organisation,
+        household_id=uuid4(),
+        offer=local_contact(),
+        contact_person=True,
+        at=at(1),
+        by=BRIDGE_BUILDER,
+    )
+    encoded = bridge.mapper.to_stored_event(v2)
+    assert json.loads(encoded.state)["class_version"] == 2
+    bridge.recorder.insert_events(
+        [StoredEvent(originator_id=link_id, originator_version=1, topic=PROPOSED, state=encoded.state)]
+    )
+
+    (loaded,) = bridge.events.get(link_id)
+    assert isinstance(loaded, SupportLink.Proposed)
+    assert (loaded.contact_person, loaded.household_owner) == (True, None)

@@ -238,7 +238,9 @@ def test_handoff_status_shows_the_holder_the_pending_handoff_and_what_is_overdue
     assert held.holder.organisation == s.BRIDGE
     assert held.pending_handoff is None
     assert (held.follow_up_done, held.follow_up_overdue) == (True, False)
-    assert held.open_referrals[0].acknowledged_late
+    assert held.open_referrals == []  # the new holder's acknowledgement completed the handoff
+    [closed] = status.sent_between(s.at(30), s.at(60), s.CIVICA, s.at(75))
+    assert (closed.referral_id, closed.status, closed.acknowledged_late) == (handoff.id, "completed", True)
     assert status.held_by(s.BRIDGE) == [household.id]
     assert status.held_by(s.CIVICA) == []
     [latency] = status.latencies(kind="handoff")

@@ -128,6 +128,7 @@ def test_every_message_on_every_topic_is_a_binary_mode_cloudevent_keyed_by_its_a
         "rehousing.household-facts",
         "rehousing.placements",  # issue 19: the municipality's picture, keyed by each fact's own id
         "rehousing.municipal-picture",
+        "rehousing.network",
     }
     for message in messages:
         headers = dict(message.headers)

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from coordination.domain.network import HouseholdNetwork
 from ops.reference_scenario import Nodes
 
 
@@ -46,6 +47,7 @@ def node_histories(nodes: Nodes) -> dict[str, tuple[int, str]]:
     (the consumer's lanes run side by side) is not part of the history."""
     found = {}
     for app in nodes.all():
+        events = list(_events(app))
         lines = sorted(
             json.dumps(
                 [
@@ -55,8 +57,23 @@ def node_histories(nodes: Nodes) -> dict[str, tuple[int, str]]:
                 sort_keys=True,
                 separators=(",", ":"),
             )
-            for event in _events(app)
+            for event in events
+            if not isinstance(event, HouseholdNetwork.Event)
+        )
+        lines += sorted(
+            _network(app, e.originator_id) for e in events if isinstance(e, HouseholdNetwork.Opened)
         )
         digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
         found[app.organisation] = (len(lines), digest)
     return found
+
+
+def _network(app: Any, network_id: UUID) -> str:
+    """A household's network as it ends, whatever order the owner noted its members' steps in (the
+    consumer's lanes run side by side, so the network's own events and versions may interleave
+    differently from run to run): its household, members and items, without version and time of change."""
+    picture = app.repository.get(network_id).picture()
+    members = sorted(json.dumps(_plain(m), sort_keys=True) for m in picture.members)
+    whole = _plain(picture.model_copy(update={"members": []}))
+    whole = {k: v for k, v in whole.items() if k not in ("version", "changed_at")}
+    return json.dumps(["HouseholdNetwork", whole, members], sort_keys=True, separators=(",", ":"))

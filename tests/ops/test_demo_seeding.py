@@ -30,16 +30,19 @@ HOUSEHOLDS = 12
 STEPS = 213
 # Events per node and a digest of them (tests/ops/demo_history.py) after seeding 12 households from the
 # default seed. Re-pin only for a deliberate change of what the stored events hold, and say so.
+# Re-pinned when the owners began keeping each household's network: civica's and fab's histories now
+# end with each network as it ends (tests/ops/demo_history.py); without them they are what they were,
+# (296, "3cd836b84bb24ba4") and (298, "3e37be2d3dd04238").
 PINNED = {
     # Re-pinned for issue 19: every node keeps the municipality's placements, and the municipal departments
     # its offers' outcomes and referral timings (coordination/domain/municipal_picture.py); a household moves
-    # into the area of the dwelling it accepted.
-    "civica": (306, "88aa573829fc0aab"),
-    "odense-brobygning": (184, "52631f8a58922294"),
-    "odense-boern-og-unge": (376, "1abecaba52f35e55"),
+    # into the area of the dwelling it accepted; every member keeps a copy of the networks it is in.
+    "civica": (312, "968b48259c614120"),
+    "odense-brobygning": (374, "4010b11a2eab326a"),
+    "odense-boern-og-unge": (514, "988442de8b6a9d57"),
     "kvinfo-mentornetvaerk": (22, "038c18121b7f0715"),
-    "fab": (310, "ccb4ede50abbbd72"),
-    "jobcentre-odense": (328, "2db23fcc594ca5a6"),
+    "fab": (316, "0d3ea4801f83d1db"),
+    "jobcentre-odense": (352, "4b9f26bed006824d"),
 }
 
 

@@ -79,6 +79,8 @@ def test_every_integration_event_is_classified_and_the_personal_fields_are_the_e
         "dk.rehousing.referral.entered_in_error.v1": {"reason"},
         "dk.rehousing.household.child_enrolled.v1": {"enrolment"},
         "dk.rehousing.household.practical_matters_in_order.v1": {"note"},
+        "dk.rehousing.household.child_enrolled.v2": {"enrolment"},
+        "dk.rehousing.household.practical_matters_in_order.v2": {"note"},
     }
 
 

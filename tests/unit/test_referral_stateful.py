@@ -137,7 +137,8 @@ class ReferralLifecycle(RuleBasedStateMachine):
         self.attempt(
             lambda: r.acknowledge(at=self.now, by=by),
             allowed=self.is_receiver(by) and r.status is S.SENT,
-            leads_to=S.ACKNOWLEDGED,
+            # A handoff's acknowledgement completes it (the transfer of holding is done).
+            leads_to=S.COMPLETED if r.kind is ReferralKind.HANDOFF else S.ACKNOWLEDGED,
             event=Referral.Acknowledged,
         )
 

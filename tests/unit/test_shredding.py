@@ -62,6 +62,7 @@ PERSONAL: dict[type[Any], set[str]] = {
     SupportLink.Proposed: {"offer"},
     SupportLink.Ended: {"reason"},
     FollowedHousehold.FactReported: {"fact"},
+    FollowedHousehold.FactRefused: {"reason"},
     OfferRequest.Requested: {"overrides"},
     OfferRequest.Answered: {"reason"},
 }

@@ -18,10 +18,13 @@ from adapters.http.pages import Cursor, Limit, Page, page_after
 from adapters.http.problems import ApiProblem, responses
 from adapters.http.records import AccessEntry, access_cursor
 from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.network_copies import NetworkCopies
+from coordination.domain.network import RefusedFact
 from coordination.domain.values import Accessibility, Amount, DwellingType, NonEmpty
 from coordination.projections.daycare_queue import QueuedChild, QueueStatus
 from coordination.projections.handoff_status import HouseholdStatus
 from coordination.projections.history import HistoryEntry
+from coordination.projections.household_status import status_from_picture
 from coordination.projections.receiving_areas import ShownAreaSummary
 from coordination.projections.vacancy_pool import PoolVacancy
 
@@ -114,7 +117,27 @@ def household_status(
     household_id: UUID, access: Annotated[Access, guard("household_status")]
 ) -> HouseholdStatus:
     """Who holds the household now, the pending handoff, open referrals with their age, what is overdue."""
-    return access.node.queries().handoffs.for_household(household_id, access.node.clock())
+    # At the owner's node and at every member's: from the household's network (the owner's own, or the
+    # copy of its picture the owner sent), so every node answers alike.
+    node = access.node
+    picture = node.app.known_network(household_id) if isinstance(node.app, NetworkCopies) else None
+    if picture is not None:
+        return status_from_picture(picture, node.clock(), node.app.policy)
+    return node.queries().handoffs.for_household(household_id, node.clock())
+
+
+@router.get("/households/{household_id}/refused-reports", operation_id="refused_reports", responses=READ)
+def refused_reports(
+    household_id: UUID,
+    access: Annotated[Access, guard("refused_reports")],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[RefusedFact]:
+    """The steps this organisation reported about a household (its referrals, its support links) that the
+    household's owner refused, each with the owner's reason; oldest first."""
+    app = access.node.app
+    refused = app.refused_reports(household_id) if isinstance(app, NetworkCopies) else []
+    return page_after(refused, lambda r: r.reported_at.isoformat() + r.reason, cursor, limit)
 
 
 @router.get("/households/{household_id}/timeline", operation_id="household_timeline", responses=READ)

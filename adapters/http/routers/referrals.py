@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.http.authorisation import DEPARTMENT, Access, guard
 from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
 from adapters.http.pages import Cursor, Limit, Page, page_after
-from adapters.http.problems import responses
+from adapters.http.problems import ApiProblem, responses
 from coordination.applications.answers import ReferralView
 from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.network_copies import NetworkCopies
 from coordination.domain.referral import ReferralDetails, ReferralKind
 from coordination.domain.values import Consent, DeclinedBy, NonEmpty, Reason
 from coordination.projections.handoff_status import ReferralState
@@ -116,6 +117,8 @@ def refer_household(
 def send_referral(
     body: ReferralIn, key: IdempotencyKey, access: Annotated[Access, guard("send_referral")]
 ) -> JSONResponse:
+    """Refer a household this organisation works with (it is in the household's network) to another."""
+    _refuse_outside_the_network(access, body.household_id)
     arguments = dict(body)
     return run_command(
         access,
@@ -125,6 +128,23 @@ def send_referral(
         lambda cid, at, by: access.node.app.send_referral(command_id=cid, **arguments, at=at, by=by),
         created="referral",
     )
+
+
+def _refuse_outside_the_network(access: Access, household_id: UUID) -> None:
+    """Object-level authorisation: only a current member of the household's network (as this node knows
+    it) refers the household on; the owner would refuse the report of anyone else's referral."""
+    org, app = access.principal.organisation, access.node.app
+    picture = app.known_network(household_id) if isinstance(app, NetworkCopies) else None
+    if picture is None:
+        raise ApiProblem(
+            403,
+            "not-permitted",
+            f"{org} is not in the network of household {household_id} (its node has no copy)",
+        )
+    if not picture.relations_of(org):
+        raise ApiProblem(
+            403, "not-permitted", f"{org} is no longer in the network of household {household_id}"
+        )
 
 
 @router.get("/referrals", operation_id="referrals_owed", responses=READ)
