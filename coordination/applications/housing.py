@@ -80,10 +80,6 @@ class HousingOrganisationApp(ReferralDesk, OfferExchange, ErasureDesk):
         self.waterbed_policy = waterbed_policy
         super().__init__(**kwargs)  # type: ignore[arg-type]
 
-    def use_inflow_provider(self, inflow: InflowProvider) -> None:
-        """Counts the guard's inflow with `inflow` (the receiving-areas projection, when the node runs it)."""
-        self._inflow = inflow
-
     # Queries
 
     def household(self, household_id: UUID, *, today: date) -> HouseholdView:
