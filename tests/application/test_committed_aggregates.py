@@ -215,7 +215,7 @@ def test_another_processs_erasure_leaves_nothing_of_the_household_kept_or_readab
         command_id=cmd(), household_id=household, legal_ground="GDPR art. 17(1)(a)", at=at(3), by=CONSULTANT
     )
 
-    # Noticed at the next use of a key after at most a second (adapters/eventstore/shredding.py), not at a restart.
+    # Noticed at the next use of a key after at most a second (adapters/eventstore/household_keys.py), not at a restart.
     deadline = time.monotonic() + 5
     while here.household(household, today=at(4).date()).case_reference != ERASED:
         assert time.monotonic() < deadline, "the other process's erasure was not noticed"
