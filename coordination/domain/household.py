@@ -31,8 +31,10 @@ from coordination.domain.household_values import (
     RehousingKind,
     Scope,
 )
+from coordination.domain.offer_rules import check_offer
 from coordination.domain.plausibility import TERMINATION_DATE, check_birth_month, check_consent
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
+from coordination.domain.settlement import settlement_gaps
 from coordination.domain.values import (
     Actor,
     Consent,
@@ -253,6 +255,17 @@ class Household(BridgeBuildingPhases, OffersReceived, AfterTheMove, HouseholdCir
         if by.organisation != self.owner:
             raise NotPermitted(f"Only {self.owner}, which owns household {self.id}, may erase it")
         self._erased(legal_ground=checked_reason(legal_ground, what="legal ground"), at=at, by=by)
+
+    def settlement_gaps(self) -> list[str]:
+        """The criteria of the 2023 report the household does not meet yet; empty when the bridge holds."""
+        return settlement_gaps(self)
+
+    def _offer_rules_used(
+        self, dwelling: Dwelling, policy: RehousingPolicy, overrides: list[Override]
+    ) -> list[Override]:
+        """The overrides an offer of `dwelling` needs by the offer rules (offer_rules.py), in rule order;
+        raises on the first broken rule that is not overruled."""
+        return check_offer(self, dwelling, policy, overrides)
 
     # Recorders: state changes only; they re-run on every replay.
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from coordination.domain.calendar import add_months
@@ -24,11 +24,7 @@ from coordination.domain.errors import (
 from coordination.domain.household_values import Move, OfferRecord, PendingHandoff, RehousingKind
 from coordination.domain.plausibility import MOVED_ON, VISITED_ON
 from coordination.domain.policy import RehousingPolicy
-from coordination.domain.settlement import settlement_gaps
 from coordination.domain.values import Actor, Holder, checked_reason
-
-if TYPE_CHECKING:
-    from coordination.domain.household import Household
 
 
 class AfterTheMove:
@@ -53,6 +49,8 @@ class AfterTheMove:
 
         @property
         def live_offer(self) -> OfferRecord | None: ...
+
+        def settlement_gaps(self) -> list[str]: ...
 
     @property
     def move(self) -> Move | None:
@@ -84,10 +82,6 @@ class AfterTheMove:
     def follow_up_due(self, policy: RehousingPolicy) -> date | None:
         """The day the visit in the new area is due (14 days after the move in Aarhus and Esbjerg)."""
         return None if self.move is None else policy.follow_up_due(self.move.moved_on)
-
-    def settlement_gaps(self) -> list[str]:
-        """The criteria of the 2023 report the household does not meet yet; empty when the bridge holds."""
-        return settlement_gaps(cast("Household", self))
 
     def record_move(self, *, move: Move, at: datetime, by: Actor) -> None:
         MOVED_ON.check(move.moved_on, at=at, field="move.moved_on", what="The moving day")

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from coordination.domain.errors import ImplausibleValue, OfferNotLive, RuleViolated
 from coordination.domain.household_values import OfferRecord, OfferStatus
-from coordination.domain.offer_rules import check_offer
 from coordination.domain.policy import RehousingPolicy
 from coordination.domain.values import Actor, DeclinedBy, Dwelling, Override, checked_reason
 from coordination.domain.waterbed import AreaWarning, covering_overrides
-
-if TYPE_CHECKING:
-    from coordination.domain.household import Household
 
 
 class OffersReceived:
@@ -30,6 +26,10 @@ class OffersReceived:
         _offer_accepted: Callable[..., None]
         _offer_declined: Callable[..., None]
         _offer_expired: Callable[..., None]
+
+        def _offer_rules_used(
+            self, dwelling: Dwelling, policy: RehousingPolicy, overrides: list[Override]
+        ) -> list[Override]: ...
 
     @property
     def live_offer(self) -> OfferRecord | None:
@@ -72,7 +72,7 @@ class OffersReceived:
                 f"An offer may be open for at most {longest.days} days; expires_at {expires_at.isoformat()} "
                 "is later",
             )
-        used = check_offer(cast("Household", self), dwelling, policy, overrides)
+        used = self._offer_rules_used(dwelling, policy, overrides)
         used += covering_overrides(warnings, overrides)
         self._offer_received(
             offer_id=offer_id,
