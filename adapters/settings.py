@@ -48,6 +48,10 @@ class NodeSettings(BaseSettings):
     postgres_password: SecretStr = SecretStr("")
     postgres_dbname: str = "coordination"
     postgres_schema: str = ""
+    # The event store's connection pool (the library's POSTGRES_POOL_SIZE and POSTGRES_MAX_OVERFLOW);
+    # the library's defaults when not given.
+    postgres_pool_size: int | None = None
+    postgres_max_overflow: int | None = None
     # AES-GCM key (base64, 16/24/32 bytes) for encryption at rest; required in production.
     cipher_key: SecretStr | None = None
     # Secret for keyed CPR digests; generated and kept in data_dir when not given (development only).
@@ -161,6 +165,10 @@ class NodeSettings(BaseSettings):
             )
             if self.postgres_schema:
                 env["POSTGRES_SCHEMA"] = self.postgres_schema
+            if self.postgres_pool_size is not None:
+                env["POSTGRES_POOL_SIZE"] = str(self.postgres_pool_size)
+            if self.postgres_max_overflow is not None:
+                env["POSTGRES_MAX_OVERFLOW"] = str(self.postgres_max_overflow)
         if self.cipher_key is not None:
             # Naming the topic matters: CIPHER_KEY alone selects the slow PyCryptodome cipher.
             env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -63,20 +64,15 @@ def keys_dir(data_dir: Path) -> Path:
 
 @dataclass
 class ServedNodes:
-    """The API nodes of the demo's organisations, with what must be closed when serving stops."""
+    """The API nodes of the demo's organisations, with what must be closed when serving stops (what the
+    composition root built is closed with the exchange instead)."""
 
     api: dict[str, ApiNode]
-    read_models: list[ReadModels] = field(default_factory=list)
+    closing: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
-        for models in self.read_models:
-            close = getattr(models.views, "close", None)
-            if close is not None:
-                close()
-        for node in self.api.values():
-            close = getattr(node.db, "close", None)
-            if close is not None:
-                close()
+        for close in self.closing:
+            close()
 
 
 def api_node(
@@ -85,15 +81,12 @@ def api_node(
     exchange_node: Node | None = None,
     exchange: Exchange | None = None,
 ) -> ApiNode:
-    """One node as the API serves it: its application, its read models (history from the timeline), its DB
-    (the node's on the exchange when it has one)."""
-    # The area indicators the node's own read models were given (the demo's file), so the pool and the
-    # municipal picture show each receiving area's status here too.
-    indicators = (
-        None if exchange_node is None else getattr(exchange_node.read_models, "area_indicators", None)
-    )
-    models = ReadModels(app, open_views(settings), area_indicators=indicators)
-    models.attach_to(app)
+    """One node as the API serves it, for an app built elsewhere (not by `NodeParts`, which builds its
+    own with `api_node()`): its application, the read models its node keeps (or a new one when it has
+    none), its DB (the node's on the exchange when it has one)."""
+    models = exchange_node.read_models if exchange_node is not None else None
+    if exchange_node is None or models is None:
+        models = ReadModels(app, open_views(settings))
     if exchange_node is None:
         return ApiNode(app=app, db=database_for(app.env), read_models=models)
     return ApiNode(
@@ -107,16 +100,24 @@ def api_node(
 
 
 def demo_api_nodes(nodes: Nodes, data_dir: Path, store: Store = Store.SQLITE) -> ServedNodes:
+    """Each organisation's node as the API serves it: the composition root's parts where it built them
+    (the demo), else from the app and its node on the exchange."""
     exchange = nodes.exchange if isinstance(nodes.exchange, Exchange) else None
     on_exchange = {n.organisation: n for n in exchange.nodes} if exchange else {}
     served = ServedNodes(api={})
     for app in nodes.all():
+        parts = nodes.parts.get(app.organisation)
+        if parts is not None:
+            served.api[app.organisation] = parts.api_node(exchange)
+            continue
         role = DEMO_ROLES[app.organisation]
         settings = NodeSettings(organisation=app.organisation, role=role, store=store, data_dir=data_dir)
-        node = api_node(app, settings, on_exchange.get(app.organisation), exchange)
+        exchange_node = on_exchange.get(app.organisation)
+        node = api_node(app, settings, exchange_node, exchange)
         served.api[app.organisation] = node
-        assert node.read_models is not None
-        served.read_models.append(node.read_models)  # type: ignore[arg-type]
+        if exchange_node is None or exchange_node.read_models is None:
+            served.closing.append(node.read_models.views.close)
+        served.closing.append(getattr(node.db, "close", lambda: None))
     return served
 
 

@@ -7,7 +7,7 @@ import csv
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -25,10 +25,11 @@ from coordination.audit.as_of import Clock, aggregate_as_of, household_status_as
 from coordination.audit.trail import timeline, write
 from coordination.domain.errors import DomainError
 from coordination.domain.household import Household
+from coordination.projections.history import HistoryEntry
 from coordination.projections.timeline import TimelineProjection
 from ops.audit_replay import progress_bar, replay_all
 from ops.bootstrap import NodeParts
-from ops.read_models import READ_MODELS, ReadModels, open_views, views_path
+from ops.read_models import READ_MODELS, views_path
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -101,30 +102,34 @@ def _settings(args: argparse.Namespace) -> NodeSettings:
 
 
 @contextmanager
-def _node(args: argparse.Namespace) -> Iterator[tuple[NodeSettings, NodeApplication, SqlDatabase]]:
+def _parts(args: argparse.Namespace, *, read_models: bool = False) -> Iterator[NodeParts]:
+    """The node's parts as the composition root builds them (its read models only when asked)."""
     # What is printed is the audit; the runners' per-batch logs would drown it.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    parts = NodeParts(_settings(args), group_commit=False)
+    parts = NodeParts(_settings(args), group_commit=False, read_models=read_models)
     try:
-        yield parts.settings, parts.app, parts.db
+        yield parts
     finally:
         parts.close()
 
 
+@contextmanager
+def _node(args: argparse.Namespace) -> Iterator[tuple[NodeSettings, NodeApplication, SqlDatabase]]:
+    with _parts(args) as parts:
+        yield parts.settings, parts.app, parts.db
+
+
 def _timeline(args: argparse.Namespace) -> int:
-    with _node(args) as (settings, app, _):
-        source, views = "a scan of the log", None
-        if args.source == "auto" and (settings.store is not Store.SQLITE or views_path(settings).exists()):
-            views = open_views(settings)
-            models = ReadModels(app, views)
-            if models.runners[TimelineProjection.name].lag() == 0:
-                models.attach_to(app)
-                source = "the timeline read model"
-        try:
-            rows = timeline(app, args.household)
-        finally:
-            if views is not None:
-                views.close()  # type: ignore[attr-defined]
+    settings = _settings(args)
+    # The timeline read model when the node has one (a SQLite node's views file is not made here).
+    views = args.source == "auto" and (settings.store is not Store.SQLITE or views_path(settings).exists())
+    with _parts(args, read_models=views) as parts:
+        app, source = parts.app, "a scan of the log"
+        history: Callable[[UUID], list[HistoryEntry]] = app.history_in_log
+        models = parts.read_models
+        if models is not None and models.runners[TimelineProjection.name].lag() == 0:
+            source, history = "the timeline read model", models.history
+        rows = timeline(app, args.household, history)
         if args.out:
             with args.out.open("w", newline="") as out:
                 write(rows, args.format, out)
@@ -163,19 +168,16 @@ def _as_of(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    with _node(args) as (settings, app, _):
-        views = open_views(settings)
-        try:
-            results = replay_all(
-                app,
-                views,
-                READ_MODELS,
-                catch_up_live=not args.no_catch_up,
-                keep=args.keep,
-                progress=progress_bar(),
-            )
-        finally:
-            views.close()  # type: ignore[attr-defined]
+    with _parts(args, read_models=True) as parts:
+        assert parts.read_models is not None
+        results = replay_all(
+            parts.app,
+            parts.read_models.views,
+            READ_MODELS,
+            catch_up_live=not args.no_catch_up,
+            keep=args.keep,
+            progress=progress_bar(),
+        )
     print(f"{'projection':<18} {'position':>9} {'events':>9} {'seconds':>8}  result")
     for result in results:
         verdict = "equal to live" if result.equal else f"{len(result.differences)} difference(s)"

@@ -10,8 +10,10 @@ nodes (ops/nodes.py), the CLIs.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
+from uuid import UUID
 
 import structlog
 from kafka.errors import KafkaError
@@ -26,11 +28,17 @@ from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
 from adapters.sql.node_db import PostgresDatabase, SqliteDatabase, database_for
 from adapters.sql.pool_backoff import cap_reconnect_backoff
+from coordination.applications.area_guard import InflowProvider
 from coordination.applications.base import NodeApplication
+from coordination.applications.history import HistorySource
 from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.library_patches import CommitListener
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
+from coordination.applications.shredding import ErasureHook
+from coordination.domain.values import Place
 from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY
-from ops.node import Node, exchange_figures, exchange_running
+from coordination.projections.history import HistoryEntry
+from ops.node import Exchange, Node, exchange_figures, exchange_running
 from ops.read_models import ReadModels, open_views_beside
 from ops.timers import NodeTimers, start_timers
 
@@ -43,9 +51,14 @@ def node_database(settings: NodeSettings) -> NodeDatabase:
 
 
 def housing_node(
-    settings: NodeSettings, db: NodeDatabase | None = None, *, group_commit: bool = False
+    settings: NodeSettings,
+    db: NodeDatabase | None = None,
+    *,
+    inflow: InflowProvider | None = None,
+    **parts: Any,
 ) -> HousingOrganisationApp:
-    """A housing organisation's node, with the waterbed guard's area indicators when a file is configured."""
+    """A housing organisation's node, with the waterbed guard's area indicators when a file is configured
+    and its inflow counted by `inflow` when given (the receiving-areas projection); `parts` as `build_app`."""
     indicators = settings.area_indicators_file
     return HousingOrganisationApp(
         storage=ShreddingStorage(db),
@@ -53,29 +66,41 @@ def housing_node(
         env=settings.store_env(),
         cpr_secret=settings.cpr_secret_bytes(),
         area_indicators=None if indicators is None else load_area_indicators(indicators),
-        group_commit=group_commit,
+        inflow=inflow,
+        **parts,
     )
 
 
 def build_app(
-    settings: NodeSettings, db: NodeDatabase | None = None, *, group_commit: bool = False
+    settings: NodeSettings,
+    db: NodeDatabase | None = None,
+    *,
+    group_commit: bool = False,
+    inflow: InflowProvider | None = None,
+    history_source: HistorySource | None = None,
+    erasure_hooks: Sequence[ErasureHook] = (),
+    after_commit: Sequence[CommitListener] = (),
 ) -> NodeApplication:
     """The application of the node's organisation role, on the node's own store; its household keys in
     `db` (by default a database of their own on that store). `group_commit` for a node whose consumer
-    applies messages in several lanes at once."""
+    applies messages in several lanes at once; the node's other parts as `NodeApplication` takes them
+    (`inflow` for a housing organisation's waterbed guard)."""
     cap_reconnect_backoff()  # back within seconds of the database, not up to half a minute later
+    parts: dict[str, Any] = {
+        "group_commit": group_commit,
+        "history_source": history_source,
+        "erasure_hooks": erasure_hooks,
+        "after_commit": after_commit,
+    }
     if settings.role is OrganisationRole.HOUSING_ORGANISATION:
-        return housing_node(settings, db, group_commit=group_commit)
+        return housing_node(settings, db, inflow=inflow, **parts)
     cls = {
         OrganisationRole.BRIDGE_BUILDER: BridgeBuilderApp,
         OrganisationRole.MUNICIPAL_DEPARTMENT: MunicipalDepartmentApp,
         OrganisationRole.CIVIL_ACTOR: CivilActorApp,
     }[settings.role]
     return cls(
-        storage=ShreddingStorage(db),
-        organisation=settings.organisation,
-        env=settings.store_env(),
-        group_commit=group_commit,
+        storage=ShreddingStorage(db), organisation=settings.organisation, env=settings.store_env(), **parts
     )
 
 
@@ -94,7 +119,13 @@ def node_read_models(settings: NodeSettings, app: NodeApplication) -> ReadModels
 
 class NodeParts:
     """One organisation's node as this process runs it: its database (one object, shared), its
-    application, and on demand its read models, node on the exchange, API node and timers.
+    application, its read models (unless `read_models` is False), and on demand its node on the exchange,
+    API node and timers.
+
+    The application is built first, with what it asks of the parts built after it (the read models answer
+    its history and its waterbed guard's inflow; the node wakes its relay after each commit; both forget an
+    erased household) given to its constructor as this object's methods, which pass each on to the part.
+    Nothing is set on the application after it is built.
 
     `key_owners` are the exchange keys of the nodes running in this process (the demo passes one to all
     its organisations); `close()` closes what was built here, the node before the app before the database.
@@ -106,31 +137,62 @@ class NodeParts:
         *,
         key_owners: KeyOwners | None = None,
         group_commit: bool = True,
+        read_models: bool = True,
+        after_commit: Sequence[CommitListener] = (),
     ) -> None:
+        """`after_commit`: what else hears of the app's commits, after the node (the bench's reporter)."""
         self.settings = settings
         self.db = node_database(settings)
-        self.app = build_app(settings, self.db, group_commit=group_commit)
-        self.key_owners = KeyOwners() if key_owners is None else key_owners
-        self.read_models: ReadModels | None = None
         self.node: Node | None = None
+        self.app = build_app(
+            settings,
+            self.db,
+            group_commit=group_commit,
+            inflow=self._inflow if read_models else None,
+            history_source=self._history if read_models else None,
+            erasure_hooks=[self._forget],
+            after_commit=[self._committed, *after_commit],
+        )
+        self.read_models = node_read_models(settings, self.app) if read_models else None
+        self.key_owners = KeyOwners() if key_owners is None else key_owners
         self.timers: NodeTimers | None = None
         self._stop_key_server: Callable[[], None] | None = None
+        self._closed = False
+
+    # What the app asks of the parts built after it (given to its constructor above).
+
+    def _history(self, household_id: UUID) -> list[HistoryEntry]:
+        assert self.read_models is not None  # given to the app only when the node has read models
+        return self.read_models.history(household_id)
+
+    def _inflow(self, place: Place, since: date) -> int:
+        assert self.read_models is not None
+        return self.read_models.inflow(place, since)
+
+    def _forget(self, household_id: UUID) -> None:
+        if self.node is not None:
+            self.node.forget(household_id)
+        if self.read_models is not None:
+            self.read_models.forget(household_id)
+
+    def _committed(self, recordings: list[Any]) -> None:
+        if self.node is not None:
+            self.node.committed(recordings)
 
     def with_read_models(self) -> ReadModels:
-        """The node's read models (built once)."""
-        if self.read_models is None:
-            self.read_models = node_read_models(self.settings, self.app)
+        """The node's read models (built with the parts unless `read_models` was False)."""
+        assert self.read_models is not None, "built with read_models=False"
         return self.read_models
 
     def on_exchange(self, transport: Transport, *, read_models: bool = True, **options: Any) -> Node:
-        """The node on the exchange over `transport`, on the shared database, with its read models unless
-        `read_models` is False."""
+        """The node on the exchange over `transport`, on the shared database, keeping its read models
+        caught up unless `read_models` is False (or it has none)."""
         self.node = Node(
             self.settings,
             self.app,
             transport,
             db=self.db,
-            read_models=self.with_read_models() if read_models else None,
+            read_models=self.read_models if read_models else None,
             key_owners=self.key_owners,
             **options,
         )
@@ -152,16 +214,17 @@ class NodeParts:
                 backoff = min(backoff * 2, 5.0)
         return None
 
-    def api_node(self) -> ApiNode:
-        """The node as the API serves it: with its read models, and its exchange when it has one."""
+    def api_node(self, exchange: Exchange | None = None) -> ApiNode:
+        """The node as the API serves it: with its read models, and its exchange when it has one (its
+        figures counted over `exchange` when every node of it runs in this process)."""
         node = self.node
         if node is None:
             return ApiNode(app=self.app, db=self.db, read_models=self.read_models)
         return ApiNode(
             app=self.app,
             db=self.db,
-            read_models=node.read_models,
-            exchange_figures=lambda: exchange_figures(node),
+            read_models=self.read_models,
+            exchange_figures=lambda: exchange_figures(node, exchange),
             exchange_running=lambda: exchange_running(node),
             exchange_keys=node.exchange_keys,
         )
@@ -178,13 +241,18 @@ class NodeParts:
         return self.timers
 
     def close(self) -> None:
+        """Closes what was built here, once (the demo's exchange closes it, and its `Nodes` the apps)."""
+        if self._closed:
+            return
+        self._closed = True
         if self.timers is not None:
             self.timers.stop()
         if self._stop_key_server is not None:
             self._stop_key_server()
-        if self.node is not None:
-            self.node.close()
-        elif self.read_models is not None:
+        node, self.node = self.node, None  # an erasure noticed while closing no longer reaches it
+        if node is not None:
+            node.close()
+        if self.read_models is not None:
             getattr(self.read_models.views, "close", lambda: None)()
         self.app.close()
         self.db.close()

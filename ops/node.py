@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 from adapters.erasure_purge import parked_purger
 from adapters.eventstore.audit_chain import Sealer, SealingLoop
@@ -78,21 +79,6 @@ class _CountingSubscription:
         self._inner.close()
 
 
-def after_each_commit(app: NodeApplication, callback: Callable[[list[Any]], None]) -> None:
-    """Call `callback(recordings)` after each save of `app` commits (the library's `_notify` hook runs
-    then), after what was hooked there before.
-
-    The node wakes its relay so: without it, what a command here stored waits for the relay's next poll.
-    """
-    notify = app._notify
-
-    def notified(recordings: list[Any]) -> None:
-        notify(recordings)
-        callback(recordings)
-
-    app._notify = notified  # type: ignore[method-assign]
-
-
 class Node:
     """A node on the exchange: publishes what it authored from its own history (the store is the outbox)
     and applies what others publish on the topics it is entitled to, exactly once in effect.
@@ -113,7 +99,10 @@ class Node:
         key_owners: KeyOwners | None = None,
         consumer_concurrency: int = CONSUMER_CONCURRENCY,
     ) -> None:
-        """`read_models`, when given, are kept caught up with the node's log (and attached to the app).
+        """`read_models`, when given, are kept caught up with the node's log.
+
+        The node does not wire itself into the app: the composition root (ops/bootstrap.py) built the app
+        with the node's `committed` among its commit listeners and its `forget` among its erasure hooks.
 
         `db` is the node's database beside its store (ops/bootstrap.py opens one per process and closes
         it); without it the node opens one of its own and closes it with itself. `key_owners` are the
@@ -140,7 +129,6 @@ class Node:
             self.organisation, settings.peer_urls, settings.private_key_file, self.key_owners
         )
         self._forget_keys = forget_on_erasure(self.exchange_keys, self.key_directory)
-        app.erasure_hooks.append(self._forget_keys)
         self._publisher = transport.publisher()
         outbound = Outbound(
             app,
@@ -159,7 +147,6 @@ class Node:
             kinds=outbound.kinds,
         )
         self._outbound = outbound
-        after_each_commit(app, self._wake_relay)
         self._subscription = transport.subscribe(self.subscribed, group=self.group)
         # Tamper evidence: the hash chain over this node's stored events, kept beside them.
         self.sealer = SealingLoop(Sealer(app, self.db))
@@ -172,15 +159,24 @@ class Node:
             concurrency=consumer_concurrency,
             own_source=org_source(self.organisation),
         )
-        if isinstance(
-            app.mapper, ShreddingMapper
-        ):  # an erasure also drops parked messages about the household
-            app.erasure_hooks.append(parked_purger(ParkedMessages(self.db), app.mapper.keys.subjects_of))
+        # An erasure also drops parked messages about the household (a store that shreds knows its subjects).
+        self._purge_parked = (
+            parked_purger(ParkedMessages(self.db), app.mapper.keys.subjects_of)
+            if isinstance(app.mapper, ShreddingMapper)
+            else None
+        )
         self.read_models = read_models
-        if read_models is not None:
-            read_models.attach_to(app)
+        self._closed = False
 
-    def _wake_relay(self, recordings: list[Any]) -> None:
+    def forget(self, household_id: UUID) -> None:
+        """An erasure hook: the exchange keys of the household this process holds (its own and those it
+        was given), and parked messages about it."""
+        self._forget_keys(household_id)
+        if self._purge_parked is not None:
+            self._purge_parked(household_id)
+
+    def committed(self, recordings: list[Any]) -> None:
+        """A commit listener: wakes the relay when a save stored something it publishes."""
         # A receiving node's commits are mostly mirrors and receipts: reading its log after each of them
         # only to publish nothing was a tenth of its CPU. Those wait for the relay's next poll instead.
         if any(self._outbound.may_publish(recording.domain_event) for recording in recordings):
@@ -262,10 +258,12 @@ class Node:
         self.sealer.stop()
 
     def close(self) -> None:
-        """Stop, and release the transport's clients and the node's database connection (not the app)."""
+        """Stop, and release the transport's clients and the node's database connection (not the app);
+        once (its exchange and the composition root may both close it)."""
+        if self._closed:
+            return
+        self._closed = True
         self.stop()
-        if self._forget_keys in self.app.erasure_hooks:
-            self.app.erasure_hooks.remove(self._forget_keys)
         self.key_owners.unregister(self.organisation, self.exchange_keys)
         self._publisher.close()
         self._subscription.close()

@@ -21,8 +21,6 @@ from adapters.eventstore.shredding import ShreddingMapper
 from adapters.settings import NodeSettings, Store
 from adapters.sql.view_stores import PostgresViewStore, SQLiteViewStore
 from coordination.applications.area_guard import AreaIndicatorsSource
-from coordination.applications.base import NodeApplication
-from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.values import Place
 from coordination.domain.waterbed import (
@@ -238,12 +236,11 @@ class ReadModels:
                 exc_info=error,
             )
 
-    def attach_to(self, node: NodeApplication) -> None:
-        """Lets the node answer `history()` from the timeline, and a housing node's waterbed guard count
-        inflow from the receiving-areas monitor, instead of scanning its log."""
-        node.history_source = self.history
-        if isinstance(node.mapper, ShreddingMapper):  # an erasure also purges the views' personal columns
-            purge = views_purger(self.views, self.suffix, node.mapper.keys.subjects_of)
-            node.erasure_hooks.append(lambda household_id: self._purge_now_and_late(purge, household_id))
-        if isinstance(node, HousingOrganisationApp):
-            node.use_inflow_provider(self.inflow)
+    def forget(self, household_id: UUID) -> None:
+        """An erasure hook (the composition root gives it the app): the views' personal columns of the
+        household purged now, and once more when the projections have passed the erasure."""
+        mapper = self.app.mapper
+        if isinstance(mapper, ShreddingMapper):  # a store that does not shred keeps nothing to purge
+            self._purge_now_and_late(
+                views_purger(self.views, self.suffix, mapper.keys.subjects_of), household_id
+            )

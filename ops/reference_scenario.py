@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from itertools import count
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from coordination.applications.base import derived_id
@@ -63,6 +63,9 @@ class Nodes:
     exchange: Settles | None = None
     # Further organisations of the seeded demo (FAB, the jobcentre); the reference story does not use them.
     extra: list[ReferralDesk] = field(default_factory=list)
+    # Each organisation's parts as the composition root built them (ops/bootstrap.py `NodeParts`), when
+    # it did (the demo): what the API serves of each node.
+    parts: dict[str, Any] = field(default_factory=dict)
 
     def all(self) -> Iterator[ReferralDesk]:
         yield from (self.civica, self.bridge_builder, self.children_and_youth, self.kvinfo, *self.extra)
@@ -79,7 +82,8 @@ class Nodes:
         if self.exchange is not None:
             self.exchange.close()
         for node in self.all():
-            node.close()
+            if node.organisation not in self.parts:  # the parts close their own app
+                node.close()
 
 
 class Settles(Protocol):

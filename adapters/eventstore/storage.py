@@ -13,8 +13,10 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder, Mapper
 from eventsourcing.utils import Environment, get_topic
 
+from adapters.eventstore.household_keys import HouseholdKeys
 from adapters.eventstore.pg_events import NodeEventsRecorder
-from adapters.eventstore.shredding import HouseholdKeys, ShreddingMapper, delete_snapshots, shredding_mapper
+from adapters.eventstore.shredding import ShreddingMapper, shredding_mapper
+from adapters.eventstore.snapshots import delete_snapshots
 from adapters.eventstore.transcoding import FastJSONTranscoder, register_domain_transcodings
 from adapters.sql.node_db import SqlDatabase
 

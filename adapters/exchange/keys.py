@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Cipher
 
-from adapters.eventstore.shredding import HouseholdKeys
+from adapters.eventstore.household_keys import HouseholdKeys
 from adapters.sql.node_db import SqlDatabase
 from coordination.domain.errors import HouseholdErased, NotPermitted
 from coordination.integration.events import IntegrationEvent, SealedFields

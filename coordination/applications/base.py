@@ -26,11 +26,11 @@ from pydantic import BaseModel
 
 from coordination.applications.answers import ReferralView, SupportLinkView
 from coordination.applications.group_commit import GroupCommit
-from coordination.applications.history import HistoryFromLog
+from coordination.applications.history import HistoryFromLog, HistorySource
 from coordination.applications.kept import KeptAggregates
-from coordination.applications.library_patches import LibraryShortcuts
+from coordination.applications.library_patches import CommitListener, LibraryShortcuts
 from coordination.applications.replay import replay
-from coordination.applications.shredding import Shredding
+from coordination.applications.shredding import ErasureHook, Shredding
 from coordination.applications.storage import HouseholdKeys, NodeStorage
 from coordination.domain.errors import (
     CommandIdReused,
@@ -127,15 +127,25 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
         env: dict[str, str] | None = None,
         policy: RehousingPolicy = DEFAULT_POLICY,
         group_commit: bool = False,
+        history_source: HistorySource | None = None,
+        erasure_hooks: Sequence[ErasureHook] = (),
+        after_commit: Sequence[CommitListener] = (),
     ) -> None:
         """`group_commit`: concurrent commands share store transactions (a node whose consumer applies
-        messages in several lanes at once)."""
+        messages in several lanes at once).
+
+        The node's other parts, as the composition root (ops/bootstrap.py) builds them: `history_source`
+        answers `history()` (the timeline projection; without one, the log is read); `erasure_hooks` forget
+        an erased household in what else the node holds (views, parked messages, exchange keys);
+        `after_commit` hear of each save once it committed (the relay wakes so)."""
         self.organisation = organisation
         # The store's technology (adapters/eventstore/storage.py): asked at the library's construction hooks below.
         self.storage = storage
         self.policy = policy
         self.group_commit: GroupCommit | None = None
-        super().__init__(env=env)
+        super().__init__(
+            env=env, history_source=history_source, erasure_hooks=erasure_hooks, after_commit=after_commit
+        )
         if group_commit:
             self.group_commit = GroupCommit(self)
         # Each household's key to its personal data; None when the store does not shred.

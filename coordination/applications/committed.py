@@ -13,7 +13,7 @@ most of a command's own time here. A node's next command is usually about an agg
 * `give_back` takes back only aggregates without unsaved events, after the command saved. A command
   that failed gives nothing back: whatever it did to the aggregate is dropped with it.
 * `forget` drops a household's aggregates when it is erased, so nothing personal outlives its key here;
-  an erasure by another process is noticed within a second (adapters/eventstore/shredding.py `HouseholdKeys`). A
+  an erasure by another process is noticed within a second (adapters/eventstore/household_keys.py `HouseholdKeys`). A
   command that held one of them meanwhile cannot give it back: `give_back` takes the `mark` the command
   made before it borrowed anything, and refuses what was forgotten after it.
 

@@ -30,21 +30,30 @@ def _history_entry(position: int, domain_event: Any) -> HistoryEntry:
     )
 
 
+# Who answers `history()` instead of the log: the timeline projection, when the node runs its read models.
+HistorySource = Callable[[UUID], list[HistoryEntry]]
+
+
 class HistoryFromLog(Application[UUID]):
     """`history`: from `history_source` (the timeline projection) when the node has one, else the log."""
 
-    # Set by the composition root when the node has read models (the timeline projection answers it).
-    history_source: Callable[[UUID], list[HistoryEntry]] | None = None
+    def __init__(self, *, history_source: HistorySource | None = None, **kwargs: Any) -> None:
+        self._history_source = history_source
+        super().__init__(**kwargs)
 
     def history(self, household_id: UUID, page_size: int = 500) -> list[HistoryEntry]:
         """Every fact this node recorded about a household, its referrals and support links, in order
         (the steps themselves: not the notes on its network the steps made).
 
-        Answered by the timeline projection when one is attached (`history_source`); without one, by
-        reading the whole log of this node.
+        Answered by the timeline projection when the node was built with one (`history_source`); without
+        one, by reading the whole log of this node.
         """
-        if self.history_source is not None:
-            return self.history_source(household_id)
+        if self._history_source is not None:
+            return self._history_source(household_id)
+        return self.history_in_log(household_id, page_size)
+
+    def history_in_log(self, household_id: UUID, page_size: int = 500) -> list[HistoryEntry]:
+        """`history` read from the whole log of this node, whoever else could answer it."""
         related = {household_id}
         entries: list[HistoryEntry] = []
         position = 0

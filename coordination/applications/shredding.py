@@ -7,7 +7,7 @@ household is erased, here or in another process, and the owner's notice to forge
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,9 @@ from coordination.domain.values import Actor
 
 log = structlog.get_logger()
 
+# What else at the node must forget an erased household (its views' rows, parked messages, exchange keys).
+ErasureHook = Callable[[UUID], None]
+
 
 class Shredding(Application[UUID]):
     """Erasing a household at this node; `erasure_hooks` are what else must forget it."""
@@ -36,9 +39,9 @@ class Shredding(Application[UUID]):
     has_handled: Callable[[UUID], bool]
     _once: Callable[..., UUID | None]
 
-    def __init__(self, **kwargs: Any) -> None:
-        # Set by the composition root: what else must forget an erased household (views, parked messages).
-        self.erasure_hooks: list[Callable[[UUID], None]] = []
+    def __init__(self, *, erasure_hooks: Sequence[ErasureHook] = (), **kwargs: Any) -> None:
+        # Given by the composition root: what else must forget an erased household (views, parked messages).
+        self.erasure_hooks: tuple[ErasureHook, ...] = tuple(erasure_hooks)
         # Runs the hooks for erasures noticed from other processes, off the thread that noticed them.
         self._hooks_elsewhere = ThreadPoolExecutor(max_workers=1, thread_name_prefix="erased-elsewhere")
         super().__init__(**kwargs)
@@ -70,7 +73,7 @@ class Shredding(Application[UUID]):
             self._hooks_elsewhere.submit(self._run_erasure_hooks, household_id)
 
     def _run_erasure_hooks(self, household_id: UUID) -> None:
-        for hook in list(self.erasure_hooks):
+        for hook in self.erasure_hooks:
             try:
                 hook(household_id)
             except Exception as error:  # the next still runs; the erasing process ran them all already

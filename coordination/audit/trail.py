@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 from uuid import UUID
@@ -99,10 +99,13 @@ def _shown(value: Any) -> str:
     return ""
 
 
-def timeline(app: Any, household_id: UUID) -> list[TimelineRow]:
-    """The household's timeline at this node: `app.history()` with each event's summary added."""
+def timeline(
+    app: Any, household_id: UUID, history: Callable[[UUID], list[HistoryEntry]] | None = None
+) -> list[TimelineRow]:
+    """The household's timeline at this node: `app.history()` (or `history`, when given: the timeline read
+    model or the log, as the caller chose) with each event's summary added."""
     rows = []
-    for entry in app.history(household_id):
+    for entry in (history or app.history)(household_id):
         [domain_event] = app.repository.event_store.get(
             entry.aggregate_id, gt=entry.version - 1, lte=entry.version
         )

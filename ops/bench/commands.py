@@ -27,7 +27,6 @@ from uuid import UUID, uuid4
 import psycopg
 
 from adapters.eventstore.storage import ShreddingStorage
-from coordination.applications.group_commit import GroupCommit
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Override
@@ -289,11 +288,11 @@ def raw_sqlite_rate(directory: Path, transactions: int) -> float:
 
 @contextmanager
 def _app(env: dict[str, str], grouped: bool) -> Iterator[HousingOrganisationApp]:
+    """The housing organisation's application alone on a store (no node around it), its saves grouped when
+    `grouped`, as the composition root builds a node's app."""
     app = HousingOrganisationApp(
-        storage=ShreddingStorage(), organisation="civica", env=env, cpr_secret=b"b" * 32
+        storage=ShreddingStorage(), organisation="civica", env=env, cpr_secret=b"b" * 32, group_commit=grouped
     )
-    if grouped:
-        app.group_commit = GroupCommit(app)
     try:
         yield app
     finally:

@@ -6,12 +6,13 @@ with the tests' builders (ops/bench/fixtures/).
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import psycopg
 
@@ -52,6 +53,28 @@ class Postgres:
                 conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             env["POSTGRES_SCHEMA"] = schema
         return env
+
+    def node_settings(
+        self, organisation: str, *, schema: str, pool_size: int = 10, **fields: Any
+    ) -> dict[str, Any]:
+        """The fields of a node's settings (`NodeSettings(**fields)`, for ops/bootstrap.py) on this database,
+        in `schema` (created if missing), its pool as `env` sizes it; `fields` add to them."""
+        self.env(schema=schema)
+        return {
+            "organisation": organisation,
+            "store": "postgres",
+            "postgres_host": self.host,
+            "postgres_port": self.port,
+            "postgres_user": self.user,
+            "postgres_password": self.password,
+            "postgres_dbname": self.dbname,
+            "postgres_schema": schema,
+            "postgres_pool_size": pool_size,
+            "postgres_max_overflow": 10,
+            "cpr_secret": secrets.token_hex(16),
+            "data_dir": tempfile.mkdtemp(prefix="coordination-bench-node-"),
+            **fields,
+        }
 
 
 @contextmanager

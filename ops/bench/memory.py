@@ -17,13 +17,12 @@ import time
 from pathlib import Path
 from uuid import UUID, uuid4
 
-from adapters.eventstore.storage import ShreddingStorage
 from adapters.kafka.transport import KafkaTransport
-from adapters.settings import NodeSettings, OrganisationRole
+from adapters.settings import NodeSettings
 from coordination.applications.housing import HousingOrganisationApp
 from ops.bench.infra import ROOT, Broker, Postgres
 from ops.bench.report import Results, at_most
-from ops.node import Node
+from ops.bootstrap import NodeParts
 from ops.reference_scenario import consultant, on, the_dwelling
 
 WAIT = 120.0
@@ -73,7 +72,6 @@ def _once(
 ) -> None:
     prefix = f"benchmem{secrets.token_hex(3)}."
     schema = f"bench_e_{secrets.token_hex(4)}"
-    env_store = postgres.env(schema=schema, pool_size=4)
     data_dir = tempfile.mkdtemp(prefix="coordination-bench-node-")
     node_env = {
         **os.environ,
@@ -91,22 +89,26 @@ def _once(
         "COORDINATION_KAFKA_TOPIC_PREFIX": prefix,
     }
     log = Path(data_dir) / "node.log"
-    civica = HousingOrganisationApp(
-        storage=ShreddingStorage(), organisation="civica", env=env_store, cpr_secret=b"c" * 32
+    # CIVICA's commands written here into the node's store (no node of its own here), and FAB's node here;
+    # both built by the composition root, without read models or group commit.
+    civica_parts = NodeParts(
+        NodeSettings(**postgres.node_settings("civica", schema=schema, pool_size=4)),
+        read_models=False,
+        group_commit=False,
     )
     fab_settings = NodeSettings(
-        organisation="fab",
-        role=OrganisationRole.HOUSING_ORGANISATION,
-        kafka_topic_prefix=prefix,
-        kafka_bootstrap_servers=broker.bootstrap_servers,
+        **postgres.node_settings(
+            "fab",
+            schema=f"{schema}_fab",
+            pool_size=4,
+            kafka_topic_prefix=prefix,
+            kafka_bootstrap_servers=broker.bootstrap_servers,
+        )
     )
-    fab = HousingOrganisationApp(
-        storage=ShreddingStorage(),
-        organisation="fab",
-        env=postgres.env(schema=f"{schema}_fab", pool_size=4),
-        cpr_secret=b"f" * 32,
-    )
-    fab_node = Node(fab_settings, fab, KafkaTransport(fab_settings.kafka()))
+    fab_parts = NodeParts(fab_settings, read_models=False, group_commit=False)
+    civica, fab = civica_parts.app, fab_parts.app
+    assert isinstance(civica, HousingOrganisationApp) and isinstance(fab, HousingOrganisationApp)
+    fab_node = fab_parts.on_exchange(KafkaTransport(fab_settings.kafka()))
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "ops.serve_node"],
@@ -150,6 +152,5 @@ def _once(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-        fab_node.close()
-        fab.close()
-        civica.close()
+        fab_parts.close()
+        civica_parts.close()

@@ -28,15 +28,15 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from uuid import UUID, uuid4
 
-from adapters.eventstore.storage import ShreddingStorage
 from adapters.exchange.transport import OutgoingMessage
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription, KafkaTransport
-from adapters.settings import NodeSettings, OrganisationRole
+from adapters.settings import NodeSettings
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.percentiles import percentile
 from ops.bench.infra import ROOT, Broker, Postgres
-from ops.bench.receiver import STORE_ENV
+from ops.bench.receiver import NODE_SETTINGS, ORGANISATION
 from ops.bench.report import Results, at_least, at_most
+from ops.bootstrap import NodeParts
 from ops.node import Node
 from ops.reference_scenario import consultant, on, the_dwelling
 
@@ -101,17 +101,21 @@ def _receiver(
 ) -> Iterator[Arrivals]:
     """FAB's node in a process of its own (ops/bench/receiver.py), its reports followed on a thread; stopped
     with SIGTERM (killed if it takes longer than STOP_WAIT)."""
-    env = postgres.env(schema=f"bench_b_fab_{secrets.token_hex(3)}")
+    fields = postgres.node_settings(
+        ORGANISATION,
+        schema=f"bench_b_fab_{secrets.token_hex(3)}",
+        kafka_topic_prefix=prefix,
+        kafka_bootstrap_servers=broker.bootstrap_servers,
+    )
     read_end, write_end = os.pipe()
-    command = [sys.executable, "-m", "ops.bench.receiver", "--prefix", prefix]
-    command += ["--bootstrap", broker.bootstrap_servers, "--report-fd", str(write_end)]
+    command = [sys.executable, "-m", "ops.bench.receiver", "--report-fd", str(write_end)]
     command += ["--read-models"] if read_models else []
     command += ["--profile", profile] if profile else []
     try:
         process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env={**os.environ, STORE_ENV: json.dumps(env)},
+            env={**os.environ, NODE_SETTINGS: json.dumps(fields)},
             stdin=subprocess.PIPE,
             pass_fds=(write_end,),
         )
@@ -144,23 +148,24 @@ def _pair(
     when asked (as `python -m ops.serve_node` runs them)."""
     prefix = f"bench{secrets.token_hex(4)}."
     settings = NodeSettings(
-        organisation="civica",
-        role=OrganisationRole.HOUSING_ORGANISATION,
-        kafka_topic_prefix=prefix,
-        kafka_bootstrap_servers=broker.bootstrap_servers,
+        **postgres.node_settings(
+            "civica",
+            schema=f"bench_b_civica_{secrets.token_hex(3)}",
+            kafka_topic_prefix=prefix,
+            kafka_bootstrap_servers=broker.bootstrap_servers,
+        )
     )
-    env = postgres.env(schema=f"bench_b_civica_{secrets.token_hex(3)}")
     with ExitStack() as stack:
         arrivals = stack.enter_context(
             _receiver(postgres, broker, prefix, read_models=fab_read_models, profile=profile)
         )
-        app = HousingOrganisationApp(
-            storage=ShreddingStorage(), organisation="civica", env=env, cpr_secret=secrets.token_bytes(32)
-        )
-        stack.callback(app.close)
-        node = Node(settings, app, KafkaTransport(settings.kafka()))
-        stack.callback(node.close)
+        # CIVICA's clients and relay, built by the composition root: no read models, no group commit.
+        parts = NodeParts(settings, read_models=False, group_commit=False)
+        stack.callback(parts.close)
+        node = parts.on_exchange(KafkaTransport(settings.kafka()))
         node.start()
+        app = parts.app
+        assert isinstance(app, HousingOrganisationApp)
         pair = Pair(app, node, arrivals, fab_read_models)
         # Warm up: FAB's node started, topics created, its consumer's partitions assigned, connections open.
         arrivals.wait_for([_publish(pair.civica)[0] for _ in range(5)], projected=fab_read_models)

@@ -1,10 +1,10 @@
 """Scenario b's receiving node (FAB) in a process of its own, as every organisation runs its node.
 
-`python -m ops.bench.receiver --prefix P --bootstrap HOST:PORT --report-fd N [--read-models]
-[--profile FILE]` builds FAB's Node exactly as the bench did in its own process (same settings, the
-PostgreSQL store env from COORDINATION_BENCH_STORE_ENV as JSON) and writes one line per event to file
-descriptor N: `committed <vacancy id> <t>` when FAB's save holding the mirror's `Vacancy.Published`
-committed (the library's `_notify` hook, called after the store transaction commits) and `projected
+`python -m ops.bench.receiver --report-fd N [--read-models] [--profile FILE]` builds FAB's node with the
+composition root (ops/bootstrap.py), from the settings in COORDINATION_BENCH_NODE_SETTINGS (JSON fields of
+NodeSettings: its PostgreSQL schema, the bench's broker and topic prefix), and writes one line per event to
+file descriptor N: `committed <vacancy id> <t>` when FAB's save holding the mirror's `Vacancy.Published`
+committed (a commit listener of the app, called after the store transaction commits) and `projected
 <vacancy id> <t>` when FAB's vacancy pool committed the batch holding it. `ready` once started,
 `stopped` at the end. It stops on SIGTERM or when its stdin closes (the bench died).
 
@@ -22,7 +22,6 @@ import cProfile
 import json
 import logging
 import os
-import secrets
 import signal
 import sys
 import threading
@@ -31,19 +30,17 @@ from collections.abc import Callable
 from typing import IO, Any
 from uuid import UUID
 
-from adapters.eventstore.storage import ShreddingStorage
 from adapters.kafka.transport import KafkaTransport
-from adapters.settings import NodeSettings, OrganisationRole
-from coordination.applications.housing import HousingOrganisationApp
+from adapters.settings import NodeSettings
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.batch import Batch
 from coordination.projections.vacancy_pool import VacancyPoolProjection
-from ops.bootstrap import node_read_models
+from ops.bootstrap import NodeParts
 from ops.interpreter import tune_for_a_node
 from ops.logging import configure
-from ops.node import Node, after_each_commit
+from ops.node import Node
 
-STORE_ENV = "COORDINATION_BENCH_STORE_ENV"
+NODE_SETTINGS = "COORDINATION_BENCH_NODE_SETTINGS"
 ORGANISATION = "fab"
 
 
@@ -145,8 +142,6 @@ def _on_each_batch(node: Node, projected: Callable[[int], None]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.bench.receiver", description=__doc__)
-    parser.add_argument("--prefix", required=True, help="the bench's Kafka topic prefix")
-    parser.add_argument("--bootstrap", required=True, help="the broker's bootstrap servers")
     parser.add_argument("--report-fd", type=int, required=True, help="where the protocol lines go")
     parser.add_argument("--read-models", action="store_true", help="run FAB's read models too")
     parser.add_argument("--profile", help="write cProfile stats (CPU clock, all node threads) here")
@@ -165,35 +160,20 @@ def main(argv: list[str] | None = None) -> int:
 
     threading.Thread(target=until_stdin_closes, name="stdin", daemon=True).start()
     profiles = ThreadProfiles() if args.profile else None
-    settings = NodeSettings(
-        organisation=ORGANISATION,
-        role=OrganisationRole.HOUSING_ORGANISATION,
-        kafka_topic_prefix=args.prefix,
-        kafka_bootstrap_servers=args.bootstrap,
-    )
-    app = HousingOrganisationApp(
-        storage=ShreddingStorage(),
-        organisation=ORGANISATION,
-        env=json.loads(os.environ[STORE_ENV]),
-        cpr_secret=secrets.token_bytes(32),
-        group_commit=True,  # as ops/bootstrap.py builds a node's app: its consumer applies in lanes
-    )
+    settings = NodeSettings(**json.loads(os.environ[NODE_SETTINGS]))
+    # As ops/bootstrap.py builds every node (its app's consumer applies in lanes: a group commit).
+    parts = NodeParts(settings, read_models=args.read_models, after_commit=[reporter.committed])
     try:
-        read_models = node_read_models(settings, app) if args.read_models else None
-        node = Node(settings, app, KafkaTransport(settings.kafka()), read_models=read_models)
-        try:
-            after_each_commit(app, reporter.committed)
-            if read_models is not None:
-                _on_each_batch(node, reporter.projected)
-            if profiles is not None:
-                profiles.start()
-            node.start()
-            reporter.line("ready")
-            stopping.wait()
-        finally:
-            node.close()
+        node = parts.on_exchange(KafkaTransport(settings.kafka()))
+        if parts.read_models is not None:
+            _on_each_batch(node, reporter.projected)
+        if profiles is not None:
+            profiles.start()
+        node.start()
+        reporter.line("ready")
+        stopping.wait()
     finally:
-        app.close()
+        parts.close()
     if profiles is not None:
         profiles.dump(args.profile)
     reporter.line("stopped")

@@ -24,7 +24,6 @@ from adapters.http.auth import AuthConfig, issue_token
 from adapters.http.node import ApiNode
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.domain.values import Role
-from ops.api import api_node
 from ops.bootstrap import NodeParts
 from ops.node import Exchange
 from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
@@ -151,16 +150,13 @@ def open_organisations(
     for org in organisations:
         settings = _settings(org, kind, tmp_path, server)
         parts = NodeParts(settings, key_owners=owners)
-        app = parts.app
         exchange_node = parts.on_exchange(broker, read_models=False)
         exchange_nodes.append(exchange_node)
-        node = api_node(app, settings, exchange_node)
+        node = parts.api_node()
         found.nodes[org] = node
         client = TestClient(create_app(node, config_for(org, keys)), raise_server_exceptions=False)
         found.clients[org] = client
-        assert node.read_models is not None
-        views = node.read_models.views  # type: ignore[attr-defined]
-        found._closers += [parts.close, getattr(views, "close", lambda: None), client.close]
+        found._closers += [parts.close, client.close]
     found.exchange = Exchange(exchange_nodes)
     return found
 

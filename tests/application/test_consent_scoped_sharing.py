@@ -15,7 +15,8 @@ import pytest
 from adapters.exchange.envelope import decode
 from adapters.exchange.inprocess import InProcessBroker
 from adapters.exchange.keys import ExchangeOpener, InProcessKeyDirectory, KeyNotShared
-from coordination.applications.housing import CONSENT_WITHDRAWN, HousingOrganisationApp
+from coordination.applications.household_desk import CONSENT_WITHDRAWN
+from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import ConsentMissing
 from coordination.domain.household import Household
 from coordination.domain.personal_fields import ERASED

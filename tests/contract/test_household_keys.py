@@ -12,7 +12,7 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.eventstore.shredding import HouseholdKeys
+from adapters.eventstore.household_keys import HouseholdKeys
 from adapters.sql.node_db import SqlDatabase, Tx, database_for
 from coordination.domain.errors import HouseholdErased
 

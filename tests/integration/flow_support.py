@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from itertools import count
+from typing import Any
 from uuid import UUID, uuid4
 
 from adapters.eventstore.storage import ShreddingStorage
@@ -32,6 +33,25 @@ ROLES = {
 fab_consultant = Actor(organisation=FAB, person="fab-gk-02", role=Role.REHOUSING_CONSULTANT)
 
 
+class Later:
+    """The erasure hook and commit listener an app built here is given (as ops/bootstrap.py gives the apps
+    it builds), passing each on to the parts built after the app: its node, and read models a test adds."""
+
+    def __init__(self) -> None:
+        self.parts: list[Any] = []
+
+    def forget(self, household_id: UUID) -> None:
+        for part in self.parts:
+            part.forget(household_id)
+
+    def committed(self, recordings: list[Any]) -> None:
+        for part in self.parts:
+            getattr(part, "committed", lambda _: None)(recordings)
+
+    def hooks(self) -> dict[str, Any]:
+        return {"erasure_hooks": [self.forget], "after_commit": [self.committed]}
+
+
 @dataclass
 class Organisations:
     civica: HousingOrganisationApp
@@ -40,9 +60,14 @@ class Organisations:
     department: MunicipalDepartmentApp
     exchange: Exchange
     prefix: str
+    later: dict[str, Later]
 
     def settle(self) -> None:
         self.exchange.settle(max_seconds=30)
+
+    def with_read_models(self, organisation: str, models: Any) -> None:
+        """The organisation's app forgets an erased household in `models` too."""
+        self.later[organisation].parts.append(models)
 
 
 class FabApp(HousingOrganisationApp):
@@ -57,6 +82,7 @@ def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitSta
     def env() -> dict[str, str]:
         return postgres_env(server, stack.enter_context(_fresh_schema(server)))
 
+    later = {org: Later() for org in ROLES}
     apps: dict[str, NodeApplication] = {
         CIVICA: HousingOrganisationApp(
             storage=ShreddingStorage(),
@@ -64,15 +90,29 @@ def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitSta
             organisation=CIVICA,
             env=env(),
             cpr_secret=b"c" * 32,
+            **later[CIVICA].hooks(),
         ),
         FAB: FabApp(
-            storage=ShreddingStorage(), group_commit=True, organisation=FAB, env=env(), cpr_secret=b"f" * 32
+            storage=ShreddingStorage(),
+            group_commit=True,
+            organisation=FAB,
+            env=env(),
+            cpr_secret=b"f" * 32,
+            **later[FAB].hooks(),
         ),
         BRIDGE_BUILDER: BridgeBuilderApp(
-            storage=ShreddingStorage(), group_commit=True, organisation=BRIDGE_BUILDER, env=env()
+            storage=ShreddingStorage(),
+            group_commit=True,
+            organisation=BRIDGE_BUILDER,
+            env=env(),
+            **later[BRIDGE_BUILDER].hooks(),
         ),
         CHILDREN_AND_YOUTH: MunicipalDepartmentApp(
-            storage=ShreddingStorage(), group_commit=True, organisation=CHILDREN_AND_YOUTH, env=env()
+            storage=ShreddingStorage(),
+            group_commit=True,
+            organisation=CHILDREN_AND_YOUTH,
+            env=env(),
+            **later[CHILDREN_AND_YOUTH].hooks(),
         ),
     }
     for app in apps.values():
@@ -87,6 +127,8 @@ def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitSta
         )
         for org, app in apps.items()
     ]
+    for node in nodes:
+        later[node.organisation].parts.append(node)
     exchange = Exchange(nodes, poll_timeout=0.05)
     stack.callback(exchange.close)
     return Organisations(
@@ -96,6 +138,7 @@ def organisations(server: PostgresServer, bootstrap_servers: str, stack: ExitSta
         apps[CHILDREN_AND_YOUTH],  # type: ignore[arg-type]
         exchange,
         prefix,
+        later,
     )
 
 

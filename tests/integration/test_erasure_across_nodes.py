@@ -228,7 +228,7 @@ def test_an_erasure_at_civica_reaches_the_other_nodes_and_leaves_nothing_persona
     views = {org: tmp_path / f"{org}.views.sqlite3" for org in apps}
     read_models = {org: ReadModels(app, SQLiteViewStore(views[org])) for org, app in apps.items()}
     for org, models in read_models.items():
-        models.attach_to(apps[org])
+        orgs.with_read_models(org, models)
     household = _play(orgs)
     for models in read_models.values():
         models.catch_up()
