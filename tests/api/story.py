@@ -7,8 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coordination.domain.values import Role
-from ops import reference_family as reference
-from ops.reference_family import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, the_dwelling, the_family
+from ops.demo import reference_family as reference
+from ops.demo.reference_family import (
+    BRIDGE_BUILDER,
+    CHILDREN_AND_YOUTH,
+    CIVICA,
+    KVINFO,
+    the_dwelling,
+    the_family,
+)
 from tests.api.conftest import Api, Organisations
 
 

@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from adapters.http.auth import PERSON_ROLES
 from adapters.http.routers import households, offers, queries, referrals, support_links, vacancies
 from coordination.domain.values import Role
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
 from tests.api.conftest import FAB, ROLES, Organisations
 from tests.api.story import family, play_over_http, step
 

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from ops.reference_scenario import Nodes
+from ops.demo.reference_scenario import Nodes
 
 
 def _plain(value: Any) -> Any:
