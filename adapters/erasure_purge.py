@@ -3,7 +3,7 @@
 Both are hooks the composition root attaches to the application (`erasure_hooks`); the household's key is
 already deleted when they run, so whatever a projection decrypts from here on is the erased stand-ins. A
 batch it read before may still write what it decrypted: the read models purge again once their projections
-have passed it (ops/read_models.py).
+have passed it (ops/node/read_models.py).
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ class NodeSettings(BaseSettings):
     peer_urls: Annotated[dict[str, str], NoDecode] = {}
     private_key_file: Path | None = None
     # How often a running node runs its timers on the wall clock (offers past expiry, referrals past due,
-    # erasures past retention: ops/timers.py); 0 turns them off (e.g. when another process runs them).
+    # erasures past retention: ops/node/timers.py); 0 turns them off (e.g. when another process runs them).
     timers_interval_s: float = Field(default=300.0, ge=0)
 
     @field_validator("peer_urls", mode="before")

@@ -10,7 +10,7 @@ from typing import Any
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig
 from adapters.settings import NodeSettings, Store
-from ops.bootstrap import NodeParts
+from ops.node.bootstrap import NodeParts
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "api" / "openapi.json"
 

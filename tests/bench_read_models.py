@@ -33,8 +33,8 @@ from adapters.sql.view_stores import PostgresViewStore
 from coordination.projections.rebuild import rebuild
 from ops.bench.fixtures import read_model_support as s
 from ops.bench.fixtures.history import AREAS, NodeLikeApp, write_events
-from ops.interpreter import tune_for_a_node
-from ops.read_models import READ_MODELS, ReadModels
+from ops.node.interpreter import tune_for_a_node
+from ops.node.read_models import READ_MODELS, ReadModels
 from tests.bench_projection_engine import _postgres_database, _rate, _raw_postgres, _read_all, _timed
 
 

@@ -21,8 +21,8 @@ from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
 from coordination.integration.events import IntegrationEvent
 from coordination.integration.received import AlreadyApplied, ReceivedEvent
-from ops.nodes import DEMO_ROLES, on_exchange
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes
+from ops.demo.nodes import DEMO_ROLES, on_exchange
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes
 
 SOURCE = "urn:dk:rehousing:org:civica"
 TOPIC = "test.cases"

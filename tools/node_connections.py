@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path.cwd()))  # the code of the checkout it is run from
 
 from adapters.exchange.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, Store
+from ops.demo.reference_family import the_dwelling
+from ops.demo.reference_scenario import CIVICA, consultant, on
 from ops.devservices import pgcluster
-from ops.reference_family import the_dwelling
-from ops.reference_scenario import CIVICA, consultant, on
 
 
 def sessions(dsn: str, dbname: str) -> int:
@@ -37,12 +37,12 @@ def sessions(dsn: str, dbname: str) -> int:
 def served_node(settings: NodeSettings) -> tuple[object, object, object, object]:
     """The node, API node and app as `serve_one` composes them, on this checkout's code."""
     try:
-        from ops.bootstrap import NodeParts
+        from ops.node.bootstrap import NodeParts
     except ImportError:  # before the composition root: serve_one's own wiring
         from adapters.http.node import ApiNode
         from adapters.sql.node_db import database_for
-        from ops.api import exchange_figures, exchange_running
-        from ops.node import Node, build_app, node_read_models  # type: ignore[attr-defined]
+        from ops.demo.api import exchange_figures, exchange_running
+        from ops.node.exchange import Node, build_app, node_read_models  # type: ignore[attr-defined]
 
         app = build_app(settings)
         node = Node(settings, app, InProcessBroker(), read_models=node_read_models(settings, app))

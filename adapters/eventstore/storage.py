@@ -24,7 +24,7 @@ from adapters.sql.node_db import SqlDatabase
 class ShreddingStorage:
     """A node's store: on PostgreSQL, saves go through NodeEventsRecorder unless the env says otherwise.
 
-    `db` is the node's own database beside the store (ops/bootstrap.py opens one per process): the
+    `db` is the node's own database beside the store (ops/node/bootstrap.py opens one per process): the
     household keys and the snapshot deletions use it. Without one, each opens the database the app's env
     names.
     """

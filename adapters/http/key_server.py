@@ -1,4 +1,4 @@
-"""A node run without its full API (`python -m ops.node`) still answers its peers' exchange-key requests.
+"""A node run without its full API (`python -m ops.node.serve`) still answers its peers' exchange-key requests.
 
 Started only when the node has peers (COORDINATION_PEER_URLS): then the recipients of its sealed fields
 are other processes, and they ask its API for the keys. The node's API app is served with no read models

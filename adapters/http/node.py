@@ -26,7 +26,7 @@ N = TypeVar("N")
 
 
 class Queries(Protocol):
-    """The node's read models (ops/read_models.py `ReadModels` is one)."""
+    """The node's read models (ops/node/read_models.py `ReadModels` is one)."""
 
     pool: VacancyPool
     daycare: DaycareQueue

@@ -134,7 +134,7 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
         """`group_commit`: concurrent commands share store transactions (a node whose consumer applies
         messages in several lanes at once).
 
-        The node's other parts, as the composition root (ops/bootstrap.py) builds them: `history_source`
+        The node's other parts, as the composition root (ops/node/bootstrap.py) builds them: `history_source`
         answers `history()` (the timeline projection; without one, the log is read); `erasure_hooks` forget
         an erased household in what else the node holds (views, parked messages, exchange keys);
         `after_commit` hear of each save once it committed (the relay wakes so)."""

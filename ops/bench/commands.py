@@ -33,7 +33,7 @@ from coordination.domain.values import Override
 from coordination.percentiles import percentile
 from ops.bench.infra import Postgres
 from ops.bench.report import Results, at_least, at_most
-from ops.reference_scenario import BRIDGE_BUILDER, consultant, on, the_dwelling, the_family
+from ops.demo.reference_scenario import BRIDGE_BUILDER, consultant, on, the_dwelling, the_family
 
 COMMANDS_PER_CASE = 5
 TARGET_RATE = 1000  # issue 8: ≥ 1,000 commands/s sustained with p99 ≤ 10 ms

@@ -57,7 +57,7 @@ class Postgres:
     def node_settings(
         self, organisation: str, *, schema: str, pool_size: int = 10, **fields: Any
     ) -> dict[str, Any]:
-        """The fields of a node's settings (`NodeSettings(**fields)`, for ops/bootstrap.py) on this database,
+        """The fields of a node's settings (`NodeSettings(**fields)`, for ops/node/bootstrap.py) on this database,
         in `schema` (created if missing), its pool as `env` sizes it; `fields` add to them."""
         self.env(schema=schema)
         return {

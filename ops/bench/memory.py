@@ -1,4 +1,4 @@
-"""Scenario e: resident memory of a node process (`python -m ops.serve_node`) at idle and under load.
+"""Scenario e: resident memory of a node process (`python -m ops.node.serve`) at idle and under load.
 
 The node runs CIVICA on PostgreSQL and Tansu as in production. Load is both directions of its exchange
 at once: commands written to its store (its relay publishes them) and FAB's vacancies arriving (its
@@ -22,8 +22,8 @@ from adapters.settings import NodeSettings
 from coordination.applications.housing import HousingOrganisationApp
 from ops.bench.infra import ROOT, Broker, Postgres
 from ops.bench.report import Results, at_most
-from ops.bootstrap import NodeParts
-from ops.reference_scenario import consultant, on, the_dwelling
+from ops.demo.reference_scenario import consultant, on, the_dwelling
+from ops.node.bootstrap import NodeParts
 
 WAIT = 120.0
 
@@ -111,7 +111,7 @@ def _once(
     fab_node = fab_parts.on_exchange(KafkaTransport(fab_settings.kafka()))
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ops.serve_node"],
+            [sys.executable, "-m", "ops.node.serve"],
             env=node_env,
             cwd=ROOT,
             stdout=out,
@@ -127,7 +127,7 @@ def _once(
         results.add(
             "e",
             "idle_rss",
-            "idle node (python -m ops.serve_node, PostgreSQL, Tansu): RSS",
+            "idle node (python -m ops.node.serve, PostgreSQL, Tansu): RSS",
             "MB",
             _mb(idle),
             target=at_most(150),

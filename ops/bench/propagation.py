@@ -6,7 +6,7 @@ in a process of its own (ops/bench/receiver.py), as every organisation runs its 
 moment each mirror committed. Both read `time.monotonic()` (CLOCK_MONOTONIC: one clock for the whole
 system on Linux), so latencies across the two processes are valid. Latency runs from CIVICA's commit to
 FAB's commit of the mirror (its save's transaction committed), no read models running. Then the same with
-FAB's read models running (as `python -m ops.serve_node` runs them), also to FAB's vacancy pool having applied
+FAB's read models running (as `python -m ops.node.serve` runs them), also to FAB's vacancy pool having applied
 the vacancy (the projection's batch committed). Beside it: plain kafka-python produce → consume in the
 same run.
 """
@@ -36,9 +36,9 @@ from coordination.percentiles import percentile
 from ops.bench.infra import ROOT, Broker, Postgres
 from ops.bench.receiver import NODE_SETTINGS, ORGANISATION
 from ops.bench.report import Results, at_least, at_most
-from ops.bootstrap import NodeParts
-from ops.node import Node
-from ops.reference_scenario import consultant, on, the_dwelling
+from ops.demo.reference_scenario import consultant, on, the_dwelling
+from ops.node.bootstrap import NodeParts
+from ops.node.exchange import Node
 
 RATE = 200  # events per second offered
 GENTLE_RATE = 50
@@ -145,7 +145,7 @@ def _pair(
     postgres: Postgres, broker: Broker, *, fab_read_models: bool = False, profile: str | None = None
 ) -> Iterator[Pair]:
     """CIVICA's node here and FAB's in its own process, started and warmed up; FAB's with its read models
-    when asked (as `python -m ops.serve_node` runs them)."""
+    when asked (as `python -m ops.node.serve` runs them)."""
     prefix = f"bench{secrets.token_hex(4)}."
     settings = NodeSettings(
         **postgres.node_settings(

@@ -20,7 +20,7 @@ import psycopg
 
 from ops.bench.infra import Postgres
 from ops.bench.report import Results, at_least, at_most
-from ops.read_models import READ_MODELS, ReadModels
+from ops.node.read_models import READ_MODELS, ReadModels
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Scenario b's receiving node (FAB) in a process of its own, as every organisation runs its node.
 
 `python -m ops.bench.receiver --report-fd N [--read-models] [--profile FILE]` builds FAB's node with the
-composition root (ops/bootstrap.py), from the settings in COORDINATION_BENCH_NODE_SETTINGS (JSON fields of
+composition root (ops/node/bootstrap.py), from the settings in COORDINATION_BENCH_NODE_SETTINGS (JSON fields of
 NodeSettings: its PostgreSQL schema, the bench's broker and topic prefix), and writes one line per event to
 file descriptor N: `committed <vacancy id> <t>` when FAB's save holding the mirror's `Vacancy.Published`
 committed (a commit listener of the app, called after the store transaction commits) and `projected
@@ -35,10 +35,10 @@ from adapters.settings import NodeSettings
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.batch import Batch
 from coordination.projections.vacancy_pool import VacancyPoolProjection
-from ops.bootstrap import NodeParts
-from ops.interpreter import tune_for_a_node
 from ops.logging import configure
-from ops.node import Node
+from ops.node.bootstrap import NodeParts
+from ops.node.exchange import Node
+from ops.node.interpreter import tune_for_a_node
 
 NODE_SETTINGS = "COORDINATION_BENCH_NODE_SETTINGS"
 ORGANISATION = "fab"
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-models", action="store_true", help="run FAB's read models too")
     parser.add_argument("--profile", help="write cProfile stats (CPU clock, all node threads) here")
     args = parser.parse_args(argv)
-    tune_for_a_node()  # as `python -m ops.serve_node` does
+    tune_for_a_node()  # as `python -m ops.node.serve` does
     configure(json=False, level=logging.WARNING)
     out = os.fdopen(args.report_fd, "w", buffering=1)
     reporter = Reporter(out, projections=args.read_models)
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=until_stdin_closes, name="stdin", daemon=True).start()
     profiles = ThreadProfiles() if args.profile else None
     settings = NodeSettings(**json.loads(os.environ[NODE_SETTINGS]))
-    # As ops/bootstrap.py builds every node (its app's consumer applies in lanes: a group commit).
+    # As ops/node/bootstrap.py builds every node (its app's consumer applies in lanes: a group commit).
     parts = NodeParts(settings, read_models=args.read_models, after_commit=[reporter.committed])
     try:
         node = parts.on_exchange(KafkaTransport(settings.kafka()))

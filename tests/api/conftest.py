@@ -24,9 +24,9 @@ from adapters.http.auth import AuthConfig, issue_token
 from adapters.http.node import ApiNode
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.domain.values import Role
-from ops.bootstrap import NodeParts
-from ops.node import Exchange
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
+from ops.node.bootstrap import NodeParts
+from ops.node.exchange import Exchange
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -10,8 +10,15 @@ from uuid import UUID
 from coordination.applications.network import network_id
 from coordination.domain.network import NetworkCopy
 from coordination.domain.values import Role
-from ops import reference_family as reference
-from ops.reference_family import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, the_dwelling, the_family
+from ops.demo import reference_family as reference
+from ops.demo.reference_family import (
+    BRIDGE_BUILDER,
+    CHILDREN_AND_YOUTH,
+    CIVICA,
+    KVINFO,
+    the_dwelling,
+    the_family,
+)
 from tests.api.conftest import Api, Organisations
 
 

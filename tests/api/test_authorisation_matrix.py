@@ -24,7 +24,7 @@ from adapters.http.routers import (
     vacancies,
 )
 from coordination.domain.values import Role
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
 from tests.api.conftest import FAB, ROLES, Organisations
 from tests.api.story import dwelling, family, play_over_http, step
 

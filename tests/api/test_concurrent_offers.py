@@ -18,7 +18,7 @@ import uvicorn
 from adapters.http.app import create_app
 from coordination.domain.household import Household
 from coordination.domain.vacancy import Vacancy
-from ops.reference_scenario import CIVICA
+from ops.demo.reference_scenario import CIVICA
 from tests.api.conftest import Organisations, config_for
 from tests.api.story import dwelling, family
 

@@ -19,8 +19,8 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from adapters.http.bodies import MAX_BODY_BYTES
-from ops.api import ServedNodes, mounted_app
-from ops.reference_scenario import CIVICA
+from ops.demo.api import ServedNodes, mounted_app
+from ops.demo.reference_scenario import CIVICA
 from tests.api.conftest import Api, Organisations
 from tests.api.story import dwelling, family, people, step
 

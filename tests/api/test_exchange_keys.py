@@ -12,7 +12,7 @@ import pytest
 
 from adapters.exchange.keys import NODE_PERSON, HttpKeyDirectory, KeyNotShared, KeyUnavailable
 from coordination.domain.values import Actor, Role
-from ops.reference_scenario import BRIDGE_BUILDER, CIVICA, KVINFO
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CIVICA, KVINFO
 from tests.api.conftest import Organisations
 from tests.api.story import family, step
 

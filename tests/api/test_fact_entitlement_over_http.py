@@ -11,7 +11,7 @@ import pytest
 
 from coordination.domain.follow_up import FactKind, HouseholdFact
 from coordination.domain.values import Actor, Role
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA
 from tests.api.conftest import Api, Organisations
 from tests.api.story import copy_network, family, people, step
 

@@ -11,7 +11,7 @@ from datetime import date
 
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.values import Actor, Place, Role
-from ops.reference_scenario import CHILDREN_AND_YOUTH, CIVICA
+from ops.demo.reference_scenario import CHILDREN_AND_YOUTH, CIVICA
 from tests.api.conftest import FAB, Organisations
 from tests.application.builders import T0, cmd, register_family, the_move
 

@@ -15,7 +15,7 @@ from uuid import uuid4
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.network import Item, ItemKind
 from coordination.domain.values import Actor, Role
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
 from tests.api.conftest import FAB, Organisations
 from tests.api.story import ODENSE_C, people, play_over_http
 

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from coordination.domain.values import Role
-from ops.reference_scenario import CIVICA
+from ops.demo.reference_scenario import CIVICA
 from tests.api.conftest import FAB, Api, Organisations, open_organisations
 from tests.api.story import dwelling, family, step
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ops.demo.reference_scenario import CIVICA
 from ops.openapi import DOCUMENT, text
-from ops.reference_scenario import CIVICA
 from tests.api.conftest import Organisations
 
 

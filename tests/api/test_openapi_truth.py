@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 from adapters.http.authorisation import POLICY
+from ops.demo.reference_scenario import CIVICA
 from ops.openapi import DOCUMENT
-from ops.reference_scenario import CIVICA
 from tests.api.conftest import Organisations
 from tests.api.story import family, people, play_over_http, step
 

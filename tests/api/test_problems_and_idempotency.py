@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from ops.reference_scenario import CIVICA
+from ops.demo.reference_scenario import CIVICA
 from tests.api.conftest import Api, Organisations
 from tests.api.story import dwelling, family, people, step
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from coordination.domain.values import Role
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
 from tests.api.conftest import Organisations
 from tests.api.story import ODENSE_C, dwelling, etag_of, family, people, play_over_http, step
 

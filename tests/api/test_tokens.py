@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.http.auth import issue_token
-from ops.cli import main
-from ops.reference_scenario import CIVICA
+from ops.cli.main import main
+from ops.demo.reference_scenario import CIVICA
 from tests.api.conftest import FAB, Organisations
 
 

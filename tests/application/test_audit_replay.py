@@ -22,10 +22,10 @@ from coordination.domain.household import Household
 from coordination.domain.policy import DEFAULT_POLICY
 from coordination.domain.support_link import SupportLink
 from coordination.domain.values import Override
-from ops.audit_replay import progress_bar, replay_all
 from ops.bench.fixtures import read_model_support as rm
+from ops.cli.audit_replay import progress_bar, replay_all
 from ops.devservices.pgcluster import PostgresServer
-from ops.read_models import READ_MODELS
+from ops.node.read_models import READ_MODELS
 from tests.conftest import _fresh_schema, postgres_env
 
 FAMILIES = 920  # eleven events each: 10,120 in all

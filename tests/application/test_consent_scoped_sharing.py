@@ -28,7 +28,7 @@ from coordination.integration.events import Addressed
 from coordination.integration.outbound import Outbound
 from coordination.integration.personal import personal_fields
 from coordination.integration.topics import Topics
-from ops.reference_scenario import (
+from ops.demo.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
     CIVICA,

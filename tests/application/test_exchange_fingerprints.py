@@ -16,7 +16,7 @@ from coordination.applications.roles import BridgeBuilderApp
 from coordination.domain.follow_up import FactKind, HouseholdFact
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Actor, DeclinedBy, Role
-from ops.node import Exchange
+from ops.node.exchange import Exchange
 from tests.application.builders import (
     BRIDGE,
     BRIDGE_BUILDER,

@@ -51,7 +51,7 @@ from coordination.domain.values import (
 )
 from coordination.projections.rebuild import compare, rebuild
 from ops.bench.fixtures import read_model_support as s
-from ops.read_models import READ_MODELS
+from ops.node.read_models import READ_MODELS
 from tests.application.builders import CONSULTANT
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)

@@ -30,8 +30,8 @@ from coordination.integration import placements as p
 from coordination.integration.inbound import Inbound
 from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from coordination.integration.topics import Topics, org_source
-from ops.node import Exchange, Node
-from ops.read_models import ReadModels
+from ops.node.exchange import Exchange, Node
+from ops.node.read_models import ReadModels
 from tests.application.builders import (
     BRIDGE,
     BRIDGE_BUILDER,

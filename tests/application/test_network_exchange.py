@@ -25,7 +25,7 @@ from coordination.domain.referral import ReferralDetails, ReferralKind
 from coordination.domain.support_link import SupportKind, SupportOffer
 from coordination.domain.values import Actor, Consent, Role
 from coordination.projections.household_status import status_from_picture
-from ops.node import Exchange, Node
+from ops.node.exchange import Exchange, Node
 from tests.application.builders import (
     BRIDGE,
     BRIDGE_BUILDER,

@@ -13,7 +13,7 @@ from coordination.domain.follow_up import FactKind, FactState, HouseholdFact
 from coordination.domain.household import Enrolment, Household
 from coordination.domain.household_values import InstitutionKind
 from coordination.domain.network import ItemKind
-from ops.node import Exchange
+from ops.node.exchange import Exchange
 from tests.application.builders import (
     BRIDGE,
     BRIDGE_BUILDER,

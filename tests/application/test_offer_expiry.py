@@ -17,7 +17,7 @@ from coordination.domain.errors import VacancyOfAnotherOrganisation
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Actor, DeclinedBy, Role
-from ops.node import Exchange
+from ops.node.exchange import Exchange
 from tests.application.builders import (
     BRIDGE,
     CONSULTANT,

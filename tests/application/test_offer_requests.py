@@ -14,7 +14,7 @@ from coordination.applications.base import derived_id
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.offer_request import ReservationRefusal
 from coordination.domain.values import Actor, Role
-from ops.node import Exchange
+from ops.node.exchange import Exchange
 from tests.application.builders import CONSULTANT, at, cmd, dwelling, publish, register_family
 from tests.application.three_nodes import FAB, three_nodes
 

@@ -20,7 +20,7 @@ from coordination.integration.inbound import Inbound
 from coordination.integration.outbound import Outbound
 from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from coordination.integration.topics import Topics, org_source
-from ops.node import Exchange
+from ops.node.exchange import Exchange
 from tests.application.builders import (
     BRIDGE,
     BRIDGE_BUILDER,

@@ -18,7 +18,7 @@ from coordination.domain.household import Household
 from coordination.projections.rebuild import compare, rebuild
 from ops.bench.fixtures import read_model_support as s
 from ops.bench.fixtures.household_builders import a_move
-from ops.read_models import READ_MODELS
+from ops.node.read_models import READ_MODELS
 from tests.application.builders import CONSULTANT, at, cmd, register_family
 
 

@@ -18,7 +18,7 @@ from coordination.projections.rebuild import compare
 from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import TimelineProjection
 from ops.bench.fixtures.read_model_support import CountedTimeline
-from ops.reference_scenario import (
+from ops.demo.reference_scenario import (
     Nodes,
     consultant,
     on,

@@ -26,7 +26,7 @@ from coordination.domain.waterbed import (
     TRANSFORMATION_AREA,
     WaterbedPolicy,
 )
-from ops.nodes import housing_node
+from ops.demo.nodes import housing_node
 from tests.application.builders import (
     CIVICA,
     CONSULTANT,

@@ -11,7 +11,7 @@ from adapters.exchange.keys import KeyOwners
 from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp
-from ops.node import Exchange, Node
+from ops.node.exchange import Exchange, Node
 from tests.application.builders import BRIDGE, CIVICA
 
 FAB = "fab"

@@ -24,8 +24,8 @@ from adapters.eventstore.pg_events import NodeEventsRecorder
 from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.base import derived_id
 from coordination.applications.housing import HousingOrganisationApp
+from ops.demo.reference_scenario import consultant, on, the_dwelling
 from ops.devservices.pgcluster import PostgresServer
-from ops.reference_scenario import consultant, on, the_dwelling
 from tests.conftest import _fresh_schema, postgres_env
 
 pytestmark = pytest.mark.postgres

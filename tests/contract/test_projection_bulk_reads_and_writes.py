@@ -14,7 +14,7 @@ from coordination.projections.runner import ProjectionRunner
 from coordination.projections.timeline import TimelineProjection
 from coordination.projections.view_store import ViewStore
 from ops.bench.fixtures import read_model_support as s
-from ops.read_models import READ_MODELS
+from ops.node.read_models import READ_MODELS
 from tests.contract.test_projection_engine import app, open_views  # noqa: F401 (fixtures)
 
 

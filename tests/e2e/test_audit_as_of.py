@@ -26,9 +26,8 @@ from coordination.domain.errors import NotFound
 from coordination.domain.household import Household
 from coordination.domain.referral import Referral
 from coordination.projections.household_status import HouseholdStatus
-from ops.nodes import DEMO_ROLES, on_exchange
-from ops.read_models import ReadModels
-from ops.reference_scenario import (
+from ops.demo.nodes import DEMO_ROLES, on_exchange
+from ops.demo.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
     CIVICA,
@@ -38,6 +37,7 @@ from ops.reference_scenario import (
     on,
     play,
 )
+from ops.node.read_models import ReadModels
 
 # Each chapter's moment: after everything the chapter recorded, before anything the next one does.
 MOMENTS = {

@@ -15,10 +15,10 @@ from adapters.eventstore.audit_chain import Anchor
 from adapters.http.records import ApiRecords
 from adapters.settings import Store
 from adapters.sql.node_db import SqliteDatabase
-from ops.cli import main
-from ops.nodes import demo_nodes
-from ops.read_models import READ_MODELS
-from ops.reference_scenario import BRIDGE_BUILDER, CIVICA, ScenarioIds, play
+from ops.cli.main import main
+from ops.demo.nodes import demo_nodes
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CIVICA, ScenarioIds, play
+from ops.node.read_models import READ_MODELS
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ def test_the_quick_bench_of_commands_and_queries_writes_every_figure_with_its_ru
     out = tmp_path / "bench.json"
 
     done = subprocess.run(
-        [sys.executable, "-m", "ops.cli", "bench", "--quick", "--only", "a,d", "--json", str(out)],
+        [sys.executable, "-m", "ops.cli.main", "bench", "--quick", "--only", "a,d", "--json", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,

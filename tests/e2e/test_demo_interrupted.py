@@ -22,10 +22,10 @@ from pathlib import Path
 
 from adapters.exchange.tables import ParkedMessages
 from adapters.settings import Store
-from ops.demo import AREAS_FILE
+from ops.demo.nodes import demo_nodes
+from ops.demo.run import AREAS_FILE
 from ops.logging import configure
-from ops.node import Exchange
-from ops.nodes import demo_nodes
+from ops.node.exchange import Exchange
 from tests.ops.demo_history import node_histories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ STEPS = re.compile(rb"(\d+)/\d+")
 
 
 def _demo(data_dir: Path, *options: str) -> list[str]:
-    command = [sys.executable, "-m", "ops.cli", "demo", "--data-dir", str(data_dir)]
+    command = [sys.executable, "-m", "ops.cli.main", "demo", "--data-dir", str(data_dir)]
     return [*command, "--households", HOUSEHOLDS, *options]
 
 

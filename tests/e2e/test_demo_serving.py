@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ops.nodes import DEMO_ROLES
+from ops.demo.nodes import DEMO_ROLES
 
 ROOT = Path(__file__).resolve().parents[2]
 HOUSEHOLDS = "12"
@@ -37,7 +37,7 @@ def _demo(data_dir: Path, *options: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "ops.cli",
+        "ops.cli.main",
         "demo",
         "--data-dir",
         str(data_dir),

@@ -58,7 +58,7 @@ def test_the_documented_sessions_run_as_written_on_a_fresh_demo_that_ctrl_c_then
         [
             sys.executable,
             "-m",
-            "ops.cli",
+            "ops.cli.main",
             "demo",
             "--serve",
             "--port",

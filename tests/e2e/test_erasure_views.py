@@ -27,10 +27,9 @@ from adapters.settings import Store
 from coordination.domain.follow_up import FactKind, HouseholdFact
 from coordination.domain.personal_fields import ERASED
 from coordination.projections.daycare_queue import DaycareQueueProjection
-from ops.cli import main
-from ops.node import Exchange, Node
-from ops.nodes import demo_nodes
-from ops.reference_scenario import (
+from ops.cli.main import main
+from ops.demo.nodes import demo_nodes
+from ops.demo.reference_scenario import (
     CHILDREN_AND_YOUTH,
     CIVICA,
     Nodes,
@@ -39,6 +38,7 @@ from ops.reference_scenario import (
     on,
     play,
 )
+from ops.node.exchange import Exchange, Node
 
 ROOT = Path(__file__).resolve().parents[2]
 DAYCARE_CHILDREN = DaycareQueueProjection("live").table_names["daycare_children"]
@@ -136,7 +136,7 @@ def test_a_retry_beside_the_serving_node_purges_its_views_and_its_cached_key(
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("COORDINATION_")}
     retry = subprocess.run(
-        [sys.executable, "-m", "ops.cli", "parked", "retry", "--config", str(parked)],
+        [sys.executable, "-m", "ops.cli.main", "parked", "retry", "--config", str(parked)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -17,9 +17,9 @@ import pytest
 
 from adapters.settings import NodeSettings, Store
 from ops.bench.fixtures import read_model_support as s
-from ops.bootstrap import build_app
-from ops.cli import main
+from ops.cli.main import main
 from ops.devservices.pgcluster import PostgresServer
+from ops.node.bootstrap import build_app
 from tests.conftest import _fresh_schema
 
 REFUSAL = "refused by the test"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.cli import main
+from ops.cli.main import main
 
 
 @pytest.fixture

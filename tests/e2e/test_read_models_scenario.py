@@ -19,8 +19,16 @@ from adapters.sql.view_stores import PostgresViewStore, SQLiteViewStore
 from coordination.projections.daycare_queue import DaycareQueueProjection, QueueStatus
 from coordination.projections.rebuild import compare, rebuild
 from coordination.projections.vacancy_pool import HouseholdFacts, VacancyPool, VacancyPoolProjection
-from ops.read_models import READ_MODELS, ReadModels
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, Nodes, ScenarioIds, on, play
+from ops.demo.reference_scenario import (
+    BRIDGE_BUILDER,
+    CHILDREN_AND_YOUTH,
+    CIVICA,
+    Nodes,
+    ScenarioIds,
+    on,
+    play,
+)
+from ops.node.read_models import READ_MODELS, ReadModels
 from tests.e2e.test_reference_scenario import nodes  # noqa: F401
 
 

@@ -17,9 +17,8 @@ from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
-from ops.devservices.pgcluster import PostgresServer
-from ops.nodes import DEMO_ROLES, on_exchange
-from ops.reference_scenario import (
+from ops.demo.nodes import DEMO_ROLES, on_exchange
+from ops.demo.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
     CIVICA,
@@ -29,6 +28,7 @@ from ops.reference_scenario import (
     on,
     play,
 )
+from ops.devservices.pgcluster import PostgresServer
 from tests.conftest import _fresh_schema, postgres_env
 from tests.integration.conftest import BrokerProcess
 

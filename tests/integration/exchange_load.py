@@ -18,8 +18,8 @@ from coordination.domain.household import Move
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Actor, DeclinedBy, Override, Role
-from ops.reference_family import the_move
-from ops.reference_scenario import (
+from ops.demo.reference_family import the_move
+from ops.demo.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
     CIVICA,

@@ -33,9 +33,9 @@ from adapters.kafka.transport import KafkaSettings, ensure_topics
 from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.base import NodeApplication, derived_id
 from coordination.integration.topics import org_source
-from ops.bootstrap import build_app
 from ops.devservices.pgcluster import PostgresServer
-from ops.node import Node
+from ops.node.bootstrap import build_app
+from ops.node.exchange import Node
 from tests.conftest import _fresh_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,7 @@ SMALL_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "3"}
 
 
 class NodeProcess:
-    """`python -m ops.serve_node --org ORG` with its settings in the environment; each start logs to a new file."""
+    """`python -m ops.node.serve --org ORG` with its settings in the environment; each start logs to a new file."""
 
     def __init__(self, organisation: str, env: dict[str, str], logs: Path) -> None:
         self.organisation = organisation
@@ -62,7 +62,7 @@ class NodeProcess:
         log = self.logs / f"{self.organisation}-{self.starts:02d}.log"
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ops.serve_node", "--org", self.organisation],
+                [sys.executable, "-m", "ops.node.serve", "--org", self.organisation],
                 cwd=ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,

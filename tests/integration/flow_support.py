@@ -18,9 +18,9 @@ from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, MunicipalDepartmentApp
 from coordination.domain.values import Actor, Role
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, on, the_family
 from ops.devservices.pgcluster import PostgresServer
-from ops.node import Exchange, Node
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, on, the_family
+from ops.node.exchange import Exchange, Node
 from tests.conftest import _fresh_schema, postgres_env
 
 FAB = "fab"
@@ -34,7 +34,7 @@ fab_consultant = Actor(organisation=FAB, person="fab-gk-02", role=Role.REHOUSING
 
 
 class Later:
-    """The erasure hook and commit listener an app built here is given (as ops/bootstrap.py gives the apps
+    """The erasure hook and commit listener an app built here is given (as ops/node/bootstrap.py gives the apps
     it builds), passing each on to the parts built after the app: its node, and read models a test adds."""
 
     def __init__(self) -> None:

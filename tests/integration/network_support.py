@@ -35,14 +35,14 @@ def as_json(value: Any) -> Any:
 
 class ServedNode(NodeProcess):
     """`coordination serve --org ORG`: the node with its whole API, as an organisation runs it in production
-    (`python -m ops.serve_node` answers only its peers' exchange-key requests)."""
+    (`python -m ops.node.serve` answers only its peers' exchange-key requests)."""
 
     def start(self) -> None:
         assert self.process is None or self.process.poll() is not None, f"{self.organisation} is running"
         self.starts += 1
         with (self.logs / f"{self.organisation}-{self.starts:02d}.log").open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ops.cli", "serve", "--org", self.organisation],
+                [sys.executable, "-m", "ops.cli.main", "serve", "--org", self.organisation],
                 cwd=ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,

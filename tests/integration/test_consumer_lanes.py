@@ -28,7 +28,7 @@ from coordination.integration.events import IntegrationEvent
 from coordination.integration.inbound import Inbound
 from coordination.integration.received import AlreadyApplied, ReceivedEvent
 from coordination.integration.topics import org_source
-from ops.reference_scenario import CIVICA, consultant, on, the_dwelling
+from ops.demo.reference_scenario import CIVICA, consultant, on, the_dwelling
 from tests.exchange_support import SOURCE, Case, CaseNoted, run_until_handled
 from tests.integration.conftest import Transport
 
@@ -37,7 +37,7 @@ AT = on(the_dwelling().available_from)
 
 @pytest.fixture
 def fab(store_env: dict[str, str]) -> Iterator[HousingOrganisationApp]:
-    """FAB's node application with a group commit, as ops/bootstrap.py builds it."""
+    """FAB's node application with a group commit, as ops/node/bootstrap.py builds it."""
     app = HousingOrganisationApp(
         storage=ShreddingStorage(), organisation="fab", env=store_env, cpr_secret=b"f" * 32, group_commit=True
     )

@@ -30,10 +30,7 @@ from coordination.domain.referral import ReferralKind
 from coordination.domain.support_link import SupportKind, SupportOffer
 from coordination.domain.values import Address, Money
 from coordination.projections.rebuild import compare, rebuild
-from ops.devservices.pgcluster import PostgresServer
-from ops.logging import configure
-from ops.read_models import READ_MODELS, ReadModels
-from ops.reference_scenario import (
+from ops.demo.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
     CIVICA,
@@ -44,6 +41,9 @@ from ops.reference_scenario import (
     on,
     the_family,
 )
+from ops.devservices.pgcluster import PostgresServer
+from ops.logging import configure
+from ops.node.read_models import READ_MODELS, ReadModels
 from tests.integration.conftest import BrokerProcess
 from tests.integration.flow_support import Organisations, organisations
 

@@ -1,7 +1,7 @@
 """Faults of issue 3 with every organisation's node a separate OS process (PostgreSQL schema each, one broker).
 
 CIVICA and FAB (housing organisations), the bridge builder and the children and youth department run as
-`python -m ops.serve_node --org ...`; the test issues commands at each node's own store (the store is the outbox,
+`python -m ops.node.serve --org ...`; the test issues commands at each node's own store (the store is the outbox,
 so the node process publishes them) with a seeded load, injects one fault per scenario, waits until every
 message is applied or parked everywhere it is due, and then requires every node's state to equal a replay
 of its history from scratch and no effect to have been applied twice. Each scenario prints its figures:
@@ -32,8 +32,8 @@ from adapters.http.auth import issue_token, load_private_key, private_key_path
 from adapters.settings import OrganisationRole
 from coordination.domain.values import Role
 from coordination.integration.topics import Topics, org_source
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA
 from ops.devservices.pgcluster import PostgresServer
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA
 from tests.integration.conftest import BrokerProcess
 from tests.integration.exchange_checks import no_effect_applied_twice, replayed_equals_live
 from tests.integration.exchange_load import FAB, HOUSING, Load
@@ -324,7 +324,7 @@ def test_a_malformed_message_and_an_unknown_type_mid_partition_are_parked_and_th
     assert deployment.handled(BRIDGE_BUILDER, [d.ce_id for d in later if d.ce_id]) == {d.ce_id for d in later}
 
     listed = subprocess.run(
-        [sys.executable, "-m", "ops.cli", "parked", "list", "--org", BRIDGE_BUILDER],
+        [sys.executable, "-m", "ops.cli.main", "parked", "list", "--org", BRIDGE_BUILDER],
         cwd=ROOT,
         env=deployment.processes[BRIDGE_BUILDER].env,
         capture_output=True,

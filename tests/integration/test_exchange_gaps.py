@@ -13,8 +13,7 @@ from coordination.applications.timers import Expiries
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Consent, Override
-from ops.devservices.pgcluster import PostgresServer
-from ops.reference_scenario import (
+from ops.demo.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
     CIVICA,
@@ -24,6 +23,7 @@ from ops.reference_scenario import (
     on,
     the_dwelling,
 )
+from ops.devservices.pgcluster import PostgresServer
 from tests.integration.conftest import BrokerProcess
 from tests.integration.flow_support import Organisations, fab_consultant, organisations, register
 

@@ -6,7 +6,7 @@ from adapters.exchange.consumer import Consumer
 from adapters.exchange.inprocess import InProcessBroker
 from adapters.exchange.tables import ParkedMessages
 from coordination.integration.inbound import Inbound
-from ops.reference_scenario import play
+from ops.demo.reference_scenario import play
 from tests.exchange_support import reference_nodes
 
 

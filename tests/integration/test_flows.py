@@ -14,9 +14,8 @@ from coordination.domain.errors import DomainError
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Override
-from ops.devservices.pgcluster import PostgresServer
-from ops.reference_family import the_move
-from ops.reference_scenario import (
+from ops.demo.reference_family import the_move
+from ops.demo.reference_scenario import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
     CIVICA,
@@ -26,6 +25,7 @@ from ops.reference_scenario import (
     on,
     the_dwelling,
 )
+from ops.devservices.pgcluster import PostgresServer
 from tests.integration.conftest import BrokerProcess
 from tests.integration.flow_support import FAB, Organisations, fab_consultant, organisations, register
 

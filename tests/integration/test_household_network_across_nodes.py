@@ -1,6 +1,6 @@
 """The household's network across organisations, as in production (issue 19, "What must hold", first point).
 
-Each organisation is a node process (`python -m ops.serve_node`) on a PostgreSQL schema of its own, all on one
+Each organisation is a node process (`python -m ops.node.serve`) on a PostgreSQL schema of its own, all on one
 broker: CIVICA (the owner), the bridge builder, the children and youth department (daycare), the jobcentre,
 KVINFO, and FAB, which has nothing to do with the family. The test drives them only over HTTP, with tokens
 signed by each organisation's key, as an outside integrator would. The reference family is registered,
@@ -29,8 +29,7 @@ import pytest
 
 from adapters.settings import OrganisationRole
 from coordination.domain.values import Actor, Role
-from ops.devservices.pgcluster import PostgresServer
-from ops.reference_family import (
+from ops.demo.reference_family import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
     CIVICA,
@@ -40,7 +39,8 @@ from ops.reference_family import (
     the_family,
     the_move,
 )
-from ops.reference_scenario import bridge_builder, consultant, daycare_allocator, mentor_coordinator
+from ops.demo.reference_scenario import bridge_builder, consultant, daycare_allocator, mentor_coordinator
+from ops.devservices.pgcluster import PostgresServer
 from tests.integration.conftest import BrokerProcess
 from tests.integration.fault_support import Deployment
 from tests.integration.network_support import (

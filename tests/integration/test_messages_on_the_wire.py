@@ -21,8 +21,7 @@ from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.values import Override
-from ops.node import Node
-from ops.reference_scenario import (
+from ops.demo.reference_scenario import (
     CHILDREN_AND_YOUTH,
     CIVICA,
     ScenarioIds,
@@ -32,6 +31,7 @@ from ops.reference_scenario import (
     the_dwelling,
     the_family,
 )
+from ops.node.exchange import Node
 from tests.exchange_support import reference_nodes
 from tests.integration.conftest import BrokerProcess
 from tests.integration.flow_support import FAB, fab_consultant, register

@@ -1,5 +1,5 @@
 """The waterbed part of issue 19 as in production: CIVICA, FAB and the municipality's node, each a
-separate OS process (`python -m ops.serve_node`) on a PostgreSQL schema of its own, on one broker.
+separate OS process (`python -m ops.node.serve`) on a PostgreSQL schema of its own, on one broker.
 
 Placements by CIVICA and FAB into one receiving area add up at both housing organisations and at the
 municipal node; FAB's offer is warned once the sum crosses the inflow limit, where FAB's own moves alone
@@ -31,8 +31,8 @@ from coordination.domain.errors import OverrideRequired
 from coordination.domain.municipal_picture import SharedPlacement
 from coordination.domain.values import Actor, Place, Role
 from coordination.domain.waterbed import INFLOW
+from ops.demo.reference_scenario import CHILDREN_AND_YOUTH, CIVICA
 from ops.devservices.pgcluster import PostgresServer
-from ops.reference_scenario import CHILDREN_AND_YOUTH, CIVICA
 from tests.application.builders import T0, at, cmd, dwelling, register_family, the_move
 from tests.integration.conftest import BrokerProcess
 from tests.integration.fault_support import ROOT, Deployment, NodeProcess
@@ -85,7 +85,7 @@ def _kept(app: NodeApplication) -> int:
 
 class ServingNodeProcess(NodeProcess):
     """The municipal node as `coordination serve --org ORG` runs it: with its whole API and read models
-    (the fault harness's `ops.serve_node` answers only its peers' exchange-key requests)."""
+    (the fault harness's `ops.node.serve` answers only its peers' exchange-key requests)."""
 
     def start(self) -> None:
         assert self.process is None or self.process.poll() is not None, f"{self.organisation} is running"
@@ -93,7 +93,7 @@ class ServingNodeProcess(NodeProcess):
         log = self.logs / f"{self.organisation}-{self.starts:02d}.log"
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ops.cli", "serve", "--org", self.organisation],
+                [sys.executable, "-m", "ops.cli.main", "serve", "--org", self.organisation],
                 cwd=ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,

@@ -18,9 +18,9 @@ from adapters.settings import NodeSettings, Store
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.values import Place
 from ops.bench.fixtures import read_model_support as s
-from ops.bootstrap import NodeParts
-from ops.node import Node
-from ops.read_models import READ_MODELS
+from ops.node.bootstrap import NodeParts
+from ops.node.exchange import Node
+from ops.node.read_models import READ_MODELS
 
 ODENSE_AREAS = Path(__file__).resolve().parents[2] / "ops" / "areas" / "odense.csv"
 T = TypeVar("T")

@@ -26,9 +26,9 @@ import pytest
 from adapters.http.auth import issue_token, load_private_key, private_key_path
 from adapters.settings import OrganisationRole
 from coordination.domain.values import Role
+from ops.demo.reference_scenario import CIVICA
 from ops.devservices.pgcluster import PostgresServer
 from ops.devservices.tansu import BrokerProcess
-from ops.reference_scenario import CIVICA
 from tests.api.story import dwelling, family
 from tests.integration.fault_support import ROOT, Deployment, NodeProcess
 
@@ -47,7 +47,7 @@ class ServedNode(NodeProcess):
         self.starts += 1
         with (self.logs / f"{self.organisation}-{self.starts:02d}.log").open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ops.cli", "serve", "--org", self.organisation],
+                [sys.executable, "-m", "ops.cli.main", "serve", "--org", self.organisation],
                 cwd=ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,

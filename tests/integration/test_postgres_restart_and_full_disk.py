@@ -32,7 +32,6 @@ from coordination.projections.rebuild import compare, drop
 from coordination.projections.runner import ProjectionRunner
 from coordination.transient import is_transient
 from ops.bench.fixtures import read_model_support as s
-from ops.bootstrap import build_app, node_read_models
 from ops.devservices.pgcluster import (
     PG_VERSION,
     Cluster,
@@ -42,8 +41,9 @@ from ops.devservices.pgcluster import (
     create_database,
     psql,
 )
-from ops.node import Node
-from ops.read_models import READ_MODELS
+from ops.node.bootstrap import build_app, node_read_models
+from ops.node.exchange import Node
+from ops.node.read_models import READ_MODELS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
 

@@ -22,10 +22,10 @@ from adapters.http.node import ApiNode
 from adapters.kafka.transport import KafkaPublisher, KafkaSettings, KafkaSubscription, KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from adapters.sql.node_db import database_for
-from ops.bootstrap import build_app
+from ops.demo.reference_scenario import CIVICA, consultant, the_dwelling
 from ops.devservices.tansu import BrokerProcess, running_tansu
-from ops.node import Node, exchange_figures, exchange_running
-from ops.reference_scenario import CIVICA, consultant, the_dwelling
+from ops.node.bootstrap import build_app
+from ops.node.exchange import Node, exchange_figures, exchange_running
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

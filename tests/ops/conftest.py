@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from adapters.settings import Store
-from ops.api import ServedNodes, demo_api_nodes, demo_tokens, mounted_app
-from ops.demo import AREAS_FILE, ensure_seeded, relax_fsync
+from ops.demo.api import ServedNodes, demo_api_nodes, demo_tokens, mounted_app
+from ops.demo.nodes import demo_nodes
+from ops.demo.reference_scenario import Nodes
+from ops.demo.run import AREAS_FILE, ensure_seeded, relax_fsync
 from ops.logging import configure
-from ops.nodes import demo_nodes
-from ops.reference_scenario import Nodes
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from coordination.domain.network import HouseholdNetwork
-from ops.reference_scenario import Nodes
+from ops.demo.reference_scenario import Nodes
 
 
 def _plain(value: Any) -> Any:

@@ -20,11 +20,11 @@ from coordination.applications.timers import originators
 from coordination.domain.calendar import COPENHAGEN
 from coordination.domain.household import Household
 from coordination.domain.referral import Referral, ReferralKind, ReferralStatus
-from ops.api import ServedNodes, demo_api_nodes, demo_tokens, mounted_app
-from ops.demo import AREAS_FILE, desks, ensure_seeded, relax_fsync
+from ops.demo.api import ServedNodes, demo_api_nodes, demo_tokens, mounted_app
+from ops.demo.nodes import demo_nodes
+from ops.demo.reference_scenario import CIVICA, Nodes, play
+from ops.demo.run import AREAS_FILE, desks, ensure_seeded, relax_fsync
 from ops.logging import configure
-from ops.nodes import demo_nodes
-from ops.reference_scenario import CIVICA, Nodes, play
 from tests.ops.conftest import HOUSEHOLDS
 
 with warnings.catch_warnings():

@@ -15,11 +15,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from adapters.settings import Store
-from ops.demo import AREAS_FILE, Seeding, ensure_seeded, needs_seeding, readyz_while_seeding, relax_fsync
+from ops.demo.nodes import demo_nodes
+from ops.demo.reference_scenario import Nodes
+from ops.demo.run import AREAS_FILE, Seeding, ensure_seeded, needs_seeding, readyz_while_seeding, relax_fsync
 from ops.logging import configure
-from ops.node import Exchange
-from ops.nodes import demo_nodes
-from ops.reference_scenario import Nodes
+from ops.node.exchange import Exchange
 from tests.ops.demo_history import node_histories
 
 with warnings.catch_warnings():

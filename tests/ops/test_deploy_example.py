@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from adapters.settings import NodeSettings, OrganisationRole, Profile, Store
-from ops.nodes import DEMO_ROLES
+from ops.demo.nodes import DEMO_ROLES
 
 DEPLOY = Path(__file__).resolve().parents[2] / "ops" / "deploy"
 VARIABLE = re.compile(r"\$\{(\w+):\?[^}]*\}")

@@ -26,11 +26,11 @@ from adapters.settings import NodeSettings, OrganisationRole, Store
 from adapters.sql.node_db import database_for
 from coordination.domain.values import Role
 from ops.bench.fixtures import read_model_support as rm
-from ops.bootstrap import build_app, node_read_models
 from ops.devservices import pgcluster
 from ops.devservices.tansu import free_port
 from ops.logging import configure
-from ops.node import Node, exchange_figures, exchange_running
+from ops.node.bootstrap import build_app, node_read_models
+from ops.node.exchange import Node, exchange_figures, exchange_running
 
 pytestmark = pytest.mark.postgres
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from ops.node import Exchange
+from ops.node.exchange import Exchange
 from tests.ops.conftest import SeededDemo
 
 

@@ -12,7 +12,7 @@ from adapters.eventstore.storage import ShreddingStorage
 from adapters.settings import NodeSettings
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp
-from ops.timers import NodeTimers, start_timers
+from ops.node.timers import NodeTimers, start_timers
 from tests.application.builders import BRIDGE, CIVICA, CONSULTANT, at, cmd, publish, register_family
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}

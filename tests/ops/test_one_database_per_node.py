@@ -15,11 +15,11 @@ from adapters.exchange.inprocess import InProcessBroker
 from adapters.http.node import ApiNode
 from adapters.settings import NodeSettings, Store
 from adapters.sql.node_db import database_for
-from ops.bootstrap import NodeParts, build_app, node_read_models
+from ops.demo.reference_family import the_dwelling
+from ops.demo.reference_scenario import CIVICA, consultant, on
 from ops.devservices.pgcluster import PostgresServer
-from ops.node import Node
-from ops.reference_family import the_dwelling
-from ops.reference_scenario import CIVICA, consultant, on
+from ops.node.bootstrap import NodeParts, build_app, node_read_models
+from ops.node.exchange import Node
 from tests.conftest import _fresh_schema
 
 pytestmark = pytest.mark.postgres

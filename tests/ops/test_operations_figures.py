@@ -11,10 +11,10 @@ import pytest
 from adapters.exchange.tables import ParkedMessages
 from adapters.exchange.transport import OutgoingMessage
 from adapters.settings import Store
-from ops.api import ServedNodes, demo_api_nodes, demo_tokens, mounted_app
-from ops.node import Exchange
-from ops.nodes import demo_nodes
-from ops.reference_scenario import CIVICA, Nodes
+from ops.demo.api import ServedNodes, demo_api_nodes, demo_tokens, mounted_app
+from ops.demo.nodes import demo_nodes
+from ops.demo.reference_scenario import CIVICA, Nodes
+from ops.node.exchange import Exchange
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

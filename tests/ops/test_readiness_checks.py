@@ -16,7 +16,7 @@ from adapters.http.node import ApiNode
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from adapters.sql.node_db import database_for
 from coordination.applications.base import NodeApplication
-from ops.bootstrap import build_app
+from ops.node.bootstrap import build_app
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ops.reference_scenario import CIVICA
+from ops.demo.reference_scenario import CIVICA
 from tests.ops.conftest import SeededDemo
 
 # The whole demo history (a period is at most ten years).

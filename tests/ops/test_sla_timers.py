@@ -17,11 +17,11 @@ from adapters.settings import Store
 from adapters.sql.view_stores import SQLiteViewStore
 from coordination.domain.calendar import COPENHAGEN
 from coordination.domain.referral import ReferralKind
-from ops.api import ServedNodes, demo_api_nodes, demo_tokens, mounted_app
-from ops.nodes import demo_nodes
-from ops.read_models import ReadModels
-from ops.reference_family import the_move
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, Nodes, consultant, the_family
+from ops.demo.api import ServedNodes, demo_api_nodes, demo_tokens, mounted_app
+from ops.demo.nodes import demo_nodes
+from ops.demo.reference_family import the_move
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, Nodes, consultant, the_family
+from ops.node.read_models import ReadModels
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

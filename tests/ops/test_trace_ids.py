@@ -12,9 +12,9 @@ from structlog.testing import capture_logs
 
 from adapters.settings import Store
 from coordination.domain.referral import ReferralKind
+from ops.demo.nodes import demo_nodes
+from ops.demo.reference_scenario import BRIDGE_BUILDER, consultant, on, the_family
 from ops.logging import configure
-from ops.nodes import demo_nodes
-from ops.reference_scenario import BRIDGE_BUILDER, consultant, on, the_family
 
 
 def test_a_referral_is_logged_with_one_trace_id_when_published_and_when_applied(tmp_path: Path) -> None:

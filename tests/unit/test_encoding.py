@@ -18,7 +18,7 @@ from adapters.eventstore.shredding import ShreddedTranscoding
 from adapters.eventstore.transcoding import FastJSONTranscoder, register_domain_transcodings
 from adapters.exchange.inprocess import InProcessBroker
 from coordination.domain.values import Actor, Role
-from ops.reference_scenario import play
+from ops.demo.reference_scenario import play
 from tests.exchange_support import reference_nodes
 
 

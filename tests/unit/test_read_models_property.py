@@ -21,7 +21,7 @@ from coordination.projections.rebuild import compare, rebuild
 from coordination.projections.runner import ProjectionRunner
 from ops.bench.fixtures import projection_toys as toys
 from ops.bench.fixtures import read_model_support as s
-from ops.read_models import READ_MODELS
+from ops.node.read_models import READ_MODELS
 
 REFERRAL_STEPS: dict[str, Callable[[Referral, float], None]] = {
     "acknowledge": lambda r, t: r.acknowledge(at=s.at(t), by=_receiver(r)),

@@ -24,7 +24,7 @@ from coordination.projections.timeline import TimelineProjection
 from coordination.projections.transaction import ProjectionTx
 from ops.bench.fixtures import read_model_support
 from ops.bench.fixtures.history import NodeLikeApp, household_with_referrals, vacancy_with_offers
-from ops.read_models import READ_MODELS
+from ops.node.read_models import READ_MODELS
 from tests.unit.test_read_models_property import _command
 from tests.unit.test_read_models_property import steps as read_model_steps
 

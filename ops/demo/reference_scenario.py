@@ -4,7 +4,7 @@ A single mother with four children (16, 12, 10 and 4) is rehoused by CIVICA from
 Odense; the bridge builder holds the family from the move until the bridge holds. Each organisation is its
 own node with its own store; what crosses between them travels over the exchange (`Nodes.exchange`),
 which is settled after each step another organisation must hear about. The family, its dwelling and its
-move are written once, in `ops.reference_family`.
+move are written once, in `ops.demo.reference_family`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from coordination.domain.household_values import InstitutionKind
 from coordination.domain.referral import ReferralKind
 from coordination.domain.support_link import SupportKind, SupportOffer
 from coordination.domain.values import Actor, Override, Role
-from ops.reference_family import (
+from ops.demo.reference_family import (
     BRIDGE_BUILDER,
     CHILDREN_AND_YOUTH,
     CIVICA,
@@ -63,7 +63,7 @@ class Nodes:
     exchange: Settles | None = None
     # Further organisations of the seeded demo (FAB, the jobcentre); the reference story does not use them.
     extra: list[ReferralDesk] = field(default_factory=list)
-    # Each organisation's parts as the composition root built them (ops/bootstrap.py `NodeParts`), when
+    # Each organisation's parts as the composition root built them (ops/node/bootstrap.py `NodeParts`), when
     # it did (the demo): what the API serves of each node.
     parts: dict[str, Any] = field(default_factory=dict)
 

@@ -27,9 +27,9 @@ from coordination.domain.errors import DomainError
 from coordination.domain.household import Household
 from coordination.projections.history import HistoryEntry
 from coordination.projections.timeline import TimelineProjection
-from ops.audit_replay import progress_bar, replay_all
-from ops.bootstrap import NodeParts
-from ops.read_models import READ_MODELS, views_path
+from ops.cli.audit_replay import progress_bar, replay_all
+from ops.node.bootstrap import NodeParts
+from ops.node.read_models import READ_MODELS, views_path
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -27,11 +27,8 @@ from adapters.settings import NodeSettings, Store
 from adapters.sql.node_db import database_for
 from coordination.applications.base import NodeApplication
 from coordination.domain.values import Actor, Role
-from ops.demo import Seeding, readyz_while_seeding
-from ops.node import Exchange, Node, exchange_figures, exchange_running
-from ops.nodes import DEMO_ROLES
-from ops.read_models import ReadModels, open_views
-from ops.reference_scenario import (
+from ops.demo.nodes import DEMO_ROLES
+from ops.demo.reference_scenario import (
     CHILDREN_AND_YOUTH,
     CIVICA,
     Nodes,
@@ -41,6 +38,9 @@ from ops.reference_scenario import (
     mentor_coordinator,
     school_caseworker,
 )
+from ops.demo.run import Seeding, readyz_while_seeding
+from ops.node.exchange import Exchange, Node, exchange_figures, exchange_running
+from ops.node.read_models import ReadModels, open_views
 
 # The people the demo prints tokens for: the scenario's staff, and CIVICA's auditor and operator.
 DEMO_PEOPLE: dict[str, Actor] = {

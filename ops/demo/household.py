@@ -29,8 +29,8 @@ from coordination.domain.values import (
     Role,
 )
 from coordination.domain.values import YearMonth as Month
-from ops.demo_lettings import Lettings
-from ops.demo_world import (
+from ops.demo.lettings import Lettings
+from ops.demo.world import (
     ESTATES,
     FAB,
     FIRST_START,

@@ -1,6 +1,6 @@
 """Production mode: one organisation's node per process, on PostgreSQL and Kafka, its API served or not.
 
-`python -m ops.serve_node --org civica` (`coordination node`) runs one node without its full API (settings
+`python -m ops.node.serve --org civica` (`coordination node`) runs one node without its full API (settings
 from COORDINATION_* and an optional .env-style file) until SIGTERM; with peers it still answers their
 exchange-key requests.
 
@@ -22,9 +22,9 @@ import structlog
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig, public_keys_in
 from adapters.settings import NodeSettings, Profile
-from ops.bootstrap import NodeParts
-from ops.interpreter import tune_for_a_node
 from ops.logging import configure
+from ops.node.bootstrap import NodeParts
+from ops.node.interpreter import tune_for_a_node
 
 
 def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | None = None) -> int:
@@ -64,7 +64,7 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
 
 def run_node(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ops.serve_node", description="Run one organisation's node"
+        prog="python -m ops.node.serve", description="Run one organisation's node"
     )
     parser.add_argument("--org", help="the organisation (default: COORDINATION_ORGANISATION)")
     parser.add_argument("--config", type=Path, help="a .env-style file of COORDINATION_* settings")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from ops.demo_household import DrawnHousehold
-from ops.demo_world import (
+from ops.demo.household import DrawnHousehold
+from ops.demo.world import (
     FAB,
     JOBCENTRE,
     Desks,

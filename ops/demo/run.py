@@ -19,11 +19,11 @@ from starlette.responses import JSONResponse
 
 from adapters.sql.node_db import SqliteDatabase
 from coordination.applications.housing import HousingOrganisationApp
-from ops.demo_seed import FAB, JOBCENTRE, Desks, Progress, seed
-from ops.node import Exchange
-from ops.reference_scenario import Nodes
+from ops.demo.reference_scenario import Nodes
+from ops.demo.seed import FAB, JOBCENTRE, Desks, Progress, seed
+from ops.node.exchange import Exchange
 
-AREAS_FILE = Path(__file__).parent / "areas" / "odense.csv"
+AREAS_FILE = Path(__file__).resolve().parent.parent / "areas" / "odense.csv"
 DEFAULT_HOUSEHOLDS = 300
 DEFAULT_SEED = "vollsmose-2025"
 

@@ -1,6 +1,6 @@
 """One organisation's node on the exchange: its application, relay, consumer and parked messages.
 
-ops/bootstrap.py builds a node; `python -m ops.serve_node --org civica` runs one as its own OS process,
+ops/node/bootstrap.py builds a node; `python -m ops.node.serve --org civica` runs one as its own OS process,
 the demo runs every organisation's node in one process.
 """
 
@@ -39,7 +39,7 @@ from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.integration.inbound import Inbound
 from coordination.integration.outbound import Outbound
 from coordination.integration.topics import Topics, org_source, slug
-from ops.read_models import ReadModels
+from ops.node.read_models import ReadModels
 
 EXCHANGE = "exchange"
 # Up to where every message the relay published was applied by every reader (the exchange settled).
@@ -101,16 +101,16 @@ class Node:
     ) -> None:
         """`read_models`, when given, are kept caught up with the node's log.
 
-        The node does not wire itself into the app: the composition root (ops/bootstrap.py) built the app
+        The node does not wire itself into the app: the composition root (ops/node/bootstrap.py) built the app
         with the node's `committed` among its commit listeners and its `forget` among its erasure hooks.
 
-        `db` is the node's database beside its store (ops/bootstrap.py opens one per process and closes
+        `db` is the node's database beside its store (ops/node/bootstrap.py opens one per process and closes
         it); without it the node opens one of its own and closes it with itself. `key_owners` are the
         exchange keys of the nodes in this process: this node's are listed there while it runs, and
         without peers (`keys`) it asks the others there for theirs.
 
         The consumer applies a poll's messages in up to `consumer_concurrency` lanes at once; their saves
-        share store transactions when the app was built with a group commit (ops/bootstrap.py does).
+        share store transactions when the app was built with a group commit (ops/node/bootstrap.py does).
         """
         self.settings = settings
         self.app = app

@@ -20,7 +20,7 @@ from coordination.domain.values import (
     Override,
     Place,
 )
-from ops.demo_world import (
+from ops.demo.world import (
     POSTCODES,
     RECEIVING_AREAS,
     STREETS,

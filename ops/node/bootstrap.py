@@ -3,8 +3,8 @@ exchange, API node and timers, each given what it uses when it is built.
 
 One database object per process for the node's store (`NodeParts.db`): the household keys, the relay's
 positions and parked messages, the audit chain, the API's records and the snapshot deletions all use it.
-Every entry point builds its nodes here: `coordination serve --org`, `python -m ops.serve_node`, the demo's
-nodes (ops/nodes.py), the CLIs.
+Every entry point builds its nodes here: `coordination serve --org`, `python -m ops.node.serve`, the demo's
+nodes (ops/demo/nodes.py), the CLIs.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from coordination.applications.shredding import ErasureHook
 from coordination.domain.values import Place
 from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY
 from coordination.projections.history import HistoryEntry
-from ops.node import Exchange, Node, exchange_figures, exchange_running
-from ops.read_models import ReadModels, open_views_beside
-from ops.timers import NodeTimers, start_timers
+from ops.node.exchange import Exchange, Node, exchange_figures, exchange_running
+from ops.node.read_models import ReadModels, open_views_beside
+from ops.node.timers import NodeTimers, start_timers
 
 NodeDatabase = SqliteDatabase | PostgresDatabase
 

@@ -12,10 +12,10 @@ from adapters.exchange.transport import Transport
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, CivilActorApp, MunicipalDepartmentApp
-from ops.bootstrap import NodeParts, housing_node, node_read_models
-from ops.demo_seed import FAB, JOBCENTRE
-from ops.node import Exchange, Node
-from ops.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO, Nodes
+from ops.demo.seed import FAB, JOBCENTRE
+from ops.node.bootstrap import NodeParts, housing_node, node_read_models
+from ops.node.exchange import Exchange, Node
 
 __all__ = ["DEMO_ROLES", "demo_nodes", "housing_node", "on_exchange"]
 
@@ -38,7 +38,7 @@ def on_exchange(
 ) -> Nodes:
     """Organisations whose apps were built elsewhere (tests' own stores), each put on the exchange as a node
     (relay, consumer, parked messages, read models); they ask each other for exchange keys through one
-    `KeyOwners`. Their apps were not built with the nodes' hooks (ops/bootstrap.py builds them so): their
+    `KeyOwners`. Their apps were not built with the nodes' hooks (ops/node/bootstrap.py builds them so): their
     relays publish on their next poll rather than at once, and their history is read from their logs."""
     owners = KeyOwners()
     nodes = [

@@ -13,11 +13,13 @@ from pathlib import Path
 from adapters.exchange.inprocess import InProcessBroker
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.domain.values import Role
-from ops.audit_cli import add_commands as add_audit_commands
-from ops.audit_replay import progress_bar
 from ops.bench.cli import add_commands as add_bench_commands
-from ops.bootstrap import NodeParts
-from ops.demo import (
+from ops.cli.audit import add_commands as add_audit_commands
+from ops.cli.audit_replay import progress_bar
+from ops.cli.projections import add_commands as add_projection_commands
+from ops.demo.nodes import demo_nodes
+from ops.demo.reference_scenario import Nodes, play
+from ops.demo.run import (
     AREAS_FILE,
     DEFAULT_HOUSEHOLDS,
     DEFAULT_SEED,
@@ -28,12 +30,10 @@ from ops.demo import (
     seeding_failed,
     stop_asked,
 )
-from ops.interpreter import tune_for_a_node
 from ops.logging import configure
-from ops.node import Exchange
-from ops.nodes import demo_nodes
-from ops.projections_cli import add_commands as add_projection_commands
-from ops.reference_scenario import Nodes, play
+from ops.node.bootstrap import NodeParts
+from ops.node.exchange import Exchange
+from ops.node.interpreter import tune_for_a_node
 
 
 def _demo_nodes(args: argparse.Namespace) -> Nodes:
@@ -87,7 +87,7 @@ def _demo(args: argparse.Namespace) -> int:
                 f"  duplicates {stats.duplicates}  parked {stats.parked}"
             )
         print(f"\nStores: {Path(args.data_dir).resolve()} (one SQLite file per organisation)")
-        from ops.api import demo_keys, serve
+        from ops.demo.api import demo_keys, serve
 
         demo_keys(Path(args.data_dir))  # each demo organisation's key pair, for `coordination token issue`
         if _serving(args):
@@ -142,10 +142,10 @@ def _serving(args: argparse.Namespace) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ops.api import serve
+    from ops.demo.api import serve
 
     if args.org or args.config:
-        from ops.serve_node import serve_one
+        from ops.node.serve import serve_one
 
         return serve_one(_node_settings(args), host=args.host, port=args.port)
     configure(json=False, level=logging.WARNING)
@@ -233,7 +233,7 @@ def _parked(args: argparse.Namespace) -> int:
 
 
 def _node(args: argparse.Namespace) -> int:
-    from ops.serve_node import run_node
+    from ops.node.serve import run_node
 
     argv = [
         *(["--org", args.org] if args.org else []),

@@ -14,9 +14,9 @@ from adapters.eventstore.event_decoding import StoredEventDecoder
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.projections.rebuild import compare, drop
 from coordination.projections.runner import ProjectionRunner
-from ops.audit_replay import Progress, progress_bar
-from ops.bootstrap import NodeParts
-from ops.read_models import READ_MODELS, ReadModels
+from ops.cli.audit_replay import Progress, progress_bar
+from ops.node.bootstrap import NodeParts
+from ops.node.read_models import READ_MODELS, ReadModels
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
