@@ -280,6 +280,10 @@ def play(nodes: Nodes, checkpoint: Checkpoint | None = None, seed: str = "odense
             member_id=child, institution_kind=kind, institution=institution, starts_on=starts
         )
         report(HouseholdFact(kind=FactKind.CHILD_ENROLLED, enrolment=enrolment), on(date(2026, 8, 10)))
+    # July's and August's reports reach CIVICA before the support links of the 17th are made, as they would:
+    # the links' steps travel another way (the household's network), and a household's history is audited
+    # in the order it was recorded.
+    sync()
 
     # Support: the association's PC, a leisure job, the youth centre, a leisure guide, a mentor, a neighbour.
     for provider, service, kind, contact, node, actor in (

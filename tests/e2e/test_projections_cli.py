@@ -38,8 +38,9 @@ def test_status_shows_each_projections_lag_until_it_is_run(
     assert main(["projections", "status", *_node(data_dir)]) == 0
     before = capsys.readouterr().out
     assert main(["projections", "run", *_node(data_dir)]) == 0
-    # CIVICA's whole log after the reference story: its 67 steps and the 43 notes on the family's network.
-    assert "applied 110 events" in capsys.readouterr().out
+    # CIVICA's whole log after the reference story: its steps, the notes on the family's network (the
+    # members' reported steps among them: the support links) and its answers to the facts reported to it.
+    assert "applied 153 events" in capsys.readouterr().out
     assert main(["projections", "status", *_node(data_dir)]) == 0
     after = capsys.readouterr().out.splitlines()
 

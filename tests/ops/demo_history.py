@@ -13,7 +13,8 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from coordination.domain.network import HouseholdNetwork
+from coordination.applications.base import CommandReceipt
+from coordination.domain.network import HouseholdNetwork, NetworkCopy
 from ops.demo.reference_scenario import Nodes
 
 
@@ -58,22 +59,35 @@ def node_histories(nodes: Nodes) -> dict[str, tuple[int, str]]:
                 separators=(",", ":"),
             )
             for event in events
-            if not isinstance(event, HouseholdNetwork.Event)
+            if not _as_it_ends(event)
         )
         lines += sorted(
-            _network(app, e.originator_id) for e in events if isinstance(e, HouseholdNetwork.Opened)
+            _network(app, e.originator_id)
+            for e in events
+            if isinstance(e, HouseholdNetwork.Opened | NetworkCopy.Received)
         )
         digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
         found[app.organisation] = (len(lines), digest)
     return found
 
 
+def _as_it_ends(event: Any) -> bool:
+    """An event of a household's network, or of a member's copy of it, or the receipt of a picture: counted
+    as the network (or copy) ends. How many pictures a member received depends on how far the owner's
+    relay had got when each was sent (it sends only the newest), which an interrupted run changes."""
+    if isinstance(event, HouseholdNetwork.Event | NetworkCopy.Event):
+        return True
+    return isinstance(event, CommandReceipt.Recorded) and event.command == "receive_network_picture"
+
+
 def _network(app: Any, network_id: UUID) -> str:
-    """A household's network as it ends, whatever order the owner noted its members' steps in (the
-    consumer's lanes run side by side, so the network's own events and versions may interleave
-    differently from run to run): its household, members and items, without version and time of change."""
-    picture = app.repository.get(network_id).picture()
+    """A household's network as it ends (the owner's, or a member's copy of its picture), whatever order the
+    owner noted its members' steps in (the consumer's lanes run side by side, so the network's own events
+    and versions may interleave differently from run to run): its household, members and items, without
+    version and time of change."""
+    kept = app.repository.get(network_id)
+    picture = kept.picture() if isinstance(kept, HouseholdNetwork) else kept.picture
     members = sorted(json.dumps(_plain(m), sort_keys=True) for m in picture.members)
     whole = _plain(picture.model_copy(update={"members": []}))
     whole = {k: v for k, v in whole.items() if k not in ("version", "changed_at")}
-    return json.dumps(["HouseholdNetwork", whole, members], sort_keys=True, separators=(",", ":"))
+    return json.dumps([type(kept).__name__, whole, members], sort_keys=True, separators=(",", ":"))
