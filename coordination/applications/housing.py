@@ -103,7 +103,15 @@ class HousingOrganisationApp(
         return HouseholdView.of(household, self.policy, today, requested=self.offers_not_held(household))
 
     def vacancy(self, vacancy_id: UUID) -> VacancyView:
-        return VacancyView.of(self._get(Vacancy, vacancy_id, VACANCY))
+        """Once the household it was let to is erased, the vacancy keeps the dwelling but not who got it."""
+        view = VacancyView.of(self._get(Vacancy, vacancy_id, VACANCY))
+        if (
+            view.let_to is not None
+            and self.household_keys is not None
+            and self.household_keys.is_erased(view.let_to)
+        ):
+            return view.model_copy(update={"let_to": None})
+        return view
 
     def household_facts(self, household_id: UUID) -> HouseholdFacts:
         """What a search for suitable vacancies needs to know about the household (numbers, no names)."""

@@ -152,3 +152,30 @@ def test_every_read_of_the_erased_household_at_the_owner_and_each_member_answers
     department = orgs.api(CHILDREN_AND_YOUTH, role=Role.DAYCARE_ALLOCATOR)
     referral = department.ok(department.get(f"/referrals/{ids.daycare_referral}"))
     assert ERASED in str(referral)
+
+
+def test_the_let_dwelling_keeps_its_address_but_not_who_got_it_and_its_address_is_read_for_a_purpose(
+    memory_organisations: Organisations,
+) -> None:
+    orgs = memory_organisations
+    ids = play_over_http(orgs)
+    owner = orgs.api(CIVICA, role=Role.COORDINATOR, person="gk-2")
+    path = f"/vacancies/{ids.vacancy}"
+    let = owner.ok(owner.get(path, purpose="check the letting"))
+    assert (let["status"], let["let_to"]) == ("let", ids.household)
+
+    refused = owner.get(path, purpose=None)
+    assert refused.status_code == 400
+    assert refused.json()["type"].endswith("purpose-required")
+
+    first, second = _dpo(orgs, "dpo-1"), _dpo(orgs, "dpo-2")
+    first.ok(first.post(f"/erasures/{ids.household}", GROUND))
+    second.ok(second.post(f"/erasures/{ids.household}/confirmation"))
+    orgs.settle()
+
+    after = owner.ok(owner.get(path, purpose="check the letting"))
+    assert after["status"] == "let" and after["let_to"] is None
+    assert after["dwelling"] == let["dwelling"]
+    auditor = orgs.api(CIVICA, role=Role.AUDITOR, person="audit-1")
+    log = auditor.ok(auditor.get("/access-log", purpose=None, subject=f"vacancy:{ids.vacancy}"))["items"]
+    assert [(entry["person"], entry["purpose"]) for entry in log] == [("gk-2", "check the letting")] * 2
