@@ -28,6 +28,7 @@ from ops.demo import (
     seeding_failed,
     stop_asked,
 )
+from ops.erasure_cli import add_commands as add_erasure_commands
 from ops.interpreter import tune_for_a_node
 from ops.logging import configure
 from ops.node import Exchange
@@ -319,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     add_projection_commands(commands)
     add_audit_commands(commands)
     add_bench_commands(commands)
+    add_erasure_commands(commands)
     args = parser.parse_args(argv)
     tune_for_a_node()
     try:
