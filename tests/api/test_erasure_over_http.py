@@ -111,6 +111,7 @@ def _reads(ids: StoryIds) -> dict[str, list[str]]:
         BRIDGE_BUILDER: [
             f"/households/{household}/status",
             f"/households/{household}/refused-reports",
+            f"/household-facts?household_id={household}",
             f"/referrals/{ids.bridge_referral}",
             f"/referrals/{ids.handoff}",
             "/referrals",
@@ -119,6 +120,7 @@ def _reads(ids: StoryIds) -> dict[str, list[str]]:
         CHILDREN_AND_YOUTH: [
             f"/households/{household}/status",
             f"/referrals/{ids.daycare_referral}",
+            f"/household-facts?household_id={household}",
             "/referrals",
             "/daycare-queue",
         ],
