@@ -11,9 +11,15 @@ from uuid import UUID
 import pytest
 
 from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.roles import BridgeBuilderApp
+from coordination.applications.shredding import erasure_id
+from coordination.domain.erasure import ErasureDone
 from coordination.domain.errors import HouseholdErased, NotFound, NotPermitted
 from coordination.domain.support_link import SupportKind, SupportOffer
 from coordination.domain.values import Actor, Role
+from coordination.integration.erasure import HouseholdErasureConfirmed
+from coordination.integration.outbound import Outbound
+from coordination.integration.topics import Topics
 from tests.application.builders import (
     BRIDGE,
     CIVICA,
@@ -24,6 +30,7 @@ from tests.application.builders import (
     cmd,
     register_family,
 )
+from tests.application.test_erasure import _referred
 from tests.application.test_network_exchange import KVINFO, MENTOR_COORDINATOR, Network, five_nodes
 
 GROUND = "GDPR art. 17(1)(a): the household asked"
@@ -192,3 +199,23 @@ def test_the_retention_timers_proposals_are_in_the_same_list_and_two_people_eras
     civica.confirm_household_erasure(command_id=cmd(), household_id=household, at=later, by=CONFIRMER)
     [erased] = civica.erasures()
     assert erased.state == "complete" and erased.proposed_by == PROPOSER  # nobody else to tell
+
+
+@pytest.mark.parametrize("store_env", ["memory", "sqlite"], indirect=True)
+def test_a_receiver_without_a_copy_of_the_network_confirms_its_erasure_to_the_owner_once(
+    housing: HousingOrganisationApp, bridge: BridgeBuilderApp
+) -> None:
+    household_id, _ = _referred(housing, bridge)  # the bridge builder holds no picture of the network
+    notice = cmd()
+    bridge.forget_household(command_id=notice, household_id=household_id, at=at(5), by=CONSULTANT)
+    bridge.forget_household(command_id=notice, household_id=household_id, at=at(5), by=CONSULTANT)
+    bridge.forget_household(command_id=cmd(), household_id=household_id, at=at(6), by=CONSULTANT)
+
+    done = bridge.repository.get(erasure_id(household_id))
+    assert isinstance(done, ErasureDone) and (done.owner, done.version) == (CIVICA, 1)
+    (recorded,) = list(bridge.events.get(done.id))
+    (message,) = Outbound(bridge, Topics())(recorded)
+    assert isinstance(message.event, HouseholdErasureConfirmed)
+    assert message.topic == Topics().network(CIVICA)
+    assert message.event.by.organisation == BRIDGE
+    assert set(message.event.model_dump(exclude={"sealed"})) == {"household_id", "at", "by"}
