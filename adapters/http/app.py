@@ -15,6 +15,7 @@ from adapters.http.health import NodeHealth
 from adapters.http.metrics import node_registry
 from adapters.http.node import ApiNode
 from adapters.http.routers import (
+    erasures,
     exchange_keys,
     households,
     municipal,
@@ -76,6 +77,7 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
         exchange_keys,
         offer_requests,
         municipal,
+        erasures,
     ):
         app.include_router(module.router)
     docs_pages.install(app)

@@ -143,6 +143,11 @@ POLICY: dict[str, Rule] = {
     # An offer of another organisation's vacancy, followed by the organisation that asked for it (the
     # owner of the household; the vacancy's owner keeps its own record and never this one).
     "get_offer_request": Rule(HOUSING_READERS, Ownership.OWNER, "offer_request", personal=True),
+    # Erasure as an operation: the owner's data-protection role only (two people; routers/erasures.py).
+    "propose_household_erasure": Rule(frozenset({R.DATA_PROTECTION}), Ownership.OWNER, "household"),
+    "confirm_household_erasure": Rule(frozenset({R.DATA_PROTECTION}), Ownership.OWNER, "household"),
+    "list_erasures": Rule(frozenset({R.DATA_PROTECTION}), Ownership.NODE, personal=True),
+    "get_erasure": Rule(frozenset({R.DATA_PROTECTION}), Ownership.NODE, personal=True),
 }
 
 

@@ -40,7 +40,15 @@ class LettingDesk(NodeApplication):
     waterbed_policy: WaterbedPolicy
 
     def vacancy(self, vacancy_id: UUID) -> VacancyView:
-        return VacancyView.of(self._get(Vacancy, vacancy_id, VACANCY))
+        """Once the household it was let to is erased, the vacancy keeps the dwelling but not who got it."""
+        view = VacancyView.of(self._get(Vacancy, vacancy_id, VACANCY))
+        if (
+            view.let_to is not None
+            and self.household_keys is not None
+            and self.household_keys.is_erased(view.let_to)
+        ):
+            return view.model_copy(update={"let_to": None})
+        return view
 
     def area_status(self, place: Place) -> str:
         """The area's monitoring status: listed, near threshold, transformation area, ok or unmonitored."""

@@ -109,7 +109,7 @@ class NetworkCopies(NodeApplication):
             kept = self._network_copy(household_id)
             assert kept is not None
             kept.forget(at)
-            return household_id, [kept]
+            return household_id, [kept, *self._erasure_done(household_id, by.organisation, at)]
 
         self._once("forget_household", command_id, {"household_id": household_id, "at": at, "by": by}, work)
         return household_id

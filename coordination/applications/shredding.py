@@ -18,6 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 
 from coordination.applications.committed import CommittedAggregates
 from coordination.applications.storage import HouseholdKeys, NodeStorage
+from coordination.domain.erasure import ErasureDone
 from coordination.domain.errors import NotPermitted
 from coordination.domain.referral import Referral
 from coordination.domain.values import Actor
@@ -26,6 +27,13 @@ log = structlog.get_logger()
 
 # What else at the node must forget an erased household (its views' rows, parked messages, exchange keys).
 ErasureHook = Callable[[UUID], None]
+
+
+def erasure_id(household_id: UUID) -> UUID:
+    """The id of a household's erasure at its owner, and of its record at each organisation told of it."""
+    from coordination.applications.base import derived_id  # base imports this module
+
+    return derived_id("erasure", household_id)
 
 
 class Shredding(Application[UUID]):
@@ -118,6 +126,14 @@ class Shredding(Application[UUID]):
             "forget_household",
             command_id,
             {"household_id": household_id, "at": at, "by": by},
-            lambda: (household_id, []),
+            lambda: (household_id, self._erasure_done(household_id, by.organisation, at)),
         )
         return household_id
+
+    def _erasure_done(self, household_id: UUID, owner: str, at: datetime) -> list[ErasureDone]:
+        """The record of this organisation's erasure, which the relay confirms to the owner (once)."""
+        try:
+            self.repository.get(erasure_id(household_id))
+        except AggregateNotFoundError:
+            return [ErasureDone(id=erasure_id(household_id), household_id=household_id, owner=owner, at=at)]
+        return []

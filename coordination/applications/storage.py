@@ -28,6 +28,8 @@ class HouseholdKeys(Protocol):
 
     def subjects_of(self, household_id: UUID) -> list[UUID]: ...
 
+    def is_erased(self, household_id: UUID) -> bool: ...
+
 
 class NodeStorage(Protocol):
     """How a node application's events are stored: the store's side of the library's construction."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from coordination.domain.erasure import Erasure, ErasureDone
 from coordination.domain.follow_up import FollowedHousehold, HouseholdFact
 from coordination.domain.household import Household
 from coordination.domain.household_values import Enrolment, Member, Preferences
@@ -136,6 +137,11 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     NetworkCopy.Forgotten: frozenset(),
     RefusedReports.Started: frozenset({"household_id", "owner"}),
     RefusedReports.Recorded: frozenset({"refusal"}),
+    # An erasure at its owner (erasure.py): whose and who is told; the legal ground is free text.
+    Erasure.Proposed: frozenset({"household_id", "owner"}),
+    Erasure.Confirmed: frozenset({"awaiting"}),
+    Erasure.MemberConfirmed: frozenset({"organisation"}),
+    ErasureDone.Recorded: frozenset({"household_id", "owner"}),
 }
 
 

@@ -97,6 +97,8 @@ class Role(StrEnum):
     SYSTEM = "system"  # timers: expiry of offers and referrals
     # Steers placements across housing organisations from the municipality's picture (no household in it).
     MUNICIPAL_COORDINATOR = "municipal_coordinator"
+    # Proposes and confirms the erasure of the households its organisation owns (two different people).
+    DATA_PROTECTION = "data_protection"
 
 
 class Actor(Value):

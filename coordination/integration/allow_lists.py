@@ -26,7 +26,11 @@ from coordination.integration import network as n
 from coordination.integration import placements as p
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
-from coordination.integration.erasure import ERASURE_RECIPIENT, HouseholdErasureNotice
+from coordination.integration.erasure import (
+    ERASURE_RECIPIENT,
+    HouseholdErasureConfirmed,
+    HouseholdErasureNotice,
+)
 from coordination.integration.events import IntegrationEvent
 
 log = structlog.get_logger()
@@ -179,6 +183,7 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     n.NetworkPictureSent.event_type: {NETWORK_MEMBER: frozenset({"picture"})},
     n.NetworkStepReported.event_type: {HOUSEHOLD_OWNER: _FACT | {"item", "contact_person"}},
     n.NetworkReportRefused.event_type: {NETWORK_REPORTER: _FACT | {"refusal"}},
+    HouseholdErasureConfirmed.event_type: {HOUSEHOLD_OWNER: frozenset({"household_id", "at", "by"})},
     # Version 2 of each fact: the same fields and the reporter's id of the fact.
     **{
         cls.event_type: {HOUSEHOLD_OWNER: ALLOWED_V1 | {"fact_id"}}

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from coordination.applications.base import NodeApplication
+from coordination.applications.erasure import ErasureDesk
 from coordination.applications.follow_up import FollowUpDesk
 from coordination.applications.municipal_picture import MunicipalPictureDesk
 from coordination.applications.network_copies import NetworkCopies
@@ -22,7 +23,7 @@ from coordination.integration import network as n
 from coordination.integration import placements as p
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
-from coordination.integration.erasure import HouseholdErasureNotice
+from coordination.integration.erasure import HouseholdErasureConfirmed, HouseholdErasureNotice
 from coordination.integration.events import IntegrationEvent
 
 D = TypeVar("D", bound=NodeApplication)
@@ -139,6 +140,11 @@ def _expired(app: NodeApplication, c: UUID, e: r.ReferralExpired) -> object:
 
 def _erased(app: NodeApplication, c: UUID, e: HouseholdErasureNotice) -> object:
     return app.forget_household(command_id=c, household_id=e.household_id, at=e.at, by=e.by)
+
+
+def _erasure_confirmed(app: NodeApplication, c: UUID, e: HouseholdErasureConfirmed) -> object:
+    owner = _taking(app, ErasureDesk, "record_erasure_confirmed")
+    return owner.record_erasure_confirmed(command_id=c, household_id=e.household_id, at=e.at, by=e.by)
 
 
 # Facts about a household we own, reported by the organisation that holds or serves it.
@@ -353,6 +359,7 @@ _ENTRIES = (
     _on(r.ReferralEnteredInError, _entered_in_error),
     _on(r.ReferralExpired, _expired),
     _on(HouseholdErasureNotice, _erased),
+    _on(HouseholdErasureConfirmed, _erasure_confirmed),
     _on(facts.ChildEnrolmentReported, _reported),
     _on(facts.ContactPersonLinkReported, _reported),
     _on(facts.ContactPersonUnlinkReported, _reported),

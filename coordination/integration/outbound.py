@@ -15,6 +15,7 @@ import structlog
 
 from coordination.applications.base import NodeApplication, derived_id
 from coordination.domain.calendar import copenhagen_day
+from coordination.domain.erasure import ErasureDone
 from coordination.domain.follow_up import FactKind, FollowedHousehold, reported_fact_id
 from coordination.domain.household import Household
 from coordination.domain.household_values import OfferStatus
@@ -41,7 +42,11 @@ from coordination.integration.allow_lists import (
     lawful_basis,
     restrict,
 )
-from coordination.integration.erasure import ERASURE_RECIPIENT, HouseholdErasureNotice
+from coordination.integration.erasure import (
+    ERASURE_RECIPIENT,
+    HouseholdErasureConfirmed,
+    HouseholdErasureNotice,
+)
 from coordination.integration.events import Addressed, IntegrationEvent
 from coordination.integration.network import NetworkPictureSent, NetworkReportRefused
 from coordination.integration.network_messages import NetworkMessages
@@ -117,6 +122,7 @@ class Outbound:
             HouseholdNetwork.FactApplied: self._fact_answered,
             HouseholdNetwork.FactRefused: self._fact_answered,
             Household.Erased: self._household_erased,
+            ErasureDone.Recorded: self._erasure_done,
         }
         # The household's network: pictures from the owner, step reports to it (network_messages.py).
         network = NetworkMessages(app, topics, self._at_version)
@@ -383,6 +389,12 @@ class Outbound:
                 notice = HouseholdErasureNotice(household_id=e.originator_id, at=e.at, by=e.by)
                 out.append(Addressed(notice, self.topics.referrals(organisation), organisation))
         return out
+
+    def _erasure_done(self, e: ErasureDone.Recorded) -> list[Addressed]:
+        # This organisation erased a household on its owner's notice: it confirms so to the owner.
+        by = Actor(organisation=self.organisation, person="erasure", role=Role.SYSTEM)
+        confirmed = HouseholdErasureConfirmed(household_id=e.household_id, at=e.at, by=by)
+        return [Addressed(confirmed, self.topics.network(e.owner))]
 
     def _erasure_recipients(self, household_id: UUID) -> list[str | None]:
         # The household's network is erased with it: the erasure names its organisations (e.notified).

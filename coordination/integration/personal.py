@@ -20,7 +20,7 @@ from coordination.integration import household_facts as facts
 from coordination.integration import network as n
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
-from coordination.integration.erasure import HouseholdErasureNotice
+from coordination.integration.erasure import HouseholdErasureConfirmed, HouseholdErasureNotice
 from coordination.integration.events import IntegrationEvent
 from coordination.integration.placements import MUNICIPAL_FACTS
 
@@ -58,6 +58,7 @@ NOTHING_PERSONAL: frozenset[type[IntegrationEvent]] = frozenset(
     {
         r.ReferralExpired,
         HouseholdErasureNotice,
+        HouseholdErasureConfirmed,
         v.VacancyPublished,
         v.VacancyReserved,
         v.VacancyLet,

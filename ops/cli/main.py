@@ -16,6 +16,7 @@ from coordination.domain.values import Role
 from ops.bench.cli import add_commands as add_bench_commands
 from ops.cli.audit import add_commands as add_audit_commands
 from ops.cli.audit_replay import progress_bar
+from ops.cli.erasure import add_commands as add_erasure_commands
 from ops.cli.projections import add_commands as add_projection_commands
 from ops.demo.nodes import demo_nodes
 from ops.demo.reference_scenario import Nodes, play
@@ -319,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     add_projection_commands(commands)
     add_audit_commands(commands)
     add_bench_commands(commands)
+    add_erasure_commands(commands)
     args = parser.parse_args(argv)
     tune_for_a_node()
     try:

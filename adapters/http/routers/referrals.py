@@ -166,7 +166,11 @@ def get_referral(
     view = access.node.app.referral(referral_id)
     response.headers["ETag"] = etag(view.version)
     if access.principal.role in DEPARTMENT:
-        return ReceivedReferral.model_validate(view.model_dump(exclude={"history"}))
+        # Built from the stored view, not validated again: an erased household's child reads "[erased]"
+        # for a birth month (domain/personal_fields.py), the erased marker, never a 500.
+        return ReceivedReferral.model_construct(
+            **{name: getattr(view, name) for name in ReceivedReferral.model_fields}
+        )
     return view
 
 
