@@ -142,6 +142,9 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
         self.household_keys: HouseholdKeys | None = storage.household_keys(self)
         if self.household_keys is not None:
             self.household_keys.on_erased_elsewhere(self._forget_erased)
+            # Every process of the node forgets a household erased in another within a second, whether
+            # or not it uses a key meanwhile (the README's promise).
+            self.household_keys.watch()
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """The library's env with the store's choices (on PostgreSQL, the node's events recorder)."""
