@@ -24,6 +24,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Tr
 from eventsourcing.utils import Environment, EnvType
 from pydantic import BaseModel
 
+from coordination.applications import fingerprints
 from coordination.applications.answers import ReferralView, SupportLinkView
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.history import HistoryFromLog
@@ -83,7 +84,8 @@ class CommandReceipt(Aggregate):
         self.at = at
 
 
-# A receipt's fingerprint is a digest of the command's arguments, not the arguments.
+# A receipt's fingerprint is a digest of the command's arguments, not the arguments, keyed under the
+# household's key when the command is about one (fingerprints.py).
 declare_not_personal(CommandReceipt.Recorded, {"command", "fingerprint", "result_id"})
 
 
@@ -300,10 +302,11 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
             result_id, changed = work()
             changed = [*changed, *self._also_changed(changed)]
             self._check_kept(changed)
+            household_id = fingerprints.household_of(changed, arguments)
             receipt = CommandReceipt(
                 id=receipt_id,
                 command=command,
-                fingerprint=fingerprint,
+                fingerprint=fingerprints.kept(fingerprint, household_id, self.household_keys),
                 result_id=result_id,
                 at=arguments["at"],
             )
@@ -353,9 +356,11 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
             noticing.append(command_id)
         return result
 
-    @staticmethod
-    def _repeat(earlier: CommandReceipt, command: str, fingerprint: str, command_id: UUID) -> UUID | None:
-        if earlier.command != command or earlier.fingerprint != fingerprint:
+    def _repeat(
+        self, earlier: CommandReceipt, command: str, fingerprint: str, command_id: UUID
+    ) -> UUID | None:
+        same = fingerprints.matches(earlier.fingerprint, fingerprint, self.household_keys)
+        if earlier.command != command or not same:
             raise CommandIdReused(
                 f"Command id {command_id} was already used for a different {earlier.command} command"
             )
