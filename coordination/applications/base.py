@@ -347,6 +347,17 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
         assert isinstance(receipt, CommandReceipt)
         return receipt
 
+    def keyed_like_receipt(self, command_id: UUID, plain: str) -> str:
+        """`plain` (e.g. a digest of the HTTP request that ran the command) keyed as the command's receipt
+        keeps its fingerprint: under its household's key, so erasing the household unmatches it too."""
+        receipt = self._receipt(derived_id("command", command_id))
+        household_id = None if receipt is None else fingerprints.household_of_fingerprint(receipt.fingerprint)
+        return fingerprints.kept(plain, household_id, self.household_keys)
+
+    def fingerprint_matches(self, stored: str, plain: str) -> bool:
+        """Whether `stored` (plain, or keyed by `keyed_like_receipt`) is of what `plain` digests."""
+        return fingerprints.matches(stored, plain, self.household_keys)
+
     def _repeated(
         self, earlier: CommandReceipt, command: str, fingerprint: str, command_id: UUID
     ) -> UUID | None:
