@@ -176,11 +176,18 @@ class HouseholdKeys:
             watcher.join(timeout=5)
 
     def _watch(self, every: float) -> None:
+        failing = False  # logged once a streak, not four times a second while the database is away
         while not self._stop_watching.wait(every):
             try:
                 self.notice_erasures(now=True)
             except Exception as error:  # the database away for a moment: the next look tries again
-                log.warning("erasures.watch_failed", error=type(error).__name__)
+                if not failing:
+                    log.warning("erasures.watch_failed", error=type(error).__name__)
+                failing = True
+            else:
+                if failing:
+                    log.info("erasures.watch_resumed")
+                failing = False
 
     def notice_erasures(self, *, now: bool = False) -> None:
         """Forget the cached keys of households that other processes erased since the last look; at most
