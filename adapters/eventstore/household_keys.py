@@ -29,6 +29,9 @@ _WRAPPED, _PLAIN = "wrapped:", "plain:"
 
 # How long another process may go on using a cached key of a household erased elsewhere, at most.
 ERASURES_CHECKED_EVERY_S = 1.0
+# How often a watching process looks for other processes' erasures without being asked (`watch`): well
+# inside the second the README promises, at one indexed query each time.
+ERASURES_WATCHED_EVERY_S = 0.25
 # The advisory lock an erasure holds on PostgreSQL while it numbers itself (any fixed 64-bit number).
 _ERASURES_LOCK = 0x6572617375726573
 
@@ -44,7 +47,9 @@ class HouseholdKeys:
     most `check_erasures_every` seconds apart when it next uses a key (and `notice_erasures` when a
     command borrows kept aggregates): it forgets the erased household's cached key and tells its
     listeners (`on_erased_elsewhere`), e.g. `coordination parked retry` applying an erasure notice while
-    the node serves. A process skips the erasures it made itself.
+    the node serves. A process skips the erasures it made itself. A node's applications also `watch`:
+    a thread of their own looks every `ERASURES_WATCHED_EVERY_S`, so an idle process (no key used for
+    minutes) forgets the household, and its listeners purge its views, within a second all the same.
     """
 
     def __init__(
@@ -67,6 +72,8 @@ class HouseholdKeys:
         self._checking = threading.Lock()
         self._forgotten = 0  # how many times keys were forgotten: a key read before then is not cached
         self._own_erasures: set[int] = set()
+        self._watcher: threading.Thread | None = None
+        self._stop_watching = threading.Event()
         sqlite = db.dialect == "sqlite"
         with db.transaction() as tx:
             tx.execute(
@@ -91,14 +98,46 @@ class HouseholdKeys:
         """Call `listener(household_id)` when a household erased by another process is noticed here."""
         self._erasure_listeners.append(listener)
 
-    def notice_erasures(self) -> None:
+    def watch(self, every: float = ERASURES_WATCHED_EVERY_S) -> None:
+        """Look for other processes' erasures every `every` seconds on a thread of its own, until
+        `stop_watching`: noticing must not wait for this process's next use of a key."""
+        if self._watcher is not None:
+            return
+        self._stop_watching.clear()
+        self._watcher = threading.Thread(
+            target=self._watch, args=(every,), name="erasures-watch", daemon=True
+        )
+        self._watcher.start()
+
+    def stop_watching(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            self._stop_watching.set()
+            watcher.join(timeout=5)
+
+    def _watch(self, every: float) -> None:
+        failing = False  # logged once a streak, not four times a second while the database is away
+        while not self._stop_watching.wait(every):
+            try:
+                self.notice_erasures(now=True)
+            except Exception as error:  # the database away for a moment: the next look tries again
+                if not failing:
+                    log.warning("erasures.watch_failed", error=type(error).__name__)
+                failing = True
+            else:
+                if failing:
+                    log.info("erasures.watch_resumed")
+                failing = False
+
+    def notice_erasures(self, *, now: bool = False) -> None:
         """Forget the cached keys of households that other processes erased since the last look; at most
-        one look (a query) every `check_erasures_every` seconds, so callers may ask on every use."""
-        now = time.monotonic()
-        if now < self._next_check or not self._checking.acquire(blocking=False):
+        one look (a query) every `check_erasures_every` seconds, so callers may ask on every use (`now`:
+        look whenever it was last, as the watching thread does)."""
+        clock = time.monotonic()
+        if (clock < self._next_check and not now) or not self._checking.acquire(blocking=False):
             return
         try:
-            self._next_check = now + self._check_every
+            self._next_check = clock + self._check_every
             rows = self._db.run(
                 "SELECT seq, key_table, household_id FROM household_erasures WHERE seq > ? ORDER BY seq",
                 (self._erasures_seen,),

@@ -24,6 +24,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Tr
 from eventsourcing.utils import Environment, EnvType
 from pydantic import BaseModel
 
+from coordination.applications import fingerprints
 from coordination.applications.answers import ReferralView, SupportLinkView
 from coordination.applications.group_commit import GroupCommit
 from coordination.applications.history import HistoryFromLog, HistorySource
@@ -83,7 +84,8 @@ class CommandReceipt(Aggregate):
         self.at = at
 
 
-# A receipt's fingerprint is a digest of the command's arguments, not the arguments.
+# A receipt's fingerprint is a digest of the command's arguments, not the arguments, keyed under the
+# household's key when the command is about one (fingerprints.py).
 declare_not_personal(CommandReceipt.Recorded, {"command", "fingerprint", "result_id"})
 
 
@@ -152,6 +154,9 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
         self.household_keys: HouseholdKeys | None = storage.household_keys(self)
         if self.household_keys is not None:
             self.household_keys.on_erased_elsewhere(self._forget_erased)
+            # Every process of the node forgets a household erased in another within a second, whether
+            # or not it uses a key meanwhile (the README's promise).
+            self.household_keys.watch()
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """The library's env with the store's choices (on PostgreSQL, the node's events recorder)."""
@@ -307,10 +312,11 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
             result_id, changed = work()
             changed = [*changed, *self._also_changed(changed)]
             self._check_kept(changed)
+            household_id = fingerprints.household_of(changed, arguments)
             receipt = CommandReceipt(
                 id=receipt_id,
                 command=command,
-                fingerprint=fingerprint,
+                fingerprint=fingerprints.kept(fingerprint, household_id, self.household_keys),
                 result_id=result_id,
                 at=arguments["at"],
             )
@@ -351,6 +357,17 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
         assert isinstance(receipt, CommandReceipt)
         return receipt
 
+    def keyed_like_receipt(self, command_id: UUID, plain: str) -> str:
+        """`plain` (e.g. a digest of the HTTP request that ran the command) keyed as the command's receipt
+        keeps its fingerprint: under its household's key, so erasing the household unmatches it too."""
+        receipt = self._receipt(derived_id("command", command_id))
+        household_id = None if receipt is None else fingerprints.household_of_fingerprint(receipt.fingerprint)
+        return fingerprints.kept(plain, household_id, self.household_keys)
+
+    def fingerprint_matches(self, stored: str, plain: str) -> bool:
+        """Whether `stored` (plain, or keyed by `keyed_like_receipt`) is of what `plain` digests."""
+        return fingerprints.matches(stored, plain, self.household_keys)
+
     def _repeated(
         self, earlier: CommandReceipt, command: str, fingerprint: str, command_id: UUID
     ) -> UUID | None:
@@ -360,9 +377,11 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
             noticing.append(command_id)
         return result
 
-    @staticmethod
-    def _repeat(earlier: CommandReceipt, command: str, fingerprint: str, command_id: UUID) -> UUID | None:
-        if earlier.command != command or earlier.fingerprint != fingerprint:
+    def _repeat(
+        self, earlier: CommandReceipt, command: str, fingerprint: str, command_id: UUID
+    ) -> UUID | None:
+        same = fingerprints.matches(earlier.fingerprint, fingerprint, self.household_keys)
+        if earlier.command != command or not same:
             raise CommandIdReused(
                 f"Command id {command_id} was already used for a different {earlier.command} command"
             )

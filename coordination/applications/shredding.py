@@ -93,6 +93,9 @@ class Shredding(Application[UUID]):
                 )
 
     def close(self) -> None:
+        keys = getattr(self, "household_keys", None)  # None too if construction failed before it was set
+        if keys is not None:
+            keys.stop_watching()
         self._hooks_elsewhere.shutdown(wait=True)
         super().close()
 

@@ -2,7 +2,10 @@
 every version, or a retry of a command handled before the upgrade is refused as `CommandIdReused`.
 
 The pinned digests were computed by the code before the commands derived their fingerprints from the
-call (each restated its arguments in a dict of its own then).
+call (each restated its arguments in a dict of its own then). Receipts stored since fingerprints were keyed
+keep the digest keyed under the household's key (coordination/applications/fingerprints.py); the digest
+itself, which old receipts hold and a repeat is keyed from, must stay the same: the story here stores it
+unkeyed, as the receipts before did.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import pytest
 
 from adapters.eventstore.storage import ShreddingStorage
+from coordination.applications import fingerprints
 from coordination.applications.base import NodeApplication, derived_id
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp, MunicipalDepartmentApp
@@ -156,7 +160,11 @@ def _stored(app: NodeApplication, name: str) -> tuple[str, str]:
 
 
 @pytest.fixture
-def apps() -> Iterator[tuple[HousingOrganisationApp, BridgeBuilderApp, MunicipalDepartmentApp]]:
+def apps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[HousingOrganisationApp, BridgeBuilderApp, MunicipalDepartmentApp]]:
+    # Receipts as they were stored before fingerprints were keyed: the plain digest.
+    monkeypatch.setattr(fingerprints, "kept", lambda plain, household_id, keys: plain)
     housing = HousingOrganisationApp(
         storage=ShreddingStorage(), organisation=CIVICA, env=MEMORY, cpr_secret=b"k" * 32
     )
