@@ -357,7 +357,7 @@ def test_a_households_exchange_key_crosses_processes_only_to_the_organisations_i
             audience=CIVICA,
         )
         headers = {"Authorization": f"Bearer {token}", "X-Purpose": "open received integration events"}
-        url = f"http://127.0.0.1:{port}/v1/exchange-keys/{household}"
+        url = f"http://127.0.0.1:{port}/v1/exchange-keys/{household}/{organisation}"
         return httpx.get(url, headers=headers, timeout=10).status_code
 
     assert {org: ask(bridge_only, org) for org in (BRIDGE_BUILDER, FAB, CHILDREN_AND_YOUTH)} == {
