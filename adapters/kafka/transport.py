@@ -195,22 +195,23 @@ class KafkaPublisher:
     def _connected(self) -> KafkaProducer:
         if self._producer is None:
             s = self._settings
-            self._producer = KafkaProducer(
-                bootstrap_servers=s.bootstrap_servers,
-                client_id=s.client_id,
-                acks="all",
-                # Idempotence keeps order across internal retries with up to 5 requests in flight.
-                enable_idempotence=True,
-                linger_ms=s.linger_ms,
-                max_block_ms=int(s.publish_timeout_s * 1000),
-                request_timeout_ms=s.request_timeout_ms,
-                delivery_timeout_ms=int(s.publish_timeout_s * 1000) + s.linger_ms,
-                # The default grows to 30 s between attempts: too slow to notice a broker that is back.
-                reconnect_backoff_max_ms=1000,
-                # Nothing reads the client's own metrics; recording them was ~5 % of a node's Kafka CPU.
-                metrics_enabled=False,
-                **s.access(),
-            )
+            with _refused_access(s):
+                self._producer = KafkaProducer(
+                    bootstrap_servers=s.bootstrap_servers,
+                    client_id=s.client_id,
+                    acks="all",
+                    # Idempotence keeps order across internal retries with up to 5 requests in flight.
+                    enable_idempotence=True,
+                    linger_ms=s.linger_ms,
+                    max_block_ms=int(s.publish_timeout_s * 1000),
+                    request_timeout_ms=s.request_timeout_ms,
+                    delivery_timeout_ms=int(s.publish_timeout_s * 1000) + s.linger_ms,
+                    # The default grows to 30 s between attempts: too slow to notice a broker that is back.
+                    reconnect_backoff_max_ms=1000,
+                    # Nothing reads the client's own metrics; recording them was ~5 % of a node's Kafka CPU.
+                    metrics_enabled=False,
+                    **s.access(),
+                )
         return self._producer
 
     def publish(self, messages: Sequence[OutgoingMessage]) -> None:

@@ -30,38 +30,33 @@ def _settings(servers: str, **access: Any) -> NodeSettings:
     )
 
 
-def test_the_sasl_and_tls_settings_reach_every_kafka_client_the_node_makes(
-    monkeypatch: pytest.MonkeyPatch,
+def test_the_sasl_settings_reach_the_producer_and_the_consumer_too_each_refused_by_a_broker_without_sasl(
+    kafka_broker: BrokerProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made: list[tuple[str, dict[str, Any]]] = []
-
-    def client(kind: str) -> Any:
-        def make(**options: Any) -> Any:
-            made.append((kind, options))
-            raise KafkaError("recorded, not connected")
-
-        return make
-
-    for kind in ("KafkaAdminClient", "KafkaConsumer", "KafkaProducer"):
-        monkeypatch.setattr(transport, kind, client(kind))
-    monkeypatch.setattr(transport, "check_tls", lambda settings: None)  # no TLS listener here
-    settings = _settings("127.0.0.1:9", **SCRAM, kafka_ssl_cafile="/etc/ssl/brokers-ca.pem").kafka()
+    settings = _settings(
+        kafka_broker.bootstrap_servers,
+        **{**SCRAM, "kafka_security_protocol": "SASL_PLAINTEXT"},
+        kafka_publish_timeout_s=3,
+    ).kafka()
     assert "s3cret" not in repr(settings)
-    with pytest.raises(KafkaError):
-        ensure_topics(settings, ["t"])
-    with pytest.raises(KafkaError):
+    with pytest.raises(BrokerAccessRefused, match="UnsupportedSaslMechanism"):
         transport.KafkaPublisher(settings)._connected()
+    # The subscription's own consumer, past the topics' check (which the test above refuses first).
     monkeypatch.setattr(transport, "ensure_topics", lambda settings, topics: None)
-    with pytest.raises(KafkaError):
-        KafkaSubscription(settings, ["t"], group="g")
-    assert [kind for kind, _ in made] == ["KafkaAdminClient", "KafkaProducer", "KafkaConsumer"]
-    for _, options in made:
-        assert {k: options[k] for k in ("security_protocol", "sasl_mechanism")} == {
-            "security_protocol": "SASL_SSL",
-            "sasl_mechanism": "SCRAM-SHA-512",
-        }
-        assert (options["sasl_plain_username"], options["sasl_plain_password"]) == ("civica", "s3cret")
-        assert options["ssl_cafile"] == "/etc/ssl/brokers-ca.pem"
+    with pytest.raises(BrokerAccessRefused, match="UnsupportedSaslMechanism"):
+        KafkaSubscription(settings, ["access-test"], group="access-test")
+
+
+def test_the_access_options_are_kafka_pythons_own() -> None:
+    tls = _settings("b:9093", **SCRAM, kafka_ssl_cafile="/etc/ssl/brokers-ca.pem").kafka()
+    assert tls.access() == {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "civica",
+        "sasl_plain_password": "s3cret",
+        "ssl_check_hostname": True,
+        "ssl_cafile": "/etc/ssl/brokers-ca.pem",
+    }
 
 
 def test_sasl_settings_that_are_incomplete_or_without_sasl_are_refused_at_start() -> None:
