@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -68,6 +68,17 @@ class NodeSettings(BaseSettings):
     kafka_publish_timeout_s: float = 15.0
     kafka_fetch_max_wait_ms: int = 10
     kafka_request_timeout_ms: int = 10_000
+    # Broker access (kafka-python's options of the same names): TLS to the brokers and SASL/SCRAM as the
+    # organisation's own user, whom the cluster's ACLs let write only its own topics and read only what it
+    # consumes (docs/operations.md). PLAINTEXT: no authentication (development, Tansu in the tests).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_check_hostname: bool = True
 
     @field_validator("municipalities", mode="before")
     @classmethod
@@ -95,7 +106,36 @@ class NodeSettings(BaseSettings):
             publish_timeout_s=self.kafka_publish_timeout_s,
             fetch_max_wait_ms=self.kafka_fetch_max_wait_ms,
             request_timeout_ms=self.kafka_request_timeout_ms,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_plain_username=self.kafka_sasl_username,
+            sasl_plain_password=(
+                None if self.kafka_sasl_password is None else self.kafka_sasl_password.get_secret_value()
+            ),
+            ssl_cafile=None if self.kafka_ssl_cafile is None else str(self.kafka_ssl_cafile),
+            ssl_certfile=None if self.kafka_ssl_certfile is None else str(self.kafka_ssl_certfile),
+            ssl_keyfile=None if self.kafka_ssl_keyfile is None else str(self.kafka_ssl_keyfile),
+            ssl_check_hostname=self.kafka_ssl_check_hostname,
         )
+
+    @model_validator(mode="after")
+    def _broker_access_is_complete(self) -> NodeSettings:
+        """SASL needs its mechanism, user and password; they mean nothing without SASL (a startup error
+        either way, never a node that connects with less than was meant)."""
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        given = {
+            "COORDINATION_KAFKA_SASL_MECHANISM": self.kafka_sasl_mechanism,
+            "COORDINATION_KAFKA_SASL_USERNAME": self.kafka_sasl_username,
+            "COORDINATION_KAFKA_SASL_PASSWORD": self.kafka_sasl_password,
+        }
+        if sasl and (missing := [name for name, value in given.items() if value is None]):
+            raise ValueError(f"{self.kafka_security_protocol} needs {', '.join(missing)}")
+        if not sasl and (stray := [name for name, value in given.items() if value is not None]):
+            raise ValueError(
+                f"{', '.join(stray)} given, but COORDINATION_KAFKA_SECURITY_PROTOCOL is"
+                f" {self.kafka_security_protocol}: set SASL_SSL (or SASL_PLAINTEXT) to use them"
+            )
+        return self
 
     # The waterbed guard's area indicators (docs/area-indicators.md); without it every area is unmonitored.
     area_indicators_file: Path | None = None

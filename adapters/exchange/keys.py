@@ -1,13 +1,27 @@
 """Exchange keys: a household's personal fields in integration events, sealed so that Kafka never holds them.
 
-Each node keeps, beside its storage keys, an exchange key per household it sends personal fields about
-(`exchange_keys`), and which organisations it sent them to (`exchange_key_recipients`). The sender seals
-each personal field with AES-GCM under its key (AAD: the event type, the field, the key's owner and
-household, and the id the event is about); the message carries the ciphertext and the owner and household
-ids only. A recipient obtains the key outside Kafka through a KeyDirectory (the owner's API, or the owner's
-node in the same process), opens the fields on receipt and stores them under its own storage key. Erasing
-the household deletes the key: its messages left on the broker stay sealed, and a message opened after
-that reads as erased. A recipient may cache keys in memory, and drops them when it erases the household.
+Each node keeps, beside its storage keys, an exchange key per household AND recipient it sends personal
+fields to (`exchange_recipient_keys`, under an id derived from both; who they are in
+`exchange_sealed_for`). The sender seals each personal field with AES-GCM under the key of the message's
+recipient (AAD: the event type, the field, the key's owner, household and recipient, and the id the event
+is about); the message carries the ciphertext and the owner, household and recipient only. A recipient
+obtains its own key outside Kafka through a KeyDirectory (the owner's API, or the owner's node in the same
+process): the owner hands the key of what it sealed for X to X alone, checked against the requester's
+token, so what was sent to one organisation opens for no other, even one that reads every topic.
+
+Every message to the same recipient about the same household shares that recipient's key (not one key per
+message): each was addressed to it and passed its allow-list, so the key opens nothing it was not sent; a
+key per message would cost a key request per message and buy no protection between messages the same
+organisation may read anyway. A recipient sent more later (a second referral) opens it with the key it has.
+
+Before this, a node sealed all of a household's fields under ONE key (`exchange_keys`) and gave it to every
+organisation it sent anything (`exchange_key_recipients`). Messages sealed so (their SealedFields name no
+recipient) still open with that key for those organisations until the household is erased; no new message
+is sealed under it and no new organisation is given it.
+
+Erasing the household deletes its keys of every recipient and the old one: its messages left on the broker
+stay sealed, and a message opened after that reads as erased. A recipient may cache keys in memory, and
+drops them when it erases the household.
 """
 
 from __future__ import annotations
@@ -19,7 +33,8 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from uuid import UUID
+from urllib.parse import quote
+from uuid import UUID, uuid5
 
 import httpx
 import structlog
@@ -52,11 +67,18 @@ class SealBroken(ValueError):
     """A sealed field does not open under its owner's key (tampered, or moved from another message)."""
 
 
+def recipient_key_id(household_id: UUID, recipient: str) -> UUID:
+    """The id of the exchange key of one household and recipient (a one-way digest of both)."""
+    return uuid5(household_id, f"exchange-key:{recipient}")
+
+
 class ExchangeKeys:
-    """A node's own exchange keys (one per household it sent personal fields about) and their recipients."""
+    """A node's own exchange keys: one per household and recipient, and the one per household of before."""
 
     def __init__(self, db: SqlDatabase, cipher: Cipher | None = None) -> None:
-        self._keys = HouseholdKeys(db, cipher, table="exchange_keys")
+        # The old scheme's keys; its tombstones also say a household is erased, for every recipient.
+        self._legacy = HouseholdKeys(db, cipher, table="exchange_keys")
+        self._keys = HouseholdKeys(db, cipher, table="exchange_recipient_keys")
         self._db = db
         self._recipients: set[tuple[UUID, str]] = set()
         with db.transaction() as tx:
@@ -64,51 +86,115 @@ class ExchangeKeys:
                 "CREATE TABLE IF NOT EXISTS exchange_key_recipients (household_id TEXT NOT NULL,"
                 " organisation TEXT NOT NULL, PRIMARY KEY (household_id, organisation))"
             )
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS exchange_sealed_for (household_id TEXT NOT NULL,"
+                " organisation TEXT NOT NULL, PRIMARY KEY (household_id, organisation))"
+            )
 
     def for_sending(self, household_id: UUID, to: str) -> bytes | None:
-        """The key to seal the household's fields for `to` with, recording `to` as a recipient first; None
+        """The key to seal the household's fields for `to` with (`to`'s own), recording `to` first; None
         once the household is erased here (its fields then leave as stand-ins only)."""
         if (household_id, to) not in self._recipients:
+            if self._legacy.is_erased(household_id):
+                return None  # never a fresh key for a new recipient of an erased household
             with self._db.transaction() as tx:
                 tx.execute(
-                    "INSERT INTO exchange_key_recipients (household_id, organisation) VALUES (?, ?)"
+                    "INSERT INTO exchange_sealed_for (household_id, organisation) VALUES (?, ?)"
                     " ON CONFLICT (household_id, organisation) DO NOTHING",
                     (str(household_id), to),
                 )
             self._recipients.add((household_id, to))
         try:
-            return self._keys.for_writing(household_id)
+            return self._keys.for_writing(recipient_key_id(household_id, to))
         except HouseholdErased:
             return None
 
     def is_recipient(self, household_id: UUID, organisation: str) -> bool:
+        """Whether anything about the household was sealed for `organisation`, under either scheme."""
         if (household_id, organisation) in self._recipients:
             return True
         with self._db.transaction() as tx:
             rows = tx.execute(
-                "SELECT 1 FROM exchange_key_recipients WHERE household_id = ? AND organisation = ?",
-                (str(household_id), organisation),
+                "SELECT 1 FROM exchange_sealed_for WHERE household_id = ? AND organisation = ?"
+                " UNION SELECT 1 FROM exchange_key_recipients WHERE household_id = ? AND organisation = ?",
+                (str(household_id), organisation, str(household_id), organisation),
             )
         return bool(rows)
 
-    def release(self, household_id: UUID, to: str) -> bytes | None:
-        """The key for a recorded recipient; None once erased. KeyNotShared for anyone else."""
-        if not self.is_recipient(household_id, to):
-            raise KeyNotShared(f"No personal fields of household {household_id} were sent to {to}")
-        return self._keys.for_reading(household_id)
+    def recipients(self, household_id: UUID) -> list[str]:
+        """Every organisation anything about the household was sealed for, under either scheme."""
+        rows = self._db.run(
+            "SELECT organisation FROM exchange_sealed_for WHERE household_id = ?"
+            " UNION SELECT organisation FROM exchange_key_recipients WHERE household_id = ?",
+            (str(household_id), str(household_id)),
+        )
+        return sorted(str(row[0]) for row in rows)
+
+    def release(self, household_id: UUID, sealed_for: str, requester: str) -> bytes | None:
+        """The key of what was sealed for `sealed_for`, to `requester` only if it is that organisation and
+        something was sealed for it; None once erased. KeyNotShared for anyone else."""
+        if requester != sealed_for:
+            raise KeyNotShared(
+                f"What was sealed for {sealed_for} about household {household_id} opens for {sealed_for}"
+                f" alone, not for {requester}"
+            )
+        if not self._sealed_for(household_id, requester):
+            raise KeyNotShared(f"No personal fields of household {household_id} were sent to {requester}")
+        if self._legacy.is_erased(household_id):
+            return None  # told only to a recipient: to anyone else, not even that the household was here
+        return self._keys.for_reading(recipient_key_id(household_id, requester))
+
+    def release_legacy(self, household_id: UUID, to: str) -> bytes | None:
+        """The old scheme's one key of the household, for an organisation it was given to before (to open
+        messages sealed then); None once erased. KeyNotShared for anyone else, and for everyone first sent
+        something since."""
+        with self._db.transaction() as tx:
+            given = tx.execute(
+                "SELECT 1 FROM exchange_key_recipients WHERE household_id = ? AND organisation = ?",
+                (str(household_id), to),
+            )
+        if not given:
+            raise KeyNotShared(
+                f"No personal fields of household {household_id} were sent to {to} under the old key"
+            )
+        return self._legacy.for_reading(household_id)
 
     def erase(self, household_id: UUID, at: datetime | None = None) -> None:
-        self._keys.erase(household_id, at or datetime.now(UTC))
+        """Delete the household's keys of every recipient, and the old one (its tombstone stays)."""
+        when = at or datetime.now(UTC)
+        self._legacy.erase(household_id, when)
+        for organisation in self.recipients(household_id):
+            self._keys.erase(recipient_key_id(household_id, organisation), when)
+        self._recipients = {known for known in self._recipients if known[0] != household_id}
+
+    def _sealed_for(self, household_id: UUID, organisation: str) -> bool:
+        if (household_id, organisation) in self._recipients:
+            return True
+        rows = self._db.run(
+            "SELECT 1 FROM exchange_sealed_for WHERE household_id = ? AND organisation = ?",
+            (str(household_id), organisation),
+        )
+        return bool(rows)
 
 
-def _aad(event: IntegrationEvent, name: str, owner: str, household_id: UUID) -> bytes:
+def _aad(event: IntegrationEvent, name: str, owner: str, household_id: UUID, recipient: str | None) -> bytes:
     about = getattr(event, "referral_id", None) or getattr(event, "household_id", None)
-    return f"{event.event_type}|{name}|{owner}|{household_id}|{about}".encode()
+    aad = f"{event.event_type}|{name}|{owner}|{household_id}|{about}"
+    # The old scheme's messages named no recipient: their AAD stays as it was, so they still open.
+    return (aad if recipient is None else f"{aad}|{recipient}").encode()
 
 
-def seal(event: IntegrationEvent, *, owner: str, household_id: UUID, key: bytes | None) -> IntegrationEvent:
-    """The event with each personal field's value replaced by its stand-in and sealed under `key`
-    (without a key, an erased household's: the stand-ins only)."""
+def seal(
+    event: IntegrationEvent,
+    *,
+    owner: str,
+    household_id: UUID,
+    key: bytes | None,
+    recipient: str | None = None,
+) -> IntegrationEvent:
+    """The event with each personal field's value replaced by its stand-in and sealed under `key`, the
+    owner's key of the household for `recipient` (without a key, an erased household's: the stand-ins
+    only). Without a recipient: the old scheme, one key for every recipient (tests of old messages)."""
     names = sorted(n for n in personal_fields(type(event)) if getattr(event, n) not in (None, "", []))
     if not names:
         return event
@@ -120,9 +206,11 @@ def seal(event: IntegrationEvent, *, owner: str, household_id: UUID, key: bytes 
         for name in names:
             nonce = os.urandom(_NONCE)
             plain = json.dumps(values[name]).encode()
-            sealed = aes.encrypt(nonce, plain, _aad(event, name, owner, household_id))
+            sealed = aes.encrypt(nonce, plain, _aad(event, name, owner, household_id, recipient))
             fields[name] = base64.b64encode(nonce + sealed).decode("ascii")
-        update["sealed"] = SealedFields(owner=owner, household_id=household_id, fields=fields)
+        update["sealed"] = SealedFields(
+            owner=owner, household_id=household_id, recipient=recipient, fields=fields
+        )
     return event.model_copy(update=update)
 
 
@@ -142,7 +230,9 @@ def open_sealed(event: IntegrationEvent, key: bytes | None) -> IntegrationEvent:
         raw = base64.b64decode(text)
         try:
             plain = aes.decrypt(
-                raw[:_NONCE], raw[_NONCE:], _aad(event, name, sealed.owner, sealed.household_id)
+                raw[:_NONCE],
+                raw[_NONCE:],
+                _aad(event, name, sealed.owner, sealed.household_id, sealed.recipient),
             )
         except InvalidTag:
             raise SealBroken(
@@ -153,7 +243,8 @@ def open_sealed(event: IntegrationEvent, key: bytes | None) -> IntegrationEvent:
 
 
 class ExchangeSealer:
-    """The Outbound's last step: seals what may leave (after the allow-list) under this node's own key."""
+    """The Outbound's last step: seals what may leave (after the allow-list) under this node's own key of
+    the household for the message's one recipient."""
 
     def __init__(self, keys: ExchangeKeys, organisation: str) -> None:
         self.keys = keys
@@ -163,15 +254,16 @@ class ExchangeSealer:
         if not personal_fields(type(event)):
             return event
         key = self.keys.for_sending(household_id, to)
-        return seal(event, owner=self.organisation, household_id=household_id, key=key)
+        return seal(event, owner=self.organisation, household_id=household_id, key=key, recipient=to)
 
 
 class KeyDirectory(Protocol):
     """Where a recipient obtains the owner's exchange key of a household: never through Kafka."""
 
-    def key(self, owner: str, household_id: UUID) -> bytes | None:
-        """The key; None when the owner erased the household (or has no such key). Raises KeyUnavailable
-        when the owner cannot be asked now, KeyNotShared when it refuses."""
+    def key(self, owner: str, household_id: UUID, sealed_for: str | None = None) -> bytes | None:
+        """The owner's key of what it sealed for `sealed_for` (None: the old scheme's one key); None when
+        the owner erased the household (or has no such key). Raises KeyUnavailable when the owner cannot
+        be asked now, KeyNotShared when it refuses."""
         ...
 
     def forget(self, household_id: UUID) -> None:
@@ -181,18 +273,20 @@ class KeyDirectory(Protocol):
 
 class _Cache:
     def __init__(self) -> None:
-        self._keys: dict[tuple[str, UUID], bytes] = {}
+        self._keys: dict[tuple[str, UUID, str | None], bytes] = {}
         self._lock = threading.Lock()
 
-    def get(self, owner: str, household_id: UUID, fetch: Callable[[], bytes | None]) -> bytes | None:
+    def get(
+        self, owner: str, household_id: UUID, sealed_for: str | None, fetch: Callable[[], bytes | None]
+    ) -> bytes | None:
         with self._lock:
-            cached = self._keys.get((owner, household_id))
+            cached = self._keys.get((owner, household_id, sealed_for))
         if cached is not None:
             return cached
         key = fetch()
         if key is not None:
             with self._lock:
-                self._keys[(owner, household_id)] = key
+                self._keys[(owner, household_id, sealed_for)] = key
         return key
 
     def forget(self, household_id: UUID) -> None:
@@ -230,17 +324,22 @@ class InProcessKeyDirectory:
         self._owners = owners
         self._cache = _Cache()
 
-    def key(self, owner: str, household_id: UUID) -> bytes | None:
-        return self._cache.get(
-            owner, household_id, lambda: self._owners.of(owner).release(household_id, self.requester)
-        )
+    def key(self, owner: str, household_id: UUID, sealed_for: str | None = None) -> bytes | None:
+        def fetch() -> bytes | None:
+            keys = self._owners.of(owner)
+            if sealed_for is None:
+                return keys.release_legacy(household_id, self.requester)
+            return keys.release(household_id, sealed_for, self.requester)
+
+        return self._cache.get(owner, household_id, sealed_for, fetch)
 
     def forget(self, household_id: UUID) -> None:
         self._cache.forget(household_id)
 
 
 class HttpKeyDirectory:
-    """Asks the owner's API (`GET /v1/exchange-keys/{household_id}`) with a service token of `requester`'s.
+    """Asks the owner's API (`GET /v1/exchange-keys/{household_id}/{sealed_for}`; without `sealed_for`, the
+    old scheme's `GET /v1/exchange-keys/{household_id}`) with a service token of `requester`'s.
 
     `peers` maps organisations to their API's base URL; `token(audience)` makes a bearer token for one.
     """
@@ -262,21 +361,24 @@ class HttpKeyDirectory:
         self._client = client or httpx.Client(timeout=timeout)
         self._cache = _Cache()
 
-    def key(self, owner: str, household_id: UUID) -> bytes | None:
-        return self._cache.get(owner, household_id, lambda: self._fetch(owner, household_id))
+    def key(self, owner: str, household_id: UUID, sealed_for: str | None = None) -> bytes | None:
+        return self._cache.get(
+            owner, household_id, sealed_for, lambda: self._fetch(owner, household_id, sealed_for)
+        )
 
     def forget(self, household_id: UUID) -> None:
         self._cache.forget(household_id)
 
-    def _fetch(self, owner: str, household_id: UUID) -> bytes | None:
+    def _fetch(self, owner: str, household_id: UUID, sealed_for: str | None) -> bytes | None:
         base = self._peers.get(owner)
         if base is None:
             raise KeyNotShared(f"No API URL is configured for {owner} (COORDINATION_PEER_URLS)")
         headers = {"Authorization": f"Bearer {self._token(owner)}", "X-Purpose": self.PURPOSE}
         try:
-            response = self._client.get(
-                f"{base.rstrip('/')}/v1/exchange-keys/{household_id}", headers=headers
-            )
+            path = f"/v1/exchange-keys/{household_id}"
+            if sealed_for is not None:
+                path += f"/{quote(sealed_for, safe='')}"
+            response = self._client.get(f"{base.rstrip('/')}{path}", headers=headers)
         except httpx.HTTPError as error:
             raise KeyUnavailable(f"{owner}'s API did not answer: {type(error).__name__}") from None
         if response.status_code in (404, 410):
@@ -298,14 +400,15 @@ class ExchangeOpener:
         sealed = event.sealed
         if sealed is None:
             return event
-        key = self.directory.key(sealed.owner, sealed.household_id)
+        key = self.directory.key(sealed.owner, sealed.household_id, sealed.recipient)
         if key is None:
             log.info("exchange.key_erased", event_type=event.event_type, owner=sealed.owner)
         return open_sealed(event, key)
 
 
 def forget_on_erasure(keys: ExchangeKeys, directory: KeyDirectory) -> Callable[[UUID], None]:
-    """The erasure hook: delete this node's exchange key of the household and drop others' cached keys."""
+    """The erasure hook: delete this node's exchange keys of the household (of every recipient, and the old
+    scheme's) and drop others' cached keys."""
 
     def forget(household_id: UUID) -> None:
         keys.erase(household_id)

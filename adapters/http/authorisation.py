@@ -140,6 +140,8 @@ POLICY: dict[str, Rule] = {
     # A node's service token (an operator of its organisation) asking for an exchange key; the route lets
     # only the organisations the key's household was sent to have it, and logs every key handed out.
     "get_exchange_key": Rule(frozenset({R.OPERATOR}), Ownership.ANY),
+    # The same for a key sealed for one recipient: the route hands it to that recipient's node alone.
+    "get_recipient_exchange_key": Rule(frozenset({R.OPERATOR}), Ownership.ANY),
     # An offer of another organisation's vacancy, followed by the organisation that asked for it (the
     # owner of the household; the vacancy's owner keeps its own record and never this one).
     "get_offer_request": Rule(HOUSING_READERS, Ownership.OWNER, "offer_request", personal=True),

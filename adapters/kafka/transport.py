@@ -1,15 +1,25 @@
-"""The transport over a Kafka-protocol broker (kafka-python): an acknowledged publisher, a subscription."""
+"""The transport over a Kafka-protocol broker (kafka-python): an acknowledged publisher, a subscription.
+
+Every client (admin, producer, consumer) is made with the node's broker access (`KafkaSettings.access()`:
+TLS and SASL/SCRAM through kafka-python's own options). A broker that refuses that access (a wrong
+password, SASL or TLS against a listener without it) is a clear startup error (`BrokerAccessRefused`),
+not a broker that is merely down and waited for.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import logging
+import socket
+import ssl
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
 from adapters.exchange.transport import IncomingMessage, OutgoingMessage, PublishFailed
@@ -17,9 +27,33 @@ from adapters.exchange.transport import IncomingMessage, OutgoingMessage, Publis
 log = structlog.get_logger()
 
 
+TLS_PROTOCOLS = frozenset({"SSL", "SASL_SSL"})
+SASL_PROTOCOLS = frozenset({"SASL_PLAINTEXT", "SASL_SSL"})
+# What kafka-python logs when the broker refuses the node's access (rather than being down).
+_REFUSALS = (
+    "UnsupportedSaslMechanism",
+    "SaslAuthenticationFailed",
+    "IllegalSaslState",
+    "SaslHandshake failed",
+    "Authentication",
+    "SSL",
+    "CERTIFICATE",
+)
+
+
+class BrokerAccessRefused(RuntimeError):
+    """The broker answers but refuses this node's access (credentials, mechanism or TLS): fix the settings;
+    waiting for the broker would not help."""
+
+
 @dataclass(frozen=True)
 class KafkaSettings:
-    """How a node reaches the broker; the timeouts bound how long a call can block on an absent broker."""
+    """How a node reaches the broker; the timeouts bound how long a call can block on an absent broker.
+
+    `security_protocol` and the rest are kafka-python's options of the same names: PLAINTEXT, SSL,
+    SASL_PLAINTEXT or SASL_SSL; a SASL mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) with its user and
+    password; the CA that signed the brokers' certificates, and the node's own certificate and key when the
+    cluster authenticates clients by TLS."""
 
     bootstrap_servers: str
     client_id: str = "coordination"
@@ -28,17 +62,118 @@ class KafkaSettings:
     publish_timeout_s: float = 15.0
     fetch_max_wait_ms: int = 10
     request_timeout_ms: int = 10_000
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_plain_username: str | None = None
+    sasl_plain_password: str | None = field(default=None, repr=False)
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    ssl_check_hostname: bool = True
+
+    def access(self) -> dict[str, Any]:
+        """The options every kafka-python client of this node is made with (only those that are set)."""
+        options: dict[str, Any] = {"security_protocol": self.security_protocol}
+        if self.security_protocol in SASL_PROTOCOLS:
+            options |= {
+                "sasl_mechanism": self.sasl_mechanism,
+                "sasl_plain_username": self.sasl_plain_username,
+                "sasl_plain_password": self.sasl_plain_password,
+            }
+        if self.security_protocol in TLS_PROTOCOLS:
+            options["ssl_check_hostname"] = self.ssl_check_hostname
+            for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+                if getattr(self, name) is not None:
+                    options[name] = getattr(self, name)
+        return options
+
+
+class _Refusals(logging.Handler):
+    """Collects what kafka-python logs about a refused connection while a client is being made."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if any(mark in message for mark in _REFUSALS):
+            self.seen.append(message.rsplit(">: ", 1)[-1])
+
+
+@contextlib.contextmanager
+def _refused_access(settings: KafkaSettings) -> Iterator[None]:
+    """A client failing to start because the broker refused its access raises BrokerAccessRefused naming
+    why; any other failure (the broker is down) stays a KafkaError, which the node waits out."""
+    refusals = _Refusals()
+    logger = logging.getLogger("kafka")
+    logger.addHandler(refusals)
+    try:
+        yield
+    except KafkaError as error:
+        if refusals.seen:
+            raise BrokerAccessRefused(
+                f"The broker at {settings.bootstrap_servers} refused this node's access"
+                f" ({_described(settings)}): {refusals.seen[-1]}"
+            ) from error
+        raise
+    finally:
+        logger.removeHandler(refusals)
+
+
+def _described(settings: KafkaSettings) -> str:
+    if settings.security_protocol in SASL_PROTOCOLS:
+        return (
+            f"{settings.security_protocol}, {settings.sasl_mechanism} as {settings.sasl_plain_username!r};"
+            " check the user and password (COORDINATION_KAFKA_SASL_*)"
+        )
+    return settings.security_protocol
+
+
+def check_tls(settings: KafkaSettings) -> None:
+    """With TLS configured, one bounded TLS handshake with the first bootstrap server that accepts a
+    connection: a listener that does not speak TLS (kafka-python then waits without end) or a certificate
+    the CA does not vouch for is BrokerAccessRefused; no server accepting a connection stays a KafkaError."""
+    if settings.security_protocol not in TLS_PROTOCOLS:
+        return
+    context = ssl.create_default_context(cafile=settings.ssl_cafile)
+    context.check_hostname = settings.ssl_check_hostname
+    if settings.ssl_certfile:
+        context.load_cert_chain(settings.ssl_certfile, settings.ssl_keyfile)
+    timeout = settings.request_timeout_ms / 1000
+    for server in settings.bootstrap_servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            raw = socket.create_connection((host, int(port)), timeout=timeout)
+        except OSError:
+            continue  # down: perhaps another is up
+        try:
+            with context.wrap_socket(raw, server_hostname=host):
+                return
+        except (ssl.SSLError, OSError) as error:
+            reason = "no TLS answer" if isinstance(error, TimeoutError) else str(error)
+            raise BrokerAccessRefused(
+                f"TLS with the broker at {server.strip()} failed ({reason} within {timeout:g} s): is the"
+                " listener TLS, and COORDINATION_KAFKA_SSL_CAFILE the CA that signed its certificate?"
+            ) from None
+        finally:
+            raw.close()
+    raise KafkaConnectionError(f"No broker of {settings.bootstrap_servers} accepted a connection")
 
 
 def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> None:
-    """Create any missing topic with the configured partition count (an existing topic is left as it is)."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.bootstrap_servers,
-        client_id=settings.client_id,
-        request_timeout_ms=settings.request_timeout_ms,
-        bootstrap_timeout_ms=settings.request_timeout_ms,
-        reconnect_backoff_max_ms=1000,
-    )
+    """Create any missing topic with the configured partition count (an existing topic is left as it is).
+    The node's first contact with the broker: a refused access is BrokerAccessRefused."""
+    check_tls(settings)
+    with _refused_access(settings):
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.bootstrap_servers,
+            client_id=settings.client_id,
+            request_timeout_ms=settings.request_timeout_ms,
+            bootstrap_timeout_ms=settings.request_timeout_ms,
+            reconnect_backoff_max_ms=1000,
+            **settings.access(),
+        )
     try:
         for topic in topics:
             with contextlib.suppress(TopicAlreadyExistsError):
@@ -60,21 +195,23 @@ class KafkaPublisher:
     def _connected(self) -> KafkaProducer:
         if self._producer is None:
             s = self._settings
-            self._producer = KafkaProducer(
-                bootstrap_servers=s.bootstrap_servers,
-                client_id=s.client_id,
-                acks="all",
-                # Idempotence keeps order across internal retries with up to 5 requests in flight.
-                enable_idempotence=True,
-                linger_ms=s.linger_ms,
-                max_block_ms=int(s.publish_timeout_s * 1000),
-                request_timeout_ms=s.request_timeout_ms,
-                delivery_timeout_ms=int(s.publish_timeout_s * 1000) + s.linger_ms,
-                # The default grows to 30 s between attempts: too slow to notice a broker that is back.
-                reconnect_backoff_max_ms=1000,
-                # Nothing reads the client's own metrics; recording them was ~5 % of a node's Kafka CPU.
-                metrics_enabled=False,
-            )
+            with _refused_access(s):
+                self._producer = KafkaProducer(
+                    bootstrap_servers=s.bootstrap_servers,
+                    client_id=s.client_id,
+                    acks="all",
+                    # Idempotence keeps order across internal retries with up to 5 requests in flight.
+                    enable_idempotence=True,
+                    linger_ms=s.linger_ms,
+                    max_block_ms=int(s.publish_timeout_s * 1000),
+                    request_timeout_ms=s.request_timeout_ms,
+                    delivery_timeout_ms=int(s.publish_timeout_s * 1000) + s.linger_ms,
+                    # The default grows to 30 s between attempts: too slow to notice a broker that is back.
+                    reconnect_backoff_max_ms=1000,
+                    # Nothing reads the client's own metrics; recording them was ~5 % of a node's Kafka CPU.
+                    metrics_enabled=False,
+                    **s.access(),
+                )
         return self._producer
 
     def publish(self, messages: Sequence[OutgoingMessage]) -> None:
@@ -114,18 +251,20 @@ class KafkaSubscription:
     def __init__(self, settings: KafkaSettings, topics: Iterable[str], *, group: str) -> None:
         topics = list(topics)
         ensure_topics(settings, topics)
-        self._consumer = KafkaConsumer(
-            bootstrap_servers=settings.bootstrap_servers,
-            client_id=settings.client_id,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=settings.fetch_max_wait_ms,
-            request_timeout_ms=settings.request_timeout_ms + 1000,
-            bootstrap_timeout_ms=settings.request_timeout_ms,
-            reconnect_backoff_max_ms=1000,
-            metrics_enabled=False,
-        )
+        with _refused_access(settings):
+            self._consumer = KafkaConsumer(
+                bootstrap_servers=settings.bootstrap_servers,
+                client_id=settings.client_id,
+                group_id=group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                fetch_max_wait_ms=settings.fetch_max_wait_ms,
+                request_timeout_ms=settings.request_timeout_ms + 1000,
+                bootstrap_timeout_ms=settings.request_timeout_ms,
+                reconnect_backoff_max_ms=1000,
+                metrics_enabled=False,
+                **settings.access(),
+            )
         assigned: list[TopicPartition] = []
         for topic in topics:
             partitions = self._consumer.partitions_for_topic(topic) or set()

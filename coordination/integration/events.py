@@ -20,16 +20,24 @@ class UnknownEventType(LookupError):
 
 
 class SealedFields(BaseModel):
-    """A message's personal fields, encrypted under the sending organisation's exchange key of one household.
+    """A message's personal fields, encrypted under the sending organisation's exchange key of one household
+    for the message's one recipient.
 
-    The key never travels with the message: a recipient asks `owner` for it (outside Kafka), and once the
-    household is erased there it is gone, so the fields stay unreadable. Ids are not personal data here.
+    The key never travels with the message: the recipient asks `owner` for it (outside Kafka), which hands
+    it to that recipient alone, and once the household is erased there it is gone, so the fields stay
+    unreadable. Ids and organisations are not personal data here. A message sealed before keys were per
+    recipient names no `recipient`: it opens with the owner's one key of the household of then.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     owner: str
     household_id: UUID
+    recipient: str | None = Field(
+        default=None,
+        description="The organisation the fields were sealed for: only it is given their key"
+        " (GET /v1/exchange-keys/{household_id}/{recipient}); absent on messages of the old scheme.",
+    )
     fields: dict[str, str]  # field name → base64 of the AES-GCM nonce and ciphertext of its JSON value
 
 
@@ -50,7 +58,8 @@ class IntegrationEvent(BaseModel):
     sealed: SealedFields | None = Field(
         default=None,
         description="The personal fields' values, encrypted under the sender's exchange key of the household"
-        " (GET /v1/exchange-keys/{household_id} on the sender's API); in the data they hold stand-ins.",
+        " for the message's recipient (GET /v1/exchange-keys/{household_id}/{recipient} on the sender's API,"
+        " for that recipient alone); in the data they hold stand-ins.",
     )
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
-from ops.reference_scenario import CIVICA
 
 from adapters.http import commands
 from coordination.domain.values import Actor, Role
+from ops.demo.reference_scenario import CIVICA
 from tests.api.conftest import Organisations
 from tests.api.story import family, people
 

@@ -301,7 +301,8 @@ def test_an_erasure_at_civica_reaches_the_other_nodes_and_leaves_nothing_persona
             owner, household_id = data["sealed"]["owner"], UUID(data["sealed"]["household_id"])
             assert household_id == household
             (recipient,) = [n.organisation for n in orgs.exchange.nodes if topic in n.subscribed]
+            assert data["sealed"]["recipient"] == recipient
             # Asked afresh (no cached key), as the recipient: the owner has no key to give any more.
             asked = InProcessKeyDirectory(recipient, orgs.exchange.key_owners)
-            assert asked.key(owner, household_id) is None, (owner, recipient)
+            assert asked.key(owner, household_id, recipient) is None, (owner, recipient)
     assert sealed >= 5  # the referrals sent, the receivers' acceptances, the outcome, the note

@@ -17,10 +17,10 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from ops.reference_scenario import CIVICA, consultant
 
 from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
+from ops.demo.reference_scenario import CIVICA, consultant
 from ops.devservices.pgcluster import PostgresServer
 from tests.conftest import _fresh_schema, postgres_env
 from tests.integration.flow_support import register
@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
-from ops.reference_scenario import CIVICA, consultant
+from ops.demo.reference_scenario import CIVICA, consultant
 env, household = json.loads(sys.argv[1]), UUID(sys.argv[2])
 app = HousingOrganisationApp(storage=ShreddingStorage(), organisation=CIVICA, env=env, cpr_secret=sys.argv[3].encode())
 began = time.time()

@@ -11,6 +11,7 @@ of its history from scratch and no effect to have been applied twice. Each scena
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -26,11 +27,15 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 
-from adapters.exchange.keys import NODE_PERSON
+from adapters.exchange.envelope import decode
+from adapters.exchange.keys import NODE_PERSON, SealBroken, open_sealed
+from adapters.exchange.transport import IncomingMessage
 from adapters.http.auth import issue_token, load_private_key, private_key_path
 from adapters.settings import OrganisationRole
 from coordination.domain.values import Role
+from coordination.integration.events import IntegrationEvent
 from coordination.integration.topics import Topics, org_source
 from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA
 from ops.devservices.pgcluster import PostgresServer
@@ -357,7 +362,7 @@ def test_a_households_exchange_key_crosses_processes_only_to_the_organisations_i
             audience=CIVICA,
         )
         headers = {"Authorization": f"Bearer {token}", "X-Purpose": "open received integration events"}
-        url = f"http://127.0.0.1:{port}/v1/exchange-keys/{household}"
+        url = f"http://127.0.0.1:{port}/v1/exchange-keys/{household}/{organisation}"
         return httpx.get(url, headers=headers, timeout=10).status_code
 
     assert {org: ask(bridge_only, org) for org in (BRIDGE_BUILDER, FAB, CHILDREN_AND_YOUTH)} == {
@@ -370,3 +375,87 @@ def test_a_households_exchange_key_crosses_processes_only_to_the_organisations_i
         FAB: 403,
         CHILDREN_AND_YOUTH: 200,
     }
+
+
+def test_what_each_node_process_sealed_for_one_organisation_opens_with_no_key_another_can_obtain(
+    deployment: Deployment, load: Load
+) -> None:
+    """Production-like cross-recipient check (issue 20, W1): every sealed message on the broker about a
+    wave's households, tried with every key any other organisation's node token obtains from any node's
+    API — for any household, asked under any recipient's name, or the old scheme's one key."""
+    wave = load.wave("sealed-for", households=2, vacancies=1)
+    deployment.settle()
+    households = {str(h) for hs in wave.households.values() for h in hs}
+    keys_dir = deployment.logs / "keys"
+    organisations = sorted(deployment.processes)
+
+    def obtainable(organisation: str) -> set[bytes]:
+        found = set()
+        for owner in organisations:
+            port = deployment.processes[owner].env["COORDINATION_HTTP_PORT"]
+            token = issue_token(
+                load_private_key(private_key_path(keys_dir, organisation)),
+                organisation=organisation,
+                person=NODE_PERSON,
+                role=Role.OPERATOR,
+                audience=owner,
+            )
+            headers = {"Authorization": f"Bearer {token}", "X-Purpose": "open received integration events"}
+            for household in households:
+                for sealed_for in [*(f"/{name}" for name in organisations), ""]:
+                    url = f"http://127.0.0.1:{port}/v1/exchange-keys/{household}{sealed_for}"
+                    response = httpx.get(url, headers=headers, timeout=10)
+                    assert response.status_code in (200, 403), response.text
+                    if response.status_code == 200:
+                        assert sealed_for == f"/{organisation}"  # its own, never another's or the old key
+                        found.add(base64.b64decode(response.json()["key"]))
+        return found
+
+    keys = {organisation: obtainable(organisation) for organisation in organisations}
+    messages = [
+        event
+        for event in _sealed_on_the_broker(deployment)
+        if event.sealed is not None and str(event.sealed.household_id) in households
+    ]
+    recipients = {event.sealed.recipient for event in messages if event.sealed is not None}
+    assert {BRIDGE_BUILDER, CIVICA} <= recipients
+    for event in messages:
+        assert event.sealed is not None
+        opened_by = set()
+        for organisation in organisations:
+            for key in keys[organisation]:
+                try:
+                    open_sealed(event, key)
+                except SealBroken:
+                    continue
+                opened_by.add(organisation)
+        assert opened_by == {event.sealed.recipient}, event.event_type
+
+
+def _sealed_on_the_broker(deployment: Deployment) -> list[IntegrationEvent]:
+    consumer = KafkaConsumer(
+        bootstrap_servers=deployment.bootstrap_servers, enable_auto_commit=False, consumer_timeout_ms=3000
+    )
+    try:
+        partitions = [
+            TopicPartition(topic, number)
+            for topic in consumer.topics()
+            if topic.startswith(deployment.prefix)
+            for number in consumer.partitions_for_topic(topic) or ()
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        events = []
+        for record in consumer:
+            message = IncomingMessage(
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=record.key,
+                value=record.value,
+                headers=tuple(record.headers),
+            )
+            events.append(decode(message).event)
+        return [event for event in events if event.sealed is not None]
+    finally:
+        consumer.close()

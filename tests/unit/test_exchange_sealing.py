@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
+from adapters.eventstore.shredding import HouseholdKeys
 from adapters.exchange.envelope import encode
 from adapters.exchange.keys import (
     ExchangeKeys,
@@ -129,18 +130,92 @@ def test_an_event_without_personal_fields_is_left_as_it_is() -> None:
     assert seal(event, owner="x", household_id=event.household_id, key=KEY) is event
 
 
-def test_the_owner_shares_a_key_only_with_its_recipients_and_not_after_erasure(tmp_path: Path) -> None:
+def test_the_owner_hands_each_recipients_key_to_that_recipient_alone_and_not_after_erasure(
+    tmp_path: Path,
+) -> None:
     keys = ExchangeKeys(SqliteDatabase(str(tmp_path / "node.sqlite3")))
     household_id = uuid4()
-    key = keys.for_sending(household_id, "civica")
-    assert key is not None and keys.release(household_id, "civica") == key
+    for_civica = keys.for_sending(household_id, "civica")
+    for_fab = keys.for_sending(household_id, "fab")
+    assert for_civica is not None and for_fab is not None and for_civica != for_fab
+    assert keys.release(household_id, "civica", "civica") == for_civica
+    assert keys.release(household_id, "fab", "fab") == for_fab
     with pytest.raises(KeyNotShared):
-        keys.release(household_id, "fab")
+        keys.release(household_id, "fab", "civica")  # asking for another's key, by name
+    with pytest.raises(KeyNotShared):
+        keys.release(household_id, "kvinfo", "kvinfo")  # nothing was sealed for it
+    with pytest.raises(KeyNotShared):
+        keys.release_legacy(household_id, "civica")  # the old key is given to no new recipient
     keys.erase(household_id)
-    assert keys.release(household_id, "civica") is None
+    assert keys.release(household_id, "civica", "civica") is None
+    with pytest.raises(KeyNotShared):  # to a stranger, not even that the household was erased here
+        keys.release(household_id, "kvinfo", "kvinfo")
     assert keys.for_sending(household_id, "civica") is None
+    assert keys.for_sending(household_id, "kvinfo") is None  # no fresh key for a new recipient either
     again = ExchangeKeys(SqliteDatabase(str(tmp_path / "node.sqlite3")))
-    assert again.release(household_id, "civica") is None
+    assert again.release(household_id, "fab", "fab") is None
+    assert again.for_sending(household_id, "kvinfo") is None
+
+
+def _old_scheme_key(db: SqliteDatabase, household_id: UUID, *recipients: str) -> bytes:
+    """What a node of the old scheme kept: one key of the household, and whom it sent fields sealed so."""
+    key = HouseholdKeys(db, table="exchange_keys").for_writing(household_id)
+    for recipient in recipients:
+        db.run(
+            "INSERT INTO exchange_key_recipients (household_id, organisation) VALUES (?, ?)",
+            (str(household_id), recipient),
+        )
+    return key
+
+
+def test_a_message_sealed_under_the_old_one_key_still_opens_for_its_recipient_until_erased(
+    tmp_path: Path,
+) -> None:
+    db = SqliteDatabase(str(tmp_path / "bridge.sqlite3"))
+    bridge_keys = ExchangeKeys(db)
+    household_id = uuid4()
+    old_key = _old_scheme_key(db, household_id, "civica")
+    event = r.ReferralCompleted(referral_id=uuid4(), at=AT, by=BRIDGE, outcome="Mentor found")
+    old = seal(event, owner="odense-brobygning", household_id=household_id, key=old_key)
+    assert old.sealed is not None and old.sealed.recipient is None
+    # As a message of then arrives: its JSON names no recipient.
+    old = type(old).model_validate_json(old.model_dump_json(exclude={"sealed": {"recipient"}}))
+    owners = KeyOwners()
+    owners.register("odense-brobygning", bridge_keys)
+    assert ExchangeOpener(InProcessKeyDirectory("civica", owners))(old) == event
+    with pytest.raises(KeyNotShared):
+        ExchangeOpener(InProcessKeyDirectory("fab", owners))(old)
+    # A new message to the same recipient is sealed under its own key, not the old one.
+    new = ExchangeSealer(bridge_keys, "odense-brobygning")(event, household_id, "civica")
+    assert new.sealed is not None and new.sealed.recipient == "civica"
+    with pytest.raises(SealBroken):
+        open_sealed(new, old_key)
+    bridge_keys.erase(household_id)
+    assert ExchangeOpener(InProcessKeyDirectory("civica", owners))(old).outcome == ERASED
+
+
+def test_what_was_sealed_for_one_recipient_opens_for_no_other_even_one_sent_the_same_household(
+    tmp_path: Path,
+) -> None:
+    owners = KeyOwners()
+    civica_keys = ExchangeKeys(SqliteDatabase(str(tmp_path / "civica.sqlite3")))
+    owners.register("civica", civica_keys)
+    sealer = ExchangeSealer(civica_keys, "civica")
+    event = sent()
+    to_bridge = sealer(event, event.household_id, "odense-brobygning")
+    to_jobcentre = sealer(event, event.household_id, "jobcenter-odense")
+    jobcentre = InProcessKeyDirectory("jobcenter-odense", owners)
+    assert ExchangeOpener(jobcentre)(to_jobcentre) == event
+    # Neither by the message's own naming, nor by asking for the bridge builder's key, nor with its own.
+    with pytest.raises(KeyNotShared):
+        ExchangeOpener(jobcentre)(to_bridge)
+    with pytest.raises(SealBroken):
+        open_sealed(to_bridge, jobcentre.key("civica", event.household_id, "jobcenter-odense"))
+    # Relabelled as its own: its key does not open it (and the AAD names the recipient sealed for).
+    assert to_bridge.sealed is not None
+    relabelled = to_bridge.sealed.model_copy(update={"recipient": "jobcenter-odense"})
+    with pytest.raises(SealBroken):
+        ExchangeOpener(jobcentre)(to_bridge.model_copy(update={"sealed": relabelled}))
 
 
 def test_a_recipient_opens_with_the_owners_key_and_reads_erased_once_the_owner_erased(tmp_path: Path) -> None:
