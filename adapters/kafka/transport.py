@@ -26,7 +26,7 @@ class KafkaSettings:
     partitions: int = 3
     linger_ms: int = 2
     publish_timeout_s: float = 15.0
-    fetch_max_wait_ms: int = 10
+    fetch_max_wait_ms: int = 500  # a long poll: answered as soon as a message arrives
     request_timeout_ms: int = 10_000
 
 
