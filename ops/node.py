@@ -110,7 +110,7 @@ class Node:
         transport: Transport,
         *,
         db: SqlDatabase | None = None,
-        poll_timeout: float = 0.2,
+        poll_timeout: float = 1.0,  # a long poll: answered as soon as a message arrives; idle, few wake-ups
         read_models: ReadModels | None = None,
         keys: KeyDirectory | None = None,
         key_owners: KeyOwners | None = None,

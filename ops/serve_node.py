@@ -23,7 +23,7 @@ from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig, public_keys_in
 from adapters.settings import NodeSettings, Profile
 from ops.bootstrap import NodeParts
-from ops.interpreter import tune_for_a_node
+from ops.interpreter import process_age_s, tune_for_a_node
 from ops.logging import configure
 
 
@@ -74,7 +74,11 @@ def run_node(argv: list[str] | None = None) -> int:
     settings = NodeSettings.from_file(args.config, **overrides)
     configure(json=settings.profile.value == "production")
     structlog.contextvars.bind_contextvars(organisation=settings.organisation)
+    log = structlog.get_logger()
+    # What the start waits for, as it waits: the interpreter's imports done, then the store, then the broker.
+    log.info("node.starting", process_age_s=process_age_s(), waiting_for="store")
     parts = NodeParts(settings)
+    log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
@@ -86,7 +90,7 @@ def run_node(argv: list[str] | None = None) -> int:
         # Peers in other processes ask this node's API for the keys that open its sealed fields.
         parts.serve_exchange_keys()
         parts.start_timers()
-        structlog.get_logger().info("node.started", subscribed=len(node.subscribed))
+        log.info("node.started", subscribed=len(node.subscribed), process_age_s=process_age_s())
         stopping.wait()
     finally:
         parts.close()
