@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import time
 from pathlib import Path
 
 # A node is many threads that mostly wait on sockets (API requests, relay, consumer lanes, group commit,
@@ -36,7 +37,7 @@ def process_age_s() -> float | None:
     """Seconds since this process started (from /proc; None where there is none), for start-up logs."""
     try:
         started_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
+        since_boot = time.clock_gettime(time.CLOCK_BOOTTIME)  # the clock the start time is counted on
+    except (OSError, ValueError, IndexError, AttributeError):
         return None
-    return round(uptime - started_ticks / os.sysconf("SC_CLK_TCK"), 2)
+    return round(since_boot - started_ticks / os.sysconf("SC_CLK_TCK"), 2)

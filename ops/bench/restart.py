@@ -6,7 +6,7 @@ while it is dead, start it again, and time from the new process's start until it
 (ready) and until the vacancy is mirrored in its store (consuming). Idle CPU: utime + stime from
 /proc/<pid>/stat over a window in which nothing is sent to the node.
 
-    .venv/bin/python -m ops.bench.restart [--restarts 3] [--idle-seconds 60]
+    .venv/bin/python -m ops.bench.restart [--restarts 3] [--idle-seconds 60] [--history 0]
 """
 
 from __future__ import annotations
@@ -118,6 +118,19 @@ class NodeUnderTest:
         self.fab_node.relay.run_once()
         return vacancy
 
+    def send_history(self, count: int) -> None:
+        """FAB publishes `count` vacancies and CIVICA's node mirrors them all (a node with a history)."""
+        day = the_dwelling().available_from
+        last = None
+        for _ in range(count):
+            last = self.fab.publish_vacancy(
+                command_id=uuid4(), dwelling=the_dwelling(), at=on(day), by=FAB_CONSULTANT
+            )
+        while self.fab_node.relay.run_once():
+            pass
+        if last is not None:
+            self.wait_applied(last, max_seconds=WAIT_S * 5)
+
     def wait_applied(self, vacancy: UUID, max_seconds: float = WAIT_S) -> float:
         deadline = time.monotonic() + max_seconds
         while True:
@@ -215,12 +228,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.bench.restart", description=__doc__.split("\n")[0])
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--idle-seconds", type=float, default=60.0)
+    parser.add_argument("--history", type=int, default=0, help="vacancies mirrored before the kills")
     args = parser.parse_args(argv)
     from ops.bench import infra
 
     with infra.postgres() as postgres, infra.tansu() as broker, node_under_test(postgres, broker) as node:
         first = first_start(node)
         print(f"first start: ready {first.ready_s:.2f} s, consuming {first.consuming_s:.2f} s")
+        if args.history:
+            node.send_history(args.history)
+            print(f"history: {args.history:,} vacancies mirrored")
         worst = 0.0
         for number in range(1, args.restarts + 1):
             restart = restart_after_sigkill(node)
