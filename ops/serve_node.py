@@ -38,13 +38,16 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         log.error("serve.no_public_keys", setting="COORDINATION_PUBLIC_KEYS_DIR")
         return 1
     public_keys = public_keys_in(settings.public_keys_dir)
+    log.info("node.starting", process_age_s=process_age_s(), waiting_for="store")
     parts = NodeParts(settings)
     try:
+        log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
         node = parts.on_the_broker(threading.Event())
         assert node is not None  # only None when asked to stop while waiting, and nobody asks here
         api = parts.api_node()
         node.start()
         parts.start_timers()
+        log.info("node.started", subscribed=len(node.subscribed), process_age_s=process_age_s())
         log.info(
             "node.serving",
             host=host or settings.http_host,

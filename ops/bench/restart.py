@@ -26,12 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID, uuid4
 
+import httpx
+
 from adapters.eventstore.storage import ShreddingStorage
+from adapters.http.auth import ensure_key_pair
 from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.values import Actor, Role
 from ops.bench.infra import ROOT, Broker, Postgres
+from ops.devservices.tansu import free_port
 from ops.node import Node
 from ops.reference_scenario import on, the_dwelling
 
@@ -65,6 +69,8 @@ class NodeUnderTest:
     fab_node: Node
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    # `coordination serve` on this port (ready when /readyz answers 200), else `python -m ops.serve_node`.
+    serve_port: int | None = None
 
     @property
     def log(self) -> Path:
@@ -76,8 +82,11 @@ class NodeUnderTest:
         self.starts += 1
         with self.log.open("wb") as out:
             started = time.monotonic()
+            command = ["-m", "ops.serve_node"]
+            if self.serve_port is not None:
+                command = ["-m", "ops.cli", "serve", "--org", "civica", "--port", str(self.serve_port)]
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ops.serve_node"],
+                [sys.executable, *command],
                 env=self.env,
                 cwd=ROOT,
                 stdout=out,
@@ -101,13 +110,22 @@ class NodeUnderTest:
 
     def wait_started(self, max_seconds: float = WAIT_S) -> float:
         deadline = time.monotonic() + max_seconds
-        while "node.started" not in self.log.read_text(errors="replace"):
+        while not self._ready():
             if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"The node exited; see {self.log}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"The node did not start within {max_seconds} s; see {self.log}")
             time.sleep(0.02)
         return time.monotonic()
+
+    def _ready(self) -> bool:
+        if self.serve_port is None:
+            return "node.started" in self.log.read_text(errors="replace")
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{self.serve_port}/readyz", timeout=1.0)
+        except httpx.HTTPError:
+            return False
+        return answer.status_code == 200
 
     def send_vacancy(self) -> UUID:
         """FAB publishes a vacancy and its relay sends it (CIVICA's node mirrors it)."""
@@ -144,7 +162,7 @@ class NodeUnderTest:
 
 
 @contextmanager
-def node_under_test(postgres: Postgres, broker: Broker) -> Iterator[NodeUnderTest]:
+def node_under_test(postgres: Postgres, broker: Broker, *, serve: bool = False) -> Iterator[NodeUnderTest]:
     prefix = f"benchrestart{secrets.token_hex(3)}."
     schema = f"bench_r_{secrets.token_hex(4)}"
     cipher_key = base64.b64encode(secrets.token_bytes(16)).decode()
@@ -190,7 +208,10 @@ def node_under_test(postgres: Postgres, broker: Broker) -> Iterator[NodeUnderTes
         cpr_secret=b"f" * 32,
     )
     fab_node = Node(fab_settings, fab, KafkaTransport(fab_settings.kafka()))
-    node = NodeUnderTest(env, data_dir, civica, fab, fab_node)
+    if serve:
+        ensure_key_pair(data_dir / "keys", "civica")
+        env["COORDINATION_PUBLIC_KEYS_DIR"] = str(data_dir / "keys")
+    node = NodeUnderTest(env, data_dir, civica, fab, fab_node, serve_port=free_port() if serve else None)
     try:
         yield node
     finally:
@@ -228,11 +249,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.bench.restart", description=__doc__.split("\n")[0])
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--idle-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--serve", action="store_true", help="run `coordination serve` (ready: /readyz answers 200)"
+    )
     parser.add_argument("--history", type=int, default=0, help="vacancies mirrored before the kills")
     args = parser.parse_args(argv)
     from ops.bench import infra
 
-    with infra.postgres() as postgres, infra.tansu() as broker, node_under_test(postgres, broker) as node:
+    with (
+        infra.postgres() as postgres,
+        infra.tansu() as broker,
+        node_under_test(postgres, broker, serve=args.serve) as node,
+    ):
         first = first_start(node)
         print(f"first start: ready {first.ready_s:.2f} s, consuming {first.consuming_s:.2f} s")
         if args.history:
