@@ -62,9 +62,9 @@ class NodeSettings(BaseSettings):
     kafka_partitions: int = 3
     kafka_linger_ms: int = 2
     kafka_publish_timeout_s: float = 15.0
-    # A long poll: the broker answers as soon as a message arrives (Tansu too), so waiting costs no latency,
-    # while 10 ms was ~100 empty fetches a second, most of an idle node's CPU.
-    kafka_fetch_max_wait_ms: int = 500
+    kafka_fetch_max_wait_ms: int = 10
+    # After a few seconds without a message the consumer long-polls (adapters/kafka/transport.py).
+    kafka_idle_fetch_max_wait_ms: int = 500
     kafka_request_timeout_ms: int = 10_000
 
     @field_validator("municipalities", mode="before")
@@ -92,6 +92,7 @@ class NodeSettings(BaseSettings):
             linger_ms=self.kafka_linger_ms,
             publish_timeout_s=self.kafka_publish_timeout_s,
             fetch_max_wait_ms=self.kafka_fetch_max_wait_ms,
+            idle_fetch_max_wait_ms=self.kafka_idle_fetch_max_wait_ms,
             request_timeout_ms=self.kafka_request_timeout_ms,
         )
 
