@@ -18,7 +18,7 @@ class BackgroundLoop:
     ) -> None:
         self.name = name
         self._step = step
-        self._idle_sleep = idle_sleep
+        self.idle_sleep = idle_sleep  # may be changed while running (e.g. once woken by notifications)
         self._max_backoff = max_backoff
         self._stopping = threading.Event()
         self._woken = threading.Event()
@@ -51,7 +51,7 @@ class BackgroundLoop:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
-        backoff = self._idle_sleep
+        backoff = self.idle_sleep
         while not self._stopping.is_set():
             # Cleared before the step, so a wake-up during the step is not lost: the wait returns at once.
             self._woken.clear()
@@ -70,6 +70,6 @@ class BackgroundLoop:
                 )
                 self._stopping.wait(backoff)
                 continue
-            backoff = self._idle_sleep
+            backoff = self.idle_sleep
             if not busy:
-                self._woken.wait(self._idle_sleep)
+                self._woken.wait(self.idle_sleep)

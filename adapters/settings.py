@@ -67,6 +67,8 @@ class NodeSettings(BaseSettings):
     kafka_linger_ms: int = 2
     kafka_publish_timeout_s: float = 15.0
     kafka_fetch_max_wait_ms: int = 10
+    # After a few seconds without a message the consumer long-polls (adapters/kafka/transport.py).
+    kafka_idle_fetch_max_wait_ms: int = 500
     kafka_request_timeout_ms: int = 10_000
     # Broker access (kafka-python's options of the same names): TLS to the brokers and SASL/SCRAM as the
     # organisation's own user, whom the cluster's ACLs let write only its own topics and read only what it
@@ -105,6 +107,7 @@ class NodeSettings(BaseSettings):
             linger_ms=self.kafka_linger_ms,
             publish_timeout_s=self.kafka_publish_timeout_s,
             fetch_max_wait_ms=self.kafka_fetch_max_wait_ms,
+            idle_fetch_max_wait_ms=self.kafka_idle_fetch_max_wait_ms,
             request_timeout_ms=self.kafka_request_timeout_ms,
             security_protocol=self.kafka_security_protocol,
             sasl_mechanism=self.kafka_sasl_mechanism,

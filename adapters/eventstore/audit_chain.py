@@ -296,6 +296,14 @@ class SealingLoop:
                 )
         return sealed
 
+    def wake(self) -> None:
+        self._loop.wake()
+
+    def sleep_when_idle(self, seconds: float) -> None:
+        """Look for unsealed events this seldom when idle (something else wakes the loop when events are
+        stored)."""
+        self._loop.idle_sleep = seconds
+
     def run_once_busy(self) -> bool:
         return self.run_once() > 0
 

@@ -156,6 +156,10 @@ class Relay:
         """Publish now rather than at the next poll (called when the node's own command commits)."""
         self._loop.wake()
 
+    def sleep_when_idle(self, seconds: float) -> None:
+        """Poll the log this seldom when idle (something else wakes the relay when events are stored)."""
+        self._loop.idle_sleep = seconds
+
     def start(self) -> None:
         """Publish in a background thread until stopped, retrying (with bounded back-off) after failures."""
         self._durable = None  # read again: another relay of this name may have run meanwhile

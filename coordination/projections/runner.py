@@ -44,6 +44,7 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.log = structlog.get_logger(__name__).bind(projection=projection.instance_name)
         self._stopping = threading.Event()
+        self._woken = threading.Event()
         self._thread: threading.Thread | None = None
         # How far past the tracked position a filtered read looks (see fetch_batch).
         self._window = 2 * batch_size
@@ -232,8 +233,13 @@ class ProjectionRunner:
         self._thread = threading.Thread(target=self._follow, args=(max_sleep,), name=self.name, daemon=True)
         self._thread.start()
 
+    def wake(self) -> None:
+        """Cut the current idle sleep short: events were stored (e.g. PostgreSQL notified the log's channel)."""
+        self._woken.set()
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
+        self._woken.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -241,6 +247,8 @@ class ProjectionRunner:
     def _follow(self, max_sleep: float) -> None:
         sleep = 0.01
         while not self._stopping.is_set():
+            # Cleared before the batch, so a wake-up during it is not lost: the wait returns at once.
+            self._woken.clear()
             try:
                 applied = self.run_once()
             except Exception:
@@ -250,5 +258,4 @@ class ProjectionRunner:
             if applied:
                 sleep = 0.01
                 continue
-            self._stopping.wait(sleep)
-            sleep = min(sleep * 2, max_sleep)
+            sleep = 0.01 if self._woken.wait(sleep) else min(sleep * 2, max_sleep)

@@ -29,6 +29,7 @@ from adapters.exchange.tables import ParkedMessages, RelayPositions
 from adapters.exchange.transport import IncomingMessage, OutgoingMessage, Publisher, Subscription, Transport
 from adapters.http.key_client import key_directory
 from adapters.settings import NodeSettings
+from adapters.sql.log_listener import LogListener, log_listener
 from adapters.sql.node_db import SqlDatabase, database_for
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp
@@ -46,6 +47,8 @@ EXCHANGE = "exchange"
 DELIVERED = f"{EXCHANGE}.delivered"
 # Lanes of received messages applied at once: enough to fill a group commit while others wait on reads.
 CONSUMER_CONCURRENCY = 8
+# How often the log's followers poll when PostgreSQL's notifications wake them (a safety net only).
+LISTENING_IDLE_POLL_S = 5.0
 
 
 class _CountingPublisher:
@@ -93,7 +96,7 @@ class Node:
         transport: Transport,
         *,
         db: SqlDatabase | None = None,
-        poll_timeout: float = 0.2,
+        poll_timeout: float = 1.0,  # a long poll: answered as soon as a message arrives; idle, few wake-ups
         read_models: ReadModels | None = None,
         keys: KeyDirectory | None = None,
         key_owners: KeyOwners | None = None,
@@ -167,6 +170,7 @@ class Node:
         )
         self.read_models = read_models
         self._closed = False
+        self._listener: LogListener | None = None
 
     def forget(self, household_id: UUID) -> None:
         """An erasure hook: the exchange keys of the household this process holds (its own and those it
@@ -243,14 +247,29 @@ class Node:
         raise TimeoutError(f"{self.organisation}'s node was still busy after {max_seconds} s")
 
     def start(self) -> None:
+        # On PostgreSQL the store notifies each commit: the log's followers sleep until then (cheap when
+        # idle) and poll only as a safety net; elsewhere they poll.
+        wakes = [self.relay.wake, self.sealer.wake]
+        if self.read_models is not None:
+            wakes.append(self.read_models.wake)
+        self._listener = log_listener(self.app.env, self.app.recorder, wakes)
+        idle_poll = 0.5
+        if self._listener is not None:
+            idle_poll = LISTENING_IDLE_POLL_S
+            self._listener.start()
+            self.relay.sleep_when_idle(idle_poll)
+            self.sealer.sleep_when_idle(idle_poll)
         self.relay.start()
         self.sealer.start()
         self.consumer.start()
         if self.read_models is not None:
             # Each projection follows the log on a thread of its own, at once while there is work.
-            self.read_models.start(max_sleep=0.5)
+            self.read_models.start(max_sleep=idle_poll)
 
     def stop(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.stop()
         if self.read_models is not None:
             self.read_models.stop()
         self.consumer.stop()

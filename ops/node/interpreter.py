@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
+import time
+from pathlib import Path
 
 # A node is many threads that mostly wait on sockets (API requests, relay, consumer lanes, group commit,
 # projection readers and writers) beside a few that compute. CPython lets a computing thread keep the GIL
@@ -28,3 +31,13 @@ def tune_for_a_node() -> None:
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, older, oldest)
+
+
+def process_age_s() -> float | None:
+    """Seconds since this process started (from /proc; None where there is none), for start-up logs."""
+    try:
+        started_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        since_boot = time.clock_gettime(time.CLOCK_BOOTTIME)  # the clock the start time is counted on
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    return round(since_boot - started_ticks / os.sysconf("SC_CLK_TCK"), 2)

@@ -159,6 +159,11 @@ class ReadModels:
             runner.start(max_sleep=max_sleep)
         self._following.set()
 
+    def wake(self) -> None:
+        """Every projection reads the log now (events were stored) rather than at its next poll."""
+        for runner in self.runners.values():
+            runner.wake()
+
     def stop(self) -> None:
         for runner in self.runners.values():
             runner.stop()

@@ -24,7 +24,7 @@ from adapters.http.auth import AuthConfig, public_keys_in
 from adapters.settings import NodeSettings, Profile
 from ops.logging import configure
 from ops.node.bootstrap import NodeParts
-from ops.node.interpreter import tune_for_a_node
+from ops.node.interpreter import process_age_s, tune_for_a_node
 
 
 def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | None = None) -> int:
@@ -38,13 +38,16 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         log.error("serve.no_public_keys", setting="COORDINATION_PUBLIC_KEYS_DIR")
         return 1
     public_keys = public_keys_in(settings.public_keys_dir)
+    log.info("node.starting", process_age_s=process_age_s(), waiting_for="store")
     parts = NodeParts(settings)
     try:
+        log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
         node = parts.on_the_broker(threading.Event())
         assert node is not None  # only None when asked to stop while waiting, and nobody asks here
         api = parts.api_node()
         node.start()
         parts.start_timers()
+        log.info("node.started", subscribed=len(node.subscribed), process_age_s=process_age_s())
         log.info(
             "node.serving",
             host=host or settings.http_host,
@@ -74,7 +77,11 @@ def run_node(argv: list[str] | None = None) -> int:
     settings = NodeSettings.from_file(args.config, **overrides)
     configure(json=settings.profile.value == "production")
     structlog.contextvars.bind_contextvars(organisation=settings.organisation)
+    log = structlog.get_logger()
+    # What the start waits for, as it waits: the interpreter's imports done, then the store, then the broker.
+    log.info("node.starting", process_age_s=process_age_s(), waiting_for="store")
     parts = NodeParts(settings)
+    log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
@@ -86,7 +93,7 @@ def run_node(argv: list[str] | None = None) -> int:
         # Peers in other processes ask this node's API for the keys that open its sealed fields.
         parts.serve_exchange_keys()
         parts.start_timers()
-        structlog.get_logger().info("node.started", subscribed=len(node.subscribed))
+        log.info("node.started", subscribed=len(node.subscribed), process_age_s=process_age_s())
         stopping.wait()
     finally:
         parts.close()
