@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from coordination.domain import household_events
-from coordination.domain.errors import HouseholdErased, InvalidInput, NotPermitted
+from coordination.domain.errors import InvalidInput, NotPermitted
 from coordination.domain.household_after_move import AfterTheMove
 from coordination.domain.household_circle import HouseholdCircle
+from coordination.domain.household_erasure import HouseholdErasure
 from coordination.domain.household_offers import OffersReceived
 from coordination.domain.household_phases import BridgeBuildingPhases, HouseholdPhase
 from coordination.domain.household_values import (
@@ -45,7 +45,6 @@ from coordination.domain.values import (
     Override,
     Place,
     Role,
-    checked_reason,
 )
 from coordination.domain.waterbed import AreaWarning
 
@@ -73,7 +72,9 @@ __all__ = [
 _LOOKS_LIKE_CPR = re.compile(r"^\s*\d{6}-?\d{4}\s*$")
 
 
-class Household(BridgeBuildingPhases, OffersReceived, AfterTheMove, HouseholdCircle, Aggregate):
+class Household(
+    BridgeBuildingPhases, OffersReceived, AfterTheMove, HouseholdCircle, HouseholdErasure, Aggregate
+):
     """A household (husstand) that must move out of a transformation area, as its landlord sees it.
 
     Registered by a rehousing consultant; its phases are the facts recorded about it
@@ -84,7 +85,7 @@ class Household(BridgeBuildingPhases, OffersReceived, AfterTheMove, HouseholdCir
     Its state and the recorders that change it are here; its commands and derived state are in a room
     per part of its life: the phases before an offer (household_phases.py), its offers
     (household_offers.py), from the move to the settlement (household_after_move.py), the consents,
-    enrolments and contact persons around it (household_circle.py).
+    enrolments and contact persons around it (household_circle.py), its erasure (household_erasure.py).
     """
 
     # A class default, not set in __init__ alone: a snapshot taken before requests were recorded here has
@@ -244,27 +245,6 @@ class Household(BridgeBuildingPhases, OffersReceived, AfterTheMove, HouseholdCir
         return next((phase for done, phase in reached if done), HouseholdPhase.REGISTERED)
 
     # Commands: check, then record.
-
-    def propose_erasure(self, *, retention_ended_on: date, at: datetime) -> None:
-        # getattr: a snapshot taken before erasure existed has neither attribute.
-        if (
-            getattr(self, "erased_at", None) is not None
-            or getattr(self, "erasure_proposed_at", None) is not None
-        ):
-            raise HouseholdErased(f"Household {self.id} is already erased or proposed for erasure")
-        self._erasure_proposed(retention_ended_on=retention_ended_on, at=at)
-
-    def erase(self, *, legal_ground: str, at: datetime, by: Actor, notified: Sequence[str] = ()) -> None:
-        """`notified`: the organisations of the household's network, to be told of the erasure."""
-        erased_at = getattr(self, "erased_at", None)
-        if erased_at is not None:
-            raise HouseholdErased(f"Household {self.id} was erased at {erased_at.isoformat()}")
-        if by.organisation != self.owner:
-            raise NotPermitted(f"Only {self.owner}, which owns household {self.id}, may erase it")
-        others = sorted({organisation for organisation in notified if organisation != self.owner})
-        self._erased(
-            legal_ground=checked_reason(legal_ground, what="legal ground"), notified=others, at=at, by=by
-        )
 
     def settlement_gaps(self) -> list[str]:
         """The criteria of the 2023 report the household does not meet yet; empty when the bridge holds."""

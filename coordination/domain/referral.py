@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from coordination.domain.calendar import COPENHAGEN, copenhagen_day
+from coordination.domain import referral_events
 from coordination.domain.errors import (
-    ConsentMissing,
     InvalidInput,
     NotPermitted,
     ReferralNotDue,
     ReferralNotOpen,
 )
-from coordination.domain.plausibility import NEEDED_FROM, check_birth_month, check_consent
+from coordination.domain.plausibility import check_consent
 from coordination.domain.policy import RehousingPolicy
+from coordination.domain.referral_rules import (
+    check_dates,
+    completion_due,
+    lawful_basis,
+    require_aware,
+    require_daycare_details,
+)
 from coordination.domain.referral_values import (
     ChildFacts,
     ReferralDetails,
@@ -56,75 +62,20 @@ class Referral(Aggregate):
     and the recorded state.
     """
 
-    class Sent(Aggregate.Created):
-        referrer: str
-        receiver: str
-        kind: ReferralKind
-        household_id: UUID
-        details: ReferralDetails
-        consent: Consent | None
-        legal_basis: str | None
-        acknowledge_by: datetime
-        complete_by: datetime
-        at: datetime
-        by: Actor
-
-    class Acknowledged(Aggregate.Event):
-        at: datetime
-        by: Actor
-
-    class Accepted(Aggregate.Event):
-        assignee: str
-        at: datetime
-        by: Actor
-
-    class Started(Aggregate.Event):
-        at: datetime
-        by: Actor
-
-    class PutOnHold(Aggregate.Event):
-        reason: str
-        at: datetime
-        by: Actor
-
-    class Declined(Aggregate.Event):
-        declined_by: DeclinedBy
-        reason: str
-        at: datetime
-        by: Actor
-
-    class DeclineOverridden(Aggregate.Event):
-        reason: str
-        acknowledge_by: datetime
-        at: datetime
-        by: Actor
-
-    class Redirected(Aggregate.Event):
-        to: str
-        reason: str
-        consent: Consent | None
-        acknowledge_by: datetime
-        at: datetime
-        by: Actor
-
-    class Withdrawn(Aggregate.Event):
-        reason: str
-        at: datetime
-        by: Actor
-
-    class Expired(Aggregate.Event):
-        reason: str
-        at: datetime
-
-    class Completed(Aggregate.Event):
-        outcome: str
-        at: datetime
-        by: Actor
-
-    class EnteredInError(Aggregate.Event):
-        reason: str
-        at: datetime
-        by: Actor
+    # Its events (their fields in referral_events.py), each defined again here by the library as
+    # `Referral.<name>`, the name stored events carry.
+    Sent = referral_events.Sent
+    Acknowledged = referral_events.Acknowledged
+    Accepted = referral_events.Accepted
+    Started = referral_events.Started
+    PutOnHold = referral_events.PutOnHold
+    Declined = referral_events.Declined
+    DeclineOverridden = referral_events.DeclineOverridden
+    Redirected = referral_events.Redirected
+    Withdrawn = referral_events.Withdrawn
+    Expired = referral_events.Expired
+    Completed = referral_events.Completed
+    EnteredInError = referral_events.EnteredInError
 
     @event(Sent)
     def __init__(
@@ -178,7 +129,7 @@ class Referral(Aggregate):
         at: datetime,
         by: Actor,
     ) -> Referral:
-        _require_aware(at)
+        require_aware(at)
         if kind not in set(ReferralKind):
             raise InvalidInput(f"Unknown referral kind {kind!r}")
         kind = ReferralKind(kind)
@@ -186,10 +137,10 @@ class Referral(Aggregate):
             raise InvalidInput(
                 f"A referral goes to another organisation; {by.organisation} cannot refer to {receiver!r}"
             )
-        legal_basis = _lawful_basis(consent, legal_basis, receiver)
-        _check_dates(details, consent, at)
+        legal_basis = lawful_basis(consent, legal_basis, receiver)
+        check_dates(details, consent, at)
         if kind is ReferralKind.DAYCARE_FAST_TRACK:
-            _require_daycare_details(details)
+            require_daycare_details(details)
         return cls(
             id=id,
             referrer=by.organisation,
@@ -200,7 +151,7 @@ class Referral(Aggregate):
             consent=consent,
             legal_basis=legal_basis,
             acknowledge_by=policy.acknowledgement_due(at),
-            complete_by=_completion_due(kind, details, policy, at),
+            complete_by=completion_due(kind, details, policy, at),
             at=at,
             by=by,
         )
@@ -284,7 +235,7 @@ class Referral(Aggregate):
         if self.legal_basis is not None and consent is not None:
             raise InvalidInput(f"Referral {self._short_id} rests on a legal basis; no consent is taken")
         if self.legal_basis is None:
-            _lawful_basis(consent, None, to)
+            lawful_basis(consent, None, to)
         if consent is not None:
             check_consent(consent, at=at, field="consent")
         self._redirected(
@@ -352,7 +303,7 @@ class Referral(Aggregate):
     def _require_step(self, step: str, at: datetime, *allowed: ReferralStatus) -> None:
         if self.status not in allowed:
             raise ReferralNotOpen(f"Referral {self._short_id} is {self.status.words}; it cannot be {step}")
-        _require_aware(at)
+        require_aware(at)
         # History is read as a sequence (latency, audits): a step dated before the last one would reorder it.
         if at < self.last_step_at:
             raise InvalidInput(
@@ -442,64 +393,3 @@ class Referral(Aggregate):
     def _step(self, status: ReferralStatus, at: datetime, organisation: str | None) -> None:
         self.last_step_at = at
         self.history.append(ReferralStep(status=status, at=at, organisation=organisation))
-
-
-def _require_aware(at: datetime) -> None:
-    if at.tzinfo is None:
-        raise InvalidInput("A referral's times must carry a time zone; the domain never guesses one")
-
-
-def _lawful_basis(consent: Consent | None, legal_basis: str | None, receiver: str) -> str | None:
-    """Exactly one lawful basis: the household's consent naming the receiver, or a legal basis."""
-    if consent is None and legal_basis is None:
-        raise ConsentMissing(
-            f"Sharing the household's data with {receiver} needs its consent or a legal basis"
-        )
-    if consent is not None and legal_basis is not None:
-        raise InvalidInput("Give either the household's consent or a legal basis, not both")
-    if consent is not None:
-        if consent.recipient != receiver.lower():
-            raise ConsentMissing(f"The consent names {consent.recipient}, not the receiver {receiver}")
-        return None
-    assert legal_basis is not None
-    return checked_reason(legal_basis, what="legal basis")
-
-
-def _check_dates(details: ReferralDetails, consent: Consent | None, at: datetime) -> None:
-    """The referral's dates are plausible around the time it is sent (domain/plausibility.py)."""
-    if consent is not None:
-        check_consent(consent, at=at, field="consent")
-    if details.needed_from is not None:
-        NEEDED_FROM.check(
-            details.needed_from, at=at, field="details.needed_from", what="The date needed from"
-        )
-    for index, child in enumerate(details.children):
-        field = f"details.children[{index}].birth_month"
-        check_birth_month(child.birth_month, at=at, field=field)
-
-
-def _require_daycare_details(details: ReferralDetails) -> None:
-    missing = []
-    if len(details.children) != 1:
-        missing.append(f"exactly one child (got {len(details.children)})")
-    if details.needed_from is None:
-        missing.append("the date the place is needed from")
-    if details.place is None:
-        missing.append("the new address's area")
-    if missing:
-        raise InvalidInput(f"A daycare fast-track referral needs {', '.join(missing)}")
-
-
-def _completion_due(
-    kind: ReferralKind, details: ReferralDetails, policy: RehousingPolicy, at: datetime
-) -> datetime:
-    """When the referral must be done: for daycare the guarantee date (never before the place is needed)."""
-    if kind is not ReferralKind.DAYCARE_FAST_TRACK:
-        return policy.completion_due(at)
-    assert details.needed_from is not None
-    # The application date is the Copenhagen calendar day the referral was sent, whatever zone `at` is in.
-    applied_on = copenhagen_day(at)
-    due_on = max(
-        policy.daycare_guarantee_date(applied_on, details.children[0].birth_month), details.needed_from
-    )
-    return datetime.combine(due_on, time.max, COPENHAGEN)

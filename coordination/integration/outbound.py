@@ -7,26 +7,21 @@ requests and reports. Copies and mirrors it keeps of other organisations' facts 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import structlog
 
-from coordination.applications.base import NodeApplication, derived_id
-from coordination.domain.calendar import copenhagen_day
+from coordination.applications.base import NodeApplication
 from coordination.domain.erasure import ErasureDone
 from coordination.domain.follow_up import FactKind, FollowedHousehold, reported_fact_id
 from coordination.domain.household import Household
-from coordination.domain.household_values import OfferStatus
 from coordination.domain.network import HouseholdNetwork
 from coordination.domain.offer_request import OfferRequest, ReservationRefusal
 from coordination.domain.referral import Referral
-from coordination.domain.referral_values import ReferralStatus
 from coordination.domain.vacancy import Vacancy
-from coordination.domain.values import Actor, Role, YearMonth
+from coordination.domain.values import Actor, Role
 from coordination.integration import household_facts as facts
-from coordination.integration import placements as p
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
 from coordination.integration.allow_lists import (
@@ -50,6 +45,8 @@ from coordination.integration.erasure import (
 from coordination.integration.events import Addressed, IntegrationEvent
 from coordination.integration.network import NetworkPictureSent, NetworkReportRefused
 from coordination.integration.network_messages import NetworkMessages
+from coordination.integration.placement_messages import PlacementMessages
+from coordination.integration.referral_messages import ReferralMessages
 from coordination.integration.topics import (
     HOUSEHOLD_FACTS,
     MUNICIPAL_PICTURE,
@@ -65,25 +62,6 @@ log = structlog.get_logger()
 # Seals an event's personal fields for the organisation `to` under this node's exchange key of the household
 # (adapters/exchange/keys.py ExchangeSealer): the last step before the message leaves.
 Seal = Callable[[IntegrationEvent, UUID, str], IntegrationEvent]
-
-# Referral steps whose integration event carries the domain event's own fields under the same names.
-REFERRAL_STEPS: dict[type[Any], type[r.ReferralStepTaken]] = {
-    Referral.Acknowledged: r.ReferralAcknowledged,
-    Referral.Accepted: r.ReferralAccepted,
-    Referral.Started: r.ReferralStarted,
-    Referral.PutOnHold: r.ReferralPutOnHold,
-    Referral.Declined: r.ReferralDeclined,
-    Referral.DeclineOverridden: r.ReferralDeclineOverridden,
-    Referral.Redirected: r.ReferralRedirected,
-    Referral.Withdrawn: r.ReferralWithdrawn,
-    Referral.Completed: r.ReferralCompleted,
-    Referral.EnteredInError: r.ReferralEnteredInError,
-}
-
-
-def own_fields(model: type[Any], base: type[Any], source: Any) -> dict[str, Any]:
-    """The values of the fields `model` adds to `base`, read from `source` by the same names."""
-    return {name: getattr(source, name) for name in model.model_fields if name not in base.model_fields}
 
 
 class Outbound:
@@ -106,9 +84,7 @@ class Outbound:
         self.organisation = app.organisation
         self._loaded: tuple[Any, Any] | None = None
         self._map: dict[type[Any], Callable[[Any], list[Addressed]]] = {
-            Referral.Sent: self._referral_sent,
-            Referral.Expired: self._referral_expired,
-            **dict.fromkeys(REFERRAL_STEPS, self._referral_step),
+            **ReferralMessages(app, topics, self._at_version).mapping(),
             Vacancy.Published: self._vacancy_published,
             Vacancy.OfferReserved: self._vacancy_step,
             Vacancy.OfferAccepted: self._vacancy_step,
@@ -141,7 +117,8 @@ class Outbound:
         self._map[HouseholdNetwork.FactApplied] = lambda e: [*self._fact_answered(e), *picture(e)]
         self._also: dict[type[Any], Callable[[Any], list[Addressed]]] = network.also()
         # The municipality's picture is told beside whatever else the same stored events become.
-        for kind, shared in self._picture().items():
+        picture_messages = PlacementMessages(app, topics, self._at_version, self.municipalities)
+        for kind, shared in picture_messages.mapping().items():
             self._map[kind] = _both(self._map[kind], shared) if kind in self._map else shared
 
     @property
@@ -222,96 +199,6 @@ class Outbound:
             at = self.app.repository.get(domain_event.originator_id, version=domain_event.originator_version)
             self._loaded = (domain_event, at)
         return self._loaded[1]
-
-    # Referrals
-
-    def _referral_sent(self, e: Referral.Sent) -> list[Addressed]:
-        if e.by.organisation != self.organisation:
-            return []  # our copy of a referral someone sent us
-        return [
-            Addressed(
-                self._sent(
-                    e.originator_id,
-                    e.receiver,
-                    e.kind,
-                    e.household_id,
-                    e.details,
-                    e.consent,
-                    e.legal_basis,
-                    e.acknowledge_by,
-                    e.complete_by,
-                    e.at,
-                    e.by,
-                    e.referrer,
-                ),
-                self.topics.referrals(e.receiver),
-                e.receiver,
-            )
-        ]
-
-    def _referral_step(self, e: Any) -> list[Addressed]:
-        if e.by.organisation != self.organisation:
-            return []  # the other side's step, applied to our copy
-        referral: Referral = self._at_version(e)
-        cls = REFERRAL_STEPS[type(e)]
-        step = cls(referral_id=e.originator_id, at=e.at, by=e.by, **own_fields(cls, r.ReferralStepTaken, e))
-        other = referral.receiver if self.organisation == referral.referrer else referral.referrer
-        out = [Addressed(step, self.topics.referrals(other), other)]
-        if isinstance(e, Referral.Redirected):
-            # The new receiver has no copy yet: it gets the referral as it now stands.
-            sent = self._sent(
-                referral.id,
-                referral.receiver,
-                referral.kind,
-                referral.household_id,
-                referral.details,
-                referral.consent,
-                referral.legal_basis,
-                referral.acknowledge_by,
-                referral.complete_by,
-                e.at,
-                e.by,
-                referral.referrer,
-            )
-            out.append(Addressed(sent, self.topics.referrals(referral.receiver), referral.receiver))
-        return out
-
-    def _referral_expired(self, e: Referral.Expired) -> list[Addressed]:
-        referral: Referral = self._at_version(e)
-        if referral.referrer != self.organisation:
-            return []  # only the referrer's timer speaks for an expiry
-        expired = r.ReferralExpired(referral_id=e.originator_id, at=e.at)
-        return [Addressed(expired, self.topics.referrals(referral.receiver))]
-
-    @staticmethod
-    def _sent(
-        referral_id: Any,
-        receiver: str,
-        kind: Any,
-        household_id: Any,
-        details: Any,
-        consent: Any,
-        legal_basis: Any,
-        acknowledge_by: Any,
-        complete_by: Any,
-        at: Any,
-        by: Any,
-        referrer: str,
-    ) -> r.ReferralSent:
-        return r.ReferralSent(
-            referral_id=referral_id,
-            referrer=referrer,
-            receiver=receiver,
-            kind=kind,
-            household_id=household_id,
-            details=details,
-            consent=consent,
-            legal_basis=legal_basis,
-            acknowledge_by=acknowledge_by,
-            complete_by=complete_by,
-            at=at,
-            by=by,
-        )
 
     # Vacancies: the owner speaks for its vacancy, whoever's person took the step.
 
@@ -434,125 +321,8 @@ class Outbound:
         )
         return [Addressed(outcome, self.topics.network(answer.reporter))]
 
-    # The municipality's picture (coordination/integration/placements.py): facts without a household,
-    # placements to every node of the municipality, offers' outcomes and referral timings to its own nodes.
-    # The message's subject (and key) is the fact's own id, never the household's.
-
-    def _picture(self) -> dict[type[Any], Callable[[Any], list[Addressed]]]:
-        return {
-            Household.Moved: self._placement,
-            Household.OfferReceived: self._offer_made,
-            # An offer's answer is told by the vacancy's owner, whose step on the vacancy it is (the vacancy
-            # as the step left it is loaded once for both messages), whoever's household held the offer.
-            Vacancy.OfferAccepted: self._offer_outcome,
-            Vacancy.OfferDeclined: self._offer_outcome,
-            Vacancy.OfferExpired: self._offer_outcome,
-            Referral.Acknowledged: self._referral_timed,
-            Referral.Accepted: self._referral_timed,
-        }
-
-    def _fact_id(self, *parts: object) -> UUID:
-        """The fact's id, derived from the stored event it is told from (the same on every re-publish, and
-        the same for the same seed: the demo's history is deterministic). It is a one-way digest: only an
-        organisation that already knows the household's id (one in its network) could test a fact against
-        it; a digest under a per-node secret would close that, at the cost of that determinism."""
-        return derived_id("shared-fact", self.organisation, *parts)
-
-    def _shared(self, event: IntegrationEvent, municipality: str) -> list[Addressed]:
-        fact_id = event.fact_id  # type: ignore[attr-defined]
-        if event.topic == PLACEMENTS:
-            topic = self.topics.placements(municipality)
-        else:
-            topic = self.topics.municipal_picture(municipality)
-        return [Addressed(event, topic, subject=fact_id)]
-
-    def _placement(self, e: Household.Moved) -> list[Addressed]:
-        household: Household = self._at_version(e)
-        move = e.move
-        accepted = [
-            o for o in household.offers if o.status == OfferStatus.ACCEPTED and o.dwelling.place == move.place
-        ]
-        offer = accepted[-1] if accepted else None
-        placement = p.PlacementRecorded(
-            fact_id=self._fact_id("placement", e.originator_id, e.originator_version),
-            reported_by=self.organisation,
-            place=move.place,
-            month=_month(move.moved_on),
-            permanent=move.permanent,
-            from_area=household.origin.transformation_area,
-            old_rent=move.old_rent,
-            new_rent=move.new_rent,
-            overrides=[] if offer is None else [o.rule for o in offer.overrides],
-            warnings=[] if offer is None else [w.rule for w in offer.warnings],
-            at=e.at,
-        )
-        return self._shared(placement, move.place.municipality)
-
-    def _offer_made(self, e: Household.OfferReceived) -> list[Addressed]:
-        made = p.OfferOutcomeRecorded(
-            fact_id=self._fact_id("offer", e.offer_id, "made"),
-            reported_by=self.organisation,
-            place=e.dwelling.place,
-            month=_month(e.at),
-            outcome="made",
-            overrides=[o.rule for o in e.overrides],
-            warnings=[w.rule for w in getattr(e, "warnings", None) or ()],
-            at=e.at,
-        )
-        return self._shared(made, e.dwelling.place.municipality)
-
-    def _offer_outcome(self, e: Any) -> list[Addressed]:
-        vacancy: Vacancy = self._at_version(e)
-        if vacancy.owner != self.organisation:
-            return []  # a mirror of another's vacancy: its owner tells
-        outcome = {
-            Vacancy.OfferAccepted: "accepted",
-            Vacancy.OfferDeclined: "declined",
-            Vacancy.OfferExpired: "expired",
-        }[type(e)]
-        place = vacancy.dwelling.place
-        answered = p.OfferOutcomeRecorded(
-            fact_id=self._fact_id("offer", e.offer_id, outcome),
-            reported_by=self.organisation,
-            place=place,
-            month=_month(e.at),
-            outcome=outcome,
-            declined_by=getattr(e, "declined_by", None),
-            at=e.at,
-        )
-        return self._shared(answered, place.municipality)
-
-    def _referral_timed(self, e: Any) -> list[Addressed]:
-        if e.by.organisation != self.organisation or not self.municipalities:
-            return []  # the receiver's node tells its own timing, once
-        referral: Referral = self._at_version(e)
-        issued = [step.at for step in referral.history if step.status == ReferralStatus.SENT]
-        if not issued or e.at < issued[-1]:
-            return []
-        milestone = "acknowledged" if isinstance(e, Referral.Acknowledged) else "accepted"
-        timed = p.ReferralTimed(
-            fact_id=self._fact_id("referral-timing", e.originator_id, e.originator_version),
-            timing_id=self._fact_id("referral-issue", e.originator_id, issued[-1].isoformat()),
-            reported_by=self.organisation,
-            from_org=referral.referrer,
-            to_org=referral.receiver,
-            kind=str(referral.kind),
-            milestone=milestone,
-            issued_month=_month(issued[-1]),
-            seconds=int((e.at - issued[-1]).total_seconds()),
-            at=e.at,
-        )
-        return self._shared(timed, self.municipalities[0])
-
 
 def _both(
     first: Callable[[Any], list[Addressed]], second: Callable[[Any], list[Addressed]]
 ) -> Callable[[Any], list[Addressed]]:
     return lambda domain_event: [*first(domain_event), *second(domain_event)]
-
-
-def _month(day: Any) -> YearMonth:
-    """The month of a day, or of a moment as Copenhagen counts it."""
-    if isinstance(day, datetime):
-        day = copenhagen_day(day)
-    return YearMonth(year=day.year, month=day.month)

@@ -6,8 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
-
 from coordination.domain.household import Household
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.referral import Referral, ReferralKind, ReferralStatus
@@ -15,6 +13,7 @@ from coordination.domain.values import DeclinedBy, Holder
 from coordination.projections.columns import day, from_day, from_instant, instant
 from coordination.projections.definition import Projection, handles
 from coordination.projections.household_status import (
+    HandoffLatency,
     HouseholdStatus,
     PendingHandoffState,
     ReferralState,
@@ -245,18 +244,6 @@ class HandoffStatusProjection(Projection):
             last_step_at=instant(event.at),
             **changes,
         )
-
-
-class HandoffLatency(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    referral_id: UUID
-    from_org: str
-    to_org: str
-    kind: str
-    issued_at: datetime  # the latest issue: sent, redirected or sent again after an overridden decline
-    to_acknowledgement: timedelta | None
-    to_acceptance: timedelta | None
 
 
 class HandoffStatus:

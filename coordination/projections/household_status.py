@@ -212,3 +212,15 @@ def status_from_picture(picture: NetworkPicture, now: datetime, policy: Rehousin
         settled_at=household.settled_at if household is not None else None,
         network_version=picture.version,
     )
+
+
+class HandoffLatency(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    referral_id: UUID
+    from_org: str
+    to_org: str
+    kind: str
+    issued_at: datetime  # the latest issue: sent, redirected or sent again after an overridden decline
+    to_acknowledgement: timedelta | None
+    to_acceptance: timedelta | None

@@ -18,7 +18,8 @@ from adapters.http.routers.operations import STATIC
 from coordination.applications.roles import MunicipalDepartmentApp
 from coordination.domain.calendar import COPENHAGEN, add_months
 from coordination.domain.values import NonEmpty
-from coordination.projections.municipal_picture import MunicipalPicture, picture_csv
+from coordination.projections.municipal_picture import MunicipalPicture
+from coordination.projections.municipal_picture_csv import picture_csv
 
 router = APIRouter(tags=["municipality"])
 READ = responses(400, 401, 403, 404, 503)
