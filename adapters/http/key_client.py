@@ -6,13 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from adapters.exchange.keys import (
-    NODE_PERSON,
-    HttpKeyDirectory,
-    InProcessKeyDirectory,
-    KeyDirectory,
-    KeyOwners,
-)
+from adapters.exchange.key_directory import HttpKeyDirectory, InProcessKeyDirectory, KeyDirectory, KeyOwners
+from adapters.exchange.keys import NODE_PERSON
 from adapters.http.auth import issue_token, load_private_key
 from coordination.domain.values import Role
 

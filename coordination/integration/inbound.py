@@ -45,7 +45,7 @@ class Inbound:
         open_sealed: Callable[[IntegrationEvent], IntegrationEvent] | None = None,
     ) -> None:
         """`open_sealed` opens an event's sealed personal fields with the sender's exchange key (fetched
-        outside Kafka: adapters/exchange/keys.py ExchangeOpener); without it a sealed event is refused."""
+        outside Kafka: adapters/exchange/key_directory.py ExchangeOpener); without it a sealed event is refused."""
         self.app = app
         self.organisation = app.organisation
         self._retries = conflict_retries

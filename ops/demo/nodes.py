@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.keys import KeyOwners
+from adapters.exchange.key_directory import KeyOwners
 from adapters.exchange.transport import Transport
 from adapters.settings import NodeSettings, OrganisationRole, Store
 from coordination.applications.housing import HousingOrganisationApp

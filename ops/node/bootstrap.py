@@ -20,7 +20,7 @@ from kafka.errors import KafkaError
 
 from adapters.area_indicators import load_area_indicators
 from adapters.eventstore.storage import ShreddingStorage
-from adapters.exchange.keys import KeyOwners
+from adapters.exchange.key_directory import KeyOwners
 from adapters.exchange.transport import Transport
 from adapters.http.key_server import serve_exchange_keys
 from adapters.http.node import ApiNode

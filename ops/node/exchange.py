@@ -16,14 +16,8 @@ from adapters.erasure_purge import parked_purger
 from adapters.eventstore.audit_chain import Sealer, SealingLoop
 from adapters.eventstore.shredding import ShreddingMapper
 from adapters.exchange.consumer import Consumer
-from adapters.exchange.keys import (
-    ExchangeKeys,
-    ExchangeOpener,
-    ExchangeSealer,
-    KeyDirectory,
-    KeyOwners,
-    forget_on_erasure,
-)
+from adapters.exchange.key_directory import ExchangeOpener, KeyDirectory, KeyOwners, forget_on_erasure
+from adapters.exchange.keys import ExchangeKeys, ExchangeSealer
 from adapters.exchange.relay import Relay
 from adapters.exchange.tables import ParkedMessages, RelayPositions
 from adapters.exchange.transport import IncomingMessage, OutgoingMessage, Publisher, Subscription, Transport

@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.keys import KeyOwners
+from adapters.exchange.key_directory import KeyOwners
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig, issue_token
 from adapters.http.node import ApiNode

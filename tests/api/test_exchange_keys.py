@@ -11,7 +11,8 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
-from adapters.exchange.keys import NODE_PERSON, HttpKeyDirectory, KeyNotShared, KeyUnavailable
+from adapters.exchange.key_directory import HttpKeyDirectory
+from adapters.exchange.keys import NODE_PERSON, KeyNotShared, KeyUnavailable
 from coordination.domain.values import Actor, Role
 from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
 from tests.api.conftest import Organisations

@@ -14,7 +14,8 @@ import pytest
 
 from adapters.exchange.envelope import decode
 from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.keys import ExchangeOpener, InProcessKeyDirectory, KeyNotShared
+from adapters.exchange.key_directory import ExchangeOpener, InProcessKeyDirectory
+from adapters.exchange.keys import KeyNotShared
 from coordination.applications.household_desk import CONSENT_WITHDRAWN
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import ConsentMissing

@@ -16,7 +16,7 @@ import pytest
 from adapters.eventstore.storage import ShreddingStorage
 from adapters.exchange.envelope import decode
 from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.keys import KeyOwners
+from adapters.exchange.key_directory import KeyOwners
 from adapters.settings import NodeSettings, OrganisationRole
 from adapters.sql.view_stores import SQLiteViewStore
 from coordination.applications.base import NodeApplication, derived_id

@@ -13,7 +13,7 @@ import pytest
 
 from adapters.eventstore.storage import ShreddingStorage
 from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.keys import KeyOwners
+from adapters.exchange.key_directory import KeyOwners
 from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.base import NodeApplication
 from coordination.applications.housing import HousingOrganisationApp

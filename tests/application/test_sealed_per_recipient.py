@@ -14,14 +14,8 @@ import pytest
 
 from adapters.exchange.envelope import decode
 from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.keys import (
-    InProcessKeyDirectory,
-    KeyNotShared,
-    KeyOwners,
-    KeyUnavailable,
-    SealBroken,
-    open_sealed,
-)
+from adapters.exchange.key_directory import InProcessKeyDirectory, KeyOwners
+from adapters.exchange.keys import KeyNotShared, KeyUnavailable, SealBroken, open_sealed
 from coordination.domain.referral_values import ReferralDetails, ReferralKind
 from coordination.domain.values import Consent
 from coordination.integration import referrals as r

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from adapters.eventstore.storage import ShreddingStorage
 from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.keys import KeyOwners
+from adapters.exchange.key_directory import KeyOwners
 from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.roles import BridgeBuilderApp

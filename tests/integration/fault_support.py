@@ -27,7 +27,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from adapters.exchange.keys import KeyOwners
+from adapters.exchange.key_directory import KeyOwners
 from adapters.http.auth import ensure_key_pair, private_key_path
 from adapters.kafka.transport import KafkaSettings, ensure_topics
 from adapters.settings import NodeSettings, OrganisationRole

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from adapters.eventstore.storage import ShreddingStorage
-from adapters.exchange.keys import KeyOwners
+from adapters.exchange.key_directory import KeyOwners
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
 from coordination.applications.base import NodeApplication

@@ -21,7 +21,7 @@ from psycopg import sql
 
 from adapters.eventstore.audit_chain import verify
 from adapters.eventstore.event_decoding import StoredEventDecoder
-from adapters.exchange.keys import InProcessKeyDirectory
+from adapters.exchange.key_directory import InProcessKeyDirectory
 from adapters.sql.view_stores import SQLiteViewStore
 from coordination.audit import trail as audit_timeline
 from coordination.domain.follow_up import FactKind, HouseholdFact

@@ -15,7 +15,7 @@ from kafka import KafkaConsumer, TopicPartition
 from adapters.eventstore.storage import ShreddingStorage
 from adapters.exchange.envelope import decode
 from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.keys import ExchangeOpener, InProcessKeyDirectory, KeyOwners
+from adapters.exchange.key_directory import ExchangeOpener, InProcessKeyDirectory, KeyOwners
 from adapters.exchange.transport import IncomingMessage
 from adapters.kafka.transport import KafkaSettings, KafkaTransport
 from adapters.settings import NodeSettings

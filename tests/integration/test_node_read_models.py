@@ -13,7 +13,7 @@ import pytest
 
 from adapters.area_indicators import load_area_indicators
 from adapters.exchange.inprocess import InProcessBroker
-from adapters.exchange.keys import KeyOwners
+from adapters.exchange.key_directory import KeyOwners
 from adapters.settings import NodeSettings, Store
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.values import Place

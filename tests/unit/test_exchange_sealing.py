@@ -11,13 +11,11 @@ import pytest
 
 from adapters.eventstore.shredding import HouseholdKeys
 from adapters.exchange.envelope import encode
+from adapters.exchange.key_directory import ExchangeOpener, InProcessKeyDirectory, KeyOwners
 from adapters.exchange.keys import (
     ExchangeKeys,
-    ExchangeOpener,
     ExchangeSealer,
-    InProcessKeyDirectory,
     KeyNotShared,
-    KeyOwners,
     KeyUnavailable,
     SealBroken,
     open_sealed,
