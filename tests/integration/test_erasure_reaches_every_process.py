@@ -55,10 +55,19 @@ def env(postgres_server: PostgresServer) -> Iterator[dict[str, str]]:
         yield postgres_env(postgres_server, schema)
 
 
+# What the serving process's erasure hook saw: each household it was told of, and when.
+purged: list[tuple[UUID, float]] = []
+
+
 @pytest.fixture
 def serving(env: dict[str, str]) -> Iterator[HousingOrganisationApp]:
+    purged.clear()
     app = HousingOrganisationApp(
-        storage=ShreddingStorage(), organisation=CIVICA, env=env, cpr_secret=SECRET.encode()
+        storage=ShreddingStorage(),
+        organisation=CIVICA,
+        env=env,
+        cpr_secret=SECRET.encode(),
+        erasure_hooks=[lambda erased: purged.append((erased, time.time()))],
     )
     yield app
     app.close()
@@ -70,8 +79,6 @@ def test_an_idle_process_forgets_a_household_erased_by_another_within_a_second(
     household = register(serving, consultant, "SAG-2026-E5")
     keys = serving.mapper.keys  # type: ignore[attr-defined]
     assert keys.for_reading(household) is not None  # cached here, and the household kept
-    purged: list[tuple[UUID, float]] = []
-    serving.erasure_hooks.append(lambda erased: purged.append((erased, time.time())))
 
     erasing = subprocess.run(
         [sys.executable, "-c", ERASING_PROCESS, json.dumps(env), str(household), SECRET],

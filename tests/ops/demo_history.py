@@ -53,7 +53,7 @@ def node_histories(nodes: Nodes) -> dict[str, tuple[int, str]]:
             json.dumps(
                 [
                     type(event).__qualname__,
-                    _plain({k: v for k, v in vars(event).items() if k != "timestamp"}),
+                    _plain({k: _unkeyed(k, v) for k, v in vars(event).items() if k != "timestamp"}),
                 ],
                 sort_keys=True,
                 separators=(",", ":"),
@@ -69,6 +69,15 @@ def node_histories(nodes: Nodes) -> dict[str, tuple[int, str]]:
         digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
         found[app.organisation] = (len(lines), digest)
     return found
+
+
+def _unkeyed(name: str, value: Any) -> Any:
+    """A receipt's fingerprint about a household is an HMAC under that household's key, which is drawn at
+    random for each store (coordination/applications/fingerprints.py): the history keeps which household it
+    is keyed for, not the random part."""
+    if name == "fingerprint" and isinstance(value, str) and value.startswith("hmac-sha256:"):
+        return value.rsplit(":", 1)[0]
+    return value
 
 
 def _as_it_ends(event: Any) -> bool:
