@@ -24,3 +24,14 @@ def cpr_digest(number: str, secret: bytes) -> str:
             "The CPR number is not valid (expected DDMMYY-SSSS with a real birth date)"
         ) from None
     return hmac.new(secret, compact.encode(), hashlib.sha256).hexdigest()
+
+
+def checked_cpr(number: str) -> str:
+    """A valid CPR number as DDMMYYSSSS, for sending under consent (a daycare referral); the error never
+    repeats the number."""
+    try:
+        return str(cpr.validate(number))
+    except ValidationError:
+        raise InvalidInput(
+            "The CPR number is not valid (expected DDMMYY-SSSS with a real birth date)"
+        ) from None

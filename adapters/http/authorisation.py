@@ -97,6 +97,14 @@ POLICY: dict[str, Rule] = {
             "make_offer",
             "accept_offer",
             "decline_offer",
+            # The record kept true (household_record.py)
+            "amend_members",
+            "amend_needs",
+            "amend_preferences",
+            "record_contact_details",
+            "make_rehousing_permanent",
+            "reopen_household",
+            "record_follow_up_visit_declined",
         )
     },
     # A referral about a household is a new aggregate; the household itself does not change.

@@ -9,20 +9,64 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from coordination.domain.household import Household
-from coordination.domain.household_values import Move, OfferRecord, PendingHandoff
+from coordination.domain.household_record import Reopening
+from coordination.domain.household_values import (
+    ContactDetails,
+    ContactPerson,
+    Enrolment,
+    Move,
+    OfferRecord,
+    Origin,
+    PendingHandoff,
+    Preferences,
+    RehousingKind,
+)
 from coordination.domain.offer_request import OfferRequest, OfferRequestStep
 from coordination.domain.policy import RehousingPolicy
 from coordination.domain.referral import Referral, ReferralDetails
 from coordination.domain.support_link import SupportLink, SupportOffer
 from coordination.domain.vacancy import Vacancy
-from coordination.domain.values import Consent, Dwelling, Holder
+from coordination.domain.values import Consent, Dwelling, Holder, YearMonth
 
 
 class View(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class MemberView(View):
+    """A member as the record shows it (an erased household's children show no birth month)."""
+
+    member_id: str
+    kind: str
+    birth_month: YearMonth | None
+    needs_school: bool
+    needs_daycare: bool
+
+
+class ContactView(View):
+    """The contact details as the owner reads them back: the children's CPR numbers stay in the record
+    (they go only to a daycare department, under consent); the reader learns which children have one."""
+
+    adult_name: str
+    phone: str
+    language: str | None
+    interpreter_needed: bool
+    consultant_name: str | None
+    consultant_phone: str | None
+    children_with_cpr: list[str]
+
+    @classmethod
+    def of(cls, contact: ContactDetails) -> ContactView:
+        return cls(
+            **contact.model_dump(exclude={"children_cpr"}),
+            children_with_cpr=[child.member_id for child in contact.children_cpr],
+        )
+
+
 class HouseholdView(View):
+    """The household's record as its owner reads it (GET /households/{id}): what was registered and
+    amended, where it stands, and what is due."""
+
     id: UUID
     version: int
     owner: str
@@ -30,17 +74,31 @@ class HouseholdView(View):
     phase: str
     holder: Holder
     pending_handoff: PendingHandoff | None
-    members: int
+    members: list[MemberView]
     children: int
+    needs: list[str]
+    language: str | None
+    origin: Origin
+    rehousing: RehousingKind
+    termination_date: date
+    preferences: Preferences
+    consents: list[Consent]
+    contact: ContactView | None
+    enrolments: list[Enrolment]
+    contact_persons: list[ContactPerson]
     live_offer: OfferRecord | None
     offers: list[OfferRecord]
     move: Move | None
     rent_rise: bool
     right_to_permanent: bool
+    right_to_permanent_since: date | None
+    permanent_offer_owed: bool
     follow_up_due: date | None
     follow_up_visited: bool
+    follow_up_declined: bool
     settlement_gaps: list[str]
     settled_at: datetime | None
+    reopenings: list[Reopening]
 
     @classmethod
     def of(
@@ -60,17 +118,31 @@ class HouseholdView(View):
             phase=str(household.phase),
             holder=household.holder,
             pending_handoff=household.pending_handoff,
-            members=len(household.members),
+            members=[MemberView(**dict(member)) for member in household.members],
             children=sum(1 for m in household.members if m.kind == "child"),
+            needs=[str(need) for need in household.needs],
+            language=household.language,
+            origin=household.origin,
+            rehousing=household.rehousing,
+            termination_date=household.termination_date,
+            preferences=household.preferences,
+            consents=household.consents,
+            contact=None if household.contact_details is None else ContactView.of(household.contact_details),
+            enrolments=household.enrolments,
+            contact_persons=household.contact_persons,
             live_offer=household.live_offer,
             offers=[*household.offers, *requested],
             move=household.move,
             rent_rise=household.rent_rise,
             right_to_permanent=household.has_right_to_permanent(today, policy),
+            right_to_permanent_since=household.right_to_permanent_since(today, policy),
+            permanent_offer_owed=household.owes_permanent_offer(today, policy),
             follow_up_due=household.follow_up_due(policy),
             follow_up_visited=household.follow_up_visited,
+            follow_up_declined=household.follow_up_declined,
             settlement_gaps=household.settlement_gaps(),
             settled_at=household.settled_at,
+            reopenings=list(household.reopenings),
         )
 
 

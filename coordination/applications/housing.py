@@ -18,6 +18,7 @@ from coordination.applications.base import derived_id
 from coordination.applications.commands import Decision, command
 from coordination.applications.erasure import ErasureDesk
 from coordination.applications.household_desk import HouseholdDesk
+from coordination.applications.household_record import HouseholdRecordDesk
 from coordination.applications.letting import LettingDesk
 from coordination.applications.municipal_picture import MunicipalPictureDesk
 from coordination.applications.network_copies import NetworkCopies
@@ -36,6 +37,7 @@ from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY, WaterbedPolicy
 
 class HousingOrganisationApp(
     HouseholdDesk,
+    HouseholdRecordDesk,
     LettingDesk,
     ReferralDesk,
     OfferExchange,

@@ -8,13 +8,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from coordination.domain import household_events
+from coordination.domain import household_events, household_record
 from coordination.domain.errors import InvalidInput, NotPermitted
 from coordination.domain.household_after_move import AfterTheMove
 from coordination.domain.household_circle import HouseholdCircle
 from coordination.domain.household_erasure import HouseholdErasure
 from coordination.domain.household_offers import OffersReceived
 from coordination.domain.household_phases import BridgeBuildingPhases, HouseholdPhase
+from coordination.domain.household_record import KeptTrue
 from coordination.domain.household_values import (
     ContactPerson,
     Enrolment,
@@ -73,7 +74,7 @@ _LOOKS_LIKE_CPR = re.compile(r"^\s*\d{6}-?\d{4}\s*$")
 
 
 class Household(
-    BridgeBuildingPhases, OffersReceived, AfterTheMove, HouseholdCircle, HouseholdErasure, Aggregate
+    BridgeBuildingPhases, OffersReceived, AfterTheMove, HouseholdCircle, HouseholdErasure, KeptTrue, Aggregate
 ):
     """A household (husstand) that must move out of a transformation area, as its landlord sees it.
 
@@ -85,7 +86,8 @@ class Household(
     Its state and the recorders that change it are here; its commands and derived state are in a room
     per part of its life: the phases before an offer (household_phases.py), its offers
     (household_offers.py), from the move to the settlement (household_after_move.py), the consents,
-    enrolments and contact persons around it (household_circle.py), its erasure (household_erasure.py).
+    enrolments and contact persons around it (household_circle.py), its erasure (household_erasure.py),
+    its record kept true: amendments, conversion to permanent, reopening (household_record.py).
     """
 
     # A class default, not set in __init__ alone: a snapshot taken before requests were recorded here has
@@ -118,6 +120,14 @@ class Household(
     NoLongerAsksForHelp = household_events.NoLongerAsksForHelp
     ErasureProposed = household_events.ErasureProposed
     Erased = household_events.Erased
+    # Keeping the record true (household_record.py): each event's `apply` changes the state.
+    MembersAmended = household_record.MembersAmended
+    NeedsAmended = household_record.NeedsAmended
+    PreferencesAmended = household_record.PreferencesAmended
+    ContactDetailsRecorded = household_record.ContactDetailsRecorded
+    RehousingMadePermanent = household_record.RehousingMadePermanent
+    Reopened = household_record.Reopened
+    FollowUpVisitDeclined = household_record.FollowUpVisitDeclined
 
     @event(Registered)
     def __init__(

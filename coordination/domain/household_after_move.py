@@ -50,6 +50,9 @@ class AfterTheMove:
         @property
         def live_offer(self) -> OfferRecord | None: ...
 
+        @property
+        def follow_up_declined(self) -> bool: ...
+
         def settlement_gaps(self) -> list[str]: ...
 
     @property
@@ -80,8 +83,11 @@ class AfterTheMove:
         return ended > add_months(first_temporary.moved_on, limit)
 
     def follow_up_due(self, policy: RehousingPolicy) -> date | None:
-        """The day the visit in the new area is due (14 days after the move in Aarhus and Esbjerg)."""
-        return None if self.move is None else policy.follow_up_due(self.move.moved_on)
+        """The day the visit in the new area is due (14 days after the move in Aarhus and Esbjerg); none once
+        the household declined it (household_record.py)."""
+        if self.move is None or self.follow_up_declined:
+            return None
+        return policy.follow_up_due(self.move.moved_on)
 
     def record_move(self, *, move: Move, at: datetime, by: Actor) -> None:
         MOVED_ON.check(move.moved_on, at=at, field="move.moved_on", what="The moving day")

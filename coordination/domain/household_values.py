@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from coordination.domain.values import (
     Address,
@@ -178,3 +179,28 @@ class ContactPerson(Value):
 
     link_id: UUID
     place: Place
+
+
+# A Danish or international phone number as a caseworker types it: digits, spaces, an optional "+".
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ]{6,18}[0-9]$")]
+
+
+class ChildCpr(Value):
+    """A child's CPR number, for the daycare allocation to register the child (validated by the
+    application against the CPR rules; never logged, erased with the household)."""
+
+    member_id: str = Field(pattern=r"^[A-Za-z0-9]{1,8}$")
+    cpr: str = Field(pattern=r"^\d{6}-?\d{4}$", repr=False)
+
+
+class ContactDetails(Value):
+    """How to reach the family and who holds its case: shared with a referral's receiver only under the
+    household's consent for that purpose (domain/contact_sharing.py), sealed to that receiver alone."""
+
+    adult_name: NonEmpty = Field(repr=False)
+    phone: Phone = Field(repr=False)
+    language: NonEmpty | None = None
+    interpreter_needed: bool = False
+    consultant_name: NonEmpty | None = None
+    consultant_phone: Phone | None = None
+    children_cpr: list[ChildCpr] = Field(default=[], repr=False)

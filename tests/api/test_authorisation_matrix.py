@@ -52,6 +52,13 @@ HOUSEHOLD_STEPS = [
     "accept_offer",
     "decline_offer",
     "refer_household",
+    "amend_members",
+    "amend_needs",
+    "amend_preferences",
+    "record_contact_details",
+    "make_rehousing_permanent",
+    "reopen_household",
+    "record_follow_up_visit_declined",
 ]
 RECEIVER_STEPS = [
     "acknowledge_referral",

@@ -14,6 +14,7 @@ from adapters.http.problems import responses
 from coordination.applications.answers import HouseholdView
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.household import Enrolment, Member, Move, Need, Origin, Preferences, RehousingKind
+from coordination.domain.household_values import ContactDetails
 from coordination.domain.values import Consent, NonEmpty, Place
 
 router = APIRouter(prefix="/households", tags=["households"])
@@ -66,6 +67,23 @@ class PracticalMatters(Body):
 
 class FollowUpVisit(Body):
     visited_on: date
+
+
+class MembersAmendment(Body):
+    members: list[Member] = Field(min_length=1, max_length=30)
+    reason: str = Field(max_length=2000, description="Why the household's members changed")
+
+
+class NeedsAmendment(Body):
+    needs: list[Need]
+
+
+class Reopening(Body):
+    reason: str = Field(max_length=2000, description="Why a settled household is reopened")
+
+
+class FollowUpVisitDeclined(Body):
+    declined_on: date
 
 
 class MoveRecord(Body):
@@ -177,6 +195,25 @@ _step("end_contact_person", "contact-person-ends", ContactPersonEnd, "end_contac
 
 
 _step("give_consent", "consents", Consent, "give_consent", as_argument="consent")
+# The record kept true (coordination/domain/household_record.py): the owner's consultants only.
+_step("amend_members", "members", MembersAmendment, "amend_members")
+_step("amend_needs", "needs", NeedsAmendment, "amend_needs")
+_step("amend_preferences", "preferences", Preferences, "amend_preferences", as_argument="preferences")
+_step(
+    "record_contact_details",
+    "contact-details",
+    ContactDetails,
+    "record_contact_details",
+    as_argument="contact",
+)
+_step("make_rehousing_permanent", "permanent-rehousing", None, "make_rehousing_permanent")
+_step("reopen_household", "reopening", Reopening, "reopen_household")
+_step(
+    "record_follow_up_visit_declined",
+    "follow-up-visit-declined",
+    FollowUpVisitDeclined,
+    "record_follow_up_visit_declined",
+)
 _step("record_enrolment", "enrolments", Enrolment, "record_enrolment", as_argument="enrolment")
 
 
