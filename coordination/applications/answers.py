@@ -24,6 +24,7 @@ from coordination.domain.household_values import (
 from coordination.domain.offer_request import OfferRequest, OfferRequestStep
 from coordination.domain.policy import RehousingPolicy
 from coordination.domain.referral import Referral, ReferralDetails
+from coordination.domain.referral_contact import ReferralContact
 from coordination.domain.support_link import SupportLink, SupportOffer
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Consent, Dwelling, Holder, YearMonth
@@ -197,6 +198,8 @@ class ReferralView(View):
     accepted_at: datetime | None
     completed_at: datetime | None
     history: list[ReferralStepView]
+    # Whom to call (domain/referral_contact.py): the edge shows it to the organisation it was shared with.
+    contact: ReferralContact | None = None
 
     @classmethod
     def of(cls, referral: Referral) -> ReferralView:
@@ -224,6 +227,7 @@ class ReferralView(View):
                 ReferralStepView(status=str(s.status), at=s.at, organisation=s.organisation)
                 for s in referral.history
             ],
+            contact=referral.contact,
         )
 
 

@@ -29,6 +29,7 @@ from coordination.applications.reported_facts import ReportedFactsDesk
 from coordination.domain.errors import ConsentMissing
 from coordination.domain.household import Household, Move
 from coordination.domain.referral import Referral, ReferralDetails, ReferralKind
+from coordination.domain.referral_contact import contact_block, share_contact
 from coordination.domain.sharing import PURPOSE, referral_details
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, Holder, Role
@@ -111,7 +112,7 @@ class HousingOrganisationApp(
                 f"Household {household.case_reference} has no consent to share data with {receiver} "
                 f"for {PURPOSE[kind].replace('_', ' ')}"
             )
-        return Referral.send(
+        referral = Referral.send(
             id=referral_id,
             receiver=receiver,
             kind=kind,
@@ -123,6 +124,11 @@ class HousingOrganisationApp(
             at=at,
             by=by,
         )
+        # Whom to call, where the household consented to let this receiver know (referral_contact.py).
+        contact = contact_block(household, receiver, kind, referral.details)
+        if contact is not None:
+            share_contact(referral, contact, at=at, by=by)
+        return referral
 
     def _acknowledged(self, referral: Referral, at: datetime, by: Actor) -> list[Aggregate]:
         # The bridge builder's acknowledgement of the handoff is the moment it holds the household.

@@ -10,8 +10,9 @@ from eventsourcing.domain import Aggregate
 from coordination.applications.base import NodeApplication, derived_id, require_time
 from coordination.applications.commands import Decision, command
 from coordination.applications.timers import Expiries, originators, timer_command_id
-from coordination.domain.errors import DomainError
+from coordination.domain.errors import DomainError, NotPermitted
 from coordination.domain.referral import Referral, ReferralDetails, ReferralKind, ReferralStatus
+from coordination.domain.referral_contact import ReferralContact, share_contact
 from coordination.domain.values import Actor, Consent, DeclinedBy, Role
 
 REFERRAL = "referral"
@@ -85,6 +86,17 @@ class ReferralDesk(NodeApplication):
             at=at,
             by=by,
         )
+        return referral_id, [referral]
+
+    @command()
+    def receive_referral_contact(
+        self, *, command_id: UUID, referral_id: UUID, contact: ReferralContact, at: datetime, by: Actor
+    ) -> Decision[UUID]:
+        """Keep the family's contact the referrer shared with this node (opened from its sealed part)."""
+        referral = self._referral(referral_id)
+        if referral.receiver != self.organisation:
+            raise NotPermitted(f"Referral {referral_id} is not addressed to {self.organisation}")
+        share_contact(referral, contact, at=at, by=by)
         return referral_id, [referral]
 
     def _referral(self, referral_id: UUID) -> Referral:

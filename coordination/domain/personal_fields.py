@@ -86,6 +86,7 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     Referral.Expired: frozenset({"reason"}),  # the timer's own words
     Referral.Completed: frozenset(),
     Referral.EnteredInError: frozenset(),
+    Referral.ContactShared: frozenset(),  # the family's contact: all of it is the household's
     SupportLink.Proposed: frozenset({"owner", "household_id", "contact_person", "household_owner"}),
     SupportLink.Activated: frozenset(),
     SupportLink.Ended: frozenset(),
@@ -248,6 +249,7 @@ REDACTIONS: dict[tuple[type[Any], str], Redaction] = {
     (Referral.Sent, "details"): Redaction(keep=_details, erased=_erased_details),
     (Referral.Sent, "consent"): _CONSENT,
     (Referral.Redirected, "consent"): _CONSENT,
+    (Referral.ContactShared, "contact"): _constant(None),
     (SupportLink.Proposed, "offer"): _kept(lambda offer: offer.model_copy(update={"service": ERASED})),
     (FollowedHousehold.FactReported, "fact"): _kept(_fact),
     (OfferRequest.Requested, "overrides"): _each(_override),

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from coordination.domain import referral_events
+from coordination.domain import referral_contact, referral_events
 from coordination.domain.errors import (
     InvalidInput,
     NotPermitted,
@@ -76,6 +76,8 @@ class Referral(Aggregate):
     Expired = referral_events.Expired
     Completed = referral_events.Completed
     EnteredInError = referral_events.EnteredInError
+    ContactShared = referral_contact.ContactShared  # the family's contact, under consent (its `apply` there)
+    contact: referral_contact.ReferralContact | None = None  # a class default: before it, none was shared
 
     @event(Sent)
     def __init__(

@@ -188,6 +188,9 @@ class ReferralKind(StrEnum):
 
 # A handoff rests on the consent to bridge building (domain/sharing.py PURPOSE), so no consent names it.
 CONSENT_PURPOSES = tuple(kind.value for kind in ReferralKind if kind is not ReferralKind.HANDOFF)
+# ... and what a referral may carry beyond its details (domain/referral_contact.py): the family's contact
+# details, and a child's CPR number in a daycare referral.
+CONSENT_PURPOSES += ("contact_details", "child_cpr")
 
 
 # What an erased or sealed text reads as (domain/personal_fields.py): a consent's purpose may be it, so
@@ -197,7 +200,7 @@ ERASED = "[erased]"
 
 def _known_purpose(purpose: str) -> str:
     if purpose not in CONSENT_PURPOSES and purpose != ERASED:
-        raise ValueError(f"a consent's purpose is a kind of referral: one of {', '.join(CONSENT_PURPOSES)}")
+        raise ValueError(f"a consent's purpose is one of {', '.join(CONSENT_PURPOSES)}")
     return purpose
 
 
@@ -210,7 +213,8 @@ ConsentPurpose = Annotated[
         {
             "type": "string",
             "enum": [*CONSENT_PURPOSES, ERASED],
-            "description": "The kind of referral the consent is for (a handoff rests on bridge_building). "
+            "description": "The kind of referral the consent is for (a handoff rests on bridge_building), "
+            "or contact_details / child_cpr: what a referral to the recipient may carry beyond its details. "
             f"'{ERASED}' stands in for an erased or sealed purpose and is refused as input.",
         }
     ),

@@ -106,6 +106,10 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     r.ReferralCompleted.event_type: _referral_fields(frozenset({"outcome"})),
     r.ReferralEnteredInError.event_type: _referral_fields(frozenset({"reason"})),
     r.ReferralExpired.event_type: dict.fromkeys(_REFERRAL_RECIPIENTS, frozenset({"referral_id", "at"})),
+    # The family's contact goes to a referral's receiver only, never back (referral_contact.py).
+    r.ReferralContactShared.event_type: dict.fromkeys(
+        (kind.value for kind in ReferralKind), frozenset({"referral_id", "contact", "at", "by"})
+    ),
     v.VacancyPublished.event_type: {POOL: frozenset({"vacancy_id", "owner", "dwelling", "at", "by"})},
     v.VacancyReserved.event_type: {
         POOL: frozenset({"vacancy_id", "offer_id", "reserved_for", "expires_at", "at", "by"})
@@ -225,11 +229,20 @@ def restrict(event: IntegrationEvent, recipient: str) -> IntegrationEvent:
     if isinstance(event, r.ReferralSent):
         values["details"], cut = _details(event)
         dropped += cut
+    if isinstance(event, r.ReferralContactShared) and _cpr_beyond_daycare(event, recipient):
+        values["contact"] = event.contact.model_copy(update={"child_cpr": []})  # type: ignore[union-attr]
+        dropped.append("contact.child_cpr")
     if dropped:
         log.warning(
             "allow_list.dropped", event_type=event.event_type, recipient=recipient, fields=sorted(dropped)
         )
     return type(event)(**values) if dropped else event
+
+
+def _cpr_beyond_daycare(event: r.ReferralContactShared, recipient: str) -> bool:
+    """A child's CPR number goes to a daycare department only (the domain decided so; checked again)."""
+    has_cpr = event.contact is not None and bool(event.contact.child_cpr)
+    return has_cpr and recipient != ReferralKind.DAYCARE_FAST_TRACK.value
 
 
 def _details(event: r.ReferralSent) -> tuple[Any, list[str]]:

@@ -69,6 +69,14 @@ def _sent(app: NodeApplication, command_id: UUID, e: r.ReferralSent) -> object:
     )
 
 
+def _contact_shared(app: NodeApplication, c: UUID, e: r.ReferralContactShared) -> object:
+    if e.contact is None:
+        return None  # sealed for another organisation, or the household was erased: nothing to keep
+    return _desk(app, "receive_referral_contact").receive_referral_contact(
+        command_id=c, referral_id=e.referral_id, contact=e.contact, at=e.at, by=e.by
+    )
+
+
 def _desk(app: NodeApplication, command: str) -> ReferralDesk:
     return _taking(app, ReferralDesk, command)
 
@@ -347,6 +355,7 @@ def _report_refused(app: NodeApplication, c: UUID, e: n.NetworkReportRefused) ->
 # Every integration event a node applies, by its type, to the handler that applies it.
 _ENTRIES = (
     _on(r.ReferralSent, _sent),
+    _on(r.ReferralContactShared, _contact_shared),
     _on(r.ReferralAcknowledged, _acknowledged),
     _on(r.ReferralAccepted, _accepted),
     _on(r.ReferralStarted, _started),

@@ -37,6 +37,7 @@ SOURCES: dict[type[IntegrationEvent], type[Any]] = {
     r.ReferralWithdrawn: Referral.Withdrawn,
     r.ReferralCompleted: Referral.Completed,
     r.ReferralEnteredInError: Referral.EnteredInError,
+    r.ReferralContactShared: Referral.ContactShared,
     facts.ChildEnrolmentReported: Household.ChildEnrolled,
     facts.ContactPersonLinkReported: Household.ContactPersonLinked,
     facts.ContactPersonUnlinkReported: Household.ContactPersonUnlinked,

@@ -49,6 +49,7 @@ class ReferralMessages:
         return {
             Referral.Sent: self._referral_sent,
             Referral.Expired: self._referral_expired,
+            Referral.ContactShared: self._contact_shared,
             **dict.fromkeys(REFERRAL_STEPS, self._referral_step),
         }
 
@@ -102,6 +103,14 @@ class ReferralMessages:
             )
             out.append(Addressed(sent, self.topics.referrals(referral.receiver), referral.receiver))
         return out
+
+    def _contact_shared(self, e: Referral.ContactShared) -> list[Addressed]:
+        if e.by.organisation != self.organisation:
+            return []  # the contact the referrer shared with us, applied to our copy
+        referral: Referral = self._at_version(e)
+        shared = r.ReferralContactShared(referral_id=e.originator_id, contact=e.contact, at=e.at, by=e.by)
+        # To the receiver it was shared with, alone (sealed to it by the Outbound).
+        return [Addressed(shared, self.topics.referrals(referral.receiver), referral.receiver)]
 
     def _referral_expired(self, e: Referral.Expired) -> list[Addressed]:
         referral: Referral = self._at_version(e)

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
+from coordination.domain.referral_contact import ReferralContact
 from coordination.domain.referral_values import ReferralDetails, ReferralKind
 from coordination.domain.values import Actor, Consent, DeclinedBy
 from coordination.integration.events import IntegrationEvent
@@ -33,6 +34,20 @@ class ReferralSent(IntegrationEvent):
     legal_basis: str | None
     acknowledge_by: datetime
     complete_by: datetime
+    at: datetime
+    by: Actor
+
+
+class ReferralContactShared(IntegrationEvent):
+    """The family's contact for the referral's receiver alone, under the household's consent
+    (coordination/domain/referral_contact.py); `contact` travels sealed to the receiver (it reads as null
+    in the clear part, and once the household is erased)."""
+
+    event_type: ClassVar[str] = "dk.rehousing.referral.contact_shared.v1"
+    topic: ClassVar[str] = REFERRALS
+
+    referral_id: UUID
+    contact: ReferralContact | None
     at: datetime
     by: Actor
 

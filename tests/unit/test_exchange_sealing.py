@@ -76,6 +76,7 @@ def test_every_integration_event_is_classified_and_the_personal_fields_are_the_e
         "dk.rehousing.referral.withdrawn.v1": {"reason"},
         "dk.rehousing.referral.completed.v1": {"outcome"},
         "dk.rehousing.referral.entered_in_error.v1": {"reason"},
+        "dk.rehousing.referral.contact_shared.v1": {"contact"},
         "dk.rehousing.household.child_enrolled.v1": {"enrolment"},
         "dk.rehousing.household.practical_matters_in_order.v1": {"note"},
         "dk.rehousing.household.child_enrolled.v2": {"enrolment"},

@@ -262,14 +262,15 @@ def test_a_birth_month_is_made_of_integers_not_booleans() -> None:
         YearMonth.model_validate({"year": 2020, "month": True})
 
 
-def test_a_consent_purpose_is_a_kind_of_referral() -> None:
+def test_a_consent_purpose_is_a_kind_of_referral_or_what_a_referral_carries_beyond_it() -> None:
     with pytest.raises(ValidationError, match="purpose"):
         Consent(recipient="jobcenter-odense", purpose="job search", given_on=date(2026, 5, 1))
     consent = Consent(recipient="Jobcenter-Odense", purpose=" JobCentre ", given_on=date(2026, 5, 1))
     assert (consent.recipient, consent.purpose) == ("jobcenter-odense", "jobcentre")
     schema = Consent.model_json_schema()["properties"]["purpose"]
     # The erased stand-in is listed because sealed messages carry it; a command refuses it (test above).
-    assert set(schema["enum"]) == {kind.value for kind in ReferralKind} - {"handoff"} | {"[erased]"}
+    beyond = {"contact_details", "child_cpr"}  # the family's contact, a child's CPR (referral_contact.py)
+    assert set(schema["enum"]) == {kind.value for kind in ReferralKind} - {"handoff"} | beyond | {"[erased]"}
 
 
 # Derived dates saturate instead of raising

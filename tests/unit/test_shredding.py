@@ -64,6 +64,7 @@ PERSONAL: dict[type[Any], set[str]] = {
     Referral.Withdrawn: {"reason"},
     Referral.Completed: {"outcome"},
     Referral.EnteredInError: {"reason"},
+    Referral.ContactShared: {"contact"},
     SupportLink.Proposed: {"offer"},
     SupportLink.Ended: {"reason"},
     FollowedHousehold.FactReported: {"fact"},

@@ -16,6 +16,7 @@ from coordination.applications.answers import ReferralView
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.network_copies import NetworkCopies
 from coordination.domain.referral import ReferralDetails, ReferralKind
+from coordination.domain.referral_contact import ReferralContact
 from coordination.domain.values import Consent, DeclinedBy, NonEmpty, Reason
 from coordination.projections.handoff_status import ReferralState
 
@@ -88,6 +89,7 @@ class ReceivedReferral(BaseModel):
     sent_at: datetime
     acknowledge_by: datetime
     complete_by: datetime
+    contact: ReferralContact | None = None
 
 
 @router.post("/households/{household_id}/referrals", operation_id="refer_household", responses=CREATE)
@@ -165,6 +167,12 @@ def get_referral(
     """The referral; a municipal department gets only the fields it needs to act on it."""
     view = access.node.app.referral(referral_id)
     response.headers["ETag"] = etag(view.version)
+    reader = access.principal.organisation
+    if view.contact is not None and not (
+        reader == access.node.organisation and reader in (view.receiver, view.referrer)
+    ):
+        # The family's contact was shared with the receiver alone: another party reading here never sees it.
+        view = view.model_copy(update={"contact": None})
     if access.principal.role in DEPARTMENT:
         # Built from the stored view, not validated again: an erased household's child reads "[erased]"
         # for a birth month (domain/personal_fields.py), the erased marker, never a 500.
