@@ -45,7 +45,8 @@ def household_state(household: Household, app: NodeApplication) -> HouseholdStat
         pending_handoff=household.pending_handoff,
         moved_on=None if household.move is None else household.move.moved_on,
         follow_up_due=household.follow_up_due(app.policy),
-        follow_up_done=household.follow_up_visited,
+        # A visit the household declined closes the follow-up as a visit does (household_record.py).
+        follow_up_done=household.follow_up_visited or household.follow_up_declined,
         settlement_gaps=household.settlement_gaps(),
         settled_at=household.settled_at,
     )

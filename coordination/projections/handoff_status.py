@@ -116,9 +116,18 @@ class HandoffStatusProjection(Projection):
         # The domain accepts a visit only on or after the latest move, so the latest visit is the one to keep.
         tx.update("hs_households", (str(event.originator_id),), visited_on=day(event.visited_on))
 
+    @handles(Household.FollowUpVisitDeclined)
+    def visit_declined(self, event: Household.FollowUpVisitDeclined, tx: ProjectionTx) -> None:
+        # Declined by the household: the follow-up is closed as by a visit, and no longer overdue.
+        tx.update("hs_households", (str(event.originator_id),), visited_on=day(event.declined_on))
+
     @handles(Household.Settled)
     def settled(self, event: Household.Settled, tx: ProjectionTx) -> None:
         tx.update("hs_households", (str(event.originator_id),), settled_at=instant(event.at))
+
+    @handles(Household.Reopened)
+    def reopened(self, event: Household.Reopened, tx: ProjectionTx) -> None:
+        tx.update("hs_households", (str(event.originator_id),), settled_at=None)
 
     # Referrals and handoffs (at both the referrer's and the receiver's node).
 

@@ -249,6 +249,32 @@ def test_handoff_status_shows_the_holder_the_pending_handoff_and_what_is_overdue
     assert latency.to_acknowledgement.days == 6
 
 
+def test_a_declined_follow_up_visit_is_not_overdue_and_a_reopened_household_is_not_settled(
+    app: Application,  # noqa: F811
+    views: ViewStore,
+) -> None:
+    household = s.register(app)
+    s.move_and_hand_off(app, household, moved_on=date(2026, 7, 15), days=44)
+    catch_up(app, views)
+    status = HandoffStatus(views)
+    assert status.for_household(household.id, s.at(75)).follow_up_overdue
+
+    household.record_follow_up_visit_declined(declined_on=date(2026, 7, 24), at=s.at(53), by=s.CONSULTANT)
+    household._settled(at=s.at(60), by=s.CONSULTANT)  # settled, its criteria aside
+    app.save(household)
+    catch_up(app, views)
+    declined = status.for_household(household.id, s.at(75))
+    assert (declined.follow_up_done, declined.follow_up_overdue) == (True, False)
+
+    household.reopen(reason="the mother called again", at=s.at(80), by=s.CONSULTANT)
+    app.save(household)
+    catch_up(app, views)
+    rows = status._query(
+        "SELECT settled_at FROM {hs_households} WHERE household_id = ?", (str(household.id),)
+    )
+    assert [row["settled_at"] for row in rows] == [None]
+
+
 def test_handoff_status_answers_the_dashboards_questions_for_a_period_and_an_organisation(
     app: Application,  # noqa: F811
     views: ViewStore,
