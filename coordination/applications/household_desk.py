@@ -21,6 +21,7 @@ from coordination.domain.household import (
     RehousingKind,
 )
 from coordination.domain.referral import Referral
+from coordination.domain.referral_contact import carries_under, withdraw_contact
 from coordination.domain.values import Actor, Consent, Place
 from coordination.personal_data import cpr_digest
 from coordination.projections.vacancy_pool import HouseholdFacts
@@ -138,7 +139,31 @@ class HouseholdDesk(NodeApplication):
         household = self._household(household_id)
         household.withdraw_consent(recipient=recipient, purpose=purpose, at=at, by=by)
         resting = self._withdraw_resting_on_consent(household_id, recipient, purpose, at, by)
-        return household_id, [household, *resting]
+        carrying = self._withdraw_contact_shared(household_id, recipient, purpose, at, by, resting)
+        return household_id, [household, *resting, *carrying]
+
+    def _withdraw_contact_shared(
+        self, household_id: UUID, recipient: str, purpose: str, at: datetime, by: Actor, done: list[Referral]
+    ) -> list[Referral]:
+        """The family's contact (or a child's CPR number) shared under the consent is withdrawn from the
+        referrals carrying it to that recipient (domain/referral_contact.py); the receiver drops it."""
+        recipient, purpose = recipient.lower(), purpose.lower()
+        already = {referral.id: referral for referral in done}
+        carrying = []
+        for referral_id in self._referrals_about(household_id):
+            referral = already.get(referral_id) or self._get(Referral, referral_id, "referral")
+            if (
+                referral.referrer == self.organisation
+                and referral.receiver.lower() == recipient
+                and carries_under(referral, purpose)
+            ):
+                withdraw_contact(referral, purpose, at=max(at, referral.last_step_at), by=by)
+                if referral_id not in already:
+                    carrying.append(referral)
+        return carrying
+
+    def _referrals_about(self, household_id: UUID) -> list[UUID]:
+        return sorted({e.aggregate_id for e in self.history(household_id) if e.aggregate == "Referral"})
 
     def _withdraw_resting_on_consent(
         self, household_id: UUID, recipient: str, purpose: str, at: datetime, by: Actor

@@ -12,7 +12,12 @@ from coordination.applications.commands import Decision, command
 from coordination.applications.timers import Expiries, originators, timer_command_id
 from coordination.domain.errors import DomainError, NotPermitted
 from coordination.domain.referral import Referral, ReferralDetails, ReferralKind, ReferralStatus
-from coordination.domain.referral_contact import ReferralContact, share_contact
+from coordination.domain.referral_contact import (
+    ReferralContact,
+    carries_under,
+    share_contact,
+    withdraw_contact,
+)
 from coordination.domain.values import Actor, Consent, DeclinedBy, Role
 
 REFERRAL = "referral"
@@ -97,6 +102,18 @@ class ReferralDesk(NodeApplication):
         if referral.receiver != self.organisation:
             raise NotPermitted(f"Referral {referral_id} is not addressed to {self.organisation}")
         share_contact(referral, contact, at=at, by=by)
+        return referral_id, [referral]
+
+    @command()
+    def withdraw_referral_contact(
+        self, *, command_id: UUID, referral_id: UUID, purpose: str, at: datetime, by: Actor
+    ) -> Decision[UUID]:
+        """Drop what the referrer shared under a consent the household withdrew (nothing left: no change)."""
+        referral = self._referral(referral_id)
+        if referral.receiver != self.organisation:
+            raise NotPermitted(f"Referral {referral_id} is not addressed to {self.organisation}")
+        if carries_under(referral, purpose):
+            withdraw_contact(referral, purpose, at=at, by=by)
         return referral_id, [referral]
 
     def _referral(self, referral_id: UUID) -> Referral:

@@ -87,6 +87,9 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     Referral.Completed: frozenset(),
     Referral.EnteredInError: frozenset(),
     Referral.ContactShared: frozenset(),  # the family's contact: all of it is the household's
+    Referral.ContactWithdrawn: frozenset(
+        {"purpose"}
+    ),  # which consent: the referral names its receiver anyway
     SupportLink.Proposed: frozenset({"owner", "household_id", "contact_person", "household_owner"}),
     SupportLink.Activated: frozenset(),
     SupportLink.Ended: frozenset(),

@@ -77,6 +77,7 @@ class Referral(Aggregate):
     Completed = referral_events.Completed
     EnteredInError = referral_events.EnteredInError
     ContactShared = referral_contact.ContactShared  # the family's contact, under consent (its `apply` there)
+    ContactWithdrawn = referral_contact.ContactWithdrawn
     contact: referral_contact.ReferralContact | None = None  # a class default: before it, none was shared
 
     @event(Sent)

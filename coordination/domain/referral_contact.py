@@ -59,6 +59,23 @@ class ContactShared(Aggregate.Event):
         aggregate.contact = self.contact
 
 
+class ContactWithdrawn(Aggregate.Event):
+    """The household withdrew its consent for `purpose`: the receiver drops what it was given under it
+    (all of the block for `contact_details`, the child's CPR number for `child_cpr`)."""
+
+    purpose: str
+    at: datetime
+    by: Actor
+
+    def apply(self, aggregate: Any) -> None:
+        if aggregate.contact is None:
+            return
+        if self.purpose == CHILD_CPR:
+            aggregate.contact = aggregate.contact.model_copy(update={"child_cpr": []})
+        else:
+            aggregate.contact = None
+
+
 def contact_block(
     household: Household, receiver: str, kind: ReferralKind, details: ReferralDetails
 ) -> ReferralContact | None:
@@ -95,3 +112,23 @@ def share_contact(referral: Referral, contact: ReferralContact, *, at: datetime,
     if contact.child_cpr and ReferralKind(referral.kind) is not ReferralKind.DAYCARE_FAST_TRACK:
         raise NotPermitted("Only a daycare referral carries a child's CPR number")
     referral.trigger_event(type(referral).ContactShared, contact=contact, at=at, by=by)
+
+
+def carries_under(referral: Referral, purpose: str) -> bool:
+    """Whether the referral carries something shared under a consent for `purpose` (to withdraw it)."""
+    contact = referral.contact
+    if contact is None or purpose not in (CONTACT_DETAILS, CHILD_CPR):
+        return False
+    return purpose == CONTACT_DETAILS or bool(contact.child_cpr)
+
+
+def withdraw_contact(referral: Referral, purpose: str, *, at: datetime, by: Actor) -> None:
+    """The consent for `purpose` is withdrawn (GDPR art. 7(3)): by the referrer, at its node or applied to
+    the receiver's copy."""
+    if by.organisation != referral.referrer:
+        raise NotPermitted(
+            f"Only {referral.referrer}, which sent the referral, withdraws the family's contact"
+        )
+    if not carries_under(referral, purpose):
+        raise RuleViolated(f"The referral carries nothing shared under a consent for {purpose}")
+    referral.trigger_event(type(referral).ContactWithdrawn, purpose=purpose, at=at, by=by)

@@ -110,6 +110,9 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     r.ReferralContactShared.event_type: dict.fromkeys(
         (kind.value for kind in ReferralKind), frozenset({"referral_id", "contact", "at", "by"})
     ),
+    r.ReferralContactWithdrawn.event_type: dict.fromkeys(
+        (kind.value for kind in ReferralKind), frozenset({"referral_id", "purpose", "at", "by"})
+    ),
     v.VacancyPublished.event_type: {POOL: frozenset({"vacancy_id", "owner", "dwelling", "at", "by"})},
     v.VacancyReserved.event_type: {
         POOL: frozenset({"vacancy_id", "offer_id", "reserved_for", "expires_at", "at", "by"})

@@ -77,6 +77,12 @@ def _contact_shared(app: NodeApplication, c: UUID, e: r.ReferralContactShared) -
     )
 
 
+def _contact_withdrawn(app: NodeApplication, c: UUID, e: r.ReferralContactWithdrawn) -> object:
+    return _desk(app, "withdraw_referral_contact").withdraw_referral_contact(
+        command_id=c, referral_id=e.referral_id, purpose=e.purpose, at=e.at, by=e.by
+    )
+
+
 def _desk(app: NodeApplication, command: str) -> ReferralDesk:
     return _taking(app, ReferralDesk, command)
 
@@ -356,6 +362,7 @@ def _report_refused(app: NodeApplication, c: UUID, e: n.NetworkReportRefused) ->
 _ENTRIES = (
     _on(r.ReferralSent, _sent),
     _on(r.ReferralContactShared, _contact_shared),
+    _on(r.ReferralContactWithdrawn, _contact_withdrawn),
     _on(r.ReferralAcknowledged, _acknowledged),
     _on(r.ReferralAccepted, _accepted),
     _on(r.ReferralStarted, _started),

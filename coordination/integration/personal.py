@@ -38,6 +38,7 @@ SOURCES: dict[type[IntegrationEvent], type[Any]] = {
     r.ReferralCompleted: Referral.Completed,
     r.ReferralEnteredInError: Referral.EnteredInError,
     r.ReferralContactShared: Referral.ContactShared,
+    r.ReferralContactWithdrawn: Referral.ContactWithdrawn,
     facts.ChildEnrolmentReported: Household.ChildEnrolled,
     facts.ContactPersonLinkReported: Household.ContactPersonLinked,
     facts.ContactPersonUnlinkReported: Household.ContactPersonUnlinked,

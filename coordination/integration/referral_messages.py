@@ -50,6 +50,7 @@ class ReferralMessages:
             Referral.Sent: self._referral_sent,
             Referral.Expired: self._referral_expired,
             Referral.ContactShared: self._contact_shared,
+            Referral.ContactWithdrawn: self._contact_withdrawn,
             **dict.fromkeys(REFERRAL_STEPS, self._referral_step),
         }
 
@@ -111,6 +112,15 @@ class ReferralMessages:
         shared = r.ReferralContactShared(referral_id=e.originator_id, contact=e.contact, at=e.at, by=e.by)
         # To the receiver it was shared with, alone (sealed to it by the Outbound).
         return [Addressed(shared, self.topics.referrals(referral.receiver), referral.receiver)]
+
+    def _contact_withdrawn(self, e: Referral.ContactWithdrawn) -> list[Addressed]:
+        if e.by.organisation != self.organisation:
+            return []
+        referral: Referral = self._at_version(e)
+        withdrawn = r.ReferralContactWithdrawn(
+            referral_id=e.originator_id, purpose=e.purpose, at=e.at, by=e.by
+        )
+        return [Addressed(withdrawn, self.topics.referrals(referral.receiver), referral.receiver)]
 
     def _referral_expired(self, e: Referral.Expired) -> list[Addressed]:
         referral: Referral = self._at_version(e)

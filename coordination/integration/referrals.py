@@ -52,6 +52,19 @@ class ReferralContactShared(IntegrationEvent):
     by: Actor
 
 
+class ReferralContactWithdrawn(IntegrationEvent):
+    """The household withdrew its consent for `purpose` (`contact_details`, `child_cpr`): the receiver drops
+    what it was given under it."""
+
+    event_type: ClassVar[str] = "dk.rehousing.referral.contact_withdrawn.v1"
+    topic: ClassVar[str] = REFERRALS
+
+    referral_id: UUID
+    purpose: str
+    at: datetime
+    by: Actor
+
+
 class ReferralStepTaken(IntegrationEvent):
     """The fields every step carries; a step's own fields are the arguments of the same step there."""
 

@@ -224,3 +224,37 @@ def _on_the_broker(nodes: Nodes, broker: InProcessBroker) -> list[r.ReferralCont
             break
         events += [decode(message).event for message in found]
     return [event for event in events if isinstance(event, r.ReferralContactShared)]
+
+
+def test_a_withdrawn_consent_takes_back_what_was_shared_under_it_at_the_receiver(
+    network: tuple[Nodes, InProcessBroker],
+) -> None:
+    nodes, _ = network
+    household = _family_with_contact(
+        nodes,
+        (BRIDGE_BUILDER, "contact_details"),
+        (CHILDREN_AND_YOUTH, "contact_details"),
+        (CHILDREN_AND_YOUTH, "child_cpr"),
+    )
+    to_bridge = _refer(nodes, household, BRIDGE_BUILDER, ReferralKind.BRIDGE_BUILDING)
+    to_daycare = _daycare(nodes, household)
+    nodes.sync()
+
+    for recipient, purpose in ((CHILDREN_AND_YOUTH, "child_cpr"), (BRIDGE_BUILDER, "contact_details")):
+        nodes.civica.withdraw_consent(
+            command_id=uuid4(),
+            household_id=household,
+            recipient=recipient,
+            purpose=purpose,
+            at=on(DAY, 16),
+            by=consultant,
+        )
+    nodes.sync()
+
+    at_department = nodes.children_and_youth.referral(to_daycare).contact
+    assert at_department is not None and at_department.adult_phone == PHONE  # its consent for contact stands
+    assert at_department.child_cpr == []
+    assert nodes.bridge_builder.referral(to_bridge).contact is None
+    assert nodes.civica.referral(to_bridge).contact is None
+    # The referrals themselves go on: they rest on the consents for their purposes, not withdrawn.
+    assert nodes.bridge_builder.referral(to_bridge).status == "sent"
