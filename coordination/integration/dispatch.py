@@ -23,6 +23,7 @@ from coordination.integration import network as n
 from coordination.integration import placements as p
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
+from coordination.integration.dispatch_contact import CONTACT_STEPS
 from coordination.integration.erasure import HouseholdErasureConfirmed, HouseholdErasureNotice
 from coordination.integration.events import IntegrationEvent
 
@@ -66,20 +67,6 @@ def _sent(app: NodeApplication, command_id: UUID, e: r.ReferralSent) -> object:
         complete_by=e.complete_by,
         at=e.at,
         by=e.by,
-    )
-
-
-def _contact_shared(app: NodeApplication, c: UUID, e: r.ReferralContactShared) -> object:
-    if e.contact is None:
-        return None  # sealed for another organisation, or the household was erased: nothing to keep
-    return _desk(app, "receive_referral_contact").receive_referral_contact(
-        command_id=c, referral_id=e.referral_id, contact=e.contact, at=e.at, by=e.by
-    )
-
-
-def _contact_withdrawn(app: NodeApplication, c: UUID, e: r.ReferralContactWithdrawn) -> object:
-    return _desk(app, "withdraw_referral_contact").withdraw_referral_contact(
-        command_id=c, referral_id=e.referral_id, purpose=e.purpose, at=e.at, by=e.by
     )
 
 
@@ -361,8 +348,6 @@ def _report_refused(app: NodeApplication, c: UUID, e: n.NetworkReportRefused) ->
 # Every integration event a node applies, by its type, to the handler that applies it.
 _ENTRIES = (
     _on(r.ReferralSent, _sent),
-    _on(r.ReferralContactShared, _contact_shared),
-    _on(r.ReferralContactWithdrawn, _contact_withdrawn),
     _on(r.ReferralAcknowledged, _acknowledged),
     _on(r.ReferralAccepted, _accepted),
     _on(r.ReferralStarted, _started),
@@ -407,7 +392,7 @@ _ENTRIES = (
     _on(n.NetworkStepReported, _step_reported),
     _on(n.NetworkReportRefused, _report_refused),
 )
-HANDLERS: dict[type[IntegrationEvent], Handler] = dict(_ENTRIES)
+HANDLERS: dict[type[IntegrationEvent], Handler] = {**dict(_ENTRIES), **dict(CONTACT_STEPS)}
 
 
 def handler_for(event: IntegrationEvent) -> Handler | None:
