@@ -150,6 +150,10 @@ POLICY: dict[str, Rule] = {
     "confirm_household_erasure": Rule(frozenset({R.DATA_PROTECTION}), Ownership.OWNER, "household"),
     "list_erasures": Rule(frozenset({R.DATA_PROTECTION}), Ownership.NODE, personal=True),
     "get_erasure": Rule(frozenset({R.DATA_PROTECTION}), Ownership.NODE, personal=True),
+    # The caseload and the worklist: any organisation this node trusts asks, and is answered only about
+    # the households it is related to by their networks (routers/caseload.py).
+    "search_households": Rule(STAFF_READERS, Ownership.ANY, personal=True),
+    "worklist": Rule(STAFF_READERS | {R.DATA_PROTECTION}, Ownership.ANY, personal=True),
 }
 
 

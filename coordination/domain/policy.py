@@ -27,6 +27,8 @@ class RehousingPolicy(Value):
     stalled_after_days: int = Field(default=7, ge=1)  # Boston CAS default
     follow_up_within_days: int = Field(default=14, ge=1)  # 2023 report: Aarhus and Esbjerg
     expiring_soon_days: int = Field(default=7, ge=0)
+    # A household whose lease ends within this many days without an accepted offer is on the worklist.
+    termination_warning_days: int = Field(default=30, ge=0)
     # Pasningsgaranti (dagtilbudsbekendtgørelsen § 3).
     daycare_guarantee_months: int = Field(default=3, ge=0)
     daycare_minimum_age_weeks: int = Field(default=26, ge=0)

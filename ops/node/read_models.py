@@ -21,6 +21,7 @@ from adapters.eventstore.shredding import ShreddingMapper
 from adapters.settings import NodeSettings, Store
 from adapters.sql.view_stores import PostgresViewStore, SQLiteViewStore
 from coordination.applications.area_guard import AreaIndicatorsSource
+from coordination.applications.household_desk import HouseholdDesk
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.values import Place
 from coordination.domain.waterbed import (
@@ -29,6 +30,8 @@ from coordination.domain.waterbed import (
     WaterbedPolicy,
     monitoring_status,
 )
+from coordination.projections.caseload import CaseloadProjection
+from coordination.projections.caseload_search import Caseload
 from coordination.projections.daycare_queue import DaycareQueue, DaycareQueueProjection
 from coordination.projections.definition import Projection
 from coordination.projections.handoff_status import HandoffStatus, HandoffStatusProjection
@@ -40,6 +43,7 @@ from coordination.projections.timeline import Timeline, TimelineProjection
 from coordination.projections.vacancy_letting import VacancyLetting, VacancyLettingProjection
 from coordination.projections.vacancy_pool import VacancyPool, VacancyPoolProjection
 from coordination.projections.view_store import ViewStore
+from coordination.projections.worklist_facts import Worklists
 
 log = structlog.get_logger()
 
@@ -57,6 +61,7 @@ READ_MODELS: dict[str, type[Projection]] = {
         TimelineProjection,
         VacancyLettingProjection,
         MunicipalPictureProjection,
+        CaseloadProjection,
     )
 }
 
@@ -117,16 +122,20 @@ class ReadModels:
     # The waterbed guard's area indicators: each pool vacancy then shows its area's monitoring status.
     area_indicators: AreaIndicatorsSource | None = None
     waterbed_policy: WaterbedPolicy = DEFAULT_WATERBED_POLICY
+    # The key the caseload keeps case references under (a housing organisation's app gives its own).
+    case_reference_key: bytes | None = None
     runners: dict[str, ProjectionRunner] = field(init=False)
     _following: threading.Event = field(init=False, default_factory=threading.Event)
     _late_purges: list[threading.Thread] = field(init=False, default_factory=list)
     _late_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        if self.case_reference_key is None and isinstance(self.app, HouseholdDesk):
+            self.case_reference_key = self.app.case_reference_key()
         self.runners = {
             name: ProjectionRunner(
                 self.app,
-                cls(self.suffix),
+                self._projection(cls),
                 self.views,
                 batch_size=self.batch_size,
                 decoding=StoredEventDecoder(self.app.mapper),
@@ -145,6 +154,13 @@ class ReadModels:
         self.timeline = Timeline(self.views, self.suffix)
         self.letting = VacancyLetting(self.views, self.suffix)
         self.picture = MunicipalPictureQueries(self.views, self.suffix)
+        self.caseload = Caseload(self.views, self.suffix, self.case_reference_key)
+        self.worklists = Worklists(self.views, self.caseload, self.suffix)
+
+    def _projection(self, cls: type[Projection]) -> Projection:
+        if cls is CaseloadProjection:
+            return CaseloadProjection(self.suffix, case_reference_key=self.case_reference_key)
+        return cls(self.suffix)
 
     def catch_up(self, max_seconds: float = 60.0) -> dict[str, int]:
         """Applies every projection up to the log's end; returns how many events each consumed."""
