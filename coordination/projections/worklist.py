@@ -15,6 +15,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from coordination.domain.calendar import COPENHAGEN, copenhagen_day
 from coordination.domain.policy import RehousingPolicy
 from coordination.domain.referral import ReferralStatus
 from coordination.domain.values import Role
@@ -92,8 +93,8 @@ class WorkItem(BaseModel):
     household_id: UUID
     referral_id: UUID | None = None
     offer_id: UUID | None = None
-    due_on: date
-    due_at: datetime | None = None  # the moment, where the due date comes from one (an SLA, an expiry)
+    due_on: date  # the day in Copenhagen
+    due_at: datetime | None = None  # the moment (in Copenhagen time), where the due date comes from one
     overdue: bool
     for_organisation: str
     for_role: Role | None = None
@@ -146,11 +147,19 @@ def _item(kind: WorkItemKind, referral: ReferralFacts, due_at: datetime, overdue
         kind=kind,
         household_id=referral.household_id,
         referral_id=referral.referral_id,
-        due_on=due_at.date(),
-        due_at=due_at,
+        due_on=copenhagen_day(due_at),
+        due_at=_local(due_at),
         overdue=overdue,
         for_organisation=referral.receiver,
     )
+
+
+def _local(moment: datetime) -> datetime:
+    """A moment as Danish offices read it (Europe/Copenhagen); the same instant."""
+    try:
+        return moment.astimezone(COPENHAGEN)
+    except (OverflowError, ValueError):
+        return moment
 
 
 def _person(case: CaseFacts, organisation: str) -> str | None:
@@ -159,7 +168,7 @@ def _person(case: CaseFacts, organisation: str) -> str | None:
 
 
 def _case_items(now: datetime, policy: RehousingPolicy, case: CaseFacts) -> Iterable[WorkItem]:
-    today = now.date()
+    today = copenhagen_day(now)
     if case.settled:
         return
     if case.follow_up_due is not None and not case.follow_up_done:
@@ -202,8 +211,8 @@ def _offer_items(
             kind=WorkItemKind.OFFER_EXPIRING_SOON,
             household_id=offer.household_id,
             offer_id=offer.offer_id,
-            due_on=offer.expires_at.date(),
-            due_at=offer.expires_at,
+            due_on=copenhagen_day(offer.expires_at),
+            due_at=_local(offer.expires_at),
             # Past its expiry and not yet expired by the timer: the household may still answer until then.
             overdue=now > offer.expires_at,
             for_organisation=case.owner,
@@ -220,8 +229,8 @@ def _erasure_items(
         yield WorkItem(
             kind=WorkItemKind.ERASURE_PROPOSED,
             household_id=erasure.household_id,
-            due_on=due_at.date(),
-            due_at=due_at,
+            due_on=copenhagen_day(due_at),
+            due_at=_local(due_at),
             overdue=now > due_at,
             for_organisation=erasure.owner,
             for_role=Role.DATA_PROTECTION,

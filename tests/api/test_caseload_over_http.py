@@ -57,7 +57,7 @@ def test_the_consultant_finds_the_household_by_case_reference_and_sees_the_offer
     )
     due = kinds(consultant)
     assert due["offer_expiring_soon"]["offer_id"] == offer
-    assert due["offer_expiring_soon"]["due_at"].startswith(expires.date().isoformat())
+    assert datetime.fromisoformat(due["offer_expiring_soon"]["due_at"]) == expires
     assert due["offer_expiring_soon"]["overdue"] is False
     ending = due["termination_without_accepted_offer"]
     assert (ending["household_id"], ending["for_organisation"]) == (household, CIVICA)
