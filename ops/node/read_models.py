@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -158,9 +159,19 @@ class ReadModels:
         self.worklists = Worklists(self.views, self.caseload, self.suffix)
 
     def _projection(self, cls: type[Projection]) -> Projection:
+        return self.projection(cls.name, self.suffix)
+
+    def projection(self, name: str, suffix: str) -> Projection:
+        """The projection `name` under `suffix`, as this node makes it (the caseload with the node's key, so
+        that a rebuild keeps the same digests as the live instance)."""
+        cls = READ_MODELS[name]
         if cls is CaseloadProjection:
-            return CaseloadProjection(self.suffix, case_reference_key=self.case_reference_key)
-        return cls(self.suffix)
+            return CaseloadProjection(suffix, case_reference_key=self.case_reference_key)
+        return cls(suffix)
+
+    def projections(self) -> dict[str, Callable[[str], Projection]]:
+        """Each projection's maker by name (a suffix in, the projection out), for rebuilds and replays."""
+        return {name: functools.partial(self.projection, name) for name in READ_MODELS}
 
     def catch_up(self, max_seconds: float = 60.0) -> dict[str, int]:
         """Applies every projection up to the log's end; returns how many events each consumed."""
