@@ -157,3 +157,17 @@ def test_reading_the_caseload_or_the_worklist_needs_a_purpose_and_is_logged(
         refused = consultant.get(path, purpose=None)
         assert refused.status_code == 400
         assert refused.json()["type"].endswith("purpose-required")
+
+
+def test_a_malformed_search_is_a_problem_naming_the_parameter(memory_organisations: Organisations) -> None:
+    consultant = people(memory_organisations).consultant
+    for params, named in (
+        ({"holder": "x" * 101}, "holder"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"phase": "asleep"}, "phase"),
+        ({"termination_from": "2026-12-01", "termination_to": "2026-11-01"}, "termination_from"),
+    ):
+        refused = consultant.get("/households", **params)
+        assert refused.status_code == 400, (params, refused.text)
+        assert named in refused.json()["detail"], (params, refused.json())
+    assert consultant.get("/worklist", person="someone-else").status_code == 400

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -31,15 +31,19 @@ _CURSOR = re.compile(
 Text = Annotated[NonEmpty | None, Query(max_length=100)]
 
 
+def _text(description: str) -> Any:
+    return Query(max_length=100, description=description)
+
+
 @router.get("/households", operation_id="search_households", responses=READ)
 def search_households(
     access: Annotated[Access, guard("search_households")],
     case_reference: Annotated[NonEmpty | None, Query(max_length=200, description="Exact match")] = None,
-    holder: Annotated[Text, Query(description="The holder's organisation")] = None,
+    holder: Annotated[NonEmpty | None, _text("The holder's organisation")] = None,
     responsible_person: Text = None,
     phase: HouseholdPhase | None = None,
-    municipality: Annotated[Text, Query(description="Of the receiving area")] = None,
-    area: Annotated[Text, Query(description="The receiving area")] = None,
+    municipality: Annotated[NonEmpty | None, _text("The receiving area's municipality")] = None,
+    area: Annotated[NonEmpty | None, _text("The receiving area")] = None,
     termination_from: Annotated[date | None, day("Lease terminated on or after this day")] = None,
     termination_to: Annotated[date | None, day("Lease terminated on or before this day")] = None,
     mine: Annotated[bool, Query(description="Only households the caller is responsible for")] = False,
