@@ -11,6 +11,7 @@ import pytest
 
 from adapters.sql.view_stores import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
+from coordination.applications.roles import BridgeBuilderApp
 from coordination.domain.referral import ReferralKind
 from coordination.domain.values import Actor, Role
 from coordination.projections.caseload import case_reference_digest
@@ -208,3 +209,33 @@ def test_a_rebuilt_caseload_answers_as_the_live_one_and_an_erased_household_leav
     assert search(models) == [str(kept)]
     assert search(models, organisation=BRIDGE) == []
     assert search(models, case_reference=CASE_REFERENCE) == []
+
+
+def test_a_members_caseload_is_its_copy_of_the_network_and_forgets_the_household_with_it(
+    housing: HousingOrganisationApp, bridge: BridgeBuilderApp
+) -> None:
+    household = register_family(housing)
+    housing.refer_household(
+        command_id=cmd(),
+        household_id=household,
+        receiver=BRIDGE,
+        kind=ReferralKind.BRIDGE_BUILDING,
+        at=at(1),
+        by=CONSULTANT,
+    )
+    picture = housing.network_picture(household)
+    assert picture is not None
+    bridge.receive_network_picture(command_id=cmd(), picture=picture, at=at(1))
+    members = ReadModels(bridge, SQLiteViewStore(":memory:"))
+    members.catch_up()
+    [entry] = members.caseload.search(BRIDGE, BRIDGE)
+    assert (entry.household_id, entry.owner, entry.phase) == (household, CIVICA, "registered")
+    assert entry.termination_date is None  # the owner's record, not the network's
+    assert members.caseload.search("fab", BRIDGE) == []
+    # The owner reads its own households at its own node, not at a member's.
+    assert members.caseload.search(CIVICA, BRIDGE) == []
+
+    bridge.forget_household(command_id=cmd(), household_id=household, at=at(2), by=CONSULTANT)
+    members.catch_up()
+    assert members.caseload.search(BRIDGE, BRIDGE) == []
+    members.stop()
