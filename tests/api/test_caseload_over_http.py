@@ -70,6 +70,9 @@ def test_the_consultant_finds_the_household_by_case_reference_and_sees_the_offer
     colleague = orgs.api(CIVICA, role=Role.REHOUSING_CONSULTANT, person="civica-gk-08")
     assert kinds(colleague, person="me") == {}
     assert set(kinds(colleague)) == {"offer_expiring_soon", "termination_without_accepted_offer"}
+    # What is due this week: the offer, not yet the lease.
+    week = (datetime.now(UTC) + timedelta(days=6)).date().isoformat()
+    assert set(kinds(consultant, due_by=week)) == {"offer_expiring_soon"}
     # The caseload lists it among the leases ending within the month, and mine.
     month = {"termination_to": (datetime.now(UTC) + timedelta(days=31)).date().isoformat()}
     listed = consultant.ok(consultant.get("/households", mine="true", **month))["items"]

@@ -86,6 +86,9 @@ def worklist(
     mine: Annotated[bool, Query(description="The same as person=me")] = False,
     kind: WorkItemKind | None = None,
     overdue: Annotated[bool | None, Query(description="Only overdue items (true) or not yet (false)")] = None,
+    due_by: Annotated[
+        date | None, day("Only items due on or before this day (e.g. the end of this week)")
+    ] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Page[WorkItem]:
@@ -106,6 +109,8 @@ def worklist(
         items = [item for item in items if item.kind is kind]
     if overdue is not None:
         items = [item for item in items if item.overdue is overdue]
+    if due_by is not None:
+        items = [item for item in items if item.due_on <= due_by]
     return page_after(items, _key, cursor, limit)
 
 
