@@ -30,6 +30,10 @@ and searches them for the household's personal values:
   dwelling and address: what must go is who lives there);
 * the household's id in the let vacancy's records (the vacancy keeps the dwelling, not who got it).
 
+Before the erasure the same keys are obtained and open what was sent, and the same search finds the
+family in it (so a zero after the erasure is not a search that cannot find); the search is also checked
+on records made up to hold each kind of leak (the second test).
+
 Not searched: organisation ids, person ids of staff, the dwelling's and vacancy's ids, kinds of referral
 and dates of steps — none of them says anything about the family; nor the estate and transformation area
 the family came from (kept in clear for the municipality's counts by area, as Household.Registered's
@@ -525,6 +529,19 @@ def test_after_an_erasure_no_table_log_line_or_message_of_any_node_holds_the_hou
     integrator = Integrator(deployment)
     try:
         played = _play(integrator)
+        sought = _sought(played)
+        # Ids as the records spell them: with dashes (JSON, logs, messages) and as hex (the stored events).
+        subjects = {played.household, *played.subjects}
+        tied = {str(subject) for subject in subjects} | {subject.hex for subject in subjects}
+        # Before the erasure the same keys open what was sent, and the same search finds the family in it:
+        # the sweep's zero below is not a search that cannot find.
+        _, keys_before = _obtainable_keys(deployment, played.household)
+        opened_before = [
+            r for r in _message_records(_messages(deployment), keys_before) if "opened" in r.where
+        ]
+        found_before = _hits(opened_before, sought, tied, played.household, played.vacancy)
+        assert keys_before and found_before, (len(keys_before), len(opened_before))
+
         erasure = _erase(integrator, played.household)
         assert set(erasure["confirmed"]) == MEMBERS and erasure["not_confirmed"] == []
         asked, keys = _obtainable_keys(deployment, played.household)
@@ -533,10 +550,6 @@ def test_after_an_erasure_no_table_log_line_or_message_of_any_node_holds_the_hou
     for process in deployment.processes.values():
         assert process.alive, f"{process.organisation}'s node exited"
 
-    sought = _sought(played)
-    # Ids as the records spell them: with dashes (JSON, logs, messages) and as hex (the stored events).
-    subjects = {played.household, *played.subjects}
-    tied = {str(subject) for subject in subjects} | {subject.hex for subject in subjects}
     tables, lines, files = list(_tables(deployment)), list(_log_lines(deployment)), list(_files(deployment))
     messages = _messages(deployment)
     opened = list(_message_records(messages, keys))
@@ -545,7 +558,9 @@ def test_after_an_erasure_no_table_log_line_or_message_of_any_node_holds_the_hou
     print(
         f"\nprivacy sweep: {len(tables)} rows of {len(deployment.schemas)} databases, {len(lines)} log lines, "
         f"{len(files)} files, {len(messages)} messages ({len(opened) - len(messages)} opened), "
-        f"{asked} key requests giving {len(keys)} keys, {len(sought)} values searched: {len(hits)} hits"
+        f"{asked} key requests giving {len(keys)} keys, {len(sought)} values searched: {len(hits)} hits "
+        f"(before the erasure: {len(keys_before)} keys opened {len(opened_before)} messages, "
+        f"{len(found_before)} hits)"
     )
     assert len(messages) > 0 and len(tables) > 0 and len(lines) > 0
     kinds: dict[str, int] = {}
