@@ -54,7 +54,8 @@ class HouseholdKeys:
     command borrows kept aggregates): it forgets the erased household's cached key and tells its
     listeners (`on_erased_elsewhere`), e.g. `coordination parked retry` applying an erasure notice while
     the node serves. A process skips the erasures it made itself. A node's applications also `watch`:
-    a thread of their own looks every `ERASURES_WATCHED_EVERY_S`, so an idle process (no key used for
+    a thread of their own looks every `ERASURES_WATCHED_EVERY_S` (on PostgreSQL: when an erasure's NOTIFY
+    wakes it, and every `ERASURES_POLLED_WHEN_LISTENING_S` besides), so an idle process (no key used for
     minutes) forgets the household, and its listeners purge its views, within a second all the same.
     """
 
