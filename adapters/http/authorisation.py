@@ -200,10 +200,23 @@ def _network(node: ApiNode, id: UUID) -> Subject:
     for everyone, at a housing organisation's node too (a non-member's read of the status is refused
     wherever it asks; a household this node owns always has a network to answer from)."""
     picture = node.app.known_network(id) if isinstance(node.app, NetworkCopies) else None
+    if picture is None or len(picture.organisations()) == 1:  # none, or emptied by an erasure (or new)
+        _gone_if_erased(node, id, None if picture is None else picture.owner)
     if picture is None:
         return Subject("household", id, 0)
     members = frozenset(picture.organisations())
     return Subject("household", id, picture.version, owner=picture.owner, members=members)
+
+
+def _gone_if_erased(node: ApiNode, id: UUID, owner: str | None) -> None:
+    """410 naming the erasure for a household erased at this node: its records read as erased, not as
+    someone else's (403) or as never known (404)."""
+    keys = getattr(node.app, "household_keys", None)
+    if keys is not None and keys.is_erased(id):
+        where = f"{owner}'s /erasures/{id}" if owner else "its owner's erasure record"
+        raise ApiProblem(
+            410, "household-erased", f"Household {id} was erased at {node.organisation} ({where})"
+        )
 
 
 SUBJECTS: dict[str, tuple[str, Callable[[ApiNode, UUID], Subject]]] = {

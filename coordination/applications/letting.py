@@ -16,7 +16,7 @@ from coordination.applications.commands import Decision, command
 from coordination.applications.timers import Expiries, originators, timer_command_id
 from coordination.applications.vacancy_mirror import undisclosed_household
 from coordination.domain.calendar import add_months, copenhagen_day
-from coordination.domain.errors import DomainError
+from coordination.domain.errors import DomainError, HouseholdErased
 from coordination.domain.household import Household
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, DeclinedBy, Dwelling, Override, Place
@@ -201,7 +201,8 @@ class LettingDesk(NodeApplication):
                 at=now,
             )
             return True
-        assert vacancy.live_household_id is not None
+        if vacancy.live_household_id is None:  # offered to a household erased since: left to its owner
+            raise HouseholdErased(f"The household offer {offer_id} was made to is erased")
         self.expire_offer(
             command_id=timer_command_id("expire_offer", offer_id),
             household_id=vacancy.live_household_id,

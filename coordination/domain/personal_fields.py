@@ -59,7 +59,8 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     Household.ErasureProposed: frozenset({"retention_ended_on"}),
     Household.Erased: frozenset({"legal_ground", "notified"}),
     Vacancy.Published: frozenset({"owner", "dwelling"}),  # a dwelling, not a person
-    Vacancy.OfferReserved: frozenset({"offer_id", "household_id", "expires_at"}),
+    # Who the dwelling was offered (and let) to goes with the household: the vacancy keeps the dwelling.
+    Vacancy.OfferReserved: frozenset({"offer_id", "expires_at"}),
     Vacancy.OfferAccepted: frozenset({"offer_id"}),
     Vacancy.OfferDeclined: frozenset({"offer_id", "declined_by"}),  # the reason is the household's
     Vacancy.OfferExpired: frozenset({"offer_id"}),
@@ -239,6 +240,7 @@ REDACTIONS: dict[tuple[type[Any], str], Redaction] = {
     (SupportLink.Proposed, "offer"): _kept(lambda offer: offer.model_copy(update={"service": ERASED})),
     (FollowedHousehold.FactReported, "fact"): _kept(_fact),
     (OfferRequest.Requested, "overrides"): _each(_override),
+    (Vacancy.OfferReserved, "household_id"): _constant(None),  # let to nobody known: `let_to` null
     (HouseholdNetwork.HouseholdNoted, "state"): _constant(None),
     (HouseholdNetwork.ItemNoted, "item"): _constant(None),
     (HouseholdNetwork.MemberJoined, "membership"): _constant(None),

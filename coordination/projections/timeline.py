@@ -124,7 +124,8 @@ class TimelineProjection(Projection):
         subject_id = aggregate_id if filing.subject is None else str(getattr(event, filing.subject))
         household_id = None
         if filing.creates:
-            household_id = aggregate_id if filing.household is None else str(getattr(event, filing.household))
+            named = aggregate_id if filing.household is None else getattr(event, filing.household)
+            household_id = None if named is None else str(named)  # None: an erased household's offer
         by = getattr(event, "by", None)
         at = getattr(event, "at", None)
         _file(
@@ -191,7 +192,7 @@ def _file(
 ) -> None:
     """The entry's row, and its subject's household when the event creates the subject (`entry` and
     `stored_entry` read the values each its own way; the rows must be the same)."""
-    if filing.creates:
+    if filing.creates and household_id is not None:
         tx.upsert_row("timeline_subjects", (subject_id, household_id))
     # One row per position, written once (tracking sees to that): appended in bulk, not upserted.
     tx.append(

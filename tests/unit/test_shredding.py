@@ -49,6 +49,7 @@ PERSONAL: dict[type[Any], set[str]] = {
     Household.ConsentWithdrawn: {"recipient", "purpose"},
     Household.ChildEnrolled: {"enrolment"},
     Household.PracticalMattersInOrder: {"note"},
+    Vacancy.OfferReserved: {"household_id"},  # who it was offered (and let) to
     Vacancy.OfferDeclined: {"reason"},
     Referral.Sent: {"details", "consent"},
     Referral.Accepted: {"assignee"},
