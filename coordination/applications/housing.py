@@ -73,7 +73,7 @@ class HousingOrganisationApp(
 
     # Referrals about this node's households: the details are cut to what the receiver needs.
 
-    @command()
+    @command(added=("urgent",))
     def refer_household(
         self,
         *,
@@ -84,11 +84,14 @@ class HousingOrganisationApp(
         child_id: str | None = None,
         needed_from: date | None = None,
         note: str | None = None,
+        urgent: bool = False,
         at: datetime,
         by: Actor,
     ) -> Decision[UUID]:
         household = self._household(household_id)
-        details = referral_details(household, kind, child_id=child_id, needed_from=needed_from, note=note)
+        details = referral_details(
+            household, kind, child_id=child_id, needed_from=needed_from, note=note, urgent=urgent
+        )
         referral_id = derived_id("referral", self.organisation, command_id)
         return referral_id, [self._referral_about(household, referral_id, receiver, kind, at, by, details)]
 

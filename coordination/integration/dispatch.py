@@ -94,19 +94,25 @@ def _started(app: NodeApplication, c: UUID, e: r.ReferralStarted) -> object:
 def _on_hold(app: NodeApplication, c: UUID, e: r.ReferralPutOnHold) -> object:
     desk = _desk(app, "put_referral_on_hold")
     return desk.put_referral_on_hold(
-        command_id=c, referral_id=e.referral_id, reason=e.reason, at=e.at, by=e.by
+        command_id=c, referral_id=e.referral_id, reason=e.reason, reason_code=e.reason_code, at=e.at, by=e.by
     )
 
 
 def _declined(app: NodeApplication, c: UUID, e: r.ReferralDeclined) -> object:
     return _desk(app, "decline_referral").decline_referral(
-        command_id=c, referral_id=e.referral_id, declined_by=e.declined_by, reason=e.reason, at=e.at, by=e.by
+        command_id=c,
+        referral_id=e.referral_id,
+        declined_by=e.declined_by,
+        reason=e.reason,
+        reason_code=e.reason_code,
+        at=e.at,
+        by=e.by,
     )
 
 
 def _decline_overridden(app: NodeApplication, c: UUID, e: r.ReferralDeclineOverridden) -> object:
     return _desk(app, "override_referral_decline").override_referral_decline(
-        command_id=c, referral_id=e.referral_id, reason=e.reason, at=e.at, by=e.by
+        command_id=c, referral_id=e.referral_id, reason=e.reason, reason_code=e.reason_code, at=e.at, by=e.by
     )
 
 
@@ -118,7 +124,37 @@ def _redirected(app: NodeApplication, c: UUID, e: r.ReferralRedirected) -> objec
 
 def _withdrawn(app: NodeApplication, c: UUID, e: r.ReferralWithdrawn) -> object:
     desk = _desk(app, "withdraw_referral")
-    return desk.withdraw_referral(command_id=c, referral_id=e.referral_id, reason=e.reason, at=e.at, by=e.by)
+    return desk.withdraw_referral(
+        command_id=c, referral_id=e.referral_id, reason=e.reason, reason_code=e.reason_code, at=e.at, by=e.by
+    )
+
+
+def _place_offered(app: NodeApplication, c: UUID, e: r.ReferralPlaceOffered) -> object:
+    # The department's step applied to the referrer's copy: § 26 a was assessed where it was taken.
+    return _desk(app, "offer_daycare_place").offer_daycare_place(
+        command_id=c,
+        referral_id=e.referral_id,
+        institution=e.institution,
+        starts_on=e.starts_on,
+        priority_reason=e.priority_reason,
+        counts_under_26a=e.counts_under_26a,
+        intake=None,
+        overrides=e.overrides,
+        at=e.at,
+        by=e.by,
+    )
+
+
+def _place_accepted(app: NodeApplication, c: UUID, e: r.ReferralPlaceAccepted) -> object:
+    return _desk(app, "accept_daycare_place").accept_daycare_place(
+        command_id=c, referral_id=e.referral_id, at=e.at, by=e.by
+    )
+
+
+def _place_declined(app: NodeApplication, c: UUID, e: r.ReferralPlaceDeclined) -> object:
+    return _desk(app, "decline_daycare_place").decline_daycare_place(
+        command_id=c, referral_id=e.referral_id, reason=e.reason, reason_code=e.reason_code, at=e.at, by=e.by
+    )
 
 
 def _completed(app: NodeApplication, c: UUID, e: r.ReferralCompleted) -> object:
@@ -358,6 +394,9 @@ _ENTRIES = (
     _on(r.ReferralCompleted, _completed),
     _on(r.ReferralEnteredInError, _entered_in_error),
     _on(r.ReferralExpired, _expired),
+    _on(r.ReferralPlaceOffered, _place_offered),
+    _on(r.ReferralPlaceAccepted, _place_accepted),
+    _on(r.ReferralPlaceDeclined, _place_declined),
     _on(HouseholdErasureNotice, _erased),
     _on(HouseholdErasureConfirmed, _erasure_confirmed),
     _on(facts.ChildEnrolmentReported, _reported),
