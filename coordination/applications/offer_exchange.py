@@ -21,7 +21,7 @@ from coordination.domain.errors import DomainError, InvalidInput, NotPermitted, 
 from coordination.domain.household import Household
 from coordination.domain.household_values import OfferRecord, OfferStatus
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus, ReservationRefusal
-from coordination.domain.reasons import label
+from coordination.domain.reasons import UNSPECIFIED, label
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, DeclinedBy, Override, Role
 
@@ -335,7 +335,9 @@ class OfferExchange(VacancyMirror):
         """The requester's household (or the requester) declined: the reason stays with the requester."""
         reason = f"declined; the reason is kept by {by.organisation}"
         declined_by = declined_by or DeclinedBy.PROVIDER
-        vacancy.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
+        vacancy.decline_offer(
+            offer_id=offer_id, declined_by=declined_by, reason=reason, reason_code=UNSPECIFIED, at=at, by=by
+        )
 
     # Shared
 

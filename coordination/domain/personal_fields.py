@@ -115,7 +115,17 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
         }
     ),
     SharedOfferOutcome.Recorded: frozenset(
-        {"reported_by", "fact_id", "place", "month", "outcome", "declined_by", "overrides", "warnings"}
+        {
+            "reported_by",
+            "fact_id",
+            "place",
+            "month",
+            "outcome",
+            "declined_by",
+            "reason_code",
+            "overrides",
+            "warnings",
+        }
     ),
     SharedReferralTiming.Recorded: frozenset(
         {

@@ -17,7 +17,7 @@ from coordination.domain.errors import (
     VacancyNotAvailable,
 )
 from coordination.domain.plausibility import AVAILABLE_FROM
-from coordination.domain.reasons import UNSPECIFIED, ReasonFor, coded_reason
+from coordination.domain.reasons import UNSPECIFIED, CodedReason, ReasonFor, coded_reason
 from coordination.domain.values import Actor, DeclinedBy, Dwelling, checked_reason
 
 
@@ -136,9 +136,15 @@ class Vacancy(Aggregate):
         self._require_live(offer_id)
         declined_by = DeclinedBy(declined_by)
         by_household = declined_by is DeclinedBy.HOUSEHOLD
-        coded = coded_reason(
-            ReasonFor.HOUSEHOLD_DECLINE if by_household else ReasonFor.PROVIDER_DECLINE, reason_code, reason
-        )
+        if reason_code == UNSPECIFIED:
+            # The owner of a vacancy another organisation offered: the reason stays with that organisation.
+            coded = CodedReason(code=UNSPECIFIED, text=checked_reason(reason))
+        else:
+            coded = coded_reason(
+                ReasonFor.HOUSEHOLD_DECLINE if by_household else ReasonFor.PROVIDER_DECLINE,
+                reason_code,
+                reason,
+            )
         self._offer_declined(
             offer_id=offer_id,
             declined_by=declined_by,

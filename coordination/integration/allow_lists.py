@@ -173,6 +173,7 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
                 "month",
                 "outcome",
                 "declined_by",
+                "reason_code",
                 "overrides",
                 "warnings",
                 "at",

@@ -18,6 +18,7 @@ from coordination.applications.referrals import ReferralDesk
 from coordination.applications.reported_facts import ReportedFactsDesk
 from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.domain.errors import NotPermitted
+from coordination.domain.reasons import OTHER
 from coordination.integration import household_facts as facts
 from coordination.integration import network as n
 from coordination.integration import placements as p
@@ -91,10 +92,21 @@ def _started(app: NodeApplication, c: UUID, e: r.ReferralStarted) -> object:
     )
 
 
+def _code(reason_code: str | None) -> str | None:
+    # `other` beside free text is what the text alone is recorded as (domain/reasons.py): applied without a
+    # code, a step fingerprints as it did before codes existed, and a redelivered old message still matches.
+    return None if reason_code in (None, OTHER) else reason_code
+
+
 def _on_hold(app: NodeApplication, c: UUID, e: r.ReferralPutOnHold) -> object:
     desk = _desk(app, "put_referral_on_hold")
     return desk.put_referral_on_hold(
-        command_id=c, referral_id=e.referral_id, reason=e.reason, reason_code=e.reason_code, at=e.at, by=e.by
+        command_id=c,
+        referral_id=e.referral_id,
+        reason=e.reason,
+        reason_code=_code(e.reason_code),
+        at=e.at,
+        by=e.by,
     )
 
 
@@ -104,7 +116,7 @@ def _declined(app: NodeApplication, c: UUID, e: r.ReferralDeclined) -> object:
         referral_id=e.referral_id,
         declined_by=e.declined_by,
         reason=e.reason,
-        reason_code=e.reason_code,
+        reason_code=_code(e.reason_code),
         at=e.at,
         by=e.by,
     )
@@ -112,7 +124,12 @@ def _declined(app: NodeApplication, c: UUID, e: r.ReferralDeclined) -> object:
 
 def _decline_overridden(app: NodeApplication, c: UUID, e: r.ReferralDeclineOverridden) -> object:
     return _desk(app, "override_referral_decline").override_referral_decline(
-        command_id=c, referral_id=e.referral_id, reason=e.reason, reason_code=e.reason_code, at=e.at, by=e.by
+        command_id=c,
+        referral_id=e.referral_id,
+        reason=e.reason,
+        reason_code=_code(e.reason_code),
+        at=e.at,
+        by=e.by,
     )
 
 
@@ -125,7 +142,12 @@ def _redirected(app: NodeApplication, c: UUID, e: r.ReferralRedirected) -> objec
 def _withdrawn(app: NodeApplication, c: UUID, e: r.ReferralWithdrawn) -> object:
     desk = _desk(app, "withdraw_referral")
     return desk.withdraw_referral(
-        command_id=c, referral_id=e.referral_id, reason=e.reason, reason_code=e.reason_code, at=e.at, by=e.by
+        command_id=c,
+        referral_id=e.referral_id,
+        reason=e.reason,
+        reason_code=_code(e.reason_code),
+        at=e.at,
+        by=e.by,
     )
 
 
@@ -153,7 +175,12 @@ def _place_accepted(app: NodeApplication, c: UUID, e: r.ReferralPlaceAccepted) -
 
 def _place_declined(app: NodeApplication, c: UUID, e: r.ReferralPlaceDeclined) -> object:
     return _desk(app, "decline_daycare_place").decline_daycare_place(
-        command_id=c, referral_id=e.referral_id, reason=e.reason, reason_code=e.reason_code, at=e.at, by=e.by
+        command_id=c,
+        referral_id=e.referral_id,
+        reason=e.reason,
+        reason_code=_code(e.reason_code),
+        at=e.at,
+        by=e.by,
     )
 
 
@@ -332,6 +359,7 @@ def _offer_outcome(app: NodeApplication, c: UUID, e: p.OfferOutcomeRecorded) -> 
         month=e.month,
         outcome=e.outcome,
         declined_by=e.declined_by,
+        reason_code=e.reason_code,
         overrides=e.overrides,
         warnings=e.warnings,
         at=e.at,

@@ -13,15 +13,14 @@ from uuid import UUID
 
 from pydantic import Field
 
-from coordination.domain.reasons import OTHER
 from coordination.domain.referral_values import ReferralDetails, ReferralKind
 from coordination.domain.values import Actor, Consent, DeclinedBy, Override
 from coordination.integration.events import IntegrationEvent
 from coordination.integration.topics import REFERRALS
 
-# Added after v1 with a default: a message from a node that did not code its reasons reads as `other`,
-# its free text the description (domain/reasons.py).
-_REASON_CODE = "The reason's code (domain/reasons.py); `other` when the sender gave free text only"
+# Added after v1 with a default: a message from a node that did not code its reasons has none, and its
+# free text is recorded as `other` (domain/reasons.py).
+_REASON_CODE = "The reason's code (domain/reasons.py); absent from a sender that gave free text only"
 
 
 class ReferralSent(IntegrationEvent):
@@ -72,7 +71,7 @@ class ReferralPutOnHold(ReferralStepTaken):
     event_type: ClassVar[str] = "dk.rehousing.referral.put_on_hold.v1"
 
     reason: str
-    reason_code: str = Field(default=OTHER, description=_REASON_CODE)
+    reason_code: str | None = Field(default=None, description=_REASON_CODE)
 
 
 class ReferralDeclined(ReferralStepTaken):
@@ -80,14 +79,14 @@ class ReferralDeclined(ReferralStepTaken):
 
     declined_by: DeclinedBy
     reason: str
-    reason_code: str = Field(default=OTHER, description=_REASON_CODE)
+    reason_code: str | None = Field(default=None, description=_REASON_CODE)
 
 
 class ReferralDeclineOverridden(ReferralStepTaken):
     event_type: ClassVar[str] = "dk.rehousing.referral.decline_overridden.v1"
 
     reason: str
-    reason_code: str = Field(default=OTHER, description=_REASON_CODE)
+    reason_code: str | None = Field(default=None, description=_REASON_CODE)
 
 
 class ReferralRedirected(ReferralStepTaken):
@@ -102,7 +101,7 @@ class ReferralWithdrawn(ReferralStepTaken):
     event_type: ClassVar[str] = "dk.rehousing.referral.withdrawn.v1"
 
     reason: str
-    reason_code: str = Field(default=OTHER, description=_REASON_CODE)
+    reason_code: str | None = Field(default=None, description=_REASON_CODE)
 
 
 class ReferralCompleted(ReferralStepTaken):

@@ -9,8 +9,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
-from eventsourcing.utils import resolve_topic
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, Mapper, Notification, UUIDAsHex
+from eventsourcing.utils import resolve_topic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
