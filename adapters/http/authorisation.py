@@ -120,6 +120,10 @@ POLICY: dict[str, Rule] = {
     "withdraw_referral": _referral_step(REFERRAL_PARTIES, Ownership.REFERRER),
     "mark_referral_entered_in_error": _referral_step(REFERRAL_PARTIES, Ownership.REFERRER),
     "override_referral_decline": _referral_step(frozenset({COORDINATOR}), Ownership.PARTY),
+    # A daycare referral's place: offered by the department receiving it, answered for the family by a party.
+    "offer_daycare_place": _referral_step(frozenset(DEPARTMENT), Ownership.RECEIVER),
+    "accept_daycare_place": _referral_step(REFERRAL_PARTIES, Ownership.PARTY),
+    "decline_daycare_place": _referral_step(REFERRAL_PARTIES, Ownership.PARTY),
     # Support links and what the followers of a household learn about it
     "propose_support_link": Rule(SUPPORTERS, Ownership.NODE),
     "activate_support_link": Rule(SUPPORTERS, Ownership.OWNER, "support_link", precondition=True),

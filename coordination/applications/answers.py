@@ -14,6 +14,7 @@ from coordination.domain.offer_request import OfferRequest, OfferRequestStep
 from coordination.domain.policy import RehousingPolicy
 from coordination.domain.reasons import label
 from coordination.domain.referral import Referral, ReferralDetails
+from coordination.domain.referral_values import DaycarePlace
 from coordination.domain.support_link import SupportLink, SupportOffer
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Consent, Dwelling, Holder
@@ -138,6 +139,7 @@ class ReferralView(View):
     completed_at: datetime | None
     history: list[ReferralStepView]
     reasons: list[GivenReason]
+    daycare_place: DaycarePlace | None = None  # a daycare referral's place and the family's answer
 
     @classmethod
     def of(cls, referral: Referral) -> ReferralView:
@@ -166,6 +168,7 @@ class ReferralView(View):
                 for s in referral.history
             ],
             reasons=given_reasons(referral),
+            daycare_place=referral.daycare_place,
         )
 
 

@@ -16,6 +16,7 @@ from coordination.applications.answers import GivenReason, ReferralView
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.network_copies import NetworkCopies
 from coordination.domain.referral import ReferralDetails, ReferralKind
+from coordination.domain.referral_values import DaycarePlace
 from coordination.domain.values import Consent, DeclinedBy, NonEmpty, Reason
 from coordination.projections.handoff_status import ReferralState
 
@@ -100,6 +101,7 @@ class ReceivedReferral(BaseModel):
     acknowledge_by: datetime
     complete_by: datetime
     reasons: list[GivenReason]
+    daycare_place: DaycarePlace | None
 
 
 @router.post("/households/{household_id}/referrals", operation_id="refer_household", responses=CREATE)
