@@ -101,6 +101,7 @@ POLICY: dict[str, Rule] = {
     },
     # A referral about a household is a new aggregate; the household itself does not change.
     "refer_household": Rule(HOUSING_WRITERS, Ownership.OWNER, "household"),
+    "proposed_referrals": Rule(HOUSING_READERS, Ownership.OWNER, "household", personal=True),
     # Vacancies
     "publish_vacancy": Rule(HOUSING_WRITERS, Ownership.NODE),
     "withdraw_vacancy": Rule(HOUSING_WRITERS, Ownership.OWNER, "vacancy", precondition=True),

@@ -14,10 +14,14 @@ from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, r
 from adapters.http.problems import responses
 from adapters.http.routers.offers import OverrideIn
 from adapters.http.routers.referrals import CodedReasonIn
+from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.referrals import ReferralDesk
+from coordination.domain.daycare_proposal import ProposedReferral
 from coordination.domain.values import Actor, NonEmpty, Override
 
-router = APIRouter(prefix="/referrals/{referral_id}/place", tags=["referrals"])
+router = APIRouter(tags=["referrals"])
+PLACE = "/referrals/{referral_id}/place"
+READ = responses(400, 401, 403, 404, 503)
 COMMAND = {**command_responses(), **responses(400, 401, 403, 404, 409, 412, 422, 428, 503)}
 
 
@@ -47,7 +51,7 @@ def _desk(access: Access) -> ReferralDesk:
     return app
 
 
-@router.post("", operation_id="offer_daycare_place", responses=COMMAND)
+@router.post(PLACE, operation_id="offer_daycare_place", responses=COMMAND)
 def offer_daycare_place(
     referral_id: UUID,
     body: PlaceOffer,
@@ -78,7 +82,7 @@ def offer_daycare_place(
     return run_command(access, key, if_match, body, run)
 
 
-@router.post("/acceptance", operation_id="accept_daycare_place", responses=COMMAND)
+@router.post(f"{PLACE}/acceptance", operation_id="accept_daycare_place", responses=COMMAND)
 def accept_daycare_place(
     referral_id: UUID,
     key: IdempotencyKey,
@@ -96,7 +100,7 @@ def accept_daycare_place(
     )
 
 
-@router.post("/decline", operation_id="decline_daycare_place", responses=COMMAND)
+@router.post(f"{PLACE}/decline", operation_id="decline_daycare_place", responses=COMMAND)
 def decline_daycare_place(
     referral_id: UUID,
     body: CodedReasonIn,
@@ -120,3 +124,15 @@ def decline_daycare_place(
             by=by,
         ),
     )
+
+
+@router.get(
+    "/households/{household_id}/proposed-referrals", operation_id="proposed_referrals", responses=READ
+)
+def proposed_referrals(
+    household_id: UUID, access: Annotated[Access, guard("proposed_referrals")]
+) -> list[ProposedReferral]:
+    """Referrals proposed for the household: a fast-track daycare referral per child needing daycare once
+    an offer is accepted. Nothing is sent: the consultant confirms one by referring the household
+    (POST /households/{household_id}/referrals with its kind, child_id, needed_from and receiver)."""
+    return access.node.serving(HousingOrganisationApp, "households").proposed_referrals(household_id)
