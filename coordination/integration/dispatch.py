@@ -18,12 +18,12 @@ from coordination.applications.referrals import ReferralDesk
 from coordination.applications.reported_facts import ReportedFactsDesk
 from coordination.applications.vacancy_mirror import VacancyMirror
 from coordination.domain.errors import NotPermitted
-from coordination.domain.reasons import OTHER
 from coordination.integration import household_facts as facts
 from coordination.integration import network as n
 from coordination.integration import placements as p
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
+from coordination.integration.dispatch_reasons import REASONED_STEPS
 from coordination.integration.erasure import HouseholdErasureConfirmed, HouseholdErasureNotice
 from coordination.integration.events import IntegrationEvent
 
@@ -92,95 +92,9 @@ def _started(app: NodeApplication, c: UUID, e: r.ReferralStarted) -> object:
     )
 
 
-def _code(reason_code: str | None) -> str | None:
-    # `other` beside free text is what the text alone is recorded as (domain/reasons.py): applied without a
-    # code, a step fingerprints as it did before codes existed, and a redelivered old message still matches.
-    return None if reason_code in (None, OTHER) else reason_code
-
-
-def _on_hold(app: NodeApplication, c: UUID, e: r.ReferralPutOnHold) -> object:
-    desk = _desk(app, "put_referral_on_hold")
-    return desk.put_referral_on_hold(
-        command_id=c,
-        referral_id=e.referral_id,
-        reason=e.reason,
-        reason_code=_code(e.reason_code),
-        at=e.at,
-        by=e.by,
-    )
-
-
-def _declined(app: NodeApplication, c: UUID, e: r.ReferralDeclined) -> object:
-    return _desk(app, "decline_referral").decline_referral(
-        command_id=c,
-        referral_id=e.referral_id,
-        declined_by=e.declined_by,
-        reason=e.reason,
-        reason_code=_code(e.reason_code),
-        at=e.at,
-        by=e.by,
-    )
-
-
-def _decline_overridden(app: NodeApplication, c: UUID, e: r.ReferralDeclineOverridden) -> object:
-    return _desk(app, "override_referral_decline").override_referral_decline(
-        command_id=c,
-        referral_id=e.referral_id,
-        reason=e.reason,
-        reason_code=_code(e.reason_code),
-        at=e.at,
-        by=e.by,
-    )
-
-
 def _redirected(app: NodeApplication, c: UUID, e: r.ReferralRedirected) -> object:
     return _desk(app, "redirect_referral").redirect_referral(
         command_id=c, referral_id=e.referral_id, to=e.to, reason=e.reason, consent=e.consent, at=e.at, by=e.by
-    )
-
-
-def _withdrawn(app: NodeApplication, c: UUID, e: r.ReferralWithdrawn) -> object:
-    desk = _desk(app, "withdraw_referral")
-    return desk.withdraw_referral(
-        command_id=c,
-        referral_id=e.referral_id,
-        reason=e.reason,
-        reason_code=_code(e.reason_code),
-        at=e.at,
-        by=e.by,
-    )
-
-
-def _place_offered(app: NodeApplication, c: UUID, e: r.ReferralPlaceOffered) -> object:
-    # The department's step applied to the referrer's copy: § 26 a was assessed where it was taken.
-    return _desk(app, "offer_daycare_place").offer_daycare_place(
-        command_id=c,
-        referral_id=e.referral_id,
-        institution=e.institution,
-        starts_on=e.starts_on,
-        priority_reason=e.priority_reason,
-        counts_under_26a=e.counts_under_26a,
-        intake=None,
-        overrides=e.overrides,
-        at=e.at,
-        by=e.by,
-    )
-
-
-def _place_accepted(app: NodeApplication, c: UUID, e: r.ReferralPlaceAccepted) -> object:
-    return _desk(app, "accept_daycare_place").accept_daycare_place(
-        command_id=c, referral_id=e.referral_id, at=e.at, by=e.by
-    )
-
-
-def _place_declined(app: NodeApplication, c: UUID, e: r.ReferralPlaceDeclined) -> object:
-    return _desk(app, "decline_daycare_place").decline_daycare_place(
-        command_id=c,
-        referral_id=e.referral_id,
-        reason=e.reason,
-        reason_code=_code(e.reason_code),
-        at=e.at,
-        by=e.by,
     )
 
 
@@ -414,17 +328,11 @@ _ENTRIES = (
     _on(r.ReferralAcknowledged, _acknowledged),
     _on(r.ReferralAccepted, _accepted),
     _on(r.ReferralStarted, _started),
-    _on(r.ReferralPutOnHold, _on_hold),
-    _on(r.ReferralDeclined, _declined),
-    _on(r.ReferralDeclineOverridden, _decline_overridden),
     _on(r.ReferralRedirected, _redirected),
-    _on(r.ReferralWithdrawn, _withdrawn),
     _on(r.ReferralCompleted, _completed),
     _on(r.ReferralEnteredInError, _entered_in_error),
     _on(r.ReferralExpired, _expired),
-    _on(r.ReferralPlaceOffered, _place_offered),
-    _on(r.ReferralPlaceAccepted, _place_accepted),
-    _on(r.ReferralPlaceDeclined, _place_declined),
+    *REASONED_STEPS,
     _on(HouseholdErasureNotice, _erased),
     _on(HouseholdErasureConfirmed, _erasure_confirmed),
     _on(facts.ChildEnrolmentReported, _reported),
