@@ -16,6 +16,7 @@ from adapters.http.metrics import node_registry
 from adapters.http.node import ApiNode
 from adapters.http.routers import (
     caseload,
+    daycare_places,
     erasures,
     exchange_keys,
     households,
@@ -80,6 +81,7 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
         municipal,
         erasures,
         caseload,
+        daycare_places,
     ):
         app.include_router(module.router)
     docs_pages.install(app)

@@ -101,6 +101,7 @@ POLICY: dict[str, Rule] = {
     },
     # A referral about a household is a new aggregate; the household itself does not change.
     "refer_household": Rule(HOUSING_WRITERS, Ownership.OWNER, "household"),
+    "proposed_referrals": Rule(HOUSING_READERS, Ownership.OWNER, "household", personal=True),
     # Vacancies
     "publish_vacancy": Rule(HOUSING_WRITERS, Ownership.NODE),
     "withdraw_vacancy": Rule(HOUSING_WRITERS, Ownership.OWNER, "vacancy", precondition=True),
@@ -120,6 +121,10 @@ POLICY: dict[str, Rule] = {
     "withdraw_referral": _referral_step(REFERRAL_PARTIES, Ownership.REFERRER),
     "mark_referral_entered_in_error": _referral_step(REFERRAL_PARTIES, Ownership.REFERRER),
     "override_referral_decline": _referral_step(frozenset({COORDINATOR}), Ownership.PARTY),
+    # A daycare referral's place: offered by the department receiving it, answered for the family by a party.
+    "offer_daycare_place": _referral_step(frozenset(DEPARTMENT), Ownership.RECEIVER),
+    "accept_daycare_place": _referral_step(REFERRAL_PARTIES, Ownership.PARTY),
+    "decline_daycare_place": _referral_step(REFERRAL_PARTIES, Ownership.PARTY),
     # Support links and what the followers of a household learn about it
     "propose_support_link": Rule(SUPPORTERS, Ownership.NODE),
     "activate_support_link": Rule(SUPPORTERS, Ownership.OWNER, "support_link", precondition=True),

@@ -125,7 +125,7 @@ class LettingDesk(NodeApplication):
         vacancy.accept_offer(offer_id=offer_id, at=at, by=by)
         return offer_id, [household, vacancy]
 
-    @command()
+    @command(added=("reason_code",))
     def decline_offer(
         self,
         *,
@@ -133,13 +133,21 @@ class LettingDesk(NodeApplication):
         household_id: UUID,
         offer_id: UUID,
         declined_by: DeclinedBy,
-        reason: str,
+        reason: str = "",
+        reason_code: str | None = None,
         at: datetime,
         by: Actor,
     ) -> Decision[UUID]:
         household, vacancy = self._offered(household_id, offer_id, instead="decline_requested_offer")
-        household.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
-        vacancy.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
+        answer = {
+            "declined_by": declined_by,
+            "reason": reason,
+            "reason_code": reason_code,
+            "at": at,
+            "by": by,
+        }
+        household.decline_offer(offer_id=offer_id, **answer)
+        vacancy.decline_offer(offer_id=offer_id, **answer)
         return offer_id, [household, vacancy]
 
     @command(also=lambda app, call: {"by": app._timer(), "declined_by": None, "reason": ""})

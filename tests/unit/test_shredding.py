@@ -60,6 +60,8 @@ PERSONAL: dict[type[Any], set[str]] = {
     Referral.Withdrawn: {"reason"},
     Referral.Completed: {"outcome"},
     Referral.EnteredInError: {"reason"},
+    Referral.PlaceOffered: {"institution", "overrides"},
+    Referral.PlaceDeclined: {"reason"},
     SupportLink.Proposed: {"offer"},
     SupportLink.Ended: {"reason"},
     FollowedHousehold.FactReported: {"fact"},
