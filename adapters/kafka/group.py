@@ -39,14 +39,11 @@ MAX_POLL_INTERVAL_MS = 20_000
 class _Logged(ConsumerRebalanceListener):  # type: ignore[misc]
     """Logs the partitions this replica gives up and receives (topic and partition numbers only)."""
 
-    def __init__(self, subscription: GroupSubscription) -> None:
-        self._subscription = subscription
-
     def on_partitions_revoked(self, revoked: Any) -> None:
+        # Nothing is committed here (this runs on the client's IO thread, which must not block): each poll's
+        # offsets were committed after it was applied, and what came after is read again by the new owner.
         if revoked:
             log.info("subscription.partitions_revoked", partitions=len(revoked))
-        # Offsets of what was applied here, committed while the partitions are still ours.
-        self._subscription.commit_latest()
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         log.info("subscription.partitions_assigned", partitions=len(assigned))
@@ -75,7 +72,7 @@ class GroupSubscription(KafkaSubscription):
                 max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
                 **settings.access(),
             )
-        self._consumer.subscribe(topics, listener=_Logged(self))
+        self._consumer.subscribe(topics, listener=_Logged())
         self._latest: dict[TopicPartition, OffsetAndMetadata] = {}
         self._close_timeout_ms = settings.request_timeout_ms
         self._waits = (settings.fetch_max_wait_ms, settings.idle_fetch_max_wait_ms)
@@ -85,17 +82,6 @@ class GroupSubscription(KafkaSubscription):
     @property
     def _assigned(self) -> list[TopicPartition]:  # type: ignore[override]
         return sorted(self._consumer.assignment())
-
-    def commit_latest(self) -> None:
-        """Commit, and wait for, the offsets of what this replica applied on the partitions it owns."""
-        owned = set(self._consumer.assignment())
-        latest = {tp: offset for tp, offset in self._latest.items() if tp in owned}
-        self._latest = {}
-        if latest:
-            try:
-                self._consumer.commit(latest)
-            except Exception as error:  # the new owner reads those again; receipts suppress them
-                log.warning("subscription.commit_failed", error=type(error).__name__, partitions=len(latest))
 
     def commit(self, positions: dict[tuple[str, int], int]) -> None:
         owned = set(self._consumer.assignment())

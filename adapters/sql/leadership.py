@@ -17,6 +17,7 @@ place, they are not what keeps effects once.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import select
 import threading
@@ -106,7 +107,9 @@ class Leadership:
         """Try for every role now (a single replica starts with all of them), then keep trying."""
         self._stopping.clear()
         self._round()
-        self._thread = threading.Thread(target=self._run, name="leadership", daemon=True)
+        # In a copy of the starter's context: the thread's logs carry what it bound (the organisation).
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(self._run,), name="leadership", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
