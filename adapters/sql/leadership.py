@@ -35,6 +35,9 @@ CONNECT_TIMEOUT_S = 3
 # TCP keepalives on the lock connections, so a peer that vanishes without closing (a lost network) is
 # noticed within seconds, on this side and the server's.
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1, "keepalives_count": 3}
+# The same on the server's end of them (per session), so a holder cut off by the network loses its locks
+# within seconds there too, not after the operating system's default of two hours.
+SERVER_KEEPALIVES = "-c tcp_keepalives_idle=2 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3"
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ class Leadership:
             autocommit=True,
             connect_timeout=CONNECT_TIMEOUT_S,
             application_name="coordination-leadership",
+            options=SERVER_KEEPALIVES,
             **KEEPALIVES,
         )
 
