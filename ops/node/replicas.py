@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO
 
+import psycopg
+import structlog
 from psycopg.conninfo import make_conninfo
 
 from adapters.settings import NodeSettings, Store
-from adapters.sql.leadership import Leadership, Role
+from adapters.sql.leadership import Leadership, Role, lock_key
 from ops.node.exchange import Node
 from ops.node.timers import NodeTimers
 
@@ -51,6 +55,40 @@ def hold_the_store(settings: NodeSettings) -> IO[str] | None:
     return handle
 
 
+@contextmanager
+def starting_alone(settings: NodeSettings) -> Iterator[None]:
+    """On PostgreSQL, one replica of the node at a time builds its parts: two creating the same tables at
+    once fail ("tuple concurrently updated"). A session advisory lock of its own, held while they are built;
+    the node logs what it waits for while another replica starts."""
+    if settings.store is not Store.POSTGRES:
+        yield
+        return
+    key = lock_key(_namespace(settings), "starting")
+    with psycopg.connect(_conninfo(settings), autocommit=True, connect_timeout=10) as connection:
+        row = connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        if not (row and row[0]):
+            structlog.get_logger().info("node.waiting", waiting_for="another replica's start")
+            connection.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
+def _conninfo(settings: NodeSettings) -> str:
+    return make_conninfo(
+        host=settings.postgres_host,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
+        password=settings.postgres_password.get_secret_value(),
+        dbname=settings.postgres_dbname,
+    )
+
+
+def _namespace(settings: NodeSettings) -> str:
+    return f"{settings.postgres_dbname}/{settings.postgres_schema}/{settings.organisation}"
+
+
 def node_roles(node: Node, timers: NodeTimers | None) -> dict[str, Role]:
     """The node's jobs that run on one replica at a time, by name (the names are logged and shown)."""
     roles = {
@@ -73,15 +111,7 @@ def leadership_for(settings: NodeSettings, roles: dict[str, Role]) -> Leadership
     own database, named by its schema and organisation; None elsewhere (one replica runs them all)."""
     if settings.store is not Store.POSTGRES:
         return None
-    conninfo = make_conninfo(
-        host=settings.postgres_host,
-        port=settings.postgres_port,
-        user=settings.postgres_user,
-        password=settings.postgres_password.get_secret_value(),
-        dbname=settings.postgres_dbname,
-    )
-    namespace = f"{settings.postgres_dbname}/{settings.postgres_schema}/{settings.organisation}"
-    return Leadership(conninfo, namespace, roles)
+    return Leadership(_conninfo(settings), _namespace(settings), roles)
 
 
 def running_here_or_elsewhere(node: Node, leadership: Leadership | None) -> bool:

@@ -25,7 +25,7 @@ from adapters.settings import NodeSettings, Profile
 from ops.logging import configure
 from ops.node.bootstrap import NodeParts
 from ops.node.interpreter import process_age_s, tune_for_a_node
-from ops.node.replicas import AnotherReplicaRunning, hold_the_store
+from ops.node.replicas import AnotherReplicaRunning, hold_the_store, starting_alone
 
 
 def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | None = None) -> int:
@@ -46,10 +46,12 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         log.error("node.refused", reason=str(refused))
         print(refused, file=sys.stderr)
         return 1
-    parts = NodeParts(settings)
+    with starting_alone(settings):  # another replica building the same tables meanwhile fails
+        parts = NodeParts(settings)
     try:
         log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
-        node = parts.on_the_broker(threading.Event())
+        with starting_alone(settings):
+            node = parts.on_the_broker(threading.Event())
         assert node is not None  # only None when asked to stop while waiting, and nobody asks here
         api = parts.api_node()
         parts.start_node()
@@ -94,13 +96,15 @@ def run_node(argv: list[str] | None = None) -> int:
         log.error("node.refused", reason=str(refused))
         print(refused, file=sys.stderr)
         return 1
-    parts = NodeParts(settings)
+    with starting_alone(settings):  # another replica building the same tables meanwhile fails
+        parts = NodeParts(settings)
     log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     try:
-        node = parts.on_the_broker(stopping)
+        with starting_alone(settings):
+            node = parts.on_the_broker(stopping)
         if node is None:
             return 0
         parts.start_node()
