@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ops.bench import commands, failover, infra, memory, propagation, read_models
+from ops.bench import commands, failover, infra, memory, propagation, read_models, replica_commands
 from ops.bench.infra import Broker, Postgres
 from ops.bench.read_models import History
 from ops.bench.report import Results, python_speed
@@ -25,6 +25,7 @@ SCENARIOS = {
     "c": "rebuild of every projection",
     "d": "query latency",
     "e": "node memory (RSS)",
+    "a2": "commands at two replicas of a node on one PostgreSQL store (the issue's a-prime)",
     "g": "failover: the leader of two replicas SIGKILLed under load",
 }
 
@@ -151,5 +152,7 @@ class _Context:
             read_models.queries(results, self.history(), self._read_model_sizes(), repeat)
         elif name == "e":
             memory.run(results, self.postgres, self.broker(), s.propagation_events, s.memory_seconds, repeat)
+        elif name == "a2":
+            replica_commands.run(results, self.postgres, s.commands, s.clients, repeat)
         elif name == "g":  # each kill is a run of its own: `repeat` does not multiply them
             failover.run(results, self.postgres, self.broker(), s.failover_kills, failover.RATE)
