@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from uuid import uuid4
 
 import psycopg
 import pytest
 
+from adapters.exchange.inprocess import InProcessBroker
+from adapters.settings import NodeSettings, Store
 from adapters.sql.leadership import Leadership, Role, lock_key
 from ops.devservices.pgcluster import PostgresServer
+from ops.node.bootstrap import NodeParts
+from ops.node.read_models import READ_MODELS
+from ops.node.replicas import starting_alone
 
 pytestmark = pytest.mark.postgres
 
@@ -114,3 +120,54 @@ def test_two_organisations_on_one_server_hold_their_roles_independently(
     finally:
         one.stop()
         other.stop()
+
+
+def test_two_replicas_built_by_the_composition_root_share_the_roles_and_say_which_they_hold(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    settings = _node_settings(postgres_server, tmp_path)
+    with starting_alone(settings):
+        first = NodeParts(settings)
+    with starting_alone(settings):
+        second = NodeParts(settings)
+    every = {"relay", "sealer", "timers", *(f"projection:{name}" for name in READ_MODELS)}
+    try:
+        for parts in (first, second):
+            parts.on_exchange(InProcessBroker())
+            parts.start_node()
+        one, other = first.api_node(), second.api_node()
+        assert (
+            one.exchange_figures
+            and other.exchange_figures
+            and one.exchange_running
+            and other.exchange_running
+        )
+        assert set(one.exchange_figures()["roles_held"]) == every
+        assert other.exchange_figures()["roles_held"] == []
+        # Ready, both: the follower's relay runs on the other replica.
+        assert one.exchange_running() and other.exchange_running()
+        first.close()
+        _within(lambda: set(other.exchange_figures()["roles_held"]) == every, 5.0)
+        assert second.node is not None and second.node.relay._loop.running
+    finally:
+        first.close()
+        second.close()
+
+
+def _node_settings(server: PostgresServer, data_dir: Path) -> NodeSettings:
+    schema = f"leadership_{uuid4().hex[:10]}"
+    with psycopg.connect(server.dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return NodeSettings(
+        organisation="civica",
+        store=Store.POSTGRES,
+        data_dir=data_dir,
+        postgres_host=server.host,
+        postgres_port=server.port,
+        postgres_user=server.user,
+        postgres_password=server.password,
+        postgres_dbname=server.dbname,
+        postgres_schema=schema,
+        postgres_pool_size=1,
+        postgres_max_overflow=3,
+    )
