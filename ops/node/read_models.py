@@ -181,9 +181,12 @@ class ReadModels:
         """One batch of each projection (for a node's run loop); how many log positions they moved over."""
         return sum(runner.run_once() for runner in self.runners.values())
 
-    def start(self, *, max_sleep: float = 1.0) -> None:
-        for runner in self.runners.values():
-            runner.start(max_sleep=max_sleep)
+    def start(self, *, max_sleep: float = 1.0, runners: bool = True) -> None:
+        """Every projection follows the log on a thread of its own; with `runners` False none is started
+        here (a replica runs those it is elected for: ops/node/replicas.py), but the log is followed."""
+        if runners:
+            for runner in self.runners.values():
+                runner.start(max_sleep=max_sleep)
         self._following.set()
 
     def wake(self) -> None:
