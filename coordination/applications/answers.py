@@ -23,8 +23,10 @@ from coordination.domain.household_values import (
 )
 from coordination.domain.offer_request import OfferRequest, OfferRequestStep
 from coordination.domain.policy import RehousingPolicy
+from coordination.domain.reasons import label
 from coordination.domain.referral import Referral, ReferralDetails
 from coordination.domain.referral_contact import ReferralContact
+from coordination.domain.referral_values import DaycarePlace
 from coordination.domain.support_link import SupportLink, SupportOffer
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Consent, Dwelling, Holder, YearMonth
@@ -177,6 +179,17 @@ class ReferralStepView(View):
     organisation: str | None
 
 
+class GivenReason(View):
+    """A coded reason given for a step (domain/reasons.py): the code, its label and the free text beside it."""
+
+    status: str  # the step it was given for: declined, withdrawn, on hold, or sent again (an override)
+    at: datetime
+    organisation: str | None
+    code: str
+    label: str
+    text: str | None
+
+
 class ReferralView(View):
     id: UUID
     version: int
@@ -200,6 +213,8 @@ class ReferralView(View):
     history: list[ReferralStepView]
     # Whom to call (domain/referral_contact.py): the edge shows it to the organisation it was shared with.
     contact: ReferralContact | None = None
+    reasons: list[GivenReason]
+    daycare_place: DaycarePlace | None = None  # a daycare referral's place and the family's answer
 
     @classmethod
     def of(cls, referral: Referral) -> ReferralView:
@@ -228,7 +243,25 @@ class ReferralView(View):
                 for s in referral.history
             ],
             contact=referral.contact,
+            reasons=given_reasons(referral),
+            daycare_place=referral.daycare_place,
         )
+
+
+def given_reasons(referral: Referral) -> list[GivenReason]:
+    """The reasons given along the referral's history, oldest first."""
+    return [
+        GivenReason(
+            status=str(s.status),
+            at=s.at,
+            organisation=s.organisation,
+            code=s.reason_code,
+            label=label(s.reason_code),
+            text=s.reason,
+        )
+        for s in referral.history
+        if s.reason_code is not None
+    ]
 
 
 class SupportLinkView(View):

@@ -54,6 +54,7 @@ PERSONAL: dict[type[Any], set[str]] = {
     Household.PreferencesAmended: {"preferences"},
     Household.ContactDetailsRecorded: {"contact"},
     Household.Reopened: {"reason"},
+    Vacancy.OfferReserved: {"household_id"},  # who it was offered (and let) to
     Vacancy.OfferDeclined: {"reason"},
     Referral.Sent: {"details", "consent"},
     Referral.Accepted: {"assignee"},
@@ -65,6 +66,8 @@ PERSONAL: dict[type[Any], set[str]] = {
     Referral.Completed: {"outcome"},
     Referral.EnteredInError: {"reason"},
     Referral.ContactShared: {"contact"},
+    Referral.PlaceOffered: {"institution", "overrides"},
+    Referral.PlaceDeclined: {"reason"},
     SupportLink.Proposed: {"offer"},
     SupportLink.Ended: {"reason"},
     FollowedHousehold.FactReported: {"fact"},
