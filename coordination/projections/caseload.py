@@ -136,6 +136,10 @@ class CaseloadProjection(Projection):
     def settled(self, event: Household.Settled, tx: ProjectionTx) -> None:
         tx.update("cl_households", (str(event.originator_id),), settled_at=instant(event.at))
 
+    @handles(Household.Reopened)
+    def reopened(self, event: Household.Reopened, tx: ProjectionTx) -> None:
+        tx.update("cl_households", (str(event.originator_id),), settled_at=None)
+
     @handles(Household.Erased)
     def erased(self, event: Household.Erased, tx: ProjectionTx) -> None:
         self._forget(tx, str(event.originator_id))

@@ -10,13 +10,18 @@ from uuid import UUID
 
 import pytest
 
+from adapters.sql.view_stores import SQLiteViewStore
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.errors import InvalidInput, NotPermitted, RuleViolated
 from coordination.domain.household import Household, Member, MemberKind, Need, Preferences
 from coordination.domain.household_values import ChildCpr, ContactDetails, Permanence, RehousingKind, Scope
 from coordination.domain.values import Actor, Money, Role, YearMonth
+from coordination.projections.caseload_search import CaseFilter
+from coordination.projections.worklist import WorkItemKind
+from ops.node.read_models import ReadModels
 from tests.application.builders import (
     BRIDGE_BUILDER,
+    CIVICA,
     CONSULTANT,
     VOLLSMOSE,
     at,
@@ -252,3 +257,42 @@ def test_a_household_stored_before_these_facts_existed_loads_with_none_of_them(
         False,
         None,
     )
+
+
+def test_a_declined_follow_up_visit_leaves_the_worklist_and_a_reopened_household_is_in_the_caseload_again(
+    housing: HousingOrganisationApp,
+) -> None:
+    models = ReadModels(housing, SQLiteViewStore(":memory:"))
+    try:
+        household_id = register_family(housing)
+        housing.record_move(
+            command_id=cmd(), household_id=household_id, move=the_move(), at=at(92), by=CONSULTANT
+        )
+        models.catch_up()
+        [item] = models.worklists.due(CIVICA, CIVICA, at(92), housing.policy)
+        assert item.kind == WorkItemKind.FOLLOW_UP_DUE
+
+        housing.record_follow_up_visit_declined(
+            command_id=cmd(),
+            household_id=household_id,
+            declined_on=date(2026, 9, 8),
+            at=at(99),
+            by=CONSULTANT,
+        )
+        models.catch_up()
+        assert models.worklists.due(CIVICA, CIVICA, at(120), housing.policy) == []
+
+        settled = housing.repository.get(household_id)
+        settled._settled(at=at(130), by=CONSULTANT)
+        housing.save(settled)
+        models.catch_up()
+        [entry] = models.caseload.search(CIVICA, CIVICA, CaseFilter())
+        assert entry.settled_at == at(130)
+        housing.reopen_household(
+            command_id=cmd(), household_id=household_id, reason="the mother called", at=at(140), by=CONSULTANT
+        )
+        models.catch_up()
+        [entry] = models.caseload.search(CIVICA, CIVICA, CaseFilter())
+        assert (entry.household_id, entry.settled_at) == (household_id, None)
+    finally:
+        models.stop()
