@@ -143,12 +143,12 @@ def _serving(args: argparse.Namespace) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ops.demo.api import serve
-
     if args.org or args.config:
         from ops.node.serve import serve_one
 
         return serve_one(_node_settings(args), host=args.host, port=args.port)
+    from ops.demo.api import serve  # the demo's API, only for the demo
+
     configure(json=False, level=logging.WARNING)
     started = time.monotonic()
     nodes = _demo_nodes(args)

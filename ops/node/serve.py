@@ -9,7 +9,15 @@ environment or the file), waits for the broker, starts the node's relay, consume
 serves the API (with /dashboard, /metrics, /livez and /readyz) on COORDINATION_HTTP_HOST:HTTP_PORT.
 """
 
+# ruff: noqa: E402 (the imports follow gc.disable())
 from __future__ import annotations
+
+# No garbage collection while the node's modules are imported: the imports create tens of thousands of
+# classes and objects that live as long as the process, and collecting meanwhile cost ~15 % of a start's
+# CPU (docs/performance.md, restart after SIGKILL). Enabled again below, once they are imported.
+import gc
+
+gc.disable()
 
 import argparse
 import signal
@@ -19,17 +27,22 @@ from pathlib import Path
 
 import structlog
 
-from adapters.http.app import create_app
-from adapters.http.auth import AuthConfig, public_keys_in
 from adapters.settings import NodeSettings, Profile
 from ops.logging import configure
 from ops.node.bootstrap import NodeParts
 from ops.node.interpreter import process_age_s, tune_for_a_node
 
+gc.enable()
+
 
 def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | None = None) -> int:
     """Serve one node until SIGTERM or SIGINT; 1 when its configuration is incomplete."""
+    # Imported here, not at the top: `python -m ops.node.serve` runs no API, and a restarted node should
+    # not spend its first seconds importing FastAPI and the routers (docs/performance.md).
     import uvicorn
+
+    from adapters.http.app import create_app
+    from adapters.http.auth import AuthConfig, public_keys_in
 
     configure(json=settings.profile is Profile.PRODUCTION)
     structlog.contextvars.bind_contextvars(organisation=settings.organisation)
