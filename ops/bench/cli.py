@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ops.bench import commands, infra, memory, propagation, read_models
+from ops.bench import commands, fanout, infra, memory, propagation, read_models
 from ops.bench.infra import Broker, Postgres
 from ops.bench.read_models import History
 from ops.bench.report import Results, python_speed
@@ -25,6 +25,7 @@ SCENARIOS = {
     "c": "rebuild of every projection",
     "d": "query latency",
     "e": "node memory (RSS)",
+    "f": "national fan-out: 2, 5, 10, 20 organisation nodes (--quick: 2)",
 }
 
 
@@ -40,11 +41,12 @@ class Sizes:
     household_events: int
     query_runs: int
     memory_seconds: float
+    quick: bool = False
 
     @classmethod
     def of(cls, quick: bool) -> Sizes:
         if quick:
-            return cls(100, 4, 200, 1_000, 200, 100, 100, 3.0)
+            return cls(100, 4, 200, 1_000, 200, 100, 100, 3.0, quick=True)
         # 100,000 vacancies x 7 + 25,000 households x 12 = 1,000,000 events (ops/bench/fixtures/history.py).
         return cls(2_000, 8, 1_000, 100_000, 25_000, 500, 2_000, 10.0)
 
@@ -57,7 +59,7 @@ def add_commands(commands: Any) -> None:
     )
     bench.add_argument(
         "--only",
-        default="a,b,c,d,e",
+        default="a,b,c,d,e,f",
         help="comma-separated scenarios: " + "; ".join(f"{k} {v}" for k, v in SCENARIOS.items()),
     )
     bench.add_argument(
@@ -149,3 +151,6 @@ class _Context:
             read_models.queries(results, self.history(), self._read_model_sizes(), repeat)
         elif name == "e":
             memory.run(results, self.postgres, self.broker(), s.propagation_events, s.memory_seconds, repeat)
+        elif name == "f":
+            # Once per run: its four deployments (up to 20 node processes each) take minutes on 2 cores.
+            fanout.run(results, self.postgres, self.broker(), fanout.Sizes.of(s.quick), 1)
