@@ -28,11 +28,35 @@ from pathlib import Path
 import structlog
 
 from adapters.settings import NodeSettings, Profile
+from coordination.transient import is_transient
 from ops.logging import configure
 from ops.node.bootstrap import NodeParts
 from ops.node.interpreter import process_age_s, tune_for_a_node
 
 gc.enable()
+
+
+def open_store(settings: NodeSettings, stopping: threading.Event) -> NodeParts | None:
+    """The node's parts on its store, waited for while the database cannot be reached (a restart, a
+    failover), saying so each time; None when asked to stop meanwhile."""
+    log = structlog.get_logger()
+    backoff = 0.5
+    while True:
+        try:
+            return NodeParts(settings)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.warning(
+                "node.store_unavailable",
+                waiting_for="store",
+                error=type(error).__name__,
+                retry_in_s=backoff,
+                process_age_s=process_age_s(),
+            )
+            if stopping.wait(backoff):
+                return None
+            backoff = min(backoff * 2, 5.0)
 
 
 def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | None = None) -> int:
@@ -52,7 +76,8 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         return 1
     public_keys = public_keys_in(settings.public_keys_dir)
     log.info("node.starting", process_age_s=process_age_s(), waiting_for="store")
-    parts = NodeParts(settings)
+    parts = open_store(settings, threading.Event())
+    assert parts is not None  # only None when asked to stop while waiting, and nobody asks here
     try:
         log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
         node = parts.on_the_broker(threading.Event())
@@ -93,16 +118,20 @@ def run_node(argv: list[str] | None = None) -> int:
     log = structlog.get_logger()
     # What the start waits for, as it waits: the interpreter's imports done, then the store, then the broker.
     log.info("node.starting", process_age_s=process_age_s(), waiting_for="store")
-    parts = NodeParts(settings)
-    log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
+    parts = open_store(settings, stopping)
+    if parts is None:
+        return 0
+    log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
     try:
         node = parts.on_the_broker(stopping)
         if node is None:
             return 0
         node.start()
+        if settings.peer_urls:
+            log.info("node.consuming", process_age_s=process_age_s(), waiting_for="key server")
         # Peers in other processes ask this node's API for the keys that open its sealed fields.
         parts.serve_exchange_keys()
         parts.start_timers()
