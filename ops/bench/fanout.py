@@ -53,6 +53,7 @@ KIND = {DEPARTMENT: ReferralKind.SCHOOL_CHANGE, BRIDGE: ReferralKind.BRIDGE_BUIL
 KIND[CIVIL] = ReferralKind.FINANCIAL_COUNSELLING
 CLIENTS = 4
 WAIT = 180.0  # seconds the arrivals of one load may take after it ends
+SETTLE_S = 5.0  # after the warm-up, before the idle window
 IDLE_CPU_LIMIT = 1.0  # per cent of a core, as the restart bench holds one node to
 _DAY = the_dwelling().available_from
 
@@ -233,7 +234,8 @@ def _one_size(
         running.wait_ready(60 + 15 * count)
         # Warm-up: each housing organisation's first vacancy and referral, every consumer assigned.
         _wait_arrived(running, _offer(running, max(2, len(running.housing)), 10.0, first=10_000), WAIT)
-        time.sleep(2)
+        # Quiet first: a consumer fetches every 10 ms until 2 s after its last message, then long-polls.
+        time.sleep(SETTLE_S)
         pids = [node.pid for node in running.nodes.values()]
         before, started = {pid: cpu_seconds(pid) for pid in pids}, time.monotonic()
         broker_before = cpu_seconds(tansu) if tansu else float("nan")
