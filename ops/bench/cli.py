@@ -11,13 +11,16 @@ import traceback
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ops.bench import commands, fanout, infra, memory, propagation, read_models
+from ops.bench import infra
 from ops.bench.infra import Broker, Postgres
-from ops.bench.read_models import History
 from ops.bench.report import Results, python_speed
 from ops.logging import configure
+
+if TYPE_CHECKING:  # the scenarios are imported when they run: `coordination serve` parses this CLI too
+    from ops.bench import read_models
+    from ops.bench.read_models import History
 
 SCENARIOS = {
     "a": "command throughput and latency (SQLite, PostgreSQL)",
@@ -130,16 +133,22 @@ class _Context:
         return self._broker
 
     def history(self) -> History:
+        from ops.bench import read_models
+
         if self._history is None:
             self._history = read_models.write_history(self.postgres, self._read_model_sizes())
             self.stack.callback(self._history.app.close)
         return self._history
 
     def _read_model_sizes(self) -> read_models.Sizes:
+        from ops.bench import read_models
+
         s = self.sizes
         return read_models.Sizes(s.rebuild_vacancies, s.rebuild_households, s.household_events, s.query_runs)
 
     def run(self, name: str) -> None:
+        from ops.bench import commands, fanout, memory, propagation, read_models
+
         s, results, repeat = self.sizes, self.results, self.repeat
         if name == "a":
             commands.run(results, self.postgres, commands.Sizes(s.commands, s.clients), repeat)

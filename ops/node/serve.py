@@ -63,10 +63,14 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
     """Serve one node until SIGTERM or SIGINT; 1 when its configuration is incomplete."""
     # Imported here, not at the top: `python -m ops.node.serve` runs no API, and a restarted node should
     # not spend its first seconds importing FastAPI and the routers (docs/performance.md).
-    import uvicorn
+    gc.disable()  # as for the imports above
+    try:
+        import uvicorn
 
-    from adapters.http.app import create_app
-    from adapters.http.auth import AuthConfig, public_keys_in
+        from adapters.http.app import create_app
+        from adapters.http.auth import AuthConfig, public_keys_in
+    finally:
+        gc.enable()
 
     configure(json=settings.profile is Profile.PRODUCTION)
     structlog.contextvars.bind_contextvars(organisation=settings.organisation)
