@@ -61,24 +61,12 @@ def open_store(settings: NodeSettings, stopping: threading.Event) -> NodeParts |
 
 def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | None = None) -> int:
     """Serve one node until SIGTERM or SIGINT; 1 when its configuration is incomplete."""
-    # Imported here, not at the top: `python -m ops.node.serve` runs no API, and a restarted node should
-    # not spend its first seconds importing FastAPI and the routers (docs/performance.md).
-    gc.disable()  # as for the imports above
-    try:
-        import uvicorn
-
-        from adapters.http.app import create_app
-        from adapters.http.auth import AuthConfig, public_keys_in
-    finally:
-        gc.enable()
-
     configure(json=settings.profile is Profile.PRODUCTION)
     structlog.contextvars.bind_contextvars(organisation=settings.organisation)
     log = structlog.get_logger()
     if settings.public_keys_dir is None or not settings.public_keys_dir.is_dir():
         log.error("serve.no_public_keys", setting="COORDINATION_PUBLIC_KEYS_DIR")
         return 1
-    public_keys = public_keys_in(settings.public_keys_dir)
     log.info("node.starting", process_age_s=process_age_s(), waiting_for="store")
     parts = open_store(settings, threading.Event())
     assert parts is not None  # only None when asked to stop while waiting, and nobody asks here
@@ -86,9 +74,21 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
         node = parts.on_the_broker(threading.Event())
         assert node is not None  # only None when asked to stop while waiting, and nobody asks here
-        api = parts.api_node()
         node.start()
         parts.start_timers()
+        log.info("node.consuming", process_age_s=process_age_s(), waiting_for="api")
+        # The API (FastAPI, its routers: ~0.5 s of CPU) is imported once the node consumes, not before:
+        # a restarted node catches up meanwhile (docs/performance.md, restart after SIGKILL).
+        gc.disable()  # as for the imports above
+        try:
+            import uvicorn
+
+            from adapters.http.app import create_app
+            from adapters.http.auth import AuthConfig, public_keys_in
+        finally:
+            gc.enable()
+        public_keys = public_keys_in(settings.public_keys_dir)
+        api = parts.api_node()
         log.info("node.started", subscribed=len(node.subscribed), process_age_s=process_age_s())
         log.info(
             "node.serving",
@@ -134,8 +134,8 @@ def run_node(argv: list[str] | None = None) -> int:
         if node is None:
             return 0
         node.start()
-        if settings.peer_urls:
-            log.info("node.consuming", process_age_s=process_age_s(), waiting_for="key server")
+        waiting = {"waiting_for": "key server"} if settings.peer_urls else {}
+        log.info("node.consuming", process_age_s=process_age_s(), **waiting)
         # Peers in other processes ask this node's API for the keys that open its sealed fields.
         parts.serve_exchange_keys()
         parts.start_timers()
