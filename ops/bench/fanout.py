@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -221,6 +222,9 @@ def run(results: Results, postgres: Postgres, broker: Broker, sizes: Sizes, repe
             _one_size(results, postgres, broker, sizes, count, logs / f"{count}-{secrets.token_hex(2)}")
 
 
+Add = Callable[..., None]  # records one figure of the size being run
+
+
 def _one_size(
     results: Results, postgres: Postgres, broker: Broker, sizes: Sizes, count: int, logs: Path
 ) -> None:
@@ -237,81 +241,89 @@ def _one_size(
         # Quiet first: a consumer fetches every 10 ms until 2 s after its last message, then long-polls.
         time.sleep(SETTLE_S)
         pids = [node.pid for node in running.nodes.values()]
-        before, started = {pid: cpu_seconds(pid) for pid in pids}, time.monotonic()
-        broker_before = cpu_seconds(tansu) if tansu else float("nan")
-        time.sleep(sizes.idle_seconds)
-        idle = [100 * (cpu_seconds(pid) - before[pid]) / (time.monotonic() - started) for pid in pids]
-        idle_broker = (
-            100 * (cpu_seconds(tansu) - broker_before) / (time.monotonic() - started) if tansu else None
-        )
-        rss = [_rss_mb(pid) for pid in pids]
-        add(
-            "idle_cpu_max", "idle CPU, busiest node", "% of a core", max(idle), target=at_most(IDLE_CPU_LIMIT)
-        )
-        add("idle_cpu_mean", "idle CPU, mean per node", "% of a core", sum(idle) / len(idle))
-        add("idle_broker_cpu", "idle CPU of Tansu", "% of a core", idle_broker)
-        add("rss_mean", "RSS per node (mean, after warm-up)", "MB", sum(rss) / len(rss))
-        add("rss_max", "RSS per node (largest)", "MB", max(rss))
-        messages_before, bytes_before = _broker_totals(broker.bootstrap_servers, running.prefix)
-        units = max(1, round(sizes.rate * sizes.seconds))
-        nodes_cpu, broker_cpu, loaded = _cpu(pids), cpu_seconds(tansu) if tansu else 0.0, time.monotonic()
-        sent = _offer(running, units, sizes.rate)
-        _wait_arrived(running, sent, WAIT)
-        took = time.monotonic() - loaded
-        nodes_cpu, broker_cpu = _cpu(pids) - nodes_cpu, (cpu_seconds(tansu) - broker_cpu if tansu else None)
-        messages, size = _broker_totals(broker.bootstrap_servers, running.prefix)
-        vacancies, referrals = _latencies(running, sent, False), _latencies(running, sent, True)
-        label = f"{units} units at {sizes.rate:g}/s"
-        add(
-            "vacancy_p50",
-            f"vacancy → each pool member's commit, {label}: p50",
-            "ms",
-            percentile(vacancies, 50),
-            limit="raw_p50",
-        )
-        add(
-            "vacancy_p99",
-            f"vacancy → each pool member's commit, {label}: p99",
-            "ms",
-            percentile(vacancies, 99),
-            limit="raw_p99",
-        )
-        add(
-            "referral_p50",
-            "referral → the receiver's commit: p50",
-            "ms",
-            percentile(referrals, 50) if referrals else None,
-            limit="raw_p50",
-        )
-        add(
-            "referral_p99",
-            "referral → the receiver's commit: p99",
-            "ms",
-            percentile(referrals, 99) if referrals else None,
-            limit="raw_p99",
-        )
-        add(
-            "deliveries",
-            "deliveries committed per unit (mirrors + referrals)",
-            "count",
-            (len(vacancies) + len(referrals)) / units,
-        )
-        add("broker_messages", "broker messages per unit", "messages", (messages - messages_before) / units)
-        add(
-            "broker_bytes",
-            "broker bytes per unit (keys, values, headers)",
-            "bytes",
-            (size - bytes_before) / units,
-        )
-        add("nodes_cpu", "CPU of all nodes per unit", "ms", 1000 * nodes_cpu / units)
-        add("nodes_cpu_share", "CPU of all nodes while loaded", "% of a core", 100 * nodes_cpu / took)
-        add(
-            "broker_cpu",
-            "CPU of Tansu per unit",
-            "ms",
-            1000 * broker_cpu / units if broker_cpu is not None else None,
-        )
-        add("load_average", "the host's load average after the load", "", os.getloadavg()[0])
+        _idle(add, pids, tansu, sizes.idle_seconds)
+        _loaded(add, running, broker, pids, tansu, sizes)
+
+
+def _idle(add: Add, pids: list[int], tansu: int | None, seconds: float) -> None:
+    """Each node's CPU and RSS, and Tansu's CPU, over `seconds` with nothing offered."""
+    before, started = {pid: cpu_seconds(pid) for pid in pids}, time.monotonic()
+    broker_before = cpu_seconds(tansu) if tansu else float("nan")
+    time.sleep(seconds)
+    idle = [100 * (cpu_seconds(pid) - before[pid]) / (time.monotonic() - started) for pid in pids]
+    idle_broker = 100 * (cpu_seconds(tansu) - broker_before) / (time.monotonic() - started) if tansu else None
+    rss = [_rss_mb(pid) for pid in pids]
+    add("idle_cpu_max", "idle CPU, busiest node", "% of a core", max(idle), target=at_most(IDLE_CPU_LIMIT))
+    add("idle_cpu_mean", "idle CPU, mean per node", "% of a core", sum(idle) / len(idle))
+    add("idle_broker_cpu", "idle CPU of Tansu", "% of a core", idle_broker)
+    add("rss_mean", "RSS per node (mean, after warm-up)", "MB", sum(rss) / len(rss))
+    add("rss_max", "RSS per node (largest)", "MB", max(rss))
+
+
+def _loaded(
+    add: Add, running: Deployment, broker: Broker, pids: list[int], tansu: int | None, sizes: Sizes
+) -> None:
+    """The offered load's propagation, deliveries, broker messages and bytes, and CPU per unit."""
+    messages_before, bytes_before = _broker_totals(broker.bootstrap_servers, running.prefix)
+    units = max(1, round(sizes.rate * sizes.seconds))
+    nodes_cpu, broker_cpu, loaded = _cpu(pids), cpu_seconds(tansu) if tansu else 0.0, time.monotonic()
+    sent = _offer(running, units, sizes.rate)
+    _wait_arrived(running, sent, WAIT)
+    took = time.monotonic() - loaded
+    nodes_cpu, broker_cpu = _cpu(pids) - nodes_cpu, (cpu_seconds(tansu) - broker_cpu if tansu else None)
+    messages, size = _broker_totals(broker.bootstrap_servers, running.prefix)
+    vacancies, referrals = _latencies(running, sent, False), _latencies(running, sent, True)
+    label = f"{units} units at {sizes.rate:g}/s"
+    add(
+        "vacancy_p50",
+        f"vacancy → each pool member's commit, {label}: p50",
+        "ms",
+        percentile(vacancies, 50),
+        limit="raw_p50",
+    )
+    add(
+        "vacancy_p99",
+        f"vacancy → each pool member's commit, {label}: p99",
+        "ms",
+        percentile(vacancies, 99),
+        limit="raw_p99",
+    )
+    add(
+        "referral_p50",
+        "referral → the receiver's commit: p50",
+        "ms",
+        percentile(referrals, 50) if referrals else None,
+        limit="raw_p50",
+    )
+    add(
+        "referral_p99",
+        "referral → the receiver's commit: p99",
+        "ms",
+        percentile(referrals, 99) if referrals else None,
+        limit="raw_p99",
+    )
+    add(
+        "deliveries",
+        "deliveries committed per unit (mirrors + referrals)",
+        "count",
+        (len(vacancies) + len(referrals)) / units,
+    )
+    add("broker_messages", "broker messages per unit", "messages", (messages - messages_before) / units)
+    add(
+        "broker_bytes",
+        "broker bytes per unit (keys, values, headers)",
+        "bytes",
+        (size - bytes_before) / units,
+    )
+    add("nodes_cpu", "CPU of all nodes per unit", "ms", 1000 * nodes_cpu / units)
+    add("nodes_cpu_share", "CPU of all nodes while loaded", "% of a core", 100 * nodes_cpu / took)
+    add(
+        "broker_cpu",
+        "CPU of Tansu per unit",
+        "ms",
+        1000 * broker_cpu / units if broker_cpu is not None else None,
+    )
+    add("load_average", "the host's load average after the load", "", os.getloadavg()[0])
 
 
 def main(argv: list[str] | None = None) -> int:
