@@ -28,6 +28,8 @@ SCENARIOS = {
     "c": "rebuild of every projection",
     "d": "query latency",
     "e": "node memory (RSS)",
+    "a2": "commands at two replicas of a node on one PostgreSQL store (the issue's a-prime)",
+    "g": "failover: the leader of two replicas SIGKILLed under load",
     "f": "national fan-out: 2, 5, 10, 20 organisation nodes (--quick: 2)",
 }
 
@@ -44,12 +46,13 @@ class Sizes:
     household_events: int
     query_runs: int
     memory_seconds: float
+    failover_kills: int = 3
     quick: bool = False
 
     @classmethod
     def of(cls, quick: bool) -> Sizes:
         if quick:
-            return cls(100, 4, 200, 1_000, 200, 100, 100, 3.0, quick=True)
+            return cls(100, 4, 200, 1_000, 200, 100, 100, 3.0, 1, quick=True)
         # 100,000 vacancies x 7 + 25,000 households x 12 = 1,000,000 events (ops/bench/fixtures/history.py).
         return cls(2_000, 8, 1_000, 100_000, 25_000, 500, 2_000, 10.0)
 
@@ -62,7 +65,7 @@ def add_commands(commands: Any) -> None:
     )
     bench.add_argument(
         "--only",
-        default="a,b,c,d,e,f",
+        default="a,b,c,d,e",
         help="comma-separated scenarios: " + "; ".join(f"{k} {v}" for k, v in SCENARIOS.items()),
     )
     bench.add_argument(
@@ -147,7 +150,7 @@ class _Context:
         return read_models.Sizes(s.rebuild_vacancies, s.rebuild_households, s.household_events, s.query_runs)
 
     def run(self, name: str) -> None:
-        from ops.bench import commands, fanout, memory, propagation, read_models
+        from ops.bench import commands, failover, fanout, memory, propagation, read_models, replica_commands
 
         s, results, repeat = self.sizes, self.results, self.repeat
         if name == "a":
@@ -160,6 +163,10 @@ class _Context:
             read_models.queries(results, self.history(), self._read_model_sizes(), repeat)
         elif name == "e":
             memory.run(results, self.postgres, self.broker(), s.propagation_events, s.memory_seconds, repeat)
+        elif name == "a2":
+            replica_commands.run(results, self.postgres, s.commands, s.clients, repeat)
+        elif name == "g":  # each kill is a run of its own: `repeat` does not multiply them
+            failover.run(results, self.postgres, self.broker(), s.failover_kills, failover.RATE)
         elif name == "f":
             # Once per run: its four deployments (up to 20 node processes each) take minutes on 2 cores.
             fanout.run(results, self.postgres, self.broker(), fanout.Sizes.of(s.quick), 1)

@@ -32,6 +32,7 @@ from coordination.transient import is_transient
 from ops.logging import configure
 from ops.node.bootstrap import NodeParts
 from ops.node.interpreter import process_age_s, tune_for_a_node
+from ops.node.replicas import AnotherReplicaRunning, hold_the_store, starting_alone
 
 gc.enable()
 
@@ -43,7 +44,8 @@ def open_store(settings: NodeSettings, stopping: threading.Event) -> NodeParts |
     backoff = 0.5
     while True:
         try:
-            return NodeParts(settings)
+            with starting_alone(settings):  # another replica building the same tables meanwhile fails
+                return NodeParts(settings)
         except Exception as error:
             if not is_transient(error):
                 raise
@@ -68,14 +70,20 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         log.error("serve.no_public_keys", setting="COORDINATION_PUBLIC_KEYS_DIR")
         return 1
     log.info("node.starting", process_age_s=process_age_s(), waiting_for="store")
+    try:
+        store_lock = hold_the_store(settings)
+    except AnotherReplicaRunning as refused:
+        log.error("node.refused", reason=str(refused))
+        print(refused, file=sys.stderr)
+        return 1
     parts = open_store(settings, threading.Event())
     assert parts is not None  # only None when asked to stop while waiting, and nobody asks here
     try:
         log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
-        node = parts.on_the_broker(threading.Event())
+        with starting_alone(settings):
+            node = parts.on_the_broker(threading.Event())
         assert node is not None  # only None when asked to stop while waiting, and nobody asks here
-        node.start()
-        parts.start_timers()
+        parts.start_node()
         log.info("node.consuming", process_age_s=process_age_s(), waiting_for="api")
         # The API (FastAPI, its routers: ~0.5 s of CPU) is imported once the node consumes, not before:
         # a restarted node catches up meanwhile (docs/performance.md, restart after SIGKILL).
@@ -104,6 +112,8 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         )
     finally:
         parts.close()
+        if store_lock is not None:
+            store_lock.close()
     return 0
 
 
@@ -122,6 +132,12 @@ def run_node(argv: list[str] | None = None) -> int:
     log = structlog.get_logger()
     # What the start waits for, as it waits: the interpreter's imports done, then the store, then the broker.
     log.info("node.starting", process_age_s=process_age_s(), waiting_for="store")
+    try:
+        store_lock = hold_the_store(settings)
+    except AnotherReplicaRunning as refused:
+        log.error("node.refused", reason=str(refused))
+        print(refused, file=sys.stderr)
+        return 1
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
@@ -130,19 +146,21 @@ def run_node(argv: list[str] | None = None) -> int:
         return 0
     log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
     try:
-        node = parts.on_the_broker(stopping)
+        with starting_alone(settings):
+            node = parts.on_the_broker(stopping)
         if node is None:
             return 0
-        node.start()
+        parts.start_node()
         waiting = {"waiting_for": "key server"} if settings.peer_urls else {}
         log.info("node.consuming", process_age_s=process_age_s(), **waiting)
         # Peers in other processes ask this node's API for the keys that open its sealed fields.
         parts.serve_exchange_keys()
-        parts.start_timers()
         log.info("node.started", subscribed=len(node.subscribed), process_age_s=process_age_s())
         stopping.wait()
     finally:
         parts.close()
+        if store_lock is not None:
+            store_lock.close()
     return 0
 
 
