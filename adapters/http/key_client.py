@@ -8,12 +8,14 @@ from pathlib import Path
 
 from adapters.exchange.key_directory import HttpKeyDirectory, InProcessKeyDirectory, KeyDirectory, KeyOwners
 from adapters.exchange.keys import NODE_PERSON
-from adapters.http.auth import issue_token, load_private_key
 from coordination.domain.values import Role
 
 
 def service_token(private_key_file: Path, organisation: str) -> Callable[[str], str]:
     """Bearer tokens of `organisation`'s node for asking others' APIs (signed with its Ed25519 key)."""
+    # Here, not at the top: auth.py imports FastAPI, which a node without peers never needs.
+    from adapters.http.auth import issue_token, load_private_key
+
     private_key = load_private_key(private_key_file)
 
     def token(audience: str) -> str:

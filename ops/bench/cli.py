@@ -11,13 +11,16 @@ import traceback
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ops.bench import commands, failover, infra, memory, propagation, read_models, replica_commands
+from ops.bench import infra
 from ops.bench.infra import Broker, Postgres
-from ops.bench.read_models import History
 from ops.bench.report import Results, python_speed
 from ops.logging import configure
+
+if TYPE_CHECKING:  # the scenarios are imported when they run: `coordination serve` parses this CLI too
+    from ops.bench import read_models
+    from ops.bench.read_models import History
 
 SCENARIOS = {
     "a": "command throughput and latency (SQLite, PostgreSQL)",
@@ -27,6 +30,7 @@ SCENARIOS = {
     "e": "node memory (RSS)",
     "a2": "commands at two replicas of a node on one PostgreSQL store (the issue's a-prime)",
     "g": "failover: the leader of two replicas SIGKILLed under load",
+    "f": "national fan-out: 2, 5, 10, 20 organisation nodes (--quick: 2)",
 }
 
 
@@ -43,11 +47,12 @@ class Sizes:
     query_runs: int
     memory_seconds: float
     failover_kills: int = 3
+    quick: bool = False
 
     @classmethod
     def of(cls, quick: bool) -> Sizes:
         if quick:
-            return cls(100, 4, 200, 1_000, 200, 100, 100, 3.0, 1)
+            return cls(100, 4, 200, 1_000, 200, 100, 100, 3.0, 1, quick=True)
         # 100,000 vacancies x 7 + 25,000 households x 12 = 1,000,000 events (ops/bench/fixtures/history.py).
         return cls(2_000, 8, 1_000, 100_000, 25_000, 500, 2_000, 10.0)
 
@@ -131,16 +136,22 @@ class _Context:
         return self._broker
 
     def history(self) -> History:
+        from ops.bench import read_models
+
         if self._history is None:
             self._history = read_models.write_history(self.postgres, self._read_model_sizes())
             self.stack.callback(self._history.app.close)
         return self._history
 
     def _read_model_sizes(self) -> read_models.Sizes:
+        from ops.bench import read_models
+
         s = self.sizes
         return read_models.Sizes(s.rebuild_vacancies, s.rebuild_households, s.household_events, s.query_runs)
 
     def run(self, name: str) -> None:
+        from ops.bench import commands, failover, fanout, memory, propagation, read_models, replica_commands
+
         s, results, repeat = self.sizes, self.results, self.repeat
         if name == "a":
             commands.run(results, self.postgres, commands.Sizes(s.commands, s.clients), repeat)
@@ -156,3 +167,6 @@ class _Context:
             replica_commands.run(results, self.postgres, s.commands, s.clients, repeat)
         elif name == "g":  # each kill is a run of its own: `repeat` does not multiply them
             failover.run(results, self.postgres, self.broker(), s.failover_kills, failover.RATE)
+        elif name == "f":
+            # Once per run: its four deployments (up to 20 node processes each) take minutes on 2 cores.
+            fanout.run(results, self.postgres, self.broker(), fanout.Sizes.of(s.quick), 1)

@@ -6,7 +6,9 @@ NodeSettings: its PostgreSQL schema, the bench's broker and topic prefix), and w
 file descriptor N: `committed <vacancy id> <t>` when FAB's save holding the mirror's `Vacancy.Published`
 committed (a commit listener of the app, called after the store transaction commits) and `projected
 <vacancy id> <t>` when FAB's vacancy pool committed the batch holding it. `ready` once started,
-`stopped` at the end. It stops on SIGTERM or when its stdin closes (the bench died).
+`stopped` at the end. With `--serve-keys` it also answers its peers' exchange-key requests, as
+`python -m ops.node.serve` does; it reports the referrals sent to it too (scenario f). It stops on SIGTERM
+or when its stdin closes (the bench died).
 
 The times are `time.monotonic()`: CLOCK_MONOTONIC, one system-wide clock on Linux, so the bench may
 subtract its own monotonic readings from these across the two processes.
@@ -32,6 +34,7 @@ from uuid import UUID
 
 from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings
+from coordination.domain.referral import Referral
 from coordination.domain.vacancy import Vacancy
 from coordination.projections.batch import Batch
 from coordination.projections.vacancy_pool import VacancyPoolProjection
@@ -101,7 +104,8 @@ class Reporter:
         lines = []
         for recording in recordings:
             event = recording.domain_event
-            if isinstance(event, Vacancy.Published):
+            # A mirrored vacancy, or (scenario f) a referral another organisation sent to this one.
+            if isinstance(event, Vacancy.Published | Referral.Sent):
                 lines.append(f"committed {event.originator_id} {now:.6f}\n")
         if lines:
             with self._lock:
@@ -145,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-fd", type=int, required=True, help="where the protocol lines go")
     parser.add_argument("--read-models", action="store_true", help="run FAB's read models too")
     parser.add_argument("--profile", help="write cProfile stats (CPU clock, all node threads) here")
+    parser.add_argument(
+        "--serve-keys", action="store_true", help="answer peers' exchange-key requests (scenario f)"
+    )
     args = parser.parse_args(argv)
     tune_for_a_node()  # as `python -m ops.node.serve` does
     configure(json=False, level=logging.WARNING)
@@ -170,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         if profiles is not None:
             profiles.start()
         node.start()
+        if args.serve_keys:
+            parts.serve_exchange_keys()
         reporter.line("ready")
         stopping.wait()
     finally:

@@ -95,6 +95,10 @@ class NodeUnderTest:
             )
         return started
 
+    def cpu_seconds(self) -> float:
+        assert self.process is not None
+        return cpu_seconds(self.process.pid)
+
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
@@ -225,6 +229,8 @@ def node_under_test(postgres: Postgres, broker: Broker, *, serve: bool = False) 
 class Restart:
     ready_s: float
     consuming_s: float
+    # CPU seconds the new process had used when it was ready: its own work, whatever the host's load.
+    ready_cpu_s: float = float("nan")
 
 
 def restart_after_sigkill(node: NodeUnderTest) -> Restart:
@@ -234,15 +240,17 @@ def restart_after_sigkill(node: NodeUnderTest) -> Restart:
     vacancy = node.send_vacancy()
     started = node.start()
     ready = node.wait_started()
+    cpu = node.cpu_seconds()
     applied = node.wait_applied(vacancy)
-    return Restart(ready - started, applied - started)
+    return Restart(ready - started, applied - started, cpu)
 
 
 def first_start(node: NodeUnderTest) -> Restart:
     started = node.start()
     ready = node.wait_started()
+    cpu = node.cpu_seconds()
     applied = node.wait_applied(node.send_vacancy())
-    return Restart(ready - started, applied - started)
+    return Restart(ready - started, applied - started, cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,7 +270,10 @@ def main(argv: list[str] | None = None) -> int:
         node_under_test(postgres, broker, serve=args.serve) as node,
     ):
         first = first_start(node)
-        print(f"first start: ready {first.ready_s:.2f} s, consuming {first.consuming_s:.2f} s")
+        print(
+            f"first start: ready {first.ready_s:.2f} s ({first.ready_cpu_s:.2f} s CPU), "
+            f"consuming {first.consuming_s:.2f} s"
+        )
         if args.history:
             node.send_history(args.history)
             print(f"history: {args.history:,} vacancies mirrored")
@@ -271,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             restart = restart_after_sigkill(node)
             worst = max(worst, restart.consuming_s)
             print(
-                f"restart {number} after SIGKILL: ready {restart.ready_s:.2f} s, "
+                f"restart {number} after SIGKILL: ready {restart.ready_s:.2f} s "
+                f"({restart.ready_cpu_s:.2f} s CPU), "
                 f"consuming {restart.consuming_s:.2f} s (limit {RESTART_LIMIT_S} s)"
             )
         assert node.process is not None
@@ -279,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         idle = idle_cpu_percent(node.process.pid, args.idle_seconds)
         print(f"idle CPU over {args.idle_seconds:.0f} s: {idle:.2f} % of a core (limit {IDLE_CPU_LIMIT} %)")
         print(f"logs: {node.logs}")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
         within = worst <= RESTART_LIMIT_S and idle <= IDLE_CPU_LIMIT
     return 0 if within else 1
 

@@ -1,6 +1,13 @@
 """The `coordination` command: run the demo, run a node, operate its parked messages and its projections."""
 
+# ruff: noqa: E402 (the imports follow gc.disable())
 from __future__ import annotations
+
+# No garbage collection while the command's modules are imported (as ops/node/serve.py: a restarted node's
+# start is mostly imports); enabled again below.
+import gc
+
+gc.disable()
 
 import argparse
 import logging
@@ -35,6 +42,8 @@ from ops.logging import configure
 from ops.node.bootstrap import NodeParts
 from ops.node.exchange import Exchange
 from ops.node.interpreter import tune_for_a_node
+
+gc.enable()
 
 
 def _demo_nodes(args: argparse.Namespace) -> Nodes:
@@ -143,12 +152,12 @@ def _serving(args: argparse.Namespace) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ops.demo.api import serve
-
     if args.org or args.config:
         from ops.node.serve import serve_one
 
         return serve_one(_node_settings(args), host=args.host, port=args.port)
+    from ops.demo.api import serve  # the demo's API, only for the demo
+
     configure(json=False, level=logging.WARNING)
     started = time.monotonic()
     nodes = _demo_nodes(args)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import structlog
@@ -23,7 +23,6 @@ from adapters.eventstore.storage import ShreddingStorage
 from adapters.exchange.key_directory import KeyOwners
 from adapters.exchange.transport import Transport
 from adapters.http.key_server import serve_exchange_keys
-from adapters.http.node import ApiNode
 from adapters.kafka.group import GroupTransport
 from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
@@ -46,6 +45,9 @@ from ops.node.replicas import leadership_for, node_roles, running_here_or_elsewh
 from ops.node.timers import NodeTimers, start_timers
 
 NodeDatabase = SqliteDatabase | PostgresDatabase
+
+if TYPE_CHECKING:  # the API (FastAPI and its routers) is imported only by the nodes that serve it
+    from adapters.http.node import ApiNode
 
 
 def node_database(settings: NodeSettings) -> NodeDatabase:
@@ -223,6 +225,8 @@ class NodeParts:
     def api_node(self, exchange: Exchange | None = None) -> ApiNode:
         """The node as the API serves it: with its read models, and its exchange when it has one (its
         figures counted over `exchange` when every node of it runs in this process)."""
+        from adapters.http.node import ApiNode
+
         node = self.node
         if node is None:
             return ApiNode(app=self.app, db=self.db, read_models=self.read_models)

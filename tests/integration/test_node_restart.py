@@ -63,6 +63,7 @@ def test_a_node_killed_with_sigkill_is_ready_and_applies_a_message_sent_while_it
     # And it said what it waited for on the way.
     assert _logged(node, "node.starting")["waiting_for"] == "store"
     assert _logged(node, "node.store_open")["waiting_for"] == "broker"
+    assert _logged(node, "node.consuming")["process_age_s"] <= _logged(node, "node.started")["process_age_s"]
 
 
 def test_an_idle_node_process_uses_a_small_fraction_of_a_core(node: NodeUnderTest) -> None:
