@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from adapters.kafka.transport import KafkaSettings
+from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
+from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY, WaterbedPolicy
 
 
 class Store(StrEnum):
@@ -36,7 +38,10 @@ class Profile(StrEnum):
 class NodeSettings(BaseSettings):
     """Everything a node needs to know about where it stores and how it protects its history."""
 
-    model_config = SettingsConfigDict(env_prefix="COORDINATION_", env_file=None, extra="ignore")
+    # `__` reaches into the policies: COORDINATION_POLICY__OFFERS_FOR_PERMANENT=1.
+    model_config = SettingsConfigDict(
+        env_prefix="COORDINATION_", env_file=None, extra="ignore", env_nested_delimiter="__"
+    )
 
     organisation: str = "civica"
     profile: Profile = Profile.DEVELOPMENT
@@ -155,6 +160,11 @@ class NodeSettings(BaseSettings):
     # How often a running node runs its timers on the wall clock (offers past expiry, referrals past due,
     # erasures past retention: ops/node/timers.py); 0 turns them off (e.g. when another process runs them).
     timers_interval_s: float = Field(default=300.0, ge=0)
+    # Local practice this node follows (docs/configuration.md, "Policy"): offers per rehousing, SLA days,
+    # retention, closed half-holidays; and its waterbed guard's inflow limit and window. The sources'
+    # figures by default; a value out of range or a misspelt name is a startup error.
+    policy: RehousingPolicy = DEFAULT_POLICY
+    waterbed: WaterbedPolicy = DEFAULT_WATERBED_POLICY
 
     @field_validator("peer_urls", mode="before")
     @classmethod
