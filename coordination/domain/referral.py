@@ -131,11 +131,13 @@ class Referral(Aggregate):
     ) -> Referral:
         require_aware(at)
         if kind not in set(ReferralKind):
-            raise InvalidInput(f"Unknown referral kind {kind!r}")
+            raise InvalidInput("Unknown referral kind {kind!r}", kind=kind)
         kind = ReferralKind(kind)
         if not receiver.strip() or receiver.casefold() == by.organisation.casefold():
             raise InvalidInput(
-                f"A referral goes to another organisation; {by.organisation} cannot refer to {receiver!r}"
+                "A referral goes to another organisation; {organisation} cannot refer to {receiver!r}",
+                organisation=by.organisation,
+                receiver=receiver,
             )
         legal_basis = lawful_basis(consent, legal_basis, receiver)
         check_dates(details, consent, at)
@@ -172,7 +174,9 @@ class Referral(Aggregate):
     def accept(self, *, assignee: str, at: datetime, by: Actor) -> None:
         self._require_receiver(by, "accept")
         if self.status is ReferralStatus.SENT:
-            raise ReferralNotOpen(f"Referral {self._short_id} is sent; acknowledge it first")
+            raise ReferralNotOpen(
+                "Referral {referral} is sent; acknowledge it first", referral=self._short_id
+            )
         self._require_step("accepted", at, ReferralStatus.ACKNOWLEDGED)
         if not assignee.strip():
             raise InvalidInput("An accepted referral needs an assignee")
@@ -196,15 +200,21 @@ class Referral(Aggregate):
         else:
             if by.organisation not in (self.referrer, self.receiver):
                 raise NotPermitted(
-                    f"Only {self.referrer} or {self.receiver} may record that the household declined "
-                    f"referral {self._short_id}; {by.organisation} may not"
+                    "Only {referrer} or {receiver} may record that the household declined referral {referral}; "
+                    "{organisation} may not",
+                    referrer=self.referrer,
+                    receiver=self.receiver,
+                    referral=self._short_id,
+                    organisation=by.organisation,
                 )
             self._require_step("declined by the household", at, *_OPEN)
         self._declined(declined_by=declined_by, reason=checked_reason(reason), at=at, by=by)
 
     def override_decline(self, *, reason: str, policy: RehousingPolicy, at: datetime, by: Actor) -> None:
         if by.role is not Role.COORDINATOR:
-            raise NotPermitted(f"Only a coordinator may override a decline of referral {self._short_id}")
+            raise NotPermitted(
+                "Only a coordinator may override a decline of referral {referral}", referral=self._short_id
+            )
         self._require_step("sent again", at, *_DECLINED)
         self._decline_overridden(
             reason=checked_reason(reason), acknowledge_by=policy.acknowledgement_due(at), at=at, by=by
@@ -230,10 +240,14 @@ class Referral(Aggregate):
         self._require_step("redirected", at, *_NOT_YET_ACCEPTED)
         if not to.strip() or to.casefold() in (self.receiver.casefold(), self.referrer.casefold()):
             raise InvalidInput(
-                f"Referral {self._short_id} can only be redirected to a third organisation, not {to!r}"
+                "Referral {referral} can only be redirected to a third organisation, not {to!r}",
+                referral=self._short_id,
+                to=to,
             )
         if self.legal_basis is not None and consent is not None:
-            raise InvalidInput(f"Referral {self._short_id} rests on a legal basis; no consent is taken")
+            raise InvalidInput(
+                "Referral {referral} rests on a legal basis; no consent is taken", referral=self._short_id
+            )
         if self.legal_basis is None:
             lawful_basis(consent, None, to)
         if consent is not None:
@@ -255,7 +269,11 @@ class Referral(Aggregate):
     def expire(self, *, at: datetime) -> None:
         self._require_step("expired", at, *_NOT_YET_ACCEPTED)
         if at < self.complete_by:
-            raise ReferralNotDue(f"Referral {self._short_id} is not due until {self.complete_by.isoformat()}")
+            raise ReferralNotDue(
+                "Referral {referral} is not due until {complete_by}",
+                referral=self._short_id,
+                complete_by=self.complete_by,
+            )
         self._expired(reason=f"not accepted by {self.complete_by.isoformat()}", at=at)
 
     def complete(self, *, outcome: str, at: datetime, by: Actor) -> None:
@@ -289,26 +307,38 @@ class Referral(Aggregate):
     def _require_receiver(self, by: Actor, step: str) -> None:
         if by.organisation != self.receiver:
             raise NotPermitted(
-                f"Only the receiver {self.receiver} may {step} referral {self._short_id}, "
-                f"not {by.organisation}"
+                "Only the receiver {receiver} may {step} referral {referral}, not {organisation}",
+                receiver=self.receiver,
+                step=step,
+                referral=self._short_id,
+                organisation=by.organisation,
             )
 
     def _require_referrer(self, by: Actor, step: str) -> None:
         if by.organisation != self.referrer:
             raise NotPermitted(
-                f"Only the referrer {self.referrer} may {step} referral {self._short_id}, "
-                f"not {by.organisation}"
+                "Only the referrer {referrer} may {step} referral {referral}, not {organisation}",
+                referrer=self.referrer,
+                step=step,
+                referral=self._short_id,
+                organisation=by.organisation,
             )
 
     def _require_step(self, step: str, at: datetime, *allowed: ReferralStatus) -> None:
         if self.status not in allowed:
-            raise ReferralNotOpen(f"Referral {self._short_id} is {self.status.words}; it cannot be {step}")
+            raise ReferralNotOpen(
+                "Referral {referral} is {words}; it cannot be {step}",
+                referral=self._short_id,
+                words=self.status.words,
+                step=step,
+            )
         require_aware(at)
         # History is read as a sequence (latency, audits): a step dated before the last one would reorder it.
         if at < self.last_step_at:
             raise InvalidInput(
-                f"A step at {at.isoformat()} is dated before the referral's last step "
-                f"at {self.last_step_at.isoformat()}"
+                "A step at {at} is dated before the referral's last step at {last_step_at}",
+                at=at,
+                last_step_at=self.last_step_at,
             )
 
     # Recorders: state changes only; they re-run on every replay.

@@ -22,13 +22,18 @@ def lawful_basis(consent: Consent | None, legal_basis: str | None, receiver: str
     """Exactly one lawful basis: the household's consent naming the receiver, or a legal basis."""
     if consent is None and legal_basis is None:
         raise ConsentMissing(
-            f"Sharing the household's data with {receiver} needs its consent or a legal basis"
+            "Sharing the household's data with {receiver} needs its consent or a legal basis",
+            receiver=receiver,
         )
     if consent is not None and legal_basis is not None:
         raise InvalidInput("Give either the household's consent or a legal basis, not both")
     if consent is not None:
         if consent.recipient != receiver.lower():
-            raise ConsentMissing(f"The consent names {consent.recipient}, not the receiver {receiver}")
+            raise ConsentMissing(
+                "The consent names {recipient}, not the receiver {receiver}",
+                recipient=consent.recipient,
+                receiver=receiver,
+            )
         return None
     assert legal_basis is not None
     return checked_reason(legal_basis, what="legal basis")
@@ -56,7 +61,7 @@ def require_daycare_details(details: ReferralDetails) -> None:
     if details.place is None:
         missing.append("the new address's area")
     if missing:
-        raise InvalidInput(f"A daycare fast-track referral needs {', '.join(missing)}")
+        raise InvalidInput("A daycare fast-track referral needs {missing}", missing=", ".join(missing))
 
 
 def completion_due(

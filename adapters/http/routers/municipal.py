@@ -42,7 +42,9 @@ def _picture(access: Access, municipality: str, first: str | None, last: str | N
     last = last or this_month.strftime("%Y-%m")
     first = first or add_months(datetime.strptime(last, "%Y-%m").date(), -17).strftime("%Y-%m")
     if first > last:
-        raise ApiProblem(400, "invalid-request", f"query.from: {first} is after query.to {last}")
+        raise ApiProblem(
+            400, "invalid-request", "query.from: {first} is after query.to {last}", first=first, last=last
+        )
     models = node.queries()
     own = [x for x in models.handoffs.latencies() if x.to_org == node.organisation]
     return models.picture.picture(

@@ -45,7 +45,9 @@ def operations_dashboard(
     end = period_to or now.date()
     start = period_from or max(EARLIEST, end - timedelta(days=548))
     if start > end:
-        raise ApiProblem(400, "invalid-request", f"query.from: {start} is after query.to {end}")
+        raise ApiProblem(
+            400, "invalid-request", "query.from: {start} is after query.to {end}", start=start, end=end
+        )
     if (end - start).days > 3660:
         raise ApiProblem(400, "invalid-request", "query.from: a period is at most ten years")
     health: NodeHealth = request.app.state.health

@@ -41,7 +41,9 @@ def _pool_page(found: list[PoolVacancy], limit: int) -> Page[PoolVacancy]:
 
 def _pool_cursor(cursor: str | None) -> str | None:
     if cursor is not None and not _POOL_CURSOR.match(cursor):
-        raise ApiProblem(400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the pool")
+        raise ApiProblem(
+            400, "invalid-request", "query.cursor: {cursor!r} is not a cursor of the pool", cursor=cursor
+        )
     return cursor
 
 
@@ -256,7 +258,10 @@ def access_log(
     """Every read of personal data at this node: who, what, when and for which purpose (auditors only)."""
     if cursor is not None and "/" not in cursor:
         raise ApiProblem(
-            400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the access log"
+            400,
+            "invalid-request",
+            "query.cursor: {cursor!r} is not a cursor of the access log",
+            cursor=cursor,
         )
     entries = access.node.records.access_log(limit=limit, after=cursor, subject=subject)
     return Page[AccessEntry](

@@ -1,0 +1,109 @@
+"""The msgids a caller can read, found in the source, and which of them a catalogue lacks.
+
+`python -m adapters.http.i18n.missing` prints each msgid without a Danish translation as a line to paste
+into adapters/http/i18n/da.py (then write the Danish). The unit test tests/unit/test_translations.py fails
+while any is missing, and on any error message built as an f-string (a translator never sees those).
+
+A msgid is the message argument of a domain error (every subclass of DomainError, wherever defined), of
+ApiProblem and of the edge's helpers that build one, when it is a string constant.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+SOURCES = ("coordination", "adapters", "ops")
+# Where the message is among the positional arguments (0 unless named here).
+POSITION = {
+    "ImplausibleValue": 1,
+    "OverrideRequired": 1,
+    "ApiProblem": 2,
+    "_unauthenticated": 0,
+    "_refused": 0,
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    msgid: str | None  # None: built as an f-string (or another expression), so not translatable
+    where: str  # path:line
+
+
+def _modules() -> Iterator[tuple[Path, ast.Module]]:
+    for top in SOURCES:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            if ".venv" not in path.parts:
+                yield path, ast.parse(path.read_text(), str(path))
+
+
+def _error_classes(modules: list[tuple[Path, ast.Module]]) -> set[str]:
+    """Names of DomainError and every class deriving from it (by name, across the sources)."""
+    bases: dict[str, set[str]] = {}
+    for _, module in modules:
+        for node in ast.walk(module):
+            if isinstance(node, ast.ClassDef):
+                bases[node.name] = {b.id for b in node.bases if isinstance(b, ast.Name)}
+    found = {"DomainError"}
+    while grown := {name for name, parents in bases.items() if parents & found} - found:
+        found |= grown
+    return found
+
+
+@lru_cache(maxsize=1)
+def messages() -> tuple[Message, ...]:
+    """Every message argument of an error (or problem) built in the sources."""
+    modules = list(_modules())
+    errors = _error_classes(modules)
+    positions = dict(POSITION)
+    for name in errors:
+        positions.setdefault(name, 0)
+    positioned = {"ImplausibleValue", "OverrideRequired"}
+    found: list[Message] = []
+    for path, module in modules:
+        for node in ast.walk(module):
+            if isinstance(node, ast.ClassDef) and node.name in positioned:
+                continue
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+                continue
+            name = node.func.id
+            if name not in positions:
+                continue
+            position = positions[name]
+            if len(node.args) <= position or isinstance(node.args[position], ast.Starred):
+                continue
+            argument = node.args[position]
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                found.append(Message(argument.value, where))
+            elif isinstance(argument, ast.JoinedStr):
+                found.append(Message(None, where))
+    return tuple(found)
+
+
+def untranslated(catalogue: dict[str, str]) -> dict[str, str]:
+    """msgid -> where it is used, for each msgid the catalogue lacks."""
+    return {m.msgid: m.where for m in messages() if m.msgid is not None and m.msgid not in catalogue}
+
+
+def main() -> int:
+    from adapters.http.i18n import da
+
+    missing = untranslated(da.MESSAGES)
+    for msgid, where in sorted(missing.items(), key=lambda item: item[1]):
+        print(f"    # {where}\n    {msgid!r}: '',")
+    f_strings = [m.where for m in messages() if m.msgid is None]
+    for where in f_strings:
+        print(
+            f"# {where}: an f-string message; pass a template and named parameters instead", file=sys.stderr
+        )
+    return 1 if missing or f_strings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
