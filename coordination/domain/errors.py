@@ -29,6 +29,20 @@ class DomainError(Exception):
         self.params = params
 
 
+class Sentence:
+    """A sentence for a caseworker not raised at once (a rule's finding): its template and values, to raise
+    as a DomainError later (`raise SomeError(sentence.template, **sentence.params)`)."""
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.template, self.params = template, params
+
+    def __str__(self) -> str:
+        return DomainError(self.template, **self.params).message
+
+    def __repr__(self) -> str:
+        return f"Sentence({str(self)!r})"
+
+
 class InvalidInput(DomainError):
     """The command's input is malformed (a bad CPR number, a negative rent, ...)."""
 

@@ -534,6 +534,53 @@ MESSAGES: dict[str, str] = {
     "{what} ({field}) {value} is too far in the past: the earliest accepted is {earliest}": (
         "{what} ({field}) {value} ligger for langt tilbage: den tidligste, der accepteres, er {earliest}"
     ),
+    # The domain's values refusing a value (ValueError in a validator: pydantic hands on the text)
+    "start must be timezone-aware; the domain never guesses a time zone": (
+        "start skal have en tidszone; systemet gætter aldrig på en"
+    ),
+    "days must not be negative": "antallet af dage må ikke være negativt",
+    "child {member_id} needs a birth month": "barnet {member_id} skal have en fødselsmåned",
+    "adult {member_id} cannot need school or daycare": (
+        "den voksne {member_id} kan ikke have behov for skole eller dagtilbud"
+    ),
+    "only temporary rehousing has an expected length in months": (
+        "kun midlertidig genhusning har en forventet varighed i måneder"
+    ),
+    "A picture of another household": "Et billede af en anden husstand",
+    "a consent's purpose is a kind of referral: one of {value}": (
+        "et samtykkes formål er en henvisningstype: en af {value}"
+    ),
+    "an amount is a number, not true or false": "et beløb er et tal, ikke sand eller falsk",
+    "an amount is plain decimal text in ASCII digits, e.g. 5000 or 5000.50": (
+        "et beløb skrives som et decimaltal med almindelige cifre, f.eks. 5000 eller 5000.50"
+    ),
+    # The offer rules' findings (coordination/domain/offer_rules.py)
+    "Vacancy has {rooms} rooms; a household of {members} needs at least {smallest} rooms or its previous "
+    "{previous}": (
+        "Boligen har {rooms} værelser; en husstand på {members} skal have mindst {smallest} værelser eller"
+        " sit tidligere antal, {previous}"
+    ),
+    "Household {case_reference} already has a live offer ({offer_id}, expires {expires_at}); it must be "
+    "answered or expire first": (
+        "Husstand {case_reference} har allerede et aktivt tilbud ({offer_id}, udløber {expires_at}); det skal"
+        " først besvares eller udløbe"
+    ),
+    "Household {case_reference} has moved permanently and takes no more offers": (
+        "Husstand {case_reference} er flyttet permanent og modtager ikke flere tilbud"
+    ),
+    "Vacancy is in {offered}; permanent rehousing from {wanted} offers a dwelling in {wanted} (§ 86 stk. 2)": (
+        "Boligen ligger i {offered}; permanent genhusning fra {wanted} tilbyder en bolig i {wanted}"
+        " (§ 86 stk. 2)"
+    ),
+    "Vacancy is in {offered}; temporary rehousing from {wanted} offers a dwelling in {wanted} (§ 86 a)": (
+        "Boligen ligger i {offered}; midlertidig genhusning fra {wanted} tilbyder en bolig i {wanted} (§ 86 a)"
+    ),
+    "Household has decided on {decided} offers; permanent rehousing allows {allowed}": (
+        "Husstanden har taget stilling til {decided} tilbud; permanent genhusning giver {allowed}"
+    ),
+    "Household has decided on {decided} offers; temporary rehousing allows {allowed}": (
+        "Husstanden har taget stilling til {decided} tilbud; midlertidig genhusning giver {allowed}"
+    ),
 }
 
 # Pydantic's validation errors, by error type (the English is pydantic's own message); placeholders are

@@ -5,7 +5,10 @@ into adapters/http/i18n/da.py (then write the Danish). The unit test tests/unit/
 while any is missing, and on any error message built as an f-string (a translator never sees those).
 
 A msgid is the message argument of a domain error (every subclass of DomainError, wherever defined), of
-ApiProblem and of the edge's helpers that build one, when it is a string constant.
+ApiProblem and of the edge's helpers that build one, when it is a string constant; and the message of a
+ValueError raised in the domain (its values' validators: pydantic hands the caller that text), an f-string
+there taken as the template its values would fill ({member_id} for `self.member_id`), which the edge
+matches a finished message against.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ POSITION = {
     "ApiProblem": 2,
     "_unauthenticated": 0,
     "_refused": 0,
+    "Sentence": 0,  # a rule's finding, raised later as an error
 }
 
 
@@ -55,6 +59,40 @@ def _error_classes(modules: list[tuple[Path, ast.Module]]) -> set[str]:
     return found
 
 
+def _placeholder(expression: ast.expr) -> str:
+    if isinstance(expression, ast.Name):
+        return expression.id
+    if isinstance(expression, ast.Attribute):
+        return expression.attr
+    return "value"
+
+
+def _template(text: ast.JoinedStr) -> str:
+    """The template an f-string fills, each value named after its expression's last name."""
+    parts = []
+    for value in text.values:
+        if isinstance(value, ast.Constant):
+            parts.append(str(value.value).replace("{", "{{").replace("}", "}}"))
+        elif isinstance(value, ast.FormattedValue):
+            conversion = "" if value.conversion == -1 else "!" + chr(value.conversion)
+            parts.append("{" + _placeholder(value.value) + conversion + "}")
+    return "".join(parts)
+
+
+def _value_errors(path: Path, module: ast.Module) -> Iterator[Message]:
+    """The messages of the ValueErrors a domain module raises (its validators' refusals)."""
+    for node in ast.walk(module):
+        if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args):
+            continue
+        if not (isinstance(node.exc.func, ast.Name) and node.exc.func.id == "ValueError"):
+            continue
+        argument, where = node.exc.args[0], f"{path.relative_to(ROOT)}:{node.lineno}"
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            yield Message(argument.value, where)
+        elif isinstance(argument, ast.JoinedStr):
+            yield Message(_template(argument), where)
+
+
 @lru_cache(maxsize=1)
 def messages() -> tuple[Message, ...]:
     """Every message argument of an error (or problem) built in the sources."""
@@ -63,12 +101,9 @@ def messages() -> tuple[Message, ...]:
     positions = dict(POSITION)
     for name in errors:
         positions.setdefault(name, 0)
-    positioned = {"ImplausibleValue", "OverrideRequired"}
     found: list[Message] = []
     for path, module in modules:
         for node in ast.walk(module):
-            if isinstance(node, ast.ClassDef) and node.name in positioned:
-                continue
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
                 continue
             name = node.func.id
@@ -83,6 +118,8 @@ def messages() -> tuple[Message, ...]:
                 found.append(Message(argument.value, where))
             elif isinstance(argument, ast.JoinedStr):
                 found.append(Message(None, where))
+        if path.is_relative_to(ROOT / "coordination" / "domain"):
+            found.extend(_value_errors(path, module))
     return tuple(found)
 
 
