@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from adapters.kafka.transport import KafkaSettings
@@ -238,3 +238,16 @@ class NodeSettings(BaseSettings):
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+
+def settings_problems(error: ValidationError) -> list[str]:
+    """Each refused setting as a line naming its variable (COORDINATION_POLICY__OFFERS_FOR_PERMANENT: ...),
+    for the start to say instead of a traceback."""
+    lines = []
+    for problem in error.errors():
+        names = [str(part) for part in problem["loc"] if not isinstance(part, int)]
+        variable = "COORDINATION_" + "__".join(name.upper() for name in names) if names else "settings"
+        lines.append(
+            f"{variable}: {problem['msg']} (given {problem.get('input')!r})" if names else problem["msg"]
+        )
+    return lines

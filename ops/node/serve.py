@@ -18,10 +18,11 @@ import threading
 from pathlib import Path
 
 import structlog
+from pydantic import ValidationError
 
 from adapters.http.app import create_app
 from adapters.http.auth import AuthConfig, public_keys_in
-from adapters.settings import NodeSettings, Profile
+from adapters.settings import NodeSettings, Profile, settings_problems
 from ops.logging import configure
 from ops.node.bootstrap import NodeParts
 from ops.node.interpreter import process_age_s, tune_for_a_node
@@ -74,7 +75,13 @@ def run_node(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tune_for_a_node()
     overrides = {"organisation": args.org} if args.org else {}
-    settings = NodeSettings.from_file(args.config, **overrides)
+    try:
+        settings = NodeSettings.from_file(args.config, **overrides)
+    except ValidationError as error:
+        print("ops.node.serve: the node's settings are invalid:", file=sys.stderr)
+        for line in settings_problems(error):
+            print(f"  {line}", file=sys.stderr)
+        return 2
     configure(json=settings.profile.value == "production")
     structlog.contextvars.bind_contextvars(organisation=settings.organisation)
     log = structlog.get_logger()
