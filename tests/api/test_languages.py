@@ -153,3 +153,18 @@ def test_a_successful_response_says_its_language_too(staff: tuple[Api, Api]) -> 
     assert read.status_code == 200
     assert read.headers["content-language"] == "da"
     assert "accept-language" in read.headers["vary"].lower()
+
+
+def test_the_dashboards_scripts_carry_the_pages_words_in_the_browsers_language(
+    memory_organisations: Organisations,
+) -> None:
+    client = memory_organisations.clients[CIVICA]
+    danish = client.get("/dashboard.js", headers={"Accept-Language": "da-DK,da;q=0.9,en;q=0.5"})
+    english = client.get("/dashboard.js", headers={"Accept-Language": "en-GB"})
+    municipal = client.get("/municipal-dashboard.js")
+    assert danish.text.startswith('self.I18N = {"lang": "da"') and "kvitteringer forsinket" in danish.text
+    assert "Overdragelser og genhusning: drift" in danish.text  # the page's heading
+    assert danish.headers["content-language"] == "da"
+    assert english.text.startswith('self.I18N = {"lang": "en", "messages": {}}')
+    assert english.headers["content-language"] == "en"
+    assert "Kommunens overblik" in municipal.text  # no header: Danish

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -123,9 +123,14 @@ def messages() -> tuple[Message, ...]:
     return tuple(found)
 
 
-def untranslated(catalogue: dict[str, str]) -> dict[str, str]:
-    """msgid -> where it is used, for each msgid the catalogue lacks."""
-    return {m.msgid: m.where for m in messages() if m.msgid is not None and m.msgid not in catalogue}
+def untranslated(catalogue: Mapping[str, str]) -> dict[str, str]:
+    """msgid -> where it is used, for each msgid the catalogue lacks (the dashboards' words too)."""
+    from adapters.http.i18n.pages import PAGES, page_strings
+
+    missing = {m.msgid: m.where for m in messages() if m.msgid is not None and m.msgid not in catalogue}
+    for script, page in PAGES.items():
+        missing |= dict.fromkeys(page_strings(script), f"adapters/http/static/{page} or {script}")
+    return {msgid: where for msgid, where in missing.items() if msgid not in catalogue}
 
 
 def main() -> int:
