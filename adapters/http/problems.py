@@ -160,9 +160,15 @@ def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     return problem_response(request, status, "invalid-request", detail, errors=errors)
 
 
+def _sentence(template: str, language: str, params: dict[str, object]) -> str:
+    """A template with its values in `language`; a sentence finished elsewhere (a stored warning, another
+    node's refusal) is matched against the catalogue's templates instead."""
+    return translate(template, language, params) if params else translate_text(template, language)
+
+
 def _domain(request: Request, exc: DomainError) -> JSONResponse:
     language = language_of(request.headers)
-    detail = translate(exc.template, language, exc.params)
+    detail = _sentence(exc.template, language, exc.params)
     rule = getattr(exc, "rule", None)
     if rule is not None:
         detail += translate(OVERRIDE_HINT, language, {"rule": rule})
@@ -179,7 +185,7 @@ def _domain(request: Request, exc: DomainError) -> JSONResponse:
 
 
 def _api(request: Request, exc: ApiProblem) -> JSONResponse:
-    detail = translate(exc.template, language_of(request.headers), exc.params)
+    detail = _sentence(exc.template, language_of(request.headers), exc.params)
     return problem_response(request, exc.status, exc.slug, detail, headers=exc.headers)
 
 

@@ -99,3 +99,14 @@ def test_a_finished_english_sentence_is_matched_to_its_template_and_translated()
     assert translate_text(text, DANISH) == "Husstand CIV-7 er allerede flyttet permanent"
     assert translate_text(text, ENGLISH) == text
     assert re.fullmatch("Something nobody wrote", translate_text("Something nobody wrote", DANISH))
+
+
+def test_a_stored_inflow_warning_reads_in_danish_though_only_its_finished_english_was_kept() -> None:
+    stored = (
+        "Odense C received 12 rehoused households in the last 12 months; this offer would make 13, "
+        "above the limit of 10"
+    )
+    assert translate_text(stored, DANISH) == (
+        "Odense C har modtaget 12 genhusede husstande de seneste 12 måneder; dette tilbud ville give 13, "
+        "over grænsen på 10"
+    )

@@ -678,6 +678,13 @@ MESSAGES: dict[str, str] = {
     "Placements per month": "Anvisninger pr. måned",
     "Offers, declines by category, overridden rules": "Tilbud, afslag pr. kategori, tilsidesatte regler",
     "Referral latency per department (hours)": "Svartid på henvisninger pr. forvaltning (timer)",
+    # Sentences finished before they reach the edge (kept in stored events), matched by their template
+    "{where} received {inflow} rehoused households in the last {months} months; this offer would make "
+    "{count}, above the limit of {limit}": (
+        "{where} har modtaget {inflow} genhusede husstande de seneste {months} måneder; dette tilbud ville give"
+        " {count}, over grænsen på {limit}"
+    ),
+    "the area": "Området",  # only ever at the start of the inflow warning
 }
 
 # Pydantic's validation errors, by error type (the English is pydantic's own message); placeholders are
