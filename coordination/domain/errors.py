@@ -6,7 +6,10 @@ from datetime import date
 
 
 def _plain(value: object) -> object:
-    """A value as the English log message shows it: dates and times in ISO 8601."""
+    """A value as the English log message shows it: dates and times in ISO 8601, a list of sentences (each
+    translated on its own at the edge) joined by semicolons."""
+    if isinstance(value, list | tuple):
+        return "; ".join(str(_plain(item)) for item in value)
     return value.isoformat() if isinstance(value, date) else value
 
 

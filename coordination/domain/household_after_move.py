@@ -126,7 +126,11 @@ class AfterTheMove:
             )
         gaps = [*self.settlement_gaps(), *network_gaps]
         if gaps:
-            raise NotSettled(f"Household {self.case_reference} is not settled: " + "; ".join(gaps))
+            raise NotSettled(
+                "Household {case_reference} is not settled: {gaps}",
+                case_reference=self.case_reference,
+                gaps=gaps,
+            )
         self._settled(at=at, by=by)
 
     def issue_handoff(self, *, referral_id: UUID, to: Holder, at: datetime, by: Actor) -> None:

@@ -102,6 +102,8 @@ def format_datetime(moment: datetime, language: str) -> str:
 
 
 def _value(value: object, language: str) -> object:
+    if isinstance(value, list | tuple):  # sentences, each its own msgid (a household's settlement gaps)
+        return "; ".join(translate_text(str(_value(item, language)), language) for item in value)
     if isinstance(value, datetime):
         return format_datetime(value, language)
     if isinstance(value, date):

@@ -685,6 +685,21 @@ MESSAGES: dict[str, str] = {
         " {count}, over grænsen på {limit}"
     ),
     "the area": "Området",  # only ever at the start of the inflow warning
+    "Household {case_reference} is not settled: {gaps}": "Husstand {case_reference} er ikke faldet til: {gaps}",
+    # Settlement gaps (coordination/domain/settlement.py, network.py), named in a NotSettled
+    "the household has not moved yet": "husstanden er ikke flyttet endnu",
+    "child {member_id} is not enrolled in a new {kind}": (
+        "barnet {member_id} er ikke indskrevet i {kind} i det nye område"
+    ),
+    "no active contact person in {where}": "ingen aktiv kontaktperson i {where}",
+    "the receiving area": "modtageområdet",
+    "practical and economic matters are not recorded as in order": (
+        "praktiske og økonomiske forhold er ikke registreret som i orden"
+    ),
+    "the household still asks for help": "husstanden beder stadig om hjælp",
+    "open items: {items}": "åbne punkter: {items}",
+    "school": "skole",
+    "daycare": "dagtilbud",
 }
 
 # Pydantic's validation errors, by error type (the English is pydantic's own message); placeholders are

@@ -116,7 +116,7 @@ def messages() -> tuple[Message, ...]:
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
             if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                 found.append(Message(argument.value, where))
-            elif isinstance(argument, ast.JoinedStr):
+            elif isinstance(argument, ast.JoinedStr | ast.BinOp):  # an f-string, or sentences added up
                 found.append(Message(None, where))
         if path.is_relative_to(ROOT / "coordination" / "domain"):
             found.extend(_value_errors(path, module))
