@@ -110,3 +110,14 @@ def test_a_stored_inflow_warning_reads_in_danish_though_only_its_finished_englis
         "Odense C har modtaget 12 genhusede husstande de seneste 12 måneder; dette tilbud ville give 13, "
         "over grænsen på 10"
     )
+
+
+def test_a_fact_refused_at_another_node_reads_in_danish_naming_the_same_organisation_twice() -> None:
+    refusal = (
+        "fab may not report practical matters in order: only the household's holder, the receiver of its "
+        "handoff or the receiver of an open bridge-building referral may (fab is a referrer of it)"
+    )
+    assert translate_text(refusal, DANISH) == (
+        "fab må ikke indberette praktiske forhold i orden: kun den, der har husstanden, modtageren af dens "
+        "overdragelse eller modtageren af en åben brobygningshenvisning må (fab er en henviser af den)"
+    )

@@ -136,14 +136,18 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     for template in sorted(da.MESSAGES, key=len, reverse=True):
         if not _FIELD.search(template):
             continue
-        pattern, last = "", 0
+        pattern, last, seen = "", 0, set()
         for match in _FIELD.finditer(template.replace("{{", "\0").replace("}}", "\1")):
-            pattern += re.escape(template[last : match.start()]) + f"(?P<{match.group(1)}>.+?)"
+            name = match.group(1)
+            # A value named twice is the same text twice.
+            group = f"(?P={name})" if name in seen else f"(?P<{name}>.+?)"
+            pattern += re.escape(template[last : match.start()]) + group
             last = match.end()
+            seen.add(name)
         pattern += re.escape(template[last:])
         try:
             found.append((re.compile(pattern.replace("\0", "{").replace("\1", "}") + r"\Z", re.S), template))
-        except re.error:  # a placeholder named twice: matched only by its template, with params
+        except re.error:  # not a pattern (cannot happen for a well-formed template): matched only with params
             continue
     return tuple(found)
 

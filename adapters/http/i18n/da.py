@@ -700,6 +700,39 @@ MESSAGES: dict[str, str] = {
     "open items: {items}": "åbne punkter: {items}",
     "school": "skole",
     "daycare": "dagtilbud",
+    # A fact's refusal (coordination/domain/entitlement.py), a finished sentence also sent between nodes
+    "{reporter} is not in this household's network: only its members may report {what}": (
+        "{reporter} er ikke i husstandens netværk: kun dets medlemmer må indberette {what}"
+    ),
+    "{reporter} may not report the enrolment of a child its referrals do not name: only {who} may "
+    "({reporter} is {relations})": (
+        "{reporter} må ikke indberette indskrivningen af et barn, som dens henvisninger ikke nævner: kun {who}"
+        " må ({reporter} er {relations})"
+    ),
+    "{reporter} may not report {what}: only {who} may ({reporter} is {relations})": (
+        "{reporter} må ikke indberette {what}: kun {who} må ({reporter} er {relations})"
+    ),
+    "the household's holder, the receiver of its handoff or the receiver of an open bridge-building referral": (
+        "den, der har husstanden, modtageren af dens overdragelse eller modtageren af en åben"
+        " brobygningshenvisning"
+    ),
+    "the household's holder or the receiver of a daycare or school referral naming that child": (
+        "den, der har husstanden, eller modtageren af en henvisning til dagtilbud eller skole, der nævner barnet"
+    ),
+    "a past member only": "kun et tidligere medlem",
+    "its owner": "dens ejer",
+    "its holder": "den, der har den",
+    "the receiver of its handoff": "modtageren af dens overdragelse",
+    "the receiver of a referral about it": "modtageren af en henvisning om den",
+    "a referrer of it": "en henviser af den",
+    "a support provider to it": "en støtteyder for den",
+    "child enrolled": "et barns indskrivning",
+    "contact person linked": "en tilknyttet kontaktperson",
+    "contact person unlinked": "en fjernet kontaktperson",
+    "practical matters in order": "praktiske forhold i orden",
+    "no longer asks for help": "at husstanden ikke længere beder om hjælp",
+    "follow up visit done": "et gennemført opfølgningsbesøg",
+    "settled": "at husstanden er faldet til",
 }
 
 # Pydantic's validation errors, by error type (the English is pydantic's own message); placeholders are
