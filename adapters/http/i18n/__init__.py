@@ -123,10 +123,14 @@ def translate(template: str, language: str, params: Mapping[str, object] | None 
     if not params:
         return text
     values = {name: _value(value, language) for name, value in params.items()}
-    try:
-        return text.format(**values)
-    except (KeyError, IndexError, ValueError):
-        return template.format(**values)
+    # A translation that does not fit its values (a wrong placeholder) must not turn a problem into a 500:
+    # the English sentence then, and the catalogue test names the translation.
+    for candidate in (text, template):
+        try:
+            return candidate.format(**values)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            continue
+    return template
 
 
 @lru_cache(maxsize=1)
@@ -191,7 +195,7 @@ def validation_message(error: Mapping[str, object], language: str) -> str:
         )
     try:
         return template.format(**context)
-    except (KeyError, IndexError, ValueError):
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
         return f"{_INVALID[language]} ({kind})"
 
 
