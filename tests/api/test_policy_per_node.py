@@ -1,6 +1,6 @@
 """Each node follows its own policy (COORDINATION_POLICY__*, COORDINATION_WATERBED__*): Brabrand offers one
 dwelling for permanent rehousing where the sources' default is two; the node shows what it runs with at
-/operations/policy; a setting out of range or misspelt stops the start, naming its variable."""
+/operations; a setting out of range or misspelt stops the start, naming its variable."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def brabrand(
 
 def test_the_node_shows_the_policy_it_runs_with_at_operations(brabrand: Organisations) -> None:
     operator = brabrand.api(CIVICA, role=Role.OPERATOR)
-    shown: dict[str, Any] = operator.ok(operator.get("/operations/policy"))
+    shown: dict[str, Any] = operator.ok(operator.get("/operations"))
     assert shown["organisation"] == CIVICA
     assert shown["policy"]["offers_for_permanent"] == 1
     assert shown["policy"]["offers_for_temporary"] == 1  # not set: the default
@@ -73,9 +73,9 @@ def test_a_node_offering_one_dwelling_asks_for_an_override_before_a_second_offer
     assert "permanent rehousing allows 1" in refused.json()["detail"]
 
 
-def test_an_operator_without_the_role_cannot_read_the_policy(brabrand: Organisations) -> None:
+def test_a_consultant_cannot_read_the_operations_figures_and_policy(brabrand: Organisations) -> None:
     consultant = brabrand.api(CIVICA)
-    assert consultant.get("/operations/policy").status_code == 403
+    assert consultant.get("/operations").status_code == 403
 
 
 def test_a_policy_setting_out_of_range_or_misspelt_is_refused_naming_its_variable(

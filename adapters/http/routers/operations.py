@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -65,20 +65,6 @@ def operations_dashboard(
         now=now,
         exchange=figures,
     )
-
-
-@router.get("/operations/policy", operation_id="operations_policy", responses=responses(401, 403))
-def operations_policy(access: Annotated[Access, guard("operations")]) -> dict[str, Any]:
-    """The policy this node runs with (COORDINATION_POLICY__* and COORDINATION_WATERBED__*, docs/configuration.md):
-    offers per rehousing, SLA days, retention, closed half-holidays, the waterbed guard's inflow limit and
-    window. The waterbed guard applies at a housing organisation's node only."""
-    app = access.node.app
-    waterbed = getattr(app, "waterbed_policy", None)
-    return {
-        "organisation": access.node.organisation,
-        "policy": app.policy.model_dump(mode="json"),
-        "waterbed": None if waterbed is None else waterbed.model_dump(mode="json"),
-    }
 
 
 @router.get("/dashboard", include_in_schema=False)

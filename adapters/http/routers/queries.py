@@ -201,11 +201,16 @@ class OperationsFigures(BaseModel):
     overdue_acknowledgements: int
     overdue_completions: int
     stalled: int
+    # The policy this node runs with (COORDINATION_POLICY__*, docs/configuration.md), and its waterbed
+    # guard's (COORDINATION_WATERBED__*; a housing organisation's node only).
+    policy: dict[str, Any]
+    waterbed: dict[str, Any] | None
 
 
 @router.get("/operations", operation_id="operations", responses=READ)
 def operations(request: Request, access: Annotated[Access, guard("operations")]) -> OperationsFigures:
-    """Projection lag, the exchange's counters, handoff latency and overdue counts (no personal data)."""
+    """Projection lag, the exchange's counters, handoff latency and overdue counts (no personal data), and the
+    policy the node runs with."""
     health: NodeHealth = request.app.state.health
     node = access.node
     return health.figures("operations", lambda: operations_figures(node))
@@ -236,6 +241,7 @@ def operations_figures(node: ApiNode) -> OperationsFigures:
             )
         )
     owed = models.handoffs.owed_by(node.organisation, node.clock())
+    waterbed = getattr(node.app, "waterbed_policy", None)
     return OperationsFigures(
         organisation=node.organisation,
         projections={name: ProjectionFigures(**figures) for name, figures in models.status().items()},
@@ -245,6 +251,8 @@ def operations_figures(node: ApiNode) -> OperationsFigures:
         overdue_acknowledgements=sum(r.acknowledgement_overdue for r in owed),
         overdue_completions=sum(r.completion_overdue for r in owed),
         stalled=sum(r.stalled for r in owed),
+        policy=node.app.policy.model_dump(mode="json"),
+        waterbed=None if waterbed is None else waterbed.model_dump(mode="json"),
     )
 
 
