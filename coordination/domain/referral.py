@@ -22,6 +22,8 @@ from coordination.domain.referral_rules import (
     lawful_basis,
     require_aware,
     require_daycare_details,
+    require_party,
+    require_step,
 )
 from coordination.domain.referral_values import (
     ChildFacts,
@@ -305,41 +307,13 @@ class Referral(Aggregate):
         return f"{str(self.id)[:8]}…"
 
     def _require_receiver(self, by: Actor, step: str) -> None:
-        if by.organisation != self.receiver:
-            raise NotPermitted(
-                "Only the receiver {receiver} may {step} referral {referral}, not {organisation}",
-                receiver=self.receiver,
-                step=step,
-                referral=self._short_id,
-                organisation=by.organisation,
-            )
+        require_party("receiver", self.receiver, by, step, self._short_id)
 
     def _require_referrer(self, by: Actor, step: str) -> None:
-        if by.organisation != self.referrer:
-            raise NotPermitted(
-                "Only the referrer {referrer} may {step} referral {referral}, not {organisation}",
-                referrer=self.referrer,
-                step=step,
-                referral=self._short_id,
-                organisation=by.organisation,
-            )
+        require_party("referrer", self.referrer, by, step, self._short_id)
 
     def _require_step(self, step: str, at: datetime, *allowed: ReferralStatus) -> None:
-        if self.status not in allowed:
-            raise ReferralNotOpen(
-                "Referral {referral} is {words}; it cannot be {step}",
-                referral=self._short_id,
-                words=self.status.words,
-                step=step,
-            )
-        require_aware(at)
-        # History is read as a sequence (latency, audits): a step dated before the last one would reorder it.
-        if at < self.last_step_at:
-            raise InvalidInput(
-                "A step at {at} is dated before the referral's last step at {last_step_at}",
-                at=at,
-                last_step_at=self.last_step_at,
-            )
+        require_step(self.status, self.last_step_at, step, at, allowed, self._short_id)
 
     # Recorders: state changes only; they re-run on every replay.
 

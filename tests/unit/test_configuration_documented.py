@@ -20,7 +20,9 @@ def test_the_configuration_document_names_every_setting_and_only_those() -> None
     named = set(re.findall(r"COORDINATION_[A-Z0-9_]*[A-Z0-9]", DOCUMENT.read_text()))
     read = {f"COORDINATION_{name.upper()}" for name in NodeSettings.model_fields if name not in NESTED}
     read |= {
-        f"COORDINATION_{name.upper()}__{setting.upper()}" for name, model in NESTED.items() for setting in model.model_fields
+        f"COORDINATION_{name.upper()}__{setting.upper()}"
+        for name, model in NESTED.items()
+        for setting in model.model_fields
     }
     read |= {f"COORDINATION_{name.upper()}" for name in NESTED}  # the whole policy as JSON
     assert read - named == set(), "settings the document does not name"

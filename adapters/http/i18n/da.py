@@ -211,7 +211,7 @@ MESSAGES: dict[str, str] = {
     "A referral goes to another organisation; {organisation} cannot refer to {receiver!r}": (
         "En henvisning går til en anden organisation; {organisation} kan ikke henvise til {receiver!r}"
     ),
-    "A referral to {receiver} reached {organisation}": "En henvisning til {receiver} nåede {organisation}",
+    "A referral to {to} reached {node}": "En henvisning til {to} nåede {node}",
     "A snapshot of {originator_id} is of an erased household": (
         "Et øjebliksbillede af {originator_id} er af en slettet husstand"
     ),
@@ -485,7 +485,7 @@ MESSAGES: dict[str, str] = {
     "{member_id} is not a child of household {case_reference}": (
         "{member_id} er ikke et barn i husstand {case_reference}"
     ),
-    "{organisation} ({application}) does not take {command}": "{organisation} ({application}) modtager ikke {command}",
+    "{node} does not take {command}": "{node} modtager ikke {command}",
     "{organisation} already holds household {case_reference}": "{organisation} har allerede husstand {case_reference}",
     "{organisation} does not own household {household_id}": "{organisation} ejer ikke husstand {household_id}",
     "{organisation} erased no household {household_id}": (
