@@ -24,8 +24,10 @@ from adapters.exchange.key_directory import KeyOwners
 from adapters.exchange.transport import Transport
 from adapters.http.key_server import serve_exchange_keys
 from adapters.http.node import ApiNode
+from adapters.kafka.group import GroupTransport
 from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
+from adapters.sql.leadership import Leadership
 from adapters.sql.node_db import PostgresDatabase, SqliteDatabase, database_for
 from adapters.sql.pool_backoff import cap_reconnect_backoff
 from coordination.applications.area_guard import InflowProvider
@@ -40,6 +42,7 @@ from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY
 from coordination.projections.history import HistoryEntry
 from ops.node.exchange import Exchange, Node, exchange_figures, exchange_running
 from ops.node.read_models import ReadModels, open_views_beside
+from ops.node.replicas import leadership_for, node_roles, running_here_or_elsewhere
 from ops.node.timers import NodeTimers, start_timers
 
 NodeDatabase = SqliteDatabase | PostgresDatabase
@@ -162,6 +165,7 @@ class NodeParts:
         self.read_models = node_read_models(settings, self.app) if read_models else None
         self.key_owners = KeyOwners() if key_owners is None else key_owners
         self.timers: NodeTimers | None = None
+        self.leadership: Leadership | None = None
         self._stop_key_server: Callable[[], None] | None = None
         self._closed = False
 
@@ -210,7 +214,9 @@ class NodeParts:
         backoff = 0.5
         while not stopping.is_set():
             try:
-                return self.on_exchange(KafkaTransport(self.settings.kafka()))
+                # Replicas share the organisation's partitions through its consumer group.
+                transport = GroupTransport if self.settings.replicated else KafkaTransport
+                return self.on_exchange(transport(self.settings.kafka()))
             except KafkaError as error:
                 log = structlog.get_logger()
                 log.warning(
@@ -230,10 +236,37 @@ class NodeParts:
             app=self.app,
             db=self.db,
             read_models=self.read_models,
-            exchange_figures=lambda: exchange_figures(node, exchange),
-            exchange_running=lambda: exchange_running(node),
+            exchange_figures=lambda: self._figures(node, exchange),
+            exchange_running=lambda: (
+                exchange_running(node)
+                if self.leadership is None
+                else running_here_or_elsewhere(node, self.leadership)
+            ),
             exchange_keys=node.exchange_keys,
         )
+
+    def _figures(self, node: Node, exchange: Exchange | None) -> dict[str, Any]:
+        figures = exchange_figures(node, exchange)
+        if self.leadership is not None:  # which of the node's one-at-a-time jobs this replica runs
+            figures["roles_held"] = self.leadership.held()
+        return figures
+
+    def start_node(self) -> None:
+        """Start the node on the exchange and its timers: on PostgreSQL as one of its replicas, each of
+        its one-at-a-time jobs (relay, sealer, each projection runner, timers) run where its advisory lock
+        is held (ops/node/replicas.py); elsewhere all of them here."""
+        node = self.node
+        assert node is not None
+        interval = self.settings.timers_interval_s
+        timers = None if interval <= 0 else NodeTimers(self.app, interval_s=interval)
+        leadership = leadership_for(self.settings, node_roles(node, timers))
+        if leadership is None:
+            node.start()
+            self.start_timers()
+            return
+        node.start(singletons=False)
+        self.timers, self.leadership = timers, leadership
+        leadership.start()
 
     def serve_exchange_keys(self) -> None:
         """Without its full API, the node still answers its peers' exchange-key requests (when it has
@@ -251,6 +284,8 @@ class NodeParts:
         if self._closed:
             return
         self._closed = True
+        if self.leadership is not None:
+            self.leadership.stop()  # its roles stopped, and their locks released for the other replicas
         if self.timers is not None:
             self.timers.stop()
         if self._stop_key_server is not None:

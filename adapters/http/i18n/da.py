@@ -733,6 +733,69 @@ MESSAGES: dict[str, str] = {
     "no longer asks for help": "at husstanden ikke længere beder om hjælp",
     "follow up visit done": "et gennemført opfølgningsbesøg",
     "settled": "at husstanden er faldet til",
+    # Merged from main (caseload, reasons, daycare places, erasure): translated when the branches met
+    "Household {id} was erased at {organisation} ({where})": (
+        "Husstand {id} blev slettet hos {organisation} ({where})"
+    ),
+    "its owner's erasure record": "ejerens registrering af sletningen",
+    "query.cursor: {cursor!r} is not a cursor of the caseload": (
+        "query.cursor: {cursor!r} er ikke en markør i sagsoversigten"
+    ),
+    "query.termination_from: after termination_to": "query.termination_from: ligger efter termination_to",
+    "The household offer {offer_id} was made to is erased": (
+        "Husstanden, som tilbud {offer_id} blev givet til, er slettet"
+    ),
+    "A place offered here is assessed against the institution's intake": (
+        "En plads, der tilbydes her, vurderes ud fra institutionens optag"
+    ),
+    "A reason code is required, one of: {codes}": "Der kræves en begrundelseskode, en af: {codes}",
+    "{code!r} is not a reason code for a {reason_for}; one of: {codes}": (
+        "{code!r} er ikke en begrundelseskode for {reason_for}; en af: {codes}"
+    ),
+    "The reason code 'other' needs the reason described in the text": (
+        "Begrundelseskoden 'other' kræver, at begrundelsen beskrives i teksten"
+    ),
+    "A daycare place names its institution": "En dagtilbudsplads skal angive sin institution",
+    "A place starts between today and two years from now, not on {starts_on}": (
+        "En plads starter mellem i dag og to år frem, ikke {starts_on}"
+    ),
+    "{priority_reason!r} is not a priority reason; one of: {reasons}": (
+        "{priority_reason!r} er ikke en prioriteringsgrund; en af: {reasons}"
+    ),
+    "The intake assessed is of another institution or year than the place": (
+        "Det vurderede optag gælder en anden institution eller et andet år end pladsen"
+    ),
+    "This place would bring the share of children from the housing areas of dagtilbudsloven § 26 a in "
+    "{institution}'s intake for {year} to {share:.0f} %, past {limit} %": (
+        "Denne plads ville bringe andelen af børn fra boligområderne i dagtilbudslovens § 26 a i {institution}s"
+        " optag for {year} op på {share:.0f} %, over {limit} %"
+    ),
+    "Referral {referral} is no daycare referral; it is offered no place": (
+        "Henvisning {referral} er ikke en dagtilbudshenvisning; der tilbydes ingen plads"
+    ),
+    "Only {referrer} or {receiver} may record the family's answer to the place of referral {referral}; "
+    "{organisation} may not": (
+        "Kun {referrer} eller {receiver} må registrere familiens svar på pladsen i henvisning {referral};"
+        " {organisation} må ikke"
+    ),
+    "Referral {referral} has no place offered awaiting the family's answer": (
+        "Henvisning {referral} har ingen tilbudt plads, der venter på familiens svar"
+    ),
+    "Referral {referral} was already offered a place at {institution}; the family must decline it before "
+    "another is offered": (
+        "Henvisning {referral} har allerede fået tilbudt en plads i {institution}; familien skal afslå den, før"
+        " en anden tilbydes"
+    ),
+    "A referral of kind other needs a description of what it asks for in its note": (
+        "En henvisning af typen andet skal beskrive i sin note, hvad den beder om"
+    ),
+    "accepted by the family": "accepteret af familien",
+    "declined by the family": "afslået af familien",
+    "household decline": "husstandens afslag",
+    "provider decline": "udbyderens afvisning",
+    "withdrawal": "tilbagetrækning",
+    "hold": "berostillelse",
+    "override": "tilsidesættelse",
 }
 
 # Pydantic's validation errors, by error type (the English is pydantic's own message); placeholders are
