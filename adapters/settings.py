@@ -7,10 +7,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from adapters.kafka.transport import KafkaSettings
+from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
+from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY, WaterbedPolicy
 
 
 class Store(StrEnum):
@@ -36,7 +38,10 @@ class Profile(StrEnum):
 class NodeSettings(BaseSettings):
     """Everything a node needs to know about where it stores and how it protects its history."""
 
-    model_config = SettingsConfigDict(env_prefix="COORDINATION_", env_file=None, extra="ignore")
+    # `__` reaches into the policies: COORDINATION_POLICY__OFFERS_FOR_PERMANENT=1.
+    model_config = SettingsConfigDict(
+        env_prefix="COORDINATION_", env_file=None, extra="ignore", env_nested_delimiter="__"
+    )
 
     organisation: str = "civica"
     profile: Profile = Profile.DEVELOPMENT
@@ -158,6 +163,11 @@ class NodeSettings(BaseSettings):
     # How often a running node runs its timers on the wall clock (offers past expiry, referrals past due,
     # erasures past retention: ops/node/timers.py); 0 turns them off (e.g. when another process runs them).
     timers_interval_s: float = Field(default=300.0, ge=0)
+    # Local practice this node follows (docs/configuration.md, "Policy"): offers per rehousing, SLA days,
+    # retention, closed half-holidays; and its waterbed guard's inflow limit and window. The sources'
+    # figures by default; a value out of range or a misspelt name is a startup error.
+    policy: RehousingPolicy = DEFAULT_POLICY
+    waterbed: WaterbedPolicy = DEFAULT_WATERBED_POLICY
 
     @field_validator("peer_urls", mode="before")
     @classmethod
@@ -231,3 +241,16 @@ class NodeSettings(BaseSettings):
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+
+def settings_problems(error: ValidationError) -> list[str]:
+    """Each refused setting as a line naming its variable (COORDINATION_POLICY__OFFERS_FOR_PERMANENT: ...),
+    for the start to say instead of a traceback."""
+    lines = []
+    for problem in error.errors():
+        names = [str(part) for part in problem["loc"] if not isinstance(part, int)]
+        variable = "COORDINATION_" + "__".join(name.upper() for name in names) if names else "settings"
+        lines.append(
+            f"{variable}: {problem['msg']} (given {problem.get('input')!r})" if names else problem["msg"]
+        )
+    return lines

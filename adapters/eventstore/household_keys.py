@@ -221,7 +221,10 @@ class HouseholdKeys:
             if forgotten == self._forgotten:  # not erased elsewhere while it was read
                 self._keys[household_id] = key
         if key is None:
-            raise HouseholdErased(f"Household {household_id} was erased; nothing personal is stored about it")
+            raise HouseholdErased(
+                "Household {household_id} was erased; nothing personal is stored about it",
+                household_id=household_id,
+            )
         return key
 
     def for_reading(self, household_id: UUID) -> bytes | None:

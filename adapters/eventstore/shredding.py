@@ -161,7 +161,10 @@ class ShreddingMapper(Mapper[UUID]):
         if key is None:
             if type(domain_event) is Snapshot:
                 # Erasure deletes the snapshots of the household's aggregates; this one was missed.
-                raise HouseholdErased(f"A snapshot of {domain_event.originator_id} is of an erased household")
+                raise HouseholdErased(
+                    "A snapshot of {originator_id} is of an erased household",
+                    originator_id=domain_event.originator_id,
+                )
             return redaction(type(domain_event), name).erased(shredded.kept)
         try:
             plain = AESGCM(key).decrypt(shredded.nonce, shredded.ciphertext, _aad(domain_event, name))

@@ -140,7 +140,7 @@ class HttpKeyDirectory:
     def _fetch(self, owner: str, household_id: UUID, sealed_for: str | None) -> bytes | None:
         base = self._peers.get(owner)
         if base is None:
-            raise KeyNotShared(f"No API URL is configured for {owner} (COORDINATION_PEER_URLS)")
+            raise KeyNotShared("No API URL is configured for {owner} (COORDINATION_PEER_URLS)", owner=owner)
         headers = {"Authorization": f"Bearer {self._token(owner)}", "X-Purpose": self.PURPOSE}
         path = f"/v1/exchange-keys/{household_id}"
         if sealed_for is not None:
@@ -159,7 +159,12 @@ class HttpKeyDirectory:
         if response.status_code in (404, 410):
             return None
         if response.status_code == 403:
-            raise KeyNotShared(f"{owner} does not share household {household_id}'s key with {self.requester}")
+            raise KeyNotShared(
+                "{owner} does not share household {household_id}'s key with {requester}",
+                owner=owner,
+                household_id=household_id,
+                requester=self.requester,
+            )
         if response.status_code != 200:
             raise KeyUnavailable(f"{owner}'s API answered {response.status_code} for an exchange key")
         return base64.b64decode(response.json()["key"])

@@ -131,11 +131,18 @@ class ExchangeKeys:
         something was sealed for it; None once erased. KeyNotShared for anyone else."""
         if requester != sealed_for:
             raise KeyNotShared(
-                f"What was sealed for {sealed_for} about household {household_id} opens for {sealed_for}"
-                f" alone, not for {requester}"
+                "What was sealed for {sealed_for} about household {household_id} opens for {sealed_for} alone, "
+                "not for {requester}",
+                sealed_for=sealed_for,
+                household_id=household_id,
+                requester=requester,
             )
         if not self._sealed_for(household_id, requester):
-            raise KeyNotShared(f"No personal fields of household {household_id} were sent to {requester}")
+            raise KeyNotShared(
+                "No personal fields of household {household_id} were sent to {requester}",
+                household_id=household_id,
+                requester=requester,
+            )
         if self._legacy.is_erased(household_id):
             return None  # told only to a recipient: to anyone else, not even that the household was here
         return self._keys.for_reading(recipient_key_id(household_id, requester))
@@ -151,7 +158,9 @@ class ExchangeKeys:
             )
         if not given:
             raise KeyNotShared(
-                f"No personal fields of household {household_id} were sent to {to} under the old key"
+                "No personal fields of household {household_id} were sent to {to} under the old key",
+                household_id=household_id,
+                to=to,
             )
         return self._legacy.for_reading(household_id)
 

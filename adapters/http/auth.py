@@ -47,9 +47,13 @@ class Principal:
         return Actor(organisation=self.organisation, person=self.person, role=self.role)
 
 
-def _unauthenticated(detail: str) -> ApiProblem:
+def _unauthenticated(template: str, /, **params: object) -> ApiProblem:
     return ApiProblem(
-        401, "not-authenticated", detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        401,
+        "not-authenticated",
+        template,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        **params,
     )
 
 
@@ -59,13 +63,19 @@ def verify(token: str, config: AuthConfig) -> Principal:
         unverified = jwt.decode(token, options={"verify_signature": False})
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as error:
-        raise _unauthenticated(f"The bearer token is malformed: {error}") from None
+        raise _unauthenticated("The bearer token is malformed: {error}", error=error) from None
     if header.get("alg") != ALGORITHM:
-        raise _unauthenticated(f"The bearer token must be signed with {ALGORITHM}, not {header.get('alg')!r}")
+        raise _unauthenticated(
+            "The bearer token must be signed with {algorithm}, not {alg!r}",
+            algorithm=ALGORITHM,
+            alg=header.get("alg"),
+        )
     issuer = unverified.get("iss")
     key = config.public_keys.get(issuer) if isinstance(issuer, str) else None
     if key is None:
-        raise _unauthenticated(f"The token's issuer {issuer!r} is not an organisation this node trusts")
+        raise _unauthenticated(
+            "The token's issuer {issuer!r} is not an organisation this node trusts", issuer=issuer
+        )
     try:
         claims = jwt.decode(
             token,
@@ -80,25 +90,28 @@ def verify(token: str, config: AuthConfig) -> Principal:
         raise _unauthenticated("The bearer token has expired") from None
     except jwt.InvalidAudienceError:
         raise _unauthenticated(
-            f"The bearer token is not addressed to this node ({config.audience})"
+            "The bearer token is not addressed to this node ({audience})", audience=config.audience
         ) from None
     except jwt.InvalidSignatureError:
-        raise _unauthenticated(f"The bearer token's signature is not {issuer}'s") from None
+        raise _unauthenticated("The bearer token's signature is not {issuer}'s", issuer=issuer) from None
     except jwt.PyJWTError as error:
-        raise _unauthenticated(f"The bearer token is invalid: {error}") from None
+        raise _unauthenticated("The bearer token is invalid: {error}", error=error) from None
     lifetime, remaining = claims["exp"] - claims["iat"], claims["exp"] - datetime.now(UTC).timestamp()
     if max(lifetime, remaining - config.leeway.total_seconds()) > MAX_LIFETIME.total_seconds():
         raise _unauthenticated(
-            f"The bearer token lives longer than {MAX_LIFETIME.total_seconds() / 3600:.0f} hours "
-            "(exp - iat); ask your organisation for a shorter-lived one"
+            "The bearer token lives longer than {hours:.0f} hours (exp - iat); ask your organisation for a "
+            "shorter-lived one",
+            hours=MAX_LIFETIME.total_seconds() / 3600,
         )
     # An organisation vouches only for its own people.
     if claims.get("org") != issuer:
-        raise _unauthenticated(f"The token's org claim {claims.get('org')!r} is not its issuer {issuer!r}")
+        raise _unauthenticated(
+            "The token's org claim {org!r} is not its issuer {issuer!r}", org=claims.get("org"), issuer=issuer
+        )
     try:
         role = Role(claims.get("role"))
     except ValueError:
-        raise _unauthenticated(f"The token's role {claims.get('role')!r} is not a role") from None
+        raise _unauthenticated("The token's role {role!r} is not a role", role=claims.get("role")) from None
     if role not in PERSON_ROLES or not isinstance(claims["sub"], str) or not claims["sub"].strip():
         raise _unauthenticated("The token must name a person (sub) acting in a person's role")
     return Principal(organisation=issuer, person=claims["sub"], role=role)

@@ -228,7 +228,12 @@ def _gone_if_erased(node: ApiNode, id: UUID, owner: str | None) -> None:
     if keys is not None and keys.is_erased(id):
         where = f"{owner}'s /erasures/{id}" if owner else "its owner's erasure record"
         raise ApiProblem(
-            410, "household-erased", f"Household {id} was erased at {node.organisation} ({where})"
+            410,
+            "household-erased",
+            "Household {id} was erased at {organisation} ({where})",
+            id=id,
+            organisation=node.organisation,
+            where=where,
         )
 
 
@@ -246,29 +251,51 @@ def load_subject(node: ApiNode, kind: str, id: UUID) -> Subject:
     return SUBJECTS[kind][1](node, id)
 
 
+def _refused(template: str, **params: object) -> ApiProblem:
+    return ApiProblem(403, "not-permitted", template, **params)
+
+
 def permitted(
     rule: Rule, principal: Principal, node_organisation: str, subject: Subject | None
-) -> str | None:
-    """None if the rule lets the principal act; otherwise why not, in a sentence."""
+) -> ApiProblem | None:
+    """None if the rule lets the principal act; otherwise the 403 saying why not, in a sentence."""
     org = principal.organisation
     if principal.role not in rule.roles:
-        return f"A {principal.role} may not do this"
+        return _refused("A {role} may not do this", role=principal.role)
     if rule.ownership is Ownership.ANY:
         return None
     if rule.ownership is Ownership.MEMBER:
         assert subject is not None
         if org not in subject.members:
-            return f"{org} is not in the network of household {subject.id} as {node_organisation}'s node knows it"
+            return _refused(
+                "{organisation} is not in the network of household {household_id} as {node}'s node knows it",
+                organisation=org,
+                household_id=subject.id,
+                node=node_organisation,
+            )
         if org != node_organisation and node_organisation != subject.owner:
-            return f"{org} reads household {subject.id}'s network at its own node or its owner's, not here"
+            return _refused(
+                "{organisation} reads household {household_id}'s network at its own node or its owner's, not here",
+                organisation=org,
+                household_id=subject.id,
+            )
         return None
     if rule.ownership is Ownership.PARTY_ANYWHERE:
         assert subject is not None
         if org in (subject.referrer, subject.receiver):
             return None
-        return f"{org} neither sent nor received {subject.kind} {subject.id}"
+        return _refused(
+            "{organisation} neither sent nor received {kind} {id}",
+            organisation=org,
+            kind=subject.kind,
+            id=subject.id,
+        )
     if org != node_organisation:
-        return f"Only {node_organisation} changes or reads this on its own node, not {org}"
+        return _refused(
+            "Only {node} changes or reads this on its own node, not {organisation}",
+            node=node_organisation,
+            organisation=org,
+        )
     if rule.ownership is Ownership.NODE:
         return None
     assert subject is not None
@@ -281,7 +308,14 @@ def permitted(
     if org in wanted:
         return None
     whose = subject.owner or subject.referrer
-    return f"{org} is not the {rule.ownership} of {subject.kind} {subject.id} ({whose}'s)"
+    return _refused(
+        "{organisation} is not the {ownership} of {kind} {id} ({whose}'s)",
+        organisation=org,
+        ownership=str(rule.ownership),
+        kind=subject.kind,
+        id=subject.id,
+        whose=whose,
+    )
 
 
 @dataclass(frozen=True)
@@ -305,20 +339,26 @@ def _subject_id(request: Request, kind: str) -> UUID:
     try:
         return UUID(request.path_params[param])
     except (KeyError, ValueError):
-        raise ApiProblem(400, "invalid-request", f"path.{param}: not a UUID") from None
+        raise ApiProblem(400, "invalid-request", "path.{param}: not a UUID", param=param) from None
 
 
 def _authorise(operation: str, request: Request, principal: Principal, purpose: str | None) -> Access:
     node: ApiNode = request.app.state.node
     rule = POLICY[operation]
     if principal.role not in rule.roles:  # before any load: a role that may never do this learns nothing
-        raise ApiProblem(403, "not-permitted", f"A {principal.role} may not {operation.replace('_', ' ')}")
+        raise ApiProblem(
+            403,
+            "not-permitted",
+            "A {role} may not {operation}",
+            role=principal.role,
+            operation=operation.replace("_", " "),
+        )
     subject = (
         None if rule.subject is None else load_subject(node, rule.subject, _subject_id(request, rule.subject))
     )
     refusal = permitted(rule, principal, node.organisation, subject)
     if refusal is not None:
-        raise ApiProblem(403, "not-permitted", refusal)
+        raise refusal
     if rule.personal:
         if purpose is None or len(purpose.strip()) < 3:
             raise ApiProblem(

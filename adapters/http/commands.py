@@ -64,21 +64,27 @@ def expected_version(if_match: str | None, access: Access) -> int | None:
         raise ApiProblem(
             428,
             "if-match-required",
-            f"header.If-Match: changing {access.subject.kind} {access.subject.id} needs the ETag "
-            f"you decided on (it is at {etag(access.subject.version)})",
+            "header.If-Match: changing {kind} {id} needs the ETag you decided on (it is at {etag})",
+            kind=access.subject.kind,
+            id=access.subject.id,
+            etag=etag(access.subject.version),
         )
     if if_match.strip() == "*":
         return None
     found = _ETAG.match(if_match)
     if found is None:
-        raise ApiProblem(400, "invalid-request", f'header.If-Match: {if_match!r} is not an ETag like "3"')
+        raise ApiProblem(
+            400, "invalid-request", 'header.If-Match: {if_match!r} is not an ETag like "3"', if_match=if_match
+        )
     if found.group(1):
         # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches, whatever its number.
         raise ApiProblem(
             412,
             "precondition-failed",
-            f"header.If-Match: {if_match.strip()} is a weak tag and If-Match never matches a weak tag "
-            f'(RFC 9110 §13.1.1); send the ETag as it was given, e.g. "{found.group(3)}"',
+            "header.If-Match: {tag} is a weak tag and If-Match never matches a weak tag (RFC 9110 §13.1.1); "
+            'send the ETag as it was given, e.g. "{strong}"',
+            tag=if_match.strip(),
+            strong=found.group(3),
         )
     return int(found.group(3))
 
@@ -149,7 +155,10 @@ def run_command(
         replayed = True
     if not node.app.fingerprint_matches(first.fingerprint, fingerprint):
         raise ApiProblem(
-            422, "idempotency-key-reused", f"header.Idempotency-Key: {key} was used for a different request"
+            422,
+            "idempotency-key-reused",
+            "header.Idempotency-Key: {key} was used for a different request",
+            key=key,
         )
     headers = {**first.headers, **({"Idempotent-Replayed": "true"} if replayed else {})}
     return JSONResponse(first.body, status_code=first.status, headers=headers)

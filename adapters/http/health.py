@@ -259,7 +259,8 @@ class NodeHealth:
             raise ApiProblem(
                 503,
                 "store-unavailable",
-                f"The node's store does not answer ({failing['error']}); try again shortly",
+                "The node's store does not answer ({error}); try again shortly",
+                error=failing["error"],
                 headers={"Retry-After": "5"},
             )
 
@@ -275,8 +276,10 @@ class NodeHealth:
             raise ApiProblem(
                 503,
                 "store-unavailable",
-                f"The {name} figures did not come within {budget:g} s (the store or the view store is slow "
-                "or down); try again shortly",
+                "The {name} figures did not come within {budget:g} s (the store or the view store is slow or "
+                "down); try again shortly",
+                name=name,
+                budget=budget,
                 headers={"Retry-After": "5"},
             ) from None
 

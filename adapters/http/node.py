@@ -84,14 +84,23 @@ class ApiNode:
     def serving(self, cls: type[N], what: str) -> N:
         """The node's application if its organisation role keeps `what`; 404 otherwise."""
         if not isinstance(self.app, cls):
-            raise ApiProblem(404, "not-served-here", f"{self.organisation}'s node keeps no {what}")
+            raise ApiProblem(
+                404,
+                "not-served-here",
+                "{organisation}'s node keeps no {what}",
+                organisation=self.organisation,
+                what=what,
+            )
         return self.app
 
     def queries(self) -> Queries:
         """The read models, caught up with every command this node has stored (a caller reads its writes)."""
         if self.read_models is None:
             raise ApiProblem(
-                404, "not-served-here", f"{self.organisation}'s node has no read models attached"
+                404,
+                "not-served-here",
+                "{organisation}'s node has no read models attached",
+                organisation=self.organisation,
             )
         with self._catch_up:
             self.read_models.catch_up()

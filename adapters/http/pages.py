@@ -26,7 +26,9 @@ def page_after(items: Sequence[T], key: Callable[[T], str], cursor: str | None, 
     if cursor is not None:
         keys = [key(item) for item in items]
         if cursor not in keys:
-            raise ApiProblem(400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of this list")
+            raise ApiProblem(
+                400, "invalid-request", "query.cursor: {cursor!r} is not a cursor of this list", cursor=cursor
+            )
         start = keys.index(cursor) + 1
     chosen = list(items[start : start + limit])
     more = start + limit < len(items)

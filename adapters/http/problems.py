@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.http.i18n import ContentLanguage, language_of, translate, translate_text, validation_message
 from coordination.domain.errors import (
     ConcurrencyConflict,
     DomainError,
@@ -42,6 +43,9 @@ STATUS_OF: dict[type[Exception], int] = {
     VersionMismatch: 412,
 }
 
+OVERRIDE_HINT = " (override rule '{rule}' with a reason to proceed)"
+
+# English msgids: each language's catalogue (adapters/http/i18n) has their translations.
 TITLES = {
     400: "Bad request",
     401: "Not authenticated",
@@ -82,9 +86,21 @@ class Problem(BaseModel):
 class ApiProblem(Exception):
     """A problem raised at the edge itself (authentication, preconditions, idempotency, purpose)."""
 
-    def __init__(self, status: int, slug: str, detail: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        template: str,
+        /,
+        *,
+        headers: dict[str, str] | None = None,
+        **params: object,
+    ) -> None:
+        """`template`: an English sentence with named placeholders, filled from `params` (as a DomainError)."""
+        detail = template.format(**params) if params else template
         super().__init__(detail)
         self.status, self.slug, self.detail, self.headers = status, slug, detail, headers or {}
+        self.template, self.params = template, params
 
 
 def _slug(name: str) -> str:
@@ -108,9 +124,11 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    """The problem in the caller's language: `detail` already in it, the title translated here."""
+    language = language_of(request.headers)
     problem = Problem(
         type=f"{TYPE_BASE}{slug}",
-        title=TITLES.get(status, "Error"),
+        title=translate(TITLES.get(status, "Error"), language),
         status=status,
         detail=detail,
         instance=request.url.path,
@@ -121,7 +139,7 @@ def problem_response(
         problem.model_dump(mode="json", exclude_none=True),
         status_code=status,
         media_type=PROBLEM_JSON,
-        headers=headers,
+        headers={**(headers or {}), "Content-Language": language},
     )
 
 
@@ -130,7 +148,10 @@ def _field(location: tuple[Any, ...]) -> str:
 
 
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [FieldProblem(field=_field(e["loc"]), message=e["msg"]) for e in exc.errors()]
+    language = language_of(request.headers)
+    errors = [
+        FieldProblem(field=_field(e["loc"]), message=validation_message(e, language)) for e in exc.errors()
+    ]
     # A malformed request line or header is a bad request; a well-formed body with bad content is 422.
     in_body = all(e["loc"] and e["loc"][0] == "body" for e in exc.errors())
     malformed_json = any(e.get("type") == "json_invalid" for e in exc.errors())
@@ -139,21 +160,33 @@ def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     return problem_response(request, status, "invalid-request", detail, errors=errors)
 
 
+def _sentence(template: str, language: str, params: dict[str, object]) -> str:
+    """A template with its values in `language`; a sentence finished elsewhere (a stored warning, another
+    node's refusal) is matched against the catalogue's templates instead."""
+    return translate(template, language, params) if params else translate_text(template, language)
+
+
 def _domain(request: Request, exc: DomainError) -> JSONResponse:
+    language = language_of(request.headers)
+    detail = _sentence(exc.template, language, exc.params)
+    rule = getattr(exc, "rule", None)
+    if rule is not None:
+        detail += translate(OVERRIDE_HINT, language, {"rule": rule})
     field = getattr(exc, "field", None)  # an ImplausibleValue names the input it refuses
-    errors = [FieldProblem(field=field, message=exc.message)] if field else None
+    errors = [FieldProblem(field=field, message=detail)] if field else None
     return problem_response(
         request,
         status_of(exc),
         _slug(type(exc).__name__),
-        exc.message,
+        detail,
         errors=errors,
         rule=getattr(exc, "rule", None),
     )
 
 
 def _api(request: Request, exc: ApiProblem) -> JSONResponse:
-    return problem_response(request, exc.status, exc.slug, exc.detail, headers=exc.headers)
+    detail = _sentence(exc.template, language_of(request.headers), exc.params)
+    return problem_response(request, exc.status, exc.slug, detail, headers=exc.headers)
 
 
 def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -162,7 +195,7 @@ def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         request,
         exc.status_code,
         _slug(TITLES.get(exc.status_code, "error").title().replace(" ", "")),
-        detail,
+        translate_text(detail, language_of(request.headers)),
         headers=getattr(exc, "headers", None),
     )
 
@@ -173,7 +206,7 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
         request,
         503,
         "store-unavailable",
-        "The node's store is unavailable; try again shortly",
+        translate("The node's store is unavailable; try again shortly", language_of(request.headers)),
         headers={"Retry-After": "5"},
     )
 
@@ -232,7 +265,11 @@ class UnexpectedErrors:
                 request,
                 500,
                 "internal-error",
-                f"The node failed to answer this request; quote error id {error_id} to its operator",
+                translate(
+                    "The node failed to answer this request; quote error id {error_id} to its operator",
+                    language_of(request.headers),
+                    {"error_id": error_id},
+                ),
                 error_id=error_id,
             )
             await response(scope, receive, send)
@@ -241,6 +278,7 @@ class UnexpectedErrors:
 def install(app: FastAPI) -> None:
     """Every error the API can meet answers as problem+json."""
     app.add_middleware(UnexpectedErrors)
+    app.add_middleware(ContentLanguage)  # outermost of the two: a 500 says its language too
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain)  # type: ignore[arg-type]
     app.add_exception_handler(ApiProblem, _api)  # type: ignore[arg-type]

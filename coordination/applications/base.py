@@ -181,14 +181,22 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
         try:
             aggregate = self._load(aggregate_id)
         except AggregateNotFoundError:
-            raise NotFound(f"No {what} with id {aggregate_id} at {self.organisation}") from None
+            raise NotFound(
+                "No {what} with id {aggregate_id} at {organisation}",
+                what=what,
+                aggregate_id=aggregate_id,
+                organisation=self.organisation,
+            ) from None
         if not isinstance(aggregate, cls):
-            raise NotFound(f"{aggregate_id} is not a {what}")
+            raise NotFound("{aggregate_id} is not a {what}", aggregate_id=aggregate_id, what=what)
         expected = (_expected_versions.get() or {}).get(aggregate_id)
         if expected is not None and aggregate.version != expected:
             raise VersionMismatch(
-                f"The {what} {aggregate_id} is at version {aggregate.version}, not {expected}; "
-                "reload it and decide again"
+                "The {what} {aggregate_id} is at version {version}, not {expected}; reload it and decide again",
+                what=what,
+                aggregate_id=aggregate_id,
+                version=aggregate.version,
+                expected=expected,
             )
         return aggregate
 
@@ -287,7 +295,7 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
         has, so no answer rests on a stale copy.
         """
         if not isinstance(command_id, UUID):
-            raise InvalidInput(f"command_id must be a UUID, got {type(command_id).__name__}")
+            raise InvalidInput("command_id must be a UUID, got {kind}", kind=type(command_id).__name__)
         require_time(arguments["at"])
         receipt_id = derived_id("command", command_id)
         fingerprint = _fingerprint(command, arguments)
@@ -332,7 +340,9 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
                 return self._repeated(earlier, command, fingerprint, command_id), None
             names = ", ".join(f"{type(a).__name__} {a.id}" for a in changed)
             raise ConcurrencyConflict(
-                f"{command} conflicted with another change to {names}; reload and try again"
+                "{command} conflicted with another change to {names}; reload and try again",
+                command=command,
+                names=names,
             ) from None
         except Exception:
             # A refusal is the command's answer unless the command was handled before: then the state
@@ -383,6 +393,8 @@ class NodeApplication(KeptAggregates, Shredding, HistoryFromLog, LibraryShortcut
         same = fingerprints.matches(earlier.fingerprint, fingerprint, self.household_keys)
         if earlier.command != command or not same:
             raise CommandIdReused(
-                f"Command id {command_id} was already used for a different {earlier.command} command"
+                "Command id {command_id} was already used for a different {command} command",
+                command_id=command_id,
+                command=earlier.command,
             )
         return earlier.result_id

@@ -81,11 +81,21 @@ class ErasureDesk(NodeApplication):
         the retention timer proposed); another person confirms it."""
         household = self._get(Household, household_id, "household")
         if household.owner != self.organisation:
-            raise NotPermitted(f"{self.organisation} does not own household {household_id}")
+            raise NotPermitted(
+                "{organisation} does not own household {household_id}",
+                organisation=self.organisation,
+                household_id=household_id,
+            )
         if getattr(household, "erased_at", None) is not None:
-            raise HouseholdErased(f"Household {household_id} was erased at {household.erased_at.isoformat()}")
+            raise HouseholdErased(
+                "Household {household_id} was erased at {erased_at}",
+                household_id=household_id,
+                erased_at=household.erased_at,
+            )
         if self._erasure(household_id) is not None:
-            raise HouseholdErased(f"The erasure of household {household_id} is proposed already")
+            raise HouseholdErased(
+                "The erasure of household {household_id} is proposed already", household_id=household_id
+            )
         erasure = Erasure.propose(
             id=erasure_id(household_id),
             household_id=household_id,
@@ -111,7 +121,11 @@ class ErasureDesk(NodeApplication):
     ) -> Decision[UUID]:
         erasure = self._erasure(household_id)
         if erasure is None:
-            raise NotFound(f"No erasure of household {household_id} is proposed at {self.organisation}")
+            raise NotFound(
+                "No erasure of household {household_id} is proposed at {organisation}",
+                household_id=household_id,
+                organisation=self.organisation,
+            )
         household = self._get(Household, household_id, "household")
         notified = self._network_of_erased(household_id)
         told = [*notified, *self._referral_parties(household_id)]
@@ -128,7 +142,11 @@ class ErasureDesk(NodeApplication):
         if erasure is None:
             household = self._get(Household, household_id, "household")
             if getattr(household, "erased_at", None) is None:
-                raise NotPermitted(f"{self.organisation} erased no household {household_id}")
+                raise NotPermitted(
+                    "{organisation} erased no household {household_id}",
+                    organisation=self.organisation,
+                    household_id=household_id,
+                )
             return household_id, []  # erased by erase_household, which follows no confirmations
         erasure.member_confirmed(by.organisation, at)
         return household_id, [erasure]
@@ -137,7 +155,11 @@ class ErasureDesk(NodeApplication):
         """The erasure of one household (proposed by a person or the timer), or NotFound."""
         found = next((view for view in self.erasures() if view.household_id == household_id), None)
         if found is None:
-            raise NotFound(f"No erasure of household {household_id} is proposed at {self.organisation}")
+            raise NotFound(
+                "No erasure of household {household_id} is proposed at {organisation}",
+                household_id=household_id,
+                organisation=self.organisation,
+            )
         return found
 
     def erasures(self) -> list[ErasureView]:

@@ -117,8 +117,10 @@ class HousingOrganisationApp(
         consent = household.consent_for(receiver, PURPOSE[kind])
         if consent is None:
             raise ConsentMissing(
-                f"Household {household.case_reference} has no consent to share data with {receiver} "
-                f"for {PURPOSE[kind].replace('_', ' ')}"
+                "Household {case_reference} has no consent to share data with {receiver} for {purpose}",
+                case_reference=household.case_reference,
+                receiver=receiver,
+                purpose=PURPOSE[kind].replace("_", " "),
             )
         referral = Referral.send(
             id=referral_id,

@@ -210,7 +210,7 @@ class LettingDesk(NodeApplication):
             )
             return True
         if vacancy.live_household_id is None:  # offered to a household erased since: left to its owner
-            raise HouseholdErased(f"The household offer {offer_id} was made to is erased")
+            raise HouseholdErased("The household offer {offer_id} was made to is erased", offer_id=offer_id)
         self.expire_offer(
             command_id=timer_command_id("expire_offer", offer_id),
             household_id=vacancy.live_household_id,

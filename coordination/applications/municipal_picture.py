@@ -30,7 +30,10 @@ class MunicipalPictureDesk(NodeApplication):
         self, reported_by: str, fact_id: UUID, make: type[Aggregate], **fact: object
     ) -> Decision[UUID]:
         if reported_by == self.organisation:
-            raise InvalidInput(f"{reported_by}'s own facts are in its own history, not kept as shared")
+            raise InvalidInput(
+                "{reported_by}'s own facts are in its own history, not kept as shared",
+                reported_by=reported_by,
+            )
         aggregate_id = shared_fact_id(reported_by, fact_id)
         if self._exists(aggregate_id):
             return aggregate_id, []  # told again under another message id (not a re-publish): kept once

@@ -122,7 +122,9 @@ class NetworkKeeper(NodeApplication):
         """The network of a household this node owns, for a command (opened if it has none yet)."""
         household = self._get(Household, household_id, "household")
         if household.erased_at is not None:
-            raise HouseholdErased(f"Household {household_id} was erased; its network with it")
+            raise HouseholdErased(
+                "Household {household_id} was erased; its network with it", household_id=household_id
+            )
         kept = self._loaded(HouseholdNetwork, network_id(household_id))
         return kept if kept is not None else self._opened(household, at)
 

@@ -67,14 +67,25 @@ class NetworkCopies(NodeApplication):
     ) -> Decision[UUID]:
         """Keep the owner's picture if it is newer than the one kept (a late older one changes nothing)."""
         if picture.owner == self.organisation:
-            raise NotPermitted(f"{self.organisation} keeps its own households' networks; it takes no copy")
+            raise NotPermitted(
+                "{organisation} keeps its own households' networks; it takes no copy",
+                organisation=self.organisation,
+            )
         if not picture.is_member(self.organisation):
-            raise NotPermitted(f"{picture.owner} sent {self.organisation} a network it is not in")
+            raise NotPermitted(
+                "{owner} sent {organisation} a network it is not in",
+                owner=picture.owner,
+                organisation=self.organisation,
+            )
         copy = self._network_copy(picture.household_id)
         if copy is None:
             copy = NetworkCopy.receive(id=network_id(picture.household_id), picture=picture)
         elif copy.picture.owner != picture.owner:
-            raise NotPermitted(f"{picture.owner} sent a picture of a household {copy.picture.owner} owns")
+            raise NotPermitted(
+                "{sender} sent a picture of a household {owner} owns",
+                sender=picture.owner,
+                owner=copy.picture.owner,
+            )
         else:
             copy.update(picture)
         return copy.id, [copy]
@@ -85,7 +96,11 @@ class NetworkCopies(NodeApplication):
     ) -> Decision[UUID]:
         """The household's owner (`by`) refused a step this node reported: kept with its reason."""
         if refusal.reporter != self.organisation:
-            raise NotPermitted(f"A refusal of {refusal.reporter}'s report reached {self.organisation}")
+            raise NotPermitted(
+                "A refusal of {reporter}'s report reached {organisation}",
+                reporter=refusal.reporter,
+                organisation=self.organisation,
+            )
         reports_id = refused_reports_id(household_id)
         try:
             reports = self._get(RefusedReports, reports_id, "refused reports")

@@ -69,7 +69,11 @@ class NetworkReports(NetworkKeeper):
             else None
         )
         if network is None:  # not this node's household, or erased
-            raise NotPermitted(f"{self.organisation} keeps no network of household {household_id}")
+            raise NotPermitted(
+                "{organisation} keeps no network of household {household_id}",
+                organisation=self.organisation,
+                household_id=household_id,
+            )
         reason = report_refusal(network.picture(), item, by.organisation)
         if reason is not None:
             network.refuse_fact(

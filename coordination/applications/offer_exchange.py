@@ -63,7 +63,11 @@ class OfferExchange(VacancyMirror):
     def _vacancy_elsewhere(self, vacancy_id: UUID) -> Vacancy:
         vacancy = self._get(Vacancy, vacancy_id, "vacancy")
         if vacancy.owner == self.organisation:
-            raise InvalidInput(f"Vacancy {vacancy_id} is {self.organisation}'s own; make the offer directly")
+            raise InvalidInput(
+                "Vacancy {vacancy_id} is {organisation}'s own; make the offer directly",
+                vacancy_id=vacancy_id,
+                organisation=self.organisation,
+            )
         return vacancy
 
     def _request(
@@ -324,7 +328,10 @@ class OfferExchange(VacancyMirror):
         vacancy = self._get(Vacancy, vacancy_id, "vacancy")
         if vacancy.owner != self.organisation:
             raise NotPermitted(
-                f"Vacancy {vacancy_id} is {vacancy.owner}'s; {self.organisation} only mirrors it"
+                "Vacancy {vacancy_id} is {owner}'s; {organisation} only mirrors it",
+                vacancy_id=vacancy_id,
+                owner=vacancy.owner,
+                organisation=self.organisation,
             )
         return vacancy
 
@@ -366,7 +373,11 @@ class OfferExchange(VacancyMirror):
     def _own_vacancy(self, vacancy_id: UUID) -> Vacancy:
         vacancy = self._get(Vacancy, vacancy_id, "vacancy")
         if vacancy.owner != self.organisation:
-            raise NotPermitted(f"Vacancy {vacancy_id} is {vacancy.owner}'s; ask its owner to reserve it")
+            raise NotPermitted(
+                "Vacancy {vacancy_id} is {owner}'s; ask its owner to reserve it",
+                vacancy_id=vacancy_id,
+                owner=vacancy.owner,
+            )
         return vacancy
 
     def _require_own(self, vacancy: Vacancy, instead: str = "") -> None:
@@ -374,7 +385,11 @@ class OfferExchange(VacancyMirror):
         if vacancy.owner != self.organisation:
             hint = f"; use {instead}" if instead else ""
             raise VacancyOfAnotherOrganisation(
-                f"Vacancy {vacancy.id} is {vacancy.owner}'s and only mirrored by {self.organisation}{hint}"
+                "Vacancy {id} is {owner}'s and only mirrored by {organisation}{hint}",
+                id=vacancy.id,
+                owner=vacancy.owner,
+                organisation=self.organisation,
+                hint=hint,
             )
 
     def _timer(self) -> Actor:

@@ -121,7 +121,10 @@ class Shredding(Application[UUID]):
         """
         if not any(referral.referrer == by.organisation for referral in self.referrals_about(household_id)):
             raise NotPermitted(
-                f"{by.organisation} referred no household {household_id} to {self.organisation}"
+                "{sender} referred no household {household_id} to {organisation}",
+                sender=by.organisation,
+                household_id=household_id,
+                organisation=self.organisation,
             )
         if not self.has_handled(command_id):
             self.shred_household(household_id, at)

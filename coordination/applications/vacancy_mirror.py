@@ -36,7 +36,7 @@ class VacancyMirror(NodeApplication):
         self, *, command_id: UUID, vacancy_id: UUID, owner: str, dwelling: Dwelling, at: datetime, by: Actor
     ) -> Decision[UUID]:
         if owner == self.organisation:
-            raise InvalidInput(f"{owner} keeps its own vacancies, not mirrors of them")
+            raise InvalidInput("{owner} keeps its own vacancies, not mirrors of them", owner=owner)
         return vacancy_id, [Vacancy(id=vacancy_id, owner=owner, dwelling=dwelling, at=at, by=by)]
 
     @command(aggregate_id="vacancy_id")
@@ -112,5 +112,9 @@ class VacancyMirror(NodeApplication):
         """Another organisation's vacancy, as this node mirrors it (its own only its own commands change)."""
         vacancy = self._get(Vacancy, vacancy_id, "vacancy")
         if vacancy.owner == self.organisation:
-            raise InvalidInput(f"Vacancy {vacancy_id} is {self.organisation}'s own; only its node changes it")
+            raise InvalidInput(
+                "Vacancy {vacancy_id} is {organisation}'s own; only its node changes it",
+                vacancy_id=vacancy_id,
+                organisation=self.organisation,
+            )
         return vacancy

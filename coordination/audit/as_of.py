@@ -74,14 +74,25 @@ def aggregate_as_of(
         # The events are read and decoded once: the ones that had happened by then are replayed as read.
         history = _history_as_of(app.repository.event_store.get(aggregate_id), moment, clock)
         if not history:
-            raise NotFound(f"{aggregate_id} did not exist yet at {moment.isoformat()} at this node")
+            raise NotFound(
+                "{aggregate_id} did not exist yet at {moment} at this node",
+                aggregate_id=aggregate_id,
+                moment=moment,
+            )
         return replay(None, history)
     try:
         aggregate: Aggregate = app.repository.get(aggregate_id, version=version, projector_func=replay)
     except AggregateNotFoundError:
-        raise NotFound(f"No aggregate {aggregate_id} is stored at this node") from None
+        raise NotFound(
+            "No aggregate {aggregate_id} is stored at this node", aggregate_id=aggregate_id
+        ) from None
     if aggregate.version != version:
-        raise NotFound(f"{aggregate_id} has no version {version} (it is at version {aggregate.version})")
+        raise NotFound(
+            "{aggregate_id} has no version {version} (it is at version {current})",
+            aggregate_id=aggregate_id,
+            version=version,
+            current=aggregate.version,
+        )
     return aggregate
 
 
@@ -95,7 +106,7 @@ def view_of(aggregate: Aggregate, moment: datetime, policy: RehousingPolicy = DE
         return SupportLinkView.of(aggregate)
     if isinstance(aggregate, Vacancy):
         return VacancyView.of(aggregate)
-    raise InvalidInput(f"{type(aggregate).__name__} {aggregate.id} has no audit view")
+    raise InvalidInput("{kind} {id} has no audit view", kind=type(aggregate).__name__, id=aggregate.id)
 
 
 def handoff_status_as_of(

@@ -49,17 +49,32 @@ def _danish_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("DK", years=year)
 
 
-def is_working_day(day: date) -> bool:
-    """Monday to Friday and not a Danish public holiday (Store Bededag is gone from 2024)."""
+# Not public holidays, but Danish offices (municipalities, housing organisations) close on them:
+# Grundlovsdag (5 June, closed from noon or all day), Christmas Eve and New Year's Eve. Whether they count as
+# closed is policy (RehousingPolicy.half_holidays_closed), closed by default.
+HALF_HOLIDAYS: frozenset[tuple[int, int]] = frozenset({(6, 5), (12, 24), (12, 31)})
+
+
+def is_half_holiday(day: date) -> bool:
+    """5 June, 24 December or 31 December."""
+    return (day.month, day.day) in HALF_HOLIDAYS
+
+
+def is_working_day(day: date, *, half_holidays_closed: bool = True) -> bool:
+    """Monday to Friday, not a Danish public holiday (Store Bededag is gone from 2024) and, unless
+    `half_holidays_closed` is False, not 5 June, 24 December or 31 December."""
+    if half_holidays_closed and is_half_holiday(day):
+        return False
     return day.weekday() < 5 and day not in _danish_holidays(day.year)
 
 
-def add_working_days(start: datetime, days: int) -> datetime:
+def add_working_days(start: datetime, days: int, *, half_holidays_closed: bool = True) -> datetime:
     """The same local time of day `days` working days after `start`, in Copenhagen time.
 
     Counting starts the day after `start`, so a referral sent on Friday 14:00
     with 3 working days is due on Wednesday 14:00, and one sent before Easter
-    skips Maundy Thursday, Good Friday and Easter Monday.
+    skips Maundy Thursday, Good Friday and Easter Monday; one sent on 23 December skips 24 December too
+    unless `half_holidays_closed` is False.
     """
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware; the domain never guesses a time zone")
@@ -75,7 +90,7 @@ def add_working_days(start: datetime, days: int) -> datetime:
         if day == date.max:
             return LATEST
         day += timedelta(days=1)
-        if is_working_day(day):
+        if is_working_day(day, half_holidays_closed=half_holidays_closed):
             remaining -= 1
     return datetime.combine(day, local.timetz().replace(tzinfo=None), COPENHAGEN)
 

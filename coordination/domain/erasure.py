@@ -63,17 +63,26 @@ class Erasure(Aggregate):
     def confirm(self, *, awaiting: list[str], at: datetime, by: Actor) -> None:
         _data_protection(by, self.owner)
         if self.confirmed_at is not None:
-            raise HouseholdErased(f"The erasure of household {self.household_id} was confirmed already")
+            raise HouseholdErased(
+                "The erasure of household {household_id} was confirmed already",
+                household_id=self.household_id,
+            )
         if by.person == self.proposed_by.person:
             raise NotPermitted(
-                f"{by.person} proposed the erasure of household {self.household_id}; another person confirms it"
+                "{person} proposed the erasure of household {household_id}; another person confirms it",
+                person=by.person,
+                household_id=self.household_id,
             )
         self._confirmed(awaiting=sorted(set(awaiting) - {self.owner}), at=at, by=by)
 
     def member_confirmed(self, organisation: str, at: datetime) -> None:
         """`organisation` erased the household on the owner's notice (a repeat changes nothing)."""
         if organisation not in self.awaiting:
-            raise NotPermitted(f"{organisation} was not told of the erasure of household {self.household_id}")
+            raise NotPermitted(
+                "{organisation} was not told of the erasure of household {household_id}",
+                organisation=organisation,
+                household_id=self.household_id,
+            )
         if organisation not in self.confirmed_by_members:
             self._member_confirmed(organisation=organisation, at=at)
 
@@ -116,4 +125,6 @@ class ErasureDone(Aggregate):
 
 def _data_protection(by: Actor, owner: str) -> None:
     if by.role is not Role.DATA_PROTECTION or by.organisation != owner:
-        raise NotPermitted(f"Only {owner}'s data-protection role erases the households {owner} owns")
+        raise NotPermitted(
+            "Only {owner}'s data-protection role erases the households {owner} owns", owner=owner
+        )

@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+
+def _plain(value: object) -> object:
+    """A value as the English log message shows it: dates and times in ISO 8601, a list of sentences (each
+    translated on its own at the edge) joined by semicolons."""
+    if isinstance(value, list | tuple):
+        return "; ".join(str(_plain(item)) for item in value)
+    return value.isoformat() if isinstance(value, date) else value
+
 
 class DomainError(Exception):
-    """Base of every error the domain raises on purpose. The message names the problem."""
+    """Base of every error the domain raises on purpose. The message names the problem.
 
-    def __init__(self, message: str) -> None:
+    The message is a whole English sentence with named placeholders (`template`, e.g. "Offer {offer_id}
+    has expired") and the values for them (`params`): `str(error)` and `message` are the English text for
+    logs, and the HTTP edge renders the template in the reader's language (adapters/http/i18n), formatting
+    dates as its readers write them. Never build a message from fragments: a translator sees the template.
+    """
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        message = (
+            template.format(**{name: _plain(value) for name, value in params.items()}) if params else template
+        )
         super().__init__(message)
         self.message = message
+        self.template = template
+        self.params = params
+
+
+class Sentence:
+    """A sentence for a caseworker not raised at once (a rule's finding): its template and values, to raise
+    as a DomainError later (`raise SomeError(sentence.template, **sentence.params)`)."""
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.template, self.params = template, params
+
+    def __str__(self) -> str:
+        return DomainError(self.template, **self.params).message
+
+    def __repr__(self) -> str:
+        return f"Sentence({str(self)!r})"
 
 
 class InvalidInput(DomainError):
@@ -22,8 +57,8 @@ class ImplausibleValue(InvalidInput):
     point at it.
     """
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, template: str, /, **params: object) -> None:
+        super().__init__(template, **params)
         self.field = field
 
 
@@ -46,8 +81,11 @@ class ConcurrencyConflict(DomainError):
 class OverrideRequired(RuleViolated):
     """A rule a caseworker may overrule was broken and no override with a reason was given."""
 
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(f"{message} (override rule '{rule}' with a reason to proceed)")
+    def __init__(self, rule: str, template: str, /, **params: object) -> None:
+        # The hint is a sentence of its own, so the problem's template stays translatable as it is.
+        super().__init__(template, **params)
+        self.message = f"{self.message} (override rule '{rule}' with a reason to proceed)"
+        self.args = (self.message,)
         self.rule = rule
 
 

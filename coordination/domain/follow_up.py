@@ -121,14 +121,20 @@ class FollowedHousehold(Aggregate):
         cls, *, id: UUID, household_id: UUID, owner: str, at: datetime, by: Actor
     ) -> FollowedHousehold:
         if owner == by.organisation:
-            raise InvalidInput(f"{owner} owns household {household_id}; it records facts on it directly")
+            raise InvalidInput(
+                "{owner} owns household {household_id}; it records facts on it directly",
+                owner=owner,
+                household_id=household_id,
+            )
         return cls(id=id, household_id=household_id, owner=owner, at=at, by=by)
 
     def report(self, *, fact: HouseholdFact, at: datetime, by: Actor) -> None:
         missing = [name for name in _NEEDS[FactKind(fact.kind)] if getattr(fact, name) is None]
         if missing:
             raise InvalidInput(
-                f"A {FactKind(fact.kind).value.replace('_', ' ')} fact needs {', '.join(missing)}"
+                "A {kind} fact needs {missing}",
+                kind=FactKind(fact.kind).value.replace("_", " "),
+                missing=", ".join(missing),
             )
         # The owner records the fact with the same checks when the report arrives; checked here too, so
         # an implausible date is refused to the caseworker who typed it rather than parked at the owner.
@@ -151,10 +157,16 @@ class FollowedHousehold(Aggregate):
         """The owner applied the fact (`reason` None) or refused it for `reason`; only the owner answers,
         and its first answer stands (a redelivered answer records nothing)."""
         if owner != self.owner:
-            raise NotPermitted(f"{owner} answered for a fact reported to {self.owner}")
+            raise NotPermitted(
+                "{answering} answered for a fact reported to {owner}", answering=owner, owner=self.owner
+            )
         reported = self.reported.get(fact_id)
         if reported is None:
-            raise NotFound(f"No fact {fact_id} was reported about household {self.household_id}")
+            raise NotFound(
+                "No fact {fact_id} was reported about household {household_id}",
+                fact_id=fact_id,
+                household_id=self.household_id,
+            )
         if reported.state is not FactState.REPORTED:
             return
         if reason is None:

@@ -200,7 +200,9 @@ class Household(
         policy: RehousingPolicy = DEFAULT_POLICY,
     ) -> Household:
         if by.role != Role.REHOUSING_CONSULTANT:
-            raise NotPermitted(f"Only a rehousing consultant may register a household, not a {by.role}")
+            raise NotPermitted(
+                "Only a rehousing consultant may register a household, not a {role}", role=by.role
+            )
         if not case_reference.strip():
             raise InvalidInput("A household needs a case reference")
         if cpr_digest is not None and _LOOKS_LIKE_CPR.match(cpr_digest):
@@ -209,7 +211,7 @@ class Household(
             raise InvalidInput("A household needs at least one adult member")
         ids = [member.member_id for member in members]
         if len(set(ids)) != len(ids):
-            raise InvalidInput(f"Member ids must be unique within the household, got {ids}")
+            raise InvalidInput("Member ids must be unique within the household, got {ids}", ids=ids)
         TERMINATION_DATE.check(termination_date, at=at, field="termination_date", what="The termination date")
         for index, member in enumerate(members):
             if member.birth_month is not None:

@@ -93,23 +93,32 @@ class AfterTheMove:
         MOVED_ON.check(move.moved_on, at=at, field="move.moved_on", what="The moving day")
         live = self.live_offer
         if live is not None:
-            raise HouseholdHasLiveOffer(f"Offer {live.offer_id} is live; answer it before recording the move")
+            raise HouseholdHasLiveOffer(
+                "Offer {offer_id} is live; answer it before recording the move", offer_id=live.offer_id
+            )
         if self.moved_permanently:
-            raise HouseholdAlreadyMoved(f"Household {self.case_reference} has already moved permanently")
+            raise HouseholdAlreadyMoved(
+                "Household {case_reference} has already moved permanently", case_reference=self.case_reference
+            )
         if self.move is not None and move.moved_on < self.move.moved_on:
             raise RuleViolated(
-                f"A move on {move.moved_on} cannot come before the move on {self.move.moved_on}"
+                "A move on {moved_on} cannot come before the move on {earlier}",
+                moved_on=move.moved_on,
+                earlier=self.move.moved_on,
             )
         self._moved(move=move, at=at, by=by)
 
     def record_follow_up_visit(self, *, visited_on: date, at: datetime, by: Actor) -> None:
         if self.move is None:
             raise HouseholdNotMoved(
-                f"Household {self.case_reference} has not moved; a follow-up visit comes after"
+                "Household {case_reference} has not moved; a follow-up visit comes after",
+                case_reference=self.case_reference,
             )
         if visited_on < self.move.moved_on:
             raise HouseholdNotMoved(
-                f"A follow-up visit on {visited_on} is before the move on {self.move.moved_on}"
+                "A follow-up visit on {visited_on} is before the move on {moved_on}",
+                visited_on=visited_on,
+                moved_on=self.move.moved_on,
             )
         VISITED_ON.check(visited_on, at=at, field="visited_on", what="The follow-up visit")
         self._follow_up_visit_done(visited_on=visited_on, at=at, by=by)
@@ -118,30 +127,53 @@ class AfterTheMove:
         """`network_gaps`: what the household's network still has open (its items, network.py); the
         household is not settled while anyone working with it has an item open."""
         if self.settled_at is not None:
-            raise RuleViolated(f"Household {self.case_reference} is already settled")
+            raise RuleViolated(
+                "Household {case_reference} is already settled", case_reference=self.case_reference
+            )
         gaps = [*self.settlement_gaps(), *network_gaps]
         if gaps:
-            raise NotSettled(f"Household {self.case_reference} is not settled: " + "; ".join(gaps))
+            raise NotSettled(
+                "Household {case_reference} is not settled: {gaps}",
+                case_reference=self.case_reference,
+                gaps=gaps,
+            )
         self._settled(at=at, by=by)
 
     def issue_handoff(self, *, referral_id: UUID, to: Holder, at: datetime, by: Actor) -> None:
         if self.move is None:
-            raise HouseholdNotMoved(f"Household {self.case_reference} is handed off at the move, not before")
+            raise HouseholdNotMoved(
+                "Household {case_reference} is handed off at the move, not before",
+                case_reference=self.case_reference,
+            )
         if by.organisation != self.holder.organisation:
-            raise NotPermitted(f"Only {self.holder.organisation}, which holds the household, may hand it off")
+            raise NotPermitted(
+                "Only {organisation}, which holds the household, may hand it off",
+                organisation=self.holder.organisation,
+            )
         if self.pending_handoff is not None:
             pending = self.pending_handoff.to.organisation
-            raise RuleViolated(f"A handoff to {pending} is pending; it must be acknowledged first")
+            raise RuleViolated(
+                "A handoff to {pending} is pending; it must be acknowledged first", pending=pending
+            )
         if to == self.holder:
-            raise InvalidInput(f"{to.organisation} already holds household {self.case_reference}")
+            raise InvalidInput(
+                "{organisation} already holds household {case_reference}",
+                organisation=to.organisation,
+                case_reference=self.case_reference,
+            )
         self._handoff_issued(referral_id=referral_id, to=to, at=at, by=by)
 
     def acknowledge_handoff(self, *, referral_id: UUID, at: datetime, by: Actor) -> None:
         pending = self.pending_handoff
         if pending is None or pending.referral_id != referral_id:
-            raise HandoffNotPending(f"No handoff under referral {referral_id} is waiting for acknowledgement")
+            raise HandoffNotPending(
+                "No handoff under referral {referral_id} is waiting for acknowledgement",
+                referral_id=referral_id,
+            )
         if by.organisation != pending.to.organisation:
-            raise NotPermitted(f"Only {pending.to.organisation} may acknowledge this handoff")
+            raise NotPermitted(
+                "Only {organisation} may acknowledge this handoff", organisation=pending.to.organisation
+            )
         self._handoff_acknowledged(referral_id=referral_id, at=at, by=by)
 
     def record_practical_matters_in_order(self, *, note: str, at: datetime, by: Actor) -> None:

@@ -47,25 +47,34 @@ class HouseholdCircle:
     def withdraw_consent(self, *, recipient: str, purpose: str, at: datetime, by: Actor) -> None:
         if not self.has_consent(recipient, purpose):
             raise ConsentMissing(
-                f"Household {self.case_reference} has no consent for {recipient} to {purpose}"
+                "Household {case_reference} has no consent for {recipient} to {purpose}",
+                case_reference=self.case_reference,
+                recipient=recipient,
+                purpose=purpose,
             )
         self._consent_withdrawn(recipient=recipient.lower(), purpose=purpose.lower(), at=at, by=by)
 
     def record_enrolment(self, *, enrolment: Enrolment, at: datetime, by: Actor) -> None:
         member = self.member(enrolment.member_id)
         if member is None or member.kind != MemberKind.CHILD:
-            raise InvalidInput(f"{enrolment.member_id} is not a child of household {self.case_reference}")
+            raise InvalidInput(
+                "{member_id} is not a child of household {case_reference}",
+                member_id=enrolment.member_id,
+                case_reference=self.case_reference,
+            )
         STARTS_ON.check(enrolment.starts_on, at=at, field="enrolment.starts_on", what="The start date")
         self._child_enrolled(enrolment=enrolment, at=at, by=by)
 
     def record_contact_person(self, *, link_id: UUID, place: Place, at: datetime, by: Actor) -> None:
         if any(person.link_id == link_id for person in self.contact_persons):
-            raise RuleViolated(f"Contact person link {link_id} is already active")
+            raise RuleViolated("Contact person link {link_id} is already active", link_id=link_id)
         self._contact_person_linked(link_id=link_id, place=place, at=at, by=by)
 
     def end_contact_person(self, *, link_id: UUID, at: datetime, by: Actor) -> None:
         if not any(person.link_id == link_id for person in self.contact_persons):
             raise ContactPersonNotLinked(
-                f"Household {self.case_reference} has no active contact person {link_id}"
+                "Household {case_reference} has no active contact person {link_id}",
+                case_reference=self.case_reference,
+                link_id=link_id,
             )
         self._contact_person_unlinked(link_id=link_id, at=at, by=by)

@@ -29,16 +29,18 @@ class HouseholdErasure:
             getattr(self, "erased_at", None) is not None
             or getattr(self, "erasure_proposed_at", None) is not None
         ):
-            raise HouseholdErased(f"Household {self.id} is already erased or proposed for erasure")
+            raise HouseholdErased("Household {id} is already erased or proposed for erasure", id=self.id)
         self._erasure_proposed(retention_ended_on=retention_ended_on, at=at)
 
     def erase(self, *, legal_ground: str, at: datetime, by: Actor, notified: Sequence[str] = ()) -> None:
         """`notified`: the organisations of the household's network, to be told of the erasure."""
         erased_at = getattr(self, "erased_at", None)
         if erased_at is not None:
-            raise HouseholdErased(f"Household {self.id} was erased at {erased_at.isoformat()}")
+            raise HouseholdErased("Household {id} was erased at {erased_at}", id=self.id, erased_at=erased_at)
         if by.organisation != self.owner:
-            raise NotPermitted(f"Only {self.owner}, which owns household {self.id}, may erase it")
+            raise NotPermitted(
+                "Only {owner}, which owns household {id}, may erase it", owner=self.owner, id=self.id
+            )
         others = sorted({organisation for organisation in notified if organisation != self.owner})
         self._erased(
             legal_ground=checked_reason(legal_ground, what="legal ground"), notified=others, at=at, by=by

@@ -46,7 +46,11 @@ class OffersReceived:
         """The vacancy an offer was made on: the application answers both sides of an offer together."""
         offer = next((o for o in self.offers if o.offer_id == offer_id), None)
         if offer is None:
-            raise OfferNotLive(f"Household {self.case_reference} has received no offer {offer_id}")
+            raise OfferNotLive(
+                "Household {case_reference} has received no offer {offer_id}",
+                case_reference=self.case_reference,
+                offer_id=offer_id,
+            )
         return offer.vacancy_id
 
     def receive_offer(
@@ -65,15 +69,20 @@ class OffersReceived:
         """`warnings` are the receiving area's waterbed warnings, assessed by the caller from data it holds;
         each must be covered by an override with the same rule, and both are recorded with the offer."""
         if any(offer.offer_id == offer_id for offer in self.offers):
-            raise RuleViolated(f"Offer {offer_id} was already received by household {self.case_reference}")
+            raise RuleViolated(
+                "Offer {offer_id} was already received by household {case_reference}",
+                offer_id=offer_id,
+                case_reference=self.case_reference,
+            )
         if expires_at <= at:
             raise RuleViolated("An offer must expire after it is made")
         longest = timedelta(days=policy.longest_offer_validity_days)
         if expires_at - at > longest:
             raise ImplausibleValue(
                 "expires_at",
-                f"An offer may be open for at most {longest.days} days; expires_at {expires_at.isoformat()} "
-                "is later",
+                "An offer may be open for at most {days} days; expires_at {expires_at} is later",
+                days=longest.days,
+                expires_at=expires_at,
             )
         used = self._offer_rules_used(dwelling, policy, overrides)
         used += covering_overrides(warnings, overrides)
@@ -91,14 +100,20 @@ class OffersReceived:
     def request_offer(self, *, offer_id: UUID, vacancy_id: UUID, at: datetime, by: Actor) -> None:
         """Record that the owner of `vacancy_id` was asked to reserve it for an offer to this household."""
         if offer_id in self.offer_requests or any(offer.offer_id == offer_id for offer in self.offers):
-            raise RuleViolated(f"Offer {offer_id} was already requested for household {self.case_reference}")
+            raise RuleViolated(
+                "Offer {offer_id} was already requested for household {case_reference}",
+                offer_id=offer_id,
+                case_reference=self.case_reference,
+            )
         self._offer_requested(offer_id=offer_id, vacancy_id=vacancy_id, at=at, by=by)
 
     def accept_offer(self, *, offer_id: UUID, at: datetime, by: Actor) -> None:
         offer = self._require_live(offer_id)
         if at >= offer.expires_at:
             raise OfferNotLive(
-                f"Offer {offer_id} expired at {offer.expires_at.isoformat()}; it cannot be accepted"
+                "Offer {offer_id} expired at {expires_at}; it cannot be accepted",
+                offer_id=offer_id,
+                expires_at=offer.expires_at,
             )
         self._offer_accepted(offer_id=offer_id, at=at, by=by)
 
@@ -130,11 +145,19 @@ class OffersReceived:
     def expire_offer(self, *, offer_id: UUID, at: datetime) -> None:
         offer = self._require_live(offer_id)
         if at < offer.expires_at:
-            raise RuleViolated(f"Offer {offer_id} does not expire before {offer.expires_at.isoformat()}")
+            raise RuleViolated(
+                "Offer {offer_id} does not expire before {expires_at}",
+                offer_id=offer_id,
+                expires_at=offer.expires_at,
+            )
         self._offer_expired(offer_id=offer_id, at=at)
 
     def _require_live(self, offer_id: UUID) -> OfferRecord:
         live = self.live_offer
         if live is None or live.offer_id != offer_id:
-            raise OfferNotLive(f"Offer {offer_id} is not the live offer of household {self.case_reference}")
+            raise OfferNotLive(
+                "Offer {offer_id} is not the live offer of household {case_reference}",
+                offer_id=offer_id,
+                case_reference=self.case_reference,
+            )
         return live

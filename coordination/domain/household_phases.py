@@ -44,13 +44,17 @@ class BridgeBuildingPhases:
 
     def record_first_contact(self, *, at: datetime, by: Actor) -> None:
         if self.first_contact_at is not None:
-            raise RuleViolated(f"First contact with household {self.case_reference} was already recorded")
+            raise RuleViolated(
+                "First contact with household {case_reference} was already recorded",
+                case_reference=self.case_reference,
+            )
         self._first_contact_made(at=at, by=by)
 
     def record_inspiration_tour(self, *, areas: list[str], at: datetime, by: Actor) -> None:
         if self.moved_permanently:
             raise HouseholdAlreadyMoved(
-                f"Household {self.case_reference} has moved permanently; tours come before"
+                "Household {case_reference} has moved permanently; tours come before",
+                case_reference=self.case_reference,
             )
         self._areas_explored(areas=_non_empty_texts(areas, what="area explored"), at=at, by=by)
 
@@ -59,12 +63,15 @@ class BridgeBuildingPhases:
 
     def start_bridge_building(self, *, at: datetime, by: Actor) -> None:
         if self.bridge_building_started_at is not None:
-            raise RuleViolated(f"Bridge building for household {self.case_reference} has already started")
+            raise RuleViolated(
+                "Bridge building for household {case_reference} has already started",
+                case_reference=self.case_reference,
+            )
         self._bridge_building_started(at=at, by=by)
 
 
 def _non_empty_texts(texts: list[str], *, what: str) -> list[str]:
     cleaned = [text.strip() for text in texts if text.strip()]
     if not cleaned:
-        raise InvalidInput(f"At least one {what} is required")
+        raise InvalidInput("At least one {what} is required", what=what)
     return cleaned

@@ -34,7 +34,7 @@ def suppressed(count: int) -> int | str:
     Zero is shown: "nobody" identifies nobody, and a coordinator needs to see where nothing happened.
     """
     if count < 0:
-        raise InvalidInput(f"A count cannot be negative, got {count}")
+        raise InvalidInput("A count cannot be negative, got {count}", count=count)
     return SUPPRESSED if 0 < count < SMALL_CELL else count
 
 
@@ -215,5 +215,7 @@ class SharedReferralTiming(Aggregate):
         _require_aware(at)
         ReferralMilestone(milestone)
         if seconds < 0:
-            raise InvalidInput(f"A referral cannot be answered before it was issued ({seconds} s)")
+            raise InvalidInput(
+                "A referral cannot be answered before it was issued ({seconds} s)", seconds=seconds
+            )
         return cls(id=id, at=at, milestone=milestone, seconds=seconds, **fact)  # type: ignore[arg-type]

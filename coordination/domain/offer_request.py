@@ -102,7 +102,9 @@ class OfferRequest(Aggregate):
         by: Actor,
     ) -> OfferRequest:
         if owner == by.organisation:
-            raise InvalidInput(f"{owner} offers its own vacancies directly; a request goes to another owner")
+            raise InvalidInput(
+                "{owner} offers its own vacancies directly; a request goes to another owner", owner=owner
+            )
         if expires_at <= at:
             raise RuleViolated("An offer must expire after it is made")
         return cls(
@@ -146,12 +148,16 @@ class OfferRequest(Aggregate):
         """The owner expired the reservation: the household's offer lapses; the vacancy is open again."""
         self._require(OfferRequestStatus.RESERVED, "expired")
         if at < self.expires_at:
-            raise RuleViolated(f"Offer {self.id} does not expire before {self.expires_at.isoformat()}")
+            raise RuleViolated(
+                "Offer {id} does not expire before {expires_at}", id=self.id, expires_at=self.expires_at
+            )
         self._expired(at=at)
 
     def _require(self, status: OfferRequestStatus, step: str) -> None:
         if self.status != status:
-            raise OfferNotLive(f"Offer {self.id} is {self.status}; it cannot be {step}")
+            raise OfferNotLive(
+                "Offer {id} is {status}; it cannot be {step}", id=self.id, status=self.status, step=step
+            )
 
     @property
     def requested_at(self) -> datetime:

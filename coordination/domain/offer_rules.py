@@ -11,6 +11,7 @@ from coordination.domain.errors import (
     HouseholdHasLiveOffer,
     OverrideRequired,
     RuleViolated,
+    Sentence,
 )
 from coordination.domain.policy import RehousingPolicy
 from coordination.domain.values import Dwelling, Override
@@ -18,7 +19,7 @@ from coordination.domain.values import Dwelling, Override
 if TYPE_CHECKING:
     from coordination.domain.household import Household
 
-Check = Callable[["Household", Dwelling, RehousingPolicy], "str | None"]
+Check = Callable[["Household", Dwelling, RehousingPolicy], "Sentence | None"]
 
 
 @dataclass(frozen=True)
@@ -49,29 +50,35 @@ def offer_rule(
 
 
 @offer_rule(overridable=False, refusal=HouseholdHasLiveOffer)
-def one_live_offer(household: Household, dwelling: Dwelling, policy: RehousingPolicy) -> str | None:
+def one_live_offer(household: Household, dwelling: Dwelling, policy: RehousingPolicy) -> Sentence | None:
     """One offer at a time: the household answers (or the offer expires) before the next is made."""
     live = household.live_offer
     if live is None:
         return None
-    return (
-        f"Household {household.case_reference} already has a live offer ({live.offer_id}, "
-        f"expires {live.expires_at.isoformat()}); it must be answered or expire first"
+    return Sentence(
+        "Household {case_reference} already has a live offer ({offer_id}, expires {expires_at}); it must be"
+        " answered or expire first",
+        case_reference=household.case_reference,
+        offer_id=live.offer_id,
+        expires_at=live.expires_at,
     )
 
 
 @offer_rule(overridable=False, refusal=HouseholdAlreadyMoved)
 def household_moved_permanently(
     household: Household, dwelling: Dwelling, policy: RehousingPolicy
-) -> str | None:
+) -> Sentence | None:
     """§ 86 stk. 1: the obligation to offer a replacement dwelling ends with the permanent rehousing."""
     if not household.moved_permanently:
         return None
-    return f"Household {household.case_reference} has moved permanently and takes no more offers"
+    return Sentence(
+        "Household {case_reference} has moved permanently and takes no more offers",
+        case_reference=household.case_reference,
+    )
 
 
 @offer_rule(overridable=True)
-def municipality(household: Household, dwelling: Dwelling, policy: RehousingPolicy) -> str | None:
+def municipality(household: Household, dwelling: Dwelling, policy: RehousingPolicy) -> Sentence | None:
     """§ 86 stk. 2 (permanent), § 86 a (temporary, "unless the tenant agrees otherwise"): same municipality.
 
     Overridable because the household may itself want to move to another municipality.
@@ -80,20 +87,34 @@ def municipality(household: Household, dwelling: Dwelling, policy: RehousingPoli
     offered = dwelling.place.municipality
     if same_municipality(offered, wanted):
         return None
-    kind, law = ("permanent", "§ 86 stk. 2") if household.rehousing.permanent else ("temporary", "§ 86 a")
-    return f"Vacancy is in {offered}; {kind} rehousing from {wanted} offers a dwelling in {wanted} ({law})"
+    if household.rehousing.permanent:
+        return Sentence(
+            "Vacancy is in {offered}; permanent rehousing from {wanted} offers a dwelling in {wanted}"
+            " (§ 86 stk. 2)",
+            offered=offered,
+            wanted=wanted,
+        )
+    return Sentence(
+        "Vacancy is in {offered}; temporary rehousing from {wanted} offers a dwelling in {wanted} (§ 86 a)",
+        offered=offered,
+        wanted=wanted,
+    )
 
 
 @offer_rule(overridable=True)
-def suitable_size(household: Household, dwelling: Dwelling, policy: RehousingPolicy) -> str | None:
+def suitable_size(household: Household, dwelling: Dwelling, policy: RehousingPolicy) -> Sentence | None:
     """§ 86 stk. 2: suitable size = rooms ≥ household members + 1, or the previous dwelling's rooms."""
     members = len(household.members)
     previous = household.origin.previous_rooms
     if size_is_suitable(dwelling.rooms, members=members, previous_rooms=previous):
         return None
-    return (
-        f"Vacancy has {dwelling.rooms} rooms; a household of {members} needs at least "
-        f"{smallest_suitable_rooms(members)} rooms or its previous {previous}"
+    return Sentence(
+        "Vacancy has {rooms} rooms; a household of {members} needs at least {smallest} rooms or its previous"
+        " {previous}",
+        rooms=dwelling.rooms,
+        members=members,
+        smallest=smallest_suitable_rooms(members),
+        previous=previous,
     )
 
 
@@ -113,7 +134,7 @@ def same_municipality(offered: str, wanted: str) -> bool:
 
 
 @offer_rule(overridable=True)
-def offer_limit(household: Household, dwelling: Dwelling, policy: RehousingPolicy) -> str | None:
+def offer_limit(household: Household, dwelling: Dwelling, policy: RehousingPolicy) -> Sentence | None:
     """No statutory number: local practice is two offers for permanent rehousing, one for temporary (policy).
 
     Only offers the household decided on count; one the provider withdrew or that expired does not.
@@ -123,8 +144,17 @@ def offer_limit(household: Household, dwelling: Dwelling, policy: RehousingPolic
     decided = household.offers_decided_by_household
     if decided < allowed:
         return None
-    kind = "permanent" if permanent else "temporary"
-    return f"Household has decided on {decided} offers; {kind} rehousing allows {allowed}"
+    if permanent:
+        return Sentence(
+            "Household has decided on {decided} offers; permanent rehousing allows {allowed}",
+            decided=decided,
+            allowed=allowed,
+        )
+    return Sentence(
+        "Household has decided on {decided} offers; temporary rehousing allows {allowed}",
+        decided=decided,
+        allowed=allowed,
+    )
 
 
 RULES: tuple[OfferRule, ...] = (
@@ -146,9 +176,9 @@ def check_offer(
         if problem is None:
             continue
         if not rule.overridable:
-            raise rule.refusal(problem)
+            raise rule.refusal(problem.template, **problem.params)
         override = next((o for o in overrides if o.rule == rule.name), None)
         if override is None:
-            raise OverrideRequired(rule.name, problem)
+            raise OverrideRequired(rule.name, problem.template, **problem.params)
         used.append(override)
     return used

@@ -35,16 +35,30 @@ class Window:
         earliest, latest = add_months(today, -self.months_before), add_months(today, self.months_after)
         if value < earliest:
             raise ImplausibleValue(
-                field, f"{what} ({field}) {value} is too far in the past: the earliest accepted is {earliest}"
+                field,
+                "{what} ({field}) {value} is too far in the past: the earliest accepted is {earliest}",
+                what=what,
+                field=field,
+                value=value,
+                earliest=earliest,
             )
         if value > latest:
             if self.months_after == 0:
                 raise ImplausibleValue(
                     field,
-                    f"{what} ({field}) {value} is after today ({today}); record it once it has happened",
+                    "{what} ({field}) {value} is after today ({today}); record it once it has happened",
+                    what=what,
+                    field=field,
+                    value=value,
+                    today=today,
                 )
             raise ImplausibleValue(
-                field, f"{what} ({field}) {value} is too far ahead: the latest accepted is {latest}"
+                field,
+                "{what} ({field}) {value} is too far ahead: the latest accepted is {latest}",
+                what=what,
+                field=field,
+                value=value,
+                latest=latest,
             )
 
 
@@ -78,10 +92,19 @@ def check_birth_month(birth_month: YearMonth, *, at: datetime, field: str) -> No
     this_month = copenhagen_day(at).replace(day=1)
     month = birth_month.first_day()
     if month > this_month:
-        raise ImplausibleValue(field, f"The birth month ({field}) {birth_month} is after the current month")
+        raise ImplausibleValue(
+            field,
+            "The birth month ({field}) {birth_month} is after the current month",
+            field=field,
+            birth_month=birth_month,
+        )
     if month < add_months(this_month, -12 * LIFETIME_YEARS):
         raise ImplausibleValue(
-            field, f"The birth month ({field}) {birth_month} is more than {LIFETIME_YEARS} years ago"
+            field,
+            "The birth month ({field}) {birth_month} is more than {LIFETIME_YEARS} years ago",
+            field=field,
+            birth_month=birth_month,
+            LIFETIME_YEARS=LIFETIME_YEARS,
         )
 
 
@@ -91,6 +114,7 @@ def check_consent(consent: Consent, *, at: datetime, field: str) -> None:
     if consent.purpose == ERASED or consent.recipient == ERASED:
         raise ImplausibleValue(
             f"{field}.purpose",
-            f"A consent must name its recipient and purpose ({field}.purpose), not the erased stand-in",
+            "A consent must name its recipient and purpose ({field}.purpose), not the erased stand-in",
+            field=field,
         )
     GIVEN_ON.check(consent.given_on, at=at, field=f"{field}.given_on", what="The consent")

@@ -39,13 +39,15 @@ class RehousingPolicy(Value):
     daycare_26a_share_percent: int = Field(default=30, ge=0, le=100)
     # Erasure is proposed this long after settling (or after the last change of an unsettled case).
     retention_months: int = Field(default=60, ge=1)
+    # 5 June, 24 and 31 December are no public holidays, but Danish offices close: no working days by default.
+    half_holidays_closed: bool = True
 
     # Derived dates saturate at the calendar's end (domain/calendar.py): a stored date, however absurd,
     # never makes loading or viewing an aggregate raise.
 
     def acknowledgement_due(self, sent_at: datetime, *, urgent: bool = False) -> datetime:
         days = self.urgent_acknowledge_within_working_days if urgent else self.acknowledge_within_working_days
-        return add_working_days(sent_at, days)
+        return add_working_days(sent_at, days, half_holidays_closed=self.half_holidays_closed)
 
     def completion_due(self, sent_at: datetime, *, urgent: bool = False) -> datetime:
         days = self.urgent_complete_within_days if urgent else self.complete_within_days

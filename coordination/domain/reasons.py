@@ -151,13 +151,17 @@ def coded_reason(reason_for: ReasonFor, code: str | None, text: str | None) -> C
     text = (text or "").strip()
     if code is None or not code.strip():
         if not text:
-            raise InvalidInput(f"A reason code is required, one of: {', '.join(CODES[reason_for])}")
+            raise InvalidInput(
+                "A reason code is required, one of: {codes}", codes=", ".join(CODES[reason_for])
+            )
         code = OTHER
     code = code.strip().lower()
     if code not in CODES[reason_for]:
         raise InvalidInput(
-            f"{code!r} is not a reason code for a {reason_for.value.replace('_', ' ')}; "
-            f"one of: {', '.join(CODES[reason_for])}"
+            "{code!r} is not a reason code for a {reason_for}; one of: {codes}",
+            code=code,
+            reason_for=reason_for.value.replace("_", " "),
+            codes=", ".join(CODES[reason_for]),
         )
     if code == OTHER and not text:
         raise InvalidInput("The reason code 'other' needs the reason described in the text")

@@ -10,7 +10,6 @@ from eventsourcing.domain import Aggregate, event
 from coordination.domain import referral_contact, referral_events
 from coordination.domain.errors import (
     InvalidInput,
-    NotPermitted,
     ReferralNotDue,
     ReferralNotOpen,
 )
@@ -23,6 +22,8 @@ from coordination.domain.referral_rules import (
     require_aware,
     require_daycare_details,
     require_description,
+    require_party,
+    require_step,
 )
 from coordination.domain.referral_steps import ReasonedSteps
 from coordination.domain.referral_values import (
@@ -138,11 +139,13 @@ class Referral(ReasonedSteps, DaycarePlaces, Aggregate):
     ) -> Referral:
         require_aware(at)
         if kind not in set(ReferralKind):
-            raise InvalidInput(f"Unknown referral kind {kind!r}")
+            raise InvalidInput("Unknown referral kind {kind!r}", kind=kind)
         kind = ReferralKind(kind)
         if not receiver.strip() or receiver.casefold() == by.organisation.casefold():
             raise InvalidInput(
-                f"A referral goes to another organisation; {by.organisation} cannot refer to {receiver!r}"
+                "A referral goes to another organisation; {organisation} cannot refer to {receiver!r}",
+                organisation=by.organisation,
+                receiver=receiver,
             )
         legal_basis = lawful_basis(consent, legal_basis, receiver)
         check_dates(details, consent, at)
@@ -180,7 +183,9 @@ class Referral(ReasonedSteps, DaycarePlaces, Aggregate):
     def accept(self, *, assignee: str, at: datetime, by: Actor) -> None:
         self._require_receiver(by, "accept")
         if self.status is ReferralStatus.SENT:
-            raise ReferralNotOpen(f"Referral {self._short_id} is sent; acknowledge it first")
+            raise ReferralNotOpen(
+                "Referral {referral} is sent; acknowledge it first", referral=self._short_id
+            )
         self._require_step("accepted", at, ReferralStatus.ACKNOWLEDGED)
         if not assignee.strip():
             raise InvalidInput("An accepted referral needs an assignee")
@@ -194,7 +199,11 @@ class Referral(ReasonedSteps, DaycarePlaces, Aggregate):
     def expire(self, *, at: datetime) -> None:
         self._require_step("expired", at, *_NOT_YET_ACCEPTED)
         if at < self.complete_by:
-            raise ReferralNotDue(f"Referral {self._short_id} is not due until {self.complete_by.isoformat()}")
+            raise ReferralNotDue(
+                "Referral {referral} is not due until {complete_by}",
+                referral=self._short_id,
+                complete_by=self.complete_by,
+            )
         self._expired(reason=f"not accepted by {self.complete_by.isoformat()}", at=at)
 
     def complete(self, *, outcome: str, at: datetime, by: Actor) -> None:
@@ -226,29 +235,13 @@ class Referral(ReasonedSteps, DaycarePlaces, Aggregate):
         return f"{str(self.id)[:8]}…"
 
     def _require_receiver(self, by: Actor, step: str) -> None:
-        if by.organisation != self.receiver:
-            raise NotPermitted(
-                f"Only the receiver {self.receiver} may {step} referral {self._short_id}, "
-                f"not {by.organisation}"
-            )
+        require_party("receiver", self.receiver, by, step, self._short_id)
 
     def _require_referrer(self, by: Actor, step: str) -> None:
-        if by.organisation != self.referrer:
-            raise NotPermitted(
-                f"Only the referrer {self.referrer} may {step} referral {self._short_id}, "
-                f"not {by.organisation}"
-            )
+        require_party("referrer", self.referrer, by, step, self._short_id)
 
     def _require_step(self, step: str, at: datetime, *allowed: ReferralStatus) -> None:
-        if self.status not in allowed:
-            raise ReferralNotOpen(f"Referral {self._short_id} is {self.status.words}; it cannot be {step}")
-        require_aware(at)
-        # History is read as a sequence (latency, audits): a step dated before the last one would reorder it.
-        if at < self.last_step_at:
-            raise InvalidInput(
-                f"A step at {at.isoformat()} is dated before the referral's last step "
-                f"at {self.last_step_at.isoformat()}"
-            )
+        require_step(self.status, self.last_step_at, step, at, allowed, self._short_id)
 
     # Recorders: state changes only; they re-run on every replay.
 

@@ -97,19 +97,23 @@ class DaycarePlaces:
         place = self.daycare_place
         if place is not None and place.answer != PlaceAnswer.DECLINED:
             raise RuleViolated(
-                f"Referral {self._short_id} was already offered a place at {place.institution}; "
-                "the family must decline it before another is offered"
+                "Referral {referral} was already offered a place at {institution}; the family must "
+                "decline it before another is offered",
+                referral=self._short_id,
+                institution=place.institution,
             )
         if not institution.strip():
             raise InvalidInput("A daycare place names its institution")
         today = copenhagen_day(at)
         if not today <= starts_on <= today + _LATEST_START:
             raise InvalidInput(
-                f"A place starts between today and two years from now, not on {starts_on.isoformat()}"
+                "A place starts between today and two years from now, not on {starts_on}", starts_on=starts_on
             )
         if priority_reason not in PRIORITY_REASONS:
             raise InvalidInput(
-                f"{priority_reason!r} is not a priority reason; one of: {', '.join(PRIORITY_REASONS)}"
+                "{priority_reason!r} is not a priority reason; one of: {reasons}",
+                priority_reason=priority_reason,
+                reasons=", ".join(PRIORITY_REASONS),
             )
         used = [o for o in overrides if o.rule == SHARE_RULE]
         if intake is not None and not used and counts_under_26a:
@@ -156,23 +160,35 @@ class DaycarePlaces:
         if share > policy.daycare_26a_share_percent:
             raise OverrideRequired(
                 SHARE_RULE,
-                f"This place would bring the share of children from the housing areas of dagtilbudsloven "
-                f"§ 26 a in {institution}'s intake for {starts_on.year} to {share:.0f} %, past "
-                f"{policy.daycare_26a_share_percent} %",
+                "This place would bring the share of children from the housing areas of dagtilbudsloven § "
+                "26 a in {institution}'s intake for {year} to {share:.0f} %, past {limit} %",
+                institution=institution,
+                year=starts_on.year,
+                share=share,
+                limit=policy.daycare_26a_share_percent,
             )
 
     def _require_daycare(self) -> None:
         if self.kind != ReferralKind.DAYCARE_FAST_TRACK:  # != : a snapshot's kind comes back as a plain str
-            raise InvalidInput(f"Referral {self._short_id} is no daycare referral; it is offered no place")
+            raise InvalidInput(
+                "Referral {referral} is no daycare referral; it is offered no place", referral=self._short_id
+            )
 
     def _require_unanswered_place(self, by: Actor, answer: str, at: datetime) -> None:
         self._require_daycare()
         if by.organisation not in (self.referrer, self.receiver):
             raise NotPermitted(
-                f"Only {self.referrer} or {self.receiver} may record the family's answer to the place of "
-                f"referral {self._short_id}; {by.organisation} may not"
+                "Only {referrer} or {receiver} may record the family's answer to the place of referral "
+                "{referral}; {organisation} may not",
+                referrer=self.referrer,
+                receiver=self.receiver,
+                referral=self._short_id,
+                organisation=by.organisation,
             )
         self._require_step(f"{answer} by the family", at, *_TAKING_PLACES, ReferralStatus.ON_HOLD)
         place = self.daycare_place
         if place is None or place.answer is not None:
-            raise RuleViolated(f"Referral {self._short_id} has no place offered awaiting the family's answer")
+            raise RuleViolated(
+                "Referral {referral} has no place offered awaiting the family's answer",
+                referral=self._short_id,
+            )

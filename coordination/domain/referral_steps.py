@@ -67,8 +67,12 @@ class ReasonedSteps:
         else:
             if by.organisation not in (self.referrer, self.receiver):
                 raise NotPermitted(
-                    f"Only {self.referrer} or {self.receiver} may record that the household declined "
-                    f"referral {self._short_id}; {by.organisation} may not"
+                    "Only {referrer} or {receiver} may record that the household declined referral "
+                    "{referral}; {organisation} may not",
+                    referrer=self.referrer,
+                    receiver=self.receiver,
+                    referral=self._short_id,
+                    organisation=by.organisation,
                 )
             self._require_step("declined by the household", at, *_OPEN)
         by_household = declined_by is DeclinedBy.HOUSEHOLD
@@ -87,7 +91,9 @@ class ReasonedSteps:
         by: Actor,
     ) -> None:
         if by.role is not Role.COORDINATOR:
-            raise NotPermitted(f"Only a coordinator may override a decline of referral {self._short_id}")
+            raise NotPermitted(
+                "Only a coordinator may override a decline of referral {referral}", referral=self._short_id
+            )
         self._require_step("sent again", at, *_DECLINED)
         coded = coded_reason(ReasonFor.OVERRIDE, reason_code, reason)
         self._decline_overridden(
@@ -118,10 +124,14 @@ class ReasonedSteps:
         self._require_step("redirected", at, *_NOT_YET_ACCEPTED)
         if not to.strip() or to.casefold() in (self.receiver.casefold(), self.referrer.casefold()):
             raise InvalidInput(
-                f"Referral {self._short_id} can only be redirected to a third organisation, not {to!r}"
+                "Referral {referral} can only be redirected to a third organisation, not {to!r}",
+                referral=self._short_id,
+                to=to,
             )
         if self.legal_basis is not None and consent is not None:
-            raise InvalidInput(f"Referral {self._short_id} rests on a legal basis; no consent is taken")
+            raise InvalidInput(
+                "Referral {referral} rests on a legal basis; no consent is taken", referral=self._short_id
+            )
         if self.legal_basis is None:
             lawful_basis(consent, None, to)
         if consent is not None:

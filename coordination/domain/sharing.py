@@ -96,7 +96,8 @@ def _children(household: Household, kind: ReferralKind, child_id: str | None) ->
         child = next((m for m in children if m.member_id == child_id), None)
         if child is None:
             raise InvalidInput(
-                f"A daycare referral names one child of the household; {child_id!r} is not one"
+                "A daycare referral names one child of the household; {child_id!r} is not one",
+                child_id=child_id,
             )
         children = [child]
     elif kind is ReferralKind.SCHOOL_CHANGE:

@@ -141,7 +141,9 @@ class SupportLink(Aggregate):
     def activate(self, *, at: datetime, by: Actor) -> None:
         self._refuse_if_ended("activated")
         if self.status != SupportLinkStatus.PROPOSED:
-            raise SupportLinkNotProposed(f"Support link {self.id} is already {self.status}")
+            raise SupportLinkNotProposed(
+                "Support link {id} is already {status}", id=self.id, status=self.status
+            )
         self._activated(at=at, by=by)
 
     def end(self, *, reason: str, at: datetime, by: Actor) -> None:
@@ -150,7 +152,12 @@ class SupportLink(Aggregate):
 
     def _refuse_if_ended(self, step: str) -> None:
         if self.status == SupportLinkStatus.ENDED:
-            raise SupportLinkEnded(f"Support link {self.id} ended ({self.end_reason}); it cannot be {step}")
+            raise SupportLinkEnded(
+                "Support link {id} ended ({end_reason}); it cannot be {step}",
+                id=self.id,
+                end_reason=self.end_reason,
+                step=step,
+            )
 
     # Recorders: state changes only; they re-run on every replay.
 

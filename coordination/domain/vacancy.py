@@ -106,11 +106,15 @@ class Vacancy(Aggregate):
     ) -> None:
         if self.status == VacancyStatus.RESERVED:
             raise VacancyAlreadyOffered(
-                f"Vacancy {self.id} already has a live offer ({self.live_offer_id}); "
-                "it must be accepted, declined or expire first"
+                "Vacancy {id} already has a live offer ({live_offer_id}); it must be accepted, declined or "
+                "expire first",
+                id=self.id,
+                live_offer_id=self.live_offer_id,
             )
         if self.status != VacancyStatus.OPEN:
-            raise VacancyNotAvailable(f"Vacancy {self.id} is {self.status} and cannot be offered")
+            raise VacancyNotAvailable(
+                "Vacancy {id} is {status} and cannot be offered", id=self.id, status=self.status
+            )
         if expires_at <= at:
             raise RuleViolated("An offer must expire after it is made")
         self._offer_reserved(
@@ -120,7 +124,11 @@ class Vacancy(Aggregate):
     def accept_offer(self, *, offer_id: UUID, at: datetime, by: Actor) -> None:
         self._require_live(offer_id)
         if self.offer_expires_at is not None and at >= self.offer_expires_at:
-            raise OfferNotLive(f"Offer {offer_id} expired at {self.offer_expires_at.isoformat()}")
+            raise OfferNotLive(
+                "Offer {offer_id} expired at {offer_expires_at}",
+                offer_id=offer_id,
+                offer_expires_at=self.offer_expires_at,
+            )
         self._offer_accepted(offer_id=offer_id, at=at, by=by)
 
     def decline_offer(
@@ -158,21 +166,31 @@ class Vacancy(Aggregate):
         self._require_live(offer_id)
         assert self.offer_expires_at is not None
         if at < self.offer_expires_at:
-            raise RuleViolated(f"Offer {offer_id} does not expire before {self.offer_expires_at.isoformat()}")
+            raise RuleViolated(
+                "Offer {offer_id} does not expire before {offer_expires_at}",
+                offer_id=offer_id,
+                offer_expires_at=self.offer_expires_at,
+            )
         self._offer_expired(offer_id=offer_id, at=at)
 
     def withdraw(self, *, reason: str, at: datetime, by: Actor) -> None:
         if by.organisation != self.owner:
-            raise NotPermitted(f"Only {self.owner} may withdraw vacancy {self.id}")
+            raise NotPermitted("Only {owner} may withdraw vacancy {id}", owner=self.owner, id=self.id)
         if self.status == VacancyStatus.RESERVED:
-            raise VacancyAlreadyOffered(f"Vacancy {self.id} has a live offer; answer it before withdrawing")
+            raise VacancyAlreadyOffered(
+                "Vacancy {id} has a live offer; answer it before withdrawing", id=self.id
+            )
         if self.status != VacancyStatus.OPEN:
-            raise VacancyNotAvailable(f"Vacancy {self.id} is {self.status} and cannot be withdrawn")
+            raise VacancyNotAvailable(
+                "Vacancy {id} is {status} and cannot be withdrawn", id=self.id, status=self.status
+            )
         self._withdrawn(reason=checked_reason(reason), at=at, by=by)
 
     def _require_live(self, offer_id: UUID) -> None:
         if self.status != VacancyStatus.RESERVED or self.live_offer_id != offer_id:
-            raise OfferNotLive(f"Offer {offer_id} is not the live offer on vacancy {self.id}")
+            raise OfferNotLive(
+                "Offer {offer_id} is not the live offer on vacancy {id}", offer_id=offer_id, id=self.id
+            )
 
     # Recorders: state changes only; they re-run on every replay.
 

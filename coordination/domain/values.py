@@ -69,7 +69,9 @@ def checked_reason(text: str, *, what: str = "reason") -> str:
     try:
         return _REASON.validate_python(text)
     except ValidationError:
-        raise InvalidInput(f"A {what} of 3 to 2000 characters is required, got {text!r:.40}") from None
+        raise InvalidInput(
+            "A {what} of 3 to 2000 characters is required, got {text!r:.40}", what=what, text=text
+        ) from None
 
 
 class Value(BaseModel):

@@ -235,14 +235,23 @@ def restrict(event: IntegrationEvent, recipient: str) -> IntegrationEvent:
     recipient, or a required field off the list. Dropped fields are logged by name, never by value."""
     allowed = ALLOWED.get(event.event_type, {}).get(recipient)
     if allowed is None:
-        raise NotAllowed(f"{event.event_type} may not go to a {recipient} (no allow-list for it)")
+        raise NotAllowed(
+            "{event_type} may not go to a {recipient} (no allow-list for it)",
+            event_type=event.event_type,
+            recipient=recipient,
+        )
     values = {name: getattr(event, name) for name in type(event).model_fields}
     dropped = []
     for name, field in type(event).model_fields.items():
         if name in allowed or _empty(values[name]):
             continue
         if field.is_required() and not _nullable(field):
-            raise NotAllowed(f"{event.event_type} to a {recipient} would carry {name}, which it may not get")
+            raise NotAllowed(
+                "{event_type} to a {recipient} would carry {name}, which it may not get",
+                event_type=event.event_type,
+                recipient=recipient,
+                name=name,
+            )
         values[name] = None if _nullable(field) else _blank(values[name])
         dropped.append(name)
     if isinstance(event, r.ReferralSent):

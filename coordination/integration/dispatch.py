@@ -37,7 +37,7 @@ Handler = Callable[[NodeApplication, UUID, Any], object]
 def _taking(app: NodeApplication, role: type[D], command: str) -> D:
     """The node as the role whose command `command` is; a node of another role does not take it."""
     if not isinstance(app, role):
-        raise NotPermitted(f"{app.organisation} ({type(app).__name__}) does not take {command}")
+        raise NotPermitted("{node} does not take {command}", node=app.organisation, command=command)
     return app
 
 
@@ -53,7 +53,7 @@ def _on(
 
 def _sent(app: NodeApplication, command_id: UUID, e: r.ReferralSent) -> object:
     if e.receiver != app.organisation:
-        raise NotPermitted(f"A referral to {e.receiver} reached {app.organisation}")
+        raise NotPermitted("A referral to {to} reached {node}", to=e.receiver, node=app.organisation)
     # Our copy names us as the receiver itself; everything else is as the referrer recorded it.
     return _taking(app, ReferralDesk, "receive_referral").receive_referral(
         command_id=command_id,

@@ -105,16 +105,22 @@ class Inbound:
                 return
             speaker = by.organisation
         if org_source(speaker) != received.source:
-            raise NotPermitted(f"{received.source} spoke for {speaker}")
+            raise NotPermitted("{source} spoke for {speaker}", source=received.source, speaker=speaker)
 
     def _dispatch(self, command_id: UUID, event: IntegrationEvent) -> None:
         handler = handler_for(event)
         if handler is None:
-            raise NotPermitted(f"{self.organisation} has no use for {event.event_type}")
+            raise NotPermitted(
+                "{organisation} has no use for {event_type}",
+                organisation=self.organisation,
+                event_type=event.event_type,
+            )
         handler(self.app, command_id, event)
 
 
 def _refuse_sealed(event: IntegrationEvent) -> IntegrationEvent:
     if event.sealed is not None:
-        raise NotPermitted(f"{event.event_type} has sealed fields and this node has no key directory")
+        raise NotPermitted(
+            "{event_type} has sealed fields and this node has no key directory", event_type=event.event_type
+        )
     return event

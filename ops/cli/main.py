@@ -17,8 +17,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from adapters.exchange.inprocess import InProcessBroker
-from adapters.settings import NodeSettings, OrganisationRole, Store
+from adapters.settings import NodeSettings, OrganisationRole, Store, settings_problems
 from coordination.domain.values import Role
 from ops.bench.cli import add_commands as add_bench_commands
 from ops.cli.audit import add_commands as add_audit_commands
@@ -334,6 +336,12 @@ def main(argv: list[str] | None = None) -> int:
     tune_for_a_node()
     try:
         return int(args.run(args))
+    except ValidationError as error:
+        # Settings the node refuses (docs/configuration.md): one line per setting, naming its variable.
+        print("coordination: the node's settings are invalid:", file=sys.stderr)
+        for line in settings_problems(error):
+            print(f"  {line}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         # Ctrl-C is how the demo and the served API are stopped: what they opened is closed by now (each
         # command closes its stores on the way out), so a line says so instead of a traceback. The status

@@ -38,7 +38,7 @@ from ops.demo.reference_scenario import (
     mentor_coordinator,
     school_caseworker,
 )
-from ops.demo.run import Seeding, readyz_while_seeding
+from ops.demo.run import Seeding, readyz_while_seeding, start_timers
 from ops.node.exchange import Exchange, Node, exchange_figures, exchange_running
 from ops.node.read_models import ReadModels, open_views
 
@@ -228,7 +228,13 @@ def serve(
     print(f"Readiness of every node: {base}/readyz (200 once all are ready; 503 while seeding)")
     print(f"Metrics: {base}/orgs/<organisation>/metrics; each node's health: .../livez and .../readyz")
     exchange = nodes.exchange if isinstance(nodes.exchange, Exchange) else None
-    start_exchange = exchange.start if exchange is not None else lambda: None
+
+    def start_exchange() -> None:
+        # The exchange, then every node's timers: nothing seeded sits unexpired past its date.
+        if exchange is not None:
+            exchange.start()
+        start_timers(nodes)
+
     if seeding is None:
         start_exchange()
     for node in served.api.values():

@@ -22,12 +22,21 @@ from coordination.applications.housing import HousingOrganisationApp
 from ops.demo.reference_scenario import Nodes
 from ops.demo.seed import FAB, JOBCENTRE, Desks, Progress, seed
 from ops.node.exchange import Exchange
+from ops.node.timers import NodeTimers
 
 AREAS_FILE = Path(__file__).resolve().parent.parent / "areas" / "odense.csv"
 DEFAULT_HOUSEHOLDS = 300
 DEFAULT_SEED = "vollsmose-2025"
 
 log = structlog.get_logger()
+
+
+def start_timers(nodes: Nodes) -> list[NodeTimers]:
+    """Every demo node's timers on the wall clock, as a node's own process runs them (ops/node/timers.py):
+    the seeded history's offers and referrals past due expire at once, the rest as their dates pass.
+    Each stops with its node's parts (closed with the exchange)."""
+    started = [parts.start_timers() for parts in nodes.parts.values()]
+    return [timers for timers in started if timers is not None]
 
 
 def _marker(data_dir: Path) -> Path:

@@ -72,6 +72,8 @@ def housing_node(
         cpr_secret=settings.cpr_secret_bytes(),
         area_indicators=None if indicators is None else load_area_indicators(indicators),
         inflow=inflow,
+        policy=settings.policy,
+        waterbed_policy=settings.waterbed,
         **parts,
     )
 
@@ -105,7 +107,11 @@ def build_app(
         OrganisationRole.CIVIL_ACTOR: CivilActorApp,
     }[settings.role]
     return cls(
-        storage=ShreddingStorage(db), organisation=settings.organisation, env=settings.store_env(), **parts
+        storage=ShreddingStorage(db),
+        organisation=settings.organisation,
+        env=settings.store_env(),
+        policy=settings.policy,
+        **parts,
     )
 
 

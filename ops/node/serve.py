@@ -26,8 +26,9 @@ import threading
 from pathlib import Path
 
 import structlog
+from pydantic import ValidationError
 
-from adapters.settings import NodeSettings, Profile
+from adapters.settings import NodeSettings, Profile, settings_problems
 from coordination.transient import is_transient
 from ops.logging import configure
 from ops.node.bootstrap import NodeParts
@@ -126,7 +127,13 @@ def run_node(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tune_for_a_node()
     overrides = {"organisation": args.org} if args.org else {}
-    settings = NodeSettings.from_file(args.config, **overrides)
+    try:
+        settings = NodeSettings.from_file(args.config, **overrides)
+    except ValidationError as error:
+        print("ops.node.serve: the node's settings are invalid:", file=sys.stderr)
+        for line in settings_problems(error):
+            print(f"  {line}", file=sys.stderr)
+        return 2
     configure(json=settings.profile.value == "production")
     structlog.contextvars.bind_contextvars(organisation=settings.organisation)
     log = structlog.get_logger()

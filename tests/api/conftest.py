@@ -56,7 +56,8 @@ class Api:
 
     def __init__(self, client: Any, token: str) -> None:
         self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"}
+        # The tests read the problems' English (a caseworker's default is Danish: tests/api/test_languages.py).
+        self.headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
 
     def post(
         self,

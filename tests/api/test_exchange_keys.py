@@ -46,7 +46,7 @@ def _ask(
     """`org` asks CIVICA for the key of what it sealed for `sealed_for` (by default `org` itself; None:
     the old scheme's one key of the household)."""
     token = orgs.token(org, NODE_PERSON, role, audience=CIVICA)
-    headers = {"Authorization": f"Bearer {token}", **PURPOSE}
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en", **PURPOSE}  # its English details
     path = f"/v1/exchange-keys/{household}"
     if sealed_for is not None:
         path += f"/{sealed_for or org}"

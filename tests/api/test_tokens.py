@@ -16,7 +16,7 @@ from tests.api.conftest import FAB, Organisations
 
 
 def _status(orgs: Organisations, token: str | None, header: str | None = None) -> tuple[int, dict[str, str]]:
-    headers = {"Authorization": header if header is not None else f"Bearer {token}"}
+    headers = {"Authorization": header if header is not None else f"Bearer {token}", "Accept-Language": "en"}
     response = orgs.clients[CIVICA].get("/vacancy-pool", params={"municipality": "Odense"}, headers=headers)
     if response.status_code == 401:
         assert response.headers["content-type"] == "application/problem+json"

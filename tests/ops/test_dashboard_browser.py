@@ -161,3 +161,28 @@ def test_the_api_docs_page_renders_every_operation_from_assets_served_by_the_nod
     assert swagger_shown == operations > 20
     outside = [url for url in requested if not url.startswith(("http://127.0.0.1:", "data:", "blob:"))]
     assert not outside, f"the docs page asked outside the node: {outside}"
+
+
+def test_the_dashboard_reads_in_danish_in_a_danish_browser(
+    server: str, seeded_demo: SeededDemo, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    token = seeded_demo.tokens["CIVICA_OPERATOR"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), args=FLAGS, locale="da-DK"
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"{server}/orgs/civica/dashboard#token={token}", timeout=20_000)
+            page.wait_for_selector("body[data-loaded=true]", timeout=20_000)
+            assert page.title() == "Genhusningskoordinering: drift"
+            assert page.inner_text("h1") == "Overdragelser og genhusning: drift"
+            assert "kvitteringer forsinket" in page.inner_text("#overdue")
+            assert page.inner_text("#status").startswith(
+                "pr. "
+            )  # "pr. 7. december 2026 kl. 14.30 (node civica)"
+            assert page.evaluate("document.documentElement.lang") == "da"
+        finally:
+            browser.close()

@@ -127,13 +127,13 @@ def test_an_acknowledgement_due_across_christmas_2026_skips_the_holidays_and_the
     story: Story,
 ) -> None:
     household = story.household(at(date(2026, 12, 1)))
-    # Wednesday 23 December: the 24th is a working day here, the 25th and 26th are holidays, then a weekend.
+    # Wednesday 23 December: offices close on the 24th, the 25th and 26th are holidays, then a weekend.
     story.refer(household, ReferralKind.BRIDGE_BUILDING, at(date(2026, 12, 23)))
     [owed] = story.status(household, at(date(2026, 12, 28))).open_referrals
-    assert owed.acknowledge_by == at(date(2026, 12, 29))  # Thu 24, Mon 28, Tue 29 December
+    assert owed.acknowledge_by == at(date(2026, 12, 30))  # Mon 28, Tue 29, Wed 30 December
     december = {"from": "2026-12-01", "to": "2026-12-31"}
-    assert story.dashboard(at(date(2026, 12, 29), 9), **december)["overdue"]["acknowledgements_overdue"] == 0
-    assert story.dashboard(at(date(2026, 12, 29), 11), **december)["overdue"]["acknowledgements_overdue"] == 1
+    assert story.dashboard(at(date(2026, 12, 30), 9), **december)["overdue"]["acknowledgements_overdue"] == 0
+    assert story.dashboard(at(date(2026, 12, 30), 11), **december)["overdue"]["acknowledgements_overdue"] == 1
 
 
 def test_a_follow_up_visit_is_due_14_days_after_a_move_over_christmas_and_overdue_the_day_after(

@@ -10,7 +10,7 @@ import holidays
 import pytest
 from pydantic import ValidationError
 
-from coordination.domain.calendar import COPENHAGEN
+from coordination.domain.calendar import COPENHAGEN, is_working_day
 from coordination.domain.errors import (
     ConsentMissing,
     InvalidInput,
@@ -37,7 +37,7 @@ YOUTH_SCHOOL = Actor(organisation="Ungdomsskolen", person="us-1", role=Role.DEPA
 OUTSIDER = Actor(organisation="FAB", person="fab-2", role=Role.REHOUSING_CONSULTANT)
 COORDINATOR = Actor(organisation="Odense Kommune", person="ko-1", role=Role.COORDINATOR)
 DAYCARE = Actor(organisation="Odense BUF Pladsanvisning", person="pa-4", role=Role.DAYCARE_ALLOCATOR)
-SENT_AT = datetime(2026, 6, 1, 9, 0, tzinfo=COPENHAGEN)  # a Monday, no holidays near
+SENT_AT = datetime(2026, 6, 1, 9, 0, tzinfo=COPENHAGEN)  # a Monday; Friday 5 June (Grundlovsdag) is closed
 CENTRUM = Place(municipality="Odense", area="Odense C")
 
 
@@ -345,13 +345,31 @@ def test_acknowledgement_is_due_in_three_working_days_across_christmas_and_new_y
     assert {date(2026, 12, 25), date(2026, 12, 26), date(2027, 1, 1)} <= set(dk)
     assert date(2026, 12, 24) not in dk  # Christmas Eve is a day off by custom, not a public holiday
 
-    before_christmas = send(
-        at=datetime(2026, 12, 23, 14, 0, tzinfo=COPENHAGEN)
-    )  # Wed: Thu 24, Mon 28, Tue 29
-    before_new_year = send(at=datetime(2026, 12, 29, 14, 0, tzinfo=COPENHAGEN))  # Tue: Wed 30, Thu 31, Mon 4
+    # Wed 23: Thu 24 and Thu 31 are closed by default, as Danish offices are; so Mon 28, Tue 29, Wed 30.
+    before_christmas = send(at=datetime(2026, 12, 23, 14, 0, tzinfo=COPENHAGEN))
+    before_new_year = send(at=datetime(2026, 12, 29, 14, 0, tzinfo=COPENHAGEN))  # Tue: Wed 30, Mon 4, Tue 5
 
-    assert before_christmas.acknowledge_by == datetime(2026, 12, 29, 14, 0, tzinfo=COPENHAGEN)
-    assert before_new_year.acknowledge_by == datetime(2027, 1, 4, 14, 0, tzinfo=COPENHAGEN)
+    assert before_christmas.acknowledge_by == datetime(2026, 12, 30, 14, 0, tzinfo=COPENHAGEN)
+    assert before_new_year.acknowledge_by == datetime(2027, 1, 5, 14, 0, tzinfo=COPENHAGEN)
+
+
+def test_christmas_eve_and_new_years_eve_count_as_working_days_when_the_policy_says_they_are_open() -> None:
+    open_on_half_holidays = RehousingPolicy(half_holidays_closed=False)
+
+    before_christmas = send(at=datetime(2026, 12, 23, 14, 0, tzinfo=COPENHAGEN), policy=open_on_half_holidays)
+    before_new_year = send(at=datetime(2026, 12, 29, 14, 0, tzinfo=COPENHAGEN), policy=open_on_half_holidays)
+
+    assert before_christmas.acknowledge_by == datetime(2026, 12, 29, 14, 0, tzinfo=COPENHAGEN)  # 24, 28, 29
+    assert before_new_year.acknowledge_by == datetime(2027, 1, 4, 14, 0, tzinfo=COPENHAGEN)  # 30, 31, 4
+
+
+def test_constitution_day_is_not_a_working_day_by_default() -> None:
+    # Thursday 4 June 2026: Friday 5 June (Grundlovsdag) is closed, so Mon 8, Tue 9, Wed 10.
+    referral = send(at=datetime(2026, 6, 4, 9, 0, tzinfo=COPENHAGEN))
+
+    assert referral.acknowledge_by == datetime(2026, 6, 10, 9, 0, tzinfo=COPENHAGEN)
+    assert is_working_day(date(2026, 6, 5), half_holidays_closed=False)
+    assert not is_working_day(date(2026, 6, 5))
 
 
 def test_a_referral_sent_in_utc_is_due_by_copenhagen_working_days() -> None:
@@ -400,7 +418,7 @@ def test_due_dates_are_recorded_so_a_replay_does_not_depend_on_todays_policy() -
 
     again = app.repository.get(referral.id)
 
-    assert again.acknowledge_by == datetime(2026, 6, 15, 9, 0, tzinfo=COPENHAGEN)  # ten working days
+    assert again.acknowledge_by == datetime(2026, 6, 16, 9, 0, tzinfo=COPENHAGEN)  # ten, 5 June closed
     assert again.complete_by == SENT_AT + timedelta(days=90)
 
 

@@ -55,7 +55,9 @@ def search_households(
     responsible person is the caller (the consultant who registered it, then whoever acknowledged its
     handoff)."""
     if cursor is not None and not _CURSOR.match(cursor):
-        raise ApiProblem(400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the caseload")
+        raise ApiProblem(
+            400, "invalid-request", "query.cursor: {cursor!r} is not a cursor of the caseload", cursor=cursor
+        )
     if termination_from and termination_to and termination_from > termination_to:
         raise ApiProblem(400, "invalid-request", "query.termination_from: after termination_to")
     caller = access.principal

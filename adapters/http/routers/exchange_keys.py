@@ -43,7 +43,12 @@ def get_recipient_exchange_key(
     to the access log."""
     node, caller = access.node, access.principal
     if node.exchange_keys is None:
-        raise ApiProblem(404, "not-served-here", f"{node.organisation}'s node sends no sealed fields")
+        raise ApiProblem(
+            404,
+            "not-served-here",
+            "{organisation}'s node sends no sealed fields",
+            organisation=node.organisation,
+        )
     try:
         key = node.exchange_keys.release(household_id, recipient, caller.organisation)
     except KeyNotShared as error:
@@ -67,7 +72,12 @@ def get_exchange_key(
     Every key handed out is written to the access log."""
     node, caller = access.node, access.principal
     if node.exchange_keys is None:
-        raise ApiProblem(404, "not-served-here", f"{node.organisation}'s node sends no sealed fields")
+        raise ApiProblem(
+            404,
+            "not-served-here",
+            "{organisation}'s node sends no sealed fields",
+            organisation=node.organisation,
+        )
     try:
         key = node.exchange_keys.release_legacy(household_id, caller.organisation)
     except KeyNotShared as error:
@@ -82,7 +92,13 @@ def _handed_out(
     or the old scheme's); 410 once erased."""
     node, caller = access.node, access.principal
     if key is None:
-        raise ApiProblem(410, "erased", f"Household {household_id} was erased at {node.organisation}")
+        raise ApiProblem(
+            410,
+            "erased",
+            "Household {household_id} was erased at {organisation}",
+            household_id=household_id,
+            organisation=node.organisation,
+        )
     node.records.log_access(
         at=node.clock(),
         organisation=caller.organisation,

@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from adapters.http.authorisation import Access, guard
+from adapters.http.i18n import language_of
+from adapters.http.i18n.pages import script_in
 from adapters.http.problems import ApiProblem, responses
 from adapters.http.routers.operations import STATIC
 from coordination.applications.roles import MunicipalDepartmentApp
@@ -42,7 +44,9 @@ def _picture(access: Access, municipality: str, first: str | None, last: str | N
     last = last or this_month.strftime("%Y-%m")
     first = first or add_months(datetime.strptime(last, "%Y-%m").date(), -17).strftime("%Y-%m")
     if first > last:
-        raise ApiProblem(400, "invalid-request", f"query.from: {first} is after query.to {last}")
+        raise ApiProblem(
+            400, "invalid-request", "query.from: {first} is after query.to {last}", first=first, last=last
+        )
     models = node.queries()
     own = [x for x in models.handoffs.latencies() if x.to_org == node.organisation]
     return models.picture.picture(
@@ -99,5 +103,6 @@ def municipal_dashboard_page() -> FileResponse:
 
 
 @router.get("/municipal-dashboard.js", include_in_schema=False)
-def municipal_dashboard_script() -> FileResponse:
-    return FileResponse(STATIC / "municipal.js", media_type="text/javascript")
+def municipal_dashboard_script(request: Request) -> Response:
+    """The script, with the page's words in the language the browser asks for (adapters/http/i18n/pages.py)."""
+    return Response(script_in("municipal.js", language_of(request.headers)), media_type="text/javascript")

@@ -14,6 +14,8 @@ from adapters.http.authorisation import Access, guard
 from adapters.http.dashboard import Dashboard, dashboard
 from adapters.http.dates import EARLIEST, day
 from adapters.http.health import NodeHealth
+from adapters.http.i18n import language_of
+from adapters.http.i18n.pages import script_in
 from adapters.http.problems import ApiProblem, responses
 
 router = APIRouter(tags=["operations"])
@@ -45,7 +47,9 @@ def operations_dashboard(
     end = period_to or now.date()
     start = period_from or max(EARLIEST, end - timedelta(days=548))
     if start > end:
-        raise ApiProblem(400, "invalid-request", f"query.from: {start} is after query.to {end}")
+        raise ApiProblem(
+            400, "invalid-request", "query.from: {start} is after query.to {end}", start=start, end=end
+        )
     if (end - start).days > 3660:
         raise ApiProblem(400, "invalid-request", "query.from: a period is at most ten years")
     health: NodeHealth = request.app.state.health
@@ -70,8 +74,9 @@ def dashboard_page() -> FileResponse:
 
 
 @router.get("/dashboard.js", include_in_schema=False)
-def dashboard_script() -> FileResponse:
-    return FileResponse(STATIC / "dashboard.js", media_type="text/javascript")
+def dashboard_script(request: Request) -> Response:
+    """The script, with the page's words in the language the browser asks for (adapters/http/i18n/pages.py)."""
+    return Response(script_in("dashboard.js", language_of(request.headers)), media_type="text/javascript")
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -41,7 +41,9 @@ def _pool_page(found: list[PoolVacancy], limit: int) -> Page[PoolVacancy]:
 
 def _pool_cursor(cursor: str | None) -> str | None:
     if cursor is not None and not _POOL_CURSOR.match(cursor):
-        raise ApiProblem(400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the pool")
+        raise ApiProblem(
+            400, "invalid-request", "query.cursor: {cursor!r} is not a cursor of the pool", cursor=cursor
+        )
     return cursor
 
 
@@ -199,11 +201,16 @@ class OperationsFigures(BaseModel):
     overdue_acknowledgements: int
     overdue_completions: int
     stalled: int
+    # The policy this node runs with (COORDINATION_POLICY__*, docs/configuration.md), and its waterbed
+    # guard's (COORDINATION_WATERBED__*; a housing organisation's node only).
+    policy: dict[str, Any]
+    waterbed: dict[str, Any] | None
 
 
 @router.get("/operations", operation_id="operations", responses=READ)
 def operations(request: Request, access: Annotated[Access, guard("operations")]) -> OperationsFigures:
-    """Projection lag, the exchange's counters, handoff latency and overdue counts (no personal data)."""
+    """Projection lag, the exchange's counters, handoff latency and overdue counts (no personal data), and the
+    policy the node runs with."""
     health: NodeHealth = request.app.state.health
     node = access.node
     return health.figures("operations", lambda: operations_figures(node))
@@ -234,6 +241,7 @@ def operations_figures(node: ApiNode) -> OperationsFigures:
             )
         )
     owed = models.handoffs.owed_by(node.organisation, node.clock())
+    waterbed = getattr(node.app, "waterbed_policy", None)
     return OperationsFigures(
         organisation=node.organisation,
         projections={name: ProjectionFigures(**figures) for name, figures in models.status().items()},
@@ -243,6 +251,8 @@ def operations_figures(node: ApiNode) -> OperationsFigures:
         overdue_acknowledgements=sum(r.acknowledgement_overdue for r in owed),
         overdue_completions=sum(r.completion_overdue for r in owed),
         stalled=sum(r.stalled for r in owed),
+        policy=node.app.policy.model_dump(mode="json"),
+        waterbed=None if waterbed is None else waterbed.model_dump(mode="json"),
     )
 
 
@@ -256,7 +266,10 @@ def access_log(
     """Every read of personal data at this node: who, what, when and for which purpose (auditors only)."""
     if cursor is not None and "/" not in cursor:
         raise ApiProblem(
-            400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the access log"
+            400,
+            "invalid-request",
+            "query.cursor: {cursor!r} is not a cursor of the access log",
+            cursor=cursor,
         )
     entries = access.node.records.access_log(limit=limit, after=cursor, subject=subject)
     return Page[AccessEntry](

@@ -155,11 +155,17 @@ def _refuse_outside_the_network(access: Access, household_id: UUID) -> None:
         raise ApiProblem(
             403,
             "not-permitted",
-            f"{org} is not in the network of household {household_id} (its node has no copy)",
+            "{org} is not in the network of household {household_id} (its node has no copy)",
+            org=org,
+            household_id=household_id,
         )
     if not picture.relations_of(org):
         raise ApiProblem(
-            403, "not-permitted", f"{org} is no longer in the network of household {household_id}"
+            403,
+            "not-permitted",
+            "{org} is no longer in the network of household {household_id}",
+            org=org,
+            household_id=household_id,
         )
 
 

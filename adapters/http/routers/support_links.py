@@ -108,14 +108,19 @@ def _refuse_without_an_owner(access: Access, body: SupportLinkProposal) -> None:
         raise ApiProblem(
             403,
             "not-permitted",
-            f"{access.principal.organisation} is not in the network of household {body.household_id}: "
-            "name the household's owner (household_owner) to link it",
+            "{organisation} is not in the network of household {household_id}: name the household's owner "
+            "(household_owner) to link it",
+            organisation=access.principal.organisation,
+            household_id=body.household_id,
         )
     if copy is not None and body.household_owner not in (None, copy.owner):
         raise ApiProblem(
             403,
             "not-permitted",
-            f"Household {body.household_id} is {copy.owner}'s, not {body.household_owner}'s",
+            "Household {household_id} is {owner}'s, not {household_owner}'s",
+            household_id=body.household_id,
+            owner=copy.owner,
+            household_owner=body.household_owner,
         )
 
 

@@ -9,6 +9,18 @@
   const NS = "http://www.w3.org/2000/svg";
   const COLOURS = { p50: "#2a9d8f", p90: "#e9c46a", p99: "#e76f51", value: "#457b9d" };
   let knownOrgs = new Set();
+  // The words in the reader's language: the node prepends I18N (from Accept-Language) when it serves this file.
+  const I18N = self.I18N || { lang: "en", messages: {} };
+  const t = (text, values) => (I18N.messages[text] ?? text).replace(/\{(\w+)\}/g, (m, k) => (values && k in values ? values[k] : m));
+  const when = (iso) => new Date(iso).toLocaleString(I18N.lang === "da" ? "da-DK" : "en-GB", { timeZone: "Europe/Copenhagen", dateStyle: "long", timeStyle: "short" });
+  // The page's own words (headings, labels) are translated once, in place.
+  document.documentElement.lang = I18N.lang;
+  document.title = t(document.title);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.nodeValue.trim();
+    if (text && I18N.messages[text]) node.nodeValue = node.nodeValue.replace(text, I18N.messages[text]);
+  }
 
   function el(tag, attrs, text) {
     const node = document.createElementNS(NS, tag);
@@ -94,38 +106,38 @@
     latencyCharts($("by-kind"), d.latency_by_kind, (s) => s.kind);
     const o = d.overdue;
     tiles($("overdue"), [
-      ["acknowledgements overdue", "overdue.acknowledgements_overdue", o.acknowledgements_overdue, true],
-      ["acknowledged late", "overdue.acknowledged_late", o.acknowledged_late, true],
-      ["completions overdue", "overdue.completions_overdue", o.completions_overdue, true],
-      ["follow-up visits due", "overdue.follow_ups_due", o.follow_ups_due, false],
-      ["follow-ups overdue", "overdue.follow_ups_overdue", o.follow_ups_overdue, true],
-      ["follow-ups done late", "overdue.follow_ups_done_late", o.follow_ups_done_late, true],
+      [t("acknowledgements overdue"), "overdue.acknowledgements_overdue", o.acknowledgements_overdue, true],
+      [t("acknowledged late"), "overdue.acknowledged_late", o.acknowledged_late, true],
+      [t("completions overdue"), "overdue.completions_overdue", o.completions_overdue, true],
+      [t("follow-up visits due"), "overdue.follow_ups_due", o.follow_ups_due, false],
+      [t("follow-ups overdue"), "overdue.follow_ups_overdue", o.follow_ups_overdue, true],
+      [t("follow-ups done late"), "overdue.follow_ups_done_late", o.follow_ups_done_late, true],
     ]);
-    table($("overdue-by-receiver"), ["receiver owing an acknowledgement", "overdue"],
+    table($("overdue-by-receiver"), [t("receiver owing an acknowledgement"), t("overdue")],
       Object.entries(o.by_receiver).map(([k, v]) => [[k], [v, `overdue.by_receiver.${k}`]]));
     const c = d.daycare;
     tiles($("daycare"), [
-      ["waiting", "daycare.waiting", c.waiting, false], ["place offered", "daycare.place_offered", c.place_offered, false],
-      ["started", "daycare.started", c.started, false], ["past guarantee date", "daycare.past_guarantee", c.past_guarantee, true],
-      ["median days waiting", "daycare.median_days_waiting", c.median_days_waiting, false],
-      ["max days waiting", "daycare.max_days_waiting", c.max_days_waiting, false],
+      [t("waiting"), "daycare.waiting", c.waiting, false], [t("place offered"), "daycare.place_offered", c.place_offered, false],
+      [t("started"), "daycare.started", c.started, false], [t("past guarantee date"), "daycare.past_guarantee", c.past_guarantee, true],
+      [t("median days waiting"), "daycare.median_days_waiting", c.median_days_waiting, false],
+      [t("max days waiting"), "daycare.max_days_waiting", c.max_days_waiting, false],
     ]);
-    $("daycare-chart").replaceWith(Object.assign(lineChart("queue length at each month's end", c.queue_by_month.map((m) => m.month),
+    $("daycare-chart").replaceWith(Object.assign(lineChart(t("queue length at each month's end"), c.queue_by_month.map((m) => m.month),
       { value: c.queue_by_month.map((m) => m.queue_length) }), { id: "daycare-chart" }));
     const p = d.pool;
     tiles($("pool"), [
-      ["open now", "pool.open_now", p.open_now, false], ["published", "pool.published", p.published, false],
-      ["let", "pool.let", p.let, false], ["median days to let", "pool.median_days_to_let", p.median_days_to_let, false],
-      ["p90 days to let", "pool.p90_days_to_let", p.p90_days_to_let, false],
+      [t("open now"), "pool.open_now", p.open_now, false], [t("published"), "pool.published", p.published, false],
+      [t("let"), "pool.let", p.let, false], [t("median days to let"), "pool.median_days_to_let", p.median_days_to_let, false],
+      [t("p90 days to let"), "pool.p90_days_to_let", p.p90_days_to_let, false],
     ]);
-    $("pool-chart").replaceWith(Object.assign(lineChart("open vacancies at each month's end", p.by_month.map((m) => m.month),
+    $("pool-chart").replaceWith(Object.assign(lineChart(t("open vacancies at each month's end"), p.by_month.map((m) => m.month),
       { value: p.by_month.map((m) => m.pool_size) }), { id: "pool-chart" }));
-    tiles($("area-tiles"), [["warnings", "warnings", d.warnings, true], ["overrides", "overrides", d.overrides, true]]);
-    table($("areas"), ["receiving area", "moved in", "vulnerable share", "warnings", "overrides"],
+    tiles($("area-tiles"), [[t("warnings"), "warnings", d.warnings, true], [t("overrides"), "overrides", d.overrides, true]]);
+    table($("areas"), [t("receiving area"), t("moved in"), t("vulnerable share"), t("warnings"), t("overrides")],
       d.areas.map((a) => [[a.area], [a.moved_in], [(a.vulnerable_share * 100).toFixed(0) + " %"], [a.warnings], [a.overrides]]));
-    table($("lag"), ["what", "lag", "parked"], Object.keys(d.lag).map((k) => [[k], [d.lag[k], `lag.${k}`], [d.parked[k] ?? "", d.parked[k] === undefined ? "" : `parked.${k}`]])
-      .concat([[["exchange (parked messages)"], [""], [d.parked.exchange, "parked.exchange"]]]));
-    table($("latency-table"), ["pair / kind", "referrals acknowledged", "p50", "p90", "p99"],
+    table($("lag"), [t("what"), t("lag"), t("parked")], Object.keys(d.lag).map((k) => [[k], [d.lag[k], `lag.${k}`], [d.parked[k] ?? "", d.parked[k] === undefined ? "" : `parked.${k}`]])
+      .concat([[[t("exchange (parked messages)")], [""], [d.parked.exchange, "parked.exchange"]]]));
+    table($("latency-table"), [t("pair / kind"), t("referrals acknowledged"), "p50", "p90", "p99"],
       d.latency_by_pair.map((s) => [[pair(s)], [s.total.count], [s.total.p50], [s.total.p90, `latency.${s.from_org}.${s.to_org}.p90`], [s.total.p99]])
         .concat(d.latency_by_kind.map((s) => [[s.kind], [s.total.count], [s.total.p50], [s.total.p90, `latency.${s.kind}.p90`], [s.total.p99]])));
     for (const s of d.latency_by_pair) { knownOrgs.add(s.from_org); knownOrgs.add(s.to_org); }
@@ -135,7 +147,7 @@
     }
     if (!$("from").value) $("from").value = d.period_from;
     if (!$("to").value) $("to").value = d.period_to;
-    $("status").textContent = `as of ${new Date(d.as_of).toLocaleString()} (node ${d.node}); updates every 10 s`;
+    $("status").textContent = t("as of {time} (node {node}); updates every 10 s", { time: when(d.as_of), node: d.node });
     document.body.dataset.loaded = "true";
   }
 
@@ -150,7 +162,8 @@
       $("error").textContent = "";
       render(await response.json());
     } catch (error) {
-      $("error").textContent = `could not load the figures: ${error.message}` + (token ? "" : " (open the link with #token=… printed by the demo)");
+      $("error").textContent = t("could not load the figures: {error}", { error: error.message })
+        + (token ? "" : t(" (open the link with #token=… printed by the demo)"));
     }
   }
 

@@ -1,0 +1,123 @@
+"""Every sentence a caller can read has a Danish translation that keeps its placeholders; languages are
+negotiated from Accept-Language; dates and times are written as Danish readers write them."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import UTC, date, datetime
+
+from adapters.http.i18n import (
+    DANISH,
+    ENGLISH,
+    da,
+    format_date,
+    format_datetime,
+    negotiate,
+    translate,
+    translate_text,
+)
+from adapters.http.i18n.missing import messages, untranslated
+from adapters.http.problems import OVERRIDE_HINT, TITLES
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_error_message_in_the_sources_has_a_danish_translation() -> None:
+    missing = untranslated(da.MESSAGES)
+    assert missing == {}, "run `python -m adapters.http.i18n.missing` and translate these in da.py"
+
+
+def test_no_error_message_is_built_as_an_f_string() -> None:
+    built = [message.where for message in messages() if message.msgid is None]
+    assert built == [], "pass a template with named placeholders and the values as keyword arguments"
+
+
+def test_the_walk_finds_the_messages_of_the_domain_and_the_edge() -> None:
+    found = {message.msgid for message in messages()}
+    assert "Offer {offer_id} is live; answer it before recording the move" in found  # a domain error
+    assert "query.from: a period is at most ten years" in found  # an ApiProblem
+    assert "The bearer token has expired" in found  # a helper building one
+
+
+def test_every_problem_title_and_edge_sentence_has_a_danish_translation() -> None:
+    assert set(TITLES.values()) - set(da.MESSAGES) == set()
+    assert OVERRIDE_HINT in da.MESSAGES
+
+
+def test_each_translation_keeps_the_placeholders_of_its_english_sentence() -> None:
+    changed = {
+        msgid: text
+        for msgid, text in da.MESSAGES.items()
+        if _fields(msgid) != _fields(text) or not text.strip()
+    }
+    assert changed == {}
+
+
+def test_danish_is_the_default_and_english_is_given_on_request() -> None:
+    assert negotiate(None) == DANISH
+    assert negotiate("") == DANISH
+    assert negotiate("da") == DANISH
+    assert negotiate("en") == ENGLISH
+    assert negotiate("en-GB,en;q=0.9") == ENGLISH
+    assert negotiate("fr-FR") == DANISH  # a language not spoken here
+    assert negotiate("da;q=0.2, en;q=0.8") == ENGLISH
+    assert negotiate("en;q=0, da") == DANISH
+    assert negotiate("*") == DANISH
+
+
+def test_dates_and_times_read_as_danish_readers_write_them_in_copenhagen_time() -> None:
+    assert format_date(date(2026, 12, 7), DANISH) == "7. december 2026"
+    assert format_date(date(2026, 12, 7), ENGLISH) == "7 December 2026"
+    winter = datetime(2026, 12, 7, 13, 30, tzinfo=UTC)  # 14:30 in Copenhagen (CET)
+    summer = datetime(2026, 6, 1, 7, 5, tzinfo=UTC)  # 09:05 in Copenhagen (CEST)
+    assert format_datetime(winter, DANISH) == "7. december 2026 kl. 14.30"
+    assert format_datetime(summer, DANISH) == "1. juni 2026 kl. 09.05"
+    assert format_datetime(winter, ENGLISH) == "7 December 2026 at 14:30 (Copenhagen time)"
+
+
+def test_a_sentence_is_translated_with_its_values_formatted_for_the_reader() -> None:
+    expired = "Offer {offer_id} expired at {expires_at}; it cannot be accepted"
+    values = {"offer_id": "O-1", "expires_at": datetime(2026, 12, 7, 13, 30, tzinfo=UTC)}
+    assert (
+        translate(expired, DANISH, values)
+        == "Tilbud O-1 udløb 7. december 2026 kl. 14.30; det kan ikke accepteres"
+    )
+    assert translate(expired, ENGLISH, values) == (
+        "Offer O-1 expired at 7 December 2026 at 14:30 (Copenhagen time); it cannot be accepted"
+    )
+    # A word given as a value (a role, a status) is translated too.
+    assert translate("A {role} may not do this", DANISH, {"role": "bridge_builder"}) == (
+        "En brobygger må ikke gøre dette"
+    )
+
+
+def test_a_finished_english_sentence_is_matched_to_its_template_and_translated() -> None:
+    text = "Household CIV-7 has already moved permanently"
+    assert translate_text(text, DANISH) == "Husstand CIV-7 er allerede flyttet permanent"
+    assert translate_text(text, ENGLISH) == text
+    assert re.fullmatch("Something nobody wrote", translate_text("Something nobody wrote", DANISH))
+
+
+def test_a_stored_inflow_warning_reads_in_danish_though_only_its_finished_english_was_kept() -> None:
+    stored = (
+        "Odense C received 12 rehoused households in the last 12 months; this offer would make 13, "
+        "above the limit of 10"
+    )
+    assert translate_text(stored, DANISH) == (
+        "Odense C har modtaget 12 genhusede husstande de seneste 12 måneder; dette tilbud ville give 13, "
+        "over grænsen på 10"
+    )
+
+
+def test_a_fact_refused_at_another_node_reads_in_danish_naming_the_same_organisation_twice() -> None:
+    refusal = (
+        "fab may not report practical matters in order: only the household's holder, the receiver of its "
+        "handoff or the receiver of an open bridge-building referral may (fab is a referrer of it)"
+    )
+    assert translate_text(refusal, DANISH) == (
+        "fab må ikke indberette praktiske forhold i orden: kun den, der har husstanden, modtageren af dens "
+        "overdragelse eller modtageren af en åben brobygningshenvisning må (fab er en henviser af den)"
+    )
