@@ -155,6 +155,14 @@ class NodeSettings(BaseSettings):
     # How often a running node runs its timers on the wall clock (offers past expiry, referrals past due,
     # erasures past retention: ops/node/timers.py); 0 turns them off (e.g. when another process runs them).
     timers_interval_s: float = Field(default=300.0, ge=0)
+    # The webhook worker (adapters/webhooks/worker.py): whether it runs, how soon it looks again when idle,
+    # and its retries (the first after `webhook_first_retry_s`, doubling to at most `webhook_longest_retry_s`,
+    # `webhook_attempts` in all; then the delivery is failed and may be replayed).
+    webhooks_enabled: bool = True
+    webhook_idle_s: float = Field(default=1.0, gt=0)
+    webhook_first_retry_s: float = Field(default=5.0, gt=0)
+    webhook_longest_retry_s: float = Field(default=3600.0, gt=0)
+    webhook_attempts: int = Field(default=12, ge=1, le=100)
 
     @field_validator("peer_urls", mode="before")
     @classmethod

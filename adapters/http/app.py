@@ -18,6 +18,7 @@ from adapters.http.routers import (
     erasures,
     exchange_keys,
     households,
+    inbox,
     municipal,
     offer_requests,
     offers,
@@ -26,6 +27,7 @@ from adapters.http.routers import (
     referrals,
     support_links,
     vacancies,
+    webhooks,
 )
 
 TITLE = "Rehousing coordination node API"
@@ -78,6 +80,8 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
         offer_requests,
         municipal,
         erasures,
+        inbox,
+        webhooks,
     ):
         app.include_router(module.router)
     docs_pages.install(app)

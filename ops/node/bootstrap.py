@@ -28,6 +28,8 @@ from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
 from adapters.sql.node_db import PostgresDatabase, SqliteDatabase, database_for
 from adapters.sql.pool_backoff import cap_reconnect_backoff
+from adapters.webhooks.store import WebhookStore
+from adapters.webhooks.worker import Backoff, WebhookWorker
 from coordination.applications.area_guard import InflowProvider
 from coordination.applications.base import NodeApplication
 from coordination.applications.history import HistorySource
@@ -156,6 +158,7 @@ class NodeParts:
         self.read_models = node_read_models(settings, self.app) if read_models else None
         self.key_owners = KeyOwners() if key_owners is None else key_owners
         self.timers: NodeTimers | None = None
+        self.webhooks: WebhookWorker | None = None
         self._stop_key_server: Callable[[], None] | None = None
         self._closed = False
 
@@ -178,6 +181,8 @@ class NodeParts:
     def _committed(self, recordings: list[Any]) -> None:
         if self.node is not None:
             self.node.committed(recordings)
+        if self.webhooks is not None:
+            self.webhooks.wake()
 
     def with_read_models(self) -> ReadModels:
         """The node's read models (built with the parts unless `read_models` was False)."""
@@ -240,6 +245,23 @@ class NodeParts:
         self.timers = start_timers(self.settings, self.app)
         return self.timers
 
+    def start_webhooks(self) -> WebhookWorker | None:
+        """The webhook worker (the organisation's subscriptions told of its node's referral events and
+        notifications), started, unless the settings turn it off; stopped by `close()`."""
+        settings = self.settings
+        if not settings.webhooks_enabled:
+            return None
+        backoff = Backoff(
+            first_s=settings.webhook_first_retry_s,
+            longest_s=settings.webhook_longest_retry_s,
+            attempts=settings.webhook_attempts,
+        )
+        self.webhooks = WebhookWorker(
+            self.app, WebhookStore(self.db), backoff=backoff, idle_s=settings.webhook_idle_s
+        )
+        self.webhooks.start()
+        return self.webhooks
+
     def close(self) -> None:
         """Closes what was built here, once (the demo's exchange closes it, and its `Nodes` the apps)."""
         if self._closed:
@@ -247,6 +269,8 @@ class NodeParts:
         self._closed = True
         if self.timers is not None:
             self.timers.stop()
+        if self.webhooks is not None:
+            self.webhooks.stop()
         if self._stop_key_server is not None:
             self._stop_key_server()
         node, self.node = self.node, None  # an erasure noticed while closing no longer reaches it

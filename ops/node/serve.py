@@ -47,6 +47,7 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         api = parts.api_node()
         node.start()
         parts.start_timers()
+        parts.start_webhooks()
         log.info("node.started", subscribed=len(node.subscribed), process_age_s=process_age_s())
         log.info(
             "node.serving",
@@ -93,6 +94,7 @@ def run_node(argv: list[str] | None = None) -> int:
         # Peers in other processes ask this node's API for the keys that open its sealed fields.
         parts.serve_exchange_keys()
         parts.start_timers()
+        parts.start_webhooks()
         log.info("node.started", subscribed=len(node.subscribed), process_age_s=process_age_s())
         stopping.wait()
     finally:

@@ -1,0 +1,75 @@
+"""Each person's inbox at their own node: the notifications its timers raised for them, and marking one read."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from adapters.http.authorisation import Access, guard
+from adapters.http.commands import IdempotencyKey, command_responses, run_command
+from adapters.http.problems import responses
+from coordination.applications.notifications import NotificationDesk, NotificationView
+
+router = APIRouter(prefix="/inbox", tags=["inbox"])
+READ = responses(400, 401, 403, 404, 503)
+COMMAND = responses(400, 401, 403, 404, 409, 422, 503)
+
+
+class InboxPage(BaseModel):
+    """One page of notifications, newest first: `total` in all (after the filter), `unread` of them."""
+
+    items: list[NotificationView]
+    total: int
+    offset: int
+    limit: int
+
+
+def _desk(access: Access) -> NotificationDesk:
+    return access.node.serving(NotificationDesk, "notifications")
+
+
+@router.get("", operation_id="inbox", responses=READ)
+def inbox(
+    access: Annotated[Access, guard("inbox")],
+    unread: Annotated[bool, Query(description="Only the notifications the caller has not read")] = False,
+    scope: Annotated[
+        str,
+        Query(
+            pattern="^(mine|organisation)$",
+            description="`mine`: addressed to the caller (in person, by role or to everyone there); "
+            "`organisation`: every notification of the caller's organisation",
+        ),
+    ] = "mine",
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> InboxPage:
+    """The caller's notifications at their organisation's node, newest first: steps due for them (a referral
+    received, an acknowledgement overdue, a referral stalled, a follow-up visit overdue, an offer about to
+    expire) and, for coordinators, their escalations."""
+    items, total = _desk(access).inbox(
+        access.principal.actor(), everyone=scope == "organisation", unread=unread, offset=offset, limit=limit
+    )
+    return InboxPage(items=items, total=total, offset=offset, limit=limit)
+
+
+@router.post(
+    "/{notification_id}/read",
+    operation_id="read_notification",
+    responses={**command_responses(), **COMMAND},
+)
+def read_notification(
+    notification_id: UUID, key: IdempotencyKey, access: Annotated[Access, guard("read_notification")]
+) -> JSONResponse:
+    """Mark a notification addressed to the caller as read (by the caller; others still see it unread)."""
+    desk = _desk(access)
+    return run_command(
+        access,
+        key,
+        None,
+        None,
+        lambda cid, at, by: desk.mark_notification_read(
+            command_id=cid, notification_id=notification_id, at=at, by=by
+        ),
+    )
