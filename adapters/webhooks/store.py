@@ -124,10 +124,11 @@ class WebhookStore:
 
     def subscriptions(self, organisation: str | None = None) -> list[Subscription]:
         """The live subscriptions (of `organisation`, or all), oldest first."""
+        whose, params = ("", ()) if organisation is None else ("AND organisation = ? ", (organisation,))
         rows = self._db.run(
             f"SELECT id, organisation, url, types, created_at FROM {SUBSCRIPTIONS} "
-            "WHERE deleted_at IS NULL AND (? IS NULL OR organisation = ?) ORDER BY created_at, id",
-            (organisation, organisation),
+            f"WHERE deleted_at IS NULL {whose}ORDER BY created_at, id",
+            params,
         )
         return [
             Subscription(

@@ -268,3 +268,27 @@ def test_a_webhook_is_refused_a_url_that_is_not_http_and_to_anyone_but_an_operat
     made = operator.ok(operator.post("/webhooks", {"url": "https://127.0.0.1/x", "types": ["dk.*"]}), 201)
     assert operator.client.delete(f"/webhooks/{made['id']}", headers=operator.headers).status_code == 204
     assert operator.ok(operator.get("/webhooks", purpose=None)) == []
+
+
+def test_a_replay_from_a_time_sends_every_subscribed_event_since_again_with_its_webhook_id(
+    orgs: Organisations, receiver: Receiver
+) -> None:
+    operator = orgs.api(BRIDGE_BUILDER, role=Role.OPERATOR, person="it-1")
+    url = f"http://127.0.0.1:{receiver.port}/notifications"
+    made = operator.ok(
+        operator.post("/webhooks", {"url": url, "types": ["dk.rehousing.notification.*"]}), 201
+    )
+    before = orgs.nodes[BRIDGE_BUILDER].clock()
+    _handoff(orgs)
+    worker = _worker(orgs, BRIDGE_BUILDER)
+    try:
+        worker.run_once()
+        first = [headers["webhook-id"] for headers, _ in receiver.requests]
+        assert len(first) == 1  # the notification only: the subscription asked for no referral events
+
+        answer = operator.post(f"/webhooks/{made['id']}/replay", {"since": before.isoformat()})
+        assert operator.ok(answer) == {"queued": 1}
+        worker.run_once()
+    finally:
+        worker.stop(timeout=5)
+    assert [headers["webhook-id"] for headers, _ in receiver.requests] == first * 2
