@@ -67,6 +67,10 @@ _DELIVERY_COLUMNS = (
 )
 
 
+def delivery_cursor(delivery: Delivery) -> str:
+    return f"{_iso(delivery.created_at)}/{delivery.id}"
+
+
 def _delivery(row: tuple[Any, ...]) -> Delivery:
     return Delivery(
         id=UUID(row[0]),
@@ -247,12 +251,20 @@ class WebhookStore:
                 ),
             )
 
-    def deliveries(self, subscription_id: UUID, *, offset: int = 0, limit: int = 50) -> list[Delivery]:
-        """The delivery log of a subscription, newest first."""
+    def deliveries(
+        self, subscription_id: UUID, *, after: str | None = None, limit: int = 50
+    ) -> list[Delivery]:
+        """The delivery log of a subscription, newest first, from the one after `after` (`delivery_cursor`
+        of the last of the previous page)."""
+        where, params = "", [str(subscription_id)]
+        if after:
+            created_at, _, last_id = after.partition("/")
+            where = "AND (created_at < ? OR (created_at = ? AND id < ?)) "
+            params += [created_at, created_at, last_id]
         rows = self._db.run(
-            f"SELECT {_DELIVERY_COLUMNS} FROM {DELIVERIES} WHERE subscription_id = ? "
-            "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-            (str(subscription_id), limit, offset),
+            f"SELECT {_DELIVERY_COLUMNS} FROM {DELIVERIES} WHERE subscription_id = ? {where}"
+            "ORDER BY created_at DESC, id DESC LIMIT ?",
+            (*params, limit),
         )
         return [_delivery(r) for r in rows]
 

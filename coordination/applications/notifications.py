@@ -224,12 +224,23 @@ class NotificationDesk(NodeApplication):
         return NotificationView.of(notification, reader.person)
 
     def inbox(
-        self, reader: Actor, *, everyone: bool = False, unread: bool = False, offset: int = 0, limit: int = 50
-    ) -> tuple[list[NotificationView], int]:
-        """The reader's notifications, newest first (all of its organisation's with `everyone`), and how many
-        there are in all. Read from the log on every call: a node's notifications are few (one per due step)."""
+        self,
+        reader: Actor,
+        *,
+        everyone: bool = False,
+        unread: bool = False,
+        after: UUID | None = None,
+        limit: int = 50,
+    ) -> list[NotificationView]:
+        """The reader's notifications, newest first (all of its organisation's with `everyone`), from the one
+        after `after` (the last of the previous page). Read from the log on every call: a node's
+        notifications are few (one per due step), and each is loaded only until the page is full."""
         found: list[NotificationView] = []
-        for nid in reversed(originators(self, Notification.Raised)):
+        ids = list(reversed(originators(self, Notification.Raised)))
+        start = ids.index(after) + 1 if after in ids else 0
+        for nid in ids[start:]:
+            if len(found) == limit:
+                break
             notification = self._get(Notification, nid, "notification")
             recipients = notification.recipients
             if recipients.organisation != reader.organisation:
@@ -239,7 +250,6 @@ class NotificationDesk(NodeApplication):
             ):
                 continue
             view = NotificationView.of(notification, reader.person)
-            if unread and view.read:
-                continue
-            found.append(view)
-        return found[offset : offset + limit], len(found)
+            if not (unread and view.read):
+                found.append(view)
+        return found

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.sql.node_db import PostgresDatabase, SqliteDatabase, database_for
-from adapters.webhooks.store import WebhookStore, delivery_id
+from adapters.webhooks.store import WebhookStore, delivery_cursor, delivery_id
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 EVENT = {"id": "e-1", "type": "dk.rehousing.referral.sent", "data": {"referral_id": "r-1"}}
@@ -72,3 +72,16 @@ def test_a_failed_attempt_waits_for_its_retry_and_a_replay_sends_it_again(
     assert not store.unsubscribe("bridge", ours, T0)
     assert store.due(T0 + timedelta(days=1), 10) == []
     assert store.subscriptions("bridge") == []
+
+
+def test_the_delivery_log_pages_newest_first(db: SqliteDatabase | PostgresDatabase) -> None:
+    store = WebhookStore(db)
+    ours = store.subscribe(organisation="bridge", url="http://127.0.0.1/a", types=["dk.*"], secret="s", at=T0)
+    (subscription,) = store.subscriptions("bridge")
+    for n in range(3):
+        store.enqueue([(subscription, {**EVENT, "id": f"e-{n}"})], position=n, at=T0 + timedelta(seconds=n))
+
+    first = store.deliveries(ours, limit=2)
+    rest = store.deliveries(ours, after=delivery_cursor(first[-1]), limit=2)
+
+    assert [d.event_id for d in first + rest] == ["e-2", "e-1", "e-0"]

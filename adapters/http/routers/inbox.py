@@ -5,25 +5,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from adapters.http.authorisation import Access, guard
 from adapters.http.commands import IdempotencyKey, command_responses, run_command
-from adapters.http.problems import responses
+from adapters.http.pages import Cursor, Limit, Page
+from adapters.http.problems import ApiProblem, responses
 from coordination.applications.notifications import NotificationDesk, NotificationView
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
 READ = responses(400, 401, 403, 404, 503)
 COMMAND = responses(400, 401, 403, 404, 409, 422, 503)
-
-
-class InboxPage(BaseModel):
-    """One page of notifications, newest first: `total` in all (after the filter), `unread` of them."""
-
-    items: list[NotificationView]
-    total: int
-    offset: int
-    limit: int
 
 
 def _desk(access: Access) -> NotificationDesk:
@@ -42,16 +33,32 @@ def inbox(
             "`organisation`: every notification of the caller's organisation",
         ),
     ] = "mine",
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> InboxPage:
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[NotificationView]:
     """The caller's notifications at their organisation's node, newest first: steps due for them (a referral
     received, an acknowledgement overdue, a referral stalled, a follow-up visit overdue, an offer about to
     expire) and, for coordinators, their escalations."""
-    items, total = _desk(access).inbox(
-        access.principal.actor(), everyone=scope == "organisation", unread=unread, offset=offset, limit=limit
+    items = _desk(access).inbox(
+        access.principal.actor(),
+        everyone=scope == "organisation",
+        unread=unread,
+        after=_cursor(cursor),
+        limit=limit,
     )
-    return InboxPage(items=items, total=total, offset=offset, limit=limit)
+    last = str(items[-1].notification_id) if len(items) == limit else None
+    return Page[NotificationView](items=items, next_cursor=last)
+
+
+def _cursor(cursor: str | None) -> UUID | None:
+    if cursor is None:
+        return None
+    try:
+        return UUID(cursor)
+    except ValueError:
+        raise ApiProblem(
+            400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the inbox"
+        ) from None
 
 
 @router.post(

@@ -1,22 +1,25 @@
 """Webhook subscriptions of the caller's organisation at its node: made (the secret shown once), listed,
 deleted; each one's delivery log, and replay of one delivery or of every event since a time."""
 
+import re
 from typing import Annotated
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from adapters.http.authorisation import Access, guard
+from adapters.http.pages import Cursor, Limit, Page
 from adapters.http.problems import ApiProblem, responses
 from adapters.webhooks import events, signing
-from adapters.webhooks.store import Delivery, Subscription, WebhookStore
+from adapters.webhooks.store import Delivery, Subscription, WebhookStore, delivery_cursor
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 READ = responses(400, 401, 403, 404, 503)
 COMMAND = responses(400, 401, 403, 404, 422, 503)
+_DELIVERY_CURSOR = re.compile(r"^[0-9T:.+-]{20,40}/[0-9a-f-]{36}$")
 REPLAY_LIMIT = 10_000  # events one replay request queues at most
 
 
@@ -109,12 +112,16 @@ def delete_webhook(webhook_id: UUID, access: Annotated[Access, guard("delete_web
 def webhook_deliveries(
     webhook_id: UUID,
     access: Annotated[Access, guard("webhook_deliveries")],
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[Delivery]:
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[Delivery]:
     """The subscription's delivery log, newest first: each event's state, attempts and last answer."""
     _subscription(access, webhook_id)
-    return _store(access).deliveries(webhook_id, offset=offset, limit=limit)
+    if cursor is not None and not _DELIVERY_CURSOR.match(cursor):
+        raise ApiProblem(400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the log")
+    found = _store(access).deliveries(webhook_id, after=cursor, limit=limit)
+    last = delivery_cursor(found[-1]) if len(found) == limit else None
+    return Page[Delivery](items=found, next_cursor=last)
 
 
 @router.post(
