@@ -117,14 +117,30 @@ class WebhookStore:
 
     # Subscriptions
 
-    def subscribe(self, *, organisation: str, url: str, types: list[str], secret: str, at: datetime) -> UUID:
-        subscription_id = uuid4()
-        self._db.run(
+    def subscribe(
+        self,
+        *,
+        organisation: str,
+        url: str,
+        types: list[str],
+        secret: str,
+        at: datetime,
+        key: UUID | None = None,
+    ) -> tuple[UUID, str, bool]:
+        """(id, secret, whether it was new): a request repeated with its idempotency `key` finds the
+        subscription the first one made (and its secret, which that one's lost answer carried)."""
+        subscription_id = (
+            uuid4() if key is None else uuid5(NAMESPACE_URL, f"urn:webhook:{organisation}:{key}")
+        )
+        made = self._db.run(
             f"INSERT INTO {SUBSCRIPTIONS} (id, organisation, url, types, secret, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id",
             (str(subscription_id), organisation, url, json.dumps(types), secret, _iso(at)),
         )
-        return subscription_id
+        if made:
+            return subscription_id, secret, True
+        rows = self._db.run(f"SELECT secret FROM {SUBSCRIPTIONS} WHERE id = ?", (str(subscription_id),))
+        return subscription_id, str(rows[0][0]), False
 
     def subscriptions(self, organisation: str | None = None) -> list[Subscription]:
         """The live subscriptions (of `organisation`, or all), oldest first."""

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -216,7 +216,16 @@ def test_a_webhook_is_refused_a_url_that_is_not_http_and_to_anyone_but_an_operat
     assert (
         bridge_builder.post("/webhooks", {"url": "http://127.0.0.1/x", "types": ["dk.*"]}).status_code == 403
     )
-    made = operator.ok(operator.post("/webhooks", {"url": "https://127.0.0.1/x", "types": ["dk.*"]}), 201)
+    key = uuid4()
+    made = operator.ok(
+        operator.post("/webhooks", {"url": "https://127.0.0.1/x", "types": ["dk.*"]}, key=key), 201
+    )
+    # Its answer lost, the request repeated: the same subscription and secret, not a second one.
+    again = operator.post("/webhooks", {"url": "https://127.0.0.1/x", "types": ["dk.*"]}, key=key)
+    assert (again.json(), again.headers["Idempotent-Replayed"]) == (made, "true")
+    other = operator.post("/webhooks", {"url": "https://127.0.0.1/y", "types": ["dk.*"]}, key=key)
+    assert other.status_code == 422
+    assert len(operator.ok(operator.get("/webhooks", purpose=None))) == 1
     assert operator.client.delete(f"/webhooks/{made['id']}", headers=operator.headers).status_code == 204
     assert operator.ok(operator.get("/webhooks", purpose=None)) == []
 

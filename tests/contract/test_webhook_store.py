@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 
@@ -26,7 +27,9 @@ def test_an_event_is_queued_once_per_subscription_and_the_position_moves_with_it
     db: SqliteDatabase | PostgresDatabase,
 ) -> None:
     store = WebhookStore(db)
-    ours = store.subscribe(organisation="bridge", url="http://127.0.0.1/a", types=["dk.*"], secret="s", at=T0)
+    ours, _, _ = store.subscribe(
+        organisation="bridge", url="http://127.0.0.1/a", types=["dk.*"], secret="s", at=T0
+    )
     store.subscribe(organisation="other", url="http://127.0.0.1/b", types=["dk.*"], secret="t", at=T0)
     (subscription,) = store.subscriptions("bridge")
     assert len(store.subscriptions()) == 2
@@ -48,7 +51,9 @@ def test_a_failed_attempt_waits_for_its_retry_and_a_replay_sends_it_again(
     db: SqliteDatabase | PostgresDatabase,
 ) -> None:
     store = WebhookStore(db)
-    ours = store.subscribe(organisation="bridge", url="http://127.0.0.1/a", types=["dk.*"], secret="s", at=T0)
+    ours, _, _ = store.subscribe(
+        organisation="bridge", url="http://127.0.0.1/a", types=["dk.*"], secret="s", at=T0
+    )
     (subscription,) = store.subscriptions("bridge")
     store.enqueue([(subscription, EVENT)], position=1, at=T0)
     ((delivery, *_),) = store.due(T0, 10)
@@ -76,7 +81,9 @@ def test_a_failed_attempt_waits_for_its_retry_and_a_replay_sends_it_again(
 
 def test_the_delivery_log_pages_newest_first(db: SqliteDatabase | PostgresDatabase) -> None:
     store = WebhookStore(db)
-    ours = store.subscribe(organisation="bridge", url="http://127.0.0.1/a", types=["dk.*"], secret="s", at=T0)
+    ours, _, _ = store.subscribe(
+        organisation="bridge", url="http://127.0.0.1/a", types=["dk.*"], secret="s", at=T0
+    )
     (subscription,) = store.subscriptions("bridge")
     for n in range(3):
         store.enqueue([(subscription, {**EVENT, "id": f"e-{n}"})], position=n, at=T0 + timedelta(seconds=n))
@@ -85,3 +92,22 @@ def test_the_delivery_log_pages_newest_first(db: SqliteDatabase | PostgresDataba
     rest = store.deliveries(ours, after=delivery_cursor(first[-1]), limit=2)
 
     assert [d.event_id for d in first + rest] == ["e-2", "e-1", "e-0"]
+
+
+def test_a_subscription_repeated_with_its_key_is_the_first_with_its_secret(
+    db: SqliteDatabase | PostgresDatabase,
+) -> None:
+    store = WebhookStore(db)
+    key = uuid4()
+    first = store.subscribe(
+        organisation="bridge", url="http://127.0.0.1/a", types=["dk.*"], secret="s1", at=T0, key=key
+    )
+    again = store.subscribe(
+        organisation="bridge", url="http://127.0.0.1/a", types=["dk.*"], secret="s2", at=T0, key=key
+    )
+    other = store.subscribe(
+        organisation="other", url="http://127.0.0.1/a", types=["dk.*"], secret="s3", at=T0, key=key
+    )
+
+    assert (first[1:], again) == (("s1", True), (first[0], "s1", False))
+    assert other[0] != first[0] and other[2]

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from adapters.http.authorisation import Access, guard
+from adapters.http.commands import IdempotencyKey
 from adapters.http.pages import Cursor, Limit, Page
 from adapters.http.problems import ApiProblem, responses
 from adapters.webhooks import events, signing
@@ -75,23 +76,35 @@ def _subscription(access: Access, webhook_id: UUID) -> Subscription:
     return found
 
 
-@router.post("", operation_id="create_webhook", status_code=201, responses=COMMAND)
-def create_webhook(body: WebhookRequest, access: Annotated[Access, guard("create_webhook")]) -> JSONResponse:
+@router.post(
+    "",
+    operation_id="create_webhook",
+    status_code=201,
+    responses={201: {"model": CreatedWebhook, "description": "Subscribed"}, **COMMAND},
+)
+def create_webhook(
+    body: WebhookRequest, key: IdempotencyKey, access: Annotated[Access, guard("create_webhook")]
+) -> JSONResponse:
     """Subscribe a URL of the organisation's own systems to its node's events (CloudEvents over HTTP,
-    structured mode, signed per Standard Webhooks). The answer holds the secret; it is not shown again."""
-    store, secret = _store(access), signing.new_secret()
-    webhook_id = store.subscribe(
+    structured mode, signed per Standard Webhooks). The answer holds the secret; it is not shown again,
+    but to a repeat of the request with the same Idempotency-Key (its first answer may have been lost)."""
+    store = _store(access)
+    webhook_id, secret, new = store.subscribe(
         organisation=access.principal.organisation,
         url=body.url,
         types=body.types,
-        secret=secret,
+        secret=signing.new_secret(),
         at=access.node.clock(),
+        key=key,
     )
     created = _subscription(access, webhook_id)
+    if not new and (created.url, created.types) != (body.url, body.types):
+        raise ApiProblem(
+            422, "idempotency-key-reused", f"header.Idempotency-Key: {key} was used for a different request"
+        )
     answer = CreatedWebhook(**created.model_dump(), secret=secret)
-    return JSONResponse(
-        answer.model_dump(mode="json"), status_code=201, headers={"Location": f"/webhooks/{webhook_id}"}
-    )
+    headers = {"Location": f"/webhooks/{webhook_id}", **({} if new else {"Idempotent-Replayed": "true"})}
+    return JSONResponse(answer.model_dump(mode="json"), status_code=201, headers=headers)
 
 
 @router.get("", operation_id="list_webhooks", responses=READ)
