@@ -69,7 +69,18 @@ class WebhookWorker:
         position = self._store.position()
         found: list[tuple[int, dict[str, object]]] = []
         for at, domain_event in events.stored_events(self._app, after=position, limit=limit):
-            event = events.cloud_event(self._app, domain_event)
+            try:
+                event = events.cloud_event(self._app, domain_event)
+            except Exception as error:
+                # Not delivered, and said so: one event that cannot be built must not stop every later one.
+                log.warning(
+                    "webhook.event_skipped",
+                    organisation=self._app.organisation,
+                    notification_id=at,
+                    event_type=type(domain_event).__qualname__,
+                    error=type(error).__name__,
+                )
+                event = None
             found.append((at, event or {}))
         if not found:
             return 0
