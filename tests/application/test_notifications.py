@@ -136,3 +136,20 @@ def test_an_offer_about_to_expire_and_an_overdue_follow_up_visit_notify_the_cons
     assert all(
         isinstance(housing.repository.get(n), Notification) for n in housing.notify_due(now=at(9)).raised
     )
+
+
+def test_an_accepted_referral_without_a_step_for_a_week_is_notified_stalled_to_its_assignee_alone(
+    housing: HousingOrganisationApp, bridge: BridgeBuilderApp
+) -> None:
+    referral_id = _referral_received(housing, bridge)
+    bridge.acknowledge_referral(command_id=cmd(), referral_id=referral_id, at=at(2), by=BRIDGE_BUILDER)
+    bridge.accept_referral(
+        command_id=cmd(), referral_id=referral_id, assignee="bb-3", at=at(2), by=BRIDGE_BUILDER
+    )
+
+    assert bridge.notify_due(now=at(8)).raised == ()  # six days without a step
+    assert len(bridge.notify_due(now=at(10)).raised) == 1
+
+    assert _kinds(bridge, BRIDGE_BUILDER, unread=True) == ["referral_stalled", "referral_received"]
+    assert _kinds(bridge, OTHER_BRIDGE_BUILDER, unread=True) == ["referral_received"]
+    assert _kinds(bridge, OTHER_BRIDGE_BUILDER, everyone=True)[0] == "referral_stalled"
