@@ -22,6 +22,7 @@ from tests.application.builders import (
     event_names,
     publish,
     register_family,
+    the_move,
 )
 from tests.application.test_referral_desk import _received_at
 
@@ -153,3 +154,18 @@ def test_an_accepted_referral_without_a_step_for_a_week_is_notified_stalled_to_i
     assert _kinds(bridge, BRIDGE_BUILDER, unread=True) == ["referral_stalled", "referral_received"]
     assert _kinds(bridge, OTHER_BRIDGE_BUILDER, unread=True) == ["referral_received"]
     assert _kinds(bridge, OTHER_BRIDGE_BUILDER, everyone=True)[0] == "referral_stalled"
+
+
+def test_a_follow_up_visit_not_made_after_the_move_is_notified_to_the_consultants_once(
+    housing: HousingOrganisationApp,
+) -> None:
+    household_id = register_family(housing)
+    housing.record_move(
+        command_id=cmd(), household_id=household_id, move=the_move(), at=at(90), by=CONSULTANT
+    )
+
+    first = housing.notify_due(now=at(200))
+
+    assert _kinds(housing, CONSULTANT) == ["follow_up_overdue"]
+    assert housing.notify_due(now=at(201)).raised == ()
+    assert len(first.raised) == 1
