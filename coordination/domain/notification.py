@@ -139,10 +139,12 @@ class Notification(Aggregate):
 
     def resolve(self, *, at: datetime) -> None:
         """The step was taken (or is no longer anyone's): nothing to escalate."""
-        if not self.open:
+        if self.escalated_to is not None:
             raise RuleViolated(
-                f"Notification {self.id} is already {'escalated' if self.escalated_to else 'resolved'}"
+                f"Notification {self.id} was escalated; it is no longer resolved by the timers"
             )
+        if self.resolved_at is not None:
+            raise RuleViolated(f"Notification {self.id} is already resolved")
         self._resolved(at=at)
 
     def mark_read(self, *, person: str, at: datetime) -> None:
