@@ -15,6 +15,7 @@ import structlog
 
 from adapters.exchange.tables import ParkedMessages
 from coordination.domain.personal_fields import ERASED
+from coordination.projections.caseload import CaseloadProjection
 from coordination.projections.daycare_queue import DaycareQueueProjection
 from coordination.projections.receiving_areas import ReceivingAreasProjection
 from coordination.projections.view_store import PARKED_TABLE, ViewStore
@@ -30,12 +31,23 @@ def views_purger(views: ViewStore, suffix: str, subjects: Subjects) -> Callable[
     whose error messages may quote it."""
     daycare = DaycareQueueProjection(suffix).table_names["daycare_children"]
     areas = ReceivingAreasProjection(suffix).table_names["ra_households"]
+    caseload = CaseloadProjection(suffix).table_names
 
     def purge(household_id: UUID) -> None:
         ids = [str(household_id), *(str(s) for s in subjects(household_id))]
         statements = [
             (f"UPDATE {daycare} SET birth_month = ? WHERE household_id = ?", (ERASED, str(household_id))),
             (f"UPDATE {areas} SET vulnerable = 0 WHERE household_id = ?", (str(household_id),)),
+            # The caseload shows no erased household (its Household.Erased deletes the same rows).
+            (
+                f"DELETE FROM {caseload['cl_members']} WHERE network_id IN "
+                f"(SELECT network_id FROM {caseload['cl_networks']} WHERE household_id = ?)",
+                (str(household_id),),
+            ),
+            *(
+                (f"DELETE FROM {caseload[table]} WHERE household_id = ?", (str(household_id),))
+                for table in ("cl_households", "cl_offers", "cl_handoffs", "cl_networks")
+            ),
             *((f"DELETE FROM {PARKED_TABLE} WHERE originator_id = ?", (i,)) for i in ids),
         ]
         for sql, params in statements:

@@ -61,6 +61,9 @@ class NodeSettings(BaseSettings):
     # The municipalities whose shared vacancy pool the node follows (comma-separated in the environment).
     municipalities: Annotated[list[str], NoDecode] = ["Odense"]
     kafka_bootstrap_servers: str | None = None
+    # The node runs as several replicas on one PostgreSQL database (docs/operations.md): their consumers
+    # share the organisation's partitions through its Kafka consumer group instead of each reading all.
+    replicated: bool = False
     kafka_topic_prefix: str = ""
     kafka_client_id: str | None = None
     kafka_partitions: int = 3

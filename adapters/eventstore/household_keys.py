@@ -9,6 +9,7 @@ import base64
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -30,8 +31,13 @@ _WRAPPED, _PLAIN = "wrapped:", "plain:"
 # How long another process may go on using a cached key of a household erased elsewhere, at most.
 ERASURES_CHECKED_EVERY_S = 1.0
 # How often a watching process looks for other processes' erasures without being asked (`watch`): well
-# inside the second the README promises, at one indexed query each time.
+# inside the second the README promises, at one indexed query each time. On PostgreSQL an erasure NOTIFYs
+# the node's channel and the watch is woken by it; it then looks only every
+# ERASURES_POLLED_WHEN_LISTENING_S as a safety net (a notification missed while it reconnected).
 ERASURES_WATCHED_EVERY_S = 0.25
+ERASURES_POLLED_WHEN_LISTENING_S = 5.0
+# How long a listening watch waits at most before it looks up to see whether it is asked to stop.
+_STOP_CHECK_S = 1.0
 # The advisory lock an erasure holds on PostgreSQL while it numbers itself (any fixed 64-bit number).
 _ERASURES_LOCK = 0x6572617375726573
 
@@ -48,7 +54,8 @@ class HouseholdKeys:
     command borrows kept aggregates): it forgets the erased household's cached key and tells its
     listeners (`on_erased_elsewhere`), e.g. `coordination parked retry` applying an erasure notice while
     the node serves. A process skips the erasures it made itself. A node's applications also `watch`:
-    a thread of their own looks every `ERASURES_WATCHED_EVERY_S`, so an idle process (no key used for
+    a thread of their own looks every `ERASURES_WATCHED_EVERY_S` (on PostgreSQL: when an erasure's NOTIFY
+    wakes it, and every `ERASURES_POLLED_WHEN_LISTENING_S` besides), so an idle process (no key used for
     minutes) forgets the household, and its listeners purge its views, within a second all the same.
     """
 
@@ -74,7 +81,12 @@ class HouseholdKeys:
         self._own_erasures: set[int] = set()
         self._watcher: threading.Thread | None = None
         self._stop_watching = threading.Event()
+        self._watch_failing = False
         sqlite = db.dialect == "sqlite"
+        # On PostgreSQL every erasure of this node's keys, in any of its processes, wakes their watches
+        # (a database that cannot LISTEN is polled).
+        channel = None if sqlite else getattr(db, "channel", None)
+        self._channel: str | None = None if channel is None else channel("household_erasures")
         with db.transaction() as tx:
             tx.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} (household_id TEXT PRIMARY KEY, key TEXT,"
@@ -113,21 +125,53 @@ class HouseholdKeys:
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             self._stop_watching.set()
+            # A listening watch wakes at once, not at its next look up (within a second if the database
+            # is away).
+            if self._channel is not None:
+                with suppress(Exception):
+                    self._db.run("SELECT pg_notify(?, '')", (self._channel,))
             watcher.join(timeout=5)
 
     def _watch(self, every: float) -> None:
-        failing = False  # logged once a streak, not four times a second while the database is away
+        if self._channel is not None:
+            self._watch_listening(self._channel)
+            return
         while not self._stop_watching.wait(every):
+            self._look()
+
+    def _watch_listening(self, channel: str) -> None:
+        """Look when an erasure's notification arrives, and every ERASURES_POLLED_WHEN_LISTENING_S
+        anyway; reconnect (looking meanwhile) when the listening connection is lost."""
+        while not self._stop_watching.is_set():
             try:
-                self.notice_erasures(now=True)
-            except Exception as error:  # the database away for a moment: the next look tries again
-                if not failing:
-                    log.warning("erasures.watch_failed", error=type(error).__name__)
-                failing = True
-            else:
-                if failing:
-                    log.info("erasures.watch_resumed")
-                failing = False
+                with self._db.listening(channel) as wait:  # type: ignore[attr-defined]
+                    self._look()  # what was erased while nobody listened
+                    looked = time.monotonic()
+                    while not self._stop_watching.is_set():
+                        woken = wait(_STOP_CHECK_S)
+                        if woken or time.monotonic() - looked >= ERASURES_POLLED_WHEN_LISTENING_S:
+                            self._look()
+                            looked = time.monotonic()
+            except Exception as error:  # the database away: look at the old pace until it is back
+                self._failed(error)
+                self._stop_watching.wait(ERASURES_WATCHED_EVERY_S)
+                self._look()
+
+    def _look(self) -> None:
+        try:
+            self.notice_erasures(now=True)
+        except Exception as error:  # the database away for a moment: the next look tries again
+            self._failed(error)
+        else:
+            if self._watch_failing:
+                log.info("erasures.watch_resumed")
+            self._watch_failing = False
+
+    def _failed(self, error: Exception) -> None:
+        # Logged once a streak, not four times a second while the database is away.
+        if not self._watch_failing:
+            log.warning("erasures.watch_failed", error=type(error).__name__)
+        self._watch_failing = True
 
     def notice_erasures(self, *, now: bool = False) -> None:
         """Forget the cached keys of households that other processes erased since the last look; at most
@@ -214,6 +258,8 @@ class HouseholdKeys:
                 # Erasures commit one at a time, so their numbers commit in order and a reader that has
                 # seen number n has seen every erasure before it (SQLite has one writer anyway).
                 tx.execute("SELECT pg_advisory_xact_lock(?)", (_ERASURES_LOCK,))
+                if self._channel is not None:  # wakes every process's watch when this commits
+                    tx.execute("SELECT pg_notify(?, '')", (self._channel,))
             tx.execute(
                 f"INSERT INTO {self._table} (household_id, key, created_at, erased_at) VALUES (?, NULL, ?, ?)"
                 " ON CONFLICT (household_id) DO UPDATE SET key = NULL,"

@@ -127,7 +127,9 @@ class ShreddingMapper(Mapper[UUID]):
             plain = self.transcoder.encode({"v": value})
             ciphertext = key.encrypt(nonce, plain, _aad(domain_event, name))
             kept = None if cls is Snapshot else redaction(cls, name).keep(value)
-            shredded[name] = Shredded(key_id=household_id, nonce=nonce, ciphertext=ciphertext, kept=kept)
+            shredded[name] = Shredded(
+                key_id=_key_id(cls, state, household_id), nonce=nonce, ciphertext=ciphertext, kept=kept
+            )
         stand_in = object.__new__(cls)
         object.__setattr__(stand_in, "__dict__", shredded)
         return super().to_stored_event(stand_in)
@@ -152,7 +154,10 @@ class ShreddingMapper(Mapper[UUID]):
         return domain_event
 
     def _open(self, domain_event: Any, name: str, shredded: Shredded) -> Any:
-        key = self.keys.for_reading(shredded.key_id)
+        household_id: UUID | None = shredded.key_id
+        if type(domain_event) is Vacancy.OfferReserved:  # named by its offer (`_key_id`)
+            household_id = self.keys.household_of(shredded.key_id) or shredded.key_id
+        key = self.keys.for_reading(household_id)
         if key is None:
             if type(domain_event) is Snapshot:
                 # Erasure deletes the snapshots of the household's aggregates; this one was missed.
@@ -199,6 +204,13 @@ class ShreddingMapper(Mapper[UUID]):
             self.keys.remember(originator_id, household_id)
             return household_id
         return None
+
+
+def _key_id(cls: type[Any], state: dict[str, Any], household_id: UUID) -> UUID:
+    """How a shredded attribute names the key it is under: by its household, in clear. A vacancy's
+    reservation names it by the offer instead (the node's `household_subjects` maps the offer to its
+    household), so the vacancy's history does not say who it was offered, or let, to."""
+    return state["offer_id"] if cls is Vacancy.OfferReserved else household_id  # type: ignore[no-any-return]
 
 
 def _aad(domain_event: Any, name: str) -> bytes:

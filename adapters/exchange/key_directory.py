@@ -142,13 +142,20 @@ class HttpKeyDirectory:
         if base is None:
             raise KeyNotShared(f"No API URL is configured for {owner} (COORDINATION_PEER_URLS)")
         headers = {"Authorization": f"Bearer {self._token(owner)}", "X-Purpose": self.PURPOSE}
-        try:
-            path = f"/v1/exchange-keys/{household_id}"
-            if sealed_for is not None:
-                path += f"/{quote(sealed_for, safe='')}"
-            response = self._client.get(f"{base.rstrip('/')}{path}", headers=headers)
-        except httpx.HTTPError as error:
-            raise KeyUnavailable(f"{owner}'s API did not answer: {type(error).__name__}") from None
+        path = f"/v1/exchange-keys/{household_id}"
+        if sealed_for is not None:
+            path += f"/{quote(sealed_for, safe='')}"
+        # The owner's replicas, when its URL lists several ("http://a|http://b"; usually one load balancer):
+        # the first that answers.
+        failed: httpx.HTTPError | None = None
+        for url in base.split("|"):
+            try:
+                response = self._client.get(f"{url.strip().rstrip('/')}{path}", headers=headers)
+                break
+            except httpx.HTTPError as error:
+                failed = error
+        else:
+            raise KeyUnavailable(f"{owner}'s API did not answer: {type(failed).__name__}") from None
         if response.status_code in (404, 410):
             return None
         if response.status_code == 403:

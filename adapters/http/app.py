@@ -15,6 +15,8 @@ from adapters.http.health import NodeHealth
 from adapters.http.metrics import node_registry
 from adapters.http.node import ApiNode
 from adapters.http.routers import (
+    caseload,
+    daycare_places,
     erasures,
     exchange_keys,
     households,
@@ -82,6 +84,8 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
         erasures,
         inbox,
         webhooks,
+        caseload,
+        daycare_places,
     ):
         app.include_router(module.router)
     docs_pages.install(app)

@@ -102,6 +102,7 @@ POLICY: dict[str, Rule] = {
     },
     # A referral about a household is a new aggregate; the household itself does not change.
     "refer_household": Rule(HOUSING_WRITERS, Ownership.OWNER, "household"),
+    "proposed_referrals": Rule(HOUSING_READERS, Ownership.OWNER, "household", personal=True),
     # Vacancies
     "publish_vacancy": Rule(HOUSING_WRITERS, Ownership.NODE),
     "withdraw_vacancy": Rule(HOUSING_WRITERS, Ownership.OWNER, "vacancy", precondition=True),
@@ -121,6 +122,10 @@ POLICY: dict[str, Rule] = {
     "withdraw_referral": _referral_step(REFERRAL_PARTIES, Ownership.REFERRER),
     "mark_referral_entered_in_error": _referral_step(REFERRAL_PARTIES, Ownership.REFERRER),
     "override_referral_decline": _referral_step(frozenset({COORDINATOR}), Ownership.PARTY),
+    # A daycare referral's place: offered by the department receiving it, answered for the family by a party.
+    "offer_daycare_place": _referral_step(frozenset(DEPARTMENT), Ownership.RECEIVER),
+    "accept_daycare_place": _referral_step(REFERRAL_PARTIES, Ownership.PARTY),
+    "decline_daycare_place": _referral_step(REFERRAL_PARTIES, Ownership.PARTY),
     # Support links and what the followers of a household learn about it
     "propose_support_link": Rule(SUPPORTERS, Ownership.NODE),
     "activate_support_link": Rule(SUPPORTERS, Ownership.OWNER, "support_link", precondition=True),
@@ -167,6 +172,10 @@ POLICY: dict[str, Rule] = {
             "replay_webhooks",
         )
     },
+    # The caseload and the worklist: any organisation this node trusts asks, and is answered only about
+    # the households it is related to by their networks (routers/caseload.py).
+    "search_households": Rule(STAFF_READERS, Ownership.ANY, personal=True),
+    "worklist": Rule(STAFF_READERS | {R.DATA_PROTECTION}, Ownership.ANY, personal=True),
 }
 
 
@@ -213,10 +222,23 @@ def _network(node: ApiNode, id: UUID) -> Subject:
     for everyone, at a housing organisation's node too (a non-member's read of the status is refused
     wherever it asks; a household this node owns always has a network to answer from)."""
     picture = node.app.known_network(id) if isinstance(node.app, NetworkCopies) else None
+    if picture is None or len(picture.organisations()) == 1:  # none, or emptied by an erasure (or new)
+        _gone_if_erased(node, id, None if picture is None else picture.owner)
     if picture is None:
         return Subject("household", id, 0)
     members = frozenset(picture.organisations())
     return Subject("household", id, picture.version, owner=picture.owner, members=members)
+
+
+def _gone_if_erased(node: ApiNode, id: UUID, owner: str | None) -> None:
+    """410 naming the erasure for a household erased at this node: its records read as erased, not as
+    someone else's (403) or as never known (404)."""
+    keys = getattr(node.app, "household_keys", None)
+    if keys is not None and keys.is_erased(id):
+        where = f"{owner}'s /erasures/{id}" if owner else "its owner's erasure record"
+        raise ApiProblem(
+            410, "household-erased", f"Household {id} was erased at {node.organisation} ({where})"
+        )
 
 
 SUBJECTS: dict[str, tuple[str, Callable[[ApiNode, UUID], Subject]]] = {

@@ -280,7 +280,10 @@ def _daycare(
         )
     return Daycare(
         waiting=len(waiting),
-        place_offered=sum(1 for c in children if c.status is QueueStatus.PLACE_OFFERED),
+        # A place offered and not started yet: awaiting the family's answer or accepted for a later date.
+        place_offered=sum(
+            1 for c in children if c.status in (QueueStatus.PLACE_OFFERED, QueueStatus.PLACE_ACCEPTED)
+        ),
         started=sum(1 for c in children if c.status is QueueStatus.STARTED),
         past_guarantee=sum(1 for c in children if c.overdue),
         median_days_waiting=_median([c.days_waiting for c in waiting]),

@@ -15,12 +15,14 @@ from adapters.http.records import ApiRecords
 from adapters.sql.node_db import SqlDatabase
 from coordination.applications.base import NodeApplication
 from coordination.domain.waterbed import AreaIndicators
+from coordination.projections.caseload_search import Caseload
 from coordination.projections.daycare_queue import DaycareQueue
 from coordination.projections.handoff_status import HandoffStatus
 from coordination.projections.history import HistoryEntry
 from coordination.projections.municipal_picture import MunicipalPictureQueries
 from coordination.projections.receiving_areas import ReceivingAreas
 from coordination.projections.vacancy_pool import VacancyPool
+from coordination.projections.worklist_facts import Worklists
 
 N = TypeVar("N")
 
@@ -33,6 +35,8 @@ class Queries(Protocol):
     handoffs: HandoffStatus
     areas: ReceivingAreas
     picture: MunicipalPictureQueries
+    caseload: Caseload
+    worklists: Worklists
 
     def area_status(self, municipality: str, area: str) -> str: ...
 

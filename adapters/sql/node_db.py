@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import select
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 import psycopg
+from psycopg import sql as pgsql
 
 
 class Tx(Protocol):
@@ -228,6 +230,26 @@ class PostgresDatabase:
         if self._schema:
             connection.execute("SELECT set_config('search_path', %s, false)", (self._schema,))
         return connection
+
+    def channel(self, name: str) -> str:
+        """A NOTIFY channel of this node's database alone (its schema's): `name` and a digest of the
+        schema, as a channel's name is at most 63 bytes."""
+        return f"{name}_{hashlib.sha256(self._schema.encode()).hexdigest()[:16]}"
+
+    @contextmanager
+    def listening(self, channel: str) -> Iterator[Callable[[float], int]]:
+        """LISTEN on `channel` on a connection of its own (not one of the pool's); yields `wait(seconds)`,
+        which answers how many notifications arrived within `seconds` (0: none came)."""
+        connection = psycopg.connect(connect_timeout=self._connect_timeout, autocommit=True, **self._conninfo)
+        try:
+            connection.execute(pgsql.SQL("LISTEN {}").format(pgsql.Identifier(channel)))
+
+            def wait(seconds: float) -> int:
+                return sum(1 for _ in connection.notifies(timeout=seconds, stop_after=1))
+
+            yield wait
+        finally:
+            connection.close()
 
     def close(self) -> None:
         """Closes the idle connections (a later use opens new ones)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -50,6 +51,18 @@ def _statement_errors(is_statement_error: Any, driver_error: type[Exception]) ->
         if is_statement_error(exc):
             raise StatementFailed(f"{type(exc).__name__}: {exc}") from exc
         raise
+
+
+SETUP_ATTEMPTS = 5
+
+
+def _deadlock(error: BaseException | None) -> bool:
+    """Whether PostgreSQL chose this transaction as a deadlock's victim (SQLSTATE 40P01), however wrapped."""
+    while error is not None:
+        if getattr(error, "sqlstate", None) == "40P01":
+            return True
+        error = error.__cause__
+    return False
 
 
 class _Transaction:
@@ -138,9 +151,19 @@ class _TablesAndTracking:
         self._run_all(projection.teardown_statements())
 
     def _run_all(self, statements: Sequence[tuple[str, Params]]) -> None:
-        with self.transaction() as tx:
-            for sql, params in statements:
-                tx.execute(sql, params)
+        # A replica starting beside one whose runners write these tables may deadlock with them (its index
+        # and tracking statements lock in another order than a batch does); PostgreSQL rolls one back, and
+        # setting up again is harmless (every statement is IF NOT EXISTS or ON CONFLICT DO NOTHING).
+        for attempt in range(SETUP_ATTEMPTS):
+            try:
+                with self.transaction() as tx:
+                    for sql, params in statements:
+                        tx.execute(sql, params)
+                return
+            except Exception as error:
+                if attempt + 1 == SETUP_ATTEMPTS or not _deadlock(error):
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def tracking_position(self, name: str) -> int:
         rows = self.query("SELECT position FROM projection_tracking WHERE projection = ?", (name,))

@@ -59,6 +59,7 @@ class WebhookWorker:
         self._store = store
         self._backoff = backoff
         self._clock = clock
+        self._timeout_s = timeout_s
         self._client = httpx.Client(timeout=timeout_s, follow_redirects=False)
         self._loop = BackgroundLoop(f"webhooks:{app.organisation}", self._step, idle_sleep=idle_s)
         self.sent = 0
@@ -145,6 +146,9 @@ class WebhookWorker:
         self._loop.wake()
 
     def start(self) -> None:
+        """Start (again, after `stop`: a replica elected to deliver after another one stopped)."""
+        if self._client.is_closed:
+            self._client = httpx.Client(timeout=self._timeout_s, follow_redirects=False)
         self._loop.start()
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -12,7 +12,9 @@ from coordination.domain.household import Household
 from coordination.domain.household_values import Move, OfferRecord, PendingHandoff
 from coordination.domain.offer_request import OfferRequest, OfferRequestStep
 from coordination.domain.policy import RehousingPolicy
+from coordination.domain.reasons import label
 from coordination.domain.referral import Referral, ReferralDetails
+from coordination.domain.referral_values import DaycarePlace
 from coordination.domain.support_link import SupportLink, SupportOffer
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Consent, Dwelling, Holder
@@ -104,6 +106,17 @@ class ReferralStepView(View):
     organisation: str | None
 
 
+class GivenReason(View):
+    """A coded reason given for a step (domain/reasons.py): the code, its label and the free text beside it."""
+
+    status: str  # the step it was given for: declined, withdrawn, on hold, or sent again (an override)
+    at: datetime
+    organisation: str | None
+    code: str
+    label: str
+    text: str | None
+
+
 class ReferralView(View):
     id: UUID
     version: int
@@ -125,6 +138,8 @@ class ReferralView(View):
     accepted_at: datetime | None
     completed_at: datetime | None
     history: list[ReferralStepView]
+    reasons: list[GivenReason]
+    daycare_place: DaycarePlace | None = None  # a daycare referral's place and the family's answer
 
     @classmethod
     def of(cls, referral: Referral) -> ReferralView:
@@ -152,7 +167,25 @@ class ReferralView(View):
                 ReferralStepView(status=str(s.status), at=s.at, organisation=s.organisation)
                 for s in referral.history
             ],
+            reasons=given_reasons(referral),
+            daycare_place=referral.daycare_place,
         )
+
+
+def given_reasons(referral: Referral) -> list[GivenReason]:
+    """The reasons given along the referral's history, oldest first."""
+    return [
+        GivenReason(
+            status=str(s.status),
+            at=s.at,
+            organisation=s.organisation,
+            code=s.reason_code,
+            label=label(s.reason_code),
+            text=s.reason,
+        )
+        for s in referral.history
+        if s.reason_code is not None
+    ]
 
 
 class SupportLinkView(View):

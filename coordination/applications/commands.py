@@ -26,7 +26,11 @@ Also: TypeAlias = Mapping[str, Any] | Callable[[Any, Mapping[str, Any]], Mapping
 
 
 def command(
-    name: str | None = None, *, aggregate_id: str | None = None, also: Also | None = None
+    name: str | None = None,
+    *,
+    aggregate_id: str | None = None,
+    also: Also | None = None,
+    added: tuple[str, ...] = (),
 ) -> Callable[[Callable[Concatenate[App, P], Decision[R]]], Callable[Concatenate[App, P], R]]:
     """Make a method that decides (loads, calls the domain, returns its result and what it changed) a
     command that does so once per `command_id`, through `NodeApplication._once`.
@@ -38,7 +42,9 @@ def command(
     * `name` is the command's stored name when it is not the method's;
     * `aggregate_id` names the argument that the commands which changed one aggregate fingerprinted
       as `aggregate_id`;
-    * `also` adds (or replaces) what the fingerprint covered besides the arguments.
+    * `also` adds (or replaces) what the fingerprint covered besides the arguments;
+    * `added` names arguments added to the command after receipts were stored: left out of the fingerprint
+      while they have their default, so a call without them fingerprints as it did before.
     """
 
     def decorate(decide: Callable[Concatenate[App, P], Decision[R]]) -> Callable[Concatenate[App, P], R]:
@@ -55,6 +61,9 @@ def command(
             command_id = arguments.pop("command_id")
             if aggregate_id is not None:
                 arguments["aggregate_id"] = arguments.pop(aggregate_id)
+            for late in added:
+                if arguments[late] == signature.parameters[late].default:
+                    del arguments[late]
             if also is not None:
                 arguments.update(also(app, arguments) if callable(also) else also)
             result = app._once(command_name, command_id, arguments, lambda: decide(app, *args, **kwargs))

@@ -28,6 +28,7 @@ def _history_entry(position: int, domain_event: Any) -> HistoryEntry:
         organisation=by.organisation if by else None,
         person=by.person if by else None,
         role=str(by.role) if by else None,
+        reason_code=getattr(domain_event, "reason_code", None),
     )
 
 

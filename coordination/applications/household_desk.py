@@ -3,6 +3,8 @@ the consents its referrals rest on. A part of the housing organisation's node (h
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from uuid import UUID
@@ -84,6 +86,11 @@ class HouseholdDesk(NodeApplication):
 
     def _cpr_digest(self, cpr: str | None) -> str | None:
         return None if cpr is None else cpr_digest(cpr, self._cpr_secret)
+
+    def case_reference_key(self) -> bytes:
+        """The key the caseload's digests of case references are made under: derived from the node's CPR
+        secret, so it is as secret and as lasting, and a digest of one says nothing of the other."""
+        return hmac.new(self._cpr_secret, b"caseload case reference", hashlib.sha256).digest()
 
     @command(aggregate_id="household_id")
     def record_first_contact(

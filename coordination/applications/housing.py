@@ -26,13 +26,18 @@ from coordination.applications.notifications import NotificationDesk
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
 from coordination.applications.reported_facts import ReportedFactsDesk
+from coordination.domain.daycare_proposal import ProposedReferral, proposed_daycare_referrals
 from coordination.domain.errors import ConsentMissing
 from coordination.domain.household import Household, Move
-from coordination.domain.referral import Referral, ReferralDetails, ReferralKind
+from coordination.domain.network import ItemKind
+from coordination.domain.referral import Referral, ReferralDetails, ReferralKind, ReferralStatus
 from coordination.domain.sharing import PURPOSE, referral_details
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, Holder, Role
 from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY, WaterbedPolicy
+
+# A child with a daycare referral in one of these states is not proposed again.
+_STILL_REFERRED = frozenset(s for s in ReferralStatus if s.is_open) | {ReferralStatus.COMPLETED}
 
 
 class HousingOrganisationApp(
@@ -75,7 +80,7 @@ class HousingOrganisationApp(
 
     # Referrals about this node's households: the details are cut to what the receiver needs.
 
-    @command()
+    @command(added=("urgent",))
     def refer_household(
         self,
         *,
@@ -86,11 +91,14 @@ class HousingOrganisationApp(
         child_id: str | None = None,
         needed_from: date | None = None,
         note: str | None = None,
+        urgent: bool = False,
         at: datetime,
         by: Actor,
     ) -> Decision[UUID]:
         household = self._household(household_id)
-        details = referral_details(household, kind, child_id=child_id, needed_from=needed_from, note=note)
+        details = referral_details(
+            household, kind, child_id=child_id, needed_from=needed_from, note=note, urgent=urgent
+        )
         referral_id = derived_id("referral", self.organisation, command_id)
         return referral_id, [self._referral_about(household, referral_id, receiver, kind, at, by, details)]
 
@@ -123,6 +131,24 @@ class HousingOrganisationApp(
             at=at,
             by=by,
         )
+
+    def proposed_referrals(self, household_id: UUID) -> list[ProposedReferral]:
+        """The fast-track daycare referrals proposed for the household (domain/daycare_proposal.py): for
+        the consultant to confirm by referring it, never sent by themselves."""
+        household = self._household(household_id)
+        picture = self.network_picture(household_id)
+        daycare = [
+            item.item_id
+            for item in (picture.items if picture is not None else [])
+            if item.kind == ItemKind.REFERRAL and item.subtype == ReferralKind.DAYCARE_FAST_TRACK
+        ]
+        referred = {
+            child.member_id
+            for referral in (self._get(Referral, item_id, "referral") for item_id in daycare)
+            if referral.status in _STILL_REFERRED
+            for child in referral.details.children
+        }
+        return proposed_daycare_referrals(household, referred)
 
     def _acknowledged(self, referral: Referral, at: datetime, by: Actor) -> list[Aggregate]:
         # The bridge builder's acknowledgement of the handoff is the moment it holds the household.

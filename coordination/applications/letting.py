@@ -16,7 +16,7 @@ from coordination.applications.commands import Decision, command
 from coordination.applications.timers import Expiries, originators, timer_command_id
 from coordination.applications.vacancy_mirror import undisclosed_household
 from coordination.domain.calendar import add_months, copenhagen_day
-from coordination.domain.errors import DomainError
+from coordination.domain.errors import DomainError, HouseholdErased
 from coordination.domain.household import Household
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, DeclinedBy, Dwelling, Override, Place
@@ -125,7 +125,7 @@ class LettingDesk(NodeApplication):
         vacancy.accept_offer(offer_id=offer_id, at=at, by=by)
         return offer_id, [household, vacancy]
 
-    @command()
+    @command(added=("reason_code",))
     def decline_offer(
         self,
         *,
@@ -133,13 +133,21 @@ class LettingDesk(NodeApplication):
         household_id: UUID,
         offer_id: UUID,
         declined_by: DeclinedBy,
-        reason: str,
+        reason: str = "",
+        reason_code: str | None = None,
         at: datetime,
         by: Actor,
     ) -> Decision[UUID]:
         household, vacancy = self._offered(household_id, offer_id, instead="decline_requested_offer")
-        household.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
-        vacancy.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
+        answer = {
+            "declined_by": declined_by,
+            "reason": reason,
+            "reason_code": reason_code,
+            "at": at,
+            "by": by,
+        }
+        household.decline_offer(offer_id=offer_id, **answer)
+        vacancy.decline_offer(offer_id=offer_id, **answer)
         return offer_id, [household, vacancy]
 
     @command(also=lambda app, call: {"by": app._timer(), "declined_by": None, "reason": ""})
@@ -201,7 +209,8 @@ class LettingDesk(NodeApplication):
                 at=now,
             )
             return True
-        assert vacancy.live_household_id is not None
+        if vacancy.live_household_id is None:  # offered to a household erased since: left to its owner
+            raise HouseholdErased(f"The household offer {offer_id} was made to is erased")
         self.expire_offer(
             command_id=timer_command_id("expire_offer", offer_id),
             household_id=vacancy.live_household_id,

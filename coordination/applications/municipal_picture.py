@@ -69,7 +69,7 @@ class MunicipalPictureDesk(NodeApplication):
             at=at,
         )
 
-    @command()
+    @command(added=("reason_code",))
     def keep_shared_offer_outcome(
         self,
         *,
@@ -83,6 +83,7 @@ class MunicipalPictureDesk(NodeApplication):
         overrides: Sequence[str],
         warnings: Sequence[str],
         at: datetime,
+        reason_code: str | None = None,
     ) -> Decision[UUID]:
         return self._kept_once(
             reported_by,
@@ -92,6 +93,7 @@ class MunicipalPictureDesk(NodeApplication):
             month=month,
             outcome=outcome,
             declined_by=declined_by,
+            reason_code=reason_code,
             overrides=list(overrides),
             warnings=list(warnings),
             at=at,

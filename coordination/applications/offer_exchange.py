@@ -21,6 +21,7 @@ from coordination.domain.errors import DomainError, InvalidInput, NotPermitted, 
 from coordination.domain.household import Household
 from coordination.domain.household_values import OfferRecord, OfferStatus
 from coordination.domain.offer_request import OfferRequest, OfferRequestStatus, ReservationRefusal
+from coordination.domain.reasons import UNSPECIFIED, label
 from coordination.domain.vacancy import Vacancy
 from coordination.domain.values import Actor, DeclinedBy, Override, Role
 
@@ -200,7 +201,7 @@ class OfferExchange(VacancyMirror):
         request.answer(accepted=True, declined_by=None, reason="", at=at, by=by)
         return offer_id, [household, request]
 
-    @command()
+    @command(added=("reason_code",))
     def decline_requested_offer(
         self,
         *,
@@ -208,13 +209,19 @@ class OfferExchange(VacancyMirror):
         household_id: UUID,
         offer_id: UUID,
         declined_by: DeclinedBy,
-        reason: str,
+        reason: str = "",
+        reason_code: str | None = None,
         at: datetime,
         by: Actor,
     ) -> Decision[UUID]:
         request, household = self._request_of(offer_id), self._household(household_id)
-        household.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
-        request.answer(accepted=False, declined_by=declined_by, reason=reason, at=at, by=by)
+        household.decline_offer(
+            offer_id=offer_id, declined_by=declined_by, reason=reason, reason_code=reason_code, at=at, by=by
+        )
+        # The request keeps words: the caseworker's, or the code's label when only a code was given.
+        code = next(o.reason_code for o in household.offers if o.offer_id == offer_id)
+        words = reason.strip() or label(code or "")
+        request.answer(accepted=False, declined_by=declined_by, reason=words, at=at, by=by)
         return offer_id, [household, request]
 
     def mirror_vacancy_offer_expired(
@@ -328,7 +335,9 @@ class OfferExchange(VacancyMirror):
         """The requester's household (or the requester) declined: the reason stays with the requester."""
         reason = f"declined; the reason is kept by {by.organisation}"
         declined_by = declined_by or DeclinedBy.PROVIDER
-        vacancy.decline_offer(offer_id=offer_id, declined_by=declined_by, reason=reason, at=at, by=by)
+        vacancy.decline_offer(
+            offer_id=offer_id, declined_by=declined_by, reason=reason, reason_code=UNSPECIFIED, at=at, by=by
+        )
 
     # Shared
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -10,9 +10,10 @@ from eventsourcing.domain import Aggregate
 from coordination.applications.base import NodeApplication, derived_id, require_time
 from coordination.applications.commands import Decision, command
 from coordination.applications.timers import Expiries, originators, timer_command_id
-from coordination.domain.errors import DomainError
+from coordination.domain.errors import DomainError, InvalidInput
 from coordination.domain.referral import Referral, ReferralDetails, ReferralKind, ReferralStatus
-from coordination.domain.values import Actor, Consent, DeclinedBy, Role
+from coordination.domain.referral_daycare import InstitutionIntake
+from coordination.domain.values import Actor, Consent, DeclinedBy, Override, Role
 
 REFERRAL = "referral"
 _NOT_YET_ACCEPTED = (ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED)
@@ -118,35 +119,50 @@ class ReferralDesk(NodeApplication):
         referral.start(at=at, by=by)
         return referral_id, [referral]
 
-    @command()
+    @command(added=("reason_code",))
     def put_referral_on_hold(
-        self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
+        self,
+        *,
+        command_id: UUID,
+        referral_id: UUID,
+        reason: str = "",
+        reason_code: str | None = None,
+        at: datetime,
+        by: Actor,
     ) -> Decision[UUID]:
         referral = self._referral(referral_id)
-        referral.put_on_hold(reason=reason, at=at, by=by)
+        referral.put_on_hold(reason=reason, reason_code=reason_code, at=at, by=by)
         return referral_id, [referral]
 
-    @command()
+    @command(added=("reason_code",))
     def decline_referral(
         self,
         *,
         command_id: UUID,
         referral_id: UUID,
         declined_by: DeclinedBy,
-        reason: str,
+        reason: str = "",
+        reason_code: str | None = None,
         at: datetime,
         by: Actor,
     ) -> Decision[UUID]:
         referral = self._referral(referral_id)
-        referral.decline(declined_by=declined_by, reason=reason, at=at, by=by)
+        referral.decline(declined_by=declined_by, reason=reason, reason_code=reason_code, at=at, by=by)
         return referral_id, [referral]
 
-    @command()
+    @command(added=("reason_code",))
     def override_referral_decline(
-        self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
+        self,
+        *,
+        command_id: UUID,
+        referral_id: UUID,
+        reason: str = "",
+        reason_code: str | None = None,
+        at: datetime,
+        by: Actor,
     ) -> Decision[UUID]:
         referral = self._referral(referral_id)
-        referral.override_decline(reason=reason, policy=self.policy, at=at, by=by)
+        referral.override_decline(reason=reason, reason_code=reason_code, policy=self.policy, at=at, by=by)
         return referral_id, [referral]
 
     @command()
@@ -166,12 +182,19 @@ class ReferralDesk(NodeApplication):
         referral.redirect(to=to, reason=reason, consent=consent, policy=self.policy, at=at, by=by)
         return referral_id, [referral]
 
-    @command()
+    @command(added=("reason_code",))
     def withdraw_referral(
-        self, *, command_id: UUID, referral_id: UUID, reason: str, at: datetime, by: Actor
+        self,
+        *,
+        command_id: UUID,
+        referral_id: UUID,
+        reason: str = "",
+        reason_code: str | None = None,
+        at: datetime,
+        by: Actor,
     ) -> Decision[UUID]:
         referral = self._referral(referral_id)
-        referral.withdraw(reason=reason, at=at, by=by)
+        referral.withdraw(reason=reason, reason_code=reason_code, at=at, by=by)
         return referral_id, [referral]
 
     @command()
@@ -188,6 +211,64 @@ class ReferralDesk(NodeApplication):
     ) -> Decision[UUID]:
         referral = self._referral(referral_id)
         referral.mark_entered_in_error(reason=reason, at=at, by=by)
+        return referral_id, [referral]
+
+    # A daycare referral's place (domain/referral_daycare.py).
+
+    @command(also={"intake": None})
+    def offer_daycare_place(
+        self,
+        *,
+        command_id: UUID,
+        referral_id: UUID,
+        institution: str,
+        starts_on: date,
+        priority_reason: str = "rehousing",
+        counts_under_26a: bool = False,
+        intake: InstitutionIntake | None,
+        overrides: list[Override] = [],  # noqa: B006 - never mutated
+        at: datetime,
+        by: Actor,
+    ) -> Decision[UUID]:
+        """`intake`: the institution's intake in the start date's year (DaycareQueue.intake); None only for
+        the department's step applied to the referrer's copy, assessed where it was taken."""
+        if intake is None and by.organisation == self.organisation:
+            raise InvalidInput("A place offered here is assessed against the institution's intake")
+        referral = self._referral(referral_id)
+        referral.offer_place(
+            institution=institution,
+            starts_on=starts_on,
+            priority_reason=priority_reason,
+            counts_under_26a=counts_under_26a,
+            intake=intake,
+            overrides=overrides,
+            policy=self.policy,
+            at=at,
+            by=by,
+        )
+        return referral_id, [referral]
+
+    @command()
+    def accept_daycare_place(
+        self, *, command_id: UUID, referral_id: UUID, at: datetime, by: Actor
+    ) -> Decision[UUID]:
+        referral = self._referral(referral_id)
+        referral.accept_place(at=at, by=by)
+        return referral_id, [referral]
+
+    @command()
+    def decline_daycare_place(
+        self,
+        *,
+        command_id: UUID,
+        referral_id: UUID,
+        reason: str = "",
+        reason_code: str | None = None,
+        at: datetime,
+        by: Actor,
+    ) -> Decision[UUID]:
+        referral = self._referral(referral_id)
+        referral.decline_place(reason=reason, reason_code=reason_code, at=at, by=by)
         return referral_id, [referral]
 
     # The timer is no person: the receipt's fingerprint names its actor.

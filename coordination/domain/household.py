@@ -308,19 +308,21 @@ class Household(
 
     @event(OfferDeclined)
     def _offer_declined(
-        self, offer_id: UUID, declined_by: DeclinedBy, reason: str, at: datetime, by: Actor
+        self, offer_id: UUID, declined_by: DeclinedBy, reason_code: str, reason: str, at: datetime, by: Actor
     ) -> None:
         by_household = DeclinedBy(declined_by) == DeclinedBy.HOUSEHOLD
         status = OfferStatus.DECLINED_BY_HOUSEHOLD if by_household else OfferStatus.DECLINED_BY_PROVIDER
-        self._answer(offer_id, status, reason)
+        self._answer(offer_id, status, reason or None, reason_code)
 
     @event(OfferExpired)
     def _offer_expired(self, offer_id: UUID, at: datetime) -> None:
         self._answer(offer_id, OfferStatus.EXPIRED)
 
-    def _answer(self, offer_id: UUID, status: OfferStatus, reason: str | None = None) -> None:
+    def _answer(
+        self, offer_id: UUID, status: OfferStatus, reason: str | None = None, reason_code: str | None = None
+    ) -> None:
         self.offers = [
-            offer.model_copy(update={"status": status, "reason": reason})
+            offer.model_copy(update={"status": status, "reason": reason, "reason_code": reason_code})
             if offer.offer_id == offer_id
             else offer
             for offer in self.offers

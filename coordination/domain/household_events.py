@@ -23,6 +23,7 @@ from coordination.domain.household_values import (
     Preferences,
     RehousingKind,
 )
+from coordination.domain.reasons import UNSPECIFIED
 from coordination.domain.values import Actor, Consent, DeclinedBy, Dwelling, Holder, Override, Place
 from coordination.domain.waterbed import AreaWarning
 
@@ -104,11 +105,21 @@ class OfferAccepted(Aggregate.Event):
 
 
 class OfferDeclined(Aggregate.Event):
+    """v2 added `reason_code` (domain/reasons.py); the free text in `reason` became optional ("")."""
+
+    class_version = 2
+
     offer_id: UUID
     declined_by: DeclinedBy
+    reason_code: str
     reason: str
     at: datetime
     by: Actor
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        # Declined before reasons were coded: the free text stays, the code reads as unspecified.
+        state["reason_code"] = UNSPECIFIED
 
 
 class OfferExpired(Aggregate.Event):

@@ -12,7 +12,8 @@ from uuid import UUID
 from coordination.domain.errors import ImplausibleValue, OfferNotLive, RuleViolated
 from coordination.domain.household_values import OfferRecord, OfferStatus
 from coordination.domain.policy import RehousingPolicy
-from coordination.domain.values import Actor, DeclinedBy, Dwelling, Override, checked_reason
+from coordination.domain.reasons import ReasonFor, coded_reason
+from coordination.domain.values import Actor, DeclinedBy, Dwelling, Override
 from coordination.domain.waterbed import AreaWarning, covering_overrides
 
 
@@ -102,13 +103,26 @@ class OffersReceived:
         self._offer_accepted(offer_id=offer_id, at=at, by=by)
 
     def decline_offer(
-        self, *, offer_id: UUID, declined_by: DeclinedBy, reason: str, at: datetime, by: Actor
+        self,
+        *,
+        offer_id: UUID,
+        declined_by: DeclinedBy,
+        reason: str = "",
+        reason_code: str | None = None,
+        at: datetime,
+        by: Actor,
     ) -> None:
         self._require_live(offer_id)
+        declined_by = DeclinedBy(declined_by)
+        by_household = declined_by is DeclinedBy.HOUSEHOLD
+        coded = coded_reason(
+            ReasonFor.HOUSEHOLD_DECLINE if by_household else ReasonFor.PROVIDER_DECLINE, reason_code, reason
+        )
         self._offer_declined(
             offer_id=offer_id,
-            declined_by=DeclinedBy(declined_by),
-            reason=checked_reason(reason),
+            declined_by=declined_by,
+            reason_code=coded.code,
+            reason=coded.text,
             at=at,
             by=by,
         )

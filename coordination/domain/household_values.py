@@ -142,6 +142,7 @@ class OfferRecord(Value):
     overrides: list[Override] = []
     reason: str | None = None
     warnings: list[AreaWarning] = []  # the waterbed guard's, each covered by one of `overrides`
+    reason_code: str | None = None  # a decline's coded reason (domain/reasons.py)
 
     @property
     def decided_by_household(self) -> bool:

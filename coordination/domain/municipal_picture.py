@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -115,15 +116,24 @@ class SharedOfferOutcome(Aggregate):
     (the household or the provider, never the household's words), and the rules an offer overrode."""
 
     class Recorded(Aggregate.Created):
+        """v2 added `reason_code`: a decline's coded reason (domain/reasons.py), None before codes."""
+
+        class_version = 2
+
         reported_by: str
         fact_id: UUID
         place: Place
         month: YearMonth
         outcome: str
         declined_by: DeclinedBy | None
+        reason_code: str | None
         overrides: list[str]
         warnings: list[str]
         at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reason_code"] = None
 
     @event(Recorded)
     def __init__(
@@ -135,6 +145,7 @@ class SharedOfferOutcome(Aggregate):
         month: YearMonth,
         outcome: str,
         declined_by: DeclinedBy | None,
+        reason_code: str | None,
         overrides: list[str],
         warnings: list[str],
         at: datetime,
@@ -145,6 +156,7 @@ class SharedOfferOutcome(Aggregate):
         self.month = month
         self.outcome = OfferOutcome(outcome)
         self.declined_by = None if declined_by is None else DeclinedBy(declined_by)
+        self.reason_code = reason_code
         self.overrides = list(overrides)
         self.warnings = list(warnings)
 

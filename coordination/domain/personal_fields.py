@@ -42,7 +42,7 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     Household.OfferReceived: frozenset({"offer_id", "vacancy_id", "expires_at", "warnings"}),
     Household.OfferRequested: frozenset({"offer_id", "vacancy_id"}),
     Household.OfferAccepted: frozenset({"offer_id"}),
-    Household.OfferDeclined: frozenset({"offer_id", "declined_by"}),
+    Household.OfferDeclined: frozenset({"offer_id", "declined_by", "reason_code"}),  # a code, not the words
     Household.OfferExpired: frozenset({"offer_id"}),
     Household.Moved: frozenset(),
     Household.FollowUpVisitDone: frozenset({"visited_on"}),
@@ -59,9 +59,12 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     Household.ErasureProposed: frozenset({"retention_ended_on"}),
     Household.Erased: frozenset({"legal_ground", "notified"}),
     Vacancy.Published: frozenset({"owner", "dwelling"}),  # a dwelling, not a person
-    Vacancy.OfferReserved: frozenset({"offer_id", "household_id", "expires_at"}),
+    # Who the dwelling was offered (and let) to goes with the household: the vacancy keeps the dwelling.
+    Vacancy.OfferReserved: frozenset({"offer_id", "expires_at"}),
     Vacancy.OfferAccepted: frozenset({"offer_id"}),
-    Vacancy.OfferDeclined: frozenset({"offer_id", "declined_by"}),  # the reason is the household's
+    Vacancy.OfferDeclined: frozenset(
+        {"offer_id", "declined_by", "reason_code"}
+    ),  # the words are the household's
     Vacancy.OfferExpired: frozenset({"offer_id"}),
     Vacancy.Withdrawn: frozenset({"reason"}),  # the owner's reason about its dwelling
     Referral.Sent: frozenset(
@@ -70,14 +73,20 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
     Referral.Acknowledged: frozenset(),
     Referral.Accepted: frozenset(),
     Referral.Started: frozenset(),
-    Referral.PutOnHold: frozenset(),
-    Referral.Declined: frozenset({"declined_by"}),
-    Referral.DeclineOverridden: frozenset({"acknowledge_by"}),
+    # A reason's code is from a list (domain/reasons.py), counted across households; its free text is personal.
+    Referral.PutOnHold: frozenset({"reason_code"}),
+    Referral.Declined: frozenset({"declined_by", "reason_code"}),
+    Referral.DeclineOverridden: frozenset({"acknowledge_by", "reason_code"}),
     Referral.Redirected: frozenset({"to", "acknowledge_by"}),
-    Referral.Withdrawn: frozenset(),
+    Referral.Withdrawn: frozenset({"reason_code"}),
     Referral.Expired: frozenset({"reason"}),  # the timer's own words
     Referral.Completed: frozenset(),
     Referral.EnteredInError: frozenset(),
+    # A daycare place: which institution the child goes to is the family's; when, why and whether it counts
+    # under dagtilbudsloven § 26 a are not (the department's yearly intake is counted from them).
+    Referral.PlaceOffered: frozenset({"starts_on", "priority_reason", "counts_under_26a"}),
+    Referral.PlaceAccepted: frozenset(),
+    Referral.PlaceDeclined: frozenset({"reason_code"}),
     SupportLink.Proposed: frozenset({"owner", "household_id", "contact_person", "household_owner"}),
     SupportLink.Activated: frozenset(),
     SupportLink.Ended: frozenset(),
@@ -107,7 +116,17 @@ NOT_PERSONAL: dict[type[Any], frozenset[str]] = {
         }
     ),
     SharedOfferOutcome.Recorded: frozenset(
-        {"reported_by", "fact_id", "place", "month", "outcome", "declined_by", "overrides", "warnings"}
+        {
+            "reported_by",
+            "fact_id",
+            "place",
+            "month",
+            "outcome",
+            "declined_by",
+            "reason_code",
+            "overrides",
+            "warnings",
+        }
     ),
     SharedReferralTiming.Recorded: frozenset(
         {
@@ -230,6 +249,7 @@ REDACTIONS: dict[tuple[type[Any], str], Redaction] = {
     (Household.TasksFoundOutsideRehousing, "tasks"): _COUNTED_TEXTS,
     (Household.OfferReceived, "dwelling"): _kept(_dwelling),
     (Household.OfferReceived, "overrides"): _each(_override),
+    (Referral.PlaceOffered, "overrides"): _each(_override),
     (Household.Moved, "move"): _kept(lambda move: move.model_copy(update={"new_address": ERASED_ADDRESS})),
     (Household.ConsentGiven, "consent"): _CONSENT,
     (Household.ChildEnrolled, "enrolment"): _kept(_enrolment),
@@ -239,6 +259,7 @@ REDACTIONS: dict[tuple[type[Any], str], Redaction] = {
     (SupportLink.Proposed, "offer"): _kept(lambda offer: offer.model_copy(update={"service": ERASED})),
     (FollowedHousehold.FactReported, "fact"): _kept(_fact),
     (OfferRequest.Requested, "overrides"): _each(_override),
+    (Vacancy.OfferReserved, "household_id"): _constant(None),  # let to nobody known: `let_to` null
     (HouseholdNetwork.HouseholdNoted, "state"): _constant(None),
     (HouseholdNetwork.ItemNoted, "item"): _constant(None),
     (HouseholdNetwork.MemberJoined, "membership"): _constant(None),

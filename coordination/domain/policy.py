@@ -24,26 +24,35 @@ class RehousingPolicy(Value):
     temporary_months_before_right_to_permanent: int = Field(default=12, ge=1)
     acknowledge_within_working_days: int = Field(default=3, ge=0)
     complete_within_days: int = Field(default=30, ge=1)
+    # An urgent referral (an acute evacuation: one estate was cleared "inden for blot 8 dage").
+    urgent_acknowledge_within_working_days: int = Field(default=1, ge=0)
+    urgent_complete_within_days: int = Field(default=8, ge=1)
     stalled_after_days: int = Field(default=7, ge=1)  # Boston CAS default
     follow_up_within_days: int = Field(default=14, ge=1)  # 2023 report: Aarhus and Esbjerg
     expiring_soon_days: int = Field(default=7, ge=0)
     # A notification still undone this long after it was raised goes to the organisation's coordinators
     # (Boston CAS escalates a stalled step after the reminder).
     escalate_after_working_days: int = Field(default=2, ge=1)
+    # A household whose lease ends within this many days without an accepted offer is on the worklist.
+    termination_warning_days: int = Field(default=30, ge=0)
     # Pasningsgaranti (dagtilbudsbekendtgørelsen § 3).
     daycare_guarantee_months: int = Field(default=3, ge=0)
     daycare_minimum_age_weeks: int = Field(default=26, ge=0)
+    # Dagtilbudsloven § 26 a: at most 30 % of an institution's yearly intake from the listed housing areas.
+    daycare_26a_share_percent: int = Field(default=30, ge=0, le=100)
     # Erasure is proposed this long after settling (or after the last change of an unsettled case).
     retention_months: int = Field(default=60, ge=1)
 
     # Derived dates saturate at the calendar's end (domain/calendar.py): a stored date, however absurd,
     # never makes loading or viewing an aggregate raise.
 
-    def acknowledgement_due(self, sent_at: datetime) -> datetime:
-        return add_working_days(sent_at, self.acknowledge_within_working_days)
+    def acknowledgement_due(self, sent_at: datetime, *, urgent: bool = False) -> datetime:
+        days = self.urgent_acknowledge_within_working_days if urgent else self.acknowledge_within_working_days
+        return add_working_days(sent_at, days)
 
-    def completion_due(self, sent_at: datetime) -> datetime:
-        return later(sent_at, timedelta(days=self.complete_within_days))
+    def completion_due(self, sent_at: datetime, *, urgent: bool = False) -> datetime:
+        days = self.urgent_complete_within_days if urgent else self.complete_within_days
+        return later(sent_at, timedelta(days=days))
 
     def follow_up_due(self, moved_on: date) -> date:
         return add_days(moved_on, self.follow_up_within_days)

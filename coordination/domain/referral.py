@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -14,29 +14,27 @@ from coordination.domain.errors import (
     ReferralNotDue,
     ReferralNotOpen,
 )
-from coordination.domain.plausibility import check_consent
 from coordination.domain.policy import RehousingPolicy
+from coordination.domain.referral_daycare import DaycarePlaces
 from coordination.domain.referral_rules import (
     check_dates,
     completion_due,
     lawful_basis,
     require_aware,
     require_daycare_details,
+    require_description,
 )
+from coordination.domain.referral_steps import ReasonedSteps
 from coordination.domain.referral_values import (
     ChildFacts,
+    DaycarePlace,
+    PlaceAnswer,
     ReferralDetails,
     ReferralKind,
     ReferralStatus,
     ReferralStep,
 )
-from coordination.domain.values import (
-    Actor,
-    Consent,
-    DeclinedBy,
-    Role,
-    checked_reason,
-)
+from coordination.domain.values import Actor, Consent, DeclinedBy, Override, checked_reason
 
 __all__ = ["ChildFacts", "Referral", "ReferralDetails", "ReferralKind", "ReferralStatus", "ReferralStep"]
 
@@ -48,7 +46,7 @@ _ALL_BUT_ENTERED_IN_ERROR = tuple(s for s in ReferralStatus if s is not Referral
 HANDOFF_OUTCOME = "The new holder acknowledged the handoff"
 
 
-class Referral(Aggregate):
+class Referral(ReasonedSteps, DaycarePlaces, Aggregate):
     """A referral (henvisning) from one organisation to another about a household.
 
     Sent under the household's consent or a legal basis → acknowledged → accepted
@@ -76,6 +74,12 @@ class Referral(Aggregate):
     Expired = referral_events.Expired
     Completed = referral_events.Completed
     EnteredInError = referral_events.EnteredInError
+    PlaceOffered = referral_events.PlaceOffered
+    PlaceAccepted = referral_events.PlaceAccepted
+    PlaceDeclined = referral_events.PlaceDeclined
+
+    # A class default, so a referral loaded from a snapshot taken before places existed has none.
+    daycare_place: DaycarePlace | None = None
 
     @event(Sent)
     def __init__(
@@ -141,6 +145,7 @@ class Referral(Aggregate):
         check_dates(details, consent, at)
         if kind is ReferralKind.DAYCARE_FAST_TRACK:
             require_daycare_details(details)
+        require_description(kind, details)
         return cls(
             id=id,
             referrer=by.organisation,
@@ -150,7 +155,7 @@ class Referral(Aggregate):
             details=details,
             consent=consent,
             legal_basis=legal_basis,
-            acknowledge_by=policy.acknowledgement_due(at),
+            acknowledge_by=policy.acknowledgement_due(at, urgent=details.urgent),
             complete_by=completion_due(kind, details, policy, at),
             at=at,
             by=by,
@@ -182,75 +187,6 @@ class Referral(Aggregate):
         self._require_receiver(by, "start")
         self._require_step("started", at, ReferralStatus.ACCEPTED, ReferralStatus.ON_HOLD)
         self._started(at=at, by=by)
-
-    def put_on_hold(self, *, reason: str, at: datetime, by: Actor) -> None:
-        self._require_receiver(by, "put on hold")
-        self._require_step("put on hold", at, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS)
-        self._put_on_hold(reason=checked_reason(reason), at=at, by=by)
-
-    def decline(self, *, declined_by: DeclinedBy, reason: str, at: datetime, by: Actor) -> None:
-        declined_by = DeclinedBy(declined_by)
-        if declined_by is DeclinedBy.PROVIDER:
-            self._require_receiver(by, "decline")
-            self._require_step("declined by the receiver", at, *_NOT_YET_ACCEPTED)
-        else:
-            if by.organisation not in (self.referrer, self.receiver):
-                raise NotPermitted(
-                    f"Only {self.referrer} or {self.receiver} may record that the household declined "
-                    f"referral {self._short_id}; {by.organisation} may not"
-                )
-            self._require_step("declined by the household", at, *_OPEN)
-        self._declined(declined_by=declined_by, reason=checked_reason(reason), at=at, by=by)
-
-    def override_decline(self, *, reason: str, policy: RehousingPolicy, at: datetime, by: Actor) -> None:
-        if by.role is not Role.COORDINATOR:
-            raise NotPermitted(f"Only a coordinator may override a decline of referral {self._short_id}")
-        self._require_step("sent again", at, *_DECLINED)
-        self._decline_overridden(
-            reason=checked_reason(reason), acknowledge_by=policy.acknowledgement_due(at), at=at, by=by
-        )
-
-    def redirect(
-        self,
-        *,
-        to: str,
-        reason: str,
-        policy: RehousingPolicy,
-        at: datetime,
-        by: Actor,
-        consent: Consent | None = None,
-    ) -> None:
-        """Send the referral on to another receiver.
-
-        Consent names one recipient, so a referral resting on consent needs the
-        household's consent for the new receiver too; one resting on a legal basis
-        keeps it.
-        """
-        self._require_receiver(by, "redirect")
-        self._require_step("redirected", at, *_NOT_YET_ACCEPTED)
-        if not to.strip() or to.casefold() in (self.receiver.casefold(), self.referrer.casefold()):
-            raise InvalidInput(
-                f"Referral {self._short_id} can only be redirected to a third organisation, not {to!r}"
-            )
-        if self.legal_basis is not None and consent is not None:
-            raise InvalidInput(f"Referral {self._short_id} rests on a legal basis; no consent is taken")
-        if self.legal_basis is None:
-            lawful_basis(consent, None, to)
-        if consent is not None:
-            check_consent(consent, at=at, field="consent")
-        self._redirected(
-            to=to,
-            reason=checked_reason(reason),
-            consent=consent,
-            acknowledge_by=policy.acknowledgement_due(at),
-            at=at,
-            by=by,
-        )
-
-    def withdraw(self, *, reason: str, at: datetime, by: Actor) -> None:
-        self._require_referrer(by, "withdraw")
-        self._require_step("withdrawn", at, *_OPEN)
-        self._withdrawn(reason=checked_reason(reason), at=at, by=by)
 
     def expire(self, *, at: datetime) -> None:
         self._require_step("expired", at, *_NOT_YET_ACCEPTED)
@@ -336,24 +272,28 @@ class Referral(Aggregate):
         self._step(ReferralStatus.IN_PROGRESS, at, by.organisation)
 
     @event(PutOnHold)
-    def _put_on_hold(self, reason: str, at: datetime, by: Actor) -> None:
-        self._step(ReferralStatus.ON_HOLD, at, by.organisation)
+    def _put_on_hold(self, reason_code: str, reason: str, at: datetime, by: Actor) -> None:
+        self._step(ReferralStatus.ON_HOLD, at, by.organisation, reason_code, reason)
 
     @event(Declined)
-    def _declined(self, declined_by: DeclinedBy, reason: str, at: datetime, by: Actor) -> None:
+    def _declined(
+        self, reason_code: str, declined_by: DeclinedBy, reason: str, at: datetime, by: Actor
+    ) -> None:
         self.declined_by = DeclinedBy(declined_by)
         status = (
             ReferralStatus.DECLINED_BY_RECEIVER
             if self.declined_by is DeclinedBy.PROVIDER
             else ReferralStatus.DECLINED_BY_HOUSEHOLD
         )
-        self._step(status, at, by.organisation)
+        self._step(status, at, by.organisation, reason_code, reason)
 
     @event(DeclineOverridden)
-    def _decline_overridden(self, reason: str, acknowledge_by: datetime, at: datetime, by: Actor) -> None:
+    def _decline_overridden(
+        self, reason_code: str, reason: str, acknowledge_by: datetime, at: datetime, by: Actor
+    ) -> None:
         # Back to requested: the receiver starts again from acknowledging it.
         self._back_to_sent(acknowledge_by)
-        self._step(ReferralStatus.SENT, at, by.organisation)
+        self._step(ReferralStatus.SENT, at, by.organisation, reason_code, reason)
 
     @event(Redirected)
     def _redirected(
@@ -366,8 +306,8 @@ class Referral(Aggregate):
         self._step(ReferralStatus.SENT, at, by.organisation)
 
     @event(Withdrawn)
-    def _withdrawn(self, reason: str, at: datetime, by: Actor) -> None:
-        self._step(ReferralStatus.WITHDRAWN, at, by.organisation)
+    def _withdrawn(self, reason_code: str, reason: str, at: datetime, by: Actor) -> None:
+        self._step(ReferralStatus.WITHDRAWN, at, by.organisation, reason_code, reason)
 
     @event(Expired)
     def _expired(self, reason: str, at: datetime) -> None:
@@ -383,6 +323,40 @@ class Referral(Aggregate):
     def _entered_in_error(self, reason: str, at: datetime, by: Actor) -> None:
         self._step(ReferralStatus.ENTERED_IN_ERROR, at, by.organisation)
 
+    @event(PlaceOffered)
+    def _place_offered(
+        self,
+        institution: str,
+        starts_on: date,
+        priority_reason: str,
+        counts_under_26a: bool,
+        overrides: list[Override],
+        at: datetime,
+        by: Actor,
+    ) -> None:
+        self.daycare_place = DaycarePlace(
+            institution=institution,
+            starts_on=starts_on,
+            priority_reason=priority_reason,
+            counts_under_26a=counts_under_26a,
+            offered_at=at,
+        )
+        self.last_step_at = at
+
+    @event(PlaceAccepted)
+    def _place_accepted(self, at: datetime, by: Actor) -> None:
+        self._place_answered(PlaceAnswer.ACCEPTED, at)
+
+    @event(PlaceDeclined)
+    def _place_declined(self, reason_code: str, reason: str, at: datetime, by: Actor) -> None:
+        self._place_answered(PlaceAnswer.DECLINED, at, reason_code)
+
+    def _place_answered(self, answer: PlaceAnswer, at: datetime, reason_code: str | None = None) -> None:
+        if self.daycare_place is not None:
+            update = {"answer": answer, "answered_at": at, "reason_code": reason_code}
+            self.daycare_place = self.daycare_place.model_copy(update=update)
+        self.last_step_at = at
+
     def _back_to_sent(self, acknowledge_by: datetime) -> None:
         self.acknowledge_by = acknowledge_by
         self.assignee = None
@@ -390,6 +364,21 @@ class Referral(Aggregate):
         self.acknowledged_at = None
         self.accepted_at = None
 
-    def _step(self, status: ReferralStatus, at: datetime, organisation: str | None) -> None:
+    def _step(
+        self,
+        status: ReferralStatus,
+        at: datetime,
+        organisation: str | None,
+        reason_code: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         self.last_step_at = at
-        self.history.append(ReferralStep(status=status, at=at, organisation=organisation))
+        self.history.append(
+            ReferralStep(
+                status=status,
+                at=at,
+                organisation=organisation,
+                reason_code=reason_code,
+                reason=reason or None,
+            )
+        )

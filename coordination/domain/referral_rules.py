@@ -59,12 +59,18 @@ def require_daycare_details(details: ReferralDetails) -> None:
         raise InvalidInput(f"A daycare fast-track referral needs {', '.join(missing)}")
 
 
+def require_description(kind: ReferralKind, details: ReferralDetails) -> None:
+    """A referral of kind `other` says what it asks for: the receiver has no kind to go by."""
+    if kind is ReferralKind.OTHER and not (details.note or "").strip():
+        raise InvalidInput("A referral of kind other needs a description of what it asks for in its note")
+
+
 def completion_due(
     kind: ReferralKind, details: ReferralDetails, policy: RehousingPolicy, at: datetime
 ) -> datetime:
     """When the referral must be done: for daycare the guarantee date (never before the place is needed)."""
     if kind is not ReferralKind.DAYCARE_FAST_TRACK:
-        return policy.completion_due(at)
+        return policy.completion_due(at, urgent=details.urgent)
     assert details.needed_from is not None
     # The application date is the Copenhagen calendar day the referral was sent, whatever zone `at` is in.
     applied_on = copenhagen_day(at)

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from coordination.domain.values import NonEmpty, Place, ReferralKind, Value, YearMonth
 
-__all__ = ["ChildFacts", "ReferralDetails", "ReferralKind", "ReferralStatus", "ReferralStep"]
+__all__ = [
+    "ChildFacts",
+    "DaycarePlace",
+    "PlaceAnswer",
+    "ReferralDetails",
+    "ReferralKind",
+    "ReferralStatus",
+    "ReferralStep",
+]
 
 
 class ReferralStatus(StrEnum):
@@ -80,7 +89,18 @@ class ReferralDetails(Value):
     place: Place | None = None  # the new address's area, not the address
     language: NonEmpty | None = None
     household_size: int | None = Field(default=None, strict=True, ge=1, le=30)
-    note: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, max_length=500)  # a referral of kind `other`: what it asks
+    # An acute evacuation: the policy's shorter deadlines apply (RehousingPolicy.urgent_*).
+    urgent: bool = Field(default=False, strict=True)
+
+    @model_serializer(mode="wrap")
+    def _without_not_urgent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Written only when urgent: details stored, fingerprinted and sent before the flag existed read
+        # and digest as they did, and a node that does not know the flag still reads a non-urgent referral.
+        data: dict[str, Any] = handler(self)
+        if not self.urgent:
+            data.pop("urgent", None)
+        return data
 
 
 class ReferralStep(Value):
@@ -93,3 +113,24 @@ class ReferralStep(Value):
     status: ReferralStatus
     at: datetime
     organisation: str | None
+    # The coded reason of a decline, withdrawal, hold or override (domain/reasons.py), and its free text.
+    reason_code: str | None = None
+    reason: str | None = None
+
+
+class PlaceAnswer(StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class DaycarePlace(Value):
+    """The daycare place offered for the child of a fast-track referral, and the family's answer."""
+
+    institution: NonEmpty
+    starts_on: date
+    priority_reason: str  # referral_daycare.PRIORITY_REASONS: "rehousing" is "i forbindelse med genhusning"
+    counts_under_26a: bool  # the child lives in an area on the list of dagtilbudsloven § 26 a, stk. 2
+    offered_at: datetime
+    answer: PlaceAnswer | None = None
+    answered_at: datetime | None = None
+    reason_code: str | None = None  # a decline's (domain/reasons.py)

@@ -21,8 +21,9 @@ PURPOSE = {kind: kind.value for kind in ReferralKind} | {
 }
 
 # Needs a recipient of each kind may learn about; health needs go only to the bridge builder, who
-# links the household to support, and only under consent. The one table: the boundary's allow-lists
-# (coordination.integration.allow_lists) check outgoing referrals against it too.
+# links the household to support, and to social and health services, and only under consent. The one
+# table: the boundary's allow-lists (coordination.integration.allow_lists) check outgoing referrals
+# against it too.
 NEEDS_SHARED: dict[ReferralKind, frozenset[Need]] = {
     ReferralKind.BRIDGE_BUILDING: frozenset(Need),
     ReferralKind.HANDOFF: frozenset(Need),
@@ -33,6 +34,11 @@ NEEDS_SHARED: dict[ReferralKind, frozenset[Need]] = {
         {Need.ELDERLY_DWELLING, Need.ACCESSIBLE_DWELLING, Need.PHYSICAL_HEALTH}
     ),
     ReferralKind.FINANCIAL_COUNSELLING: frozenset({Need.FINANCIAL_ADVICE, Need.INTERPRETER}),
+    # Social services and the health services act on health needs, and only under a consent naming them.
+    ReferralKind.SOCIAL_SERVICES: frozenset({Need.MENTAL_HEALTH, Need.FINANCIAL_ADVICE, Need.INTERPRETER}),
+    ReferralKind.CITIZEN_SERVICE: frozenset({Need.FINANCIAL_ADVICE, Need.INTERPRETER}),
+    ReferralKind.HEALTH: frozenset({Need.MENTAL_HEALTH, Need.PHYSICAL_HEALTH, Need.INTERPRETER}),
+    ReferralKind.OTHER: frozenset({Need.INTERPRETER}),
 }
 _SHARES_LANGUAGE = frozenset(ReferralKind) - {ReferralKind.DAYCARE_FAST_TRACK, ReferralKind.ELDERLY_HOUSING}
 _SHARES_SIZE = frozenset(
@@ -41,6 +47,8 @@ _SHARES_SIZE = frozenset(
         ReferralKind.HANDOFF,
         ReferralKind.ELDERLY_HOUSING,
         ReferralKind.FINANCIAL_COUNSELLING,
+        ReferralKind.SOCIAL_SERVICES,
+        ReferralKind.CITIZEN_SERVICE,  # housing benefit depends on the household's size
     }
 )
 
@@ -52,6 +60,7 @@ def referral_details(
     child_id: str | None = None,
     needed_from: date | None = None,
     note: str | None = None,
+    urgent: bool = False,
 ) -> ReferralDetails:
     """The minimum the recipient of a `kind` referral needs to know about `household`."""
     kind = ReferralKind(kind)
@@ -68,6 +77,7 @@ def referral_details(
         else None,
         household_size=len(household.members) if kind in _SHARES_SIZE else None,
         note=note,
+        urgent=urgent,
     )
 
 

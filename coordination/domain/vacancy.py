@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -16,6 +17,7 @@ from coordination.domain.errors import (
     VacancyNotAvailable,
 )
 from coordination.domain.plausibility import AVAILABLE_FROM
+from coordination.domain.reasons import UNSPECIFIED, CodedReason, ReasonFor, coded_reason
 from coordination.domain.values import Actor, DeclinedBy, Dwelling, checked_reason
 
 
@@ -54,11 +56,20 @@ class Vacancy(Aggregate):
         by: Actor
 
     class OfferDeclined(Aggregate.Event):
+        """v2 added `reason_code` (domain/reasons.py), counted in the municipal picture."""
+
+        class_version = 2
+
         offer_id: UUID
         declined_by: DeclinedBy
+        reason_code: str
         reason: str
         at: datetime
         by: Actor
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reason_code"] = UNSPECIFIED
 
     class OfferExpired(Aggregate.Event):
         offer_id: UUID
@@ -113,11 +124,34 @@ class Vacancy(Aggregate):
         self._offer_accepted(offer_id=offer_id, at=at, by=by)
 
     def decline_offer(
-        self, *, offer_id: UUID, declined_by: DeclinedBy, reason: str, at: datetime, by: Actor
+        self,
+        *,
+        offer_id: UUID,
+        declined_by: DeclinedBy,
+        reason: str = "",
+        reason_code: str | None = None,
+        at: datetime,
+        by: Actor,
     ) -> None:
         self._require_live(offer_id)
+        declined_by = DeclinedBy(declined_by)
+        by_household = declined_by is DeclinedBy.HOUSEHOLD
+        if reason_code == UNSPECIFIED:
+            # The owner of a vacancy another organisation offered: the reason stays with that organisation.
+            coded = CodedReason(code=UNSPECIFIED, text=checked_reason(reason))
+        else:
+            coded = coded_reason(
+                ReasonFor.HOUSEHOLD_DECLINE if by_household else ReasonFor.PROVIDER_DECLINE,
+                reason_code,
+                reason,
+            )
         self._offer_declined(
-            offer_id=offer_id, declined_by=declined_by, reason=checked_reason(reason), at=at, by=by
+            offer_id=offer_id,
+            declined_by=declined_by,
+            reason_code=coded.code,
+            reason=coded.text,
+            at=at,
+            by=by,
         )
 
     def expire_offer(self, *, offer_id: UUID, at: datetime) -> None:
@@ -160,7 +194,7 @@ class Vacancy(Aggregate):
 
     @event(OfferDeclined)
     def _offer_declined(
-        self, offer_id: UUID, declined_by: DeclinedBy, reason: str, at: datetime, by: Actor
+        self, offer_id: UUID, declined_by: DeclinedBy, reason_code: str, reason: str, at: datetime, by: Actor
     ) -> None:
         self.status = VacancyStatus.OPEN
         self._clear_offer()

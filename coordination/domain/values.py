@@ -184,6 +184,10 @@ class ReferralKind(StrEnum):
     JOBCENTRE = "jobcentre"
     ELDERLY_HOUSING = "elderly_housing"
     FINANCIAL_COUNSELLING = "financial_counselling"
+    SOCIAL_SERVICES = "social_services"  # the municipality's social services (socialforvaltningen)
+    CITIZEN_SERVICE = "citizen_service"  # borgerservice: housing benefit, deposit loan
+    HEALTH = "health"  # the municipality's health services
+    OTHER = "other"  # anything else, described in the referral's note
 
 
 # A handoff rests on the consent to bridge building (domain/sharing.py PURPOSE), so no consent names it.

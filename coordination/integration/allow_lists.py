@@ -80,7 +80,17 @@ DETAILS: dict[ReferralKind, frozenset[str]] = {
     ReferralKind.FINANCIAL_COUNSELLING: frozenset(
         {"needs", "needed_from", "place", "language", "household_size", "note"}
     ),
+    ReferralKind.SOCIAL_SERVICES: frozenset(
+        {"children", "needs", "needed_from", "place", "language", "household_size", "note"}
+    ),
+    ReferralKind.CITIZEN_SERVICE: frozenset(
+        {"needs", "needed_from", "place", "language", "household_size", "note"}
+    ),
+    ReferralKind.HEALTH: frozenset({"needs", "needed_from", "place", "language", "note"}),
+    ReferralKind.OTHER: frozenset({"needs", "needed_from", "place", "language", "note"}),
 }
+# Every receiver learns that a referral is urgent: its deadlines depend on it.
+DETAILS = {kind: keep | {"urgent"} for kind, keep in DETAILS.items()}
 # The needs each kind of receiver may learn of: the domain's table, checked again at the boundary.
 NEEDS: dict[ReferralKind, frozenset[Need]] = NEEDS_SHARED
 
@@ -98,13 +108,18 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     r.ReferralAcknowledged.event_type: _referral_fields(),
     r.ReferralAccepted.event_type: _referral_fields(frozenset({"assignee"})),
     r.ReferralStarted.event_type: _referral_fields(),
-    r.ReferralPutOnHold.event_type: _referral_fields(frozenset({"reason"})),
-    r.ReferralDeclined.event_type: _referral_fields(frozenset({"declined_by", "reason"})),
-    r.ReferralDeclineOverridden.event_type: _referral_fields(frozenset({"reason"})),
+    r.ReferralPutOnHold.event_type: _referral_fields(frozenset({"reason", "reason_code"})),
+    r.ReferralDeclined.event_type: _referral_fields(frozenset({"declined_by", "reason", "reason_code"})),
+    r.ReferralDeclineOverridden.event_type: _referral_fields(frozenset({"reason", "reason_code"})),
     r.ReferralRedirected.event_type: _referral_fields(frozenset({"to", "reason", "consent"})),
-    r.ReferralWithdrawn.event_type: _referral_fields(frozenset({"reason"})),
+    r.ReferralWithdrawn.event_type: _referral_fields(frozenset({"reason", "reason_code"})),
     r.ReferralCompleted.event_type: _referral_fields(frozenset({"outcome"})),
     r.ReferralEnteredInError.event_type: _referral_fields(frozenset({"reason"})),
+    r.ReferralPlaceOffered.event_type: _referral_fields(
+        frozenset({"institution", "starts_on", "priority_reason", "counts_under_26a", "overrides"})
+    ),
+    r.ReferralPlaceAccepted.event_type: _referral_fields(),
+    r.ReferralPlaceDeclined.event_type: _referral_fields(frozenset({"reason", "reason_code"})),
     r.ReferralExpired.event_type: dict.fromkeys(_REFERRAL_RECIPIENTS, frozenset({"referral_id", "at"})),
     v.VacancyPublished.event_type: {POOL: frozenset({"vacancy_id", "owner", "dwelling", "at", "by"})},
     v.VacancyReserved.event_type: {
@@ -158,6 +173,7 @@ ALLOWED: dict[str, dict[str, frozenset[str]]] = {
                 "month",
                 "outcome",
                 "declined_by",
+                "reason_code",
                 "overrides",
                 "warnings",
                 "at",

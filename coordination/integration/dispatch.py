@@ -23,6 +23,7 @@ from coordination.integration import network as n
 from coordination.integration import placements as p
 from coordination.integration import referrals as r
 from coordination.integration import vacancies as v
+from coordination.integration.dispatch_reasons import REASONED_STEPS
 from coordination.integration.erasure import HouseholdErasureConfirmed, HouseholdErasureNotice
 from coordination.integration.events import IntegrationEvent
 
@@ -91,34 +92,10 @@ def _started(app: NodeApplication, c: UUID, e: r.ReferralStarted) -> object:
     )
 
 
-def _on_hold(app: NodeApplication, c: UUID, e: r.ReferralPutOnHold) -> object:
-    desk = _desk(app, "put_referral_on_hold")
-    return desk.put_referral_on_hold(
-        command_id=c, referral_id=e.referral_id, reason=e.reason, at=e.at, by=e.by
-    )
-
-
-def _declined(app: NodeApplication, c: UUID, e: r.ReferralDeclined) -> object:
-    return _desk(app, "decline_referral").decline_referral(
-        command_id=c, referral_id=e.referral_id, declined_by=e.declined_by, reason=e.reason, at=e.at, by=e.by
-    )
-
-
-def _decline_overridden(app: NodeApplication, c: UUID, e: r.ReferralDeclineOverridden) -> object:
-    return _desk(app, "override_referral_decline").override_referral_decline(
-        command_id=c, referral_id=e.referral_id, reason=e.reason, at=e.at, by=e.by
-    )
-
-
 def _redirected(app: NodeApplication, c: UUID, e: r.ReferralRedirected) -> object:
     return _desk(app, "redirect_referral").redirect_referral(
         command_id=c, referral_id=e.referral_id, to=e.to, reason=e.reason, consent=e.consent, at=e.at, by=e.by
     )
-
-
-def _withdrawn(app: NodeApplication, c: UUID, e: r.ReferralWithdrawn) -> object:
-    desk = _desk(app, "withdraw_referral")
-    return desk.withdraw_referral(command_id=c, referral_id=e.referral_id, reason=e.reason, at=e.at, by=e.by)
 
 
 def _completed(app: NodeApplication, c: UUID, e: r.ReferralCompleted) -> object:
@@ -296,6 +273,7 @@ def _offer_outcome(app: NodeApplication, c: UUID, e: p.OfferOutcomeRecorded) -> 
         month=e.month,
         outcome=e.outcome,
         declined_by=e.declined_by,
+        reason_code=e.reason_code,
         overrides=e.overrides,
         warnings=e.warnings,
         at=e.at,
@@ -350,14 +328,11 @@ _ENTRIES = (
     _on(r.ReferralAcknowledged, _acknowledged),
     _on(r.ReferralAccepted, _accepted),
     _on(r.ReferralStarted, _started),
-    _on(r.ReferralPutOnHold, _on_hold),
-    _on(r.ReferralDeclined, _declined),
-    _on(r.ReferralDeclineOverridden, _decline_overridden),
     _on(r.ReferralRedirected, _redirected),
-    _on(r.ReferralWithdrawn, _withdrawn),
     _on(r.ReferralCompleted, _completed),
     _on(r.ReferralEnteredInError, _entered_in_error),
     _on(r.ReferralExpired, _expired),
+    *REASONED_STEPS,
     _on(HouseholdErasureNotice, _erased),
     _on(HouseholdErasureConfirmed, _erasure_confirmed),
     _on(facts.ChildEnrolmentReported, _reported),

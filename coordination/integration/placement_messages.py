@@ -122,6 +122,7 @@ class PlacementMessages:
             month=_month(e.at),
             outcome=outcome,
             declined_by=getattr(e, "declined_by", None),
+            reason_code=getattr(e, "reason_code", None),
             at=e.at,
         )
         return self._shared(answered, place.municipality)

@@ -62,6 +62,9 @@ class OfferOutcomeRecorded(IntegrationEvent):
     month: YearMonth
     outcome: Literal["made", "accepted", "declined", "expired"]
     declined_by: DeclinedBy | None = None
+    reason_code: str | None = Field(
+        default=None, description="A decline's reason code (domain/reasons.py), never the household's words"
+    )
     overrides: list[RuleName] = Field(default_factory=list)
     warnings: list[RuleName] = Field(default_factory=list)
     at: datetime

@@ -29,6 +29,9 @@ REFERRAL_STEPS: dict[type[Any], type[r.ReferralStepTaken]] = {
     Referral.Withdrawn: r.ReferralWithdrawn,
     Referral.Completed: r.ReferralCompleted,
     Referral.EnteredInError: r.ReferralEnteredInError,
+    Referral.PlaceOffered: r.ReferralPlaceOffered,
+    Referral.PlaceAccepted: r.ReferralPlaceAccepted,
+    Referral.PlaceDeclined: r.ReferralPlaceDeclined,
 }
 
 

@@ -7,14 +7,20 @@ The details are the ones `coordination.domain.sharing` cut to what the receiver 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 from uuid import UUID
 
+from pydantic import Field
+
 from coordination.domain.referral_values import ReferralDetails, ReferralKind
-from coordination.domain.values import Actor, Consent, DeclinedBy
+from coordination.domain.values import Actor, Consent, DeclinedBy, Override
 from coordination.integration.events import IntegrationEvent
 from coordination.integration.topics import REFERRALS
+
+# Added after v1 with a default: a message from a node that did not code its reasons has none, and its
+# free text is recorded as `other` (domain/reasons.py).
+_REASON_CODE = "The reason's code (domain/reasons.py); absent from a sender that gave free text only"
 
 
 class ReferralSent(IntegrationEvent):
@@ -65,6 +71,7 @@ class ReferralPutOnHold(ReferralStepTaken):
     event_type: ClassVar[str] = "dk.rehousing.referral.put_on_hold.v1"
 
     reason: str
+    reason_code: str | None = Field(default=None, description=_REASON_CODE)
 
 
 class ReferralDeclined(ReferralStepTaken):
@@ -72,12 +79,14 @@ class ReferralDeclined(ReferralStepTaken):
 
     declined_by: DeclinedBy
     reason: str
+    reason_code: str | None = Field(default=None, description=_REASON_CODE)
 
 
 class ReferralDeclineOverridden(ReferralStepTaken):
     event_type: ClassVar[str] = "dk.rehousing.referral.decline_overridden.v1"
 
     reason: str
+    reason_code: str | None = Field(default=None, description=_REASON_CODE)
 
 
 class ReferralRedirected(ReferralStepTaken):
@@ -92,6 +101,7 @@ class ReferralWithdrawn(ReferralStepTaken):
     event_type: ClassVar[str] = "dk.rehousing.referral.withdrawn.v1"
 
     reason: str
+    reason_code: str | None = Field(default=None, description=_REASON_CODE)
 
 
 class ReferralCompleted(ReferralStepTaken):
@@ -103,6 +113,29 @@ class ReferralCompleted(ReferralStepTaken):
 class ReferralEnteredInError(ReferralStepTaken):
     event_type: ClassVar[str] = "dk.rehousing.referral.entered_in_error.v1"
 
+    reason: str
+
+
+class ReferralPlaceOffered(ReferralStepTaken):
+    """The children and youth department offered a daycare place; § 26 a was checked where it was offered."""
+
+    event_type: ClassVar[str] = "dk.rehousing.referral.place_offered.v1"
+
+    institution: str
+    starts_on: date
+    priority_reason: str
+    counts_under_26a: bool
+    overrides: list[Override]
+
+
+class ReferralPlaceAccepted(ReferralStepTaken):
+    event_type: ClassVar[str] = "dk.rehousing.referral.place_accepted.v1"
+
+
+class ReferralPlaceDeclined(ReferralStepTaken):
+    event_type: ClassVar[str] = "dk.rehousing.referral.place_declined.v1"
+
+    reason_code: str
     reason: str
 
 

@@ -1,4 +1,5 @@
-"""The fast-track daycare queue: children from daycare referrals, by the date the place is needed."""
+"""The fast-track daycare queue: children from daycare referrals, by the date the place is needed; the
+place offered for each and the family's answer; and an institution's intake for dagtilbudsloven § 26 a."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pydantic import BaseModel, ConfigDict
 
 from coordination.domain.calendar import copenhagen_day
 from coordination.domain.referral import Referral, ReferralKind, ReferralStatus
+from coordination.domain.referral_daycare import InstitutionIntake
+from coordination.domain.referral_values import PlaceAnswer
 from coordination.domain.values import DeclinedBy
 from coordination.projections.columns import day, from_instant, instant
 from coordination.projections.definition import Projection, handles
@@ -19,26 +22,44 @@ from coordination.projections.view_store import ViewStore
 
 
 class QueueStatus(StrEnum):
-    """The department's words for where a child is (docs/design.md §5), from the referral's status."""
+    """The department's words for where a child is (docs/design.md §5): waiting → place offered → accepted
+    or declined by the family → started on the start date. A referral the department completed without a
+    place recorded here reads `completed` (it says nothing of when the child starts)."""
 
     WAITING = "waiting"
     PLACE_OFFERED = "place_offered"
+    PLACE_ACCEPTED = "place_accepted"
+    PLACE_DECLINED = "place_declined"
     STARTED = "started"
+    COMPLETED = "completed"
     WITHDRAWN = "withdrawn"
 
 
-_QUEUE_STATUS = {
-    ReferralStatus.SENT: QueueStatus.WAITING,
-    ReferralStatus.ACKNOWLEDGED: QueueStatus.WAITING,
-    ReferralStatus.ACCEPTED: QueueStatus.PLACE_OFFERED,
-    ReferralStatus.IN_PROGRESS: QueueStatus.PLACE_OFFERED,
-    ReferralStatus.ON_HOLD: QueueStatus.PLACE_OFFERED,
-    ReferralStatus.COMPLETED: QueueStatus.STARTED,
-}  # every other status (declined, withdrawn, expired, entered in error) is WITHDRAWN
+_CLOSED = frozenset(
+    {
+        ReferralStatus.DECLINED_BY_RECEIVER,
+        ReferralStatus.DECLINED_BY_HOUSEHOLD,
+        ReferralStatus.WITHDRAWN,
+        ReferralStatus.EXPIRED,
+        ReferralStatus.ENTERED_IN_ERROR,
+    }
+)
 
 
-def queue_status(status: ReferralStatus) -> QueueStatus:
-    return _QUEUE_STATUS.get(status, QueueStatus.WITHDRAWN)
+def queue_status(
+    status: ReferralStatus, answer: str | None = None, offered: bool = False, started: bool = False
+) -> QueueStatus:
+    """Where the child is, from the referral's status, the place offered (if any), the family's answer and
+    whether the place's start date has come."""
+    if status in _CLOSED:
+        return QueueStatus.WITHDRAWN
+    if answer == PlaceAnswer.ACCEPTED:
+        return QueueStatus.STARTED if started else QueueStatus.PLACE_ACCEPTED
+    if status is ReferralStatus.COMPLETED:
+        return QueueStatus.COMPLETED
+    if answer == PlaceAnswer.DECLINED:
+        return QueueStatus.PLACE_DECLINED
+    return QueueStatus.PLACE_OFFERED if offered else QueueStatus.WAITING
 
 
 class DaycareQueueProjection(Projection):
@@ -51,8 +72,15 @@ class DaycareQueueProjection(Projection):
         "municipality TEXT NOT NULL, area TEXT NOT NULL, referrer TEXT NOT NULL, receiver TEXT NOT NULL, "
         "referral_status TEXT NOT NULL, sent_at TEXT NOT NULL, "
         "complete_by TEXT NOT NULL, offered_at TEXT, started_at TEXT, closed_at TEXT",
+        # The place offered and the family's answer: a table of its own, so a node's queue keeps its layout.
+        "daycare_places": "referral_id TEXT PRIMARY KEY, institution TEXT NOT NULL, starts_on TEXT NOT NULL, "
+        "priority_reason TEXT NOT NULL, counts_under_26a INTEGER NOT NULL, offered_at TEXT NOT NULL, "
+        "answer TEXT, answered_at TEXT, reason_code TEXT",
     }
-    indexes = {"daycare_by_need": ("daycare_children", "needed_from, sent_at")}
+    indexes = {
+        "daycare_by_need": ("daycare_children", "needed_from, sent_at"),
+        "daycare_places_by_institution": ("daycare_places", "institution, starts_on"),
+    }
 
     @handles(Referral.Sent)
     def sent(self, event: Referral.Sent, tx: ProjectionTx) -> None:
@@ -93,7 +121,46 @@ class DaycareQueueProjection(Projection):
 
     @handles(Referral.Accepted)
     def accepted(self, event: Referral.Accepted, tx: ProjectionTx) -> None:
-        self._status(tx, event, ReferralStatus.ACCEPTED, offered_at=instant(event.at))
+        # The department took the case: the child waits on until a place is offered.
+        self._status(tx, event, ReferralStatus.ACCEPTED)
+
+    @handles(Referral.PlaceOffered)
+    def place_offered(self, event: Referral.PlaceOffered, tx: ProjectionTx) -> None:
+        tx.upsert(
+            "daycare_places",
+            {
+                "referral_id": str(event.originator_id),
+                "institution": event.institution,
+                "starts_on": day(event.starts_on),
+                "priority_reason": event.priority_reason,
+                "counts_under_26a": int(event.counts_under_26a),
+                "offered_at": instant(event.at),
+                "answer": None,
+                "answered_at": None,
+                "reason_code": None,
+            },
+        )
+        tx.update("daycare_children", (str(event.originator_id),), offered_at=instant(event.at))
+
+    @handles(Referral.PlaceAccepted)
+    def place_accepted(self, event: Referral.PlaceAccepted, tx: ProjectionTx) -> None:
+        self._answer(tx, event, PlaceAnswer.ACCEPTED, None)
+
+    @handles(Referral.PlaceDeclined)
+    def place_declined(self, event: Referral.PlaceDeclined, tx: ProjectionTx) -> None:
+        self._answer(tx, event, PlaceAnswer.DECLINED, event.reason_code)
+
+    @staticmethod
+    def _answer(
+        tx: ProjectionTx, event: Referral.Event, answer: PlaceAnswer, reason_code: str | None
+    ) -> None:
+        tx.update(
+            "daycare_places",
+            (str(event.originator_id),),
+            answer=answer.value,
+            answered_at=instant(event.at),
+            reason_code=reason_code,
+        )
 
     @handles(Referral.Started)
     def started(self, event: Referral.Started, tx: ProjectionTx) -> None:
@@ -158,6 +225,11 @@ class QueuedChild(BaseModel):
     days_waiting: int
     guarantee_date: date
     overdue: bool
+    # The place offered, if any: where, from when, why the child was given priority, and a decline's code.
+    institution: str | None = None
+    starts_on: date | None = None
+    priority_reason: str | None = None
+    declined_reason_code: str | None = None
 
 
 class DaycareQueue:
@@ -165,42 +237,63 @@ class DaycareQueue:
 
     def __init__(self, view_store: ViewStore, suffix: str = "live") -> None:
         self._views = view_store
-        self._table = DaycareQueueProjection(suffix).table_names["daycare_children"]
+        tables = DaycareQueueProjection(suffix).table_names
+        self._table, self._places = tables["daycare_children"], tables["daycare_places"]
 
     def queue(
         self, now: datetime, status: QueueStatus | str | None = None, receiver: str | None = None
     ) -> list[QueuedChild]:
-        """Children by the date the place is needed, then by referral time; `status` and `receiver` filter."""
+        """Children by the date the place is needed, then by referral time; `status` and `receiver` filter.
+
+        A child's status depends on `now` (a place starts on its date), so `status` filters the children
+        read rather than the rows."""
         where, params = ["1 = 1"], []
-        if status is not None:
-            wanted = [s.value for s in ReferralStatus if queue_status(s) is QueueStatus(status)]
-            where.append(f"referral_status IN ({', '.join('?' for _ in wanted)})")
-            params += wanted
         if receiver is not None:
-            where.append("receiver = ?")
+            where.append("c.receiver = ?")
             params.append(receiver)
         rows = self._views.query(
-            f"SELECT * FROM {self._table} WHERE {' AND '.join(where)} "
-            "ORDER BY needed_from, sent_at, referral_id",
+            f"SELECT c.*, p.institution, p.starts_on, p.priority_reason, p.answer, p.reason_code "
+            f"FROM {self._table} c LEFT JOIN {self._places} p ON p.referral_id = c.referral_id "
+            f"WHERE {' AND '.join(where)} ORDER BY c.needed_from, c.sent_at, c.referral_id",
             params,
         )
-        return [_child(row, now) for row in rows]
+        children = [_child(row, now) for row in rows]
+        return children if status is None else [c for c in children if c.status is QueueStatus(status)]
+
+    def intake(self, institution: str, year: int, planned: int | None = None) -> InstitutionIntake:
+        """The places at `institution` starting in `year` that are taken or still open to the family (not
+        declined, not on a closed referral), and how many of them count under dagtilbudsloven § 26 a."""
+        closed = [s.value for s in _CLOSED]
+        rows = self._views.query(
+            f"SELECT p.counts_under_26a FROM {self._places} p JOIN {self._table} c "
+            "ON c.referral_id = p.referral_id WHERE p.institution = ? AND p.starts_on >= ? AND p.starts_on < ? "
+            f"AND (p.answer = ? OR (p.answer IS NULL AND c.referral_status NOT IN "
+            f"({', '.join('?' for _ in closed)})))",
+            [institution, f"{year:04d}-01-01", f"{year + 1:04d}-01-01", PlaceAnswer.ACCEPTED.value, *closed],
+        )
+        return InstitutionIntake(
+            institution=institution,
+            year=year,
+            admitted=len(rows),
+            counted=sum(1 for row in rows if row["counts_under_26a"]),
+            planned=planned,
+        )
 
 
 def _child(row: dict[str, Any], now: datetime) -> QueuedChild:
     referral_status = ReferralStatus(row["referral_status"])
-    status = queue_status(referral_status)
+    starts_on = None if row["starts_on"] is None else date.fromisoformat(row["starts_on"])
+    answer = row["answer"]
+    started = starts_on is not None and copenhagen_day(now) >= starts_on
+    status = queue_status(referral_status, answer, offered=starts_on is not None, started=started)
     sent_at = from_instant(row["sent_at"])
     complete_by = from_instant(row["complete_by"])
     assert sent_at is not None
     assert complete_by is not None
-    # Waiting ends when a place is offered (or the referral is closed); until then it runs to `now`.
-    ended = {
-        QueueStatus.WAITING: now,
-        QueueStatus.PLACE_OFFERED: from_instant(row["offered_at"]),
-        QueueStatus.STARTED: from_instant(row["offered_at"]) or from_instant(row["started_at"]),
-        QueueStatus.WITHDRAWN: from_instant(row["closed_at"]),
-    }[status] or now
+    # Waiting ends when a place is offered (or the referral is closed or completed); until then it runs to `now`.
+    ended = (
+        from_instant(row["offered_at"]) or from_instant(row["closed_at"]) or from_instant(row["started_at"])
+    )
     return QueuedChild(
         referral_id=UUID(row["referral_id"]),
         household_id=UUID(row["household_id"]),
@@ -214,8 +307,12 @@ def _child(row: dict[str, Any], now: datetime) -> QueuedChild:
         status=status,
         referral_status=referral_status,
         sent_at=sent_at,
-        days_waiting=max((ended - sent_at).days, 0),
+        days_waiting=max(((ended or now) - sent_at).days, 0),
         guarantee_date=copenhagen_day(complete_by),
-        # A withdrawn child is no longer owed a place, so it is never overdue.
-        overdue=status in (QueueStatus.WAITING, QueueStatus.PLACE_OFFERED) and now > complete_by,
+        # The guarantee is met by offering a place in time; a withdrawn child is no longer owed one.
+        overdue=status is QueueStatus.WAITING and now > complete_by,
+        institution=row["institution"],
+        starts_on=starts_on,
+        priority_reason=row["priority_reason"],
+        declined_reason_code=row["reason_code"],
     )

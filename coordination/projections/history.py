@@ -23,3 +23,4 @@ class HistoryEntry(BaseModel):
     organisation: str | None
     person: str | None
     role: str | None
+    reason_code: str | None = None  # a decline's, withdrawal's, hold's or override's (domain/reasons.py)

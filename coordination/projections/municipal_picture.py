@@ -23,6 +23,7 @@ from coordination.domain.municipal_picture import (
     SharedReferralTiming,
     suppressed,
 )
+from coordination.domain.reasons import UNSPECIFIED
 from coordination.domain.waterbed import AreaIndicators
 from coordination.percentiles import percentile
 from coordination.projections.columns import from_ore, key, ore
@@ -54,6 +55,8 @@ class MunicipalPictureProjection(Projection):
         "mp_timings": "fact_id TEXT PRIMARY KEY, timing_id TEXT NOT NULL, reported_by TEXT NOT NULL, "
         "from_org TEXT NOT NULL, to_org TEXT NOT NULL, kind TEXT NOT NULL, milestone TEXT NOT NULL, "
         "issued_month TEXT NOT NULL, seconds BIGINT NOT NULL",
+        # A decline's coded reason: a table of its own, so a node's offers table keeps its layout.
+        "mp_offer_reasons": "fact_id TEXT PRIMARY KEY, reason_code TEXT NOT NULL",
     }
     indexes = {
         "mp_placements_by_month": ("mp_placements", "municipality_key, month"),
@@ -101,6 +104,10 @@ class MunicipalPictureProjection(Projection):
                 "warnings": _rules(event.warnings),
             },
         )
+        if event.reason_code is not None:
+            tx.upsert(
+                "mp_offer_reasons", {"fact_id": str(event.originator_id), "reason_code": event.reason_code}
+            )
 
     @handles(SharedReferralTiming.Recorded)
     def timing(self, event: SharedReferralTiming.Recorded, tx: ProjectionTx) -> None:
@@ -156,6 +163,7 @@ class OfferPicture(Picture):
     declined: Count
     expired: Count
     declined_by: dict[str, Count]  # the category: the household or the provider (never the words)
+    declined_for: dict[str, Count] = {}  # a decline's reason code (domain/reasons.py) → declines
     overrides: dict[str, Count]  # rule → offers made that overrode it
     warnings: dict[str, Count]
 
@@ -234,7 +242,8 @@ class MunicipalPictureQueries:
 
     def offers(self, municipality: str, first: str, last: str) -> list[dict[str, Any]]:
         return self._query(
-            "SELECT * FROM {mp_offers} WHERE municipality_key = ? AND month >= ? AND month <= ?",
+            "SELECT o.*, r.reason_code FROM {mp_offers} o LEFT JOIN {mp_offer_reasons} r "
+            "ON r.fact_id = o.fact_id WHERE o.municipality_key = ? AND o.month >= ? AND o.month <= ?",
             (key(municipality), first, last),
         )
 
@@ -321,6 +330,8 @@ class MunicipalPictureQueries:
             declined=suppressed(outcomes.get("declined", 0)),
             expired=suppressed(outcomes.get("expired", 0)),
             declined_by=_shown(_by(declined, "declined_by")),
+            # Declines reported before reasons were coded have none: they count as unspecified.
+            declined_for=_shown(_by([{"code": r["reason_code"] or UNSPECIFIED} for r in declined], "code")),
             overrides=_shown(_count_rules(made, "overrides")),
             warnings=_shown(_count_rules(made, "warnings")),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from coordination.projections.view_store import ViewStore
 
 def rebuild(
     app: Application,
-    projection_cls: type[Projection],
+    projection_cls: Callable[[str], Projection],  # a Projection class, or a node's maker of one
     view_store: ViewStore,
     suffix: str | None = None,
     *,

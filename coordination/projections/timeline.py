@@ -40,7 +40,7 @@ _FILED = (
 
 # What the timeline reads of an event besides its header: never a personal attribute, and only these are
 # decoded in a rebuild (most of its cost was decoding every attribute of nine events in ten).
-_READS = ("timestamp", "at", "by", "household_id", "offer_id")
+_READS = ("timestamp", "at", "by", "household_id", "offer_id", "reason_code")
 
 _ROLES = frozenset(role.value for role in Role)
 
@@ -104,6 +104,8 @@ class TimelineProjection(Projection):
         "aggregate_id TEXT NOT NULL, version INTEGER NOT NULL, event TEXT NOT NULL, at TEXT, "
         "recorded_at TEXT NOT NULL, organisation TEXT, person TEXT, role TEXT",
         "timeline_subjects": "subject_id TEXT PRIMARY KEY, household_id TEXT NOT NULL",
+        # A table of its own, not a column: a node's existing timeline table keeps its layout.
+        "timeline_reasons": "position BIGINT PRIMARY KEY, reason_code TEXT NOT NULL",
     }
     indexes = {
         "timeline_by_subject": ("timeline_entries", "subject_id, position"),
@@ -124,7 +126,8 @@ class TimelineProjection(Projection):
         subject_id = aggregate_id if filing.subject is None else str(getattr(event, filing.subject))
         household_id = None
         if filing.creates:
-            household_id = aggregate_id if filing.household is None else str(getattr(event, filing.household))
+            named = aggregate_id if filing.household is None else getattr(event, filing.household)
+            household_id = None if named is None else str(named)  # None: an erased household's offer
         by = getattr(event, "by", None)
         at = getattr(event, "at", None)
         _file(
@@ -137,6 +140,7 @@ class TimelineProjection(Projection):
             None if at is None else instant(at),
             instant(event.timestamp),
             (by.organisation, by.person, str(by.role)) if by else (None, None, None),
+            getattr(event, "reason_code", None),
         )
 
     @handles_stored(*_FILED)
@@ -164,6 +168,9 @@ class TimelineProjection(Projection):
             )
             if household_id is None:
                 return False
+        reason_code = state.get("reason_code")
+        if reason_code is not None and type(reason_code) is not str:
+            return False
         _file(
             tx,
             filing,
@@ -174,6 +181,7 @@ class TimelineProjection(Projection):
             at,
             recorded_at,
             actor,
+            reason_code,
         )
         return True
 
@@ -188,10 +196,11 @@ def _file(
     at: str | None,
     recorded_at: str,
     actor: tuple[str | None, str | None, str | None],
+    reason_code: str | None = None,
 ) -> None:
     """The entry's row, and its subject's household when the event creates the subject (`entry` and
     `stored_entry` read the values each its own way; the rows must be the same)."""
-    if filing.creates:
+    if filing.creates and household_id is not None:
         tx.upsert_row("timeline_subjects", (subject_id, household_id))
     # One row per position, written once (tracking sees to that): appended in bulk, not upserted.
     tx.append(
@@ -208,6 +217,8 @@ def _file(
             *actor,
         ),
     )
+    if reason_code is not None:
+        tx.append("timeline_reasons", (tx.position, reason_code))
 
 
 class Timeline:
@@ -219,7 +230,9 @@ class Timeline:
 
     def entries(self, household_id: UUID) -> list[HistoryEntry]:
         rows = self._views.query(
-            "SELECT e.* FROM {timeline_entries} e JOIN {timeline_subjects} s ON s.subject_id = e.subject_id "
+            "SELECT e.*, r.reason_code FROM {timeline_entries} e "
+            "JOIN {timeline_subjects} s ON s.subject_id = e.subject_id "
+            "LEFT JOIN {timeline_reasons} r ON r.position = e.position "
             "WHERE s.household_id = ? ORDER BY e.position".format_map(self._t),
             (str(household_id),),
         )
@@ -235,6 +248,7 @@ class Timeline:
                 organisation=row["organisation"],
                 person=row["person"],
                 role=row["role"],
+                reason_code=row["reason_code"],
             )
             for row in rows
         ]

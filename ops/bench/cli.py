@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ops.bench import commands, infra, memory, propagation, read_models
+from ops.bench import commands, failover, infra, memory, propagation, read_models, replica_commands
 from ops.bench.infra import Broker, Postgres
 from ops.bench.read_models import History
 from ops.bench.report import Results, python_speed
@@ -25,6 +25,8 @@ SCENARIOS = {
     "c": "rebuild of every projection",
     "d": "query latency",
     "e": "node memory (RSS)",
+    "a2": "commands at two replicas of a node on one PostgreSQL store (the issue's a-prime)",
+    "g": "failover: the leader of two replicas SIGKILLed under load",
 }
 
 
@@ -40,11 +42,12 @@ class Sizes:
     household_events: int
     query_runs: int
     memory_seconds: float
+    failover_kills: int = 3
 
     @classmethod
     def of(cls, quick: bool) -> Sizes:
         if quick:
-            return cls(100, 4, 200, 1_000, 200, 100, 100, 3.0)
+            return cls(100, 4, 200, 1_000, 200, 100, 100, 3.0, 1)
         # 100,000 vacancies x 7 + 25,000 households x 12 = 1,000,000 events (ops/bench/fixtures/history.py).
         return cls(2_000, 8, 1_000, 100_000, 25_000, 500, 2_000, 10.0)
 
@@ -149,3 +152,7 @@ class _Context:
             read_models.queries(results, self.history(), self._read_model_sizes(), repeat)
         elif name == "e":
             memory.run(results, self.postgres, self.broker(), s.propagation_events, s.memory_seconds, repeat)
+        elif name == "a2":
+            replica_commands.run(results, self.postgres, s.commands, s.clients, repeat)
+        elif name == "g":  # each kill is a run of its own: `repeat` does not multiply them
+            failover.run(results, self.postgres, self.broker(), s.failover_kills, failover.RATE)

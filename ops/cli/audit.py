@@ -29,7 +29,7 @@ from coordination.projections.history import HistoryEntry
 from coordination.projections.timeline import TimelineProjection
 from ops.cli.audit_replay import progress_bar, replay_all
 from ops.node.bootstrap import NodeParts
-from ops.node.read_models import READ_MODELS, views_path
+from ops.node.read_models import views_path
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -173,7 +173,7 @@ def _replay(args: argparse.Namespace) -> int:
         results = replay_all(
             parts.app,
             parts.read_models.views,
-            READ_MODELS,
+            parts.read_models.projections(),
             catch_up_live=not args.no_catch_up,
             keep=args.keep,
             progress=progress_bar(),

@@ -38,7 +38,7 @@ class ReplayResult:
 def replay_all(
     app: Application[Any],
     views: ViewStore,
-    projections: Mapping[str, type[Projection]],
+    projections: Mapping[str, Callable[[str], Projection]],
     *,
     catch_up_live: bool = True,
     batch_size: int = 5000,

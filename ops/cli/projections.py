@@ -143,7 +143,7 @@ def _rebuild_showing_progress(
 ) -> ProjectionRunner:
     """The projection rebuilt from position 0 under `suffix` up to `up_to` (default: the log's end as it is
     now), a batch at a time so the operator sees its position against that head on standard error."""
-    projection = READ_MODELS[name](suffix)
+    projection = models.projection(name, suffix)
     models.views.drop_tables(projection)  # a rebuild always starts from nothing
     runner = ProjectionRunner(
         models.app,

@@ -24,8 +24,10 @@ from adapters.exchange.key_directory import KeyOwners
 from adapters.exchange.transport import Transport
 from adapters.http.key_server import serve_exchange_keys
 from adapters.http.node import ApiNode
+from adapters.kafka.group import GroupTransport
 from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
+from adapters.sql.leadership import Leadership, Role
 from adapters.sql.node_db import PostgresDatabase, SqliteDatabase, database_for
 from adapters.sql.pool_backoff import cap_reconnect_backoff
 from adapters.webhooks.store import WebhookStore
@@ -42,6 +44,7 @@ from coordination.domain.waterbed import DEFAULT_WATERBED_POLICY
 from coordination.projections.history import HistoryEntry
 from ops.node.exchange import Exchange, Node, exchange_figures, exchange_running
 from ops.node.read_models import ReadModels, open_views_beside
+from ops.node.replicas import leadership_for, node_roles, running_here_or_elsewhere
 from ops.node.timers import NodeTimers, start_timers
 
 NodeDatabase = SqliteDatabase | PostgresDatabase
@@ -158,6 +161,7 @@ class NodeParts:
         self.read_models = node_read_models(settings, self.app) if read_models else None
         self.key_owners = KeyOwners() if key_owners is None else key_owners
         self.timers: NodeTimers | None = None
+        self.leadership: Leadership | None = None
         self.webhooks: WebhookWorker | None = None
         self._stop_key_server: Callable[[], None] | None = None
         self._closed = False
@@ -209,7 +213,9 @@ class NodeParts:
         backoff = 0.5
         while not stopping.is_set():
             try:
-                return self.on_exchange(KafkaTransport(self.settings.kafka()))
+                # Replicas share the organisation's partitions through its consumer group.
+                transport = GroupTransport if self.settings.replicated else KafkaTransport
+                return self.on_exchange(transport(self.settings.kafka()))
             except KafkaError as error:
                 log = structlog.get_logger()
                 log.warning(
@@ -229,10 +235,42 @@ class NodeParts:
             app=self.app,
             db=self.db,
             read_models=self.read_models,
-            exchange_figures=lambda: exchange_figures(node, exchange),
-            exchange_running=lambda: exchange_running(node),
+            exchange_figures=lambda: self._figures(node, exchange),
+            exchange_running=lambda: (
+                exchange_running(node)
+                if self.leadership is None
+                else running_here_or_elsewhere(node, self.leadership)
+            ),
             exchange_keys=node.exchange_keys,
         )
+
+    def _figures(self, node: Node, exchange: Exchange | None) -> dict[str, Any]:
+        figures = exchange_figures(node, exchange)
+        if self.leadership is not None:  # which of the node's one-at-a-time jobs this replica runs
+            figures["roles_held"] = self.leadership.held()
+        return figures
+
+    def start_node(self) -> None:
+        """Start the node on the exchange and its timers: on PostgreSQL as one of its replicas, each of
+        its one-at-a-time jobs (relay, sealer, each projection runner, timers) run where its advisory lock
+        is held (ops/node/replicas.py); elsewhere all of them here."""
+        node = self.node
+        assert node is not None
+        interval = self.settings.timers_interval_s
+        timers = None if interval <= 0 else NodeTimers(self.app, interval_s=interval)
+        roles = node_roles(node, timers)
+        webhooks = self._webhook_worker()
+        if webhooks is not None:  # one replica delivers: the others would send each event again
+            roles["webhooks"] = Role(webhooks.start, webhooks.stop)
+        leadership = leadership_for(self.settings, roles)
+        if leadership is None:
+            node.start()
+            self.start_timers()
+            self.start_webhooks()
+            return
+        node.start(singletons=False)
+        self.timers, self.leadership = timers, leadership
+        leadership.start()
 
     def serve_exchange_keys(self) -> None:
         """Without its full API, the node still answers its peers' exchange-key requests (when it has
@@ -245,28 +283,36 @@ class NodeParts:
         self.timers = start_timers(self.settings, self.app)
         return self.timers
 
-    def start_webhooks(self) -> WebhookWorker | None:
+    def _webhook_worker(self) -> WebhookWorker | None:
         """The webhook worker (the organisation's subscriptions told of its node's referral events and
-        notifications), started, unless the settings turn it off; stopped by `close()`."""
+        notifications), built once unless the settings turn it off; not started."""
         settings = self.settings
-        if not settings.webhooks_enabled:
-            return None
-        backoff = Backoff(
-            first_s=settings.webhook_first_retry_s,
-            longest_s=settings.webhook_longest_retry_s,
-            attempts=settings.webhook_attempts,
-        )
-        self.webhooks = WebhookWorker(
-            self.app, WebhookStore(self.db), backoff=backoff, idle_s=settings.webhook_idle_s
-        )
-        self.webhooks.start()
+        if self.webhooks is None and settings.webhooks_enabled:
+            backoff = Backoff(
+                first_s=settings.webhook_first_retry_s,
+                longest_s=settings.webhook_longest_retry_s,
+                attempts=settings.webhook_attempts,
+            )
+            self.webhooks = WebhookWorker(
+                self.app, WebhookStore(self.db), backoff=backoff, idle_s=settings.webhook_idle_s
+            )
         return self.webhooks
+
+    def start_webhooks(self) -> WebhookWorker | None:
+        """The webhook worker, started here (`start_node` starts it, or elects one replica to run it),
+        unless the settings turn it off; stopped by `close()`."""
+        worker = self._webhook_worker()
+        if worker is not None:
+            worker.start()
+        return worker
 
     def close(self) -> None:
         """Closes what was built here, once (the demo's exchange closes it, and its `Nodes` the apps)."""
         if self._closed:
             return
         self._closed = True
+        if self.leadership is not None:
+            self.leadership.stop()  # its roles stopped, and their locks released for the other replicas
         if self.timers is not None:
             self.timers.stop()
         if self.webhooks is not None:

@@ -165,6 +165,7 @@ class Node:
         self.read_models = read_models
         self._closed = False
         self._listener: LogListener | None = None
+        self.idle_poll = 0.5  # how long the log's followers sleep when idle (longer when notified)
 
     def forget(self, household_id: UUID) -> None:
         """An erasure hook: the exchange keys of the household this process holds (its own and those it
@@ -240,7 +241,9 @@ class Node:
                 return done
         raise TimeoutError(f"{self.organisation}'s node was still busy after {max_seconds} s")
 
-    def start(self) -> None:
+    def start(self, *, singletons: bool = True) -> None:
+        """Start the consumer and the log's followers; the relay, sealer and projection runners too unless
+        `singletons` is False (a replica starts those it is elected for: ops/node/replicas.py)."""
         # On PostgreSQL the store notifies each commit: the log's followers sleep until then (cheap when
         # idle) and poll only as a safety net; elsewhere they poll.
         wakes = [self.relay.wake, self.sealer.wake]
@@ -253,12 +256,14 @@ class Node:
             self._listener.start()
             self.relay.sleep_when_idle(idle_poll)
             self.sealer.sleep_when_idle(idle_poll)
-        self.relay.start()
-        self.sealer.start()
+        self.idle_poll = idle_poll
+        if singletons:
+            self.relay.start()
+            self.sealer.start()
         self.consumer.start()
         if self.read_models is not None:
             # Each projection follows the log on a thread of its own, at once while there is work.
-            self.read_models.start(max_sleep=idle_poll)
+            self.read_models.start(max_sleep=idle_poll, runners=singletons)
 
     def stop(self) -> None:
         listener, self._listener = self._listener, None

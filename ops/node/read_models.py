@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from adapters.eventstore.shredding import ShreddingMapper
 from adapters.settings import NodeSettings, Store
 from adapters.sql.view_stores import PostgresViewStore, SQLiteViewStore
 from coordination.applications.area_guard import AreaIndicatorsSource
+from coordination.applications.household_desk import HouseholdDesk
 from coordination.domain.policy import DEFAULT_POLICY, RehousingPolicy
 from coordination.domain.values import Place
 from coordination.domain.waterbed import (
@@ -29,6 +31,8 @@ from coordination.domain.waterbed import (
     WaterbedPolicy,
     monitoring_status,
 )
+from coordination.projections.caseload import CaseloadProjection
+from coordination.projections.caseload_search import Caseload
 from coordination.projections.daycare_queue import DaycareQueue, DaycareQueueProjection
 from coordination.projections.definition import Projection
 from coordination.projections.handoff_status import HandoffStatus, HandoffStatusProjection
@@ -40,6 +44,7 @@ from coordination.projections.timeline import Timeline, TimelineProjection
 from coordination.projections.vacancy_letting import VacancyLetting, VacancyLettingProjection
 from coordination.projections.vacancy_pool import VacancyPool, VacancyPoolProjection
 from coordination.projections.view_store import ViewStore
+from coordination.projections.worklist_facts import Worklists
 
 log = structlog.get_logger()
 
@@ -57,6 +62,7 @@ READ_MODELS: dict[str, type[Projection]] = {
         TimelineProjection,
         VacancyLettingProjection,
         MunicipalPictureProjection,
+        CaseloadProjection,
     )
 }
 
@@ -117,16 +123,20 @@ class ReadModels:
     # The waterbed guard's area indicators: each pool vacancy then shows its area's monitoring status.
     area_indicators: AreaIndicatorsSource | None = None
     waterbed_policy: WaterbedPolicy = DEFAULT_WATERBED_POLICY
+    # The key the caseload keeps case references under (a housing organisation's app gives its own).
+    case_reference_key: bytes | None = None
     runners: dict[str, ProjectionRunner] = field(init=False)
     _following: threading.Event = field(init=False, default_factory=threading.Event)
     _late_purges: list[threading.Thread] = field(init=False, default_factory=list)
     _late_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        if self.case_reference_key is None and isinstance(self.app, HouseholdDesk):
+            self.case_reference_key = self.app.case_reference_key()
         self.runners = {
             name: ProjectionRunner(
                 self.app,
-                cls(self.suffix),
+                self._projection(cls),
                 self.views,
                 batch_size=self.batch_size,
                 decoding=StoredEventDecoder(self.app.mapper),
@@ -145,6 +155,23 @@ class ReadModels:
         self.timeline = Timeline(self.views, self.suffix)
         self.letting = VacancyLetting(self.views, self.suffix)
         self.picture = MunicipalPictureQueries(self.views, self.suffix)
+        self.caseload = Caseload(self.views, self.suffix, self.case_reference_key)
+        self.worklists = Worklists(self.views, self.caseload, self.suffix)
+
+    def _projection(self, cls: type[Projection]) -> Projection:
+        return self.projection(cls.name, self.suffix)
+
+    def projection(self, name: str, suffix: str) -> Projection:
+        """The projection `name` under `suffix`, as this node makes it (the caseload with the node's key, so
+        that a rebuild keeps the same digests as the live instance)."""
+        cls = READ_MODELS[name]
+        if cls is CaseloadProjection:
+            return CaseloadProjection(suffix, case_reference_key=self.case_reference_key)
+        return cls(suffix)
+
+    def projections(self) -> dict[str, Callable[[str], Projection]]:
+        """Each projection's maker by name (a suffix in, the projection out), for rebuilds and replays."""
+        return {name: functools.partial(self.projection, name) for name in READ_MODELS}
 
     def catch_up(self, max_seconds: float = 60.0) -> dict[str, int]:
         """Applies every projection up to the log's end; returns how many events each consumed."""
@@ -154,9 +181,12 @@ class ReadModels:
         """One batch of each projection (for a node's run loop); how many log positions they moved over."""
         return sum(runner.run_once() for runner in self.runners.values())
 
-    def start(self, *, max_sleep: float = 1.0) -> None:
-        for runner in self.runners.values():
-            runner.start(max_sleep=max_sleep)
+    def start(self, *, max_sleep: float = 1.0, runners: bool = True) -> None:
+        """Every projection follows the log on a thread of its own; with `runners` False none is started
+        here (a replica runs those it is elected for: ops/node/replicas.py), but the log is followed."""
+        if runners:
+            for runner in self.runners.values():
+                runner.start(max_sleep=max_sleep)
         self._following.set()
 
     def wake(self) -> None:

@@ -25,6 +25,7 @@ from adapters.settings import NodeSettings, Profile
 from ops.logging import configure
 from ops.node.bootstrap import NodeParts
 from ops.node.interpreter import process_age_s, tune_for_a_node
+from ops.node.replicas import AnotherReplicaRunning, hold_the_store, starting_alone
 
 
 def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | None = None) -> int:
@@ -39,15 +40,21 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         return 1
     public_keys = public_keys_in(settings.public_keys_dir)
     log.info("node.starting", process_age_s=process_age_s(), waiting_for="store")
-    parts = NodeParts(settings)
+    try:
+        store_lock = hold_the_store(settings)
+    except AnotherReplicaRunning as refused:
+        log.error("node.refused", reason=str(refused))
+        print(refused, file=sys.stderr)
+        return 1
+    with starting_alone(settings):  # another replica building the same tables meanwhile fails
+        parts = NodeParts(settings)
     try:
         log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
-        node = parts.on_the_broker(threading.Event())
+        with starting_alone(settings):
+            node = parts.on_the_broker(threading.Event())
         assert node is not None  # only None when asked to stop while waiting, and nobody asks here
         api = parts.api_node()
-        node.start()
-        parts.start_timers()
-        parts.start_webhooks()
+        parts.start_node()
         log.info("node.started", subscribed=len(node.subscribed), process_age_s=process_age_s())
         log.info(
             "node.serving",
@@ -63,6 +70,8 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         )
     finally:
         parts.close()
+        if store_lock is not None:
+            store_lock.close()
     return 0
 
 
@@ -81,24 +90,32 @@ def run_node(argv: list[str] | None = None) -> int:
     log = structlog.get_logger()
     # What the start waits for, as it waits: the interpreter's imports done, then the store, then the broker.
     log.info("node.starting", process_age_s=process_age_s(), waiting_for="store")
-    parts = NodeParts(settings)
+    try:
+        store_lock = hold_the_store(settings)
+    except AnotherReplicaRunning as refused:
+        log.error("node.refused", reason=str(refused))
+        print(refused, file=sys.stderr)
+        return 1
+    with starting_alone(settings):  # another replica building the same tables meanwhile fails
+        parts = NodeParts(settings)
     log.info("node.store_open", process_age_s=process_age_s(), waiting_for="broker")
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     try:
-        node = parts.on_the_broker(stopping)
+        with starting_alone(settings):
+            node = parts.on_the_broker(stopping)
         if node is None:
             return 0
-        node.start()
+        parts.start_node()
         # Peers in other processes ask this node's API for the keys that open its sealed fields.
         parts.serve_exchange_keys()
-        parts.start_timers()
-        parts.start_webhooks()
         log.info("node.started", subscribed=len(node.subscribed), process_age_s=process_age_s())
         stopping.wait()
     finally:
         parts.close()
+        if store_lock is not None:
+            store_lock.close()
     return 0
 
 

@@ -66,7 +66,8 @@ def published(app: object, after: int = 0) -> list[tuple[int, Addressed]]:
 
 
 def carried(event: object) -> set[str]:
-    return {name for name, value in vars(event).items() if value not in (None, [], "")}
+    # False too: a referral that is not urgent says nothing (ReferralDetails.urgent).
+    return {name for name, value in vars(event).items() if value not in (None, [], "", False)}
 
 
 def test_every_message_of_the_reference_scenario_carries_only_what_its_recipient_may_get(
@@ -241,7 +242,8 @@ def test_withdrawing_consent_withdraws_the_open_referral_and_nothing_more_goes_t
     to_bridge = [m.event for _, m in after if m.topic == TOPICS.referrals(BRIDGE_BUILDER)]
     assert [type(e).__name__ for e in to_bridge] == ["ReferralWithdrawn"]
     assert to_bridge[0].reason == CONSENT_WITHDRAWN  # type: ignore[attr-defined]
-    assert carried(to_bridge[0]) == {"referral_id", "reason", "at", "by"}  # no household data
+    # No household data: the reason's code is from a list, its words sealed (personal.py).
+    assert carried(to_bridge[0]) == {"referral_id", "reason", "reason_code", "at", "by"}
 
     # From now on nothing about the household can go to the bridge builder, neither referral nor handoff.
     with pytest.raises(ConsentMissing, match=BRIDGE_BUILDER):

@@ -346,3 +346,42 @@ def test_on_the_wire_a_placements_subject_and_key_are_its_own_id_and_nothing_nam
     assert received.subject == str(received.event.fact_id) == message.key.decode()
     assert str(household_id) not in message.value.decode() + str(message.headers) + message.key.decode()
     assert received.event.fact_id == derived_id("shared-fact", CIVICA, "placement", household_id, 2)
+
+
+def test_declines_are_counted_per_reason_code_in_the_picture_and_small_counts_are_suppressed() -> None:
+    with municipality() as (civica, _, department, exchange):
+        codes = ["rent_too_high"] * 5 + ["wrong_area"]
+        for n, code in enumerate(codes):
+            household_id = register_family(civica, case_reference=f"CIVICA-2026-{n:04d}")
+            home = dwelling(street=f"Risingvej {n + 1}").model_copy(update={"place": RISING})
+            vacancy_id = civica.publish_vacancy(command_id=cmd(), dwelling=home, at=T0, by=CONSULTANT)
+            offer_id = civica.make_offer(
+                command_id=cmd(), household_id=household_id, vacancy_id=vacancy_id, at=at(1), by=CONSULTANT
+            )
+            civica.decline_offer(
+                command_id=cmd(),
+                household_id=household_id,
+                offer_id=offer_id,
+                declined_by=DeclinedBy.HOUSEHOLD,
+                reason_code=code,
+                reason="The household's own words, never shared" if code == "wrong_area" else "",
+                at=at(2),
+                by=CONSULTANT,
+            )
+        exchange.settle()
+
+        told = json.dumps([o.__dict__ for o in kept(department, SharedOfferOutcome)], default=str)
+        assert "own words" not in told
+        models = ReadModels(department, SQLiteViewStore(":memory:"))
+        models.catch_up()
+        picture = models.picture.picture(
+            "Odense",
+            "2026-01",
+            "2026-12",
+            now=at(5),
+            indicators=models.area_indicators_of,
+            status_of=models.area_status,
+            own_latencies=[],
+        )
+        assert picture.offers.declined == 6
+        assert picture.offers.declined_for == {"rent_too_high": 5, "wrong_area": "<5"}

@@ -12,7 +12,9 @@ from eventsourcing.application import Application
 from adapters.eventstore.event_decoding import StoredEventDecoder
 from coordination.domain.household import Need
 from coordination.domain.offer_rules import size_is_suitable
+from coordination.domain.policy import DEFAULT_POLICY
 from coordination.domain.referral import ReferralKind
+from coordination.domain.referral_daycare import InstitutionIntake
 from coordination.domain.values import Accessibility, DeclinedBy, DwellingType, Money
 from coordination.projections.daycare_queue import DaycareQueue, QueueStatus
 from coordination.projections.handoff_status import HandoffStatus
@@ -165,6 +167,9 @@ def test_each_pool_vacancy_shows_its_areas_inflow_and_the_status_hook(
     assert VacancyPool(views, inflow_months=24).search("Odense", today=TODAY)[0].area_inflow == 3
 
 
+SOLSIKKEN = "Børnehuset Solsikken"
+
+
 def test_the_daycare_queue_follows_the_referral_from_waiting_to_started(
     app: Application,  # noqa: F811
     views: ViewStore,
@@ -191,15 +196,43 @@ def test_the_daycare_queue_follows_the_referral_from_waiting_to_started(
     child.accept(assignee="pladsanvisning-3", at=s.at(25), by=s.ALLOCATOR)
     app.save(child)
     catch_up(app, views)
-    [offered] = queue.queue(s.at(40), status=QueueStatus.PLACE_OFFERED)
-    assert (offered.referral_id, offered.days_waiting) == (child.id, 4)
+    # The department taking the case is no place: the child waits on.
+    assert [c.status for c in queue.queue(s.at(26)) if c.referral_id == child.id] == [QueueStatus.WAITING]
 
+    intake = InstitutionIntake(institution=SOLSIKKEN, year=2026)
+    child.offer_place(
+        institution=SOLSIKKEN,
+        starts_on=date(2026, 8, 3),
+        priority_reason="rehousing",
+        counts_under_26a=False,
+        intake=intake,
+        overrides=[],
+        policy=DEFAULT_POLICY,
+        at=s.at(26),
+        by=s.ALLOCATOR,
+    )
+    app.save(child)
+    catch_up(app, views)
+    [offered] = queue.queue(s.at(27), status=QueueStatus.PLACE_OFFERED)
+    assert (offered.referral_id, offered.days_waiting) == (child.id, 5)
+    assert (offered.institution, offered.starts_on, offered.priority_reason) == (
+        SOLSIKKEN,
+        date(2026, 8, 3),
+        "rehousing",
+    )
+
+    child.accept_place(at=s.at(28), by=s.CONSULTANT)
     child.complete(outcome="Kindergarten place from 3 August", at=s.at(30), by=s.ALLOCATOR)
     app.save(child)
     catch_up(app, views)
-    [started] = queue.queue(s.at(400), status=QueueStatus.STARTED)
+    # Completed by the department in June, the child starts on the start date, not before.
+    [accepted] = queue.queue(s.at(40), status=QueueStatus.PLACE_ACCEPTED)
+    assert accepted.referral_id == child.id
+    assert queue.queue(s.at(40), status=QueueStatus.STARTED) == []
+    [started] = queue.queue(s.at(64), status=QueueStatus.STARTED)
     assert started.referral_id == child.id
     assert not started.overdue
+    assert queue.intake(SOLSIKKEN, 2026) == InstitutionIntake(institution=SOLSIKKEN, year=2026, admitted=1)
 
 
 def test_handoff_status_shows_the_holder_the_pending_handoff_and_what_is_overdue(

@@ -144,10 +144,12 @@ class ReadModelChecks:
         }
         assert owed[ids.handoff_referral].acknowledgement_overdue  # sent Wed 15 July 16:00, due Mon 20th
         assert not bb.handoffs.owed_by(BRIDGE_BUILDER, on(date(2026, 7, 20)))[-1].acknowledgement_overdue
+        # The scenario's department completes the referral without recording a place: it reads completed,
+        # not started (a child starts on its place's start date, tests/application/test_reasons_kinds_and_daycare.py).
         assert [c.status for c in self.models[CHILDREN_AND_YOUTH].daycare.queue(on(date(2026, 7, 16)))] == [
-            QueueStatus.STARTED
+            QueueStatus.COMPLETED
         ]
-        assert self._daycare_statuses_step_by_step(nodes) == ["waiting", "place_offered", "started"]
+        assert self._daycare_statuses_step_by_step(nodes) == ["waiting", "completed"]
 
     def _daycare_statuses_step_by_step(self, nodes: Nodes) -> list[str]:
         """The 4-year-old's place in the department's queue after each event of its log, in turn."""
@@ -222,7 +224,8 @@ def test_every_read_model_follows_the_reference_family_chapter_by_chapter(
     assert models[CIVICA].history(ids.household) == scanned
     for node in nodes.all():
         live = models[node.organisation].runners
-        for name, projection in READ_MODELS.items():
+        # Each made as the node makes it (the caseload with the node's case-reference key).
+        for name, projection in models[node.organisation].projections().items():
             rebuilt = rebuild(
                 node,
                 projection,

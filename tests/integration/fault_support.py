@@ -48,8 +48,12 @@ SMALL_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "3"}
 class NodeProcess:
     """`python -m ops.node.serve --org ORG` with its settings in the environment; each start logs to a new file."""
 
-    def __init__(self, organisation: str, env: dict[str, str], logs: Path) -> None:
+    def __init__(
+        self, organisation: str, env: dict[str, str], logs: Path, *, label: str | None = None
+    ) -> None:
+        """`label` names the process's log files (a second replica of the organisation's node: "civica-b")."""
         self.organisation = organisation
+        self.label = label or organisation
         self.env = env
         self.logs = logs
         self.starts = 0
@@ -59,7 +63,7 @@ class NodeProcess:
     def start(self) -> None:
         assert self.process is None or self.process.poll() is not None, f"{self.organisation} is running"
         self.starts += 1
-        log = self.logs / f"{self.organisation}-{self.starts:02d}.log"
+        log = self.logs / f"{self.label}-{self.starts:02d}.log"
         with log.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "ops.node.serve", "--org", self.organisation],
@@ -72,7 +76,7 @@ class NodeProcess:
 
     def wait_started(self, max_seconds: float = 30.0) -> None:
         """Until the node logs that it runs (connected to the broker, relay and consumer started)."""
-        log = self.logs / f"{self.organisation}-{self.starts:02d}.log"
+        log = self.logs / f"{self.label}-{self.starts:02d}.log"
         deadline = time.monotonic() + max_seconds
         while "node.started" not in log.read_text(errors="replace"):
             if not self.alive:

@@ -43,7 +43,7 @@ from ops.demo.reference_scenario import (
 )
 from ops.devservices.pgcluster import PostgresServer
 from ops.logging import configure
-from ops.node.read_models import READ_MODELS, ReadModels
+from ops.node.read_models import ReadModels
 from tests.integration.conftest import BrokerProcess
 from tests.integration.flow_support import Organisations, organisations
 
@@ -266,9 +266,9 @@ def test_an_erasure_at_civica_reaches_the_other_nodes_and_leaves_nothing_persona
     for org, app in apps.items():
         for referral in app.referrals_about(household):
             assert referral.status in ("completed", "accepted"), org
-        for name, cls in READ_MODELS.items():
+        for name, make in read_models[org].projections().items():
             rebuilt = rebuild(
-                app, cls, read_models[org].views, suffix="rebuilt", decoding=StoredEventDecoder(app.mapper)
+                app, make, read_models[org].views, suffix="rebuilt", decoding=StoredEventDecoder(app.mapper)
             )
             assert compare(read_models[org].runners[name], rebuilt) == [], (org, name)
     for node in orgs.exchange.nodes:

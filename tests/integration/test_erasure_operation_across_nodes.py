@@ -209,4 +209,12 @@ def test_the_erasure_proposed_and_confirmed_with_the_cli_is_complete_once_every_
     assert ERASED in str(at_department.body)
     at_owner = integrator.get(consultant, f"/households/{household}")
     assert at_owner.status == 200 and at_owner.body["case_reference"] == ERASED
+    # The household's status: gone, naming the erasure, at the owner and at every member's own node.
+    readers = {CIVICA: consultant, BRIDGE_BUILDER: bridge_builder, CHILDREN_AND_YOUTH: daycare_allocator}
+    readers |= {JOBCENTRE: adviser, KVINFO: mentor_coordinator}
+    for organisation, reader in readers.items():
+        status = integrator.status(reader, household)
+        assert status.status == 410, f"{organisation}: {status.problem()}"
+        assert str(status.body["type"]).endswith("household-erased"), status.body
+        assert f"/erasures/{household}" in status.body["detail"], status.body
     print(f"\nerasure confirmed by every member {took:.2f} s after the second person confirmed it")

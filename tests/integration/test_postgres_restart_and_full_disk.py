@@ -43,7 +43,6 @@ from ops.devservices.pgcluster import (
 )
 from ops.node.bootstrap import build_app, node_read_models
 from ops.node.exchange import Node
-from ops.node.read_models import READ_MODELS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
 
@@ -224,7 +223,7 @@ def _differences(node: Node) -> dict[str, list[Any]]:
     for name, live in node.read_models.runners.items():
         rebuilt = ProjectionRunner(
             node.app,
-            READ_MODELS[name]("rebuilt"),
+            node.read_models.projection(name, "rebuilt"),
             node.read_models.views,
             decoding=StoredEventDecoder(node.app.mapper),
         )

@@ -99,3 +99,14 @@ def test_every_node_can_ask_every_other_for_exchange_keys_with_a_signing_key_of_
         assert settings.private_key_file is not None
         mounted = [v for v in service["volumes"] if v.endswith(f":{settings.private_key_file}:ro")]
         assert mounted == [f"./private/{name}.ed25519.pem:{settings.private_key_file}:ro"], name
+
+
+def test_every_node_runs_as_two_replicas_on_its_postgres_database_sharing_its_consumer_group() -> None:
+    for name, service in _nodes().items():
+        assert service["deploy"]["replicas"] == 2, name
+        first, last = service["ports"][0].split(":")[1].split("-")
+        assert int(last) - int(first) + 1 == 2, f"{name} publishes a port per replica"
+        settings = NodeSettings(
+            **{k.removeprefix("COORDINATION_").lower(): v for k, v in _settings_of(service).items()}
+        )
+        assert settings.replicated and settings.store is Store.POSTGRES

@@ -76,6 +76,9 @@ def test_every_integration_event_is_classified_and_the_personal_fields_are_the_e
         "dk.rehousing.referral.withdrawn.v1": {"reason"},
         "dk.rehousing.referral.completed.v1": {"outcome"},
         "dk.rehousing.referral.entered_in_error.v1": {"reason"},
+        # The institution a child goes to, and the family's words, are theirs; a reason's code is not.
+        "dk.rehousing.referral.place_offered.v1": {"institution", "overrides"},
+        "dk.rehousing.referral.place_declined.v1": {"reason"},
         "dk.rehousing.household.child_enrolled.v1": {"enrolment"},
         "dk.rehousing.household.practical_matters_in_order.v1": {"note"},
         "dk.rehousing.household.child_enrolled.v2": {"enrolment"},

@@ -544,7 +544,11 @@ def test_a_coordinator_overrides_a_decline_and_the_receiver_has_three_new_workin
     assert referral.acknowledge_by == datetime(2026, 6, 15, 12, 0, tzinfo=COPENHAGEN)
     assert (referral.assignee, referral.acknowledged_at, referral.accepted_at) == (None, None, None)
     assert referral.history[-1] == ReferralStep(
-        status=S.SENT, at=overridden_at, organisation="Odense Kommune"
+        status=S.SENT,
+        at=overridden_at,
+        organisation="Odense Kommune",
+        reason_code="other",  # free text alone is `other` (domain/reasons.py)
+        reason="the household asked again",
     )
 
 

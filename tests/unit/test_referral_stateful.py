@@ -61,6 +61,7 @@ class ReferralLifecycle(RuleBasedStateMachine):
             children=[ChildFacts(member_id="C4", birth_month=YearMonth(year=2022, month=3))],
             needed_from=date(2026, 5, 1),
             place=Place(municipality="Odense", area="Odense C"),
+            note="Help with the move" if kind is ReferralKind.OTHER else None,  # `other` says what it asks
         )
         self.referral = Referral.send(
             id=uuid4(),

@@ -49,6 +49,7 @@ PERSONAL: dict[type[Any], set[str]] = {
     Household.ConsentWithdrawn: {"recipient", "purpose"},
     Household.ChildEnrolled: {"enrolment"},
     Household.PracticalMattersInOrder: {"note"},
+    Vacancy.OfferReserved: {"household_id"},  # who it was offered (and let) to
     Vacancy.OfferDeclined: {"reason"},
     Referral.Sent: {"details", "consent"},
     Referral.Accepted: {"assignee"},
@@ -59,6 +60,8 @@ PERSONAL: dict[type[Any], set[str]] = {
     Referral.Withdrawn: {"reason"},
     Referral.Completed: {"outcome"},
     Referral.EnteredInError: {"reason"},
+    Referral.PlaceOffered: {"institution", "overrides"},
+    Referral.PlaceDeclined: {"reason"},
     SupportLink.Proposed: {"offer"},
     SupportLink.Ended: {"reason"},
     FollowedHousehold.FactReported: {"fact"},

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from adapters.http.authorisation import Access, guard
 from adapters.http.commands import Followed, IdempotencyKey, IfMatch, command_responses, run_command
@@ -66,7 +66,12 @@ OFFER_REQUESTED: dict[int | str, Any] = {
 class OfferDecline(BaseModel):
     model_config = ConfigDict(extra="forbid")
     declined_by: DeclinedBy
-    reason: Reason
+    reason_code: str | None = Field(
+        default=None,
+        max_length=60,
+        description="A reason code (docs/api.md, Reason codes); free text alone is recorded as `other`",
+    )
+    reason: str = Field(default="", max_length=2000, description="Free text; required with the code `other`")
 
 
 def _housing(access: Access) -> HousingOrganisationApp:
@@ -157,6 +162,7 @@ def decline_offer(
             offer_id=offer_id,
             declined_by=body.declined_by,
             reason=body.reason,
+            reason_code=body.reason_code,
             at=at,
             by=by,
         ),

@@ -12,10 +12,11 @@ from adapters.http.authorisation import DEPARTMENT, Access, guard
 from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
 from adapters.http.pages import Cursor, Limit, Page, page_after
 from adapters.http.problems import ApiProblem, responses
-from coordination.applications.answers import ReferralView
+from coordination.applications.answers import GivenReason, ReferralView
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.applications.network_copies import NetworkCopies
 from coordination.domain.referral import ReferralDetails, ReferralKind
+from coordination.domain.referral_values import DaycarePlace
 from coordination.domain.values import Consent, DeclinedBy, NonEmpty, Reason
 from coordination.projections.handoff_status import ReferralState
 
@@ -34,7 +35,10 @@ class HouseholdReferral(Body):
     kind: ReferralKind
     child_id: NonEmpty | None = Field(default=None, description="The child a daycare referral is about")
     needed_from: date | None = None
-    note: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(
+        default=None, max_length=500, description="What a referral of kind other asks for (required for it)"
+    )
+    urgent: bool = Field(default=False, description="An acute evacuation: the policy's shorter deadlines")
 
 
 class ReferralIn(Body):
@@ -54,9 +58,17 @@ class ReasonIn(Body):
     reason: Reason
 
 
-class ReferralDecline(Body):
+_CODE = "A reason code (docs/api.md, Reason codes); free text alone is recorded as `other`"
+_TEXT = "Free text beside the code; required with the code `other`"
+
+
+class CodedReasonIn(Body):
+    reason_code: str | None = Field(default=None, max_length=60, description=_CODE)
+    reason: str = Field(default="", max_length=2000, description=_TEXT)
+
+
+class ReferralDecline(CodedReasonIn):
     declined_by: DeclinedBy
-    reason: Reason
 
 
 class Redirection(Body):
@@ -88,6 +100,8 @@ class ReceivedReferral(BaseModel):
     sent_at: datetime
     acknowledge_by: datetime
     complete_by: datetime
+    reasons: list[GivenReason]
+    daycare_place: DaycarePlace | None
 
 
 @router.post("/households/{household_id}/referrals", operation_id="refer_household", responses=CREATE)
@@ -225,10 +239,10 @@ def _step(name: str, path: str, body_type: type[Body] | None) -> None:
 _step("acknowledge_referral", "acknowledgement", None)
 _step("accept_referral", "acceptance", Assignee)
 _step("start_referral", "start", None)
-_step("put_referral_on_hold", "hold", ReasonIn)
+_step("put_referral_on_hold", "hold", CodedReasonIn)
 _step("decline_referral", "decline", ReferralDecline)
-_step("override_referral_decline", "decline-override", ReasonIn)
+_step("override_referral_decline", "decline-override", CodedReasonIn)
 _step("redirect_referral", "redirection", Redirection)
 _step("complete_referral", "completion", Outcome)
-_step("withdraw_referral", "withdrawal", ReasonIn)
+_step("withdraw_referral", "withdrawal", CodedReasonIn)
 _step("mark_referral_entered_in_error", "entered-in-error", ReasonIn)
