@@ -143,11 +143,12 @@ def test_a_webhook_receiver_gets_each_event_once_in_effect_across_an_outage_with
     try:
         handoff = _handoff(orgs)
         deliveries = f"/webhooks/{created['id']}/deliveries"
-        _wait_until(
-            lambda: all(
-                d["attempts"] >= 2 for d in operator.ok(operator.get(deliveries, purpose=None))["items"]
-            )
-        )
+
+        def retried() -> bool:
+            items = operator.ok(operator.get(deliveries, purpose=None))["items"]
+            return len(items) == 2 and all(d["attempts"] >= 2 for d in items)
+
+        _wait_until(retried)
         log = operator.ok(operator.get(deliveries, purpose=None))["items"]
         assert {d["event_type"] for d in log} == {
             "dk.rehousing.referral.sent",
