@@ -168,6 +168,14 @@ class NodeSettings(BaseSettings):
     # figures by default; a value out of range or a misspelt name is a startup error.
     policy: RehousingPolicy = DEFAULT_POLICY
     waterbed: WaterbedPolicy = DEFAULT_WATERBED_POLICY
+    # The webhook worker (adapters/webhooks/worker.py): whether it runs, how soon it looks again when idle,
+    # and its retries (the first after `webhook_first_retry_s`, doubling to at most `webhook_longest_retry_s`,
+    # `webhook_attempts` in all; then the delivery is failed and may be replayed).
+    webhooks_enabled: bool = True
+    webhook_idle_s: float = Field(default=1.0, gt=0)
+    webhook_first_retry_s: float = Field(default=5.0, gt=0)
+    webhook_longest_retry_s: float = Field(default=3600.0, gt=0)
+    webhook_attempts: int = Field(default=12, ge=1, le=100)
 
     @field_validator("peer_urls", mode="before")
     @classmethod

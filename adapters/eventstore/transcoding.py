@@ -63,6 +63,7 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     import coordination.domain.follow_up
     import coordination.domain.household_values
     import coordination.domain.network
+    import coordination.domain.notification
     import coordination.domain.referral_values
     import coordination.domain.support_link  # noqa: F401
 

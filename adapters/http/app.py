@@ -20,6 +20,7 @@ from adapters.http.routers import (
     erasures,
     exchange_keys,
     households,
+    inbox,
     municipal,
     offer_requests,
     offers,
@@ -28,6 +29,7 @@ from adapters.http.routers import (
     referrals,
     support_links,
     vacancies,
+    webhooks,
 )
 
 TITLE = "Rehousing coordination node API"
@@ -80,6 +82,8 @@ def create_app(node: ApiNode, auth_config: AuthConfig) -> FastAPI:
         offer_requests,
         municipal,
         erasures,
+        inbox,
+        webhooks,
         caseload,
         daycare_places,
     ):

@@ -58,6 +58,7 @@ SUPPORTERS = frozenset({R.BRIDGE_BUILDER, R.CIVIL_ACTOR})
 DEPARTMENT = frozenset({R.DAYCARE_ALLOCATOR, R.DEPARTMENT_CASEWORKER})
 REFERRAL_PARTIES = frozenset({CONSULTANT, COORDINATOR, *SUPPORTERS, *DEPARTMENT})
 STAFF_READERS = REFERRAL_PARTIES | {AUDITOR}
+INBOX_READERS = REFERRAL_PARTIES | {R.MUNICIPAL_COORDINATOR, R.DATA_PROTECTION}
 
 
 def _household_step() -> Rule:
@@ -163,6 +164,22 @@ POLICY: dict[str, Rule] = {
     "confirm_household_erasure": Rule(frozenset({R.DATA_PROTECTION}), Ownership.OWNER, "household"),
     "list_erasures": Rule(frozenset({R.DATA_PROTECTION}), Ownership.NODE, personal=True),
     "get_erasure": Rule(frozenset({R.DATA_PROTECTION}), Ownership.NODE, personal=True),
+    # Each person's inbox at their own node (notifications carry ids, kinds and dates, no personal data);
+    # the application admits a person only to the notifications addressed to them.
+    "inbox": Rule(INBOX_READERS, Ownership.NODE),
+    "read_notification": Rule(INBOX_READERS, Ownership.NODE),
+    # Webhook subscriptions: the organisation's operator connects its own systems to its node.
+    **{
+        name: Rule(frozenset({R.OPERATOR}), Ownership.NODE)
+        for name in (
+            "create_webhook",
+            "list_webhooks",
+            "delete_webhook",
+            "webhook_deliveries",
+            "replay_webhook_delivery",
+            "replay_webhooks",
+        )
+    },
     # The caseload and the worklist: any organisation this node trusts asks, and is answered only about
     # the households it is related to by their networks (routers/caseload.py).
     "search_households": Rule(STAFF_READERS, Ownership.ANY, personal=True),

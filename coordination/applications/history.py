@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from coordination.domain.network import HouseholdNetwork
+from coordination.domain.notification import Notification
 from coordination.domain.values import Actor
 from coordination.projections.history import HistoryEntry
 
@@ -66,6 +67,8 @@ class HistoryFromLog(Application[UUID]):
                 domain_event = self.mapper.to_domain_event(notification)
                 if isinstance(domain_event, HouseholdNetwork.Event):
                     continue  # derived from the steps listed here (nor does the timeline file it)
+                if isinstance(domain_event, Notification.Event):
+                    continue  # what the node told its people of the steps, not a step (nor filed)
                 if getattr(domain_event, "household_id", None) == household_id:
                     related.add(domain_event.originator_id)
                 if domain_event.originator_id in related:

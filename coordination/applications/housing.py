@@ -23,6 +23,7 @@ from coordination.applications.letting import LettingDesk
 from coordination.applications.municipal_picture import MunicipalPictureDesk
 from coordination.applications.network_copies import NetworkCopies
 from coordination.applications.network_reports import NetworkReports
+from coordination.applications.notifications import NotificationDesk
 from coordination.applications.offer_exchange import OfferExchange
 from coordination.applications.referrals import ReferralDesk
 from coordination.applications.reported_facts import ReportedFactsDesk
@@ -52,6 +53,7 @@ class HousingOrganisationApp(
     NetworkReports,
     NetworkCopies,
     MunicipalPictureDesk,
+    NotificationDesk,
 ):
     """A housing organisation (boligorganisation) such as CIVICA or FAB: leases, households, dwellings.
 

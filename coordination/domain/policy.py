@@ -30,6 +30,9 @@ class RehousingPolicy(Value):
     stalled_after_days: int = Field(default=7, ge=1)  # Boston CAS default
     follow_up_within_days: int = Field(default=14, ge=1)  # 2023 report: Aarhus and Esbjerg
     expiring_soon_days: int = Field(default=7, ge=0)
+    # A notification still undone this long after it was raised goes to the organisation's coordinators
+    # (Boston CAS escalates a stalled step after the reminder).
+    escalate_after_working_days: int = Field(default=2, ge=1)
     # A household whose lease ends within this many days without an accepted offer is on the worklist.
     termination_warning_days: int = Field(default=30, ge=0)
     # Pasningsgaranti (dagtilbudsbekendtgørelsen § 3).

@@ -26,9 +26,11 @@ from adapters.http.key_server import serve_exchange_keys
 from adapters.kafka.group import GroupTransport
 from adapters.kafka.transport import KafkaTransport
 from adapters.settings import NodeSettings, OrganisationRole
-from adapters.sql.leadership import Leadership
+from adapters.sql.leadership import Leadership, Role
 from adapters.sql.node_db import PostgresDatabase, SqliteDatabase, database_for
 from adapters.sql.pool_backoff import cap_reconnect_backoff
+from adapters.webhooks.store import WebhookStore
+from adapters.webhooks.worker import Backoff, WebhookWorker
 from coordination.applications.area_guard import InflowProvider
 from coordination.applications.base import NodeApplication
 from coordination.applications.history import HistorySource
@@ -168,6 +170,7 @@ class NodeParts:
         self.key_owners = KeyOwners() if key_owners is None else key_owners
         self.timers: NodeTimers | None = None
         self.leadership: Leadership | None = None
+        self.webhooks: WebhookWorker | None = None
         self._stop_key_server: Callable[[], None] | None = None
         self._closed = False
 
@@ -190,6 +193,8 @@ class NodeParts:
     def _committed(self, recordings: list[Any]) -> None:
         if self.node is not None:
             self.node.committed(recordings)
+        if self.webhooks is not None:
+            self.webhooks.wake()
 
     def with_read_models(self) -> ReadModels:
         """The node's read models (built with the parts unless `read_models` was False)."""
@@ -263,10 +268,15 @@ class NodeParts:
         assert node is not None
         interval = self.settings.timers_interval_s
         timers = None if interval <= 0 else NodeTimers(self.app, interval_s=interval)
-        leadership = leadership_for(self.settings, node_roles(node, timers))
+        roles = node_roles(node, timers)
+        webhooks = self._webhook_worker()
+        if webhooks is not None:  # one replica delivers: the others would send each event again
+            roles["webhooks"] = Role(webhooks.start, webhooks.stop)
+        leadership = leadership_for(self.settings, roles)
         if leadership is None:
             node.start()
             self.start_timers()
+            self.start_webhooks()
             return
         node.start(singletons=False)
         self.timers, self.leadership = timers, leadership
@@ -283,6 +293,29 @@ class NodeParts:
         self.timers = start_timers(self.settings, self.app)
         return self.timers
 
+    def _webhook_worker(self) -> WebhookWorker | None:
+        """The webhook worker (the organisation's subscriptions told of its node's referral events and
+        notifications), built once unless the settings turn it off; not started."""
+        settings = self.settings
+        if self.webhooks is None and settings.webhooks_enabled:
+            backoff = Backoff(
+                first_s=settings.webhook_first_retry_s,
+                longest_s=settings.webhook_longest_retry_s,
+                attempts=settings.webhook_attempts,
+            )
+            self.webhooks = WebhookWorker(
+                self.app, WebhookStore(self.db), backoff=backoff, idle_s=settings.webhook_idle_s
+            )
+        return self.webhooks
+
+    def start_webhooks(self) -> WebhookWorker | None:
+        """The webhook worker, started here (`start_node` starts it, or elects one replica to run it),
+        unless the settings turn it off; stopped by `close()`."""
+        worker = self._webhook_worker()
+        if worker is not None:
+            worker.start()
+        return worker
+
     def close(self) -> None:
         """Closes what was built here, once (the demo's exchange closes it, and its `Nodes` the apps)."""
         if self._closed:
@@ -292,6 +325,8 @@ class NodeParts:
             self.leadership.stop()  # its roles stopped, and their locks released for the other replicas
         if self.timers is not None:
             self.timers.stop()
+        if self.webhooks is not None:
+            self.webhooks.stop()
         if self._stop_key_server is not None:
             self._stop_key_server()
         node, self.node = self.node, None  # an erasure noticed while closing no longer reaches it

@@ -1,4 +1,5 @@
-"""The node's timers on the wall clock: offers past expiry, referrals past due, erasures past retention.
+"""The node's timers on the wall clock: offers past expiry, referrals past due, erasures past retention,
+notifications of steps due and their escalation.
 
 The applications decide what is due at an explicit `now` (`expire_due`, `propose_erasures`), so replays
 and tests choose the time; this loop is the one place a running node reads the clock for them. Every
@@ -50,6 +51,14 @@ class NodeTimers:
         propose_erasures = getattr(self._app, "propose_erasures", None)
         if propose_erasures is not None:
             done["erasures_proposed"] = len(propose_erasures(now=now))
+        # After the expiries, so a step the run itself closed is not notified as overdue.
+        notify_due = getattr(self._app, "notify_due", None)
+        if notify_due is not None:
+            notices = notify_due(now=now)
+            done |= {
+                "notifications_raised": len(notices.raised),
+                "notifications_escalated": len(notices.escalated),
+            }
         self.runs += 1
         if any(done.values()):
             log.info("timers.ran", organisation=self._app.organisation, **done)

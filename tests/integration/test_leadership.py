@@ -130,7 +130,7 @@ def test_two_replicas_built_by_the_composition_root_share_the_roles_and_say_whic
         first = NodeParts(settings)
     with starting_alone(settings):
         second = NodeParts(settings)
-    every = {"relay", "sealer", "timers", *(f"projection:{name}" for name in READ_MODELS)}
+    every = {"relay", "sealer", "timers", "webhooks", *(f"projection:{name}" for name in READ_MODELS)}
     try:
         for parts in (first, second):
             parts.on_exchange(InProcessBroker())

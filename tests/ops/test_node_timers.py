@@ -55,6 +55,8 @@ def test_an_offer_past_its_expiry_is_expired_by_the_timer_once_and_only_once(
         "referrals_expired": 0,
         "skipped": 0,
         "erasures_proposed": 0,
+        "notifications_raised": 0,
+        "notifications_escalated": 0,
     }
     assert timers.run_once()["offers_expired"] == 0
     assert civica.household(household, today=at(15).date()).offers[0].status == "expired"

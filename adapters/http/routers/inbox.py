@@ -1,0 +1,82 @@
+"""Each person's inbox at their own node: the notifications its timers raised for them, and marking one read."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from adapters.http.authorisation import Access, guard
+from adapters.http.commands import IdempotencyKey, command_responses, run_command
+from adapters.http.pages import Cursor, Limit, Page
+from adapters.http.problems import ApiProblem, responses
+from coordination.applications.notifications import NotificationDesk, NotificationView
+
+router = APIRouter(prefix="/inbox", tags=["inbox"])
+READ = responses(400, 401, 403, 404, 503)
+COMMAND = responses(400, 401, 403, 404, 409, 422, 503)
+
+
+def _desk(access: Access) -> NotificationDesk:
+    return access.node.serving(NotificationDesk, "notifications")
+
+
+@router.get("", operation_id="inbox", responses=READ)
+def inbox(
+    access: Annotated[Access, guard("inbox")],
+    unread: Annotated[bool, Query(description="Only the notifications the caller has not read")] = False,
+    scope: Annotated[
+        str,
+        Query(
+            pattern="^(mine|organisation)$",
+            description="`mine`: addressed to the caller (in person, by role or to everyone there); "
+            "`organisation`: every notification of the caller's organisation",
+        ),
+    ] = "mine",
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[NotificationView]:
+    """The caller's notifications at their organisation's node, newest first: steps due for them (a referral
+    received, an acknowledgement overdue, a referral stalled, a follow-up visit overdue, an offer about to
+    expire) and, for coordinators, their escalations."""
+    items = _desk(access).inbox(
+        access.principal.actor(),
+        everyone=scope == "organisation",
+        unread=unread,
+        after=_cursor(cursor),
+        limit=limit,
+    )
+    last = str(items[-1].notification_id) if len(items) == limit else None
+    return Page[NotificationView](items=items, next_cursor=last)
+
+
+def _cursor(cursor: str | None) -> UUID | None:
+    if cursor is None:
+        return None
+    try:
+        return UUID(cursor)
+    except ValueError:
+        raise ApiProblem(
+            400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the inbox"
+        ) from None
+
+
+@router.post(
+    "/{notification_id}/read",
+    operation_id="read_notification",
+    responses={**command_responses(), **COMMAND},
+)
+def read_notification(
+    notification_id: UUID, key: IdempotencyKey, access: Annotated[Access, guard("read_notification")]
+) -> JSONResponse:
+    """Mark a notification addressed to the caller as read (by the caller; others still see it unread)."""
+    desk = _desk(access)
+    return run_command(
+        access,
+        key,
+        None,
+        None,
+        lambda cid, at, by: desk.mark_notification_read(
+            command_id=cid, notification_id=notification_id, at=at, by=by
+        ),
+    )
