@@ -49,6 +49,9 @@ class CaseloadProjection(Projection):
         "status TEXT NOT NULL, municipality TEXT, area TEXT",
         "cl_handoffs": "referral_id TEXT PRIMARY KEY, household_id TEXT NOT NULL, receiver TEXT NOT NULL, "
         "acknowledged_org TEXT, acknowledged_person TEXT, acknowledged_at TEXT",
+        # § 86 stk. 3 at the owner: the right known at registration, the first temporary move, a permanent one.
+        "cl_permanent": "household_id TEXT PRIMARY KEY, right_from TEXT, temporary_since TEXT, "
+        "moved_permanently INTEGER NOT NULL",
     }
     indexes = {
         "cl_households_by_digest": ("cl_households", "case_reference_digest"),
@@ -82,6 +85,15 @@ class CaseloadProjection(Projection):
                 "area": None,
                 "moved_on": None,
                 "settled_at": None,
+            },
+        )
+        tx.upsert(
+            "cl_permanent",
+            {
+                "household_id": str(event.originator_id),
+                "right_from": day(event.at.date()) if event.right_to_permanent else None,
+                "temporary_since": None,
+                "moved_permanently": 0,
             },
         )
 
@@ -131,6 +143,13 @@ class CaseloadProjection(Projection):
             area=place.area,
             moved_on=day(event.move.moved_on),
         )
+        if event.move.permanent:
+            tx.update("cl_permanent", (str(event.originator_id),), moved_permanently=1)
+        else:  # the first temporary move counts (household_record.py `right_to_permanent_since`)
+            tx.execute(
+                "UPDATE {cl_permanent} SET temporary_since = ? WHERE household_id = ? AND temporary_since IS NULL",
+                (day(event.move.moved_on), str(event.originator_id)),
+            )
 
     @handles(Household.Settled)
     def settled(self, event: Household.Settled, tx: ProjectionTx) -> None:
@@ -270,7 +289,7 @@ class CaseloadProjection(Projection):
     @staticmethod
     def _forget(tx: ProjectionTx, household_id: str) -> None:
         """The household was erased: nothing of it stays in the caseload."""
-        for table in ("cl_offers", "cl_handoffs"):
+        for table in ("cl_offers", "cl_handoffs", "cl_permanent"):
             tx.execute(f"DELETE FROM {{{table}}} WHERE household_id = ?", (household_id,))
         tx.execute(
             "DELETE FROM {cl_members} WHERE network_id IN "

@@ -122,6 +122,24 @@ class Caseload:
             for row in rows
         ]
 
+    def permanent_rights(self, household_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+        """§ 86 stk. 3's facts of these households (known at their owner's node), as CaseFacts' fields."""
+        if not household_ids:
+            return {}
+        marks = ", ".join("?" * len(household_ids))
+        rows = self._views.query(
+            f"SELECT * FROM {self._t['cl_permanent']} WHERE household_id IN ({marks})",
+            [str(h) for h in household_ids],
+        )
+        return {
+            UUID(row["household_id"]): {
+                "right_to_permanent_from": from_day(row["right_from"]),
+                "temporary_since": from_day(row["temporary_since"]),
+                "moved_permanently": bool(row["moved_permanently"]),
+            }
+            for row in rows
+        }
+
     def _cases_sql(self) -> str:
         """One row per household known here: the owner's record and the network's, side by side."""
         t = self._t

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from coordination.domain.calendar import COPENHAGEN, copenhagen_day
+from coordination.domain.calendar import COPENHAGEN, add_months, copenhagen_day
 from coordination.domain.policy import RehousingPolicy
 from coordination.domain.referral import ReferralStatus
 from coordination.domain.values import Role
@@ -32,6 +32,9 @@ class WorkItemKind(StrEnum):
     # vulnerable residents may lose their offer of rehousing).
     TERMINATION_WITHOUT_ACCEPTED_OFFER = "termination_without_accepted_offer"
     ERASURE_PROPOSED = "erasure_proposed"  # awaits the data-protection role's confirmation
+    # § 86 stk. 3: a temporary rehousing beyond the policy's limit (12 months) gives the household the right
+    # to a permanent offer; owed until it has moved permanently.
+    PERMANENT_OFFER_OWED = "permanent_offer_owed"
 
 
 class Facts(BaseModel):
@@ -53,6 +56,11 @@ class CaseFacts(Facts):
     follow_up_due: date | None = None
     follow_up_done: bool = False
     settled: bool = False
+    # § 86 stk. 3 (the owner's record only): the right held from this day (a stay expected beyond the limit
+    # when registered), the day of its first temporary move, and whether it has since moved permanently.
+    right_to_permanent_from: date | None = None
+    temporary_since: date | None = None
+    moved_permanently: bool = False
 
 
 class OfferFacts(Facts):
@@ -197,6 +205,30 @@ def _case_items(now: datetime, policy: RehousingPolicy, case: CaseFacts) -> Iter
             for_organisation=case.owner,
             for_person=_person(case, case.owner),
         )
+    since = right_to_permanent_since(case, policy)
+    if since is not None and since <= today and not case.moved_permanently:
+        # A right, not a deadline: owed from that day, never overdue; the owner's consultant makes the offer.
+        yield WorkItem(
+            kind=WorkItemKind.PERMANENT_OFFER_OWED,
+            household_id=case.household_id,
+            due_on=since,
+            overdue=False,
+            for_organisation=case.owner,
+            for_person=_person(case, case.owner),
+        )
+
+
+def right_to_permanent_since(case: CaseFacts, policy: RehousingPolicy) -> date | None:
+    """§ 86 stk. 3 as the household's record decides it (household_record.py `right_to_permanent_since`):
+    from registration if the stay was expected beyond the limit, else the day after the limit's months
+    from its first temporary move; None if neither."""
+    if case.right_to_permanent_from is not None:
+        return case.right_to_permanent_from
+    if case.temporary_since is None:
+        return None
+    return add_months(case.temporary_since, policy.temporary_months_before_right_to_permanent) + timedelta(
+        days=1
+    )
 
 
 def _offer_items(

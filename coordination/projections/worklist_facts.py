@@ -36,6 +36,8 @@ class Worklists:
         it at its own node even before their household's network reached it), soonest first."""
         cases = self._caseload.cases(organisation, node_organisation)
         visible = {case.household_id for case in cases}
+        rights = self._caseload.permanent_rights(sorted(visible, key=str))
+        cases = [case.model_copy(update=rights.get(case.household_id, {})) for case in cases]
         offers = self._caseload.live_offers(sorted(visible, key=str))
         referrals = [
             r

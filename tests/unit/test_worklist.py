@@ -149,3 +149,34 @@ def test_items_come_soonest_first() -> None:
         WorkItemKind.OFFER_EXPIRING_SOON,
         WorkItemKind.TERMINATION_WITHOUT_ACCEPTED_OFFER,
     ]
+
+
+def test_a_temporary_stay_beyond_twelve_months_puts_the_permanent_offer_owed_on_the_owners_worklist() -> None:
+    moved = date(2025, 9, 9)  # 12 months before TODAY, and one day: the right began today
+    [item] = due_items(NOW, DEFAULT_POLICY, cases=[case(temporary_since=moved)])
+    assert (item.kind, item.due_on, item.overdue) == (WorkItemKind.PERMANENT_OFFER_OWED, TODAY, False)
+    assert (item.for_organisation, item.for_person) == ("civica", "gk-07")
+    # A day later moved in: not yet twelve months.
+    assert due_items(NOW, DEFAULT_POLICY, cases=[case(temporary_since=moved + timedelta(days=1))]) == []
+
+
+def test_a_stay_expected_beyond_the_limit_owes_a_permanent_offer_from_registration_until_the_permanent_move() -> (
+    None
+):
+    registered = date(2026, 9, 1)
+    [item] = due_items(NOW, DEFAULT_POLICY, cases=[case(right_to_permanent_from=registered)])
+    assert (item.kind, item.due_on) == (WorkItemKind.PERMANENT_OFFER_OWED, registered)
+    for done in (
+        case(right_to_permanent_from=registered, moved_permanently=True),
+        case(right_to_permanent_from=registered, settled=True),
+        case(temporary_since=date(2024, 1, 1), moved_permanently=True),
+    ):
+        assert due_items(NOW, DEFAULT_POLICY, cases=[done]) == []
+
+
+def test_the_permanent_offer_is_owed_after_the_policys_own_number_of_months() -> None:
+    policy = DEFAULT_POLICY.model_copy(update={"temporary_months_before_right_to_permanent": 6})
+    moved = date(2026, 3, 1)
+    [item] = due_items(NOW, policy, cases=[case(temporary_since=moved)])
+    assert item.due_on == date(2026, 9, 2)
+    assert due_items(NOW, DEFAULT_POLICY, cases=[case(temporary_since=moved)]) == []
