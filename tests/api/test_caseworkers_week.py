@@ -74,19 +74,25 @@ def register(consultant: Api, *, case_reference: str, ends: date, **changes: Any
 
 
 def nothing_elsewhere(orgs: Organisations, households: list[str], members: tuple[str, ...]) -> None:
-    """No organisation outside `members` finds these households, at its own node or any member's."""
+    """No organisation outside `members` finds these households in its caseload, worklist or inbox, at its
+    own node (which answers it) or at any member's (which answers it nothing of them, or refuses)."""
     for org in orgs.nodes:
         if org in members:
             continue
         for node in {org, *members}:
             api = orgs.api(node, org, role=ANY_ROLE[org], person=f"{org}-1")
-            shown = api.get("/households")
-            seen = {e["household_id"] for e in shown.json().get("items", [])} if shown.status_code == 200 else set()
-            due = api.get("/worklist")
-            seen |= {i["household_id"] for i in due.json().get("items", [])} if due.status_code == 200 else set()
-            told = api.get("/inbox", purpose=None)
-            seen |= {i["subject_id"] for i in told.json().get("items", [])} if told.status_code == 200 else set()
-            seen |= {i.get("household_id") for i in told.json().get("items", [])} if told.status_code == 200 else set()
+            seen: set[str] = set()
+            for path, purpose, fields in (
+                ("/households", "case work", ("household_id",)),
+                ("/worklist", "case work", ("household_id",)),
+                ("/inbox", None, ("subject_id", "household_id")),
+            ):
+                answer = api.get(path, purpose=purpose)
+                if node == org:
+                    assert answer.status_code == 200, (org, path, answer.text)
+                elif answer.status_code != 200:
+                    continue
+                seen |= {str(item.get(f)) for item in answer.json()["items"] for f in fields}
             assert not seen & set(households), (org, node)
 
 
@@ -158,10 +164,23 @@ def test_a_temporary_stay_beyond_twelve_months_shows_the_permanent_offer_owed_on
     [owed] = [i for i in worklist(consultant, mine="true") if i["household_id"] == household]
     assert (owed["kind"], owed["due_on"], owed["overdue"]) == ("permanent_offer_owed", monday.isoformat(), False)
     short_stay = {**long_stay, "expected_months": 6}
-    other, _ = register(
+    other, h = register(
         consultant, case_reference="CIV-2026-7103", ends=monday + timedelta(days=200), rehousing=short_stay
     )
     assert kinds(consultant, other) == set()
+    # It moves temporarily today, and is still there twelve months on: the right begins the day after.
+    temporary = {**MOVE, "moved_on": monday.isoformat(), "permanent": False}
+    _, h = step(consultant, f"/households/{other}/move", {"move": temporary}, etag=h)
+    right_from = monday.replace(year=monday.year + 1) + timedelta(days=1)
+    week.day((right_from - monday).days - 1)
+    assert "permanent_offer_owed" not in kinds(consultant, other)
+    week.day((right_from - monday).days)
+    [owed] = [i for i in worklist(consultant, kind="permanent_offer_owed") if i["household_id"] == other]
+    assert (owed["due_on"], owed["for_person"]) == (right_from.isoformat(), "civica-gk-07")
+    # Its permanent move settles the right: off the list.
+    permanent = {**MOVE, "moved_on": right_from.isoformat(), "permanent": True}
+    step(consultant, f"/households/{other}/move", {"move": permanent}, etag=h)
+    assert "permanent_offer_owed" not in kinds(consultant, other)
 
 
 def _handoff(orgs: Organisations, p: People, case_reference: str, *, contact: bool) -> tuple[str, str]:
