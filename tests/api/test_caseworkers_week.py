@@ -4,14 +4,19 @@ network sees nothing of it in its caseload, its worklist or its inbox."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from adapters.webhooks.store import WebhookStore
+from adapters.webhooks.worker import Backoff, WebhookWorker
 from coordination.domain.values import Role
 from ops.demo.reference_family import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
 from ops.node.timers import NodeTimers
 from tests.api.conftest import FAB, Api, Organisations
 from tests.api.story import MOVE, People, dwelling, etag_of, family, people, step
+from tests.api.webhook_receiver import Receiver, verified
 
 PHONE = "+45 20 30 40 50"
 CONTACT = {
@@ -129,7 +134,10 @@ def test_the_rehousing_consultants_week_finds_the_household_amends_it_and_sees_t
     assert (due["offer_expiring_soon"]["offer_id"], due["offer_expiring_soon"]["overdue"]) == (offer, False)
     assert datetime.fromisoformat(due["offer_expiring_soon"]["due_at"]) == expires
     ending = due["termination_without_accepted_offer"]
-    assert (ending["due_on"], ending["for_person"]) == ((monday + timedelta(days=33)).isoformat(), "civica-gk-07")
+    assert (ending["due_on"], ending["for_person"]) == (
+        (monday + timedelta(days=33)).isoformat(),
+        "civica-gk-07",
+    )
 
     # The family says no: the rent is too high. The offer leaves the list, the lease stays on it.
     declined = {"declined_by": "household", "reason_code": "rent_too_high"}
@@ -162,7 +170,11 @@ def test_a_temporary_stay_beyond_twelve_months_shows_the_permanent_offer_owed_on
         consultant, case_reference="CIV-2026-7102", ends=monday + timedelta(days=200), rehousing=long_stay
     )
     [owed] = [i for i in worklist(consultant, mine="true") if i["household_id"] == household]
-    assert (owed["kind"], owed["due_on"], owed["overdue"]) == ("permanent_offer_owed", monday.isoformat(), False)
+    assert (owed["kind"], owed["due_on"], owed["overdue"]) == (
+        "permanent_offer_owed",
+        monday.isoformat(),
+        False,
+    )
     short_stay = {**long_stay, "expected_months": 6}
     other, h = register(
         consultant, case_reference="CIV-2026-7103", ends=monday + timedelta(days=200), rehousing=short_stay
@@ -222,7 +234,9 @@ def test_the_bridge_builders_week_is_told_of_each_handoff_and_the_one_left_unack
     # Tuesday: a second family moves; this handoff is left unacknowledged.
     week.day(1)
     second, other = _handoff(orgs, p, "CIV-2026-7202", contact=False)
-    assert [(i["kind"], i["subject_id"]) for i in inbox(anna, unread="true")] == [("referral_received", other)]
+    assert [(i["kind"], i["subject_id"]) for i in inbox(anna, unread="true")] == [
+        ("referral_received", other)
+    ]
     assert kinds(anna, second) == {"acknowledgement_owed"}
     timers.run_once()
     assert escalations(coordinator) == []
@@ -269,7 +283,10 @@ def test_the_daycare_caseworkers_week_sees_the_fast_track_referral_offers_a_plac
     _, h = step(p.consultant, f"/households/{household}/bridge-building", etag=h)
     vacancy, _ = step(p.consultant, "/vacancies", dwelling(), status=201)
     offer, h = step(
-        p.consultant, f"/households/{household}/offers", {"vacancy_id": vacancy, "overrides": [OVERRIDE]}, etag=h
+        p.consultant,
+        f"/households/{household}/offers",
+        {"vacancy_id": vacancy, "overrides": [OVERRIDE]},
+        etag=h,
     )
     assert p.consultant.ok(p.consultant.get(f"/households/{household}/proposed-referrals")) == []
     _, h = step(p.consultant, f"/households/{household}/offers/{offer}/acceptance", etag=h)
@@ -316,3 +333,147 @@ def test_the_daycare_caseworkers_week_sees_the_fast_track_referral_offers_a_plac
 
 def _queue(p: People) -> list[dict[str, Any]]:
     return list(p.daycare.ok(p.daycare.get("/daycare-queue"))["items"])
+
+
+def test_the_municipal_coordinators_week_counts_the_declines_per_reason_and_receives_the_escalation(
+    organisations: Organisations,
+) -> None:
+    orgs, week, p = organisations, Week(organisations), people(organisations)
+    coordinator = orgs.api(CHILDREN_AND_YOUTH, role=Role.MUNICIPAL_COORDINATOR, person="odense-koordinator")
+    timers = week.timers(orgs, CHILDREN_AND_YOUTH)
+    month = {"from": f"{week.monday:%Y-%m}", "to": f"{week.monday:%Y-%m}"}
+
+    # Monday: six families say no to the dwelling offered to them, five because the rent is too high.
+    monday = week.day(0)
+    households = []
+    for number, code in enumerate(["rent_too_high"] * 5 + ["wrong_area"]):
+        household, h = register(
+            p.consultant, case_reference=f"CIV-2026-74{number:02}", ends=monday + timedelta(days=90)
+        )
+        vacancy, _ = step(p.consultant, "/vacancies", dwelling(), status=201)
+        offer, h = step(
+            p.consultant,
+            f"/households/{household}/offers",
+            {"vacancy_id": vacancy, "overrides": [OVERRIDE]},
+            etag=h,
+        )
+        declined = {"declined_by": "household", "reason_code": code}
+        step(p.consultant, f"/households/{household}/offers/{offer}/decline", declined, etag=h)
+        households.append(household)
+    # One of them is referred to the department for a school change, and nobody there acknowledges it.
+    referral, _ = step(
+        p.consultant,
+        f"/households/{households[0]}/referrals",
+        {"receiver": CHILDREN_AND_YOUTH, "kind": "school_change", "child_id": "C4"},
+        status=201,
+    )
+    orgs.settle()
+    picture = coordinator.ok(
+        coordinator.get("/municipal-picture", purpose=None, municipality="Odense", **month)
+    )
+    # Counts of one to four read "<5": no single household's answer can be read off the picture.
+    assert picture["offers"]["declined_for"] == {"rent_too_high": 5, "wrong_area": "<5"}
+    assert picture["offers"]["declined_by"] == {"household": 6}
+    assert household not in str(picture)
+    timers.run_once()
+    assert escalations(coordinator) == []
+
+    # A week on the acknowledgement is overdue; two working days later it reaches the coordinator.
+    week.day(7)
+    timers.run_once()
+    assert escalations(coordinator) == []
+    week.day(10)
+    assert timers.run_once()["notifications_escalated"] == 1
+    assert escalations(coordinator) == [referral]
+    # The consultant's coordinator at the housing organisation is not the department's: nothing reaches it.
+    housing_coordinator = orgs.api(CIVICA, role=Role.COORDINATOR, person="civica-leder")
+    assert escalations(housing_coordinator) == []
+
+
+def test_the_departments_own_system_receives_each_referral_event_once_across_its_outage_signed(
+    organisations: Organisations,
+) -> None:
+    orgs, week, p = organisations, Week(organisations), people(organisations)
+    node = orgs.nodes[CHILDREN_AND_YOUTH]
+    worker = WebhookWorker(
+        node.app, WebhookStore(node.db), backoff=Backoff(first_s=0.2, longest_s=0.4, attempts=50), idle_s=0.05
+    )
+    receiver = Receiver()
+    receiver.up()
+    try:
+        operator = orgs.api(CHILDREN_AND_YOUTH, role=Role.OPERATOR, person="it-1")
+        url = f"http://127.0.0.1:{receiver.port}/sagssystem"
+        made = operator.ok(
+            operator.post("/webhooks", {"url": url, "types": ["dk.rehousing.referral.*"]}), 201
+        )
+
+        # Monday: the consultant refers a child for a school change; the department's system hears of it.
+        monday = week.day(0)
+        household, _ = register(
+            p.consultant, case_reference="CIV-2026-7501", ends=monday + timedelta(days=90)
+        )
+        referral, _ = step(
+            p.consultant,
+            f"/households/{household}/referrals",
+            {"receiver": CHILDREN_AND_YOUTH, "kind": "school_change", "child_id": "C4"},
+            status=201,
+        )
+        orgs.settle()
+        deliver_until(worker, lambda: len(receiver.processed) == 1)
+
+        # Tuesday: the department's system is down while the caseworker acknowledges and takes the case.
+        week.day(1)
+        receiver.down()
+        path = f"/referrals/{referral}"
+        e = etag_of(p.school, path)
+        _, e = step(p.school, f"{path}/acknowledgement", etag=e)
+        _, e = step(p.school, f"{path}/acceptance", {"assignee": "skole-12"}, etag=e)
+        deliveries = f"/webhooks/{made['id']}/deliveries"
+        deliver_until(
+            worker,
+            lambda: (
+                sum(d["attempts"] >= 2 for d in operator.ok(operator.get(deliveries, purpose=None))["items"])
+                == 2
+            ),
+        )
+        assert len(receiver.processed) == 1
+
+        # Wednesday: back up, its first answers lost; the school is found and the case completed.
+        week.day(2)
+        receiver.fail_first = True
+        receiver.up()
+        _, e = step(p.school, f"{path}/start", etag=e)
+        step(p.school, f"{path}/completion", {"outcome": "A place at Rosengårdskolen"}, etag=e)
+        deliver_until(worker, lambda: len(receiver.processed) == 5)
+        deliver_until(
+            worker,
+            lambda: (
+                {d["state"] for d in operator.ok(operator.get(deliveries, purpose=None))["items"]}
+                == {"delivered"}
+            ),
+        )
+    finally:
+        receiver.down()
+        worker.stop(timeout=5)
+
+    steps = sorted(event["type"] for event in receiver.processed.values())
+    assert steps == sorted(
+        f"dk.rehousing.referral.{s}" for s in ("sent", "acknowledged", "accepted", "started", "completed")
+    )
+    assert {event["subject"] for event in receiver.processed.values()} == {referral}
+    # Each event once in effect: every request carried one of five webhook-ids, each signed validly.
+    secret = made["secret"]
+    assert all(verified(secret, headers, body) for headers, body in receiver.requests)
+    assert len({headers["webhook-id"] for headers, _ in receiver.requests}) == 5
+    assert len(receiver.requests) > 5  # sent again after the outage and the lost answers
+    # The housing organisation's node sends the department's system nothing: it subscribed at its own node.
+    assert orgs.api(CIVICA, role=Role.OPERATOR, person="it-1").get("/webhooks", purpose=None).json() == []
+
+
+def deliver_until(worker: WebhookWorker, condition: Callable[[], bool], seconds: float = 60) -> None:
+    """The worker's rounds until `condition` holds (retries wait their backoff on the wall clock)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        worker.run_once()
+        time.sleep(0.05)
