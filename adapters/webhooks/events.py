@@ -29,6 +29,10 @@ _REFERRAL_STEPS: dict[type[Any], str] = {
     Referral.Expired: "expired",
     Referral.Completed: "completed",
     Referral.EnteredInError: "entered_in_error",
+    # A daycare referral's place (its status stays; the department's own system follows the queue by these).
+    Referral.PlaceOffered: "place_offered",
+    Referral.PlaceAccepted: "place_accepted",
+    Referral.PlaceDeclined: "place_declined",
 }
 DELIVERED = (*_REFERRAL_STEPS, Notification.Raised)
 TOPICS = [get_topic(cls) for cls in DELIVERED]
@@ -67,6 +71,14 @@ def cloud_event(app: NodeApplication, domain_event: Any) -> dict[str, Any] | Non
             "complete_by": _iso(referral.complete_by),
             "assignee": referral.assignee,
         }
+        place = referral.daycare_place
+        if step.startswith("place_") and place is not None:
+            # Its start date and the family's answer, coded: no institution's name, no free text.
+            data["daycare_place"] = {
+                "starts_on": place.starts_on.isoformat(),
+                "answer": None if place.answer is None else str(place.answer),
+                "reason_code": place.reason_code,
+            }
         kind, subject = f"referral.{step}", str(referral.id)
     elif isinstance(domain_event, Notification.Raised):
         recipients = domain_event.recipients

@@ -5,9 +5,11 @@ network sees nothing of it in its caseload, its worklist or its inbox."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from adapters.webhooks.store import WebhookStore
 from adapters.webhooks.worker import Backoff, WebhookWorker
@@ -35,6 +37,15 @@ ANY_ROLE = {
     CHILDREN_AND_YOUTH: Role.DEPARTMENT_CASEWORKER,
     KVINFO: Role.CIVIL_ACTOR,
 }
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A department's own system: a real HTTP server on 127.0.0.1, taken down after the test."""
+    found = Receiver()
+    found.up()
+    yield found
+    found.down()
 
 
 class Week:
@@ -261,9 +272,14 @@ def test_the_bridge_builders_week_is_told_of_each_handoff_and_the_one_left_unack
 
 
 def test_the_daycare_caseworkers_week_sees_the_fast_track_referral_offers_a_place_and_the_child_starts_on_its_day(
-    organisations: Organisations,
+    organisations: Organisations, receiver: Receiver
 ) -> None:
     orgs, week, p = organisations, Week(organisations), people(organisations)
+    # The department's own system subscribes to the daycare places its node records.
+    node = orgs.nodes[CHILDREN_AND_YOUTH]
+    operator = orgs.api(CHILDREN_AND_YOUTH, role=Role.OPERATOR, person="it-1")
+    url = f"http://127.0.0.1:{receiver.port}/pladsanvisning"
+    operator.ok(operator.post("/webhooks", {"url": url, "types": ["dk.rehousing.referral.place_*"]}), 201)
     monday = week.day(0)
     household, h = register(p.consultant, case_reference="CIV-2026-7301", ends=monday + timedelta(days=90))
     _, h = step(p.consultant, f"/households/{household}/first-contact", etag=h)
@@ -301,6 +317,7 @@ def test_the_daycare_caseworkers_week_sees_the_fast_track_referral_offers_a_plac
     # The daycare caseworker: the child waits, the acknowledgement is owed.
     path = f"/referrals/{referral}"
     assert kinds(p.daycare, household) == {"acknowledgement_owed"}
+    assert [(i["kind"], i["subject_id"]) for i in inbox(p.daycare)] == [("referral_received", referral)]
     assert [(c["status"], c["referral_id"]) for c in _queue(p)] == [("waiting", referral)]
     e = etag_of(p.daycare, path)
     _, e = step(p.daycare, f"{path}/acknowledgement", etag=e)
@@ -329,6 +346,26 @@ def test_the_daycare_caseworkers_week_sees_the_fast_track_referral_offers_a_plac
     assert [c["status"] for c in _queue(p)] == ["started"]
     orgs.settle()
     nothing_elsewhere(orgs, [household], (CIVICA, BRIDGE_BUILDER, CHILDREN_AND_YOUTH))
+
+    # The department's own system follows the place too, through its webhook (the start date, the answer).
+    worker = WebhookWorker(node.app, WebhookStore(node.db), idle_s=0.05)
+    try:
+        deliver_until(worker, lambda: len(receiver.processed) == 2)
+    finally:
+        worker.stop(timeout=5)
+    places = {e["type"]: e["data"]["daycare_place"] for e in receiver.processed.values()}
+    assert places == {
+        "dk.rehousing.referral.place_offered": {
+            "starts_on": starts.isoformat(),
+            "answer": None,
+            "reason_code": None,
+        },
+        "dk.rehousing.referral.place_accepted": {
+            "starts_on": starts.isoformat(),
+            "answer": "accepted",
+            "reason_code": None,
+        },
+    }
 
 
 def _queue(p: People) -> list[dict[str, Any]]:
@@ -391,15 +428,13 @@ def test_the_municipal_coordinators_week_counts_the_declines_per_reason_and_rece
 
 
 def test_the_departments_own_system_receives_each_referral_event_once_across_its_outage_signed(
-    organisations: Organisations,
+    organisations: Organisations, receiver: Receiver
 ) -> None:
     orgs, week, p = organisations, Week(organisations), people(organisations)
     node = orgs.nodes[CHILDREN_AND_YOUTH]
     worker = WebhookWorker(
         node.app, WebhookStore(node.db), backoff=Backoff(first_s=0.2, longest_s=0.4, attempts=50), idle_s=0.05
     )
-    receiver = Receiver()
-    receiver.up()
     try:
         operator = orgs.api(CHILDREN_AND_YOUTH, role=Role.OPERATOR, person="it-1")
         url = f"http://127.0.0.1:{receiver.port}/sagssystem"
@@ -453,7 +488,6 @@ def test_the_departments_own_system_receives_each_referral_event_once_across_its
             ),
         )
     finally:
-        receiver.down()
         worker.stop(timeout=5)
 
     steps = sorted(event["type"] for event in receiver.processed.values())
