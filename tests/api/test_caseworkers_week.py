@@ -206,7 +206,9 @@ def test_a_temporary_stay_beyond_twelve_months_shows_the_permanent_offer_owed_on
     assert "permanent_offer_owed" not in kinds(consultant, other)
 
 
-def _handoff(orgs: Organisations, p: People, case_reference: str, *, contact: bool) -> tuple[str, str]:
+def _handoff(
+    orgs: Organisations, p: People, case_reference: str, *, contact: bool, moved_on: date
+) -> tuple[str, str]:
     """A household registered (its contact shared with the bridge builder under consent) and moved, handed
     to the bridge builder: (household, handoff)."""
     ends = datetime.now(UTC).date() + timedelta(days=120)
@@ -216,7 +218,10 @@ def _handoff(orgs: Organisations, p: People, case_reference: str, *, contact: bo
         consent = {"recipient": BRIDGE_BUILDER, "purpose": "contact_details", "given_on": "2026-06-02"}
         _, h = step(p.consultant, f"/households/{household}/consents", consent, etag=h)
     handoff, _ = step(
-        p.consultant, f"/households/{household}/move", {"move": MOVE, "hand_off_to": BRIDGE_BUILDER}, etag=h
+        p.consultant,
+        f"/households/{household}/move",
+        {"move": {**MOVE, "moved_on": moved_on.isoformat()}, "hand_off_to": BRIDGE_BUILDER},
+        etag=h,
     )
     orgs.settle()
     return household, handoff
@@ -231,20 +236,26 @@ def test_the_bridge_builders_week_is_told_of_each_handoff_and_the_one_left_unack
     timers = week.timers(orgs, BRIDGE_BUILDER)
 
     # Monday: the first family moves; Anna is told at once, reads it, acknowledges, and can call the mother.
-    week.day(0)
-    first, handoff = _handoff(orgs, p, "CIV-2026-7201", contact=True)
+    monday = week.day(0)
+    first, handoff = _handoff(orgs, p, "CIV-2026-7201", contact=True, moved_on=monday)
     [told] = inbox(anna, unread="true")
     assert (told["kind"], told["subject_id"]) == ("referral_received", handoff)
     anna.ok(anna.post(f"/inbox/{told['notification_id']}/read"))
     assert inbox(anna, unread="true") == []
     step(anna, f"/referrals/{handoff}/acknowledgement", etag=etag_of(anna, f"/referrals/{handoff}"))
     assert anna.ok(anna.get(f"/referrals/{handoff}"))["contact"]["adult_phone"] == PHONE
-    assert kinds(anna, first) == set()
+    orgs.settle()
+    mine = anna.ok(anna.get("/households", mine="true"))["items"]
+    assert [(e["household_id"], e["responsible_person"]) for e in mine] == [(first, "bb-anna")]
+    # Holding the family now, Anna owes it the follow-up visit after its move, not yet overdue.
+    [visit] = [i for i in worklist(anna, mine="true") if i["household_id"] == first]
+    assert (visit["kind"], visit["overdue"]) == ("follow_up_due", False)
+    assert visit["due_on"] > monday.isoformat()
     timers.run_once()
 
     # Tuesday: a second family moves; this handoff is left unacknowledged.
     week.day(1)
-    second, other = _handoff(orgs, p, "CIV-2026-7202", contact=False)
+    second, other = _handoff(orgs, p, "CIV-2026-7202", contact=False, moved_on=monday + timedelta(days=1))
     assert [(i["kind"], i["subject_id"]) for i in inbox(anna, unread="true")] == [
         ("referral_received", other)
     ]
