@@ -39,7 +39,12 @@ def _reserved_for_our_request(app: HousingOrganisationApp) -> tuple[UUID, UUID, 
     )
     household = register_family(app)
     offer = app.request_offer(
-        command_id=cmd(), household_id=household, vacancy_id=vacancy, expires_at=at(15), at=at(1), by=CONSULTANT
+        command_id=cmd(),
+        household_id=household,
+        vacancy_id=vacancy,
+        expires_at=at(15),
+        at=at(1),
+        by=CONSULTANT,
     )
     app.mirror_vacancy_reserved(
         command_id=cmd(), vacancy_id=vacancy, offer_id=offer, expires_at=at(15), at=at(2), by=OWNER
