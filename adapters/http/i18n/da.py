@@ -796,6 +796,61 @@ MESSAGES: dict[str, str] = {
     "withdrawal": "tilbagetrækning",
     "hold": "berostillelse",
     "override": "tilsidesættelse",
+    # Merged from main (notifications, webhooks, the record kept true, the family's contact)
+    "query.cursor: {cursor!r} is not a cursor of the inbox": "query.cursor: {cursor!r} er ikke en markør i indbakken",
+    "query.cursor: {cursor!r} is not a cursor of the log": (
+        "query.cursor: {cursor!r} er ikke en markør i leveringsloggen"
+    ),
+    "No webhook {webhook_id} of {organisation} here": "Ingen webhook {webhook_id} tilhørende {organisation} her",
+    "No delivery {delivery_id} of webhook {webhook_id}": "Ingen levering {delivery_id} til webhook {webhook_id}",
+    "Notification {notification_id} is not addressed to {person}": (
+        "Underretning {notification_id} er ikke stilet til {person}"
+    ),
+    "Notification {notification_id} is not open to escalation": (
+        "Underretning {notification_id} kan ikke eskaleres"
+    ),
+    "Notification {notification_id} escalates from {due}": "Underretning {notification_id} eskaleres fra {due}",
+    "Notification {notification_id} was escalated; it is no longer resolved by the timers": (
+        "Underretning {notification_id} er eskaleret; den afsluttes ikke længere automatisk"
+    ),
+    "Notification {notification_id} is already resolved": "Underretning {notification_id} er allerede afsluttet",
+    "A notification is read by a person": "En underretning læses af en person",
+    "Referral {referral_id} is not addressed to {organisation}": (
+        "Henvisning {referral_id} er ikke stilet til {organisation}"
+    ),
+    "Household {case_reference} is already rehoused permanently": (
+        "Husstand {case_reference} er allerede genhuset permanent"
+    ),
+    "Household {case_reference} is not settled; only a settled one reopens": (
+        "Husstand {case_reference} er ikke faldet til; kun en husstand, der er faldet til, kan genåbnes"
+    ),
+    "Household {case_reference} has not moved by {declined_on}": (
+        "Husstand {case_reference} er ikke flyttet senest {declined_on}"
+    ),
+    "Household {case_reference} is erased": "Husstand {case_reference} er slettet",
+    "Only a rehousing consultant or coordinator of {owner}, which owns household {case_reference}, may "
+    "change its record": (
+        "Kun en genhusningskonsulent eller koordinator hos {owner}, der ejer husstand {case_reference}, må"
+        " ændre dens oplysninger"
+    ),
+    "Only {referrer}, which sent the referral, shares the family's contact": (
+        "Kun {referrer}, der sendte henvisningen, deler familiens kontaktoplysninger"
+    ),
+    "Only {referrer}, which sent the referral, withdraws the family's contact": (
+        "Kun {referrer}, der sendte henvisningen, trækker familiens kontaktoplysninger tilbage"
+    ),
+    "The referral already carries the family's contact details": (
+        "Henvisningen indeholder allerede familiens kontaktoplysninger"
+    ),
+    "Only a daycare referral carries a child's CPR number": (
+        "Kun en dagtilbudshenvisning kan indeholde et barns CPR-nummer"
+    ),
+    "The referral carries nothing shared under a consent for {purpose}": (
+        "Henvisningen indeholder intet, der er delt under et samtykke til {purpose}"
+    ),
+    "a consent's purpose is one of {value}": "et samtykkes formål er et af {value}",
+    "contact_details": "kontaktoplysninger",
+    "child_cpr": "barnets CPR-nummer",
 }
 
 # Pydantic's validation errors, by error type (the English is pydantic's own message); placeholders are

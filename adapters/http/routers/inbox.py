@@ -57,7 +57,7 @@ def _cursor(cursor: str | None) -> UUID | None:
         return UUID(cursor)
     except ValueError:
         raise ApiProblem(
-            400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the inbox"
+            400, "invalid-request", "query.cursor: {cursor!r} is not a cursor of the inbox", cursor=cursor
         ) from None
 
 
