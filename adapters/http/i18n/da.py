@@ -217,7 +217,7 @@ MESSAGES: dict[str, str] = {
     ),
     "A {kind} fact needs {missing}": "En oplysning om {kind} kræver {missing}",
     "A {role} may not do this": "En {role} må ikke gøre dette",
-    "A {role} may not {operation}": "En {role} må ikke udføre: {operation}",
+    "A {role} may not {operation}": "En {role} må ikke {operation}",
     "A {what} of 3 to 2000 characters is required, got {text!r:.40}": (
         "Der kræves en {what} på 3 til 2000 tegn, fik {text!r:.40}"
     ),
@@ -851,6 +851,198 @@ MESSAGES: dict[str, str] = {
     "a consent's purpose is one of {value}": "et samtykkes formål er et af {value}",
     "contact_details": "kontaktoplysninger",
     "child_cpr": "barnets CPR-nummer",
+    # What the API writes beside its codes (adapters/http/i18n/texts.py): notifications, worklist, reasons
+    "offer": "tilbud",
+    "Referral received": "Henvisning modtaget",
+    "Referral {subject_id} was received; acknowledge it by {due}": (
+        "Henvisning {subject_id} er modtaget; kvittér for den senest {due}"
+    ),
+    "Referral {subject_id} was received; acknowledge it": "Henvisning {subject_id} er modtaget; kvittér for den",
+    "Acknowledgement overdue": "Kvittering overskredet",
+    "Referral {subject_id} was to be acknowledged by {due} and is not": (
+        "Der skulle være kvitteret for henvisning {subject_id} senest {due}, og det er ikke sket"
+    ),
+    "Referral {subject_id} is not acknowledged in time": "Der er ikke kvitteret for henvisning {subject_id} i tide",
+    "Referral stalled": "Henvisning gået i stå",
+    "Referral {subject_id} has stalled: no new step by {due}": (
+        "Henvisning {subject_id} er gået i stå: intet nyt skridt senest {due}"
+    ),
+    "Referral {subject_id} has stalled: no new step": "Henvisning {subject_id} er gået i stå: intet nyt skridt",
+    "Referral overdue": "Henvisning overskredet",
+    "Referral {subject_id} was to be completed by {due}": "Henvisning {subject_id} skulle være afsluttet senest {due}",
+    "Referral {subject_id} is not completed in time": "Henvisning {subject_id} er ikke afsluttet i tide",
+    "Follow-up visit overdue": "Opfølgningsbesøg overskredet",
+    "The follow-up visit to household {household_id} was due by {due}": (
+        "Opfølgningsbesøget hos husstand {household_id} skulle være gennemført senest {due}"
+    ),
+    "The follow-up visit to household {household_id} is overdue": (
+        "Opfølgningsbesøget hos husstand {household_id} er overskredet"
+    ),
+    "Offer expiring": "Tilbud udløber",
+    "Offer {subject_id} expires on {due}; the household has not answered": (
+        "Tilbud {subject_id} udløber den {due}; husstanden har ikke svaret"
+    ),
+    "Offer {subject_id} expires soon; the household has not answered": (
+        "Tilbud {subject_id} udløber snart; husstanden har ikke svaret"
+    ),
+    "Escalation": "Eskalering",
+    "Escalated to the coordinators: the step on {subject} {subject_id} due by {due} is still not taken": (
+        "Eskaleret til koordinatorerne: skridtet i {subject} {subject_id}, der skulle tages senest {due}, er stadig "
+        "ikke taget"
+    ),
+    "Escalated to the coordinators: the step on {subject} {subject_id} is still not taken": (
+        "Eskaleret til koordinatorerne: skridtet i {subject} {subject_id} er stadig ikke taget"
+    ),
+    "Acknowledgement owed": "Kvittering mangler",
+    "Acknowledge referral {referral_id} by {due}": "Kvittér for henvisning {referral_id} senest {due}",
+    "Referral {referral_id} has had no new step; it stalled on {due}": (
+        "Henvisning {referral_id} har ikke haft noget nyt skridt; den gik i stå den {due}"
+    ),
+    "Follow-up visit due": "Opfølgningsbesøg",
+    "Visit household {household_id} after its move by {due}": (
+        "Besøg husstand {household_id} efter flytningen senest {due}"
+    ),
+    "Offer expiring soon": "Tilbud udløber snart",
+    "Offer {offer_id} to household {household_id} expires on {due}": (
+        "Tilbud {offer_id} til husstand {household_id} udløber den {due}"
+    ),
+    "Lease ending without an accepted offer": "Lejemål ophører uden accepteret tilbud",
+    "The lease of household {household_id} ends on {due} and no offer is accepted": (
+        "Lejemålet for husstand {household_id} ophører den {due}, og intet tilbud er accepteret"
+    ),
+    "Erasure proposed": "Sletning foreslået",
+    "Confirm or reject the proposed erasure of household {household_id} by {due}": (
+        "Bekræft eller afvis den foreslåede sletning af husstand {household_id} senest {due}"
+    ),
+    "Overdue: {text}": "Overskredet: {text}",
+    "The rent is too high for the household.": "Huslejen er for høj for husstanden.",
+    "The dwelling is in an area the household does not want to live in.": (
+        "Boligen ligger i et område, husstanden ikke ønsker at bo i."
+    ),
+    "It is too far from the children's school or daycare.": "Der er for langt til børnenes skole eller dagtilbud.",
+    "It is too far from the household's work or education.": (
+        "Der er for langt til husstandens arbejde eller uddannelse."
+    ),
+    "It is too far from the household's family and network.": "Der er for langt til husstandens familie og netværk.",
+    "The dwelling is too small for the household.": "Boligen er for lille til husstanden.",
+    "The dwelling does not suit the household's needs (access, floor, layout).": (
+        "Boligen passer ikke til husstandens behov (adgang, etage, indretning)."
+    ),
+    "The household's health does not allow it.": "Husstandens helbred tillader det ikke.",
+    "The household has found housing elsewhere.": "Husstanden har fundet bolig andetsteds.",
+    "The household wants to wait for another offer.": "Husstanden vil vente på et andet tilbud.",
+    "The household does not want the service.": "Husstanden ønsker ikke indsatsen.",
+    "The daycare place offered does not suit the family.": "Den tilbudte dagtilbudsplads passer ikke familien.",
+    "The household is not eligible for the service or the dwelling.": (
+        "Husstanden er ikke berettiget til indsatsen eller boligen."
+    ),
+    "There is no capacity: the service or programme is full.": (
+        "Der er ikke kapacitet: indsatsen eller forløbet er fuldt."
+    ),
+    "The household could not be reached.": "Husstanden kunne ikke kontaktes.",
+    "A member of the household is in hospital.": "Et medlem af husstanden er indlagt.",
+    "The referral belongs with another organisation.": "Henvisningen hører til hos en anden organisation.",
+    "The dwelling is no longer available.": "Boligen er ikke længere ledig.",
+    "A health and safety concern prevents it.": "Hensyn til sikkerhed og sundhed forhindrer det.",
+    "The household already receives this help.": "Husstanden får allerede denne hjælp.",
+    "The household no longer needs it.": "Husstanden har ikke længere brug for det.",
+    "The household moved out of the municipality.": "Husstanden er flyttet fra kommunen.",
+    "The household receives the help elsewhere.": "Husstanden får hjælpen andetsteds.",
+    "The household withdrew its consent.": "Husstanden har trukket sit samtykke tilbage.",
+    "The person the referral was about has died.": "Personen, henvisningen handlede om, er død.",
+    "Waiting for the household to answer.": "Venter på husstandens svar.",
+    "Waiting for documents or information.": "Venter på dokumenter eller oplysninger.",
+    "Waiting for a free place.": "Venter på en ledig plads.",
+    "The reason given for the decline does not hold.": "Begrundelsen for afslaget holder ikke.",
+    "The household has changed its mind.": "Husstanden har ombestemt sig.",
+    "The household's circumstances have changed.": "Husstandens forhold har ændret sig.",
+    "The household's need is acute.": "Husstandens behov er akut.",
+    "Another reason, described in the text.": "En anden begrundelse, beskrevet i teksten.",
+    "No reason code was recorded (the step was recorded before reasons were coded).": (
+        "Der blev ikke registreret en begrundelseskode (skridtet blev registreret, før begrundelser fik koder)."
+    ),
+    # The operations a role may not take ({operation} in "A {role} may not {operation}", authorisation.py POLICY)
+    "register household": "registrere en husstand",
+    "get household": "læse en husstand",
+    "household timeline": "læse husstandens tidslinje",
+    "household status": "læse husstandens status",
+    "refused reports": "læse afviste indberetninger",
+    "suitable vacancies": "finde egnede ledige boliger",
+    "record first contact": "registrere første kontakt",
+    "record inspiration tour": "registrere en inspirationstur",
+    "record tasks found": "registrere fundne opgaver",
+    "start bridge building": "starte brobygning",
+    "give consent": "registrere et samtykke",
+    "withdraw consent": "trække et samtykke tilbage",
+    "record enrolment": "registrere en indskrivning",
+    "record contact person": "registrere en kontaktperson",
+    "end contact person": "afslutte en kontaktperson",
+    "record practical matters in order": "registrere praktiske forhold i orden",
+    "record no longer asks for help": "registrere, at husstanden ikke længere beder om hjælp",
+    "record follow up visit": "registrere et opfølgningsbesøg",
+    "settle household": "registrere, at husstanden er faldet til",
+    "record move": "registrere en flytning",
+    "make offer": "give et tilbud",
+    "accept offer": "acceptere et tilbud",
+    "decline offer": "afslå et tilbud",
+    "amend members": "ændre husstandens medlemmer",
+    "amend needs": "ændre husstandens behov",
+    "amend preferences": "ændre husstandens ønsker",
+    "record contact details": "registrere kontaktoplysninger",
+    "make rehousing permanent": "gøre genhusningen permanent",
+    "reopen household": "genåbne en husstand",
+    "record follow up visit declined": "registrere et afslået opfølgningsbesøg",
+    "refer household": "henvise en husstand",
+    "proposed referrals": "læse foreslåede henvisninger",
+    "publish vacancy": "offentliggøre en ledig bolig",
+    "withdraw vacancy": "trække en ledig bolig tilbage",
+    "get vacancy": "læse en ledig bolig",
+    "search vacancy pool": "søge i puljen af ledige boliger",
+    "send referral": "sende en henvisning",
+    "get referral": "læse en henvisning",
+    "referrals owed": "læse skyldige henvisninger",
+    "acknowledge referral": "kvittere for en henvisning",
+    "accept referral": "acceptere en henvisning",
+    "start referral": "starte en henvisning",
+    "put referral on hold": "stille en henvisning i bero",
+    "decline referral": "afvise en henvisning",
+    "redirect referral": "videresende en henvisning",
+    "complete referral": "afslutte en henvisning",
+    "withdraw referral": "trække en henvisning tilbage",
+    "mark referral entered in error": "markere en henvisning som fejlregistreret",
+    "override referral decline": "tilsidesætte afvisningen af en henvisning",
+    "offer daycare place": "tilbyde en dagtilbudsplads",
+    "accept daycare place": "acceptere en dagtilbudsplads",
+    "decline daycare place": "afslå en dagtilbudsplads",
+    "propose support link": "foreslå en støtteforbindelse",
+    "activate support link": "aktivere en støtteforbindelse",
+    "end support link": "afslutte en støtteforbindelse",
+    "get support link": "læse en støtteforbindelse",
+    "report household fact": "indberette et forhold om husstanden",
+    "reported household facts": "læse indberettede forhold",
+    "daycare queue": "læse dagtilbudskøen",
+    "receiving areas": "læse modtageområderne",
+    "municipal picture": "læse kommunens overblik",
+    "municipal picture csv": "hente kommunens overblik som CSV",
+    "operations": "læse driftsoversigten",
+    "access log": "læse adgangsloggen",
+    "get exchange key": "hente en udvekslingsnøgle",
+    "get recipient exchange key": "hente en modtagers udvekslingsnøgle",
+    "get offer request": "læse en tilbudsanmodning",
+    "propose household erasure": "foreslå sletning af en husstand",
+    "confirm household erasure": "bekræfte sletning af en husstand",
+    "list erasures": "se sletninger",
+    "get erasure": "læse en sletning",
+    "inbox": "læse indbakken",
+    "read notification": "markere en underretning som læst",
+    "create webhook": "oprette en webhook",
+    "list webhooks": "se webhooks",
+    "delete webhook": "slette en webhook",
+    "webhook deliveries": "læse en webhooks leveringer",
+    "replay webhook delivery": "gensende en webhook-levering",
+    "replay webhooks": "gensende webhook-leveringer",
+    "search households": "søge efter husstande",
+    "worklist": "læse arbejdslisten",
 }
 
 # Pydantic's validation errors, by error type (the English is pydantic's own message); placeholders are
