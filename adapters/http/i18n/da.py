@@ -685,6 +685,50 @@ MESSAGES: dict[str, str] = {
         " {count}, over grænsen på {limit}"
     ),
     "the area": "Området",  # only ever at the start of the inflow warning
+    # The waterbed guard's warnings (coordination/domain/waterbed.py), finished sentences in stored events
+    "{name}, {residents} residents (list year {list_year}, {source})": (
+        "{name}, {residents} beboere (listeår {list_year}, {source})"
+    ),
+    "{where} is itself a transformation area (§ 61 a stk. 4): a household placed there may have to be rehoused "
+    "again": (
+        "{where} er selv et omdannelsesområde (§ 61 a stk. 4): en husstand, der placeres der, kan komme til at "
+        "skulle genhuses igen"
+    ),
+    "{where} meets the list criteria of a {list_name} ({law}). {figures}": (
+        "{where} opfylder listekriterierne for et {list_name} ({law}). {figures}"
+    ),
+    "{where} is on the official list as a prevention area (§ 61 b). {figures}": (
+        "{where} står på den officielle liste som forebyggelsesområde (§ 61 b). {figures}"
+    ),
+    "{where} is within {margin} of the list thresholds of a {list_name} ({law}). {figures}.": (
+        "{where} er inden for {margin} af listegrænserne for et {list_name} ({law}). {figures}."
+    ),
+    "{where} is within {margin} of the list thresholds of a {list_name} ({law}). {figures}. And of a {other_name} "
+    "({other_law}). {other_figures}.": (
+        "{where} er inden for {margin} af listegrænserne for et {list_name} ({law}). {figures}. Og for et "
+        "{other_name} ({other_law}). {other_figures}."
+    ),
+    "Criteria met: {met}": "Opfyldte kriterier: {met}",
+    "Criteria met: {met}. Near: {near}": "Opfyldte kriterier: {met}. Tæt på: {near}",
+    "Criteria met: {met}. {gate}": "Opfyldte kriterier: {met}. {gate}",
+    "Criteria met: {met}. Near: {near}. {gate}": "Opfyldte kriterier: {met}. Tæt på: {near}. {gate}",
+    "Non-Western background {share} % (above {limit} %)": "Ikke-vestlig baggrund {share} % (over {limit} %)",
+    "none": "ingen",
+    "vulnerable area": "udsat boligområde",
+    "parallel society": "parallelsamfund",
+    "prevention area": "forebyggelsesområde",
+    "share of 18-64-year-olds outside work or education {value} % (above {limit} %)": (
+        "andel af 18-64-årige uden for arbejde eller uddannelse {value} % (over {limit} %)"
+    ),
+    "convictions relative to the national rate {value} x (at least {limit} x)": (
+        "domfældelser i forhold til landsgennemsnittet {value} x (mindst {limit} x)"
+    ),
+    "share of 30-59-year-olds with only basic education {value} % (above {limit} %)": (
+        "andel af 30-59-årige med kun grundskoleuddannelse {value} % (over {limit} %)"
+    ),
+    "mean gross income of 15-64-year-olds relative to the region {value} % (below {limit} %)": (
+        "gennemsnitlig bruttoindkomst for 15-64-årige i forhold til regionen {value} % (under {limit} %)"
+    ),
     "Household {case_reference} is not settled: {gaps}": "Husstand {case_reference} er ikke faldet til: {gaps}",
     # Settlement gaps (coordination/domain/settlement.py, network.py), named in a NotSettled
     "the household has not moved yet": "husstanden er ikke flyttet endnu",
