@@ -7,6 +7,7 @@ import re
 import string
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from uuid import uuid4
 
 from adapters.http.i18n import (
     DANISH,
@@ -20,6 +21,7 @@ from adapters.http.i18n import (
 )
 from adapters.http.i18n.missing import messages, untranslated
 from adapters.http.problems import OVERRIDE_HINT, TITLES
+from coordination.domain.network import Item, ItemKind, open_items_gap
 from coordination.domain.waterbed import LISTED_AREA, NEAR_THRESHOLD, AreaIndicators, WaterbedPolicy, assess
 
 
@@ -175,4 +177,44 @@ def test_the_waterbed_guards_stored_warnings_read_in_danish_sentence_within_sent
         "Vollsmose (Odense), 8000 beboere (listeår 2025, Social- og Boligministeriet) opfylder listekriterierne"
         " for et udsat boligområde (§ 61 a stk. 1). Opfyldte kriterier: andel af 18-64-årige uden for arbejde"
         " eller uddannelse 45,2 % (over 40 %); domfældelser i forhold til landsgennemsnittet 3,4 x (mindst 3 x)"
+    )
+
+
+def test_a_fact_refusal_naming_several_relations_joins_them_in_danish() -> None:
+    refusal = (
+        "civica may not report child enrolled: only the household's holder or the receiver of a daycare or school"
+        " referral naming that child may (civica is its owner and the receiver of its handoff)"
+    )
+    danish = translate_text(refusal, DANISH)
+    assert danish.endswith("(civica er dens ejer og modtageren af dens overdragelse)"), danish
+    assert "and" not in danish.split()
+
+
+def test_the_open_items_settlement_gap_names_each_item_in_danish() -> None:
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    items = [
+        Item(
+            item_id=uuid4(),
+            kind=kind,
+            subtype=subtype,
+            from_org="civica",
+            to_org=to,
+            state=state,
+            open=True,
+            opened_at=now,
+            last_step_at=now,
+        )
+        for kind, subtype, to, state in (
+            (ItemKind.REFERRAL, "bridge_building", "odense-brobygning", "in_progress"),
+            (ItemKind.SUPPORT_LINK, "homework_cafe", "kvinfo", "active"),
+        )
+    ]
+    [gap] = open_items_gap(items)
+    assert translate(
+        "Household {case_reference} is not settled: {gaps}",
+        DANISH,
+        {"case_reference": "CIV-1", "gaps": [gap]},
+    ) == (
+        "Husstand CIV-1 er ikke faldet til: åbne punkter: brobygning civica → odense-brobygning (i gang),"
+        " lektiecafé civica → kvinfo (aktiv)"
     )

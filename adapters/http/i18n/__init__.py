@@ -165,9 +165,31 @@ def _matched(value: str, language: str, depth: int) -> str:
     if language == DANISH and _DECIMAL.fullmatch(value):
         return value.replace(".", ",")
     whole = _translated(value, language, depth + 1)
-    if whole != value or "; " not in value:
+    if whole != value:
         return whole
-    return "; ".join(_translated(part, language, depth + 1) for part in value.split("; "))
+    if "; " in value:
+        return "; ".join(_translated(part, language, depth + 1) for part in value.split("; "))
+    items = value.split(", ")
+    if all(_ITEM.fullmatch(item) for item in items):  # a settlement gap's open items
+        return ", ".join(_item(item, language, depth) for item in items)
+    # Parts joined by "and" (a reporter's relations): joined in `language` when each part is translated.
+    parts = value.split(" and ")
+    translated = [_translated(part, language, depth + 1) for part in parts]
+    if len(parts) > 1 and all(new != old for new, old in zip(translated, parts, strict=True)):
+        return CATALOGUES[language].get(" and ", " and ").join(translated)
+    return value
+
+
+# An open item as a settlement gap names it: "bridge building civica → odense-brobygning (in progress)".
+_ITEM = re.compile(r"(?P<subtype>.+) (?P<sender>\S+) → (?P<to>\S+) \((?P<state>[^()]+)\)")
+
+
+def _item(item: str, language: str, depth: int) -> str:
+    found = _ITEM.fullmatch(item)
+    assert found is not None
+    subtype = _translated(found["subtype"], language, depth + 1)
+    state = _translated(found["state"], language, depth + 1)
+    return f"{subtype} {found['sender']} → {found['to']} ({state})"
 
 
 def _fill(translation: str, found: Mapping[str, str], language: str, depth: int = 0) -> str:

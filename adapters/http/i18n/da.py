@@ -742,6 +742,28 @@ MESSAGES: dict[str, str] = {
     ),
     "the household still asks for help": "husstanden beder stadig om hjælp",
     "open items: {items}": "åbne punkter: {items}",
+    # Words joining the parts of a finished sentence (several relations; open items)
+    " and ": " og ",
+    # The kinds an open item names (referral kinds, support kinds; underscores read as spaces)
+    "bridge building": "brobygning",
+    "handoff": "overdragelse",
+    "daycare fast track": "hurtigspor til dagtilbud",
+    "school change": "skoleskift",
+    "jobcentre": "jobcenter",
+    "elderly housing": "ældrebolig",
+    "financial counselling": "økonomisk rådgivning",
+    "social services": "socialforvaltning",
+    "citizen service": "borgerservice",
+    "health": "sundhed",
+    "other": "andet",
+    "mentor": "mentor",
+    "youth club": "ungdomsklub",
+    "homework cafe": "lektiecafé",
+    "leisure guide": "fritidsguide",
+    "leisure job": "fritidsjob",
+    "debt counselling": "gældsrådgivning",
+    "association support": "foreningsstøtte",
+    "contact person": "kontaktperson",
     "school": "skole",
     "daycare": "dagtilbud",
     # A fact's refusal (coordination/domain/entitlement.py), a finished sentence also sent between nodes
@@ -778,10 +800,12 @@ MESSAGES: dict[str, str] = {
     "follow up visit done": "et gennemført opfølgningsbesøg",
     "settled": "at husstanden er faldet til",
     # Merged from main (caseload, reasons, daycare places, erasure): translated when the branches met
-    "Household {id} was erased at {organisation} ({where})": (
-        "Husstand {id} blev slettet hos {organisation} ({where})"
+    "Household {id} was erased at {organisation} (its owner {owner} keeps the record at /erasures/{id})": (
+        "Husstand {id} blev slettet hos {organisation} (ejeren {owner} har registreringen på /erasures/{id})"
     ),
-    "its owner's erasure record": "ejerens registrering af sletningen",
+    "Household {id} was erased at {organisation} (its owner keeps the record of the erasure)": (
+        "Husstand {id} blev slettet hos {organisation} (ejeren har registreringen af sletningen)"
+    ),
     "query.cursor: {cursor!r} is not a cursor of the caseload": (
         "query.cursor: {cursor!r} er ikke en markør i sagsoversigten"
     ),
