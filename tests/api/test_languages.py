@@ -8,12 +8,12 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
 from adapters.http.i18n import DANISH, ENGLISH, format_date, format_datetime
-from coordination.domain.values import Role
+from coordination.domain.values import Actor, Role
 from ops.demo.reference_scenario import BRIDGE_BUILDER, CIVICA
 from tests.api.conftest import Api, Organisations
 from tests.api.story import MOVE, dwelling, etag_of, family, people, step
@@ -312,3 +312,32 @@ def test_a_reason_code_is_labelled_in_the_readers_language_in_the_referral(
         "Husstanden har fundet bolig andetsteds.",
     )
     assert english["label"] == "The household has found housing elsewhere."
+
+
+def test_an_erased_households_gone_problem_is_a_whole_sentence_in_each_language(
+    memory_organisations: Organisations,
+) -> None:
+    orgs = memory_organisations
+    consultant = people(orgs).consultant
+    household, _ = step(consultant, "/households", family(), status=201)
+    orgs.nodes[CIVICA].app.erase_household(  # type: ignore[attr-defined]
+        command_id=uuid4(),
+        household_id=UUID(household),
+        legal_ground="GDPR art. 17",
+        at=datetime.now(UTC),
+        by=Actor(organisation=CIVICA, person="p-1", role=Role.REHOUSING_CONSULTANT),
+    )
+    orgs.settle()
+    asked = {
+        language: consultant.client.get(
+            f"/households/{household}/status",
+            headers={**consultant.headers, "Accept-Language": language, "X-Purpose": "case work"},
+        )
+        for language in ("da", "en")
+    }
+    assert {language: answer.status_code for language, answer in asked.items()} == {"da": 410, "en": 410}
+    assert asked["da"].json()["detail"] == (
+        f"Husstand {household} blev slettet hos {CIVICA} (ejeren har registreringen af sletningen)"
+    )
+    assert words(asked["da"].json()["detail"]) & ENGLISH_WORDS == set()
+    assert words(asked["en"].json()["detail"]) & DANISH_WORDS == set()
