@@ -341,3 +341,15 @@ def test_an_erased_households_gone_problem_is_a_whole_sentence_in_each_language(
     )
     assert words(asked["da"].json()["detail"]) & ENGLISH_WORDS == set()
     assert words(asked["en"].json()["detail"]) & DANISH_WORDS == set()
+
+
+def test_a_households_settlement_gaps_read_in_the_readers_language(
+    memory_organisations: Organisations,
+) -> None:
+    consultant = people(memory_organisations).consultant
+    household, _ = step(consultant, "/households", family(), status=201)
+    danish = _read(consultant, f"/households/{household}", "da")["settlement_gaps"]
+    english = _read(consultant, f"/households/{household}", "en")["settlement_gaps"]
+    assert "husstanden er ikke flyttet endnu" in danish
+    assert "the household has not moved yet" in english
+    assert all(words(gap) & ENGLISH_WORDS == set() for gap in danish), danish
