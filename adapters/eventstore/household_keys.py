@@ -284,16 +284,23 @@ class HouseholdKeys:
         )
         return bool(rows) and rows[0][0] is not None
 
-    def remember(self, subject_id: UUID, household_id: UUID) -> None:
-        """`subject_id` (an aggregate or an offer) is about `household_id`."""
-        if self._subjects.get(subject_id) == household_id:
-            return
-        self._db.run(
+    def remember(self, subject_id: UUID, household_id: UUID) -> UUID:
+        """`subject_id` (an aggregate or an offer) is about `household_id`, unless it is already remembered
+        as about another household (by any process): the household it is remembered about, the same in
+        every process. (An offer our organisation requested is about our household; the mirror of the
+        owner's reservation names only a stand-in for it.)"""
+        known = self._subjects.get(subject_id)
+        if known is not None:
+            return known
+        rows = self._db.run(
             "INSERT INTO household_subjects (subject_id, household_id) VALUES (?, ?)"
-            " ON CONFLICT (subject_id) DO NOTHING",
+            " ON CONFLICT (subject_id) DO NOTHING RETURNING household_id",
             (str(subject_id), str(household_id)),
+        ) or self._db.run(
+            "SELECT household_id FROM household_subjects WHERE subject_id = ?", (str(subject_id),)
         )
-        self._subjects[subject_id] = household_id
+        self._subjects[subject_id] = UUID(str(rows[0][0]))
+        return self._subjects[subject_id]
 
     def household_of(self, subject_id: UUID) -> UUID | None:
         if subject_id in self._subjects:

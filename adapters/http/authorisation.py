@@ -243,14 +243,21 @@ def _gone_if_erased(node: ApiNode, id: UUID, owner: str | None) -> None:
     someone else's (403) or as never known (404)."""
     keys = getattr(node.app, "household_keys", None)
     if keys is not None and keys.is_erased(id):
-        where = f"{owner}'s /erasures/{id}" if owner else "its owner's erasure record"
+        if owner:
+            raise ApiProblem(
+                410,
+                "household-erased",
+                "Household {id} was erased at {organisation} (its owner {owner} keeps the record at /erasures/{id})",
+                id=id,
+                organisation=node.organisation,
+                owner=owner,
+            )
         raise ApiProblem(
             410,
             "household-erased",
-            "Household {id} was erased at {organisation} ({where})",
+            "Household {id} was erased at {organisation} (its owner keeps the record of the erasure)",
             id=id,
             organisation=node.organisation,
-            where=where,
         )
 
 

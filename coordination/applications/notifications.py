@@ -211,7 +211,11 @@ class NotificationDesk(NodeApplication):
     ) -> Decision[UUID]:
         notification = self._get(Notification, notification_id, "notification")
         if not notification.recipients.include(organisation=by.organisation, person=by.person, role=by.role):
-            raise NotPermitted(f"Notification {notification_id} is not addressed to {by.person}")
+            raise NotPermitted(
+                "Notification {notification_id} is not addressed to {person}",
+                notification_id=notification_id,
+                person=by.person,
+            )
         notification.mark_read(person=by.person, at=at)
         return notification_id, [notification]
 
@@ -220,7 +224,11 @@ class NotificationDesk(NodeApplication):
         if not notification.recipients.include(
             organisation=reader.organisation, person=reader.person, role=reader.role
         ):
-            raise NotPermitted(f"Notification {notification_id} is not addressed to {reader.person}")
+            raise NotPermitted(
+                "Notification {notification_id} is not addressed to {person}",
+                notification_id=notification_id,
+                person=reader.person,
+            )
         return NotificationView.of(notification, reader.person)
 
     def inbox(

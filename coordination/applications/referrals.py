@@ -101,7 +101,11 @@ class ReferralDesk(NodeApplication):
         """Keep the family's contact the referrer shared with this node (opened from its sealed part)."""
         referral = self._referral(referral_id)
         if referral.receiver != self.organisation:
-            raise NotPermitted(f"Referral {referral_id} is not addressed to {self.organisation}")
+            raise NotPermitted(
+                "Referral {referral_id} is not addressed to {organisation}",
+                referral_id=referral_id,
+                organisation=self.organisation,
+            )
         share_contact(referral, contact, at=at, by=by)
         return referral_id, [referral]
 
@@ -112,7 +116,11 @@ class ReferralDesk(NodeApplication):
         """Drop what the referrer shared under a consent the household withdrew (nothing left: no change)."""
         referral = self._referral(referral_id)
         if referral.receiver != self.organisation:
-            raise NotPermitted(f"Referral {referral_id} is not addressed to {self.organisation}")
+            raise NotPermitted(
+                "Referral {referral_id} is not addressed to {organisation}",
+                referral_id=referral_id,
+                organisation=self.organisation,
+            )
         if carries_under(referral, purpose):
             withdraw_contact(referral, purpose, at=at, by=by)
         return referral_id, [referral]

@@ -189,7 +189,7 @@ class KeptTrue:
             raise InvalidInput("A household needs at least one adult member")
         ids = [member.member_id for member in members]
         if len(set(ids)) != len(ids):
-            raise InvalidInput(f"Member ids must be unique within the household, got {ids}")
+            raise InvalidInput("Member ids must be unique within the household, got {ids}", ids=ids)
         for index, member in enumerate(members):
             if member.birth_month is not None:
                 check_birth_month(member.birth_month, at=at, field=f"members[{index}].birth_month")
@@ -209,35 +209,51 @@ class KeptTrue:
         children = {m.member_id for m in self.members if m.kind == MemberKind.CHILD}
         for child in contact.children_cpr:
             if child.member_id not in children:
-                raise InvalidInput(f"{child.member_id} is not a child of household {self.case_reference}")
+                raise InvalidInput(
+                    "{member_id} is not a child of household {case_reference}",
+                    member_id=child.member_id,
+                    case_reference=self.case_reference,
+                )
         self.trigger_event(self.ContactDetailsRecorded, contact=contact, at=at, by=by)
 
     def make_rehousing_permanent(self, *, at: datetime, by: Actor) -> None:
         """Convert a temporary rehousing to a permanent one (the household's next move is permanent)."""
         self._require_amender(by)
         if self.rehousing.permanent:
-            raise RuleViolated(f"Household {self.case_reference} is already rehoused permanently")
+            raise RuleViolated(
+                "Household {case_reference} is already rehoused permanently",
+                case_reference=self.case_reference,
+            )
         self.trigger_event(self.RehousingMadePermanent, at=at, by=by)
 
     def reopen(self, *, reason: str, at: datetime, by: Actor) -> None:
         self._require_amender(by)
         if self.settled_at is None:
-            raise RuleViolated(f"Household {self.case_reference} is not settled; only a settled one reopens")
+            raise RuleViolated(
+                "Household {case_reference} is not settled; only a settled one reopens",
+                case_reference=self.case_reference,
+            )
         self.trigger_event(self.Reopened, reason=checked_reason(reason), at=at, by=by)
 
     def record_follow_up_visit_declined(self, *, declined_on: date, at: datetime, by: Actor) -> None:
         move = self.move
         if move is None or declined_on < move.moved_on:
-            raise HouseholdNotMoved(f"Household {self.case_reference} has not moved by {declined_on}")
+            raise HouseholdNotMoved(
+                "Household {case_reference} has not moved by {declined_on}",
+                case_reference=self.case_reference,
+                declined_on=declined_on,
+            )
         VISITED_ON.check(declined_on, at=at, field="declined_on", what="The declined follow-up visit")
         self.trigger_event(self.FollowUpVisitDeclined, declined_on=declined_on, at=at, by=by)
 
     def _require_amender(self, by: Actor) -> None:
         """Authorisation by relationship: the owner's own consultants and coordinators, nobody else."""
         if getattr(self, "erased_at", None) is not None:
-            raise HouseholdErased(f"Household {self.case_reference} is erased")
+            raise HouseholdErased("Household {case_reference} is erased", case_reference=self.case_reference)
         if by.organisation != self.owner or by.role not in _AMENDERS:
             raise NotPermitted(
-                f"Only a rehousing consultant or coordinator of {self.owner}, which owns household "
-                f"{self.case_reference}, may change its record"
+                "Only a rehousing consultant or coordinator of {owner}, which owns household "
+                "{case_reference}, may change its record",
+                owner=self.owner,
+                case_reference=self.case_reference,
             )

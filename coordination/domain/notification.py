@@ -118,10 +118,14 @@ class Notification(Aggregate):
     def escalate(self, *, escalation_id: UUID, policy: RehousingPolicy, at: datetime) -> Notification:
         """The escalation of this notification to the coordinators of its organisation."""
         if not self.kind.escalates or not self.open:
-            raise RuleViolated(f"Notification {self.id} is not open to escalation")
+            raise RuleViolated(
+                "Notification {notification_id} is not open to escalation", notification_id=self.id
+            )
         if at < self.escalation_due(policy):
             raise RuleViolated(
-                f"Notification {self.id} escalates from {self.escalation_due(policy).isoformat()}"
+                "Notification {notification_id} escalates from {due}",
+                notification_id=self.id,
+                due=self.escalation_due(policy),
             )
         escalation = Notification(
             id=escalation_id,
@@ -141,10 +145,11 @@ class Notification(Aggregate):
         """The step was taken (or is no longer anyone's): nothing to escalate."""
         if self.escalated_to is not None:
             raise RuleViolated(
-                f"Notification {self.id} was escalated; it is no longer resolved by the timers"
+                "Notification {notification_id} was escalated; it is no longer resolved by the timers",
+                notification_id=self.id,
             )
         if self.resolved_at is not None:
-            raise RuleViolated(f"Notification {self.id} is already resolved")
+            raise RuleViolated("Notification {notification_id} is already resolved", notification_id=self.id)
         self._resolved(at=at)
 
     def mark_read(self, *, person: str, at: datetime) -> None:

@@ -106,7 +106,10 @@ def contact_block(
 def share_contact(referral: Referral, contact: ReferralContact, *, at: datetime, by: Actor) -> None:
     """Record the block on the referral: by its referrer (at its node, or applied to the receiver's copy)."""
     if by.organisation != referral.referrer:
-        raise NotPermitted(f"Only {referral.referrer}, which sent the referral, shares the family's contact")
+        raise NotPermitted(
+            "Only {referrer}, which sent the referral, shares the family's contact",
+            referrer=referral.referrer,
+        )
     if referral.contact is not None:
         raise RuleViolated("The referral already carries the family's contact details")
     if contact.child_cpr and ReferralKind(referral.kind) is not ReferralKind.DAYCARE_FAST_TRACK:
@@ -127,8 +130,11 @@ def withdraw_contact(referral: Referral, purpose: str, *, at: datetime, by: Acto
     the receiver's copy."""
     if by.organisation != referral.referrer:
         raise NotPermitted(
-            f"Only {referral.referrer}, which sent the referral, withdraws the family's contact"
+            "Only {referrer}, which sent the referral, withdraws the family's contact",
+            referrer=referral.referrer,
         )
     if not carries_under(referral, purpose):
-        raise RuleViolated(f"The referral carries nothing shared under a consent for {purpose}")
+        raise RuleViolated(
+            "The referral carries nothing shared under a consent for {purpose}", purpose=purpose
+        )
     referral.trigger_event(type(referral).ContactWithdrawn, purpose=purpose, at=at, by=by)

@@ -16,7 +16,7 @@ from coordination.integration.events import IntegrationEvent
 
 def _desk(app: NodeApplication, command: str) -> ReferralDesk:
     if not isinstance(app, ReferralDesk):
-        raise NotPermitted(f"{app.organisation} ({type(app).__name__}) does not take {command}")
+        raise NotPermitted("{node} does not take {command}", node=app.organisation, command=command)
     return app
 
 

@@ -97,7 +97,8 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         finally:
             gc.enable()
         public_keys = public_keys_in(settings.public_keys_dir)
-        api = parts.api_node()
+        with starting_alone(settings):  # the API's tables, as another replica may be building them
+            api = parts.api_node()
         log.info("node.started", subscribed=len(node.subscribed), process_age_s=process_age_s())
         log.info(
             "node.serving",
@@ -161,7 +162,8 @@ def run_node(argv: list[str] | None = None) -> int:
         waiting = {"waiting_for": "key server"} if settings.peer_urls else {}
         log.info("node.consuming", process_age_s=process_age_s(), **waiting)
         # Peers in other processes ask this node's API for the keys that open its sealed fields.
-        parts.serve_exchange_keys()
+        with starting_alone(settings):  # its API's tables, as another replica may be building them
+            parts.serve_exchange_keys()
         log.info("node.started", subscribed=len(node.subscribed), process_age_s=process_age_s())
         stopping.wait()
     finally:

@@ -3,6 +3,7 @@ once to the coordinators, resolved when the step is taken, read per person."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import pytest
@@ -17,14 +18,21 @@ from tests.application.builders import (
     BRIDGE,
     BRIDGE_BUILDER,
     CONSULTANT,
-    at,
     cmd,
     event_names,
     publish,
     register_family,
     the_move,
 )
+from tests.application.builders import at as day_of_june
 from tests.application.test_referral_desk import _received_at
+
+
+def at(days: float = 0, minutes: float = 0) -> datetime:
+    """`days` after Monday 15 June 2026, 09:00 UTC: two weeks with no closed day (5 June, Grundlovsdag,
+    is closed by the default policy and would move the first week's due dates)."""
+    return day_of_june(days + 14, minutes)
+
 
 BRIDGE_COORDINATOR = Actor(organisation=BRIDGE, person="ko-9", role=Role.COORDINATOR)
 OTHER_BRIDGE_BUILDER = Actor(organisation=BRIDGE, person="bb-8", role=Role.BRIDGE_BUILDER)
@@ -68,7 +76,7 @@ def test_an_unacknowledged_referral_is_notified_overdue_then_escalated_once_to_t
 ) -> None:
     _referral_received(housing, bridge)
 
-    first = bridge.notify_due(now=at(5))  # three working days after Monday 1 June: due Thursday 4 June
+    first = bridge.notify_due(now=at(5))  # sent Tuesday 16 June: due Friday 19 June
     assert len(first.raised) == 1
     assert bridge.notify_due(now=at(6)).raised == ()
     assert _kinds(bridge, BRIDGE_COORDINATOR) == ["acknowledgement_overdue", "referral_received"]

@@ -150,3 +150,18 @@ def test_a_process_does_not_notice_its_own_erasure_as_another_processs(
     here.notice_erasures()
 
     assert noticed == [theirs]
+
+
+def test_a_subject_stays_about_the_household_first_remembered_in_every_process(
+    env: dict[str, str], databases: list[Any]
+) -> None:
+    here, _ = _keys(env, databases)
+    elsewhere, _ = _keys(env, databases)
+    offer, household, stand_in = uuid4(), uuid4(), uuid4()
+
+    assert here.remember(offer, household) == household
+    # Named with another household later (the mirror of a reservation names only a stand-in): still the
+    # first, here as elsewhere, so what is encrypted under it opens in every process.
+    assert here.remember(offer, stand_in) == household
+    assert elsewhere.remember(offer, stand_in) == household
+    assert here.household_of(offer) == elsewhere.household_of(offer) == household

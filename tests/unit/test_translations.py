@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import string
 from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import uuid4
 
 from adapters.http.i18n import (
     DANISH,
@@ -19,6 +21,8 @@ from adapters.http.i18n import (
 )
 from adapters.http.i18n.missing import messages, untranslated
 from adapters.http.problems import OVERRIDE_HINT, TITLES
+from coordination.domain.network import Item, ItemKind, open_items_gap
+from coordination.domain.waterbed import LISTED_AREA, NEAR_THRESHOLD, AreaIndicators, WaterbedPolicy, assess
 
 
 def _fields(template: str) -> set[str]:
@@ -120,4 +124,97 @@ def test_a_fact_refused_at_another_node_reads_in_danish_naming_the_same_organisa
     assert translate_text(refusal, DANISH) == (
         "fab må ikke indberette praktiske forhold i orden: kun den, der har husstanden, modtageren af dens "
         "overdragelse eller modtageren af en åben brobygningshenvisning må (fab er en henviser af den)"
+    )
+
+
+def _area(**indicators: object) -> AreaIndicators:
+    values: dict[str, object] = {
+        "municipality": "Odense",
+        "area": "Vollsmose",
+        "residents": 8000,
+        "share_outside_work_or_education": Decimal("20"),
+        "convictions_ratio": Decimal("1.0"),
+        "share_basic_education_only": Decimal("30"),
+        "income_ratio": Decimal("80"),
+        "share_non_western": Decimal("10"),
+        "is_transformation_area": False,
+        "is_prevention_area": False,
+        "list_year": 2025,
+        "source": "Social- og Boligministeriet",
+    }
+    return AreaIndicators(**{**values, **indicators})
+
+
+ENGLISH_WORDS = {"the", "is", "of", "and", "criteria", "met", "near", "residents", "list", "area", "above"}
+
+
+def _english(text: str) -> set[str]:
+    return {word.lower() for word in re.findall(r"[^\W\d_]+", text)} & ENGLISH_WORDS
+
+
+def test_the_waterbed_guards_stored_warnings_read_in_danish_sentence_within_sentence() -> None:
+    policy = WaterbedPolicy()
+    listed = _area(share_outside_work_or_education=Decimal("45.2"), convictions_ratio=Decimal("3.4"))
+    near = _area(share_outside_work_or_education=Decimal("38"), convictions_ratio=Decimal("2.9"))
+    both = _area(
+        share_outside_work_or_education=Decimal("38"),
+        convictions_ratio=Decimal("2.9"),
+        share_non_western=Decimal("29"),
+    )
+    prevention = _area(is_prevention_area=True)
+    transformation = _area(is_transformation_area=True)
+    warnings = [
+        w for area in (listed, near, both, prevention, transformation) for w in assess(area, 0, policy)
+    ]
+    assert {w.rule for w in warnings} == {LISTED_AREA, NEAR_THRESHOLD, "waterbed_transformation_area"}
+    assert any(" And of a " in w.message for w in warnings)  # two lists near at once
+    for warning in warnings:
+        danish = translate_text(warning.message, DANISH)
+        assert _english(danish) == set(), (warning.message, danish)
+        assert translate_text(warning.message, ENGLISH) == warning.message
+    [on_the_list] = assess(listed, 0, policy)
+    assert translate_text(on_the_list.message, DANISH) == (
+        "Vollsmose (Odense), 8000 beboere (listeår 2025, Social- og Boligministeriet) opfylder listekriterierne"
+        " for et udsat boligområde (§ 61 a stk. 1). Opfyldte kriterier: andel af 18-64-årige uden for arbejde"
+        " eller uddannelse 45,2 % (over 40 %); domfældelser i forhold til landsgennemsnittet 3,4 x (mindst 3 x)"
+    )
+
+
+def test_a_fact_refusal_naming_several_relations_joins_them_in_danish() -> None:
+    refusal = (
+        "civica may not report child enrolled: only the household's holder or the receiver of a daycare or school"
+        " referral naming that child may (civica is its owner and the receiver of its handoff)"
+    )
+    danish = translate_text(refusal, DANISH)
+    assert danish.endswith("(civica er dens ejer og modtageren af dens overdragelse)"), danish
+    assert "and" not in danish.split()
+
+
+def test_the_open_items_settlement_gap_names_each_item_in_danish() -> None:
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    items = [
+        Item(
+            item_id=uuid4(),
+            kind=kind,
+            subtype=subtype,
+            from_org="civica",
+            to_org=to,
+            state=state,
+            open=True,
+            opened_at=now,
+            last_step_at=now,
+        )
+        for kind, subtype, to, state in (
+            (ItemKind.REFERRAL, "bridge_building", "odense-brobygning", "in_progress"),
+            (ItemKind.SUPPORT_LINK, "homework_cafe", "kvinfo", "active"),
+        )
+    ]
+    [gap] = open_items_gap(items)
+    assert translate(
+        "Household {case_reference} is not settled: {gaps}",
+        DANISH,
+        {"case_reference": "CIV-1", "gaps": [gap]},
+    ) == (
+        "Husstand CIV-1 er ikke faldet til: åbne punkter: brobygning civica → odense-brobygning (i gang),"
+        " lektiecafé civica → kvinfo (aktiv)"
     )

@@ -138,8 +138,8 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     """Each msgid with placeholders as a pattern that matches its English text (longest first)."""
     found = []
     for template in sorted(da.MESSAGES, key=len, reverse=True):
-        if not _FIELD.search(template):
-            continue
+        if not _FIELD.search(template) or not _FIELD.sub("", template).strip():
+            continue  # no placeholder, or nothing but placeholders (it would match any text)
         pattern, last, seen = "", 0, set()
         for match in _FIELD.finditer(template.replace("{{", "\0").replace("}}", "\1")):
             name = match.group(1)
@@ -156,22 +156,63 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple(found)
 
 
-def _fill(translation: str, found: Mapping[str, str], language: str) -> str:
-    """`translation` with each placeholder replaced by the text matched for it (already formatted)."""
-    values = {name: str(_value(value, language)) for name, value in found.items()}
+_DECIMAL = re.compile(r"\d+\.\d+")
+
+
+def _matched(value: str, language: str, depth: int) -> str:
+    """A value matched in a finished sentence, in `language`: itself a sentence the catalogue knows (a part
+    of a stored warning), sentences joined by semicolons, or a decimal number (45,2 in Danish)."""
+    if language == DANISH and _DECIMAL.fullmatch(value):
+        return value.replace(".", ",")
+    whole = _translated(value, language, depth + 1)
+    if whole != value:
+        return whole
+    if "; " in value:
+        return "; ".join(_translated(part, language, depth + 1) for part in value.split("; "))
+    items = value.split(", ")
+    if all(_ITEM.fullmatch(item) for item in items):  # a settlement gap's open items
+        return ", ".join(_item(item, language, depth) for item in items)
+    # Parts joined by "and" (a reporter's relations): joined in `language` when each part is translated.
+    parts = value.split(" and ")
+    translated = [_translated(part, language, depth + 1) for part in parts]
+    if len(parts) > 1 and all(new != old for new, old in zip(translated, parts, strict=True)):
+        return CATALOGUES[language].get(" and ", " and ").join(translated)
+    return value
+
+
+# An open item as a settlement gap names it: "bridge building civica → odense-brobygning (in progress)".
+_ITEM = re.compile(r"(?P<subtype>.+) (?P<sender>\S+) → (?P<to>\S+) \((?P<state>[^()]+)\)")
+
+
+def _item(item: str, language: str, depth: int) -> str:
+    found = _ITEM.fullmatch(item)
+    assert found is not None
+    subtype = _translated(found["subtype"], language, depth + 1)
+    state = _translated(found["state"], language, depth + 1)
+    return f"{subtype} {found['sender']} → {found['to']} ({state})"
+
+
+def _fill(translation: str, found: Mapping[str, str], language: str, depth: int = 0) -> str:
+    """`translation` with each placeholder replaced by the text matched for it, itself translated."""
+    values = {name: _matched(value, language, depth) for name, value in found.items()}
     return _FIELD.sub(lambda field: values.get(field.group(1), field.group(0)), translation)
 
 
 def translate_text(text: str, language: str) -> str:
     """A finished English sentence (no params kept: a library's message, a stored warning) in `language`,
-    when the catalogue knows its template; otherwise as it is."""
+    when the catalogue knows its template (the values it matched translated the same way: a stored warning
+    is sentences within a sentence); otherwise as it is."""
+    return _translated(text, language, 0)
+
+
+def _translated(text: str, language: str, depth: int) -> str:
     catalogue = CATALOGUES[language]
-    if language == ENGLISH or text in catalogue:
+    if language == ENGLISH or text in catalogue or depth > 4:
         return catalogue.get(text, text)
     for pattern, template in _patterns():
         match = pattern.match(text)
         if match is not None:
-            return _fill(catalogue[template], match.groupdict(), language)
+            return _fill(catalogue[template], match.groupdict(), language, depth)
     return text
 
 

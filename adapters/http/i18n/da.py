@@ -217,7 +217,7 @@ MESSAGES: dict[str, str] = {
     ),
     "A {kind} fact needs {missing}": "En oplysning om {kind} kræver {missing}",
     "A {role} may not do this": "En {role} må ikke gøre dette",
-    "A {role} may not {operation}": "En {role} må ikke udføre: {operation}",
+    "A {role} may not {operation}": "En {role} må ikke {operation}",
     "A {what} of 3 to 2000 characters is required, got {text!r:.40}": (
         "Der kræves en {what} på 3 til 2000 tegn, fik {text!r:.40}"
     ),
@@ -685,6 +685,50 @@ MESSAGES: dict[str, str] = {
         " {count}, over grænsen på {limit}"
     ),
     "the area": "Området",  # only ever at the start of the inflow warning
+    # The waterbed guard's warnings (coordination/domain/waterbed.py), finished sentences in stored events
+    "{name}, {residents} residents (list year {list_year}, {source})": (
+        "{name}, {residents} beboere (listeår {list_year}, {source})"
+    ),
+    "{where} is itself a transformation area (§ 61 a stk. 4): a household placed there may have to be rehoused "
+    "again": (
+        "{where} er selv et omdannelsesområde (§ 61 a stk. 4): en husstand, der placeres der, kan komme til at "
+        "skulle genhuses igen"
+    ),
+    "{where} meets the list criteria of a {list_name} ({law}). {figures}": (
+        "{where} opfylder listekriterierne for et {list_name} ({law}). {figures}"
+    ),
+    "{where} is on the official list as a prevention area (§ 61 b). {figures}": (
+        "{where} står på den officielle liste som forebyggelsesområde (§ 61 b). {figures}"
+    ),
+    "{where} is within {margin} of the list thresholds of a {list_name} ({law}). {figures}.": (
+        "{where} er inden for {margin} af listegrænserne for et {list_name} ({law}). {figures}."
+    ),
+    "{where} is within {margin} of the list thresholds of a {list_name} ({law}). {figures}. And of a {other_name} "
+    "({other_law}). {other_figures}.": (
+        "{where} er inden for {margin} af listegrænserne for et {list_name} ({law}). {figures}. Og for et "
+        "{other_name} ({other_law}). {other_figures}."
+    ),
+    "Criteria met: {met}": "Opfyldte kriterier: {met}",
+    "Criteria met: {met}. Near: {near}": "Opfyldte kriterier: {met}. Tæt på: {near}",
+    "Criteria met: {met}. {gate}": "Opfyldte kriterier: {met}. {gate}",
+    "Criteria met: {met}. Near: {near}. {gate}": "Opfyldte kriterier: {met}. Tæt på: {near}. {gate}",
+    "Non-Western background {share} % (above {limit} %)": "Ikke-vestlig baggrund {share} % (over {limit} %)",
+    "none": "ingen",
+    "vulnerable area": "udsat boligområde",
+    "parallel society": "parallelsamfund",
+    "prevention area": "forebyggelsesområde",
+    "share of 18-64-year-olds outside work or education {value} % (above {limit} %)": (
+        "andel af 18-64-årige uden for arbejde eller uddannelse {value} % (over {limit} %)"
+    ),
+    "convictions relative to the national rate {value} x (at least {limit} x)": (
+        "domfældelser i forhold til landsgennemsnittet {value} x (mindst {limit} x)"
+    ),
+    "share of 30-59-year-olds with only basic education {value} % (above {limit} %)": (
+        "andel af 30-59-årige med kun grundskoleuddannelse {value} % (over {limit} %)"
+    ),
+    "mean gross income of 15-64-year-olds relative to the region {value} % (below {limit} %)": (
+        "gennemsnitlig bruttoindkomst for 15-64-årige i forhold til regionen {value} % (under {limit} %)"
+    ),
     "Household {case_reference} is not settled: {gaps}": "Husstand {case_reference} er ikke faldet til: {gaps}",
     # Settlement gaps (coordination/domain/settlement.py, network.py), named in a NotSettled
     "the household has not moved yet": "husstanden er ikke flyttet endnu",
@@ -698,6 +742,28 @@ MESSAGES: dict[str, str] = {
     ),
     "the household still asks for help": "husstanden beder stadig om hjælp",
     "open items: {items}": "åbne punkter: {items}",
+    # Words joining the parts of a finished sentence (several relations; open items)
+    " and ": " og ",
+    # The kinds an open item names (referral kinds, support kinds; underscores read as spaces)
+    "bridge building": "brobygning",
+    "handoff": "overdragelse",
+    "daycare fast track": "hurtigspor til dagtilbud",
+    "school change": "skoleskift",
+    "jobcentre": "jobcenter",
+    "elderly housing": "ældrebolig",
+    "financial counselling": "økonomisk rådgivning",
+    "social services": "socialforvaltning",
+    "citizen service": "borgerservice",
+    "health": "sundhed",
+    "other": "andet",
+    "mentor": "mentor",
+    "youth club": "ungdomsklub",
+    "homework cafe": "lektiecafé",
+    "leisure guide": "fritidsguide",
+    "leisure job": "fritidsjob",
+    "debt counselling": "gældsrådgivning",
+    "association support": "foreningsstøtte",
+    "contact person": "kontaktperson",
     "school": "skole",
     "daycare": "dagtilbud",
     # A fact's refusal (coordination/domain/entitlement.py), a finished sentence also sent between nodes
@@ -734,10 +800,12 @@ MESSAGES: dict[str, str] = {
     "follow up visit done": "et gennemført opfølgningsbesøg",
     "settled": "at husstanden er faldet til",
     # Merged from main (caseload, reasons, daycare places, erasure): translated when the branches met
-    "Household {id} was erased at {organisation} ({where})": (
-        "Husstand {id} blev slettet hos {organisation} ({where})"
+    "Household {id} was erased at {organisation} (its owner {owner} keeps the record at /erasures/{id})": (
+        "Husstand {id} blev slettet hos {organisation} (ejeren {owner} har registreringen på /erasures/{id})"
     ),
-    "its owner's erasure record": "ejerens registrering af sletningen",
+    "Household {id} was erased at {organisation} (its owner keeps the record of the erasure)": (
+        "Husstand {id} blev slettet hos {organisation} (ejeren har registreringen af sletningen)"
+    ),
     "query.cursor: {cursor!r} is not a cursor of the caseload": (
         "query.cursor: {cursor!r} er ikke en markør i sagsoversigten"
     ),
@@ -796,6 +864,253 @@ MESSAGES: dict[str, str] = {
     "withdrawal": "tilbagetrækning",
     "hold": "berostillelse",
     "override": "tilsidesættelse",
+    # Merged from main (notifications, webhooks, the record kept true, the family's contact)
+    "query.cursor: {cursor!r} is not a cursor of the inbox": "query.cursor: {cursor!r} er ikke en markør i indbakken",
+    "query.cursor: {cursor!r} is not a cursor of the log": (
+        "query.cursor: {cursor!r} er ikke en markør i leveringsloggen"
+    ),
+    "No webhook {webhook_id} of {organisation} here": "Ingen webhook {webhook_id} tilhørende {organisation} her",
+    "No delivery {delivery_id} of webhook {webhook_id}": "Ingen levering {delivery_id} til webhook {webhook_id}",
+    "Notification {notification_id} is not addressed to {person}": (
+        "Underretning {notification_id} er ikke stilet til {person}"
+    ),
+    "Notification {notification_id} is not open to escalation": (
+        "Underretning {notification_id} kan ikke eskaleres"
+    ),
+    "Notification {notification_id} escalates from {due}": "Underretning {notification_id} eskaleres fra {due}",
+    "Notification {notification_id} was escalated; it is no longer resolved by the timers": (
+        "Underretning {notification_id} er eskaleret; den afsluttes ikke længere automatisk"
+    ),
+    "Notification {notification_id} is already resolved": "Underretning {notification_id} er allerede afsluttet",
+    "A notification is read by a person": "En underretning læses af en person",
+    "Referral {referral_id} is not addressed to {organisation}": (
+        "Henvisning {referral_id} er ikke stilet til {organisation}"
+    ),
+    "Household {case_reference} is already rehoused permanently": (
+        "Husstand {case_reference} er allerede genhuset permanent"
+    ),
+    "Household {case_reference} is not settled; only a settled one reopens": (
+        "Husstand {case_reference} er ikke faldet til; kun en husstand, der er faldet til, kan genåbnes"
+    ),
+    "Household {case_reference} has not moved by {declined_on}": (
+        "Husstand {case_reference} er ikke flyttet senest {declined_on}"
+    ),
+    "Household {case_reference} is erased": "Husstand {case_reference} er slettet",
+    "Only a rehousing consultant or coordinator of {owner}, which owns household {case_reference}, may "
+    "change its record": (
+        "Kun en genhusningskonsulent eller koordinator hos {owner}, der ejer husstand {case_reference}, må"
+        " ændre dens oplysninger"
+    ),
+    "Only {referrer}, which sent the referral, shares the family's contact": (
+        "Kun {referrer}, der sendte henvisningen, deler familiens kontaktoplysninger"
+    ),
+    "Only {referrer}, which sent the referral, withdraws the family's contact": (
+        "Kun {referrer}, der sendte henvisningen, trækker familiens kontaktoplysninger tilbage"
+    ),
+    "The referral already carries the family's contact details": (
+        "Henvisningen indeholder allerede familiens kontaktoplysninger"
+    ),
+    "Only a daycare referral carries a child's CPR number": (
+        "Kun en dagtilbudshenvisning kan indeholde et barns CPR-nummer"
+    ),
+    "The referral carries nothing shared under a consent for {purpose}": (
+        "Henvisningen indeholder intet, der er delt under et samtykke til {purpose}"
+    ),
+    "a consent's purpose is one of {value}": "et samtykkes formål er et af {value}",
+    "contact_details": "kontaktoplysninger",
+    "child_cpr": "barnets CPR-nummer",
+    # What the API writes beside its codes (adapters/http/i18n/texts.py): notifications, worklist, reasons
+    "offer": "tilbud",
+    "Referral received": "Henvisning modtaget",
+    "Referral {subject_id} was received; acknowledge it by {due}": (
+        "Henvisning {subject_id} er modtaget; kvittér for den senest {due}"
+    ),
+    "Referral {subject_id} was received; acknowledge it": "Henvisning {subject_id} er modtaget; kvittér for den",
+    "Acknowledgement overdue": "Kvittering overskredet",
+    "Referral {subject_id} was to be acknowledged by {due} and is not": (
+        "Der skulle være kvitteret for henvisning {subject_id} senest {due}, og det er ikke sket"
+    ),
+    "Referral {subject_id} is not acknowledged in time": "Der er ikke kvitteret for henvisning {subject_id} i tide",
+    "Referral stalled": "Henvisning gået i stå",
+    "Referral {subject_id} has stalled: no new step by {due}": (
+        "Henvisning {subject_id} er gået i stå: intet nyt skridt senest {due}"
+    ),
+    "Referral {subject_id} has stalled: no new step": "Henvisning {subject_id} er gået i stå: intet nyt skridt",
+    "Referral overdue": "Henvisning overskredet",
+    "Referral {subject_id} was to be completed by {due}": "Henvisning {subject_id} skulle være afsluttet senest {due}",
+    "Referral {subject_id} is not completed in time": "Henvisning {subject_id} er ikke afsluttet i tide",
+    "Follow-up visit overdue": "Opfølgningsbesøg overskredet",
+    "The follow-up visit to household {household_id} was due by {due}": (
+        "Opfølgningsbesøget hos husstand {household_id} skulle være gennemført senest {due}"
+    ),
+    "The follow-up visit to household {household_id} is overdue": (
+        "Opfølgningsbesøget hos husstand {household_id} er overskredet"
+    ),
+    "Offer expiring": "Tilbud udløber",
+    "Offer {subject_id} expires on {due}; the household has not answered": (
+        "Tilbud {subject_id} udløber den {due}; husstanden har ikke svaret"
+    ),
+    "Offer {subject_id} expires soon; the household has not answered": (
+        "Tilbud {subject_id} udløber snart; husstanden har ikke svaret"
+    ),
+    "Escalation": "Eskalering",
+    "Escalated to the coordinators: the step on {subject} {subject_id} due by {due} is still not taken": (
+        "Eskaleret til koordinatorerne: skridtet i {subject} {subject_id}, der skulle tages senest {due}, er stadig "
+        "ikke taget"
+    ),
+    "Escalated to the coordinators: the step on {subject} {subject_id} is still not taken": (
+        "Eskaleret til koordinatorerne: skridtet i {subject} {subject_id} er stadig ikke taget"
+    ),
+    "Acknowledgement owed": "Kvittering mangler",
+    "Acknowledge referral {referral_id} by {due}": "Kvittér for henvisning {referral_id} senest {due}",
+    "Referral {referral_id} has had no new step; it stalled on {due}": (
+        "Henvisning {referral_id} har ikke haft noget nyt skridt; den gik i stå den {due}"
+    ),
+    "Follow-up visit due": "Opfølgningsbesøg",
+    "Visit household {household_id} after its move by {due}": (
+        "Besøg husstand {household_id} efter flytningen senest {due}"
+    ),
+    "Offer expiring soon": "Tilbud udløber snart",
+    "Offer {offer_id} to household {household_id} expires on {due}": (
+        "Tilbud {offer_id} til husstand {household_id} udløber den {due}"
+    ),
+    "Lease ending without an accepted offer": "Lejemål ophører uden accepteret tilbud",
+    "The lease of household {household_id} ends on {due} and no offer is accepted": (
+        "Lejemålet for husstand {household_id} ophører den {due}, og intet tilbud er accepteret"
+    ),
+    "Erasure proposed": "Sletning foreslået",
+    "Confirm or reject the proposed erasure of household {household_id} by {due}": (
+        "Bekræft eller afvis den foreslåede sletning af husstand {household_id} senest {due}"
+    ),
+    "Overdue: {text}": "Overskredet: {text}",
+    "The rent is too high for the household.": "Huslejen er for høj for husstanden.",
+    "The dwelling is in an area the household does not want to live in.": (
+        "Boligen ligger i et område, husstanden ikke ønsker at bo i."
+    ),
+    "It is too far from the children's school or daycare.": "Der er for langt til børnenes skole eller dagtilbud.",
+    "It is too far from the household's work or education.": (
+        "Der er for langt til husstandens arbejde eller uddannelse."
+    ),
+    "It is too far from the household's family and network.": "Der er for langt til husstandens familie og netværk.",
+    "The dwelling is too small for the household.": "Boligen er for lille til husstanden.",
+    "The dwelling does not suit the household's needs (access, floor, layout).": (
+        "Boligen passer ikke til husstandens behov (adgang, etage, indretning)."
+    ),
+    "The household's health does not allow it.": "Husstandens helbred tillader det ikke.",
+    "The household has found housing elsewhere.": "Husstanden har fundet bolig andetsteds.",
+    "The household wants to wait for another offer.": "Husstanden vil vente på et andet tilbud.",
+    "The household does not want the service.": "Husstanden ønsker ikke indsatsen.",
+    "The daycare place offered does not suit the family.": "Den tilbudte dagtilbudsplads passer ikke familien.",
+    "The household is not eligible for the service or the dwelling.": (
+        "Husstanden er ikke berettiget til indsatsen eller boligen."
+    ),
+    "There is no capacity: the service or programme is full.": (
+        "Der er ikke kapacitet: indsatsen eller forløbet er fuldt."
+    ),
+    "The household could not be reached.": "Husstanden kunne ikke kontaktes.",
+    "A member of the household is in hospital.": "Et medlem af husstanden er indlagt.",
+    "The referral belongs with another organisation.": "Henvisningen hører til hos en anden organisation.",
+    "The dwelling is no longer available.": "Boligen er ikke længere ledig.",
+    "A health and safety concern prevents it.": "Hensyn til sikkerhed og sundhed forhindrer det.",
+    "The household already receives this help.": "Husstanden får allerede denne hjælp.",
+    "The household no longer needs it.": "Husstanden har ikke længere brug for det.",
+    "The household moved out of the municipality.": "Husstanden er flyttet fra kommunen.",
+    "The household receives the help elsewhere.": "Husstanden får hjælpen andetsteds.",
+    "The household withdrew its consent.": "Husstanden har trukket sit samtykke tilbage.",
+    "The person the referral was about has died.": "Personen, henvisningen handlede om, er død.",
+    "Waiting for the household to answer.": "Venter på husstandens svar.",
+    "Waiting for documents or information.": "Venter på dokumenter eller oplysninger.",
+    "Waiting for a free place.": "Venter på en ledig plads.",
+    "The reason given for the decline does not hold.": "Begrundelsen for afslaget holder ikke.",
+    "The household has changed its mind.": "Husstanden har ombestemt sig.",
+    "The household's circumstances have changed.": "Husstandens forhold har ændret sig.",
+    "The household's need is acute.": "Husstandens behov er akut.",
+    "Another reason, described in the text.": "En anden begrundelse, beskrevet i teksten.",
+    "No reason code was recorded (the step was recorded before reasons were coded).": (
+        "Der blev ikke registreret en begrundelseskode (skridtet blev registreret, før begrundelser fik koder)."
+    ),
+    # The operations a role may not take ({operation} in "A {role} may not {operation}", authorisation.py POLICY)
+    "register household": "registrere en husstand",
+    "get household": "læse en husstand",
+    "household timeline": "læse husstandens tidslinje",
+    "household status": "læse husstandens status",
+    "refused reports": "læse afviste indberetninger",
+    "suitable vacancies": "finde egnede ledige boliger",
+    "record first contact": "registrere første kontakt",
+    "record inspiration tour": "registrere en inspirationstur",
+    "record tasks found": "registrere fundne opgaver",
+    "start bridge building": "starte brobygning",
+    "give consent": "registrere et samtykke",
+    "withdraw consent": "trække et samtykke tilbage",
+    "record enrolment": "registrere en indskrivning",
+    "record contact person": "registrere en kontaktperson",
+    "end contact person": "afslutte en kontaktperson",
+    "record practical matters in order": "registrere praktiske forhold i orden",
+    "record no longer asks for help": "registrere, at husstanden ikke længere beder om hjælp",
+    "record follow up visit": "registrere et opfølgningsbesøg",
+    "settle household": "registrere, at husstanden er faldet til",
+    "record move": "registrere en flytning",
+    "make offer": "give et tilbud",
+    "accept offer": "acceptere et tilbud",
+    "decline offer": "afslå et tilbud",
+    "amend members": "ændre husstandens medlemmer",
+    "amend needs": "ændre husstandens behov",
+    "amend preferences": "ændre husstandens ønsker",
+    "record contact details": "registrere kontaktoplysninger",
+    "make rehousing permanent": "gøre genhusningen permanent",
+    "reopen household": "genåbne en husstand",
+    "record follow up visit declined": "registrere et afslået opfølgningsbesøg",
+    "refer household": "henvise en husstand",
+    "proposed referrals": "læse foreslåede henvisninger",
+    "publish vacancy": "offentliggøre en ledig bolig",
+    "withdraw vacancy": "trække en ledig bolig tilbage",
+    "get vacancy": "læse en ledig bolig",
+    "search vacancy pool": "søge i puljen af ledige boliger",
+    "send referral": "sende en henvisning",
+    "get referral": "læse en henvisning",
+    "referrals owed": "læse skyldige henvisninger",
+    "acknowledge referral": "kvittere for en henvisning",
+    "accept referral": "acceptere en henvisning",
+    "start referral": "starte en henvisning",
+    "put referral on hold": "stille en henvisning i bero",
+    "decline referral": "afvise en henvisning",
+    "redirect referral": "videresende en henvisning",
+    "complete referral": "afslutte en henvisning",
+    "withdraw referral": "trække en henvisning tilbage",
+    "mark referral entered in error": "markere en henvisning som fejlregistreret",
+    "override referral decline": "tilsidesætte afvisningen af en henvisning",
+    "offer daycare place": "tilbyde en dagtilbudsplads",
+    "accept daycare place": "acceptere en dagtilbudsplads",
+    "decline daycare place": "afslå en dagtilbudsplads",
+    "propose support link": "foreslå en støtteforbindelse",
+    "activate support link": "aktivere en støtteforbindelse",
+    "end support link": "afslutte en støtteforbindelse",
+    "get support link": "læse en støtteforbindelse",
+    "report household fact": "indberette et forhold om husstanden",
+    "reported household facts": "læse indberettede forhold",
+    "daycare queue": "læse dagtilbudskøen",
+    "receiving areas": "læse modtageområderne",
+    "municipal picture": "læse kommunens overblik",
+    "municipal picture csv": "hente kommunens overblik som CSV",
+    "operations": "læse driftsoversigten",
+    "access log": "læse adgangsloggen",
+    "get exchange key": "hente en udvekslingsnøgle",
+    "get recipient exchange key": "hente en modtagers udvekslingsnøgle",
+    "get offer request": "læse en tilbudsanmodning",
+    "propose household erasure": "foreslå sletning af en husstand",
+    "confirm household erasure": "bekræfte sletning af en husstand",
+    "list erasures": "se sletninger",
+    "get erasure": "læse en sletning",
+    "inbox": "læse indbakken",
+    "read notification": "markere en underretning som læst",
+    "create webhook": "oprette en webhook",
+    "list webhooks": "se webhooks",
+    "delete webhook": "slette en webhook",
+    "webhook deliveries": "læse en webhooks leveringer",
+    "replay webhook delivery": "gensende en webhook-levering",
+    "replay webhooks": "gensende webhook-leveringer",
+    "search households": "søge efter husstande",
+    "worklist": "læse arbejdslisten",
 }
 
 # Pydantic's validation errors, by error type (the English is pydantic's own message); placeholders are

@@ -125,9 +125,16 @@ def messages() -> tuple[Message, ...]:
 
 def untranslated(catalogue: Mapping[str, str]) -> dict[str, str]:
     """msgid -> where it is used, for each msgid the catalogue lacks (the dashboards' words too)."""
+    from adapters.http.authorisation import POLICY
     from adapters.http.i18n.pages import PAGES, page_strings
+    from adapters.http.i18n.texts import msgids
 
     missing = {m.msgid: m.where for m in messages() if m.msgid is not None and m.msgid not in catalogue}
+    missing |= dict.fromkeys(msgids(), "adapters/http/i18n/texts.py")
+    # The operation a refusal names ("A {role} may not {operation}"), as adapters/http/authorisation.py words it.
+    missing |= dict.fromkeys(
+        (name.replace("_", " ") for name in POLICY), "adapters/http/authorisation.py POLICY"
+    )
     for script, page in PAGES.items():
         missing |= dict.fromkeys(page_strings(script), f"adapters/http/static/{page} or {script}")
     return {msgid: where for msgid, where in missing.items() if msgid not in catalogue}

@@ -12,9 +12,12 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from adapters.http.authorisation import Access, guard
 from adapters.http.dates import day
+from adapters.http.i18n import language_of
+from adapters.http.i18n.texts import work_item_words
 from adapters.http.pages import Cursor, Limit, Page, page_after
 from adapters.http.problems import ApiProblem, responses
 from coordination.applications.erasure import ErasureDesk
@@ -29,6 +32,26 @@ _CURSOR = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
 Text = Annotated[NonEmpty | None, Query(max_length=100)]
+
+
+class WorkItemWorded(WorkItem):
+    """A worklist item with its label and text in the reader's language (Accept-Language; Danish by default)."""
+
+    label: str = Field(description='What is due, e.g. "Tilbud udløber snart"')
+    text: str = Field(description="The sentence for the reader, its date as the reader writes it")
+
+
+def _worded(item: WorkItem, language: str) -> WorkItemWorded:
+    label, text = work_item_words(
+        item.kind,
+        language,
+        household_id=item.household_id,
+        referral_id=item.referral_id,
+        offer_id=item.offer_id,
+        due=item.due_at or item.due_on,
+        overdue=item.overdue,
+    )
+    return WorkItemWorded(**item.model_dump(), label=label, text=text)
 
 
 def _text(description: str) -> Any:
@@ -93,7 +116,7 @@ def worklist(
     ] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> Page[WorkItem]:
+) -> Page[WorkItemWorded]:
     """What is due and overdue for the caller's organisation (or the caller in person), soonest first:
     acknowledgements owed, stalled referrals, follow-up visits, offers expiring soon, leases ending without
     an accepted offer; for the data-protection role, the erasures proposed."""
@@ -113,7 +136,11 @@ def worklist(
         items = [item for item in items if item.overdue is overdue]
     if due_by is not None:
         items = [item for item in items if item.due_on <= due_by]
-    return page_after(items, _key, cursor, limit)
+    page = page_after(items, _key, cursor, limit)
+    language = language_of(access.request.headers)
+    return Page[WorkItemWorded](
+        items=[_worded(item, language) for item in page.items], next_cursor=page.next_cursor
+    )
 
 
 def _key(item: WorkItem) -> str:

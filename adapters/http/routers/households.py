@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.http.authorisation import Access, guard
 from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
+from adapters.http.i18n import language_of, translate_text
 from adapters.http.problems import responses
 from coordination.applications.answers import HouseholdView
 from coordination.applications.housing import HousingOrganisationApp
@@ -118,7 +119,11 @@ def get_household(
 ) -> HouseholdView:
     view = _housing(access).household(household_id, today=access.node.clock().date())
     response.headers["ETag"] = etag(view.version)
-    return view
+    # The settlement gaps are finished English sentences: in the reader's language here.
+    language = language_of(access.request.headers)
+    return view.model_copy(
+        update={"settlement_gaps": [translate_text(gap, language) for gap in view.settlement_gaps]}
+    )
 
 
 def _step(

@@ -1,20 +1,56 @@
 """Each person's inbox at their own node: the notifications its timers raised for them, and marking one read."""
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from adapters.http.authorisation import Access, guard
 from adapters.http.commands import IdempotencyKey, command_responses, run_command
+from adapters.http.i18n import language_of
+from adapters.http.i18n.texts import notification_words
 from adapters.http.pages import Cursor, Limit, Page
 from adapters.http.problems import ApiProblem, responses
 from coordination.applications.notifications import NotificationDesk, NotificationView
+from coordination.domain.notification import NotificationKind
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
 READ = responses(400, 401, 403, 404, 503)
 COMMAND = responses(400, 401, 403, 404, 409, 422, 503)
+
+
+class InboxItem(BaseModel):
+    """A notification as its reader sees it (NotificationView), with its label and text in the reader's
+    language (Accept-Language; Danish by default)."""
+
+    notification_id: UUID
+    kind: NotificationKind
+    subject: str
+    subject_id: UUID
+    household_id: UUID | None
+    due: datetime | None
+    raised_at: datetime
+    read: bool
+    escalated: bool
+    resolved: bool
+    escalates: UUID | None
+    label: str = Field(description='What the notification is about, e.g. "Henvisning modtaget"')
+    text: str = Field(description="The sentence for the reader, its dates as the reader writes them")
+
+
+def _worded(view: NotificationView, language: str) -> InboxItem:
+    label, text = notification_words(
+        view.kind,
+        language,
+        subject=view.subject,
+        subject_id=view.subject_id,
+        household_id=view.household_id,
+        due=view.due,
+    )
+    return InboxItem(**view.model_dump(), label=label, text=text)
 
 
 def _desk(access: Access) -> NotificationDesk:
@@ -35,7 +71,7 @@ def inbox(
     ] = "mine",
     cursor: Cursor = None,
     limit: Limit = 50,
-) -> Page[NotificationView]:
+) -> Page[InboxItem]:
     """The caller's notifications at their organisation's node, newest first: steps due for them (a referral
     received, an acknowledgement overdue, a referral stalled, a follow-up visit overdue, an offer about to
     expire) and, for coordinators, their escalations."""
@@ -47,7 +83,8 @@ def inbox(
         limit=limit,
     )
     last = str(items[-1].notification_id) if len(items) == limit else None
-    return Page[NotificationView](items=items, next_cursor=last)
+    language = language_of(access.request.headers)
+    return Page[InboxItem](items=[_worded(item, language) for item in items], next_cursor=last)
 
 
 def _cursor(cursor: str | None) -> UUID | None:
@@ -57,7 +94,7 @@ def _cursor(cursor: str | None) -> UUID | None:
         return UUID(cursor)
     except ValueError:
         raise ApiProblem(
-            400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the inbox"
+            400, "invalid-request", "query.cursor: {cursor!r} is not a cursor of the inbox", cursor=cursor
         ) from None
 
 

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.http.authorisation import DEPARTMENT, Access, guard
 from adapters.http.commands import IdempotencyKey, IfMatch, command_responses, etag, run_command
+from adapters.http.i18n import language_of
+from adapters.http.i18n.texts import reason_label
 from adapters.http.pages import Cursor, Limit, Page, page_after
 from adapters.http.problems import ApiProblem, responses
 from coordination.applications.answers import GivenReason, ReferralView
@@ -187,6 +189,11 @@ def get_referral(
     """The referral; a municipal department gets only the fields it needs to act on it."""
     view = access.node.app.referral(referral_id)
     response.headers["ETag"] = etag(view.version)
+    language = language_of(access.request.headers)
+    worded = [
+        given.model_copy(update={"label": reason_label(given.code, language)}) for given in view.reasons
+    ]
+    view = view.model_copy(update={"reasons": worded})
     reader = access.principal.organisation
     if view.contact is not None and not (
         reader == access.node.organisation and reader in (view.receiver, view.referrer)

@@ -72,7 +72,13 @@ def _store(access: Access) -> WebhookStore:
 def _subscription(access: Access, webhook_id: UUID) -> Subscription:
     found = _store(access).subscription(access.principal.organisation, webhook_id)
     if found is None:
-        raise ApiProblem(404, "not-found", f"No webhook {webhook_id} of {access.principal.organisation} here")
+        raise ApiProblem(
+            404,
+            "not-found",
+            "No webhook {webhook_id} of {organisation} here",
+            webhook_id=webhook_id,
+            organisation=access.principal.organisation,
+        )
     return found
 
 
@@ -100,7 +106,10 @@ def create_webhook(
     created = _subscription(access, webhook_id)
     if not new and (created.url, created.types) != (body.url, body.types):
         raise ApiProblem(
-            422, "idempotency-key-reused", f"header.Idempotency-Key: {key} was used for a different request"
+            422,
+            "idempotency-key-reused",
+            "header.Idempotency-Key: {key} was used for a different request",
+            key=key,
         )
     answer = CreatedWebhook(**created.model_dump(), secret=secret)
     headers = {"Location": f"/webhooks/{webhook_id}", **({} if new else {"Idempotent-Replayed": "true"})}
@@ -117,7 +126,13 @@ def list_webhooks(access: Annotated[Access, guard("list_webhooks")]) -> list[Sub
 def delete_webhook(webhook_id: UUID, access: Annotated[Access, guard("delete_webhook")]) -> Response:
     """Stop delivering to the subscription; its pending deliveries are cancelled (the log keeps them)."""
     if not _store(access).unsubscribe(access.principal.organisation, webhook_id, access.node.clock()):
-        raise ApiProblem(404, "not-found", f"No webhook {webhook_id} of {access.principal.organisation} here")
+        raise ApiProblem(
+            404,
+            "not-found",
+            "No webhook {webhook_id} of {organisation} here",
+            webhook_id=webhook_id,
+            organisation=access.principal.organisation,
+        )
     return Response(status_code=204)
 
 
@@ -131,7 +146,9 @@ def webhook_deliveries(
     """The subscription's delivery log, newest first: each event's state, attempts and last answer."""
     _subscription(access, webhook_id)
     if cursor is not None and not _DELIVERY_CURSOR.match(cursor):
-        raise ApiProblem(400, "invalid-request", f"query.cursor: {cursor!r} is not a cursor of the log")
+        raise ApiProblem(
+            400, "invalid-request", "query.cursor: {cursor!r} is not a cursor of the log", cursor=cursor
+        )
     found = _store(access).deliveries(webhook_id, after=cursor, limit=limit)
     last = delivery_cursor(found[-1]) if len(found) == limit else None
     return Page[Delivery](items=found, next_cursor=last)
@@ -146,7 +163,13 @@ def replay_webhook_delivery(
     """Send one delivery again now, with the same webhook-id (a receiver that saw it ignores it)."""
     _subscription(access, webhook_id)
     if not _store(access).replay(webhook_id, delivery_id, access.node.clock()):
-        raise ApiProblem(404, "not-found", f"No delivery {delivery_id} of webhook {webhook_id}")
+        raise ApiProblem(
+            404,
+            "not-found",
+            "No delivery {delivery_id} of webhook {webhook_id}",
+            delivery_id=delivery_id,
+            webhook_id=webhook_id,
+        )
     return Replayed(queued=1)
 
 
