@@ -79,6 +79,10 @@ WORK_ITEMS: dict[WorkItemKind, tuple[str, str]] = {
         "Lease ending without an accepted offer",
         "The lease of household {household_id} ends on {due} and no offer is accepted",
     ),
+    WorkItemKind.PERMANENT_OFFER_OWED: (
+        "Permanent offer owed",
+        "Household {household_id} has had the right to a permanent offer since {due}",
+    ),
     WorkItemKind.ERASURE_PROPOSED: (
         "Erasure proposed",
         "Confirm or reject the proposed erasure of household {household_id} by {due}",
