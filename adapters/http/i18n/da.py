@@ -978,6 +978,10 @@ MESSAGES: dict[str, str] = {
     "The lease of household {household_id} ends on {due} and no offer is accepted": (
         "Lejemålet for husstand {household_id} ophører den {due}, og intet tilbud er accepteret"
     ),
+    "Permanent offer owed": "Permanent tilbud skyldes",
+    "Household {household_id} has had the right to a permanent offer since {due}": (
+        "Husstand {household_id} har haft ret til et permanent tilbud siden {due}"
+    ),
     "Erasure proposed": "Sletning foreslået",
     "Confirm or reject the proposed erasure of household {household_id} by {due}": (
         "Bekræft eller afvis den foreslåede sletning af husstand {household_id} senest {due}"
