@@ -255,7 +255,7 @@ def _gone_if_erased(node: ApiNode, id: UUID, owner: str | None) -> None:
         raise ApiProblem(
             410,
             "household-erased",
-            "Household {id} was erased at {organisation} (its owner keeps the record of the erasure)",
+            "Household {id} was erased at {organisation} (its owner keeps the record at /erasures/{id})",
             id=id,
             organisation=node.organisation,
         )

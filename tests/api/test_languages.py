@@ -337,7 +337,7 @@ def test_an_erased_households_gone_problem_is_a_whole_sentence_in_each_language(
     }
     assert {language: answer.status_code for language, answer in asked.items()} == {"da": 410, "en": 410}
     assert asked["da"].json()["detail"] == (
-        f"Husstand {household} blev slettet hos {CIVICA} (ejeren har registreringen af sletningen)"
+        f"Husstand {household} blev slettet hos {CIVICA} (ejeren har registreringen på /erasures/{household})"
     )
     assert words(asked["da"].json()["detail"]) & ENGLISH_WORDS == set()
     assert words(asked["en"].json()["detail"]) & DANISH_WORDS == set()

@@ -34,6 +34,11 @@ HOUSEHOLDS = "12"  # 213 steps; the progress line reports 36, 86, 134, 175, 201,
 STEPS = re.compile(rb"(\d+)/\d+")
 
 
+# A served demo runs every node's timers (on the wall clock, so what they expire depends on today); the
+# uninterrupted reference run does not serve: both run without timers (tests/ops/test_demo_timers.py has them).
+NO_TIMERS = {**os.environ, "COORDINATION_TIMERS_INTERVAL_S": "0"}
+
+
 def _demo(data_dir: Path, *options: str) -> list[str]:
     command = [sys.executable, "-m", "ops.cli.main", "demo", "--data-dir", str(data_dir)]
     return [*command, "--households", HOUSEHOLDS, *options]
@@ -64,7 +69,7 @@ def _interrupted(
     `when(steps seen)` holds."""
     started = time.monotonic()
     demo = subprocess.Popen(
-        _demo(data_dir, *options), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        _demo(data_dir, *options), cwd=ROOT, env=NO_TIMERS, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     assert demo.stderr is not None
     seen, deadline, at_step = b"", started + 60, 0
@@ -134,6 +139,7 @@ def _served_until_ready(data_dir: Path) -> tuple[list[dict[str, object]], Ended]
     demo = subprocess.Popen(
         _demo(data_dir, "--serve", "--port", str(port)),
         cwd=ROOT,
+        env=NO_TIMERS,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -152,6 +158,11 @@ def _served_until_ready(data_dir: Path) -> tuple[list[dict[str, object]], Ended]
         demo.send_signal(signal.SIGINT)
         _, stderr = demo.communicate(timeout=60)
     return answers, Ended(demo.returncode, stderr, time.monotonic() - started)
+
+
+# Where in the log and when a row was stored; and the caseload's case-reference digest, keyed with each
+# store's own random secret.
+UNCOMPARED = {"position", "recorded_at", "case_reference_digest"}
 
 
 def _stores(data_dir: Path) -> tuple[dict[str, tuple[int, str]], dict[str, int], dict[str, list[str]]]:
@@ -174,7 +185,7 @@ def _stores(data_dir: Path) -> tuple[dict[str, tuple[int, str]], dict[str, int],
                 cursor = db.execute(f'SELECT * FROM "{table}"')
                 names = [column[0] for column in cursor.description]
                 rows += sorted(
-                    f"{table} {[v for n, v in zip(names, row, strict=True) if n not in {'position', 'recorded_at'}]}"
+                    f"{table} {[v for n, v in zip(names, row, strict=True) if n not in UNCOMPARED]}"
                     for row in cursor
                 )
         views[path.name] = rows
@@ -189,7 +200,11 @@ def test_a_demo_stopped_or_killed_at_several_points_ends_as_an_uninterrupted_run
     stops: dict[str, int] = {}  # where a Ctrl-C stopped the seeding, after its current step
     started = time.monotonic()
     reference = subprocess.run(
-        _demo(tmp_path / "uninterrupted", "--no-serve"), cwd=ROOT, capture_output=True, timeout=120
+        _demo(tmp_path / "uninterrupted", "--no-serve"),
+        cwd=ROOT,
+        env=NO_TIMERS,
+        capture_output=True,
+        timeout=120,
     )
     assert reference.returncode == 0, reference.stderr[-2000:]
     timings["uninterrupted"] = time.monotonic() - started

@@ -803,8 +803,8 @@ MESSAGES: dict[str, str] = {
     "Household {id} was erased at {organisation} (its owner {owner} keeps the record at /erasures/{id})": (
         "Husstand {id} blev slettet hos {organisation} (ejeren {owner} har registreringen på /erasures/{id})"
     ),
-    "Household {id} was erased at {organisation} (its owner keeps the record of the erasure)": (
-        "Husstand {id} blev slettet hos {organisation} (ejeren har registreringen af sletningen)"
+    "Household {id} was erased at {organisation} (its owner keeps the record at /erasures/{id})": (
+        "Husstand {id} blev slettet hos {organisation} (ejeren har registreringen på /erasures/{id})"
     ),
     "query.cursor: {cursor!r} is not a cursor of the caseload": (
         "query.cursor: {cursor!r} er ikke en markør i sagsoversigten"
