@@ -45,7 +45,10 @@ def settings(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[NodeSe
 def _sessions(server: PostgresServer) -> int:
     with psycopg.connect(server.dsn, autocommit=True) as conn:
         row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            # Not the erasure watch's own LISTEN session (one per process by design, opened by its thread
+            # whenever it gets to it): the parts' pooled sessions are what is compared.
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+            " AND query NOT LIKE 'LISTEN %%'",
             (server.dbname,),
         ).fetchone()
     return int(row[0]) if row else 0
