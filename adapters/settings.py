@@ -76,7 +76,7 @@ class NodeSettings(BaseSettings):
     kafka_publish_timeout_s: float = 15.0
     kafka_fetch_max_wait_ms: int = 10
     # After a few seconds without a message the consumer long-polls (adapters/kafka/transport.py).
-    kafka_idle_fetch_max_wait_ms: int = 500
+    kafka_idle_fetch_max_wait_ms: int = 1000
     kafka_request_timeout_ms: int = 10_000
     # Broker access (kafka-python's options of the same names): TLS to the brokers and SASL/SCRAM as the
     # organisation's own user, whom the cluster's ACLs let write only its own topics and read only what it
@@ -168,11 +168,12 @@ class NodeSettings(BaseSettings):
     # figures by default; a value out of range or a misspelt name is a startup error.
     policy: RehousingPolicy = DEFAULT_POLICY
     waterbed: WaterbedPolicy = DEFAULT_WATERBED_POLICY
-    # The webhook worker (adapters/webhooks/worker.py): whether it runs, how soon it looks again when idle,
-    # and its retries (the first after `webhook_first_retry_s`, doubling to at most `webhook_longest_retry_s`,
-    # `webhook_attempts` in all; then the delivery is failed and may be replayed).
+    # The webhook worker (adapters/webhooks/worker.py): whether it runs, how long it may sleep when idle (new
+    # events and the next retry's time wake it), and its retries (the first after `webhook_first_retry_s`,
+    # doubling to at most `webhook_longest_retry_s`, `webhook_attempts` in all; then the delivery is failed
+    # and may be replayed).
     webhooks_enabled: bool = True
-    webhook_idle_s: float = Field(default=1.0, gt=0)
+    webhook_idle_s: float = Field(default=5.0, gt=0)
     webhook_first_retry_s: float = Field(default=5.0, gt=0)
     webhook_longest_retry_s: float = Field(default=3600.0, gt=0)
     webhook_attempts: int = Field(default=12, ge=1, le=100)

@@ -28,20 +28,17 @@ def serve_exchange_keys(
     if not settings.peer_urls:
         return None
     # Imported only here: a node without peers never loads the web stack (~20 MB of its memory).
-    import uvicorn
-
     from adapters.http.app import create_app
     from adapters.http.auth import AuthConfig, public_keys_in
     from adapters.http.node import ApiNode
+    from adapters.http.quiet_server import serve
 
     if settings.public_keys_dir is None or not settings.public_keys_dir.is_dir():
         log.error("exchange_keys.no_public_keys", setting="COORDINATION_PUBLIC_KEYS_DIR")
         return None
     node = ApiNode(app=app, db=db, exchange_keys=keys)
     api = create_app(node, AuthConfig(settings.organisation, public_keys_in(settings.public_keys_dir)))
-    server = uvicorn.Server(
-        uvicorn.Config(api, host=settings.http_host, port=settings.http_port, log_level="warning")
-    )
+    server = serve(api, host=settings.http_host, port=settings.http_port)
     # Off the main thread uvicorn installs no signal handlers: the node's own stop it (and then this).
     thread = threading.Thread(target=server.run, name="exchange-keys-api", daemon=True)
     thread.start()

@@ -66,9 +66,10 @@ class KafkaSettings:
     fetch_max_wait_ms: int = 10
     # Once nothing has come for IDLE_AFTER_S, fetches wait this long: 10 ms was ~100 empty fetches a second,
     # most of an idle node's CPU. Only while idle: under a steady stream Tansu answers a long fetch late
-    # (propagation p50 120 ms at 200/s with 500 ms), while the first message after a quiet spell came
-    # within 3-42 ms.
-    idle_fetch_max_wait_ms: int = 500
+    # (propagation p50 120 ms at 200/s with 500 ms). The first message after a quiet spell came within
+    # 4-250 ms with 500 ms and with 1 s (Tansu; real Kafka answers a waiting fetch when data arrives), and
+    # within 88-575 ms with 2 s. 500 ms was half of an idle node's CPU (docs/performance.md).
+    idle_fetch_max_wait_ms: int = 1000
     request_timeout_ms: int = 10_000
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str | None = None

@@ -18,6 +18,8 @@ import structlog
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from adapters.sql.node_db import notifications_within
+
 log = structlog.get_logger()
 
 CONNECT_TIMEOUT_S = 5
@@ -79,7 +81,7 @@ class LogListener:
 
     def _listen(self, connection: psycopg.Connection[Any]) -> None:
         while not self._stopping.is_set():
-            arrived = sum(1 for _ in connection.notifies(timeout=STOP_CHECK_S, stop_after=1))
+            arrived = notifications_within(connection, STOP_CHECK_S)
             if arrived:
                 self.notifications += arrived
                 self._wake_all()

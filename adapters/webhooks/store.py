@@ -234,6 +234,11 @@ class WebhookStore:
         )
         return [(_delivery(r[:11]), r[11], r[12], r[13].encode()) for r in rows]
 
+    def next_due(self) -> datetime | None:
+        """When the earliest pending delivery is due (None: nothing is pending)."""
+        rows = self._db.run(f"SELECT MIN(next_attempt_at) FROM {DELIVERIES} WHERE state = 'pending'")
+        return _at(rows[0][0]) if rows else None
+
     def attempted(
         self,
         delivery: Delivery,

@@ -21,6 +21,7 @@ from adapters.webhooks.store import Delivery, WebhookStore
 from coordination.applications.base import NodeApplication
 
 log = structlog.get_logger()
+MIN_SLEEP_S = 0.05  # a retry due now (or overdue) is looked at again this soon
 
 
 def wall_clock() -> datetime:
@@ -51,7 +52,7 @@ class WebhookWorker:
         store: WebhookStore,
         *,
         backoff: Backoff = Backoff(),
-        idle_s: float = 1.0,
+        idle_s: float = 5.0,
         timeout_s: float = 10.0,
         clock: Callable[[], datetime] = wall_clock,
     ) -> None:
@@ -60,6 +61,7 @@ class WebhookWorker:
         self._backoff = backoff
         self._clock = clock
         self._timeout_s = timeout_s
+        self._idle_s = idle_s
         self._client = httpx.Client(timeout=timeout_s, follow_redirects=False)
         self._loop = BackgroundLoop(f"webhooks:{app.organisation}", self._step, idle_sleep=idle_s)
         self.sent = 0
@@ -140,7 +142,14 @@ class WebhookWorker:
         return self.read_log() + self.send_due()
 
     def _step(self) -> bool:
-        return self.run_once() > 0
+        if self.run_once() > 0:
+            return True
+        # Idle: sleep until the next retry is due, or at most `idle_s` (new events wake the loop: a commit
+        # here, or the log's NOTIFY when another replica committed).
+        due = self._store.next_due()
+        until_due = self._idle_s if due is None else (due - self._clock()).total_seconds()
+        self._loop.idle_sleep = min(max(until_due, MIN_SLEEP_S), self._idle_s)
+        return False
 
     def wake(self) -> None:
         self._loop.wake()

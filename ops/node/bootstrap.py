@@ -273,12 +273,13 @@ class NodeParts:
         if webhooks is not None:  # one replica delivers: the others would send each event again
             roles["webhooks"] = Role(webhooks.start, webhooks.stop)
         leadership = leadership_for(self.settings, roles)
+        also_wake = [] if webhooks is None else [webhooks.wake]
         if leadership is None:
-            node.start()
+            node.start(also_wake=also_wake)
             self.start_timers()
             self.start_webhooks()
             return
-        node.start(singletons=False)
+        node.start(singletons=False, also_wake=also_wake)
         self.timers, self.leadership = timers, leadership
         leadership.start()
 

@@ -241,12 +241,13 @@ class Node:
                 return done
         raise TimeoutError(f"{self.organisation}'s node was still busy after {max_seconds} s")
 
-    def start(self, *, singletons: bool = True) -> None:
+    def start(self, *, singletons: bool = True, also_wake: Sequence[Callable[[], None]] = ()) -> None:
         """Start the consumer and the log's followers; the relay, sealer and projection runners too unless
-        `singletons` is False (a replica starts those it is elected for: ops/node/replicas.py)."""
+        `singletons` is False (a replica starts those it is elected for: ops/node/replicas.py). `also_wake`:
+        other followers of the log, woken with them (the webhook worker)."""
         # On PostgreSQL the store notifies each commit: the log's followers sleep until then (cheap when
         # idle) and poll only as a safety net; elsewhere they poll.
-        wakes = [self.relay.wake, self.sealer.wake]
+        wakes = [self.relay.wake, self.sealer.wake, *also_wake]
         if self.read_models is not None:
             wakes.append(self.read_models.wake)
         self._listener = log_listener(self.app.env, self.app.recorder, wakes)

@@ -90,10 +90,9 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
         # a restarted node catches up meanwhile (docs/performance.md, restart after SIGKILL).
         gc.disable()  # as for the imports above
         try:
-            import uvicorn
-
             from adapters.http.app import create_app
             from adapters.http.auth import AuthConfig, public_keys_in
+            from adapters.http.quiet_server import serve
         finally:
             gc.enable()
         public_keys = public_keys_in(settings.public_keys_dir)
@@ -106,12 +105,11 @@ def serve_one(settings: NodeSettings, *, host: str | None = None, port: int | No
             port=port or settings.http_port,
             trusted=sorted(public_keys),
         )
-        uvicorn.run(
+        serve(
             create_app(api, AuthConfig(settings.organisation, public_keys)),
             host=host or settings.http_host,
             port=port or settings.http_port,
-            log_level="warning",
-        )
+        ).run()
     finally:
         parts.close()
         if store_lock is not None:

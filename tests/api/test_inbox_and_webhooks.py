@@ -253,3 +253,30 @@ def test_a_replay_from_a_time_sends_every_subscribed_event_since_again_with_its_
     finally:
         worker.stop(timeout=5)
     assert [headers["webhook-id"] for headers, _ in receiver.requests] == first * 2
+
+
+def test_an_idle_worker_sleeps_long_but_sends_a_retry_when_it_is_due(
+    orgs: Organisations, receiver: Receiver
+) -> None:
+    """The worker sleeps up to a minute when nothing is new (an idle node's CPU), yet a failed delivery is
+    retried when its backoff ends, not at the end of that sleep; a new event wakes it as a commit does."""
+    operator = orgs.api(BRIDGE_BUILDER, role=Role.OPERATOR, person="it-1")
+    url = f"http://127.0.0.1:{receiver.port}/notifications"
+    operator.ok(operator.post("/webhooks", {"url": url, "types": ["dk.rehousing.notification.*"]}), 201)
+    node = orgs.nodes[BRIDGE_BUILDER]
+    worker = WebhookWorker(
+        node.app, WebhookStore(node.db), backoff=Backoff(first_s=0.5, longest_s=0.5, attempts=3), idle_s=60
+    )
+    receiver.fail_first = True
+    worker.start()
+    try:
+        time.sleep(0.3)  # asleep now, for up to a minute
+        _handoff(orgs)
+        worker.wake()  # what the node's commit hook and its log listener do
+        started = time.monotonic()
+        _wait_until(lambda: len(receiver.processed) == 1, seconds=10)
+        took = time.monotonic() - started
+    finally:
+        worker.stop(timeout=5)
+    assert len(receiver.requests) == 2  # refused once, sent again after its backoff
+    assert took < 5, f"the retry waited {took:.1f} s: the idle sleep, not its backoff"
