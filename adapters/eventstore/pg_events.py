@@ -23,15 +23,20 @@ An aggregate's events are read with statements rendered once per shape of query,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+import structlog
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
+
+log = structlog.get_logger()
+INSERT_ATTEMPTS, INSERT_RETRY_WAIT_S = 10, 0.2  # as the library's recorder tries
 
 
 class NodeEventsRecorder(PostgresApplicationRecorder):
@@ -75,8 +80,13 @@ class NodeEventsRecorder(PostgresApplicationRecorder):
             .as_bytes(None)
         )
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Insert the events in one call, tried again (as the library does) when the connection fails.
+
+        A connection lost while the call commits leaves it unknown whether it did: tried again, a save
+        that did commit meets its own rows (IntegrityError). Then the rows are read back, and when they
+        are these very events the save is done, with their notification ids; rows of any other save are
+        a conflict, raised as such."""
         if kwargs:  # a process recorder's tracking: the library's transaction writes it with the events
             return super().insert_events(stored_events, **kwargs)
         if not stored_events:
@@ -87,9 +97,50 @@ class NodeEventsRecorder(PostgresApplicationRecorder):
             [event.topic for event in stored_events],
             [event.state for event in stored_events],
         )
+        interrupted = False
+        for attempt in range(1, INSERT_ATTEMPTS + 1):
+            try:
+                with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+                    curs.execute(self._insert_call, params, prepare=True)
+                    return [row[0] for row in curs.fetchall()]
+            except (InterfaceError, OperationalError):
+                if attempt == INSERT_ATTEMPTS:
+                    raise
+                interrupted = True
+                time.sleep(INSERT_RETRY_WAIT_S)
+            except IntegrityError:
+                committed = self.already_inserted(stored_events) if interrupted else None
+                if committed is None:
+                    raise
+                log.warning("store.save_committed_before_its_connection_was_lost", events=len(stored_events))
+                return committed
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def already_inserted(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
+        """The notification ids of `stored_events` when every one of them is stored as it is (same topic and
+        state, whose encryption's random nonce no other save repeats); None when any is not."""
+        select = SQL(
+            "SELECT originator_id, originator_version, topic, state, notification_id FROM {schema}.{table} "
+            "WHERE (originator_id, originator_version) IN (SELECT * FROM unnest(%s::{id_type}[], %s::bigint[]))"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+            id_type=Identifier(self.datastore.originator_id_type),
+        )
+        keys = (
+            [event.originator_id for event in stored_events],
+            [e.originator_version for e in stored_events],
+        )
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(self._insert_call, params, prepare=True)
-            return [row[0] for row in curs.fetchall()]
+            curs.execute(select, keys)
+            stored = {(str(row[0]), row[1]): (row[2], bytes(row[3]), row[4]) for row in curs.fetchall()}
+        ids = []
+        for event in stored_events:
+            found = stored.get((str(event.originator_id), event.originator_version))
+            if found is None or found[:2] != (event.topic, bytes(event.state)):
+                return None
+            ids.append(found[2])
+        return ids
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_events(
