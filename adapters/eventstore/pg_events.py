@@ -87,7 +87,9 @@ class NodeEventsRecorder(PostgresApplicationRecorder):
         that did commit meets its own rows (IntegrityError). Then the rows are read back, and when they
         are these very events the save is done, with their notification ids; rows of any other save are
         a conflict, raised as such."""
-        if kwargs:  # a process recorder's tracking: the library's transaction writes it with the events
+        if kwargs.get("tracking") is not None or kwargs.keys() - {"tracking"}:
+            # A process recorder's tracking: the library's transaction writes it with the events. (The
+            # library's `Application.save` passes `tracking=None` on every save: that one is ours.)
             return super().insert_events(stored_events, **kwargs)
         if not stored_events:
             return []

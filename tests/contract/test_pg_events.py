@@ -66,6 +66,20 @@ def test_a_node_on_postgresql_saves_through_one_call(app: HousingOrganisationApp
     assert [n.id for n in stored] == [stored[0].id, stored[0].id + 1]
 
 
+def test_an_applications_save_goes_through_the_one_call_too(
+    app: HousingOrganisationApp, env: dict[str, str], postgres_server: PostgresServer
+) -> None:
+    """`Application.save` hands the recorder `tracking=None` on every save: that is not a process
+    recorder's tracking, and takes the one call, not the library's five statements. Without the function
+    the save cannot be made."""
+    table = app.recorder.events_table_name
+    with psycopg.connect(postgres_server.dsn, autocommit=True) as conn:
+        conn.execute(f'DROP FUNCTION {env["POSTGRES_SCHEMA"]}."{table}_insert"')
+    with pytest.raises(Exception, match="does not exist"):
+        app.publish_vacancy(command_id=uuid4(), dwelling=the_dwelling(), at=on(AT.date()), by=consultant)
+    assert app.recorder.max_notification_id() in (0, None)
+
+
 def test_a_recorder_the_env_names_is_kept(env: dict[str, str]) -> None:
     app = HousingOrganisationApp(
         storage=ShreddingStorage(),
