@@ -129,12 +129,12 @@ class NodeEventsRecorder(PostgresApplicationRecorder):
             table=Identifier(self.events_table_name),
             id_type=Identifier(self.datastore.originator_id_type),
         )
-        keys = (
+        ids_and_versions = (
             [event.originator_id for event in stored_events],
-            [e.originator_version for e in stored_events],
+            [event.originator_version for event in stored_events],
         )
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(select, keys)
+            curs.execute(select, ids_and_versions)
             stored = {(str(row[0]), row[1]): (row[2], bytes(row[3]), row[4]) for row in curs.fetchall()}
         ids = []
         for event in stored_events:
