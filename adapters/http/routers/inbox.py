@@ -1,12 +1,11 @@
 """Each person's inbox at their own node: the notifications its timers raised for them, and marking one read."""
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from adapters.http.authorisation import Access, guard
 from adapters.http.commands import IdempotencyKey, command_responses, run_command
@@ -15,28 +14,16 @@ from adapters.http.i18n.texts import notification_words
 from adapters.http.pages import Cursor, Limit, Page
 from adapters.http.problems import ApiProblem, responses
 from coordination.applications.notifications import NotificationDesk, NotificationView
-from coordination.domain.notification import NotificationKind
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
 READ = responses(400, 401, 403, 404, 503)
 COMMAND = responses(400, 401, 403, 404, 409, 422, 503)
 
 
-class InboxItem(BaseModel):
+class InboxItem(NotificationView):
     """A notification as its reader sees it (NotificationView), with its label and text in the reader's
     language (Accept-Language; Danish by default)."""
 
-    notification_id: UUID
-    kind: NotificationKind
-    subject: str
-    subject_id: UUID
-    household_id: UUID | None
-    due: datetime | None
-    raised_at: datetime
-    read: bool
-    escalated: bool
-    resolved: bool
-    escalates: UUID | None
     label: str = Field(description='What the notification is about, e.g. "Henvisning modtaget"')
     text: str = Field(description="The sentence for the reader, its dates as the reader writes them")
 
