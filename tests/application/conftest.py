@@ -64,3 +64,17 @@ def department(open_node: Callable[..., NodeApplication]) -> MunicipalDepartment
 @pytest.fixture
 def civil_actor(open_node: Callable[..., NodeApplication]) -> CivilActorApp:
     return open_node(CivilActorApp, "red-cross-odense")
+
+
+@pytest.fixture
+def two_processes(shared_store_env: dict[str, str]) -> Iterator[tuple[HousingOrganisationApp, ...]]:
+    """Two applications of CIVICA's node on one store, as two of its processes (replicas) have."""
+    apps = tuple(
+        HousingOrganisationApp(
+            storage=ShreddingStorage(), organisation="civica", env=shared_store_env, cpr_secret=b"k" * 32
+        )
+        for _ in range(2)
+    )
+    yield apps
+    for app in apps:
+        app.close()

@@ -5,7 +5,7 @@ behind, rivals still conflict, and an erased household's aggregates are not kept
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -30,20 +30,6 @@ from tests.application.builders import (
     publish,
     register_family,
 )
-
-
-@pytest.fixture
-def two_processes(shared_store_env: dict[str, str]) -> Iterator[tuple[HousingOrganisationApp, ...]]:
-    """Two applications on one store, as two processes of one node would have."""
-    apps = tuple(
-        HousingOrganisationApp(
-            storage=ShreddingStorage(), organisation="civica", env=shared_store_env, cpr_secret=b"k" * 32
-        )
-        for _ in range(2)
-    )
-    yield apps
-    for app in apps:
-        app.close()
 
 
 def _first_contact(app: HousingOrganisationApp, household: UUID, when: datetime) -> UUID:

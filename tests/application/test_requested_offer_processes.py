@@ -4,31 +4,13 @@ encrypted under the key every process finds the offer is about (the node's `hous
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from uuid import UUID, uuid4
 
-import pytest
-
-from adapters.eventstore.storage import ShreddingStorage
 from coordination.applications.housing import HousingOrganisationApp
 from coordination.domain.values import Actor, Role
 from tests.application.builders import CONSULTANT, at, cmd, dwelling, register_family
 
 OWNER = Actor(organisation="fab", person="fab-gk-02", role=Role.REHOUSING_CONSULTANT)
-
-
-@pytest.fixture
-def two_processes(shared_store_env: dict[str, str]) -> Iterator[tuple[HousingOrganisationApp, ...]]:
-    """CIVICA's node as two processes (replicas) on one store."""
-    apps = tuple(
-        HousingOrganisationApp(
-            storage=ShreddingStorage(), organisation="civica", env=shared_store_env, cpr_secret=b"k" * 32
-        )
-        for _ in range(2)
-    )
-    yield apps
-    for app in apps:
-        app.close()
 
 
 def _reserved_for_our_request(app: HousingOrganisationApp) -> tuple[UUID, UUID, UUID]:
