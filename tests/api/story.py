@@ -102,6 +102,37 @@ def copy_network(orgs: Organisations, household: str, to: str) -> None:
     app.save(copy)
 
 
+# The household's contact details as the consultant records them (the adult reached in Arabic).
+PHONE = "+45 20 30 40 50"
+CONTACT = {
+    "adult_name": "Amal Hassan",
+    "phone": PHONE,
+    "language": "ar",
+    "interpreter_needed": True,
+    "consultant_name": "Gitte Kjær",
+    "consultant_phone": "+45 70 11 22 33",
+}
+
+
+def through_bridge_building(orgs: Organisations, p: People, household: str, etag: str) -> str:
+    """A registered household taken through first contact, an inspiration tour, tasks found and the
+    bridge builder's accepted referral to bridge building; its ETag after it."""
+    path = f"/households/{household}"
+    _, etag = step(p.consultant, f"{path}/first-contact", etag=etag)
+    _, etag = step(p.consultant, f"{path}/inspiration-tours", {"areas": ["Odense C"]}, etag=etag)
+    _, etag = step(p.consultant, f"{path}/tasks-found", {"tasks": ["job search"]}, etag=etag)
+    bridge, _ = step(
+        p.consultant, f"{path}/referrals", {"receiver": BRIDGE_BUILDER, "kind": "bridge_building"}, status=201
+    )
+    orgs.settle()
+    e = etag_of(p.bridge_builder, f"/referrals/{bridge}")
+    _, e = step(p.bridge_builder, f"/referrals/{bridge}/acknowledgement", etag=e)
+    step(p.bridge_builder, f"/referrals/{bridge}/acceptance", {"assignee": "bb-anna"}, etag=e)
+    orgs.settle()
+    _, etag = step(p.consultant, f"{path}/bridge-building", etag=etag)
+    return etag
+
+
 def play_over_http(orgs: Organisations) -> StoryIds:
     """The story until the bridge holds, each organisation acting on its own node through its API."""
     p, ids = people(orgs), StoryIds()

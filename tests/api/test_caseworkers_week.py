@@ -17,18 +17,20 @@ from coordination.domain.values import Role
 from ops.demo.reference_family import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, KVINFO
 from ops.node.timers import NodeTimers
 from tests.api.conftest import FAB, Api, Organisations
-from tests.api.story import MOVE, People, dwelling, etag_of, family, people, step
+from tests.api.story import (
+    CONTACT,
+    MOVE,
+    PHONE,
+    People,
+    dwelling,
+    etag_of,
+    family,
+    people,
+    step,
+    through_bridge_building,
+)
 from tests.api.webhook_receiver import Receiver, verified
 
-PHONE = "+45 20 30 40 50"
-CONTACT = {
-    "adult_name": "Amal Hassan",
-    "phone": PHONE,
-    "language": "ar",
-    "interpreter_needed": True,
-    "consultant_name": "Gitte Kjær",
-    "consultant_phone": "+45 70 11 22 33",
-}
 OVERRIDE = {"rule": "suitable_size", "reason": "The mother chose this central dwelling near the schools"}
 ANY_ROLE = {
     FAB: Role.REHOUSING_CONSULTANT,
@@ -293,21 +295,7 @@ def test_the_daycare_caseworkers_week_sees_the_fast_track_referral_offers_a_plac
     operator.ok(operator.post("/webhooks", {"url": url, "types": ["dk.rehousing.referral.place_*"]}), 201)
     monday = week.day(0)
     household, h = register(p.consultant, case_reference="CIV-2026-7301", ends=monday + timedelta(days=90))
-    _, h = step(p.consultant, f"/households/{household}/first-contact", etag=h)
-    _, h = step(p.consultant, f"/households/{household}/inspiration-tours", {"areas": ["Odense C"]}, etag=h)
-    _, h = step(p.consultant, f"/households/{household}/tasks-found", {"tasks": ["job search"]}, etag=h)
-    bridge, _ = step(
-        p.consultant,
-        f"/households/{household}/referrals",
-        {"receiver": BRIDGE_BUILDER, "kind": "bridge_building"},
-        status=201,
-    )
-    orgs.settle()
-    e = etag_of(p.bridge_builder, f"/referrals/{bridge}")
-    _, e = step(p.bridge_builder, f"/referrals/{bridge}/acknowledgement", etag=e)
-    step(p.bridge_builder, f"/referrals/{bridge}/acceptance", {"assignee": "bb-anna"}, etag=e)
-    orgs.settle()
-    _, h = step(p.consultant, f"/households/{household}/bridge-building", etag=h)
+    h = through_bridge_building(orgs, p, household, h)
     vacancy, _ = step(p.consultant, "/vacancies", dwelling(), status=201)
     offer, h = step(
         p.consultant,

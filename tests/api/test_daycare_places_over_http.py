@@ -7,29 +7,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from ops.demo.reference_family import BRIDGE_BUILDER, CHILDREN_AND_YOUTH
+from ops.demo.reference_family import CHILDREN_AND_YOUTH
 from tests.api.conftest import Organisations
-from tests.api.story import People, dwelling, etag_of, family, people, step
+from tests.api.story import People, dwelling, etag_of, family, people, step, through_bridge_building
 
 
 def _referred(orgs: Organisations, p: People) -> tuple[str, str, str]:
     """A household that accepted an offer and was referred for a daycare place: (household, offer, referral)."""
     household, h = step(p.consultant, "/households", family(), status=201)
-    _, h = step(p.consultant, f"/households/{household}/first-contact", etag=h)
-    _, h = step(p.consultant, f"/households/{household}/inspiration-tours", {"areas": ["Odense C"]}, etag=h)
-    _, h = step(p.consultant, f"/households/{household}/tasks-found", {"tasks": ["job search"]}, etag=h)
-    bridge, _ = step(
-        p.consultant,
-        f"/households/{household}/referrals",
-        {"receiver": BRIDGE_BUILDER, "kind": "bridge_building"},
-        status=201,
-    )
-    orgs.settle()
-    e = etag_of(p.bridge_builder, f"/referrals/{bridge}")
-    _, e = step(p.bridge_builder, f"/referrals/{bridge}/acknowledgement", etag=e)
-    step(p.bridge_builder, f"/referrals/{bridge}/acceptance", {"assignee": "bb-anna"}, etag=e)
-    orgs.settle()
-    _, h = step(p.consultant, f"/households/{household}/bridge-building", etag=h)
+    h = through_bridge_building(orgs, p, household, h)
     vacancy, _ = step(p.consultant, "/vacancies", dwelling(), status=201)
     override = {"rule": "suitable_size", "reason": "The mother chose this central dwelling near the schools"}
     offer, h = step(

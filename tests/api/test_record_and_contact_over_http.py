@@ -5,17 +5,7 @@ from __future__ import annotations
 
 from coordination.domain.values import Role
 from tests.api.conftest import FAB, Organisations
-from tests.api.story import BRIDGE_BUILDER, CIVICA, family, people, step
-
-PHONE = "+45 20 30 40 50"
-CONTACT = {
-    "adult_name": "Amal Hassan",
-    "phone": PHONE,
-    "language": "ar",
-    "interpreter_needed": True,
-    "consultant_name": "Gitte Kjær",
-    "consultant_phone": "+45 70 11 22 33",
-}
+from tests.api.story import BRIDGE_BUILDER, CIVICA, CONTACT, PHONE, family, people, step
 
 
 def test_the_owner_reads_the_record_amends_it_and_a_stranger_may_not(
