@@ -8,7 +8,7 @@ from collections.abc import Collection
 from datetime import datetime, time
 
 from coordination.domain.calendar import COPENHAGEN, copenhagen_day
-from coordination.domain.errors import ConsentMissing, InvalidInput, NotPermitted, ReferralNotOpen
+from coordination.domain.errors import ConsentMissing, InvalidInput, NotPermitted, ReferralNotOpen, Sentence
 from coordination.domain.plausibility import NEEDED_FROM, check_birth_month, check_consent
 from coordination.domain.policy import RehousingPolicy
 from coordination.domain.referral_values import ReferralDetails, ReferralKind, ReferralStatus
@@ -55,15 +55,15 @@ def check_dates(details: ReferralDetails, consent: Consent | None, at: datetime)
 
 
 def require_daycare_details(details: ReferralDetails) -> None:
-    missing = []
+    missing = []  # each its own sentence, so the edge translates each
     if len(details.children) != 1:
-        missing.append(f"exactly one child (got {len(details.children)})")
+        missing.append(Sentence("exactly one child (got {count})", count=len(details.children)))
     if details.needed_from is None:
-        missing.append("the date the place is needed from")
+        missing.append(Sentence("the date the place is needed from"))
     if details.place is None:
-        missing.append("the new address's area")
+        missing.append(Sentence("the new address's area"))
     if missing:
-        raise InvalidInput("A daycare fast-track referral needs {missing}", missing=", ".join(missing))
+        raise InvalidInput("A daycare fast-track referral needs {missing}", missing=missing)
 
 
 def require_description(kind: ReferralKind, details: ReferralDetails) -> None:

@@ -93,6 +93,8 @@ def _new_area(household: Household) -> Place | None:
 def _children(household: Household, kind: ReferralKind, child_id: str | None) -> list[ChildFacts]:
     children = [m for m in household.members if m.kind == MemberKind.CHILD and m.birth_month is not None]
     if kind is ReferralKind.DAYCARE_FAST_TRACK:
+        if child_id is None:
+            raise InvalidInput("A daycare referral names the child it is for in child_id")
         child = next((m for m in children if m.member_id == child_id), None)
         if child is None:
             raise InvalidInput(

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.http.i18n import DANISH, ENGLISH, format_date, format_datetime
 from coordination.domain.values import Actor, Role
-from ops.demo.reference_scenario import BRIDGE_BUILDER, CIVICA
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA
 from tests.api.conftest import Api, Organisations
 from tests.api.story import MOVE, dwelling, etag_of, family, people, step
 
@@ -61,6 +61,16 @@ def problems(consultant: Api, bridge_builder: Api, language: str | None) -> dict
     bad_family = {**family(), "members": [{"member_id": "C1", "kind": "child"}], "termination_date": "soon"}
     return {
         "invalid body (422)": client.post("/households", json=bad_family, headers=headers(consultant)),
+        "a daycare referral without its child (422)": client.post(
+            f"/households/{household}/referrals",
+            json={"receiver": CHILDREN_AND_YOUTH, "kind": "daycare_fast_track"},
+            headers=headers(consultant),
+        ),
+        "a daycare referral without its date and area (422)": client.post(
+            f"/households/{household}/referrals",
+            json={"receiver": CHILDREN_AND_YOUTH, "kind": "daycare_fast_track", "child_id": "C4"},
+            headers=headers(consultant),
+        ),
         "fewer rooms than people (422)": client.post(
             "/vacancies", json=dwelling(rooms=0), headers=headers(consultant)
         ),

@@ -190,6 +190,12 @@ MESSAGES: dict[str, str] = {
     ),
     "A count cannot be negative, got {count}": "Et antal kan ikke være negativt, fik {count}",
     "A daycare fast-track referral needs {missing}": "En hurtig henvisning til dagtilbud kræver {missing}",
+    "exactly one child (got {count})": "præcis ét barn (fik {count})",
+    "the date the place is needed from": "datoen, pladsen skal bruges fra",
+    "the new address's area": "den nye adresses område",
+    "A daycare referral names the child it is for in child_id": (
+        "En henvisning til dagtilbud angiver i child_id det barn, den gælder"
+    ),
     "A daycare referral names one child of the household; {child_id!r} is not one": (
         "En henvisning til dagtilbud angiver ét af husstandens børn; {child_id!r} er ikke et af dem"
     ),
