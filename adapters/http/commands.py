@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import re
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -13,11 +15,13 @@ from uuid import UUID
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
+import structlog
 from pydantic import BaseModel
 
 from adapters.http.authorisation import Access, load_subject
 from adapters.http.problems import ApiProblem
 from adapters.http.records import StoredResponse
+from coordination.domain.errors import ConcurrencyConflict, VersionMismatch
 from coordination.domain.values import Actor
 
 IdempotencyKey = Annotated[
@@ -34,6 +38,10 @@ _ETAG = re.compile(r'^\s*(W/)?("?)([0-9]{1,9})\2\s*$')  # [0-9], not \d: "٣" is
 
 # (command id, at, by) -> the id the command returns
 Run = Callable[[UUID, datetime, Actor], UUID | None]
+# How many times a command whose save collides with another change is decided (the first and again).
+_DECISIONS = 5
+
+log = structlog.get_logger()
 
 
 class CommandResult(BaseModel):
@@ -124,7 +132,7 @@ def run_command(
             else nullcontext()
         )
         with scope:
-            result = run(key, node.clock(), access.principal.actor())
+            result = _decided(run, key, node.clock(), access.principal.actor())
         status, headers = (201, {}) if created else (200, {})
         target = subject if access.rule.precondition else None
         if created and result is not None:
@@ -162,6 +170,25 @@ def run_command(
         )
     headers = {**first.headers, **({"Idempotent-Replayed": "true"} if replayed else {})}
     return JSONResponse(first.body, status_code=first.status, headers=headers)
+
+
+def _decided(run: Run, key: UUID, at: datetime, by: Actor) -> UUID | None:
+    """`run`, decided again on what is stored when its save collided with another change that landed
+    while it decided (a colleague's command, a message the exchange applied): the caller asked for the
+    change on the state as it is, so the collision is ours to resolve, not theirs to resend. A change
+    decided on a version the caller read (If-Match) is refused instead once that version has moved on
+    (VersionMismatch, never retried). Bounded: each collision means a rival's change was saved."""
+    for attempt in range(1, _DECISIONS + 1):
+        try:
+            return run(key, at, by)
+        except VersionMismatch:
+            raise
+        except ConcurrencyConflict:
+            if attempt == _DECISIONS:
+                raise
+            log.info("command.conflict_decided_again", command_id=str(key), attempt=attempt)
+            time.sleep(random.uniform(0, 0.01 * attempt))  # rivals that collided do not collide again at once
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _collection(kind: str) -> str:

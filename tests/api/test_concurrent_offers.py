@@ -18,7 +18,7 @@ import uvicorn
 from adapters.http.app import create_app
 from coordination.domain.household import Household
 from coordination.domain.vacancy import Vacancy
-from ops.demo.reference_scenario import CIVICA
+from ops.demo.reference_scenario import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA
 from tests.api.conftest import Organisations, config_for
 from tests.api.story import dwelling, family
 
@@ -44,13 +44,15 @@ def served(organisations: Organisations) -> Iterator[tuple[Organisations, str]]:
     thread.join(timeout=10)
 
 
-def _race(base: str, token: str, requests: list[tuple[str, Any, str]]) -> Counter[int]:
-    """Send every (path, body, If-Match) at once, each with its own idempotency key."""
+def _race(base: str, token: str, requests: list[tuple[str, Any, str | None]]) -> Counter[int]:
+    """Send every (path, body, If-Match or None) at once, each with its own idempotency key."""
     barrier = threading.Barrier(len(requests))
 
-    def send(request: tuple[str, Any, str]) -> int:
+    def send(request: tuple[str, Any, str | None]) -> int:
         path, body, etag = request
-        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid4()), "If-Match": etag}
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid4())}
+        if etag is not None:
+            headers["If-Match"] = etag
         with httpx.Client(base_url=base, timeout=60) as client:
             barrier.wait()
             return client.post(path, json=body, headers=headers).status_code
@@ -105,6 +107,35 @@ def test_fifty_concurrent_offers_of_one_vacancy_to_fifty_households_make_one_off
     assert statuses[200] == 1, statuses
     assert statuses[409] + statuses[412] == RACERS - 1, statuses
     assert sum(isinstance(e, Vacancy.OfferReserved) for e in _recorded(orgs, vacancy)) == 1
+
+
+def test_concurrent_referrals_of_one_household_sent_without_if_match_are_all_made(
+    served: tuple[Organisations, str],
+) -> None:
+    """A referral is decided on the household as it is when it lands, not on a version the consultant read:
+    colleagues referring one family at once each get their referral, none a conflict to resend by hand
+    (each changes the household's network, so their saves collide in the store and are decided again)."""
+    orgs, base = served
+    token = orgs.token(CIVICA, "civica-gk-07", "rehousing_consultant")
+    with httpx.Client(base_url=base, timeout=30) as client:
+        hid = _post(client, token, "/households", family()).json()["id"]
+    referrals = [(f"/households/{hid}/referrals", body, None) for body in _the_familys_referrals()]
+    statuses = _race(base, token, referrals)
+    assert statuses == Counter({201: len(referrals)}), statuses
+    with httpx.Client(base_url=base, timeout=30) as client:
+        status = client.get(f"/households/{hid}/status", headers={"Authorization": f"Bearer {token}", "X-Purpose": "case work"})
+    assert status.status_code == 200, status.text
+    made = {(r["kind"], r["receiver"]) for r in status.json()["open_referrals"]}
+    assert made == {("bridge_building", BRIDGE_BUILDER), ("school_change", CHILDREN_AND_YOUTH)}, made
+    assert len(status.json()["open_referrals"]) == len(referrals), status.json()
+
+
+def _the_familys_referrals() -> list[dict[str, Any]]:
+    """Four referrals of the reference family: bridge building and a school change for each school child."""
+    school = [
+        {"receiver": CHILDREN_AND_YOUTH, "kind": "school_change", "child_id": child} for child in ("C1", "C2", "C3")
+    ]
+    return [{"receiver": BRIDGE_BUILDER, "kind": "bridge_building"}, *school]
 
 
 def _recorded(orgs: Organisations, aggregate_id: str) -> list[Any]:
