@@ -45,8 +45,9 @@ if cluster_online; then was_online=yes; fi
 # pytest is killed before its teardown runs.
 
 status=0
-# The suite takes about 23 minutes on a quiet 2-core machine (README); 40 leaves room for a busy one.
-timeout --kill-after=30 2400 "$root/.venv/bin/python" -m pytest "$@" </dev/null || status=$?
+# Three workers keep two cores busy: most tests wait on processes, brokers and timers (docs/operations.md).
+# The suite takes about 11 minutes on a quiet 2-core machine (README); 40 leaves room for a busy one.
+timeout --kill-after=30 2400 "$root/.venv/bin/python" -m pytest -n 3 --dist loadfile "$@" </dev/null || status=$?
 
 if [[ "$was_online" == no ]] && cluster_online; then
     echo "test.sh: PostgreSQL 15/main was left running by the tests; stopping it" >&2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,25 @@ import pytest
 
 from ops.devservices import pgcluster
 from ops.devservices.pgcluster import PostgresServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With parallel workers (`-n`), PostgreSQL is started once, here in the controller, before the workers
+    (they inherit its name in their environment, find it running and leave it), and stopped after them."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        cluster = pgcluster.start()
+        config.stash[_SHARED] = cluster
+        os.environ[pgcluster.SHARED_CLUSTER] = f"{cluster.name}:{cluster.port}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cluster = config.stash.get(_SHARED, None)
+    if cluster is not None:
+        del os.environ[pgcluster.SHARED_CLUSTER]
+        pgcluster.stop(cluster)
+
+
+_SHARED = pytest.StashKey[pgcluster.Cluster]()
 
 
 @pytest.fixture(scope="session")

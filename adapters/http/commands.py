@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
+import structlog
 from fastapi import Header
 from fastapi.responses import JSONResponse
-import structlog
 from pydantic import BaseModel
 
 from adapters.http.authorisation import Access, load_subject

@@ -94,11 +94,23 @@ def _free_port() -> int:
 
 
 # Every node in a test keeps a small connection pool; the default 100 slots ran out in full runs.
-SERVER_OPTIONS = "-c max_connections=300"
+# Parallel test workers each keep their own.
+SERVER_OPTIONS = "-c max_connections=900"
+
+
+# A cluster another process started and stops for this one (name:port): the test session's controller for
+# its workers (tests/conftest.py).
+SHARED_CLUSTER = "COORDINATION_TEST_PG_CLUSTER"
 
 
 def start() -> Cluster:
-    """Use 15/main (starting it if it is down), else create a throwaway cluster on a free port."""
+    """Use the shared cluster if one is named, else 15/main (starting it if it is down), else create a
+    throwaway cluster on a free port."""
+    shared = os.environ.get(SHARED_CLUSTER)
+    if shared:
+        name, _, shared_port = shared.rpartition(":")
+        _wait_ready(name, int(shared_port))
+        return Cluster(name, int(shared_port), started_here=False)
     if os.geteuid() != 0:
         raise ClusterError("The test setup manages PostgreSQL as root (it runs `su postgres`)")
     if shutil.which("pg_ctlcluster") is None or not os.path.exists(f"/usr/lib/postgresql/{PG_VERSION}"):

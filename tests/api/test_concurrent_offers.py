@@ -123,7 +123,10 @@ def test_concurrent_referrals_of_one_household_sent_without_if_match_are_all_mad
     statuses = _race(base, token, referrals)
     assert statuses == Counter({201: len(referrals)}), statuses
     with httpx.Client(base_url=base, timeout=30) as client:
-        status = client.get(f"/households/{hid}/status", headers={"Authorization": f"Bearer {token}", "X-Purpose": "case work"})
+        status = client.get(
+            f"/households/{hid}/status",
+            headers={"Authorization": f"Bearer {token}", "X-Purpose": "case work"},
+        )
     assert status.status_code == 200, status.text
     made = {(r["kind"], r["receiver"]) for r in status.json()["open_referrals"]}
     assert made == {("bridge_building", BRIDGE_BUILDER), ("school_change", CHILDREN_AND_YOUTH)}, made
@@ -133,7 +136,8 @@ def test_concurrent_referrals_of_one_household_sent_without_if_match_are_all_mad
 def _the_familys_referrals() -> list[dict[str, Any]]:
     """Four referrals of the reference family: bridge building and a school change for each school child."""
     school = [
-        {"receiver": CHILDREN_AND_YOUTH, "kind": "school_change", "child_id": child} for child in ("C1", "C2", "C3")
+        {"receiver": CHILDREN_AND_YOUTH, "kind": "school_change", "child_id": child}
+        for child in ("C1", "C2", "C3")
     ]
     return [{"receiver": BRIDGE_BUILDER, "kind": "bridge_building"}, *school]
 
