@@ -87,15 +87,20 @@ def replay_all(
 
 def progress_bar(out: TextIO | None = None, width: int = 30) -> Progress:
     """A plain-text progress bar on one line per projection (carriage returns; no extra dependency);
-    on standard error unless told otherwise."""
+    on standard error unless told otherwise. Not on a terminal (a CI log, a file), a line at each tenth
+    instead: carriage returns there are thousands of steps run together."""
+    shown: dict[str, int] = {}  # the tenth last written per name, off a terminal
 
     def show(name: str, position: int, target: int) -> None:
         stream = out or sys.stderr
         done = 1.0 if target == 0 else min(position / target, 1.0)
         filled = int(done * width)
-        stream.write(f"\r{name:<18} [{'#' * filled}{'.' * (width - filled)}] {position:>9}/{target:<9}")
-        if position >= target:
-            stream.write("\n")
+        bar = f"{name:<18} [{'#' * filled}{'.' * (width - filled)}] {position:>9}/{target:<9}"
+        if stream.isatty():
+            stream.write(f"\r{bar}" + ("\n" if position >= target else ""))
+        elif shown.get(name) != (tenth := int(done * 10)):
+            shown[name] = tenth
+            stream.write(f"{bar}\n")
         stream.flush()
 
     return show

@@ -139,6 +139,10 @@ def test_a_replay_of_ten_thousand_events_with_upcast_ones_equals_live(app: Appli
         assert result.position == stored
         assert result.equal, [str(d) for d in result.differences[:5]]
     assert "[" + "#" * 30 + "]" in bar.getvalue()
+    # Not a terminal: a line per tenth of each projection's replay, no carriage returns run together.
+    assert "\r" not in bar.getvalue()
+    lines = bar.getvalue().splitlines()
+    assert len(READ_MODELS) <= len(lines) <= 11 * len(READ_MODELS), len(lines)
     # The old events were read through their upcasts, by the projections and by the repository alike.
     rows = views.query("SELECT COUNT(*) AS n FROM timeline_entries__live")
     assert rows[0]["n"] > 0
