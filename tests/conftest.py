@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,22 +18,25 @@ from ops.devservices.pgcluster import PostgresServer
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """With parallel workers (`-n`), PostgreSQL is started once, here in the controller, before the workers
-    (they inherit its name in their environment, find it running and leave it), and stopped after them."""
+    """With parallel workers (`-n`), the first worker that needs PostgreSQL starts it for all of them
+    (ops/devservices/pgcluster.py `start_shared`, in a directory they inherit the name of), and this
+    process, their controller, stops it after them."""
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
-        cluster = pgcluster.start()
-        config.stash[_SHARED] = cluster
-        os.environ[pgcluster.SHARED_CLUSTER] = f"{cluster.name}:{cluster.port}"
+        directory = tempfile.mkdtemp(prefix="coordination-pg-shared-")
+        config.stash[_SHARED] = Path(directory)
+        os.environ[_SHARED_ENV] = directory
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    cluster = config.stash.get(_SHARED, None)
-    if cluster is not None:
-        del os.environ[pgcluster.SHARED_CLUSTER]
-        pgcluster.stop(cluster)
+    directory = config.stash.get(_SHARED, None)
+    if directory is not None:
+        pgcluster.stop_shared(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+        del os.environ[_SHARED_ENV]
 
 
-_SHARED = pytest.StashKey[pgcluster.Cluster]()
+_SHARED = pytest.StashKey[Path]()
+_SHARED_ENV = "COORDINATION_TEST_PG_SHARED"
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +47,8 @@ def postgres_server() -> Iterator[PostgresServer]:
     cluster; a cluster that was already running is left running. Each session has a role and a
     database of its own.
     """
-    cluster = pgcluster.start()
+    shared = os.environ.get(_SHARED_ENV)
+    cluster = pgcluster.start_shared(Path(shared)) if shared else pgcluster.start()
     try:
         server = pgcluster.create_database(cluster)
         try:

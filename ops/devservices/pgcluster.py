@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
+import json
 import os
 import secrets
 import shutil
@@ -10,7 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 PG_VERSION = "15"
@@ -98,19 +100,8 @@ def _free_port() -> int:
 SERVER_OPTIONS = "-c max_connections=900"
 
 
-# A cluster another process started and stops for this one (name:port): the test session's controller for
-# its workers (tests/conftest.py).
-SHARED_CLUSTER = "COORDINATION_TEST_PG_CLUSTER"
-
-
 def start() -> Cluster:
-    """Use the shared cluster if one is named, else 15/main (starting it if it is down), else create a
-    throwaway cluster on a free port."""
-    shared = os.environ.get(SHARED_CLUSTER)
-    if shared:
-        name, _, shared_port = shared.rpartition(":")
-        _wait_ready(name, int(shared_port))
-        return Cluster(name, int(shared_port), started_here=False)
+    """Use 15/main (starting it if it is down), else create a throwaway cluster on a free port."""
     if os.geteuid() != 0:
         raise ClusterError("The test setup manages PostgreSQL as root (it runs `su postgres`)")
     if shutil.which("pg_ctlcluster") is None or not os.path.exists(f"/usr/lib/postgresql/{PG_VERSION}"):
@@ -163,6 +154,29 @@ def _throwaway() -> Cluster:
         _drop_throwaway(name, data_dir)
         raise
     return Cluster(name, port, started_here=True, throwaway_dir=data_dir)
+
+
+def start_shared(directory: Path) -> Cluster:
+    """The cluster of a group of processes (parallel test workers), started by the first of them that
+    asks, under a lock in `directory`, and found there by the others. None of them stops it: the group's
+    owner calls `stop_shared` once they are all done."""
+    with open(directory / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        record = directory / "cluster.json"
+        if record.exists():
+            cluster = Cluster(**json.loads(record.read_text()))
+            _wait_ready(cluster.name, cluster.port)
+        else:
+            cluster = start()
+            record.write_text(json.dumps(asdict(cluster)))
+    return replace(cluster, started_here=False, throwaway_dir=None)
+
+
+def stop_shared(directory: Path) -> None:
+    """Stop the group's cluster if one of its processes started it (`start_shared`)."""
+    record = directory / "cluster.json"
+    if record.exists():
+        stop(Cluster(**json.loads(record.read_text())))
 
 
 def stop(cluster: Cluster) -> None:
