@@ -44,8 +44,8 @@ def postgres_server() -> Iterator[PostgresServer]:
     """A PostgreSQL 15 server on 127.0.0.1 with a database of its own for this test session.
 
     Starts cluster 15/main if it is down (and stops it at the end), or falls back to a throwaway
-    cluster; a cluster that was already running is left running. Each session has a role and a
-    database of its own.
+    cluster; a cluster that was already running is left running. Parallel workers share the one the
+    first of them started (pytest_configure). Each session has a role and a database of its own.
     """
     shared = os.environ.get(_SHARED_ENV)
     cluster = pgcluster.start_shared(Path(shared)) if shared else pgcluster.start()
