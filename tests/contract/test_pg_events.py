@@ -167,6 +167,9 @@ def test_concurrent_saves_take_their_places_one_whole_save_after_another(env: di
 def test_listeners_are_notified_of_each_save(app: HousingOrganisationApp) -> None:
     aggregate = uuid4()
     with app.recorder.subscribe(gt=app.recorder.max_notification_id()) as subscription:
+        # The library's subscription reads what is stored, then waits for a NOTIFY on a connection its own
+        # thread opens: a save between the two is never seen (its race, under load). Save once it listens.
+        _listening(app.recorder)
         app.recorder.insert_events(_events(aggregate, range(1, 3)))
         received = []
         for notification in subscription:
@@ -174,6 +177,21 @@ def test_listeners_are_notified_of_each_save(app: HousingOrganisationApp) -> Non
             if len(received) == 2:
                 break
     assert received == [(aggregate, 1), (aggregate, 2)]
+
+
+def _listening(recorder: Any, seconds: float = 10) -> None:
+    """Wait until a session of the store's database has LISTENed on the recorder's channel."""
+    deadline = time.monotonic() + seconds
+    with recorder.datastore.get_connection() as conn:
+        while time.monotonic() < deadline:
+            found = conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE %s",
+                (f'LISTEN "{recorder.channel_name}"%',),
+            ).fetchone()
+            if found:
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"no session LISTENed on {recorder.channel_name} within {seconds} s")
 
 
 def test_a_store_the_library_created_carries_on(env: dict[str, str]) -> None:
