@@ -114,23 +114,27 @@ CONTACT = {
 }
 
 
-def through_bridge_building(orgs: Organisations, p: People, household: str, etag: str) -> str:
-    """A registered household taken through first contact, an inspiration tour, tasks found and the
-    bridge builder's accepted referral to bridge building; its ETag after it."""
+def through_bridge_building(
+    orgs: Organisations, p: People, household: str, etag: str, areas: tuple[str, ...] = ("Odense C",)
+) -> tuple[str, str]:
+    """A registered household taken through first contact, an inspiration tour of `areas`, tasks found and
+    the bridge builder's accepted referral to bridge building: that referral's id, and the household's ETag
+    after it."""
     path = f"/households/{household}"
     _, etag = step(p.consultant, f"{path}/first-contact", etag=etag)
-    _, etag = step(p.consultant, f"{path}/inspiration-tours", {"areas": ["Odense C"]}, etag=etag)
+    _, etag = step(p.consultant, f"{path}/inspiration-tours", {"areas": list(areas)}, etag=etag)
     _, etag = step(p.consultant, f"{path}/tasks-found", {"tasks": ["job search"]}, etag=etag)
     bridge, _ = step(
         p.consultant, f"{path}/referrals", {"receiver": BRIDGE_BUILDER, "kind": "bridge_building"}, status=201
     )
     orgs.settle()
+    # The bridge builder's copy has arrived over the exchange; it acts on its own node.
     e = etag_of(p.bridge_builder, f"/referrals/{bridge}")
     _, e = step(p.bridge_builder, f"/referrals/{bridge}/acknowledgement", etag=e)
     step(p.bridge_builder, f"/referrals/{bridge}/acceptance", {"assignee": "bb-anna"}, etag=e)
     orgs.settle()
     _, etag = step(p.consultant, f"{path}/bridge-building", etag=etag)
-    return etag
+    return bridge, etag
 
 
 def play_over_http(orgs: Organisations) -> StoryIds:
@@ -138,24 +142,7 @@ def play_over_http(orgs: Organisations) -> StoryIds:
     p, ids = people(orgs), StoryIds()
     household, h = step(p.consultant, "/households", family(), status=201)
     ids.household = household
-    _, h = step(p.consultant, f"/households/{household}/first-contact", etag=h)
-    _, h = step(
-        p.consultant, f"/households/{household}/inspiration-tours", {"areas": ["Odense C", "Bolbro"]}, etag=h
-    )
-    _, h = step(p.consultant, f"/households/{household}/tasks-found", {"tasks": ["job search"]}, etag=h)
-    ids.bridge_referral, _ = step(
-        p.consultant,
-        f"/households/{household}/referrals",
-        {"receiver": BRIDGE_BUILDER, "kind": "bridge_building"},
-        status=201,
-    )
-    orgs.settle()
-    # The bridge builder's copy has arrived over the exchange; it acts on its own node.
-    e = etag_of(p.bridge_builder, f"/referrals/{ids.bridge_referral}")
-    _, e = step(p.bridge_builder, f"/referrals/{ids.bridge_referral}/acknowledgement", etag=e)
-    step(p.bridge_builder, f"/referrals/{ids.bridge_referral}/acceptance", {"assignee": "bb-anna"}, etag=e)
-    orgs.settle()
-    _, h = step(p.consultant, f"/households/{household}/bridge-building", etag=h)
+    ids.bridge_referral, h = through_bridge_building(orgs, p, household, h, areas=("Odense C", "Bolbro"))
 
     ids.vacancy, _ = step(p.consultant, "/vacancies", dwelling(), status=201)
     override = {"rule": "suitable_size", "reason": "The mother chose this central dwelling near the schools"}

@@ -295,7 +295,7 @@ def test_the_daycare_caseworkers_week_sees_the_fast_track_referral_offers_a_plac
     operator.ok(operator.post("/webhooks", {"url": url, "types": ["dk.rehousing.referral.place_*"]}), 201)
     monday = week.day(0)
     household, h = register(p.consultant, case_reference="CIV-2026-7301", ends=monday + timedelta(days=90))
-    h = through_bridge_building(orgs, p, household, h)
+    _, h = through_bridge_building(orgs, p, household, h)
     vacancy, _ = step(p.consultant, "/vacancies", dwelling(), status=201)
     offer, h = step(
         p.consultant,

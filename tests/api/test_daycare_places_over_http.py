@@ -15,7 +15,7 @@ from tests.api.story import People, dwelling, etag_of, family, people, step, thr
 def _referred(orgs: Organisations, p: People) -> tuple[str, str, str]:
     """A household that accepted an offer and was referred for a daycare place: (household, offer, referral)."""
     household, h = step(p.consultant, "/households", family(), status=201)
-    h = through_bridge_building(orgs, p, household, h)
+    _, h = through_bridge_building(orgs, p, household, h)
     vacancy, _ = step(p.consultant, "/vacancies", dwelling(), status=201)
     override = {"rule": "suitable_size", "reason": "The mother chose this central dwelling near the schools"}
     offer, h = step(

@@ -24,6 +24,8 @@ from coordination.domain.values import Actor, Role
 from ops.demo.reference_family import BRIDGE_BUILDER, CHILDREN_AND_YOUTH, CIVICA, the_family, the_move
 from ops.demo.reference_scenario import bridge_builder, consultant, daycare_allocator
 from ops.devservices.pgcluster import PostgresServer
+from tests.api.story import CONTACT as FAMILY_CONTACT
+from tests.api.story import PHONE
 from tests.integration.conftest import BrokerProcess
 from tests.integration.fault_support import Deployment
 from tests.integration.network_support import Integrator, as_json, serving_their_apis, wait_for
@@ -40,17 +42,8 @@ ROLES = {
 adviser = Actor(organisation=JOBCENTRE, person="jc-raadgiver-4", role=Role.DEPARTMENT_CASEWORKER)
 proposer = Actor(organisation=CIVICA, person="civica-dpo-1", role=Role.DATA_PROTECTION)
 confirmer = Actor(organisation=CIVICA, person="civica-dpo-2", role=Role.DATA_PROTECTION)
-PHONE = "+45 20 30 40 50"
 CHILD_CPR = "0102224006"  # valid in form and date; a made-up child
-CONTACT = {
-    "adult_name": "Amal Hassan",
-    "phone": PHONE,
-    "language": "ar",
-    "interpreter_needed": True,
-    "consultant_name": "Gitte Kjær",
-    "consultant_phone": "+45 70 11 22 33",
-    "children_cpr": [{"member_id": "C4", "cpr": "010222-4006"}],
-}
+CONTACT = {**FAMILY_CONTACT, "children_cpr": [{"member_id": "C4", "cpr": "010222-4006"}]}
 
 
 @pytest.fixture(scope="module")
