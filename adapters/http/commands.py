@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import random
 import re
-import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from pydantic import BaseModel
 from adapters.http.authorisation import Access, load_subject
 from adapters.http.problems import ApiProblem
 from adapters.http.records import StoredResponse
-from coordination.domain.errors import ConcurrencyConflict, VersionMismatch
+from coordination.applications.commands import decided_again_on_conflict
 from coordination.domain.values import Actor
 
 IdempotencyKey = Annotated[
@@ -132,7 +130,14 @@ def run_command(
             else nullcontext()
         )
         with scope:
-            result = _decided(run, key, node.clock(), access.principal.actor())
+            at, by = node.clock(), access.principal.actor()
+            result = decided_again_on_conflict(
+                lambda: run(key, at, by),
+                attempts=_DECISIONS,
+                noted=lambda attempt: log.info(
+                    "command.conflict_decided_again", command_id=str(key), attempt=attempt
+                ),
+            )
         status, headers = (201, {}) if created else (200, {})
         target = subject if access.rule.precondition else None
         if created and result is not None:
@@ -170,25 +175,6 @@ def run_command(
         )
     headers = {**first.headers, **({"Idempotent-Replayed": "true"} if replayed else {})}
     return JSONResponse(first.body, status_code=first.status, headers=headers)
-
-
-def _decided(run: Run, key: UUID, at: datetime, by: Actor) -> UUID | None:
-    """`run`, decided again on what is stored when its save collided with another change that landed
-    while it decided (a colleague's command, a message the exchange applied): the caller asked for the
-    change on the state as it is, so the collision is ours to resolve, not theirs to resend. A change
-    decided on a version the caller read (If-Match) is refused instead once that version has moved on
-    (VersionMismatch, never retried). Bounded: each collision means a rival's change was saved."""
-    for attempt in range(1, _DECISIONS + 1):
-        try:
-            return run(key, at, by)
-        except VersionMismatch:
-            raise
-        except ConcurrencyConflict:
-            if attempt == _DECISIONS:
-                raise
-            log.info("command.conflict_decided_again", command_id=str(key), attempt=attempt)
-            time.sleep(random.uniform(0, 0.01 * attempt))  # rivals that collided do not collide again at once
-    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _collection(kind: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar, cast
 from uuid import UUID
@@ -12,7 +14,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from coordination.applications.base import NodeApplication
+from coordination.domain.errors import ConcurrencyConflict, VersionMismatch
 
+T = TypeVar("T")
 App = TypeVar("App", bound=NodeApplication)
 P = ParamSpec("P")
 R = TypeVar("R", bound=UUID | None)
@@ -72,3 +76,23 @@ def command(
         return run
 
     return decorate
+
+
+def decided_again_on_conflict(decide: Callable[[], T], *, attempts: int, noted: Callable[[int], None]) -> T:
+    """`decide` (a command, or the handling of a message), decided again on what is stored when its save
+    collided with another change that landed while it decided (a colleague's command, a message the
+    exchange applied): it asked for the change on the state as it is, so the collision is not its caller's
+    to resend. One decided on a version the caller read (If-Match) is refused instead once that version has
+    moved on (VersionMismatch, never decided again). At most `attempts` times: each collision means a
+    rival's change was saved. `noted(attempt)` is told of each collision decided again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return decide()
+        except VersionMismatch:
+            raise
+        except ConcurrencyConflict:
+            if attempt == attempts:
+                raise
+            noted(attempt)
+            time.sleep(random.uniform(0, 0.01 * attempt))  # rivals that collided do not collide again at once
+    raise AssertionError("unreachable: the last attempt returns or raises")

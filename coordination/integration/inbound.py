@@ -12,7 +12,8 @@ from uuid import UUID
 import structlog
 
 from coordination.applications.base import NodeApplication
-from coordination.domain.errors import ConcurrencyConflict, NotPermitted
+from coordination.applications.commands import decided_again_on_conflict
+from coordination.domain.errors import NotPermitted
 from coordination.integration import vacancies as v
 from coordination.integration.dispatch import handler_for
 from coordination.integration.events import IntegrationEvent
@@ -69,15 +70,12 @@ class Inbound:
             raise AlreadyApplied(received.id)
 
     def _apply(self, ce_id: str, command_id: UUID, event: IntegrationEvent) -> None:
-        for attempt in range(self._retries):
-            try:
-                self._dispatch(command_id, event)
-                return
-            except ConcurrencyConflict:
-                # A local command changed the same aggregate first: decide again on what is stored now.
-                if attempt + 1 == self._retries:
-                    raise
-                log.info("inbound.conflict_retried", ce_id=ce_id, attempt=attempt + 1)
+        # A local command that changed the same aggregate first: decided again on what is stored now.
+        decided_again_on_conflict(
+            lambda: self._dispatch(command_id, event),
+            attempts=self._retries,
+            noted=lambda attempt: log.info("inbound.conflict_retried", ce_id=ce_id, attempt=attempt),
+        )
 
     def _mirrors(self, event: IntegrationEvent) -> bool:
         """Whether `event` goes to one of the mirror's commands (one idempotent save, nothing sealed)."""
