@@ -78,6 +78,11 @@ def command(
     return decorate
 
 
+# Its own generator: a pause drawn from the shared one would move a seeded sequence (a demo's generated
+# history, a property test's examples) whenever a collision happened to occur.
+_JITTER = random.Random()
+
+
 def decided_again_on_conflict(decide: Callable[[], T], *, attempts: int, noted: Callable[[int], None]) -> T:
     """`decide` (a command, or the handling of a message), decided again on what is stored when its save
     collided with another change that landed while it decided (a colleague's command, a message the
@@ -94,5 +99,6 @@ def decided_again_on_conflict(decide: Callable[[], T], *, attempts: int, noted: 
             if attempt == attempts:
                 raise
             noted(attempt)
-            time.sleep(random.uniform(0, 0.01 * attempt))  # rivals that collided do not collide again at once
+            # Rivals that collided do not collide again at once.
+            time.sleep(_JITTER.uniform(0, 0.01 * attempt))
     raise AssertionError("unreachable: the last attempt returns or raises")
